@@ -1,0 +1,106 @@
+# perfbisect - one non-recursive Makefile.
+#
+#   make            build bin/perfbisect
+#   make check      build with AddressSanitizer + UBSan, run every test
+#   make demo       bisect the built-in sample repository end to end
+#   make deps       install the Debian packages (as root) or name them
+#   make install    copy the programs to $(DESTDIR)$(PREFIX)/bin
+#   make clean
+#
+# Objects go under $(B) (build/release, or build/check for the sanitized
+# test build), programs under bin/ (release) or $(B)/bin (check).
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+B       ?= build/release
+BIN     ?= bin
+
+PKG_LIBS := libgit2 sqlite3 jansson libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
+PKG_LDLIBS := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
+CFLAGS  ?= -O2 -g
+SAN     ?=
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+            -fno-omit-frame-pointer
+endif
+ALL_CFLAGS  = -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -I. -I$(B)/gen \
+              $(PKG_CFLAGS) -MMD -MP
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+LDLIBS_ALL  = $(PKG_LDLIBS) -lm
+
+COMMON_SRC := common/buf.c common/err.c common/git.c common/log.c \
+              common/metric.c common/model.c common/proc.c common/proto.c \
+              common/util.c
+AGENT_SRC  := agent/runner.c
+CORE_SRC   := orchestrator/core/simple.c orchestrator/core/stats.c
+ORCH_SRC   := orchestrator/db.c orchestrator/local.c orchestrator/demo.c
+WEB_SRC    := web/html.c web/report.c
+GEN_SRC    := $(B)/gen/schema.c $(B)/gen/demo_files.c
+LIB_SRC    := $(COMMON_SRC) $(AGENT_SRC) $(CORE_SRC) $(ORCH_SRC) $(WEB_SRC)
+
+SCHEMA     := $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]-*.sql))
+DEMO_FILES := demo/bench.c demo/verify.inc demo/README
+
+LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o) $(GEN_SRC:%.c=%.o)
+CLI_OBJ    := $(B)/orchestrator/cli.o
+
+UNIT_TESTS := proc git db
+UNIT_BIN   := $(UNIT_TESTS:%=$(B)/tests/test_%)
+
+.PHONY: all check demo deps install clean unit-tests
+.DEFAULT_GOAL := all
+
+all: $(BIN)/perfbisect
+
+$(BIN)/perfbisect: $(CLI_OBJ) $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/gen/%.o: $(B)/gen/%.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/gen/schema.c: $(SCHEMA) tools/embed.sh
+	@mkdir -p $(@D)
+	sh tools/embed.sh pb_schema $(SCHEMA) > $@.tmp && mv $@.tmp $@
+
+$(B)/gen/demo_files.c: $(DEMO_FILES) tools/embed.sh
+	@mkdir -p $(@D)
+	sh tools/embed.sh pb_demo_files $(DEMO_FILES) > $@.tmp && mv $@.tmp $@
+
+$(B)/tests/test_%: $(B)/tests/unit/test_%.o $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS_ALL)
+
+unit-tests: $(UNIT_BIN) $(BIN)/perfbisect
+
+deps:
+	@sh tools/deps.sh
+
+# The test build: sanitizers on, its own objects and program.
+check: deps
+	@$(MAKE) --no-print-directory B=build/check BIN=build/check/bin SAN=1 \
+		unit-tests
+	@sh tests/run.sh build/check
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	./$(BIN)/perfbisect demo --out perfbisect-demo
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN)/perfbisect $(DESTDIR)$(PREFIX)/bin/perfbisect
+
+clean:
+	rm -rf build bin perfbisect-demo
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,308 @@
+/*
+ * git.c - libgit2 walks, checkouts and commits (see git.h).
+ *
+ * Checkouts use git_checkout_tree() with a target directory, so the
+ * repository's own work tree, index and HEAD are never written.  Commits are
+ * built in an in-memory index, which handles nested paths for us.
+ */
+#include <errno.h>
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "err.h"
+#include "git.h"
+#include "util.h"
+
+struct pb_git {
+	git_repository *repo;
+};
+
+static int git_fail(int code, const char *what)
+{
+	const git_error *e = git_error_last();
+
+	return pb_error_code(code, "%s: %s", what,
+			     e && e->message ? e->message : "libgit2 error");
+}
+
+int pb_git_global_init(void)
+{
+	if (git_libgit2_init() < 0)
+		return git_fail(PB_ERROR, "cannot initialise libgit2");
+	return PB_OK;
+}
+
+void pb_git_global_shutdown(void)
+{
+	git_libgit2_shutdown();
+}
+
+int pb_git_open(struct pb_git **out, const char *path)
+{
+	struct pb_git *g = calloc(1, sizeof(*g));
+
+	*out = NULL;
+	if (!g)
+		return pb_error_set("out of memory");
+	if (git_repository_open_ext(&g->repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH,
+				    NULL) < 0) {
+		free(g);
+		return pb_error_code(PB_ENOTFOUND, "'%s' is not a git repository",
+				     path);
+	}
+	*out = g;
+	return PB_OK;
+}
+
+void pb_git_free(struct pb_git *g)
+{
+	if (!g)
+		return;
+	git_repository_free(g->repo);
+	free(g);
+}
+
+int pb_git_resolve(struct pb_git *g, const char *rev, char out[41])
+{
+	git_object *obj = NULL, *peeled = NULL;
+	int rc = PB_OK;
+
+	if (!rev || !*rev || rev[0] == '-')
+		return pb_error_code(PB_ENOTFOUND, "unknown revision '%s'",
+				     rev ? rev : "");
+	if (git_revparse_single(&obj, g->repo, rev) < 0) {
+		rc = pb_error_code(PB_ENOTFOUND, "unknown revision '%s'", rev);
+		goto done;
+	}
+	if (git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT) < 0) {
+		rc = pb_error_code(PB_ENOTFOUND, "revision '%s' is not a commit",
+				   rev);
+		goto done;
+	}
+	git_oid_tostr(out, 41, git_object_id(peeled));
+done:
+	git_object_free(peeled);
+	git_object_free(obj);
+	return rc;
+}
+
+static int fill_info(struct pb_commit_info *ci, const git_commit *c)
+{
+	const git_signature *a = git_commit_author(c);
+	const char *summary = git_commit_summary((git_commit *)c);
+	size_t len;
+
+	git_oid_tostr(ci->sha, sizeof(ci->sha), git_commit_id(c));
+	ci->time = (int64_t)git_commit_time(c);
+	ci->subject = pb_strdup(summary ? summary : "");
+	len = strlen(a->name) + strlen(a->email) + 4;
+	ci->author = malloc(len);
+	if (!ci->subject || !ci->author)
+		return pb_error_set("out of memory");
+	snprintf(ci->author, len, "%s <%s>", a->name, a->email);
+	return PB_OK;
+}
+
+void pb_commit_list_free(struct pb_commit_info *list, size_t n)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(list[i].subject);
+		free(list[i].author);
+	}
+	free(list);
+}
+
+int pb_git_first_parent_range(struct pb_git *g, const char *good_sha,
+			      const char *bad_sha, struct pb_commit_info **out,
+			      size_t *nout)
+{
+	git_oid good, cur;
+	git_commit *c = NULL;
+	struct pb_commit_info *list = NULL;
+	size_t n = 0, alloc = 0;
+	int rc = PB_OK, found = 0;
+
+	*out = NULL;
+	*nout = 0;
+	if (git_oid_fromstr(&good, good_sha) < 0 ||
+	    git_oid_fromstr(&cur, bad_sha) < 0)
+		return pb_error_code(PB_EINVAL, "not a sha");
+	if (git_oid_equal(&good, &cur))
+		return pb_error_code(PB_ERANGE,
+				     "good and bad are the same commit %.12s",
+				     good_sha);
+	/* Walk back from bad along first parents; collect newest first. */
+	for (;;) {
+		if (git_commit_lookup(&c, g->repo, &cur) < 0) {
+			rc = git_fail(PB_ERROR, "cannot read commit");
+			goto done;
+		}
+		if (n == alloc) {
+			size_t na = alloc ? alloc * 2 : 64;
+			struct pb_commit_info *nl = realloc(list, na * sizeof(*nl));
+			if (!nl) {
+				rc = pb_error_set("out of memory");
+				goto done;
+			}
+			memset(nl + alloc, 0, (na - alloc) * sizeof(*nl));
+			list = nl;
+			alloc = na;
+		}
+		if (fill_info(&list[n++], c) < 0) {
+			rc = PB_ERROR;
+			goto done;
+		}
+		if (git_oid_equal(git_commit_id(c), &good)) {
+			found = 1;
+			break;
+		}
+		if (git_commit_parentcount(c) == 0)
+			break;
+		cur = *git_commit_parent_id(c, 0);
+		git_commit_free(c);
+		c = NULL;
+	}
+	if (!found) {
+		rc = pb_error_code(PB_ERANGE,
+				   "good %.12s is not an ancestor of bad %.12s on "
+				   "bad's first-parent line",
+				   good_sha, bad_sha);
+		goto done;
+	}
+	for (size_t i = 0; i < n / 2; i++) {
+		struct pb_commit_info t = list[i];
+		list[i] = list[n - 1 - i];
+		list[n - 1 - i] = t;
+	}
+	*out = list;
+	*nout = n;
+	list = NULL;
+done:
+	git_commit_free(c);
+	if (list)
+		pb_commit_list_free(list, n);
+	return rc;
+}
+
+int pb_git_checkout(struct pb_git *g, const char *sha, const char *dir)
+{
+	git_checkout_options opts;
+	git_object *obj = NULL;
+	git_oid oid;
+	int rc = PB_OK;
+
+	if (git_oid_fromstr(&oid, sha) < 0)
+		return pb_error_code(PB_EINVAL, "'%s' is not a sha", sha);
+	if (mkdir(dir, 0755) < 0)
+		return pb_error_code(PB_EINFRA, "cannot create '%s': %s", dir,
+				     strerror(errno));
+	if (git_object_lookup(&obj, g->repo, &oid, GIT_OBJECT_COMMIT) < 0) {
+		rc = git_fail(PB_ENOTFOUND, "cannot read commit");
+		goto done;
+	}
+	git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
+	opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_RECREATE_MISSING |
+				 GIT_CHECKOUT_DONT_UPDATE_INDEX |
+				 GIT_CHECKOUT_DONT_WRITE_INDEX;
+	opts.target_directory = dir;
+	if (git_checkout_tree(g->repo, obj, &opts) < 0)
+		rc = git_fail(PB_EINFRA, "cannot check out");
+done:
+	git_object_free(obj);
+	return rc;
+}
+
+int pb_git_init_repo(struct pb_git **out, const char *path)
+{
+	struct pb_git *g = calloc(1, sizeof(*g));
+
+	*out = NULL;
+	if (!g)
+		return pb_error_set("out of memory");
+	if (git_repository_init(&g->repo, path, 0) < 0) {
+		free(g);
+		return git_fail(PB_EINFRA, "cannot create repository");
+	}
+	*out = g;
+	return PB_OK;
+}
+
+int pb_git_commit_tree(struct pb_git *g, const char *branch,
+		       const struct pb_git_file *files, size_t nfiles,
+		       const char *const *parents, size_t nparents,
+		       const char *message, const char *author_name,
+		       const char *author_email, int64_t when, char out[41])
+{
+	git_index *idx = NULL;
+	git_tree *tree = NULL;
+	git_signature *sig = NULL;
+	const git_commit *pc[8] = { 0 };
+	git_oid tree_id, commit_id;
+	int rc = PB_OK;
+
+	if (nparents > PB_ARRAY_SIZE(pc))
+		return pb_error_code(PB_EINVAL, "too many parents");
+	if (git_index_new(&idx) < 0) {
+		rc = git_fail(PB_ERROR, "cannot create an index");
+		goto done;
+	}
+	for (size_t i = 0; i < nfiles; i++) {
+		git_index_entry e;
+
+		memset(&e, 0, sizeof(e));
+		e.path = files[i].path;
+		e.mode = files[i].executable ? GIT_FILEMODE_BLOB_EXECUTABLE
+					     : GIT_FILEMODE_BLOB;
+		if (git_blob_create_from_buffer(&e.id, g->repo, files[i].content,
+						strlen(files[i].content)) < 0 ||
+		    git_index_add(idx, &e) < 0) {
+			rc = git_fail(PB_ERROR, "cannot add a file");
+			goto done;
+		}
+	}
+	if (git_index_write_tree_to(&tree_id, idx, g->repo) < 0 ||
+	    git_tree_lookup(&tree, g->repo, &tree_id) < 0) {
+		rc = git_fail(PB_ERROR, "cannot write a tree");
+		goto done;
+	}
+	for (size_t i = 0; i < nparents; i++) {
+		git_oid p;
+		if (git_oid_fromstr(&p, parents[i]) < 0 ||
+		    git_commit_lookup((git_commit **)&pc[i], g->repo, &p) < 0) {
+			rc = git_fail(PB_ENOTFOUND, "cannot read a parent");
+			goto done;
+		}
+	}
+	if (git_signature_new(&sig, author_name, author_email, (git_time_t)when,
+			      0) < 0) {
+		rc = git_fail(PB_EINVAL, "bad signature");
+		goto done;
+	}
+	if (git_commit_create(&commit_id, g->repo, NULL, sig, sig, NULL, message,
+			      tree, nparents, pc) < 0) {
+		rc = git_fail(PB_ERROR, "cannot create a commit");
+		goto done;
+	}
+	{
+		git_reference *ref = NULL;
+		if (git_reference_create(&ref, g->repo, branch, &commit_id, 1,
+					 "perfbisect") < 0) {
+			rc = git_fail(PB_ERROR, "cannot move the branch");
+			goto done;
+		}
+		git_reference_free(ref);
+	}
+	git_oid_tostr(out, 41, &commit_id);
+done:
+	for (size_t i = 0; i < nparents; i++)
+		git_commit_free((git_commit *)pc[i]);
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_index_free(idx);
+	return rc;
+}

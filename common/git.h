@@ -1,0 +1,71 @@
+/*
+ * git.h - what perfbisect needs of git, through libgit2: resolve revisions,
+ * list the first-parent line good..bad, read commit facts, check a commit
+ * out into a directory of its own, and (for the demo and the tests) write
+ * commits.  The user's repository is only read: checkouts go to separate
+ * directories and never touch its index, HEAD or work tree.
+ *
+ * pb_git_global_init() / pb_git_global_shutdown() bracket all use (libgit2's
+ * own init, reference counted).
+ */
+#ifndef PB_GIT_H
+#define PB_GIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pb_git;
+
+struct pb_commit_info {
+	char sha[41];
+	char *subject;  /* first line of the message, malloc'd */
+	char *author;   /* "Name <email>", malloc'd */
+	int64_t time;   /* committer time, seconds since the epoch */
+};
+
+int pb_git_global_init(void);
+void pb_git_global_shutdown(void);
+
+/* Opens the repository at `path` (a work tree or a bare repository; no
+ * search upwards).  PB_ENOTFOUND when it is not one. */
+int pb_git_open(struct pb_git **out, const char *path);
+void pb_git_free(struct pb_git *g);
+
+/* Resolves any revision git understands (sha, prefix, branch, tag, HEAD~2)
+ * to the sha of a commit.  PB_ENOTFOUND for an unknown revision or one that
+ * is not a commit. */
+int pb_git_resolve(struct pb_git *g, const char *rev, char out[41]);
+
+/* Lists good, then every commit on bad's first-parent line after good, up to
+ * and including bad, oldest first: (*out)[0] is good, (*out)[*n - 1] is bad.
+ * PB_ERANGE when good is not on that line (or good == bad).  Free the list
+ * with pb_commit_list_free(). */
+int pb_git_first_parent_range(struct pb_git *g, const char *good_sha,
+			      const char *bad_sha, struct pb_commit_info **out,
+			      size_t *n);
+void pb_commit_list_free(struct pb_commit_info *list, size_t n);
+
+/* Writes the tree of commit `sha` into directory `dir`, which must not exist
+ * yet (it is created).  Files get their modes from git. */
+int pb_git_checkout(struct pb_git *g, const char *sha, const char *dir);
+
+/* For the demo and tests: makes a new non-bare repository at `path`. */
+int pb_git_init_repo(struct pb_git **out, const char *path);
+
+struct pb_git_file {
+	const char *path;     /* in the tree, e.g. "src/bench.c" (one level of
+			       * directories at most) */
+	const char *content;  /* NUL-terminated */
+	int executable;
+};
+
+/* Commits `files` (the whole tree: files not listed are absent) on top of
+ * the `nparents` parents given by sha (0 for a root commit) and moves the
+ * branch `branch` (e.g. "refs/heads/main") to it; out receives its sha. */
+int pb_git_commit_tree(struct pb_git *g, const char *branch,
+		       const struct pb_git_file *files, size_t nfiles,
+		       const char *const *parents, size_t nparents,
+		       const char *message, const char *author_name,
+		       const char *author_email, int64_t when, char out[41]);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * model.h - plain data handed between the parts: what a bisection looked
+ * like, as the report (web/) and the JSON output (proto.c) show it.  The
+ * orchestrator fills these from sqlite; nobody downstream opens the
+ * database.  A double that is NAN means "null: cannot be computed
+ * honestly".
+ */
+#ifndef PB_MODEL_H
+#define PB_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum pb_value_state {
+	PB_VAL_NULL = 0,       /* not measured by this build: null */
+	PB_VAL_NUMBER,         /* value holds a number */
+	PB_VAL_UNSUPPORTED,    /* the machine cannot count it: "unsupported" */
+};
+
+struct pb_step_view {
+	char sha[41];
+	char *subject;          /* malloc'd */
+	char *author;           /* malloc'd */
+	int64_t time;
+	char verdict[12];       /* good, bad, skip, undecided */
+	unsigned runs;          /* successful runs */
+	unsigned failed_runs;
+	double median;          /* NAN: null */
+	double slow_fraction;   /* NAN: null */
+	enum pb_value_state ipc_state;
+	double ipc;
+	enum pb_value_state remote_state;
+	double remote_access;
+	char *start_nodes_json; /* JSON object text, or NULL: null */
+};
+
+struct pb_bisection_view {
+	long long id;
+	char *repo;             /* malloc'd */
+	char *metric;
+	char *build_cmd;
+	char *run_cmd;
+	int lower_is_better;
+	char good[41], bad[41];
+	char state[12];
+	char mode[12];          /* "" : null */
+	char culprit[41];       /* "" : null */
+	char range_first[41];   /* "" : no range */
+	char range_last[41];
+	double confidence;      /* NAN: null */
+	double confidence_asked;
+	unsigned runs, builds;
+	char *outcome;          /* one sentence, may be NULL */
+	int exit_code;          /* -1 while running */
+	double created_at, finished_at;
+	struct pb_step_view *steps;
+	size_t nsteps;
+};
+
+void pb_bisection_view_free(struct pb_bisection_view *v);
+
+#endif

@@ -1,0 +1,291 @@
+/*
+ * proc.c - child processes (see proc.h).
+ *
+ * Start-up errors in the child (chdir, setuid, exec) travel back to the
+ * parent over a close-on-exec pipe: the parent reads it after fork; EOF with
+ * no bytes means exec succeeded.  The child only calls async-signal-safe
+ * functions between fork and exec.
+ *
+ * The wait loop polls the stdout and stderr pipes and a pidfd of the child.
+ * When the child exits, the rest of its process group is killed and the
+ * pipes are drained until EOF (bounded by a short grace period, in case a
+ * grandchild escaped the group with setsid and kept the pipe).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "proc.h"
+#include "util.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+enum child_stage {
+	STAGE_PGRP = 1, STAGE_DEATHSIG, STAGE_STDIO, STAGE_CHDIR, STAGE_GROUPS,
+	STAGE_SETGID, STAGE_SETUID, STAGE_REGAIN, STAGE_NNP, STAGE_EXEC,
+};
+
+struct child_report {
+	int stage;
+	int err;
+};
+
+static const char *stage_name(int stage)
+{
+	switch (stage) {
+	case STAGE_PGRP: return "cannot start a process group";
+	case STAGE_DEATHSIG: return "cannot set the parent-death signal";
+	case STAGE_STDIO: return "cannot set up standard descriptors";
+	case STAGE_CHDIR: return "cannot enter the working directory";
+	case STAGE_GROUPS: return "cannot drop supplementary groups";
+	case STAGE_SETGID: return "cannot switch group";
+	case STAGE_SETUID: return "cannot switch user";
+	case STAGE_REGAIN: return "refusing to run: the child could regain root";
+	case STAGE_NNP: return "cannot set no_new_privs";
+	case STAGE_EXEC: return "cannot execute";
+	}
+	return "cannot start the child";
+}
+
+static void __attribute__((noreturn))
+child_fail(int fd, int stage)
+{
+	struct child_report rep = { stage, errno };
+	ssize_t rc;
+
+	do
+		rc = write(fd, &rep, sizeof(rep));
+	while (rc < 0 && errno == EINTR);
+	_exit(127);
+}
+
+static void __attribute__((noreturn))
+child_main(const struct pb_proc_opts *o, pid_t parent, int out_fd, int err_fd,
+	   int rep_fd)
+{
+	sigset_t none;
+	int devnull;
+
+	if (setpgid(0, 0) < 0)
+		child_fail(rep_fd, STAGE_PGRP);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		child_fail(rep_fd, STAGE_DEATHSIG);
+	if (getppid() != parent)
+		_exit(127); /* the parent died before the line above */
+
+	devnull = open("/dev/null", O_RDONLY);
+	if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(out_fd, 1) < 0 ||
+	    dup2(err_fd, 2) < 0)
+		child_fail(rep_fd, STAGE_STDIO);
+	/* Everything but 0, 1, 2 (and the report pipe, already CLOEXEC) goes
+	 * away at exec; an old kernel without close_range leaves our own fds,
+	 * which are all opened O_CLOEXEC anyway. */
+	(void)syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+
+	if (o->cwd && chdir(o->cwd) < 0)
+		child_fail(rep_fd, STAGE_CHDIR);
+	if (o->drop_privs) {
+		if (setgroups(0, NULL) < 0)
+			child_fail(rep_fd, STAGE_GROUPS);
+		if (setresgid(o->gid, o->gid, o->gid) < 0)
+			child_fail(rep_fd, STAGE_SETGID);
+		if (setresuid(o->uid, o->uid, o->uid) < 0)
+			child_fail(rep_fd, STAGE_SETUID);
+		if (o->uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+			errno = EPERM;
+			child_fail(rep_fd, STAGE_REGAIN);
+		}
+	}
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(rep_fd, STAGE_NNP);
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	execve(o->argv[0], (char *const *)o->argv, o->envp);
+	child_fail(rep_fd, STAGE_EXEC);
+}
+
+static int pidfd_open_compat(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+/* Reads what is available on fd into buf; returns 0 on EOF, 1 otherwise. */
+static int drain(int fd, struct pb_buf *buf, const struct pb_proc_opts *o,
+		 int is_stdout)
+{
+	char chunk[16384];
+	ssize_t n = read(fd, chunk, sizeof(chunk));
+
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 1 : 0;
+	if (n == 0)
+		return 0;
+	if (is_stdout && o->on_stdout)
+		o->on_stdout(o->ctx, chunk, (size_t)n);
+	(void)pb_buf_put_capped(buf, chunk, (size_t)n);
+	return 1;
+}
+
+static void record_status(struct pb_proc_result *r, int status)
+{
+	if (WIFEXITED(status)) {
+		r->exited = 1;
+		r->exit_code = WEXITSTATUS(status);
+	} else if (WIFSIGNALED(status)) {
+		r->signal = WTERMSIG(status);
+	}
+}
+
+int pb_proc_run(struct pb_proc_result *r, const struct pb_proc_opts *o)
+{
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, repp[2] = { -1, -1 };
+	int pidfd = -1, reaped = 0, status = 0, rc = PB_OK, out_open, err_open;
+	double start, deadline, grace_end = 0;
+	struct child_report rep;
+	pid_t pid, self = getpid();
+	ssize_t n;
+
+	memset(r, 0, sizeof(*r));
+	pb_buf_init(&r->out, o->out_max);
+	pb_buf_init(&r->err, o->err_max);
+
+	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+	    pipe2(repp, O_CLOEXEC) < 0) {
+		rc = pb_error_code(PB_EINFRA, "cannot create a pipe: %s",
+				   strerror(errno));
+		goto out;
+	}
+	start = pb_now_mono();
+	pid = fork();
+	if (pid < 0) {
+		rc = pb_error_code(PB_EINFRA, "cannot fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		child_main(o, self, outp[1], errp[1], repp[1]);
+
+	(void)setpgid(pid, pid); /* close the race with the child's own call */
+	close(outp[1]);
+	close(errp[1]);
+	close(repp[1]);
+	outp[1] = errp[1] = repp[1] = -1;
+
+	do
+		n = read(repp[0], &rep, sizeof(rep));
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(rep)) {
+		waitpid(pid, &status, 0);
+		rc = pb_error_set("%s: %s", stage_name(rep.stage),
+				  strerror(rep.err));
+		goto out;
+	}
+
+	pidfd = pidfd_open_compat(pid);
+	deadline = o->timeout_s > 0 ? start + o->timeout_s : 0;
+	out_open = err_open = 1;
+	while (!reaped || out_open || err_open) {
+		struct pollfd pfd[3];
+		int nfd = 0, i_out = -1, i_err = -1, i_pid = -1, wait_ms = -1;
+		double now = pb_now_mono();
+
+		if (!reaped && deadline && now >= deadline) {
+			kill(-pid, SIGKILL);
+			r->timed_out = 1;
+			deadline = 0;
+		}
+		if (reaped && now >= grace_end)
+			break; /* something outside the group keeps a pipe */
+		if (out_open) {
+			pfd[nfd] = (struct pollfd){ outp[0], POLLIN, 0 };
+			i_out = nfd++;
+		}
+		if (err_open) {
+			pfd[nfd] = (struct pollfd){ errp[0], POLLIN, 0 };
+			i_err = nfd++;
+		}
+		if (!reaped && pidfd >= 0) {
+			pfd[nfd] = (struct pollfd){ pidfd, POLLIN, 0 };
+			i_pid = nfd++;
+		}
+		if (!reaped && deadline)
+			wait_ms = (int)((deadline - now) * 1000) + 1;
+		if (!reaped && pidfd < 0)
+			wait_ms = wait_ms < 0 || wait_ms > 20 ? 20 : wait_ms;
+		if (reaped)
+			wait_ms = (int)((grace_end - now) * 1000) + 1;
+		if (poll(pfd, (nfds_t)nfd, wait_ms) < 0 && errno != EINTR) {
+			rc = pb_error_code(PB_EINFRA, "poll: %s", strerror(errno));
+			kill(-pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			goto out;
+		}
+		if (i_out >= 0 && pfd[i_out].revents)
+			out_open = drain(outp[0], &r->out, o, 1);
+		if (i_err >= 0 && pfd[i_err].revents)
+			err_open = drain(errp[0], &r->err, o, 0);
+		if (!reaped && (i_pid < 0 || pfd[i_pid].revents)) {
+			pid_t w = waitpid(pid, &status, WNOHANG);
+			if (w == pid) {
+				reaped = 1;
+				r->wall_s = pb_now_mono() - start;
+				record_status(r, status);
+				/* leftovers of the run die with it */
+				kill(-pid, SIGKILL);
+				grace_end = pb_now_mono() + 2.0;
+			}
+		}
+	}
+out:
+	if (pidfd >= 0)
+		close(pidfd);
+	for (int i = 0; i < 2; i++) {
+		if (outp[i] >= 0)
+			close(outp[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+		if (repp[i] >= 0)
+			close(repp[i]);
+	}
+	return rc;
+}
+
+void pb_proc_result_release(struct pb_proc_result *r)
+{
+	pb_buf_release(&r->out);
+	pb_buf_release(&r->err);
+}
+
+void pb_proc_describe(const struct pb_proc_result *r, double timeout_s,
+		      char *buf, size_t size)
+{
+	if (r->timed_out)
+		snprintf(buf, size, "timed out after %g s", timeout_s);
+	else if (r->signal)
+		snprintf(buf, size, "killed by signal %d (%s)", r->signal,
+			 strsignal(r->signal));
+	else if (r->exited)
+		snprintf(buf, size, "exit status %d", r->exit_code);
+	else
+		snprintf(buf, size, "ended in an unknown way");
+}

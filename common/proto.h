@@ -1,0 +1,20 @@
+/*
+ * proto.h - the one file that knows JSON (jansson): the `--json` output of
+ * the command line, and the JSON columns of a run record.  Callers hand
+ * plain structs in and get malloc'd text out (free with free()).
+ */
+#ifndef PB_PROTO_H
+#define PB_PROTO_H
+
+#include "metric.h"
+#include "model.h"
+
+/* {"NAME": value, ...} for every metric line of a run; NULL on no memory. */
+char *pb_proto_metrics_json(const struct pb_metrics *m);
+
+/* The result object of `perfbisect bisect --json` (DESIGN.md section 3);
+ * report_path, when not NULL, is added as "report". */
+char *pb_proto_bisection_json(const struct pb_bisection_view *v,
+			      const char *report_path);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * util.c - checked parsing, bounded copies and filesystem helpers.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <ftw.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "util.h"
+
+int pb_parse_u64(uint64_t *out, const char *s, uint64_t min, uint64_t max,
+		 const char *what)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)s[0]))
+		return pb_error_code(PB_EINVAL, "%s: '%s' is not a number", what,
+				     s ? s : "");
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return pb_error_code(PB_EINVAL, "%s: '%s' is not a number", what, s);
+	if (v < min || v > max)
+		return pb_error_code(PB_EINVAL,
+				     "%s: %llu is out of range [%llu, %llu]", what,
+				     v, (unsigned long long)min,
+				     (unsigned long long)max);
+	*out = v;
+	return PB_OK;
+}
+
+int pb_parse_double(double *out, const char *s, double min, double max,
+		    const char *what)
+{
+	char *end;
+	double v;
+
+	if (!s || !*s || isspace((unsigned char)s[0]))
+		return pb_error_code(PB_EINVAL, "%s: '%s' is not a number", what,
+				     s ? s : "");
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !isfinite(v))
+		return pb_error_code(PB_EINVAL, "%s: '%s' is not a number", what, s);
+	if (v < min || v > max)
+		return pb_error_code(PB_EINVAL, "%s: %g is out of range [%g, %g]",
+				     what, v, min, max);
+	*out = v;
+	return PB_OK;
+}
+
+size_t pb_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t n = strlen(src);
+
+	if (size) {
+		size_t k = n < size - 1 ? n : size - 1;
+		memcpy(dst, src, k);
+		dst[k] = '\0';
+	}
+	return n;
+}
+
+int pb_mkdir_p(const char *path, mode_t mode)
+{
+	char *p = pb_strdup(path), *s;
+	int rc = PB_OK;
+
+	if (!p)
+		return PB_ERROR;
+	for (s = p + 1;; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			rc = pb_error_code(PB_EINFRA, "cannot create directory '%s': %s",
+					   p, strerror(errno));
+			break;
+		}
+		*s = c;
+		if (!c)
+			break;
+	}
+	free(p);
+	return rc;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP ? rmdir(path) : unlink(path))
+		return errno == ENOENT ? 0 : -1;
+	return 0;
+}
+
+int pb_rm_rf(const char *path)
+{
+	if (access(path, F_OK) < 0 && errno == ENOENT)
+		return PB_OK;
+	if (nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS) < 0)
+		return pb_error_code(PB_EINFRA, "cannot remove '%s': %s", path,
+				     strerror(errno));
+	return PB_OK;
+}
+
+double pb_now_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double pb_now_real(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+char *pb_strdup(const char *s)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		pb_error_set("out of memory");
+	return d;
+}
+
+char *pb_path_join(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	int slash = la && a[la - 1] != '/';
+	char *p = malloc(la + slash + lb + 1);
+
+	if (!p) {
+		pb_error_set("out of memory");
+		return NULL;
+	}
+	memcpy(p, a, la);
+	if (slash)
+		p[la] = '/';
+	memcpy(p + la + slash, b, lb + 1);
+	return p;
+}
+
+int pb_is_sha(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < 40; i++)
+		if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
+			return 0;
+	return s[40] == '\0';
+}

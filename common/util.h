@@ -1,0 +1,52 @@
+/*
+ * util.h - small checked helpers every part uses: number parsing that
+ * rejects trailing garbage and overflow, bounded string copies, directory
+ * creation, monotonic time.  Include it last: it pulls in banned.h.
+ */
+#ifndef PB_UTIL_H
+#define PB_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PB_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Parses all of `s` as a base-10 unsigned integer in [min, max].  PB_EINVAL
+ * (with a message naming `what`) for empty input, signs, garbage or range. */
+int pb_parse_u64(uint64_t *out, const char *s, uint64_t min, uint64_t max,
+		 const char *what);
+
+/* Parses all of `s` as a finite double in [min, max]; PB_EINVAL otherwise. */
+int pb_parse_double(double *out, const char *s, double min, double max,
+		    const char *what);
+
+/* Copies at most size-1 bytes and always terminates; returns strlen(src). */
+size_t pb_strlcpy(char *dst, const char *src, size_t size);
+
+/* Creates `path` and its missing parents with `mode`; existing directories
+ * are fine. */
+int pb_mkdir_p(const char *path, mode_t mode);
+
+/* Removes a directory tree (no symlinks followed); a missing path is fine. */
+int pb_rm_rf(const char *path);
+
+/* Seconds on CLOCK_MONOTONIC. */
+double pb_now_mono(void);
+
+/* Seconds since the epoch, CLOCK_REALTIME. */
+double pb_now_real(void);
+
+/* A malloc'd copy of s (NULL if s is NULL); NULL with an error set when
+ * memory runs out. */
+char *pb_strdup(const char *s);
+
+/* A malloc'd path "a/b". */
+char *pb_path_join(const char *a, const char *b);
+
+/* Returns 1 when `s` is exactly 40 lowercase hex digits. */
+int pb_is_sha(const char *s);
+
+#include "banned.h"
+
+#endif

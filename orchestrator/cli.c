@@ -1,0 +1,383 @@
+/*
+ * cli.c - `perfbisect`, the command line (DESIGN.md section 3).
+ *
+ * Parses arguments into option structs and hands them to the drivers
+ * (local.c, demo.c); it prints errors once, here, and maps them to the
+ * contract's exit codes: 0 culprit found, 1 no culprit at the asked
+ * confidence, 2 usage or input error, 3 infrastructure error.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/git.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "orchestrator/demo.h"
+#include "orchestrator/local.h"
+
+#define PB_VERSION "0.1.0"
+
+static const char usage_main[] =
+"usage: perfbisect COMMAND [OPTIONS]\n"
+"\n"
+"Find the commit that made a program slower, even when the slowdown shows\n"
+"up in only some runs.\n"
+"\n"
+"Commands:\n"
+"  bisect --local ...   bisect a regression on this machine\n"
+"  demo [--out DIR]     make a sample repository with a planted slowdown\n"
+"                       and bisect it\n"
+"  report --db FILE --out DIR\n"
+"                       regenerate the static HTML report from a database\n"
+"  help [COMMAND]       show help\n"
+"\n"
+"Commands of later stages (bisect --server, merge, status, configs, detect)\n"
+"are not in this build.\n"
+"\n"
+"Run 'perfbisect help bisect' for the bisect options.\n";
+
+static const char usage_bisect[] =
+"usage: perfbisect bisect --local --repo PATH --good REV --bad REV\n"
+"                  --build CMD --run CMD --metric NAME [OPTIONS]\n"
+"\n"
+"Bisects the first-parent line from REV good (fast) to REV bad (slow) on\n"
+"this machine.  Each tested commit is checked out into a work tree of its\n"
+"own under the state directory (your work tree is never touched), built\n"
+"once with CMD, and run several times; runs are compared with the two\n"
+"ends.  All state is kept in sqlite; a bisection that was interrupted\n"
+"resumes when started again with the same arguments.\n"
+"\n"
+"Required:\n"
+"  --local              run everything here, without a service\n"
+"  --repo PATH          the git repository (work tree or bare)\n"
+"  --good REV           a revision without the slowdown\n"
+"  --bad REV            a later revision with it; good must be on bad's\n"
+"                       first-parent line\n"
+"  --build CMD          shell command that builds the checkout\n"
+"                       (/bin/sh -c, in the work tree, PERFBISECT_COMMIT set)\n"
+"  --run CMD            shell command that runs the benchmark once and\n"
+"                       prints 'NAME: VALUE' or 'NAME=VALUE' lines\n"
+"  --metric NAME        the line whose value is measured (the last wins)\n"
+"\n"
+"Options:\n"
+"  --lower-is-better    smaller values are better (default: higher)\n"
+"  --confidence P       asked confidence, 0 < P < 1 (default 0.99)\n"
+"  --seed N             seed of every random choice (default 0)\n"
+"  --max-runs N         budget of benchmark runs, ends included (500)\n"
+"  --timeout S          limit of one run in seconds (600)\n"
+"  --build-timeout S    limit of one build in seconds (3600)\n"
+"  --run-as USER        who builds and runs when perfbisect is root\n"
+"                       (default nobody; never root); without root, the\n"
+"                       invoking user\n"
+"  --events LIST        hardware counters to record (later stage)\n"
+"  --config K=V[,K=V]   configuration axes: kernel=RELEASE and snoop=MODE\n"
+"                       must match this machine, threads=N is exported as\n"
+"                       PERFBISECT_THREADS; numa_policy, zone_reclaim_mode,\n"
+"                       thp and irq_affinity need the agent's settings code\n"
+"                       (a later stage) and are refused\n"
+"  --sysroot DIR        read machine-wide files under DIR instead of /\n"
+"  --nic IFACE          network interface for irq_affinity\n"
+"  --snoop MODE         this machine's BIOS snoop mode (a recorded fact)\n"
+"  --state-dir DIR      where the database and work trees live\n"
+"                       (default .perfbisect)\n"
+"  --report-dir DIR     where the HTML report goes\n"
+"                       (default .perfbisect/report)\n"
+"  --json               print the result as one JSON object on stdout\n"
+"  -q, --quiet          no progress on stderr\n"
+"\n"
+"Exit status: 0 culprit found; 1 no culprit (no regression, only skipped\n"
+"commits left, or budget spent); 2 usage or input error; 3 infrastructure\n"
+"error (the state database cannot be opened or written).\n"
+"\n"
+"Example:\n"
+"  perfbisect bisect --local --repo . --good v1.0 --bad main \\\n"
+"      --build 'make -j2' --run './bench --quick' --metric ops_per_sec\n";
+
+static const char usage_demo[] =
+"usage: perfbisect demo [--out DIR] [--json] [--quiet]\n"
+"\n"
+"Creates a sample git repository of 60 commits under DIR (default\n"
+"./perfbisect-demo) from sources built into perfbisect, one of which adds\n"
+"real work to the benchmark's hot path, then bisects it exactly as\n"
+"'perfbisect bisect --local' does and says whether the planted commit was\n"
+"found.  Needs a C compiler ('cc').  Exit status 0 when it was found.\n";
+
+static const char usage_report[] =
+"usage: perfbisect report --db FILE --out DIR\n"
+"\n"
+"Regenerates the static HTML report of every bisection stored in FILE (a\n"
+"perfbisect state database, opened read-only) into DIR.\n";
+
+static int usage_error(const char *usage, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "perfbisect: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n\n%s", usage);
+	return 2;
+}
+
+enum {
+	O_LOCAL = 256, O_SERVER, O_REPO, O_GOOD, O_BAD, O_BUILD, O_RUN,
+	O_METRIC, O_LOWER, O_CONF, O_SEED, O_MAXRUNS, O_TIMEOUT, O_BTIMEOUT,
+	O_RUNAS, O_EVENTS, O_CONFIG, O_SYSROOT, O_NIC, O_SNOOP, O_STATE,
+	O_REPORT, O_JSON, O_BENCH, O_WAIT, O_HELP,
+};
+
+static const struct option bisect_opts[] = {
+	{ "local", no_argument, NULL, O_LOCAL },
+	{ "server", required_argument, NULL, O_SERVER },
+	{ "repo", required_argument, NULL, O_REPO },
+	{ "good", required_argument, NULL, O_GOOD },
+	{ "bad", required_argument, NULL, O_BAD },
+	{ "build", required_argument, NULL, O_BUILD },
+	{ "run", required_argument, NULL, O_RUN },
+	{ "metric", required_argument, NULL, O_METRIC },
+	{ "lower-is-better", no_argument, NULL, O_LOWER },
+	{ "confidence", required_argument, NULL, O_CONF },
+	{ "seed", required_argument, NULL, O_SEED },
+	{ "max-runs", required_argument, NULL, O_MAXRUNS },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "build-timeout", required_argument, NULL, O_BTIMEOUT },
+	{ "run-as", required_argument, NULL, O_RUNAS },
+	{ "events", required_argument, NULL, O_EVENTS },
+	{ "config", required_argument, NULL, O_CONFIG },
+	{ "sysroot", required_argument, NULL, O_SYSROOT },
+	{ "nic", required_argument, NULL, O_NIC },
+	{ "snoop", required_argument, NULL, O_SNOOP },
+	{ "state-dir", required_argument, NULL, O_STATE },
+	{ "report-dir", required_argument, NULL, O_REPORT },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "benchmark", required_argument, NULL, O_BENCH },
+	{ "wait", no_argument, NULL, O_WAIT },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, O_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_num(double *out, const char *s, double lo, double hi,
+		     const char *what)
+{
+	return pb_parse_double(out, s, lo, hi, what) < 0 ? -1 : 0;
+}
+
+static int cmd_bisect(int argc, char **argv)
+{
+	struct pb_local_opts o = PB_LOCAL_OPTS_INIT;
+	struct pb_local_result res;
+	int local = 0, c, report_set = 0;
+	const char *server = NULL;
+	uint64_t u;
+	double d;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+q", bisect_opts, NULL)) != -1) {
+		switch (c) {
+		case O_LOCAL: local = 1; break;
+		case O_SERVER: server = optarg; break;
+		case O_REPO: o.repo = optarg; break;
+		case O_GOOD: o.good = optarg; break;
+		case O_BAD: o.bad = optarg; break;
+		case O_BUILD: o.build = optarg; break;
+		case O_RUN: o.run = optarg; break;
+		case O_METRIC: o.metric = optarg; break;
+		case O_LOWER: o.lower_is_better = 1; break;
+		case O_CONF:
+			if (parse_num(&d, optarg, 0, 1, "--confidence") < 0 ||
+			    d <= 0 || d >= 1)
+				return usage_error(usage_bisect,
+						   "--confidence: '%s' is not "
+						   "between 0 and 1 (exclusive)",
+						   optarg);
+			o.confidence = d;
+			break;
+		case O_SEED:
+			if (pb_parse_u64(&u, optarg, 0, INT64_MAX, "--seed") < 0)
+				return usage_error(usage_bisect, "%s",
+						   pb_error_last());
+			o.seed = u;
+			break;
+		case O_MAXRUNS:
+			if (pb_parse_u64(&u, optarg, 1, 1000000, "--max-runs") < 0)
+				return usage_error(usage_bisect, "%s",
+						   pb_error_last());
+			o.max_runs = (unsigned)u;
+			break;
+		case O_TIMEOUT:
+		case O_BTIMEOUT:
+			if (parse_num(&d, optarg, 0.001, 7 * 86400.0,
+				      c == O_TIMEOUT ? "--timeout"
+						     : "--build-timeout") < 0)
+				return usage_error(usage_bisect, "%s",
+						   pb_error_last());
+			if (c == O_TIMEOUT)
+				o.timeout_s = d;
+			else
+				o.build_timeout_s = d;
+			break;
+		case O_RUNAS: o.run_as = optarg; break;
+		case O_EVENTS: o.events = optarg; break;
+		case O_CONFIG: o.config = optarg; break;
+		case O_SYSROOT: o.sysroot = optarg; break;
+		case O_NIC: o.nic = optarg; break;
+		case O_SNOOP: o.snoop = optarg; break;
+		case O_STATE: o.state_dir = optarg; break;
+		case O_REPORT: o.report_dir = optarg; report_set = 1; break;
+		case O_JSON: o.json = 1; break;
+		case 'q': o.quiet = 1; break;
+		case O_BENCH:
+		case O_WAIT: break; /* --server mode only */
+		case O_HELP: fputs(usage_bisect, stdout); return 0;
+		default:
+			return usage_error(usage_bisect, "unknown or incomplete "
+					   "option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error(usage_bisect, "unexpected argument '%s'",
+				   argv[optind]);
+	if (server && local)
+		return usage_error(usage_bisect, "%s",
+				   "--local and --server exclude each other");
+	if (server)
+		return usage_error(usage_bisect, "--server %s: the service is "
+				   "not in this build; use --local", server);
+	if (!local)
+		return usage_error(usage_bisect, "%s", "missing --local");
+#define REQUIRE(field, flag)                                                  \
+	if (!o.field || !*o.field)                                            \
+		return usage_error(usage_bisect, "missing %s", flag);
+	REQUIRE(repo, "--repo");
+	REQUIRE(good, "--good");
+	REQUIRE(bad, "--bad");
+	REQUIRE(build, "--build");
+	REQUIRE(run, "--run");
+	REQUIRE(metric, "--metric");
+#undef REQUIRE
+	if (o.events)
+		fprintf(stderr, "perfbisect: note: --events '%s' is accepted, but "
+				"this build records no hardware counters yet\n",
+			o.events);
+	if (!report_set) {
+		char *r = pb_path_join(o.state_dir, "report");
+		if (!r)
+			return 3;
+		o.report_dir = r;
+	}
+	pb_local_bisect(&o, &res);
+	if (res.exit_code >= 2)
+		fprintf(stderr, "perfbisect: error: %s\n", pb_error_last());
+	if (!report_set)
+		free((char *)o.report_dir);
+	return res.exit_code;
+}
+
+static int cmd_demo(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "out", required_argument, NULL, 'o' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pb_demo_opts o = { "perfbisect-demo", 0, 0 };
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+q", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': o.out = optarg; break;
+		case 'j': o.json = 1; break;
+		case 'q': o.quiet = 1; break;
+		case 'h': fputs(usage_demo, stdout); return 0;
+		default:
+			return usage_error(usage_demo, "unknown or incomplete "
+					   "option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error(usage_demo, "unexpected argument '%s'",
+				   argv[optind]);
+	return pb_demo_run(&o);
+}
+
+static int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *db = NULL, *out = NULL;
+	int c, rc;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'o': out = optarg; break;
+		case 'h': fputs(usage_report, stdout); return 0;
+		default:
+			return usage_error(usage_report, "unknown or incomplete "
+					   "option '%s'", argv[optind - 1]);
+		}
+	}
+	if (!db || !out)
+		return usage_error(usage_report, "missing %s",
+				   !db ? "--db" : "--out");
+	rc = pb_local_report(db, out);
+	if (rc < 0) {
+		fprintf(stderr, "perfbisect: error: %s\n", pb_error_last());
+		return 3;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+	int rc;
+
+	pb_log_init("perfbisect", 0);
+	if (!cmd) {
+		fputs(usage_main, stderr);
+		return 2;
+	}
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		const char *topic = argc > 2 ? argv[2] : "";
+		fputs(!strcmp(topic, "bisect")   ? usage_bisect
+		      : !strcmp(topic, "demo")   ? usage_demo
+		      : !strcmp(topic, "report") ? usage_report
+						 : usage_main,
+		      stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("perfbisect %s\n", PB_VERSION);
+		return 0;
+	}
+	if (pb_git_global_init() < 0) {
+		fprintf(stderr, "perfbisect: error: %s\n", pb_error_last());
+		return 3;
+	}
+	if (!strcmp(cmd, "bisect"))
+		rc = cmd_bisect(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "demo"))
+		rc = cmd_demo(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "report"))
+		rc = cmd_report(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "merge") || !strcmp(cmd, "status") ||
+		 !strcmp(cmd, "configs") || !strcmp(cmd, "detect"))
+		rc = usage_error(usage_main, "'%s' is not in this build yet", cmd);
+	else
+		rc = usage_error(usage_main, "unknown command '%s'", cmd);
+	pb_git_global_shutdown();
+	return rc;
+}

@@ -1,0 +1,797 @@
+/*
+ * db.c - every SQL statement of perfbisect (see db.h).
+ *
+ * Statements are prepared per call with sqlite3_prepare_v2 and bound
+ * parameters; nothing is ever pasted into SQL text.  Migrations run in a
+ * transaction each and bump user_version inside it, so a crash in the
+ * middle leaves the database at the last whole version.
+ */
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/err.h"
+#include "common/util.h"
+#include "orchestrator/db.h"
+
+struct pb_db {
+	sqlite3 *h;
+};
+
+static int db_fail(struct pb_db *db, const char *what)
+{
+	int code = sqlite3_errcode(db->h);
+	int infra = code == SQLITE_IOERR || code == SQLITE_FULL ||
+		    code == SQLITE_CANTOPEN || code == SQLITE_READONLY ||
+		    code == SQLITE_BUSY || code == SQLITE_LOCKED ||
+		    code == SQLITE_CORRUPT || code == SQLITE_NOTADB ||
+		    code == SQLITE_PERM;
+
+	return pb_error_code(infra ? PB_EINFRA : PB_ERROR, "database: %s: %s",
+			     what, sqlite3_errmsg(db->h));
+}
+
+static int prep(struct pb_db *db, const char *sql, sqlite3_stmt **st)
+{
+	if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) != SQLITE_OK)
+		return db_fail(db, "prepare");
+	return PB_OK;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_real(sqlite3_stmt *st, int i, double v)
+{
+	if (isfinite(v))
+		sqlite3_bind_double(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_id(sqlite3_stmt *st, int i, int64_t id)
+{
+	if (id > 0)
+		sqlite3_bind_int64(st, i, id);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Steps a statement that returns no rows, then finalizes it. */
+static int run_done(struct pb_db *db, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st) == SQLITE_DONE ? PB_OK : db_fail(db, what);
+
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int exec(struct pb_db *db, const char *sql, const char *what)
+{
+	if (sqlite3_exec(db->h, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail(db, what);
+	return PB_OK;
+}
+
+int pb_db_begin(struct pb_db *db)
+{
+	return exec(db, "BEGIN IMMEDIATE", "begin");
+}
+
+int pb_db_commit(struct pb_db *db)
+{
+	return exec(db, "COMMIT", "commit");
+}
+
+void pb_db_rollback(struct pb_db *db)
+{
+	if (!sqlite3_get_autocommit(db->h))
+		(void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int pb_db_user_version(struct pb_db *db, int *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = prep(db, "PRAGMA user_version", &st)) < 0)
+		return rc;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = db_fail(db, "read user_version");
+	} else {
+		*out = sqlite3_column_int(st, 0);
+		rc = PB_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int migration_version(const char *name)
+{
+	uint64_t v;
+	char num[5];
+
+	if (strlen(name) < 6 || name[4] != '-')
+		return -1;
+	memcpy(num, name, 4);
+	num[4] = '\0';
+	if (pb_parse_u64(&v, num, 1, 9999, "migration") < 0)
+		return -1;
+	return (int)v;
+}
+
+static int migrate(struct pb_db *db, const struct pb_embedded *m, size_t n)
+{
+	int have, rc;
+
+	if ((rc = pb_db_user_version(db, &have)) < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		int v = migration_version(m[i].name);
+
+		if (v != (int)i + 1)
+			return pb_error_set("migration '%s' is out of order",
+					    m[i].name);
+	}
+	if (have > (int)n)
+		return pb_error_code(PB_EINFRA,
+				     "database schema version %d is newer than "
+				     "this program's (%zu): upgrade perfbisect",
+				     have, n);
+	for (size_t i = (size_t)have; i < n; i++) {
+		char pragma[64];
+
+		if ((rc = pb_db_begin(db)) < 0)
+			return rc;
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %zu",
+			 i + 1);
+		if ((rc = exec(db, m[i].content, m[i].name)) < 0 ||
+		    (rc = exec(db, pragma, "set user_version")) < 0 ||
+		    (rc = pb_db_commit(db)) < 0) {
+			pb_db_rollback(db);
+			return rc;
+		}
+	}
+	return PB_OK;
+}
+
+static int open_db(struct pb_db **out, const char *path, int flags)
+{
+	struct pb_db *db = calloc(1, sizeof(*db));
+
+	*out = NULL;
+	if (!db)
+		return pb_error_set("out of memory");
+	if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
+		int rc = pb_error_code(PB_EINFRA, "cannot open database '%s': %s",
+				       path,
+				       db->h ? sqlite3_errmsg(db->h) : "no memory");
+		sqlite3_close(db->h);
+		free(db);
+		return rc;
+	}
+	sqlite3_busy_timeout(db->h, 10000);
+	sqlite3_extended_result_codes(db->h, 0);
+	*out = db;
+	return PB_OK;
+}
+
+int pb_db_open_with(struct pb_db **out, const char *path,
+		    const struct pb_embedded *migrations, size_t n)
+{
+	struct pb_db *db;
+	int rc;
+
+	*out = NULL;
+	if ((rc = open_db(&db, path,
+			  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) < 0)
+		return rc;
+	if ((rc = exec(db, "PRAGMA journal_mode = WAL", "set WAL mode")) < 0 ||
+	    (rc = exec(db, "PRAGMA foreign_keys = ON", "enable foreign keys")) <
+		    0 ||
+	    (rc = exec(db, "PRAGMA synchronous = NORMAL", "set synchronous")) <
+		    0 ||
+	    (rc = migrate(db, migrations, n)) < 0) {
+		pb_db_close(db);
+		return rc;
+	}
+	*out = db;
+	return PB_OK;
+}
+
+int pb_db_open(struct pb_db **out, const char *path)
+{
+	return pb_db_open_with(out, path, pb_schema, pb_schema_count);
+}
+
+int pb_db_open_readonly(struct pb_db **out, const char *path)
+{
+	struct pb_db *db;
+	int rc, v;
+
+	if ((rc = open_db(&db, path, SQLITE_OPEN_READONLY)) < 0)
+		return rc;
+	if ((rc = pb_db_user_version(db, &v)) < 0) {
+		pb_db_close(db);
+		return rc;
+	}
+	if (v != (int)pb_schema_count) {
+		pb_db_close(db);
+		return pb_error_code(PB_EINFRA,
+				     "database '%s' has schema version %d, this "
+				     "program reads version %zu",
+				     path, v, pb_schema_count);
+	}
+	*out = db;
+	return PB_OK;
+}
+
+void pb_db_close(struct pb_db *db)
+{
+	if (!db)
+		return;
+	sqlite3_close(db->h);
+	free(db);
+}
+
+/* Runs a one-row SELECT of an id; PB_ENOTFOUND without a row. */
+static int select_id(struct pb_db *db, sqlite3_stmt *st, int64_t *out,
+		     const char *what)
+{
+	int s = sqlite3_step(st), rc;
+
+	if (s == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = PB_OK;
+	} else if (s == SQLITE_DONE) {
+		rc = PB_ENOTFOUND;
+	} else {
+		rc = db_fail(db, what);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int pb_db_repo_ensure(struct pb_db *db, const char *name, const char *url,
+		      int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "INSERT INTO repositories (name, url, created_at) "
+		       "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET "
+		       "url = excluded.url RETURNING id",
+		       &st)) < 0)
+		return rc;
+	bind_text(st, 1, name);
+	bind_text(st, 2, url);
+	sqlite3_bind_double(st, 3, pb_now_real());
+	rc = select_id(db, st, out, "store repository");
+	return rc == PB_ENOTFOUND ? db_fail(db, "store repository") : rc;
+}
+
+int pb_db_commit_ensure(struct pb_db *db, int64_t repo_id,
+			const struct pb_commit_info *ci, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "INSERT INTO commits (repo_id, sha, subject, author, time) "
+		       "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (repo_id, sha) "
+		       "DO UPDATE SET subject = excluded.subject RETURNING id",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, repo_id);
+	bind_text(st, 2, ci->sha);
+	bind_text(st, 3, ci->subject ? ci->subject : "");
+	bind_text(st, 4, ci->author ? ci->author : "");
+	sqlite3_bind_int64(st, 5, ci->time);
+	rc = select_id(db, st, out, "store commit");
+	return rc == PB_ENOTFOUND ? db_fail(db, "store commit") : rc;
+}
+
+int pb_db_benchmark_ensure(struct pb_db *db, int64_t repo_id,
+			   const struct pb_benchmark_def *d, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "INSERT INTO benchmarks (repo_id, name, build_cmd, run_cmd, "
+		       "metric, lower_is_better, timeout_s, build_timeout_s) "
+		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+		       "ON CONFLICT (repo_id, name) DO UPDATE SET "
+		       "build_cmd = excluded.build_cmd, run_cmd = excluded.run_cmd, "
+		       "metric = excluded.metric, "
+		       "lower_is_better = excluded.lower_is_better, "
+		       "timeout_s = excluded.timeout_s, "
+		       "build_timeout_s = excluded.build_timeout_s RETURNING id",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, repo_id);
+	bind_text(st, 2, d->name);
+	bind_text(st, 3, d->build_cmd);
+	bind_text(st, 4, d->run_cmd);
+	bind_text(st, 5, d->metric);
+	sqlite3_bind_int(st, 6, d->lower_is_better ? 1 : 0);
+	sqlite3_bind_double(st, 7, d->timeout_s);
+	sqlite3_bind_double(st, 8, d->build_timeout_s);
+	rc = select_id(db, st, out, "store benchmark");
+	return rc == PB_ENOTFOUND ? db_fail(db, "store benchmark") : rc;
+}
+
+int pb_db_config_ensure(struct pb_db *db, const char *name,
+			const char *settings_json, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "INSERT INTO configurations (name, settings) VALUES (?1, ?2) "
+		       "ON CONFLICT (name) DO UPDATE SET settings = "
+		       "excluded.settings RETURNING id",
+		       &st)) < 0)
+		return rc;
+	bind_text(st, 1, name);
+	bind_text(st, 2, settings_json);
+	rc = select_id(db, st, out, "store configuration");
+	return rc == PB_ENOTFOUND ? db_fail(db, "store configuration") : rc;
+}
+
+int pb_db_build_get(struct pb_db *db, int64_t commit_id, int64_t bench_id,
+		    const char *machine, struct pb_build_row *out)
+{
+	sqlite3_stmt *st;
+	int rc, s;
+
+	if ((rc = prep(db,
+		       "SELECT status, coalesce(reason, '') FROM builds WHERE "
+		       "commit_id = ?1 AND benchmark_id = ?2 AND machine = ?3",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, commit_id);
+	sqlite3_bind_int64(st, 2, bench_id);
+	bind_text(st, 3, machine);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		out->ok = !strcmp((const char *)sqlite3_column_text(st, 0), "ok");
+		pb_strlcpy(out->reason, (const char *)sqlite3_column_text(st, 1),
+			   sizeof(out->reason));
+		rc = PB_OK;
+	} else {
+		rc = s == SQLITE_DONE ? PB_ENOTFOUND : db_fail(db, "read build");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int pb_db_build_put(struct pb_db *db, int64_t commit_id, int64_t bench_id,
+		    const char *machine, int ok, const char *reason,
+		    const char *log, double wall_s)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "INSERT INTO builds (commit_id, benchmark_id, machine, "
+		       "status, reason, log, wall_s, created_at) VALUES "
+		       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (commit_id, "
+		       "benchmark_id, machine) DO UPDATE SET status = "
+		       "excluded.status, reason = excluded.reason, log = "
+		       "excluded.log, wall_s = excluded.wall_s, created_at = "
+		       "excluded.created_at",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, commit_id);
+	sqlite3_bind_int64(st, 2, bench_id);
+	bind_text(st, 3, machine);
+	bind_text(st, 4, ok ? "ok" : "failed");
+	bind_text(st, 5, ok ? NULL : reason);
+	bind_text(st, 6, log);
+	bind_real(st, 7, wall_s);
+	sqlite3_bind_double(st, 8, pb_now_real());
+	return run_done(db, st, "store build");
+}
+
+int pb_db_bisection_find_running(struct pb_db *db,
+				 const struct pb_bisection_def *d, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "SELECT id FROM bisections WHERE state = 'running' AND "
+		       "repo_id = ?1 AND benchmark_id = ?2 AND "
+		       "config_id IS ?3 AND good_sha = ?4 AND bad_sha = ?5 AND "
+		       "confidence_asked = ?6 AND seed = ?7 AND max_runs = ?8 "
+		       "ORDER BY id DESC LIMIT 1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, d->repo_id);
+	sqlite3_bind_int64(st, 2, d->bench_id);
+	bind_id(st, 3, d->config_id);
+	bind_text(st, 4, d->good_sha);
+	bind_text(st, 5, d->bad_sha);
+	sqlite3_bind_double(st, 6, d->confidence);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)d->seed);
+	sqlite3_bind_int64(st, 8, d->max_runs);
+	return select_id(db, st, out, "find bisection");
+}
+
+int pb_db_bisection_create(struct pb_db *db, const struct pb_bisection_def *d,
+			   int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "INSERT INTO bisections (repo_id, benchmark_id, config_id, "
+		       "good_sha, bad_sha, state, confidence_asked, seed, "
+		       "max_runs, created_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+		       "'running', ?6, ?7, ?8, ?9) RETURNING id",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, d->repo_id);
+	sqlite3_bind_int64(st, 2, d->bench_id);
+	bind_id(st, 3, d->config_id);
+	bind_text(st, 4, d->good_sha);
+	bind_text(st, 5, d->bad_sha);
+	sqlite3_bind_double(st, 6, d->confidence);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)d->seed);
+	sqlite3_bind_int64(st, 8, d->max_runs);
+	sqlite3_bind_double(st, 9, pb_now_real());
+	rc = select_id(db, st, out, "create bisection");
+	return rc == PB_ENOTFOUND ? db_fail(db, "create bisection") : rc;
+}
+
+int pb_db_run_insert(struct pb_db *db, const struct pb_run_row *r)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "INSERT INTO runs (run_id, bisection_id, seq, commit_id, "
+		       "benchmark_id, config_id, machine, status, failure_reason, "
+		       "exit_code, signal, timed_out, wall_s, value, metrics, "
+		       "notes, counters, numa, machine_facts, run_as, output, "
+		       "started_at, finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+		       "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+		       "?19, ?20, ?21, ?22, ?23) ON CONFLICT (run_id) DO NOTHING",
+		       &st)) < 0)
+		return rc;
+	bind_text(st, 1, r->run_id);
+	bind_id(st, 2, r->bisection_id);
+	sqlite3_bind_int64(st, 3, r->seq);
+	sqlite3_bind_int64(st, 4, r->commit_id);
+	sqlite3_bind_int64(st, 5, r->bench_id);
+	bind_id(st, 6, r->config_id);
+	bind_text(st, 7, r->machine);
+	bind_text(st, 8, r->ok ? "ok" : "failed");
+	bind_text(st, 9, r->ok ? NULL : r->failure_reason);
+	if (r->exited)
+		sqlite3_bind_int(st, 10, r->exit_code);
+	else
+		sqlite3_bind_null(st, 10);
+	if (r->signal)
+		sqlite3_bind_int(st, 11, r->signal);
+	else
+		sqlite3_bind_null(st, 11);
+	sqlite3_bind_int(st, 12, r->timed_out ? 1 : 0);
+	bind_real(st, 13, r->wall_s);
+	bind_real(st, 14, r->ok ? r->value : NAN);
+	bind_text(st, 15, r->metrics_json ? r->metrics_json : "{}");
+	bind_text(st, 16, r->notes && *r->notes ? r->notes : NULL);
+	bind_text(st, 17, r->counters_json);
+	bind_text(st, 18, r->numa_json);
+	bind_text(st, 19, r->machine_json);
+	bind_text(st, 20, r->run_as);
+	bind_text(st, 21, r->output);
+	sqlite3_bind_double(st, 22, r->started_at);
+	sqlite3_bind_double(st, 23, r->finished_at);
+	return run_done(db, st, "store run");
+}
+
+int pb_db_bisection_replay(struct pb_db *db, int64_t id, pb_db_run_cb cb,
+			   void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc, s;
+
+	if ((rc = prep(db,
+		       "SELECT commit_id, status = 'ok', value FROM runs WHERE "
+		       "bisection_id = ?1 ORDER BY seq",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	rc = PB_OK;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = cb(ctx, sqlite3_column_int64(st, 0),
+			sqlite3_column_int(st, 1), sqlite3_column_double(st, 2));
+		if (rc)
+			break;
+	}
+	if (!rc && s != SQLITE_DONE)
+		rc = db_fail(db, "read runs");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int pb_db_bisection_next_seq(struct pb_db *db, int64_t id, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "SELECT coalesce(max(seq), 0) + 1 FROM runs WHERE "
+		       "bisection_id = ?1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	return select_id(db, st, out, "read run sequence");
+}
+
+int pb_db_run_count(struct pb_db *db, int64_t id, unsigned *ok,
+		    unsigned *failed)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "SELECT count(*) FILTER (WHERE status = 'ok'), "
+		       "count(*) FILTER (WHERE status = 'failed') FROM runs "
+		       "WHERE bisection_id = ?1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*ok = (unsigned)sqlite3_column_int(st, 0);
+		*failed = (unsigned)sqlite3_column_int(st, 1);
+		rc = PB_OK;
+	} else {
+		rc = db_fail(db, "count runs");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int pb_db_bisection_save(struct pb_db *db, int64_t id,
+			 const struct pb_bisection_end *e,
+			 const struct pb_step_row *steps, size_t nsteps)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if ((rc = pb_db_begin(db)) < 0)
+		return rc;
+	if ((rc = prep(db,
+		       "UPDATE bisections SET state = ?2, mode = ?3, "
+		       "culprit_sha = ?4, range_first_sha = ?5, "
+		       "range_last_sha = ?6, confidence = ?7, runs = ?8, "
+		       "builds = ?9, outcome = ?10, exit_code = ?11, "
+		       "finished_at = ?12 WHERE id = ?1",
+		       &st)) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, e->state);
+	bind_text(st, 3, e->mode);
+	bind_text(st, 4, e->culprit_sha);
+	bind_text(st, 5, e->range_first_sha);
+	bind_text(st, 6, e->range_last_sha);
+	bind_real(st, 7, e->confidence);
+	sqlite3_bind_int(st, 8, (int)e->runs);
+	sqlite3_bind_int(st, 9, (int)e->builds);
+	bind_text(st, 10, e->outcome);
+	if (e->exit_code >= 0)
+		sqlite3_bind_int(st, 11, e->exit_code);
+	else
+		sqlite3_bind_null(st, 11);
+	bind_real(st, 12, e->finished ? pb_now_real() : NAN);
+	if ((rc = run_done(db, st, "update bisection")) < 0)
+		goto fail;
+	if ((rc = prep(db, "DELETE FROM bisection_steps WHERE bisection_id = ?1",
+		       &st)) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = run_done(db, st, "clear steps")) < 0)
+		goto fail;
+	for (size_t i = 0; i < nsteps; i++) {
+		if ((rc = prep(db,
+			       "INSERT INTO bisection_steps (bisection_id, seq, "
+			       "commit_id, verdict, runs, failed_runs, median, "
+			       "slow_fraction) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+			       "?8)",
+			       &st)) < 0)
+			goto fail;
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)i + 1);
+		sqlite3_bind_int64(st, 3, steps[i].commit_id);
+		bind_text(st, 4, steps[i].verdict);
+		sqlite3_bind_int(st, 5, (int)steps[i].runs);
+		sqlite3_bind_int(st, 6, (int)steps[i].failed_runs);
+		bind_real(st, 7, steps[i].median);
+		bind_real(st, 8, steps[i].slow_fraction);
+		if ((rc = run_done(db, st, "store step")) < 0)
+			goto fail;
+	}
+	if ((rc = pb_db_commit(db)) < 0)
+		goto fail;
+	return PB_OK;
+fail:
+	pb_db_rollback(db);
+	return rc;
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? pb_strdup((const char *)t) : NULL;
+}
+
+static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	pb_strlcpy(dst, t ? (const char *)t : "", size);
+}
+
+static double col_real(sqlite3_stmt *st, int i)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL
+		       ? NAN
+		       : sqlite3_column_double(st, i);
+}
+
+int pb_db_bisection_load(struct pb_db *db, int64_t id,
+			 struct pb_bisection_view **out)
+{
+	struct pb_bisection_view *v = calloc(1, sizeof(*v));
+	sqlite3_stmt *st = NULL;
+	size_t alloc = 0;
+	int rc, s;
+
+	*out = NULL;
+	if (!v)
+		return pb_error_set("out of memory");
+	if ((rc = prep(db,
+		       "SELECT b.id, r.name, m.metric, m.build_cmd, m.run_cmd, "
+		       "m.lower_is_better, b.good_sha, b.bad_sha, b.state, "
+		       "b.mode, b.culprit_sha, b.range_first_sha, "
+		       "b.range_last_sha, b.confidence, b.confidence_asked, "
+		       "b.runs, b.builds, b.outcome, coalesce(b.exit_code, -1), "
+		       "b.created_at, b.finished_at FROM bisections b "
+		       "JOIN repositories r ON r.id = b.repo_id "
+		       "JOIN benchmarks m ON m.id = b.benchmark_id WHERE b.id = ?1",
+		       &st)) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, id);
+	s = sqlite3_step(st);
+	if (s != SQLITE_ROW) {
+		rc = s == SQLITE_DONE ? pb_error_code(PB_ENOTFOUND,
+						      "no bisection %lld",
+						      (long long)id)
+				      : db_fail(db, "read bisection");
+		goto fail;
+	}
+	v->id = sqlite3_column_int64(st, 0);
+	v->repo = col_dup(st, 1);
+	v->metric = col_dup(st, 2);
+	v->build_cmd = col_dup(st, 3);
+	v->run_cmd = col_dup(st, 4);
+	v->lower_is_better = sqlite3_column_int(st, 5);
+	col_copy(st, 6, v->good, sizeof(v->good));
+	col_copy(st, 7, v->bad, sizeof(v->bad));
+	col_copy(st, 8, v->state, sizeof(v->state));
+	col_copy(st, 9, v->mode, sizeof(v->mode));
+	col_copy(st, 10, v->culprit, sizeof(v->culprit));
+	col_copy(st, 11, v->range_first, sizeof(v->range_first));
+	col_copy(st, 12, v->range_last, sizeof(v->range_last));
+	v->confidence = col_real(st, 13);
+	v->confidence_asked = col_real(st, 14);
+	v->runs = (unsigned)sqlite3_column_int(st, 15);
+	v->builds = (unsigned)sqlite3_column_int(st, 16);
+	v->outcome = col_dup(st, 17);
+	v->exit_code = sqlite3_column_int(st, 18);
+	v->created_at = col_real(st, 19);
+	v->finished_at = col_real(st, 20);
+	sqlite3_finalize(st);
+	st = NULL;
+
+	if ((rc = prep(db,
+		       "SELECT c.sha, c.subject, c.author, c.time, s.verdict, "
+		       "s.runs, s.failed_runs, s.median, s.slow_fraction, s.ipc, "
+		       "s.remote_access, s.start_nodes FROM bisection_steps s "
+		       "JOIN commits c ON c.id = s.commit_id "
+		       "WHERE s.bisection_id = ?1 ORDER BY s.seq",
+		       &st)) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, id);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		struct pb_step_view *p;
+
+		if (v->nsteps == alloc) {
+			size_t na = alloc ? alloc * 2 : 16;
+			p = realloc(v->steps, na * sizeof(*p));
+			if (!p) {
+				rc = pb_error_set("out of memory");
+				goto fail;
+			}
+			v->steps = p;
+			alloc = na;
+		}
+		p = &v->steps[v->nsteps++];
+		memset(p, 0, sizeof(*p));
+		col_copy(st, 0, p->sha, sizeof(p->sha));
+		p->subject = col_dup(st, 1);
+		p->author = col_dup(st, 2);
+		p->time = sqlite3_column_int64(st, 3);
+		col_copy(st, 4, p->verdict, sizeof(p->verdict));
+		p->runs = (unsigned)sqlite3_column_int(st, 5);
+		p->failed_runs = (unsigned)sqlite3_column_int(st, 6);
+		p->median = col_real(st, 7);
+		p->slow_fraction = col_real(st, 8);
+		p->ipc = col_real(st, 9);
+		p->ipc_state = isnan(p->ipc) ? PB_VAL_NULL : PB_VAL_NUMBER;
+		p->remote_access = col_real(st, 10);
+		p->remote_state = isnan(p->remote_access) ? PB_VAL_NULL
+							  : PB_VAL_NUMBER;
+		p->start_nodes_json = col_dup(st, 11);
+	}
+	if (s != SQLITE_DONE) {
+		rc = db_fail(db, "read steps");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	*out = v;
+	return PB_OK;
+fail:
+	sqlite3_finalize(st);
+	pb_bisection_view_free(v);
+	return rc < 0 ? rc : PB_ERROR;
+}
+
+int pb_db_bisection_ids(struct pb_db *db, int64_t **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	int64_t *ids = NULL, *p;
+	size_t k = 0, alloc = 0;
+	int rc, s;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = prep(db, "SELECT id FROM bisections ORDER BY id DESC", &st)) <
+	    0)
+		return rc;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (k == alloc) {
+			alloc = alloc ? alloc * 2 : 16;
+			p = realloc(ids, alloc * sizeof(*p));
+			if (!p) {
+				free(ids);
+				sqlite3_finalize(st);
+				return pb_error_set("out of memory");
+			}
+			ids = p;
+		}
+		ids[k++] = sqlite3_column_int64(st, 0);
+	}
+	if (s != SQLITE_DONE) {
+		rc = db_fail(db, "list bisections");
+		free(ids);
+		sqlite3_finalize(st);
+		return rc;
+	}
+	sqlite3_finalize(st);
+	*out = ids;
+	*n = k;
+	return PB_OK;
+}

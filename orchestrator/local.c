@@ -1,0 +1,670 @@
+/*
+ * local.c - the in-process `--local` driver (see local.h).
+ *
+ * It owns the I/O around the pure engine: git (common/git.h), the runner
+ * (agent/runner.h), storage (db.h), the report (web/report.h) and the JSON
+ * output (common/proto.h).  The loop is:
+ *
+ *   ask the engine what to run -> build that commit once (a failed build
+ *   skips it) -> run it once -> store the run record -> feed the engine
+ *   -> store the steps -> print progress
+ *
+ * Every run is stored before the engine sees it, so a killed bisection
+ * loses at most the run in flight.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "agent/runner.h"
+#include "common/err.h"
+#include "common/git.h"
+#include "common/log.h"
+#include "common/proto.h"
+#include "common/util.h"
+#include "orchestrator/core/engine.h"
+#include "orchestrator/db.h"
+#include "orchestrator/local.h"
+#include "web/report.h"
+
+#define MACHINE "local"
+
+enum build_state { BUILD_UNKNOWN = 0, BUILD_OK, BUILD_FAILED };
+
+struct local {
+	const struct pb_local_opts *o;
+	struct pb_git *git;
+	struct pb_db *db;
+	struct pb_identity id;
+	struct pb_commit_info *commits;
+	size_t n;
+	int64_t *commit_ids;
+	enum build_state *built;
+	int64_t repo_id, bench_id, bisection_id, seq;
+	struct pb_engine *engine;
+	char *worktrees;
+	char *extra_env[4];
+	char threads_env[64];
+	char kernel[128];
+	char end_reason[2][256]; /* last failure at the good / bad end */
+	double started;
+};
+
+/* --config: the axes of DESIGN.md section 5.  This stage takes the ones that
+ * need no settings of the machine changed; the rest are refused plainly
+ * rather than ignored. */
+static int apply_config(struct local *L, const char *spec)
+{
+	char *copy, *save = NULL, *item;
+	int rc = PB_OK;
+
+	if (!spec || !*spec)
+		return PB_OK;
+	copy = pb_strdup(spec);
+	if (!copy)
+		return PB_ERROR;
+	for (item = strtok_r(copy, ",", &save); item && rc == PB_OK;
+	     item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+		const char *k = item, *v;
+		uint64_t t;
+
+		if (!eq || eq == item || !eq[1]) {
+			rc = pb_error_code(PB_EINVAL,
+					   "--config: '%s' is not KEY=VALUE", item);
+			break;
+		}
+		*eq = '\0';
+		v = eq + 1;
+		if (!strcmp(k, "kernel")) {
+			if (strcmp(v, L->kernel))
+				rc = pb_error_code(PB_EINVAL,
+						   "--config kernel=%s: this machine "
+						   "runs kernel '%s'",
+						   v, L->kernel);
+		} else if (!strcmp(k, "snoop")) {
+			if (!L->o->snoop)
+				rc = pb_error_code(PB_EINVAL,
+						   "--config snoop=%s: this machine's "
+						   "snoop mode is unknown (Linux "
+						   "cannot read it): pass --snoop "
+						   "MODE",
+						   v);
+			else if (strcmp(v, L->o->snoop))
+				rc = pb_error_code(PB_EINVAL,
+						   "--config snoop=%s: this machine's "
+						   "snoop mode is '%s'",
+						   v, L->o->snoop);
+		} else if (!strcmp(k, "threads")) {
+			rc = pb_parse_u64(&t, v, 1, 4096, "--config threads");
+			if (rc == PB_OK) {
+				snprintf(L->threads_env, sizeof(L->threads_env),
+					 "PERFBISECT_THREADS=%llu",
+					 (unsigned long long)t);
+				L->extra_env[0] = L->threads_env;
+			}
+		} else if (!strcmp(k, "numa_policy") ||
+			   !strcmp(k, "zone_reclaim_mode") ||
+			   !strcmp(k, "thp") || !strcmp(k, "irq_affinity")) {
+			rc = pb_error_code(PB_EINVAL,
+					   "--config %s=%s: this build cannot "
+					   "apply machine settings yet (the agent's "
+					   "settings code is a later stage)",
+					   k, v);
+		} else {
+			rc = pb_error_code(PB_EINVAL,
+					   "--config: unknown setting '%s' (known: "
+					   "kernel, snoop, irq_affinity, "
+					   "numa_policy, zone_reclaim_mode, thp, "
+					   "threads)",
+					   k);
+		}
+	}
+	free(copy);
+	return rc;
+}
+
+/* The kernel release, from DIR/proc/sys/kernel/osrelease under --sysroot,
+ * else uname(2). */
+static void read_kernel(struct local *L)
+{
+	struct utsname u;
+
+	if (L->o->sysroot) {
+		char *p = pb_path_join(L->o->sysroot, "proc/sys/kernel/osrelease");
+		FILE *f = p ? fopen(p, "re") : NULL;
+		free(p);
+		if (f) {
+			if (fgets(L->kernel, sizeof(L->kernel), f))
+				L->kernel[strcspn(L->kernel, "\n")] = '\0';
+			fclose(f);
+			if (L->kernel[0])
+				return;
+		}
+	}
+	if (uname(&u) == 0)
+		pb_strlcpy(L->kernel, u.release, sizeof(L->kernel));
+}
+
+/* The benchmark's name in the database: its commands and metric, hashed,
+ * so a changed build or run command is a different benchmark. */
+static void benchmark_name(const struct pb_local_opts *o, char out[64])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	const char *parts[3] = { o->build, o->run, o->metric };
+
+	if (c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1) {
+		for (int i = 0; i < 3; i++)
+			EVP_DigestUpdate(c, parts[i], strlen(parts[i]) + 1);
+		EVP_DigestUpdate(c, o->lower_is_better ? "L" : "H", 1);
+		EVP_DigestFinal_ex(c, md, &len);
+	}
+	EVP_MD_CTX_free(c);
+	snprintf(out, 64, "local-");
+	for (unsigned i = 0; i < 6 && i < len; i++)
+		snprintf(out + 6 + 2 * i, 3, "%02x", md[i]);
+}
+
+static int find_index(const struct local *L, int64_t commit_id, size_t *out)
+{
+	for (size_t i = 0; i < L->n; i++)
+		if (L->commit_ids[i] == commit_id) {
+			*out = i;
+			return PB_OK;
+		}
+	return PB_ENOTFOUND;
+}
+
+static int replay_one(void *ctx, int64_t commit_id, int ok, double value)
+{
+	struct local *L = ctx;
+	size_t i;
+
+	if (find_index(L, commit_id, &i) < 0)
+		return 0; /* not on this range: ignore */
+	if (ok)
+		pb_engine_observe(L->engine, i, value);
+	else
+		pb_engine_run_failed(L->engine, i);
+	return 0;
+}
+
+static char *worktree_path(const struct local *L, size_t i)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "%lld-%s", (long long)L->bench_id,
+		 L->commits[i].sha);
+	return pb_path_join(L->worktrees, name);
+}
+
+/* Builds commit i once: reuses an earlier successful build whose work tree
+ * is still there, else checks it out afresh and runs --build. */
+static int ensure_built(struct local *L, size_t i)
+{
+	struct pb_build_row row;
+	struct pb_build_result br;
+	struct pb_runner r;
+	struct stat st;
+	char *dir;
+	int rc;
+
+	if (L->built[i] != BUILD_UNKNOWN)
+		return PB_OK;
+	dir = worktree_path(L, i);
+	if (!dir)
+		return PB_ERROR;
+	rc = pb_db_build_get(L->db, L->commit_ids[i], L->bench_id, MACHINE, &row);
+	if (rc < 0 && rc != PB_ENOTFOUND)
+		goto out;
+	if (rc == PB_OK && (!row.ok || stat(dir, &st) == 0)) {
+		L->built[i] = row.ok ? BUILD_OK : BUILD_FAILED;
+		rc = PB_OK;
+		goto out;
+	}
+	if (!L->o->quiet)
+		pb_log_info("building %.12s %s", L->commits[i].sha,
+			    L->commits[i].subject);
+	if ((rc = pb_rm_rf(dir)) < 0 ||
+	    (rc = pb_git_checkout(L->git, L->commits[i].sha, dir)) < 0 ||
+	    (rc = pb_identity_own_tree(&L->id, dir)) < 0)
+		goto out;
+	r = (struct pb_runner){ dir, L->commits[i].sha, &L->id, L->extra_env };
+	if ((rc = pb_runner_build(&br, &r, L->o->build, L->o->build_timeout_s)) <
+	    0)
+		goto out;
+	L->built[i] = br.ok ? BUILD_OK : BUILD_FAILED;
+	if (!br.ok && (i == 0 || i == L->n - 1))
+		pb_strlcpy(L->end_reason[i ? 1 : 0], br.reason,
+			   sizeof(L->end_reason[0]));
+	if (!br.ok && !L->o->quiet)
+		pb_log_info("build of %.12s failed (%s): skipped",
+			    L->commits[i].sha, br.reason);
+	rc = pb_db_build_put(L->db, L->commit_ids[i], L->bench_id, MACHINE, br.ok,
+			     br.reason, br.log, br.wall_s);
+	pb_build_result_release(&br);
+out:
+	free(dir);
+	return rc;
+}
+
+static int run_once(struct local *L, size_t i)
+{
+	struct pb_run_result res;
+	struct pb_run_row row;
+	struct pb_runner r;
+	char run_id[96], *dir = worktree_path(L, i), *metrics = NULL;
+	int rc;
+
+	if (!dir)
+		return PB_ERROR;
+	r = (struct pb_runner){ dir, L->commits[i].sha, &L->id, L->extra_env };
+	rc = pb_runner_run(&res, &r, L->o->run, L->o->metric, L->o->timeout_s);
+	free(dir);
+	if (rc < 0) {
+		pb_run_result_release(&res);
+		return rc;
+	}
+	metrics = pb_proto_metrics_json(&res.metrics);
+	snprintf(run_id, sizeof(run_id), "local-%lld-%lld",
+		 (long long)L->bisection_id, (long long)L->seq);
+	memset(&row, 0, sizeof(row));
+	row.run_id = run_id;
+	row.bisection_id = L->bisection_id;
+	row.seq = L->seq;
+	row.commit_id = L->commit_ids[i];
+	row.bench_id = L->bench_id;
+	row.machine = MACHINE;
+	row.ok = res.ok;
+	row.failure_reason = res.reason;
+	row.exited = res.exited;
+	row.exit_code = res.exit_code;
+	row.signal = res.signal;
+	row.timed_out = res.timed_out;
+	row.wall_s = res.wall_s;
+	row.value = res.value;
+	row.metrics_json = metrics;
+	row.notes = res.metrics.notes.ptr;
+	row.run_as = L->id.user;
+	row.output = res.ok ? NULL : res.output;
+	row.started_at = res.started_at;
+	row.finished_at = res.started_at + res.wall_s;
+	rc = pb_db_run_insert(L->db, &row);
+	if (!res.ok && (i == 0 || i == L->n - 1))
+		pb_strlcpy(L->end_reason[i ? 1 : 0], res.reason,
+			   sizeof(L->end_reason[0]));
+	if (rc == PB_OK) {
+		L->seq++;
+		if (res.ok)
+			pb_engine_observe(L->engine, i, res.value);
+		else
+			pb_engine_run_failed(L->engine, i);
+	}
+	if (!L->o->quiet) {
+		struct pb_engine_progress p;
+		pb_engine_progress(L->engine, &p);
+		if (res.ok)
+			fprintf(stderr,
+				"  [%3u runs] %.12s  %s = %g   (%zu commits "
+				"left between good and bad)\n",
+				p.runs, L->commits[i].sha, L->o->metric, res.value,
+				p.hi > p.lo ? p.hi - p.lo - 1 : 0);
+		else
+			fprintf(stderr, "  [%3u runs] %.12s  run failed: %s\n",
+				p.runs, L->commits[i].sha, res.reason);
+	}
+	free(metrics);
+	pb_run_result_release(&res);
+	return rc;
+}
+
+/* Stores the engine's view of the bisection (after every run, so the report
+ * and a resumed run see it). */
+static int save(struct local *L, const struct pb_engine_result *res,
+		const char *state, int exit_code)
+{
+	size_t ns = pb_engine_nsteps(L->engine);
+	struct pb_step_row *rows = calloc(ns ? ns : 1, sizeof(*rows));
+	struct pb_bisection_end end;
+	int rc;
+
+	if (!rows)
+		return pb_error_set("out of memory");
+	for (size_t k = 0; k < ns; k++) {
+		struct pb_engine_step s;
+		pb_engine_step(L->engine, k, &s);
+		rows[k].commit_id = L->commit_ids[s.commit];
+		rows[k].verdict = pb_verdict_name(s.verdict);
+		rows[k].runs = s.runs;
+		rows[k].failed_runs = s.failed_runs;
+		rows[k].median = s.median;
+		rows[k].slow_fraction = s.slow_fraction;
+	}
+	memset(&end, 0, sizeof(end));
+	end.state = state;
+	end.mode = pb_mode_name(res->mode);
+	end.culprit_sha = res->outcome == PB_OUT_CULPRIT
+				  ? L->commits[res->culprit].sha
+				  : NULL;
+	end.range_first_sha = res->outcome == PB_OUT_RANGE
+				      ? L->commits[res->range_first].sha
+				      : NULL;
+	end.range_last_sha = res->outcome == PB_OUT_RANGE
+				     ? L->commits[res->range_last].sha
+				     : NULL;
+	end.confidence = res->confidence;
+	end.runs = res->runs;
+	end.builds = (unsigned)ns;
+	end.outcome = res->outcome == PB_OUT_RUNNING ? NULL : res->why;
+	end.exit_code = exit_code;
+	end.finished = exit_code >= 0;
+	rc = pb_db_bisection_save(L->db, L->bisection_id, &end, rows, ns);
+	free(rows);
+	return rc;
+}
+
+static int exit_for(int rc)
+{
+	if (rc == PB_EINFRA)
+		return 3;
+	if (rc == PB_ENOTFOUND || rc == PB_EINVAL || rc == PB_ERANGE)
+		return 2;
+	return 3;
+}
+
+static int open_state(struct local *L)
+{
+	const struct pb_local_opts *o = L->o;
+	char *dbpath;
+	int rc;
+
+	if ((rc = pb_mkdir_p(o->state_dir, 0755)) < 0)
+		return rc;
+	/* Builds run as another user: the tree they work in must be theirs,
+	 * and reachable. */
+	chmod(o->state_dir, 0755);
+	L->worktrees = pb_path_join(o->state_dir, "worktrees");
+	if (!L->worktrees || (rc = pb_mkdir_p(L->worktrees, 0755)) < 0)
+		return rc < 0 ? rc : PB_ERROR;
+	dbpath = pb_path_join(o->state_dir, "perfbisect.db");
+	if (!dbpath)
+		return PB_ERROR;
+	rc = pb_db_open(&L->db, dbpath);
+	free(dbpath);
+	return rc;
+}
+
+static int record_range(struct local *L)
+{
+	char name[64], repo_abs[PATH_MAX];
+	struct pb_benchmark_def def;
+	int rc;
+
+	if (!realpath(L->o->repo, repo_abs))
+		pb_strlcpy(repo_abs, L->o->repo, sizeof(repo_abs));
+	benchmark_name(L->o, name);
+	def = (struct pb_benchmark_def){ name, L->o->build, L->o->run,
+					 L->o->metric, L->o->lower_is_better,
+					 L->o->timeout_s, L->o->build_timeout_s };
+	if ((rc = pb_db_begin(L->db)) < 0)
+		return rc;
+	if ((rc = pb_db_repo_ensure(L->db, repo_abs, repo_abs, &L->repo_id)) < 0 ||
+	    (rc = pb_db_benchmark_ensure(L->db, L->repo_id, &def, &L->bench_id)) <
+		    0)
+		goto fail;
+	for (size_t i = 0; i < L->n; i++)
+		if ((rc = pb_db_commit_ensure(L->db, L->repo_id, &L->commits[i],
+					      &L->commit_ids[i])) < 0)
+			goto fail;
+	return pb_db_commit(L->db);
+fail:
+	pb_db_rollback(L->db);
+	return rc;
+}
+
+static int start_bisection(struct local *L)
+{
+	struct pb_engine_opts eo = PB_ENGINE_OPTS_INIT;
+	struct pb_bisection_def d = { L->repo_id, L->bench_id, 0,
+				      L->commits[0].sha, L->commits[L->n - 1].sha,
+				      L->o->confidence, L->o->seed,
+				      L->o->max_runs };
+	int rc;
+
+	eo.n = L->n;
+	eo.lower_is_better = L->o->lower_is_better;
+	eo.confidence = L->o->confidence;
+	eo.seed = L->o->seed;
+	eo.max_runs = L->o->max_runs;
+	if (pb_engine_new(&L->engine, &eo) < 0)
+		return pb_error_set("cannot start the engine");
+	rc = pb_db_bisection_find_running(L->db, &d, &L->bisection_id);
+	if (rc == PB_OK) {
+		if ((rc = pb_db_bisection_replay(L->db, L->bisection_id,
+						 replay_one, L)) < 0 ||
+		    (rc = pb_db_bisection_next_seq(L->db, L->bisection_id,
+						   &L->seq)) < 0)
+			return rc;
+		if (!L->o->quiet)
+			pb_log_info("resuming bisection %lld after %lld stored "
+				    "runs",
+				    (long long)L->bisection_id,
+				    (long long)L->seq - 1);
+		return PB_OK;
+	}
+	if (rc != PB_ENOTFOUND)
+		return rc;
+	L->seq = 1;
+	return pb_db_bisection_create(L->db, &d, &L->bisection_id);
+}
+
+static void finish_message(const struct local *L,
+			   const struct pb_engine_result *res)
+{
+	switch (res->outcome) {
+	case PB_OUT_CULPRIT:
+		fprintf(stderr,
+			"\nculprit: %s %s\n  by %s\n  %s median %g at the good "
+			"end, %g at the bad end; %u runs, %zu builds\n",
+			L->commits[res->culprit].sha,
+			L->commits[res->culprit].subject,
+			L->commits[res->culprit].author, L->o->metric,
+			res->good_median, res->bad_median, res->runs,
+			pb_engine_nsteps(L->engine));
+		break;
+	case PB_OUT_RANGE:
+		fprintf(stderr,
+			"\nno single culprit: %s\n  the first bad commit is one "
+			"of %.12s .. %.12s\n",
+			res->why, L->commits[res->range_first].sha,
+			L->commits[res->range_last].sha);
+		break;
+	default:
+		fprintf(stderr, "\nno culprit: %s\n", res->why);
+		break;
+	}
+}
+
+static int write_report(struct local *L, struct pb_local_result *out)
+{
+	struct pb_bisection_view *v = NULL;
+	char page[64], *path = NULL, *json = NULL;
+	int rc;
+
+	if ((rc = pb_db_bisection_load(L->db, L->bisection_id, &v)) < 0)
+		return rc;
+	pb_report_page_name(v->id, page, sizeof(page));
+	path = pb_path_join(L->o->report_dir, page);
+	if (!path) {
+		rc = PB_ERROR;
+		goto out;
+	}
+	{
+		char abs[PATH_MAX];
+		if ((rc = pb_report_write(L->o->report_dir, &v, 1)) < 0)
+			goto out;
+		if (realpath(path, abs))
+			pb_strlcpy(out->report, abs, sizeof(out->report));
+		else
+			pb_strlcpy(out->report, path, sizeof(out->report));
+	}
+	if (L->o->json) {
+		json = pb_proto_bisection_json(v, out->report);
+		if (!json) {
+			rc = pb_error_set("cannot encode the result as JSON");
+			goto out;
+		}
+		printf("%s\n", json);
+		fflush(stdout);
+	}
+out:
+	free(json);
+	free(path);
+	pb_bisection_view_free(v);
+	return rc;
+}
+
+/* Writes the report of every stored bisection (the index lists them all). */
+static int write_all_reports(struct pb_db *db, const char *dir)
+{
+	struct pb_bisection_view **vs = NULL;
+	int64_t *ids = NULL;
+	size_t n = 0, k = 0;
+	int rc;
+
+	if ((rc = pb_db_bisection_ids(db, &ids, &n)) < 0)
+		return rc;
+	vs = calloc(n ? n : 1, sizeof(*vs));
+	if (!vs) {
+		free(ids);
+		return pb_error_set("out of memory");
+	}
+	for (k = 0; k < n; k++)
+		if ((rc = pb_db_bisection_load(db, ids[k], &vs[k])) < 0)
+			break;
+	if (rc == PB_OK)
+		rc = pb_report_write(dir, vs, n);
+	for (size_t i = 0; i < k; i++)
+		pb_bisection_view_free(vs[i]);
+	free(vs);
+	free(ids);
+	return rc;
+}
+
+int pb_local_report(const char *db_path, const char *out_dir)
+{
+	struct pb_db *db = NULL;
+	int rc;
+
+	if ((rc = pb_db_open_readonly(&db, db_path)) < 0)
+		return rc;
+	rc = write_all_reports(db, out_dir);
+	pb_db_close(db);
+	return rc;
+}
+
+int pb_local_bisect(const struct pb_local_opts *o, struct pb_local_result *out)
+{
+	struct local L;
+	struct pb_engine_result res;
+	struct pb_action act;
+	char good[41], bad[41];
+	int rc, code = 3;
+
+	memset(&L, 0, sizeof(L));
+	memset(out, 0, sizeof(*out));
+	L.o = o;
+	L.started = pb_now_mono();
+	read_kernel(&L);
+	if ((rc = apply_config(&L, o->config)) < 0 ||
+	    (rc = pb_identity_resolve(&L.id, o->run_as)) < 0 ||
+	    (rc = pb_git_open(&L.git, o->repo)) < 0 ||
+	    (rc = pb_git_resolve(L.git, o->good, good)) < 0 ||
+	    (rc = pb_git_resolve(L.git, o->bad, bad)) < 0 ||
+	    (rc = pb_git_first_parent_range(L.git, good, bad, &L.commits, &L.n)) <
+		    0) {
+		code = exit_for(rc == PB_ERROR ? PB_EINVAL : rc);
+		goto out;
+	}
+	if (!o->quiet)
+		pb_log_info("%zu commits after good %.12s up to bad %.12s; builds "
+			    "and runs as user '%s'",
+			    L.n - 1, good, bad, L.id.user);
+	L.commit_ids = calloc(L.n, sizeof(*L.commit_ids));
+	L.built = calloc(L.n, sizeof(*L.built));
+	if (!L.commit_ids || !L.built) {
+		rc = pb_error_set("out of memory");
+		goto out;
+	}
+	if ((rc = open_state(&L)) < 0 || (rc = record_range(&L)) < 0 ||
+	    (rc = start_bisection(&L)) < 0) {
+		code = 3;
+		goto out;
+	}
+	out->bisection_id = L.bisection_id;
+
+	for (;;) {
+		pb_engine_next(L.engine, &act);
+		if (act.kind == PB_ACT_DONE)
+			break;
+		if ((rc = ensure_built(&L, act.commit)) < 0)
+			goto out;
+		if (L.built[act.commit] == BUILD_FAILED)
+			pb_engine_skip(L.engine, act.commit);
+		else if ((rc = run_once(&L, act.commit)) < 0)
+			goto out;
+		pb_engine_result(L.engine, &res);
+		if ((rc = save(&L, &res, "running", -1)) < 0)
+			goto out;
+	}
+	pb_engine_result(L.engine, &res);
+	switch (res.outcome) {
+	case PB_OUT_CULPRIT:
+		code = 0;
+		pb_strlcpy(out->culprit, L.commits[res.culprit].sha,
+			   sizeof(out->culprit));
+		break;
+	case PB_OUT_BAD_END:
+		code = 2;
+		break;
+	default:
+		code = 1;
+		break;
+	}
+	if ((rc = save(&L, &res, code == 2 ? "failed" : "done", code)) < 0 ||
+	    (rc = write_report(&L, out)) < 0 ||
+	    (rc = write_all_reports(L.db, o->report_dir)) < 0) {
+		code = 3;
+		goto out;
+	}
+	if (code == 2) {
+		const char *last = L.end_reason[res.bad_end ? 1 : 0];
+		pb_error_code(PB_EINVAL, "%s (%.12s)%s%s; details in %s", res.why,
+			      L.commits[res.bad_end].sha, last[0] ? ": " : "",
+			      last, out->report);
+	} else if (!o->quiet) {
+		finish_message(&L, &res);
+		fprintf(stderr, "  report: %s\n", out->report);
+	}
+	rc = PB_OK;
+out:
+	out->exit_code = code;
+	pb_engine_free(L.engine);
+	pb_db_close(L.db);
+	pb_git_free(L.git);
+	pb_commit_list_free(L.commits, L.n);
+	free(L.commit_ids);
+	free(L.built);
+	free(L.worktrees);
+	return code;
+}

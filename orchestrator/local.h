@@ -1,0 +1,48 @@
+/*
+ * local.h - `perfbisect bisect --local`: the orchestrator's engine run
+ * in-process against this machine, with every benchmark run exactly as an
+ * agent runs it (agent/runner.h) and all state in sqlite under the state
+ * directory.  A bisection killed half-way resumes when started again with
+ * the same arguments: its stored runs are replayed into the engine.
+ */
+#ifndef PB_LOCAL_H
+#define PB_LOCAL_H
+
+#include <stdint.h>
+
+struct pb_local_opts {
+	const char *repo, *good, *bad;
+	const char *build, *run, *metric;
+	int lower_is_better;
+	double confidence;
+	uint64_t seed;
+	unsigned max_runs;
+	double timeout_s, build_timeout_s;
+	const char *run_as;
+	const char *events, *config, *sysroot, *nic, *snoop;
+	const char *state_dir, *report_dir;
+	int json;    /* print the result object on stdout */
+	int quiet;   /* no progress on stderr */
+};
+
+#define PB_LOCAL_OPTS_INIT                                                   \
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, 0.99, 0, 500, 600, 3600,     \
+	  NULL, NULL, NULL, NULL, NULL, NULL, ".perfbisect",                  \
+	  ".perfbisect/report", 0, 0 }
+
+struct pb_local_result {
+	int exit_code;          /* the contract's: 0, 1, 2 or 3 */
+	long long bisection_id; /* 0 when none was created */
+	char culprit[41];       /* "" when none */
+	char report[4096];      /* path of the bisection's page, "" if none */
+};
+
+/* Runs the bisection; returns the exit code (also in out->exit_code).  On
+ * exit codes 2 and 3 the reason is in pb_error_last(). */
+int pb_local_bisect(const struct pb_local_opts *o, struct pb_local_result *out);
+
+/* Regenerates the report of every bisection in the database at db_path
+ * (opened read-only) into out_dir. */
+int pb_local_report(const char *db_path, const char *out_dir);
+
+#endif

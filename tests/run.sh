@@ -1,0 +1,47 @@
+#!/bin/sh
+# run.sh BUILD_DIR - runs every cmocka unit test binary in BUILD_DIR/tests
+# and every end-to-end script in tests/t/, then prints one closing line
+# "N passed, N failed".  Unit tests count per test case (from cmocka's own
+# summary), end-to-end scripts count one each.  Logs of failed scripts are
+# printed in full.
+set -u
+B=${1:-build/check}
+top=$(cd "$(dirname "$0")/.." && pwd)
+export PERFBISECT="$top/$B/bin/perfbisect"
+export PB_FIXTURES="$top/tests/fixtures"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+pass=0
+fail=0
+log=$(mktemp)
+for t in "$top/$B"/tests/test_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	if "$t" >"$log" 2>&1; then status=ok; else status=FAIL; fi
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+	p=${p:-0}
+	f=${f:-0}
+	if [ "$status" = FAIL ] && [ "$f" -eq 0 ]; then
+		f=1 # crashed, or a sanitizer report after the tests
+	fi
+	pass=$((pass + p))
+	fail=$((fail + f))
+	echo "unit  $name: $p passed, $f failed"
+	[ "$status" = FAIL ] && cat "$log"
+done
+for t in "$top"/tests/t/t[0-9]*.sh; do
+	name=$(basename "$t" .sh)
+	start=$(date +%s)
+	if sh "$t" >"$log" 2>&1; then
+		pass=$((pass + 1))
+		echo "e2e   $name: ok ($(( $(date +%s) - start )) s)"
+	else
+		fail=$((fail + 1))
+		echo "e2e   $name: FAILED"
+		sed 's/^/    | /' "$log"
+	fi
+done
+rm -f "$log"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

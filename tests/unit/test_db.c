@@ -1,0 +1,280 @@
+/*
+ * test_db.c - migrations (a fresh database, and one made at an older
+ * version upgraded in place, with the test's own migration list), WAL
+ * mode, idempotent run records and bisection round trips, on real sqlite
+ * files.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "orchestrator/db.h"
+#include "common/util.h"
+
+static const struct pb_embedded v1[] = {
+	{ "0001-first.sql", "CREATE TABLE a (x INTEGER);"
+			    "INSERT INTO a VALUES (41);" },
+};
+static const struct pb_embedded v2[] = {
+	{ "0001-first.sql", "CREATE TABLE a (x INTEGER);"
+			    "INSERT INTO a VALUES (41);" },
+	{ "0002-second.sql", "ALTER TABLE a ADD COLUMN y TEXT DEFAULT 'new';"
+			     "UPDATE a SET x = x + 1;" },
+};
+static const struct pb_embedded broken[] = {
+	{ "0001-first.sql", "CREATE TABLE a (x INTEGER);"
+			    "INSERT INTO a VALUES (41);" },
+	{ "0002-second.sql", "ALTER TABLE a ADD COLUMN y TEXT;" },
+	{ "0003-bad.sql", "CREATE TABLE b (z); THIS IS NOT SQL;" },
+};
+
+static char *tmp_db(void)
+{
+	char tmpl[] = "/tmp/pb-test-db-XXXXXX";
+	char *dir = mkdtemp(tmpl);
+
+	assert_non_null(dir);
+	return pb_path_join(dir, "t.db");
+}
+
+static void cleanup(char *path)
+{
+	char *dir = pb_strdup(path);
+
+	*strrchr(dir, '/') = '\0';
+	pb_rm_rf(dir);
+	free(dir);
+	free(path);
+}
+
+/* Reads "SELECT ..." as text with the sqlite API directly (not db.c). */
+static char *query(const char *path, const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	char *out = NULL;
+
+	assert_int_equal(sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		out = pb_strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return out;
+}
+
+static void test_db__fresh_database_gets_every_migration(void **state)
+{
+	char *path = tmp_db(), *mode, *tables;
+	struct pb_db *db;
+	int v;
+
+	(void)state;
+	assert_int_equal(pb_db_open(&db, path), 0);
+	assert_int_equal(pb_db_user_version(db, &v), 0);
+	assert_int_equal(v, (int)pb_schema_count);
+	pb_db_close(db);
+	mode = query(path, "PRAGMA journal_mode");
+	assert_string_equal(mode, "wal");
+	tables = query(path, "SELECT group_concat(name, ',') FROM (SELECT name "
+			     "FROM sqlite_master WHERE type = 'table' ORDER BY "
+			     "name)");
+	assert_string_equal(tables, "benchmarks,bisection_steps,bisections,"
+				    "builds,commits,configurations,repositories,"
+				    "runs");
+	free(mode);
+	free(tables);
+	/* opening again changes nothing */
+	assert_int_equal(pb_db_open(&db, path), 0);
+	pb_db_close(db);
+	cleanup(path);
+}
+
+static void test_db__older_database_is_upgraded_in_place(void **state)
+{
+	char *path = tmp_db(), *row;
+	struct pb_db *db;
+	int v;
+
+	(void)state;
+	assert_int_equal(pb_db_open_with(&db, path, v1, 1), 0);
+	pb_db_close(db);
+	row = query(path, "SELECT x FROM a");
+	assert_string_equal(row, "41");
+	free(row);
+
+	assert_int_equal(pb_db_open_with(&db, path, v2, 2), 0);
+	assert_int_equal(pb_db_user_version(db, &v), 0);
+	assert_int_equal(v, 2);
+	pb_db_close(db);
+	row = query(path, "SELECT x || ',' || y FROM a");
+	assert_string_equal(row, "42,new"); /* data kept, migrated once */
+	free(row);
+	/* a second open does not run 0002 again */
+	assert_int_equal(pb_db_open_with(&db, path, v2, 2), 0);
+	pb_db_close(db);
+	row = query(path, "SELECT x FROM a");
+	assert_string_equal(row, "42");
+	free(row);
+	cleanup(path);
+}
+
+static void test_db__failed_migration_rolls_back_whole(void **state)
+{
+	char *path = tmp_db(), *row;
+	struct pb_db *db = NULL;
+
+	(void)state;
+	assert_int_equal(pb_db_open_with(&db, path, v1, 1), 0);
+	pb_db_close(db);
+	assert_true(pb_db_open_with(&db, path, broken, 3) < 0);
+	assert_null(db);
+	row = query(path, "PRAGMA user_version");
+	assert_string_equal(row, "2"); /* 0002 landed, 0003 did not */
+	free(row);
+	row = query(path, "SELECT count(*) FROM sqlite_master WHERE name = 'b'");
+	assert_string_equal(row, "0");
+	free(row);
+	cleanup(path);
+}
+
+static void test_db__newer_database_is_refused(void **state)
+{
+	char *path = tmp_db();
+	struct pb_db *db = NULL;
+
+	(void)state;
+	assert_int_equal(pb_db_open_with(&db, path, v2, 2), 0);
+	pb_db_close(db);
+	db = NULL;
+	assert_int_equal(pb_db_open_with(&db, path, v1, 1), PB_EINFRA);
+	assert_null(db);
+	assert_non_null(strstr(pb_error_last(), "newer"));
+	cleanup(path);
+}
+
+static void test_db__unopenable_file_is_infrastructure(void **state)
+{
+	struct pb_db *db = NULL;
+
+	(void)state;
+	assert_int_equal(pb_db_open(&db, "/nonexistent-dir/x/state.db"),
+			 PB_EINFRA);
+	assert_null(db);
+}
+
+static void test_db__runs_are_idempotent_and_bisections_round_trip(void **state)
+{
+	char *path = tmp_db();
+	struct pb_db *db;
+	struct pb_commit_info ci[2] = {
+		{ "1111111111111111111111111111111111111111", "first <b>bold</b>",
+		  "A <a@x>", 1, },
+		{ "2222222222222222222222222222222222222222", "second", "B <b@x>",
+		  2, },
+	};
+	struct pb_benchmark_def bd = { "bench", "make", "./run", "ops", 0, 60,
+				       600 };
+	struct pb_bisection_def d;
+	struct pb_run_row run;
+	struct pb_step_row steps[2];
+	struct pb_bisection_end end;
+	struct pb_bisection_view *v;
+	int64_t repo, bench, c0, c1, bis, again, seq;
+	unsigned ok, failed;
+
+	(void)state;
+	assert_int_equal(pb_db_open(&db, path), 0);
+	assert_int_equal(pb_db_repo_ensure(db, "/r", "/r", &repo), 0);
+	assert_int_equal(pb_db_repo_ensure(db, "/r", "/r", &again), 0);
+	assert_int_equal(repo, again);
+	assert_int_equal(pb_db_benchmark_ensure(db, repo, &bd, &bench), 0);
+	assert_int_equal(pb_db_commit_ensure(db, repo, &ci[0], &c0), 0);
+	assert_int_equal(pb_db_commit_ensure(db, repo, &ci[1], &c1), 0);
+	d = (struct pb_bisection_def){ repo, bench, 0, ci[0].sha, ci[1].sha,
+				       0.99, 7, 100 };
+	assert_int_equal(pb_db_bisection_find_running(db, &d, &bis),
+			 PB_ENOTFOUND);
+	assert_int_equal(pb_db_bisection_create(db, &d, &bis), 0);
+	assert_int_equal(pb_db_bisection_find_running(db, &d, &again), 0);
+	assert_int_equal(bis, again);
+
+	memset(&run, 0, sizeof(run));
+	run.run_id = "r-1";
+	run.bisection_id = bis;
+	run.seq = 1;
+	run.commit_id = c0;
+	run.bench_id = bench;
+	run.machine = "local";
+	run.ok = 1;
+	run.value = 12.5;
+	run.metrics_json = "{\"ops\":12.5}";
+	assert_int_equal(pb_db_run_insert(db, &run), 0);
+	assert_int_equal(pb_db_run_insert(db, &run), 0); /* posted twice */
+	run.run_id = "r-2";
+	run.seq = 2;
+	run.ok = 0;
+	run.failure_reason = "benchmark exit status 3";
+	assert_int_equal(pb_db_run_insert(db, &run), 0);
+	assert_int_equal(pb_db_run_count(db, bis, &ok, &failed), 0);
+	assert_int_equal(ok, 1);
+	assert_int_equal(failed, 1);
+	assert_int_equal(pb_db_bisection_next_seq(db, bis, &seq), 0);
+	assert_int_equal(seq, 3);
+
+	steps[0] = (struct pb_step_row){ c0, "good", 1, 1, 12.5, NAN };
+	steps[1] = (struct pb_step_row){ c1, "bad", 0, 0, NAN, NAN };
+	memset(&end, 0, sizeof(end));
+	end.state = "done";
+	end.mode = "shift";
+	end.culprit_sha = ci[1].sha;
+	end.confidence = NAN;
+	end.runs = 2;
+	end.builds = 2;
+	end.outcome = "found";
+	end.exit_code = 0;
+	end.finished = 1;
+	assert_int_equal(pb_db_bisection_save(db, bis, &end, steps, 2), 0);
+	assert_int_equal(pb_db_bisection_find_running(db, &d, &again),
+			 PB_ENOTFOUND);
+	assert_int_equal(pb_db_bisection_load(db, bis, &v), 0);
+	assert_string_equal(v->culprit, ci[1].sha);
+	assert_string_equal(v->mode, "shift");
+	assert_true(isnan(v->confidence));
+	assert_int_equal(v->nsteps, 2);
+	assert_string_equal(v->steps[0].subject, "first <b>bold</b>");
+	assert_string_equal(v->steps[0].verdict, "good");
+	assert_true(v->steps[0].median == 12.5);
+	assert_true(isnan(v->steps[1].median));
+	assert_int_equal(v->exit_code, 0);
+	pb_bisection_view_free(v);
+	assert_int_equal(pb_db_bisection_load(db, bis + 100, &v), PB_ENOTFOUND);
+	pb_db_close(db);
+	cleanup(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_db__fresh_database_gets_every_migration),
+		cmocka_unit_test(test_db__older_database_is_upgraded_in_place),
+		cmocka_unit_test(test_db__failed_migration_rolls_back_whole),
+		cmocka_unit_test(test_db__newer_database_is_refused),
+		cmocka_unit_test(test_db__unopenable_file_is_infrastructure),
+		cmocka_unit_test(
+			test_db__runs_are_idempotent_and_bisections_round_trip),
+	};
+
+	return cmocka_run_group_tests_name("db", tests, NULL, NULL);
+}

@@ -1,0 +1,189 @@
+/*
+ * test_proc.c - real child processes: exit status, signals, timeouts that
+ * kill the whole process group, capped output whose callback still sees
+ * every byte, leftovers in the group, privilege drop (when run as root).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/proc.h"
+#include "common/util.h"
+
+extern char **environ;
+
+static int sh(struct pb_proc_result *r, const char *cmd, double timeout,
+	      size_t out_max)
+{
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	struct pb_proc_opts o = PB_PROC_OPTS_INIT;
+
+	o.argv = argv;
+	o.envp = environ;
+	o.timeout_s = timeout;
+	o.out_max = out_max;
+	return pb_proc_run(r, &o);
+}
+
+static void test_proc__exit_status_and_output(void **state)
+{
+	struct pb_proc_result r;
+
+	(void)state;
+	assert_int_equal(sh(&r, "echo out; echo err >&2; exit 3", 10, 1024), 0);
+	assert_true(r.exited);
+	assert_int_equal(r.exit_code, 3);
+	assert_string_equal(r.out.ptr, "out\n");
+	assert_string_equal(r.err.ptr, "err\n");
+	assert_false(r.timed_out);
+	pb_proc_result_release(&r);
+}
+
+static void test_proc__signal_is_reported(void **state)
+{
+	struct pb_proc_result r;
+	char how[128];
+
+	(void)state;
+	assert_int_equal(sh(&r, "kill -SEGV $$", 10, 1024), 0);
+	assert_false(r.exited);
+	assert_int_equal(r.signal, SIGSEGV);
+	pb_proc_describe(&r, 10, how, sizeof(how));
+	assert_non_null(strstr(how, "signal 11"));
+	pb_proc_result_release(&r);
+}
+
+static void test_proc__timeout_kills_the_whole_group(void **state)
+{
+	struct pb_proc_result r;
+	char cmd[256], flag[] = "/tmp/pb-test-proc-XXXXXX";
+	double t0 = pb_now_mono();
+	int fd = mkstemp(flag);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(flag);
+	/* a grandchild that would create the flag file after 2 s */
+	snprintf(cmd, sizeof(cmd), "(sleep 2; touch %s) & sleep 30", flag);
+	assert_int_equal(sh(&r, cmd, 0.3, 1024), 0);
+	assert_true(r.timed_out);
+	assert_int_equal(r.signal, SIGKILL);
+	assert_true(pb_now_mono() - t0 < 10);
+	pb_proc_result_release(&r);
+	sleep(3);
+	assert_int_equal(access(flag, F_OK), -1); /* the grandchild died too */
+}
+
+static void test_proc__leftovers_die_with_the_leader(void **state)
+{
+	struct pb_proc_result r;
+	double t0 = pb_now_mono();
+
+	(void)state;
+	/* the background job keeps stdout open; without the group kill the
+	 * parent would wait 30 s for EOF */
+	assert_int_equal(sh(&r, "sleep 30 & echo done", 60, 1024), 0);
+	assert_true(r.exited);
+	assert_int_equal(r.exit_code, 0);
+	assert_string_equal(r.out.ptr, "done\n");
+	assert_true(pb_now_mono() - t0 < 10);
+	pb_proc_result_release(&r);
+}
+
+static size_t seen;
+
+static void count_bytes(void *ctx, const char *data, size_t len)
+{
+	(void)ctx;
+	(void)data;
+	seen += len;
+}
+
+static void test_proc__output_is_capped_callback_sees_all(void **state)
+{
+	const char *argv[] = { "/bin/sh", "-c",
+			       "head -c 1000000 /dev/zero; echo tail", NULL };
+	struct pb_proc_opts o = PB_PROC_OPTS_INIT;
+	struct pb_proc_result r;
+
+	(void)state;
+	o.argv = argv;
+	o.envp = environ;
+	o.out_max = 4096;
+	o.on_stdout = count_bytes;
+	seen = 0;
+	assert_int_equal(pb_proc_run(&r, &o), 0);
+	assert_int_equal(r.out.len, 4096);
+	assert_true(r.out.truncated);
+	assert_int_equal(seen, 1000005);
+	pb_proc_result_release(&r);
+}
+
+static void test_proc__exec_failure_is_an_error(void **state)
+{
+	const char *argv[] = { "/nonexistent/program", NULL };
+	struct pb_proc_opts o = PB_PROC_OPTS_INIT;
+	struct pb_proc_result r;
+
+	(void)state;
+	o.argv = argv;
+	o.envp = environ;
+	assert_int_equal(pb_proc_run(&r, &o), PB_ERROR);
+	assert_non_null(strstr(pb_error_last(), "cannot execute"));
+	pb_proc_result_release(&r);
+
+	o.argv = (const char *[]){ "/bin/true", NULL };
+	o.cwd = "/nonexistent/dir";
+	assert_int_equal(pb_proc_run(&r, &o), PB_ERROR);
+	assert_non_null(strstr(pb_error_last(), "working directory"));
+	pb_proc_result_release(&r);
+}
+
+static void test_proc__drops_privileges(void **state)
+{
+	const char *argv[] = {
+		"/bin/sh", "-c",
+		"id -u; id -g; id -G; grep NoNewPrivs /proc/self/status", NULL
+	};
+	struct pb_proc_opts o = PB_PROC_OPTS_INIT;
+	struct pb_proc_result r;
+
+	(void)state;
+	if (geteuid() != 0) {
+		skip(); /* needs root to switch users; CI runs as root */
+		return;
+	}
+	o.argv = argv;
+	o.envp = environ;
+	o.drop_privs = 1;
+	o.uid = 65534;
+	o.gid = 65534;
+	assert_int_equal(pb_proc_run(&r, &o), 0);
+	assert_string_equal(r.out.ptr, "65534\n65534\n65534\nNoNewPrivs:\t1\n");
+	pb_proc_result_release(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_proc__exit_status_and_output),
+		cmocka_unit_test(test_proc__signal_is_reported),
+		cmocka_unit_test(test_proc__timeout_kills_the_whole_group),
+		cmocka_unit_test(test_proc__leftovers_die_with_the_leader),
+		cmocka_unit_test(test_proc__output_is_capped_callback_sees_all),
+		cmocka_unit_test(test_proc__exec_failure_is_an_error),
+		cmocka_unit_test(test_proc__drops_privileges),
+	};
+
+	return cmocka_run_group_tests_name("proc", tests, NULL, NULL);
+}

@@ -1,0 +1,27 @@
+#!/bin/sh
+# deps.sh - makes sure the Debian packages perfbisect builds and tests with
+# are installed.  As root it installs what is missing with apt-get; as
+# anyone else it prints the exact apt-get line and fails.
+set -eu
+pkgs="gcc make git pkg-config sqlite3 python3 libgit2-dev libsqlite3-dev
+libcurl4-openssl-dev libnuma-dev libpfm4-dev libcmocka-dev libmicrohttpd-dev
+libjansson-dev libssl-dev"
+missing=""
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+		grep -q '^install ok installed$'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -eq 0 ]; then
+	echo "deps: installing$missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	exit 0
+fi
+echo "deps: missing Debian packages:$missing" >&2
+echo "deps: install them with:  sudo apt-get install -y$missing" >&2
+exit 1

@@ -1,0 +1,321 @@
+/*
+ * report.c - static HTML pages for bisections (see report.h).
+ *
+ * Pages are plain HTML with a small inline style sheet and no script, so
+ * they open from the file system and from any web server alike.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/util.h"
+#include "web/html.h"
+#include "web/report.h"
+
+#define PAGE_MAX (16u * 1024 * 1024)
+
+static const char style[] =
+	"body{font-family:system-ui,sans-serif;margin:2em;color:#222;"
+	"max-width:72em}"
+	"table{border-collapse:collapse;margin:1em 0}"
+	"td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;"
+	"vertical-align:top}"
+	"th{background:#f3f3f3}"
+	"tr.culprit{background:#ffe3e0;font-weight:bold}"
+	"tr.skip{color:#888}"
+	".good{color:#1a7f37}.bad{color:#cf222e}.skip,.undecided{color:#777}"
+	"code{font-size:95%}"
+	".verdict{font-size:1.3em;margin:1em 0}"
+	".note{color:#555;font-size:90%}";
+
+void pb_report_page_name(long long id, char *out, size_t size)
+{
+	snprintf(out, size, "bisection-%lld.html", id);
+}
+
+static int head(struct pb_buf *b, const char *title)
+{
+	int rc = pb_buf_puts(b, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
+				"<meta charset=\"utf-8\"><title>");
+	rc = rc ? rc : pb_html_put(b, title);
+	rc = rc ? rc : pb_buf_printf(b, "</title><style>%s</style></head>\n"
+				       "<body>\n", style);
+	return rc;
+}
+
+static int put_num(struct pb_buf *b, double v)
+{
+	if (!isfinite(v))
+		return pb_buf_puts(b, "<span class=\"note\">n/a</span>");
+	return pb_buf_printf(b, "%.6g", v);
+}
+
+static int put_time(struct pb_buf *b, double t)
+{
+	char s[64];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!isfinite(t) || !gmtime_r(&tt, &tm))
+		return pb_buf_puts(b, "&mdash;");
+	strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	return pb_buf_puts(b, s);
+}
+
+static int row(struct pb_buf *b, const char *k, const char *v)
+{
+	int rc = pb_buf_puts(b, "<tr><th>");
+
+	rc = rc ? rc : pb_html_put(b, k);
+	rc = rc ? rc : pb_buf_puts(b, "</th><td>");
+	rc = rc ? rc : pb_html_put(b, v);
+	return rc ? rc : pb_buf_puts(b, "</td></tr>\n");
+}
+
+static const struct pb_step_view *find_step(const struct pb_bisection_view *v,
+					    const char *sha)
+{
+	for (size_t i = 0; i < v->nsteps; i++)
+		if (!strcmp(v->steps[i].sha, sha))
+			return &v->steps[i];
+	return NULL;
+}
+
+static int verdict_line(struct pb_buf *b, const struct pb_bisection_view *v)
+{
+	const struct pb_step_view *c = v->culprit[0] ? find_step(v, v->culprit)
+						     : NULL;
+	int rc = pb_buf_puts(b, "<p class=\"verdict\">");
+
+	if (c) {
+		rc = rc ? rc : pb_buf_puts(b, "Culprit: <code>");
+		rc = rc ? rc : pb_html_put(b, c->sha);
+		rc = rc ? rc : pb_buf_puts(b, "</code> &ldquo;");
+		rc = rc ? rc : pb_html_put(b, c->subject);
+		rc = rc ? rc : pb_buf_puts(b, "&rdquo; by ");
+		rc = rc ? rc : pb_html_put(b, c->author);
+	} else if (v->range_first[0]) {
+		rc = rc ? rc : pb_buf_puts(b, "The culprit is one of the commits "
+					      "from <code>");
+		rc = rc ? rc : pb_html_put(b, v->range_first);
+		rc = rc ? rc : pb_buf_puts(b, "</code> to <code>");
+		rc = rc ? rc : pb_html_put(b, v->range_last);
+		rc = rc ? rc : pb_buf_puts(b, "</code> (skipped commits hide "
+					      "which)");
+	} else if (!strcmp(v->state, "running")) {
+		rc = rc ? rc : pb_buf_puts(b, "Still running.");
+	} else {
+		rc = rc ? rc : pb_buf_puts(b, "No culprit.");
+	}
+	rc = rc ? rc : pb_buf_puts(b, "</p>\n");
+	if (v->outcome) {
+		rc = rc ? rc : pb_buf_puts(b, "<p>");
+		rc = rc ? rc : pb_html_put(b, v->outcome);
+		rc = rc ? rc : pb_buf_puts(b, "</p>\n");
+	}
+	return rc;
+}
+
+int pb_report_bisection_html(struct pb_buf *b,
+			     const struct pb_bisection_view *v)
+{
+	char title[128], num[64];
+	int rc;
+
+	snprintf(title, sizeof(title), "perfbisect: bisection %lld", v->id);
+	rc = head(b, title);
+	rc = rc ? rc : pb_buf_printf(b, "<p><a href=\"index.html\">all "
+				       "bisections</a></p>\n<h1>Bisection "
+				       "%lld</h1>\n", v->id);
+	rc = rc ? rc : verdict_line(b, v);
+	rc = rc ? rc : pb_buf_puts(b, "<table class=\"summary\">\n");
+	rc = rc ? rc : row(b, "repository", v->repo);
+	rc = rc ? rc : row(b, "good", v->good);
+	rc = rc ? rc : row(b, "bad", v->bad);
+	rc = rc ? rc : row(b, "build", v->build_cmd);
+	rc = rc ? rc : row(b, "run", v->run_cmd);
+	snprintf(num, sizeof(num), "%s (%s is better)", v->metric ? v->metric : "",
+		 v->lower_is_better ? "lower" : "higher");
+	rc = rc ? rc : row(b, "metric", num);
+	rc = rc ? rc : row(b, "state", v->state);
+	rc = rc ? rc : row(b, "mode", v->mode[0] ? v->mode : "not decided");
+	if (isfinite(v->confidence))
+		snprintf(num, sizeof(num), "%.4f (asked %.4g)", v->confidence,
+			 v->confidence_asked);
+	else
+		snprintf(num, sizeof(num),
+			 "not stated by this decision rule (asked %.4g)",
+			 v->confidence_asked);
+	rc = rc ? rc : row(b, "confidence", num);
+	snprintf(num, sizeof(num), "%u runs, %u builds", v->runs, v->builds);
+	rc = rc ? rc : row(b, "cost", num);
+	rc = rc ? rc : pb_buf_puts(b, "<tr><th>started</th><td>");
+	rc = rc ? rc : put_time(b, v->created_at);
+	rc = rc ? rc : pb_buf_puts(b, "</td></tr>\n<tr><th>finished</th><td>");
+	rc = rc ? rc : put_time(b, v->finished_at);
+	rc = rc ? rc : pb_buf_puts(b, "</td></tr>\n</table>\n");
+
+	rc = rc ? rc : pb_buf_puts(b,
+		"<h2>Steps</h2>\n<table class=\"steps\">\n<tr><th>#</th>"
+		"<th>commit</th><th>subject</th><th>verdict</th><th>runs</th>"
+		"<th>failed</th><th>median</th><th>slow fraction</th>"
+		"<th>IPC</th><th>remote accesses</th></tr>\n");
+	for (size_t i = 0; rc == 0 && i < v->nsteps; i++) {
+		const struct pb_step_view *s = &v->steps[i];
+		int culprit = !strcmp(s->sha, v->culprit);
+
+		rc = pb_buf_printf(b, "<tr class=\"%s\"><td>%zu</td><td><code>",
+				   culprit ? "culprit"
+					   : !strcmp(s->verdict, "skip") ? "skip"
+									 : "",
+				   i + 1);
+		rc = rc ? rc : pb_buf_put(b, s->sha, 12);
+		rc = rc ? rc : pb_buf_puts(b, "</code></td><td>");
+		rc = rc ? rc : pb_html_put(b, s->subject);
+		rc = rc ? rc : pb_buf_puts(b, "</td><td class=\"");
+		rc = rc ? rc : pb_html_put(b, s->verdict);
+		rc = rc ? rc : pb_buf_puts(b, "\">");
+		rc = rc ? rc : pb_html_put(b, s->verdict);
+		rc = rc ? rc : pb_buf_printf(b, "</td><td>%u</td><td>%u</td><td>",
+					     s->runs, s->failed_runs);
+		rc = rc ? rc : put_num(b, s->median);
+		rc = rc ? rc : pb_buf_puts(b, "</td><td>");
+		rc = rc ? rc : put_num(b, s->slow_fraction);
+		rc = rc ? rc : pb_buf_puts(b, "</td><td>");
+		rc = rc ? rc : (s->ipc_state == PB_VAL_UNSUPPORTED
+					? pb_buf_puts(b, "unsupported")
+					: put_num(b, s->ipc));
+		rc = rc ? rc : pb_buf_puts(b, "</td><td>");
+		rc = rc ? rc : (s->remote_state == PB_VAL_UNSUPPORTED
+					? pb_buf_puts(b, "unsupported")
+					: put_num(b, s->remote_access));
+		rc = rc ? rc : pb_buf_puts(b, "</td></tr>\n");
+	}
+	rc = rc ? rc : pb_buf_puts(b,
+		"</table>\n<p class=\"note\">n/a: not measured in this build "
+		"(hardware counters and fast/slow classes come with later "
+		"stages).</p>\n</body></html>\n");
+	return rc;
+}
+
+int pb_report_index_html(struct pb_buf *b,
+			 struct pb_bisection_view *const *vs, size_t n)
+{
+	int rc = head(b, "perfbisect: bisections");
+
+	rc = rc ? rc : pb_buf_puts(b, "<h1>Bisections</h1>\n<table>\n<tr>"
+				      "<th>#</th><th>repository</th><th>metric"
+				      "</th><th>state</th><th>culprit</th>"
+				      "<th>runs</th><th>started</th></tr>\n");
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const struct pb_bisection_view *v = vs[i];
+		const struct pb_step_view *c = v->culprit[0]
+						       ? find_step(v, v->culprit)
+						       : NULL;
+		char page[64];
+
+		pb_report_page_name(v->id, page, sizeof(page));
+		rc = pb_buf_printf(b, "<tr><td><a href=\"%s\">%lld</a></td><td>",
+				   page, v->id);
+		rc = rc ? rc : pb_html_put(b, v->repo);
+		rc = rc ? rc : pb_buf_puts(b, "</td><td>");
+		rc = rc ? rc : pb_html_put(b, v->metric);
+		rc = rc ? rc : pb_buf_puts(b, "</td><td>");
+		rc = rc ? rc : pb_html_put(b, v->state);
+		rc = rc ? rc : pb_buf_puts(b, "</td><td>");
+		if (c) {
+			rc = rc ? rc : pb_buf_puts(b, "<code>");
+			rc = rc ? rc : pb_buf_put(b, c->sha, 12);
+			rc = rc ? rc : pb_buf_puts(b, "</code> ");
+			rc = rc ? rc : pb_html_put(b, c->subject);
+		} else {
+			rc = rc ? rc : pb_buf_puts(b, "&mdash;");
+		}
+		rc = rc ? rc : pb_buf_printf(b, "</td><td>%u</td><td>", v->runs);
+		rc = rc ? rc : put_time(b, v->created_at);
+		rc = rc ? rc : pb_buf_puts(b, "</td></tr>\n");
+	}
+	return rc ? rc : pb_buf_puts(b, "</table>\n</body></html>\n");
+}
+
+static int write_atomic(const char *dir, const char *name,
+			const struct pb_buf *b)
+{
+	char *path = pb_path_join(dir, name), *tmp = NULL;
+	size_t off = 0;
+	int fd = -1, rc = PB_OK;
+
+	if (!path)
+		return PB_ERROR;
+	tmp = malloc(strlen(path) + 8);
+	if (!tmp) {
+		free(path);
+		return pb_error_set("out of memory");
+	}
+	snprintf(tmp, strlen(path) + 8, "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		rc = pb_error_code(PB_EINFRA, "cannot write '%s': %s", tmp,
+				   strerror(errno));
+		goto out;
+	}
+	while (off < b->len) {
+		ssize_t w = write(fd, b->ptr + off, b->len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			rc = pb_error_code(PB_EINFRA, "cannot write '%s': %s", tmp,
+					   strerror(errno));
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	if (close(fd) < 0) {
+		fd = -1;
+		rc = pb_error_code(PB_EINFRA, "cannot write '%s': %s", tmp,
+				   strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) < 0)
+		rc = pb_error_code(PB_EINFRA, "cannot rename '%s': %s", tmp,
+				   strerror(errno));
+out:
+	if (fd >= 0)
+		close(fd);
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+int pb_report_write(const char *dir, struct pb_bisection_view *const *vs,
+		    size_t n)
+{
+	struct pb_buf b = PB_BUF_INIT(PAGE_MAX);
+	char page[64];
+	int rc;
+
+	if ((rc = pb_mkdir_p(dir, 0755)) < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		pb_buf_reset(&b);
+		pb_report_page_name(vs[i]->id, page, sizeof(page));
+		if ((rc = pb_report_bisection_html(&b, vs[i])) < 0 ||
+		    (rc = write_atomic(dir, page, &b)) < 0)
+			goto out;
+	}
+	pb_buf_reset(&b);
+	if ((rc = pb_report_index_html(&b, vs, n)) == 0)
+		rc = write_atomic(dir, "index.html", &b);
+out:
+	pb_buf_release(&b);
+	return rc;
+}

@@ -50,7 +50,7 @@ DEMO_FILES := demo/bench.c demo/verify.inc demo/README
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o) $(GEN_SRC:%.c=%.o)
 CLI_OBJ    := $(B)/orchestrator/cli.o
 
-UNIT_TESTS := proc git db
+UNIT_TESTS := buf metric proc git db engine html
 UNIT_BIN   := $(UNIT_TESTS:%=$(B)/tests/test_%)
 
 .PHONY: all check demo deps install clean unit-tests

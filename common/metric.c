@@ -16,6 +16,10 @@
 #include "metric.h"
 #include "util.h"
 
+#define PB_STR_(x) #x
+#define PB_STR(x) PB_STR_(x)
+#define PB_METRIC_LINE_MAX_STR PB_STR(PB_METRIC_LINE_MAX)
+
 static int is_name_char(int c)
 {
 	return isalnum(c) || c == '_' || c == '.' || c == '-';
@@ -165,6 +169,9 @@ static void end_line(struct pb_metrics *m)
 	m->lineno++;
 	if (m->line_overflow) {
 		m->line_overflow = 0;
+		m->ignored++;
+		note(m, "longer than " PB_METRIC_LINE_MAX_STR " bytes, ignored",
+		     "...");
 	} else {
 		switch (pb_metric_parse_line(m->line.ptr, m->line.len, name, &v)) {
 		case PB_LINE_METRIC:

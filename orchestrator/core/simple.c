@@ -242,40 +242,39 @@ static void advance(struct pb_engine *e)
 	for (;;) {
 		size_t mid, pick = n;
 
-		bounds(e);
-		/* a probe in progress inside the interval goes first */
-		for (size_t i = e->lo + 1; i < e->hi; i++) {
+		/* A verdict depends only on the commit's own runs and the ends,
+		 * so every commit with enough runs is decided here, wherever it
+		 * lies: replaying stored runs then rebuilds exactly the state a
+		 * live bisection had. */
+		for (size_t i = 1; i + 1 < n; i++) {
 			struct commit_state *c = &e->c[i];
 			if (c->verdict != PB_V_UNDECIDED)
 				continue;
 			if (unusable(c)) {
 				c->verdict = PB_V_SKIP;
-				continue;
-			}
-			if (c->nv >= PROBE_RUNS) {
+			} else if (c->nv >= PROBE_RUNS) {
 				double m = pb_median(c->v, c->nv);
 				c->verdict = fabs(m - e->res.good_median) <=
 							     fabs(m - e->res.bad_median)
 						     ? PB_V_GOOD
 						     : PB_V_BAD;
-				pick = n + 1; /* bounds moved: start over */
-				break;
 			}
-			pick = i;
-			break;
 		}
-		if (pick == n + 1)
-			continue;
+		bounds(e);
+		/* a probe in progress inside the interval goes first */
+		for (size_t i = e->lo + 1; i < e->hi && pick == n; i++)
+			if (e->c[i].verdict == PB_V_UNDECIDED)
+				pick = i;
 		if (pick < n) {
 			e->current = pick;
 			return;
 		}
 		mid = e->lo + (e->hi - e->lo) / 2;
 		for (size_t d = 0; pick == n && d <= mid - e->lo; d++) {
-			if (mid - d > e->lo && !e->c[mid - d].skipped)
+			if (mid - d > e->lo && !unusable(&e->c[mid - d]))
 				pick = mid - d;
 			else if (mid + d > e->lo && mid + d < e->hi &&
-				 !e->c[mid + d].skipped)
+				 !unusable(&e->c[mid + d]))
 				pick = mid + d;
 		}
 		if (pick < n) {

@@ -210,7 +210,7 @@ static void bounds(struct pb_engine *e)
  * commit that needs a run, or finishes. */
 static void advance(struct pb_engine *e)
 {
-	size_t n = e->o.n, ends[2] = { 0, n - 1 };
+	size_t n = e->o.n, ends[2] = { 0, n - 1 }, mid, pick = n;
 	char why[256];
 
 	e->current = n;
@@ -239,62 +239,54 @@ static void advance(struct pb_engine *e)
 	if (e->res.mode == PB_MODE_UNKNOWN && decide_mode(e) < 0)
 		return;
 
-	for (;;) {
-		size_t mid, pick = n;
+	/* A verdict depends only on the commit's own runs and the ends, so
+	 * every commit with enough runs is decided here, wherever it lies:
+	 * replaying stored runs then rebuilds exactly the state a live
+	 * bisection had. */
+	for (size_t i = 1; i + 1 < n; i++) {
+		struct commit_state *c = &e->c[i];
+		if (c->verdict != PB_V_UNDECIDED)
+			continue;
+		if (unusable(c)) {
+			c->verdict = PB_V_SKIP;
+		} else if (c->nv >= PROBE_RUNS) {
+			double m = pb_median(c->v, c->nv);
+			c->verdict = fabs(m - e->res.good_median) <=
+						     fabs(m - e->res.bad_median)
+					     ? PB_V_GOOD
+					     : PB_V_BAD;
+		}
+	}
+	bounds(e);
 
-		/* A verdict depends only on the commit's own runs and the ends,
-		 * so every commit with enough runs is decided here, wherever it
-		 * lies: replaying stored runs then rebuilds exactly the state a
-		 * live bisection had. */
-		for (size_t i = 1; i + 1 < n; i++) {
-			struct commit_state *c = &e->c[i];
-			if (c->verdict != PB_V_UNDECIDED)
-				continue;
-			if (unusable(c)) {
-				c->verdict = PB_V_SKIP;
-			} else if (c->nv >= PROBE_RUNS) {
-				double m = pb_median(c->v, c->nv);
-				c->verdict = fabs(m - e->res.good_median) <=
-							     fabs(m - e->res.bad_median)
-						     ? PB_V_GOOD
-						     : PB_V_BAD;
-			}
-		}
-		bounds(e);
-		/* a probe in progress inside the interval goes first */
-		for (size_t i = e->lo + 1; i < e->hi && pick == n; i++)
-			if (e->c[i].verdict == PB_V_UNDECIDED)
-				pick = i;
-		if (pick < n) {
-			e->current = pick;
-			return;
-		}
-		mid = e->lo + (e->hi - e->lo) / 2;
-		for (size_t d = 0; pick == n && d <= mid - e->lo; d++) {
-			if (mid - d > e->lo && !unusable(&e->c[mid - d]))
-				pick = mid - d;
-			else if (mid + d > e->lo && mid + d < e->hi &&
-				 !unusable(&e->c[mid + d]))
-				pick = mid + d;
-		}
-		if (pick < n) {
-			e->current = pick;
-			return;
-		}
-		if (e->hi == e->lo + 1) {
-			e->res.culprit = e->hi;
-			finish(e, PB_OUT_CULPRIT,
-			       "the first bad commit was found");
-		} else {
-			e->res.range_first = e->lo + 1;
-			e->res.range_last = e->hi;
-			snprintf(why, sizeof(why),
-				 "%zu skipped commit(s) stand between the last "
-				 "good and the first bad commit",
-				 e->hi - e->lo - 1);
-			finish(e, PB_OUT_RANGE, why);
-		}
+	/* A probe in progress inside the interval goes first, else the
+	 * usable commit nearest the middle. */
+	for (size_t i = e->lo + 1; i < e->hi && pick == n; i++)
+		if (e->c[i].verdict == PB_V_UNDECIDED)
+			pick = i;
+	mid = e->lo + (e->hi - e->lo) / 2;
+	for (size_t d = 0; pick == n && d <= mid - e->lo; d++) {
+		if (mid - d > e->lo && !unusable(&e->c[mid - d]))
+			pick = mid - d;
+		else if (mid + d > e->lo && mid + d < e->hi &&
+			 !unusable(&e->c[mid + d]))
+			pick = mid + d;
+	}
+	if (pick < n) {
+		e->current = pick;
 		return;
+	}
+	if (e->hi == e->lo + 1) {
+		e->res.culprit = e->hi;
+		finish(e, PB_OUT_CULPRIT, "the first bad commit was found");
+	} else {
+		e->res.range_first = e->lo + 1;
+		e->res.range_last = e->hi;
+		snprintf(why, sizeof(why),
+			 "%zu skipped commit(s) stand between the last good and "
+			 "the first bad commit",
+			 e->hi - e->lo - 1);
+		finish(e, PB_OUT_RANGE, why);
 	}
 }
 

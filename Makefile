@@ -38,8 +38,12 @@ COMMON_SRC := common/buf.c common/err.c common/git.c common/log.c \
               common/metric.c common/model.c common/proc.c common/proto.c \
               common/util.c
 AGENT_SRC  := agent/runner.c
-CORE_SRC   := orchestrator/core/simple.c orchestrator/core/stats.c
-ORCH_SRC   := orchestrator/db.c orchestrator/local.c orchestrator/demo.c
+CORE_SRC   := orchestrator/core/bayes.c orchestrator/core/mixture.c \
+              orchestrator/core/stats.c orchestrator/core/ranktest.c \
+              orchestrator/core/edivisive.c orchestrator/core/dip.c \
+              orchestrator/core/dip_table.c
+ORCH_SRC   := orchestrator/db.c orchestrator/local.c orchestrator/demo.c \
+              orchestrator/detect.c
 WEB_SRC    := web/html.c web/report.c
 GEN_SRC    := $(B)/gen/schema.c $(B)/gen/demo_files.c
 LIB_SRC    := $(COMMON_SRC) $(AGENT_SRC) $(CORE_SRC) $(ORCH_SRC) $(WEB_SRC)
@@ -50,10 +54,11 @@ DEMO_FILES := demo/bench.c demo/verify.inc demo/README
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o) $(GEN_SRC:%.c=%.o)
 CLI_OBJ    := $(B)/orchestrator/cli.o
 
-UNIT_TESTS := buf metric proc git db engine html
+UNIT_TESTS := buf metric proc git db engine html ranktest edivisive dip \
+              mixture stats
 UNIT_BIN   := $(UNIT_TESTS:%=$(B)/tests/test_%)
 
-.PHONY: all check demo deps install clean unit-tests
+.PHONY: all check demo deps install clean unit-tests bench
 .DEFAULT_GOAL := all
 
 all: $(BIN)/perfbisect
@@ -82,6 +87,27 @@ $(B)/tests/test_%: $(B)/tests/unit/test_%.o $(LIB_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS_ALL)
 
 unit-tests: $(UNIT_BIN) $(BIN)/perfbisect
+
+# Harnesses in bench/: built by `make bench`, run by hand (see bench/README.md).
+CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
+$(B)/bench/bisect-sim: $(B)/bench/bisect-sim.o $(CORE_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lm
+
+bench: $(B)/bench/bisect-sim
+
+# The dip test's null table: simulated by tools/gen-dip-table.c with the same
+# dip.c, written to orchestrator/core/dip_table.c and committed.  A few
+# minutes on two cores; never run by `make check`.
+.PHONY: dip-table
+$(B)/tools/gen-dip-table: $(B)/tools/gen-dip-table.o \
+			  $(B)/orchestrator/core/dip.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $^ -lm
+
+dip-table: $(B)/tools/gen-dip-table
+	./$(B)/tools/gen-dip-table > orchestrator/core/dip_table.c.tmp
+	mv orchestrator/core/dip_table.c.tmp orchestrator/core/dip_table.c
 
 deps:
 	@sh tools/deps.sh

@@ -1,9 +1,22 @@
 /*
- * model.c - destructors for the plain views of model.h.
+ * model.c - initialisers and destructors for the plain views of model.h.
  */
+#include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "model.h"
+
+void pb_stats_view_init(struct pb_stats_view *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->culprit_slow = s->culprit_fast = -1;
+	s->parent_slow = s->parent_fast = -1;
+	s->fast_mode = s->slow_mode = s->ashman_d = NAN;
+	s->q0 = s->q1 = s->dip_p = s->good_dip_p = NAN;
+	s->mwu_p = s->ks_p = NAN;
+	s->good_bimodal = -1;
+}
 
 void pb_bisection_view_free(struct pb_bisection_view *v)
 {

@@ -27,12 +27,31 @@ struct pb_step_view {
 	unsigned failed_runs;
 	double median;          /* NAN: null */
 	double slow_fraction;   /* NAN: null */
+	int slow, fast;         /* classified runs; -1: null */
+	double p_bad;           /* posterior P(bad); NAN: null */
 	enum pb_value_state ipc_state;
 	double ipc;
 	enum pb_value_state remote_state;
 	double remote_access;
 	char *start_nodes_json; /* JSON object text, or NULL: null */
 };
+
+/* What the statistical engine found, beside the verdict (all optional). */
+struct pb_stats_view {
+	char ci_first[41], ci_last[41];  /* 95 % credible interval; "" null */
+	int culprit_slow, culprit_fast;  /* -1: null */
+	int parent_slow, parent_fast;
+	double fast_mode, slow_mode;     /* metric units; NAN: null */
+	double ashman_d;
+	double q0, q1;                   /* slow fraction, good / bad side */
+	double dip_p;                    /* Hartigan's dip, bad side */
+	int good_bimodal;                /* -1: null */
+	double good_dip_p;
+	double mwu_p, ks_p;              /* good side vs bad side */
+};
+
+/* Sets every field of s to null. */
+void pb_stats_view_init(struct pb_stats_view *s);
 
 struct pb_bisection_view {
 	long long id;
@@ -51,6 +70,7 @@ struct pb_bisection_view {
 	double confidence_asked;
 	unsigned runs, builds;
 	char *outcome;          /* one sentence, may be NULL */
+	struct pb_stats_view stats;
 	int exit_code;          /* -1 while running */
 	double created_at, finished_at;
 	struct pb_step_view *steps;

@@ -70,6 +70,41 @@ char *pb_proto_metrics_json(const struct pb_metrics *m)
 	return dump(o);
 }
 
+static json_t *count_or_null(int v)
+{
+	return v >= 0 ? json_integer(v) : json_null();
+}
+
+static json_t *counts_json(int slow, int fast)
+{
+	if (slow < 0 || fast < 0)
+		return json_null();
+	return json_pack("{s:i, s:i}", "slow", slow, "fast", fast);
+}
+
+/* The engine's model and diagnostics: "model" in the JSON output. */
+static json_t *stats_json(const struct pb_stats_view *sv)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "fast_mode", num_or_null(sv->fast_mode));
+	json_object_set_new(o, "slow_mode", num_or_null(sv->slow_mode));
+	json_object_set_new(o, "ashman_d", num_or_null(sv->ashman_d));
+	json_object_set_new(o, "slow_fraction_good", num_or_null(sv->q0));
+	json_object_set_new(o, "slow_fraction_bad", num_or_null(sv->q1));
+	json_object_set_new(o, "dip_p", num_or_null(sv->dip_p));
+	json_object_set_new(o, "good_end_bimodal",
+			    sv->good_bimodal < 0
+				    ? json_null()
+				    : json_boolean(sv->good_bimodal));
+	json_object_set_new(o, "good_dip_p", num_or_null(sv->good_dip_p));
+	json_object_set_new(o, "mwu_p", num_or_null(sv->mwu_p));
+	json_object_set_new(o, "ks_p", num_or_null(sv->ks_p));
+	return o;
+}
+
 static json_t *step_json(const struct pb_step_view *s)
 {
 	json_t *o = json_object(), *nodes = NULL;
@@ -83,6 +118,9 @@ static json_t *step_json(const struct pb_step_view *s)
 	json_object_set_new(o, "runs", json_integer(s->runs));
 	json_object_set_new(o, "failed_runs", json_integer(s->failed_runs));
 	json_object_set_new(o, "slow_fraction", num_or_null(s->slow_fraction));
+	json_object_set_new(o, "slow", count_or_null(s->slow));
+	json_object_set_new(o, "fast", count_or_null(s->fast));
+	json_object_set_new(o, "p_bad", num_or_null(s->p_bad));
 	json_object_set_new(o, "median", num_or_null(s->median));
 	json_object_set_new(o, "ipc", counter_value(s->ipc_state, s->ipc));
 	json_object_set_new(o, "remote_access",
@@ -111,6 +149,23 @@ char *pb_proto_bisection_json(const struct pb_bisection_view *v,
 				    json_pack("[ss]", v->range_first,
 					      v->range_last));
 	json_object_set_new(o, "confidence", num_or_null(v->confidence));
+	json_object_set_new(o, "confidence_asked",
+			    num_or_null(v->confidence_asked));
+	json_object_set_new(o, "credible_interval",
+			    v->stats.ci_first[0]
+				    ? json_pack("[ss]", v->stats.ci_first,
+						v->stats.ci_last)
+				    : json_null());
+	json_object_set_new(o, "evidence",
+			    v->stats.culprit_slow < 0
+				    ? json_null()
+				    : json_pack("{s:o, s:o}", "culprit",
+						counts_json(v->stats.culprit_slow,
+							    v->stats.culprit_fast),
+						"parent",
+						counts_json(v->stats.parent_slow,
+							    v->stats.parent_fast)));
+	json_object_set_new(o, "model", stats_json(&v->stats));
 	json_object_set_new(o, "runs", json_integer(v->runs));
 	json_object_set_new(o, "builds", json_integer(v->builds));
 	json_object_set_new(o, "mode",
@@ -127,5 +182,36 @@ char *pb_proto_bisection_json(const struct pb_bisection_view *v,
 	for (size_t i = 0; i < v->nsteps; i++)
 		json_array_append_new(steps, step_json(&v->steps[i]));
 	json_object_set_new(o, "steps", steps);
+	return dump(o);
+}
+
+char *pb_proto_detect_json(const struct pb_detect_point *points, size_t n)
+{
+	json_t *o = json_object(), *cps = json_array();
+
+	if (!o || !cps) {
+		json_decref(o);
+		json_decref(cps);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct pb_detect_point *p = &points[i];
+		json_t *c = json_object();
+
+		if (!c) {
+			json_decref(o);
+			json_decref(cps);
+			return NULL;
+		}
+		json_object_set_new(c, "index",
+				    json_integer((json_int_t)p->index));
+		json_object_set_new(c, "commit", str(p->commit));
+		json_object_set_new(c, "series", json_string(p->series));
+		json_object_set_new(c, "before", num_or_null(p->before));
+		json_object_set_new(c, "after", num_or_null(p->after));
+		json_object_set_new(c, "p_value", num_or_null(p->p_value));
+		json_array_append_new(cps, c);
+	}
+	json_object_set_new(o, "change_points", cps);
 	return dump(o);
 }

@@ -17,4 +17,20 @@ char *pb_proto_metrics_json(const struct pb_metrics *m);
 char *pb_proto_bisection_json(const struct pb_bisection_view *v,
 			      const char *report_path);
 
+/* One change point found by `perfbisect detect`. */
+struct pb_detect_point {
+	size_t index;          /* 0-based position (commit) of the first point
+				* after the change */
+	const char *commit;    /* its commit, NULL: null */
+	const char *series;    /* "value", "median", "slow_fraction" or
+				* "fast_median" */
+	double before, after;  /* means of the two sides; NAN: null */
+	double p_value;        /* NAN: null */
+};
+
+/* The result object of `perfbisect detect --json` (DESIGN.md section 3):
+ * {"change_points": [{"index", "commit", "series", "before", "after",
+ * "p_value"}, ...]} for points[0..n). */
+char *pb_proto_detect_json(const struct pb_detect_point *points, size_t n);
+
 #endif

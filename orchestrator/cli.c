@@ -2,11 +2,12 @@
  * cli.c - `perfbisect`, the command line (DESIGN.md section 3).
  *
  * Parses arguments into option structs and hands them to the drivers
- * (local.c, demo.c); it prints errors once, here, and maps them to the
- * contract's exit codes: 0 culprit found, 1 no culprit at the asked
+ * (local.c, demo.c, detect.c); it prints errors once, here, and maps them
+ * to the contract's exit codes: 0 culprit found, 1 no culprit at the asked
  * confidence, 2 usage or input error, 3 infrastructure error.
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "orchestrator/demo.h"
+#include "orchestrator/detect.h"
 #include "orchestrator/local.h"
 
 #define PB_VERSION "0.1.0"
@@ -32,10 +34,12 @@ static const char usage_main[] =
 "                       and bisect it\n"
 "  report --db FILE --out DIR\n"
 "                       regenerate the static HTML report from a database\n"
+"  detect [OPTIONS] FILE\n"
+"                       find the change points of a performance history\n"
 "  help [COMMAND]       show help\n"
 "\n"
-"Commands of later stages (bisect --server, merge, status, configs, detect)\n"
-"are not in this build.\n"
+"Commands of later stages (bisect --server, merge, status, configs) are\n"
+"not in this build.\n"
 "\n"
 "Run 'perfbisect help bisect' for the bisect options.\n";
 
@@ -110,6 +114,73 @@ static const char usage_report[] =
 "\n"
 "Regenerates the static HTML report of every bisection stored in FILE (a\n"
 "perfbisect state database, opened read-only) into DIR.\n";
+
+static const char usage_detect[] =
+"usage: perfbisect detect [--json] [--window N] [--pvalue P]\n"
+"                  [--min-magnitude M] [--lower-is-better] FILE\n"
+"\n"
+"Finds the change points of a performance history: the results after\n"
+"which the level of a benchmark moved for good.\n"
+"\n"
+"FILE holds the history, oldest first, in one of two forms:\n"
+"  VALUE                one value per line;\n"
+"  COMMIT,VALUE         one run per row; the rows of one commit are its\n"
+"                       runs, and commits count in the order they first\n"
+"                       appear.  A first row 'commit,value' is a header.\n"
+"Blank lines and lines starting with '#' are skipped.  A line that is not\n"
+"a number or a COMMIT,VALUE pair, or a value that is not finite, is an\n"
+"error naming FILE:LINE.\n"
+"\n"
+"The series searched, as the 'series' of each change point:\n"
+"  value                the values, when there is one value per line or\n"
+"                       one run per commit\n"
+"  median               each commit's median, when commits have several\n"
+"                       runs and the runs are not bimodal\n"
+"  slow_fraction        when they are bimodal: the fraction of each\n"
+"  fast_median          commit's runs that are slow, and the median of its\n"
+"                       fast runs (a commit without a fast run is left out\n"
+"                       of fast_median)\n"
+"The runs are bimodal when the pooled runs (at least 10) fit two normal\n"
+"modes set apart by Ashman's D >= 2, Hartigan's dip test rejects a single\n"
+"mode at the 0.05 level, and some commit has runs in both modes; a plain\n"
+"shift, where every commit is all fast or all slow, is searched in the\n"
+"medians.  A run beyond the boundary of the two modes on the worse side\n"
+"(below it, or above it with --lower-is-better) is slow.\n"
+"\n"
+"The search is E-divisive means as Apache Otava does it: windows of N\n"
+"points slide over the series; each is cut where its two sides differ\n"
+"most, and cut again while a Student t-test finds the sides different at\n"
+"a looser bound (10 x P, for P < 0.05); then every cut is tested against\n"
+"its neighbouring cuts, and the weakest is dropped while its p-value is P\n"
+"or more, or its relative change of the mean is M or less.\n"
+"\n"
+"Options:\n"
+"  --window N           points per sliding window, 2 to 10000 (default 30)\n"
+"  --pvalue P           largest p-value kept, 0 < P <= 1 (default 0.001)\n"
+"  --min-magnitude M    smallest relative change of the mean kept, for\n"
+"                       example 0.05 for 5 % (default 0: any)\n"
+"  --lower-is-better    smaller values are better: the upper mode is slow\n"
+"  --json               print one JSON object on stdout:\n"
+"                       {\"change_points\": [{\"index\": I, \"commit\": C,\n"
+"                       \"series\": S, \"before\": X, \"after\": X,\n"
+"                       \"p_value\": X}, ...]}\n"
+"\n"
+"Each change point gives the index (0-based) of the first value or commit\n"
+"after the change, that commit (null for plain values), the series, the\n"
+"means of that series from the previous change point and up to the next\n"
+"one, and the p-value of the t-test between them.  The index is the\n"
+"position among all the commits, also in fast_median.  Like Otava, the\n"
+"search refreshes only the cuts to the right of a dropped one, so a cut\n"
+"may be kept on a test against a segment merged later: its p-value, shown\n"
+"for the final segments, can then be above P.\n"
+"\n"
+"Exit status: 0 whether or not change points were found; 2 for a usage\n"
+"error or bad input (a file that cannot be read, a malformed line, a value\n"
+"that is not finite, a file without values); 3 when memory runs out.\n"
+"\n"
+"Example:\n"
+"  perfbisect detect --window 30 --pvalue 0.01 --min-magnitude 0.05 \\\n"
+"      history.csv\n";
 
 static int usage_error(const char *usage, const char *fmt, const char *arg)
 {
@@ -340,6 +411,144 @@ static int cmd_report(int argc, char **argv)
 	return 0;
 }
 
+static void print_detect(const char *path, const struct pb_detect_opts *o,
+			 const struct pb_detect_result *r)
+{
+	int cw = 6;
+
+	if (r->commits)
+		printf("%s: %zu runs of %zu commit%s (up to %zu per commit)\n",
+		       path, r->nvalues, r->npositions,
+		       r->npositions == 1 ? "" : "s", r->max_runs);
+	else
+		printf("%s: %zu values\n", path, r->nvalues);
+	if (r->kind == PB_DETECT_BIMODAL)
+		printf("runs are bimodal (Ashman's D %.3g, dip %.3g, dip "
+		       "p-value %.2g): %zu of %zu slow, %s %.6g\n",
+		       r->ashman_d, r->dip, r->dip_p, r->slow_runs, r->nvalues,
+		       o->lower_is_better ? "above" : "below", r->threshold);
+	else if (r->kind == PB_DETECT_MEDIANS && isnan(r->ashman_d))
+		printf("too few runs to tell whether they are bimodal (fewer "
+		       "than 10)\n");
+	else if (r->kind == PB_DETECT_MEDIANS && r->two_modes)
+		printf("runs form two modes (Ashman's D %.3g, dip p-value "
+		       "%.2g), but no commit has runs in both: a shift\n",
+		       r->ashman_d, r->dip_p);
+	else if (r->kind == PB_DETECT_MEDIANS)
+		printf("runs are not bimodal (Ashman's D %.3g, dip p-value "
+		       "%.2g)\n", r->ashman_d, r->dip_p);
+	if (r->no_fast_commits)
+		printf("%zu commits without a fast run are left out of "
+		       "fast_median\n", r->no_fast_commits);
+	printf("series %s; window %zu, max p-value %g, min magnitude %g\n\n",
+	       r->kind == PB_DETECT_BIMODAL ? "slow_fraction and fast_median"
+	       : r->kind == PB_DETECT_MEDIANS ? "median" : "value",
+	       o->window, o->max_pvalue, o->min_magnitude);
+	if (r->npoints == 0) {
+		printf("no change points\n");
+		return;
+	}
+	for (size_t i = 0; i < r->npoints; i++)
+		if (r->points[i].commit &&
+		    (int)strlen(r->points[i].commit) > cw)
+			cw = (int)strlen(r->points[i].commit);
+	printf("%zu change point%s:\n", r->npoints, r->npoints == 1 ? "" : "s");
+	printf("%7s  %-*s  %-13s  %12s  %12s  %8s  %8s\n", "index", cw,
+	       "commit", "series", "before", "after", "change", "p-value");
+	for (size_t i = 0; i < r->npoints; i++) {
+		const struct pb_detect_point *p = &r->points[i];
+		char change[32] = "-";
+
+		if (p->before != 0 && strcmp(p->series, "slow_fraction"))
+			snprintf(change, sizeof(change), "%+.1f%%",
+				 (p->after / p->before - 1) * 100);
+		printf("%7zu  %-*s  %-13s  %12.6g  %12.6g  %8s  %8.2g\n",
+		       p->index, cw, p->commit ? p->commit : "-", p->series,
+		       p->before, p->after, change, p->p_value);
+	}
+}
+
+static int cmd_detect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "pvalue", required_argument, NULL, 'p' },
+		{ "min-magnitude", required_argument, NULL, 'm' },
+		{ "lower-is-better", no_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pb_detect_opts o = PB_DETECT_OPTS_INIT;
+	struct pb_detect_result res;
+	int c, json = 0, rc;
+	char *text;
+	uint64_t u;
+	double d;
+
+	opterr = 0;
+	optind = 1;
+	/* options may follow FILE (getopt permutes); "--" ends them */
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = 1; break;
+		case 'w':
+			if (pb_parse_u64(&u, optarg, 2, PB_DETECT_MAX_WINDOW,
+					 "--window") < 0)
+				return usage_error(usage_detect, "%s",
+						   pb_error_last());
+			o.window = (size_t)u;
+			break;
+		case 'p':
+			if (parse_num(&d, optarg, 0, 1, "--pvalue") < 0 ||
+			    d <= 0)
+				return usage_error(usage_detect,
+						   "--pvalue: '%s' is not in "
+						   "(0, 1]", optarg);
+			o.max_pvalue = d;
+			break;
+		case 'm':
+			if (parse_num(&d, optarg, 0, 1e300,
+				      "--min-magnitude") < 0)
+				return usage_error(usage_detect, "%s",
+						   pb_error_last());
+			o.min_magnitude = d;
+			break;
+		case 'l': o.lower_is_better = 1; break;
+		case 'h': fputs(usage_detect, stdout); return 0;
+		default:
+			return usage_error(usage_detect, "unknown or "
+					   "incomplete option '%s'",
+					   argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error(usage_detect, "%s", "missing FILE");
+	if (optind + 1 < argc)
+		return usage_error(usage_detect, "unexpected argument '%s'",
+				   argv[optind + 1]);
+	rc = pb_detect_file(&res, argv[optind], &o);
+	if (rc < 0) {
+		fprintf(stderr, "perfbisect: error: %s\n", pb_error_last());
+		pb_detect_result_release(&res);
+		return rc == PB_ERROR ? 3 : 2;
+	}
+	if (json) {
+		text = pb_proto_detect_json(res.points, res.npoints);
+		if (!text) {
+			fprintf(stderr, "perfbisect: error: out of memory\n");
+			pb_detect_result_release(&res);
+			return 3;
+		}
+		printf("%s\n", text);
+		free(text);
+	} else {
+		print_detect(argv[optind], &o, &res);
+	}
+	pb_detect_result_release(&res);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -355,6 +564,7 @@ int main(int argc, char **argv)
 		fputs(!strcmp(topic, "bisect")   ? usage_bisect
 		      : !strcmp(topic, "demo")   ? usage_demo
 		      : !strcmp(topic, "report") ? usage_report
+		      : !strcmp(topic, "detect") ? usage_detect
 						 : usage_main,
 		      stdout);
 		return 0;
@@ -373,8 +583,10 @@ int main(int argc, char **argv)
 		rc = cmd_demo(argc - 1, argv + 1);
 	else if (!strcmp(cmd, "report"))
 		rc = cmd_report(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "detect"))
+		rc = cmd_detect(argc - 1, argv + 1);
 	else if (!strcmp(cmd, "merge") || !strcmp(cmd, "status") ||
-		 !strcmp(cmd, "configs") || !strcmp(cmd, "detect"))
+		 !strcmp(cmd, "configs"))
 		rc = usage_error(usage_main, "'%s' is not in this build yet", cmd);
 	else
 		rc = usage_error(usage_main, "unknown command '%s'", cmd);

@@ -563,6 +563,43 @@ int pb_db_run_count(struct pb_db *db, int64_t id, unsigned *ok,
 	return rc;
 }
 
+/* A count, or NULL when negative. */
+static void bind_count(sqlite3_stmt *st, int i, int v)
+{
+	if (v >= 0)
+		sqlite3_bind_int(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Binds the 16 statistics columns from parameter `first` on. */
+static void bind_stats(sqlite3_stmt *st, int first,
+		       const struct pb_stats_view *sv)
+{
+	struct pb_stats_view none;
+
+	if (!sv) {
+		pb_stats_view_init(&none);
+		sv = &none;
+	}
+	bind_text(st, first, sv->ci_first[0] ? sv->ci_first : NULL);
+	bind_text(st, first + 1, sv->ci_last[0] ? sv->ci_last : NULL);
+	bind_count(st, first + 2, sv->culprit_slow);
+	bind_count(st, first + 3, sv->culprit_fast);
+	bind_count(st, first + 4, sv->parent_slow);
+	bind_count(st, first + 5, sv->parent_fast);
+	bind_real(st, first + 6, sv->fast_mode);
+	bind_real(st, first + 7, sv->slow_mode);
+	bind_real(st, first + 8, sv->ashman_d);
+	bind_real(st, first + 9, sv->q0);
+	bind_real(st, first + 10, sv->q1);
+	bind_real(st, first + 11, sv->dip_p);
+	bind_count(st, first + 12, sv->good_bimodal);
+	bind_real(st, first + 13, sv->good_dip_p);
+	bind_real(st, first + 14, sv->mwu_p);
+	bind_real(st, first + 15, sv->ks_p);
+}
+
 int pb_db_bisection_save(struct pb_db *db, int64_t id,
 			 const struct pb_bisection_end *e,
 			 const struct pb_step_row *steps, size_t nsteps)
@@ -577,7 +614,13 @@ int pb_db_bisection_save(struct pb_db *db, int64_t id,
 		       "culprit_sha = ?4, range_first_sha = ?5, "
 		       "range_last_sha = ?6, confidence = ?7, runs = ?8, "
 		       "builds = ?9, outcome = ?10, exit_code = ?11, "
-		       "finished_at = ?12 WHERE id = ?1",
+		       "finished_at = ?12, ci_first_sha = ?13, "
+		       "ci_last_sha = ?14, culprit_slow = ?15, "
+		       "culprit_fast = ?16, parent_slow = ?17, "
+		       "parent_fast = ?18, fast_mode = ?19, slow_mode = ?20, "
+		       "ashman_d = ?21, q0 = ?22, q1 = ?23, dip_p = ?24, "
+		       "good_bimodal = ?25, good_dip_p = ?26, mwu_p = ?27, "
+		       "ks_p = ?28 WHERE id = ?1",
 		       &st)) < 0)
 		goto fail;
 	sqlite3_bind_int64(st, 1, id);
@@ -595,6 +638,7 @@ int pb_db_bisection_save(struct pb_db *db, int64_t id,
 	else
 		sqlite3_bind_null(st, 11);
 	bind_real(st, 12, e->finished ? pb_now_real() : NAN);
+	bind_stats(st, 13, e->stats);
 	if ((rc = run_done(db, st, "update bisection")) < 0)
 		goto fail;
 	if ((rc = prep(db, "DELETE FROM bisection_steps WHERE bisection_id = ?1",
@@ -607,8 +651,8 @@ int pb_db_bisection_save(struct pb_db *db, int64_t id,
 		if ((rc = prep(db,
 			       "INSERT INTO bisection_steps (bisection_id, seq, "
 			       "commit_id, verdict, runs, failed_runs, median, "
-			       "slow_fraction) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-			       "?8)",
+			       "slow_fraction, slow, fast, p_bad) VALUES (?1, ?2, "
+			       "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
 			       &st)) < 0)
 			goto fail;
 		sqlite3_bind_int64(st, 1, id);
@@ -619,6 +663,9 @@ int pb_db_bisection_save(struct pb_db *db, int64_t id,
 		sqlite3_bind_int(st, 6, (int)steps[i].failed_runs);
 		bind_real(st, 7, steps[i].median);
 		bind_real(st, 8, steps[i].slow_fraction);
+		bind_count(st, 9, steps[i].slow);
+		bind_count(st, 10, steps[i].fast);
+		bind_real(st, 11, steps[i].p_bad);
 		if ((rc = run_done(db, st, "store step")) < 0)
 			goto fail;
 	}
@@ -668,7 +715,14 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 		       "b.mode, b.culprit_sha, b.range_first_sha, "
 		       "b.range_last_sha, b.confidence, b.confidence_asked, "
 		       "b.runs, b.builds, b.outcome, coalesce(b.exit_code, -1), "
-		       "b.created_at, b.finished_at FROM bisections b "
+		       "b.created_at, b.finished_at, b.ci_first_sha, "
+		       "b.ci_last_sha, coalesce(b.culprit_slow, -1), "
+		       "coalesce(b.culprit_fast, -1), "
+		       "coalesce(b.parent_slow, -1), "
+		       "coalesce(b.parent_fast, -1), b.fast_mode, b.slow_mode, "
+		       "b.ashman_d, b.q0, b.q1, b.dip_p, "
+		       "coalesce(b.good_bimodal, -1), b.good_dip_p, b.mwu_p, "
+		       "b.ks_p FROM bisections b "
 		       "JOIN repositories r ON r.id = b.repo_id "
 		       "JOIN benchmarks m ON m.id = b.benchmark_id WHERE b.id = ?1",
 		       &st)) < 0)
@@ -703,13 +757,30 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 	v->exit_code = sqlite3_column_int(st, 18);
 	v->created_at = col_real(st, 19);
 	v->finished_at = col_real(st, 20);
+	col_copy(st, 21, v->stats.ci_first, sizeof(v->stats.ci_first));
+	col_copy(st, 22, v->stats.ci_last, sizeof(v->stats.ci_last));
+	v->stats.culprit_slow = sqlite3_column_int(st, 23);
+	v->stats.culprit_fast = sqlite3_column_int(st, 24);
+	v->stats.parent_slow = sqlite3_column_int(st, 25);
+	v->stats.parent_fast = sqlite3_column_int(st, 26);
+	v->stats.fast_mode = col_real(st, 27);
+	v->stats.slow_mode = col_real(st, 28);
+	v->stats.ashman_d = col_real(st, 29);
+	v->stats.q0 = col_real(st, 30);
+	v->stats.q1 = col_real(st, 31);
+	v->stats.dip_p = col_real(st, 32);
+	v->stats.good_bimodal = sqlite3_column_int(st, 33);
+	v->stats.good_dip_p = col_real(st, 34);
+	v->stats.mwu_p = col_real(st, 35);
+	v->stats.ks_p = col_real(st, 36);
 	sqlite3_finalize(st);
 	st = NULL;
 
 	if ((rc = prep(db,
 		       "SELECT c.sha, c.subject, c.author, c.time, s.verdict, "
 		       "s.runs, s.failed_runs, s.median, s.slow_fraction, s.ipc, "
-		       "s.remote_access, s.start_nodes FROM bisection_steps s "
+		       "s.remote_access, s.start_nodes, coalesce(s.slow, -1), "
+		       "coalesce(s.fast, -1), s.p_bad FROM bisection_steps s "
 		       "JOIN commits c ON c.id = s.commit_id "
 		       "WHERE s.bisection_id = ?1 ORDER BY s.seq",
 		       &st)) < 0)
@@ -745,6 +816,9 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 		p->remote_state = isnan(p->remote_access) ? PB_VAL_NULL
 							  : PB_VAL_NUMBER;
 		p->start_nodes_json = col_dup(st, 11);
+		p->slow = sqlite3_column_int(st, 12);
+		p->fast = sqlite3_column_int(st, 13);
+		p->p_bad = col_real(st, 14);
 	}
 	if (s != SQLITE_DONE) {
 		rc = db_fail(db, "read steps");

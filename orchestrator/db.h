@@ -129,6 +129,8 @@ struct pb_step_row {
 	const char *verdict;
 	unsigned runs, failed_runs;
 	double median, slow_fraction; /* NAN: NULL */
+	int slow, fast;               /* -1: NULL */
+	double p_bad;                 /* NAN: NULL */
 };
 
 struct pb_bisection_end {
@@ -140,6 +142,7 @@ struct pb_bisection_end {
 	const char *outcome;
 	int exit_code;                /* < 0: NULL (still running) */
 	int finished;
+	const struct pb_stats_view *stats; /* NULL: all NULL */
 };
 
 /* Replaces the bisection's summary and steps, in one transaction. */

@@ -313,12 +313,21 @@ static int run_once(struct local *L, size_t i)
 	if (!L->o->quiet) {
 		struct pb_engine_progress p;
 		pb_engine_progress(L->engine, &p);
-		if (res.ok)
+		if (res.ok && p.ends)
 			fprintf(stderr,
-				"  [%3u runs] %.12s  %s = %g   (%zu commits "
-				"left between good and bad)\n",
-				p.runs, L->commits[i].sha, L->o->metric, res.value,
-				p.hi > p.lo ? p.hi - p.lo - 1 : 0);
+				"  [%3u runs] %.12s  %s = %g   (measuring the "
+				"%s end)\n",
+				p.runs, L->commits[i].sha, L->o->metric,
+				res.value, i ? "bad" : "good");
+		else if (res.ok)
+			fprintf(stderr,
+				"  [%3u runs] %.12s  %s = %g   (%u slow / %u "
+				"fast here; best %.12s at %.3f, 95%% within "
+				"%zu commits)\n",
+				p.runs, L->commits[i].sha, L->o->metric,
+				res.value, p.slow, p.fast,
+				L->commits[p.best].sha, p.confidence,
+				p.hi - p.lo + 1);
 		else
 			fprintf(stderr, "  [%3u runs] %.12s  run failed: %s\n",
 				p.runs, L->commits[i].sha, res.reason);
@@ -326,6 +335,39 @@ static int run_once(struct local *L, size_t i)
 	free(metrics);
 	pb_run_result_release(&res);
 	return rc;
+}
+
+/* The engine's model and evidence, once the search has a posterior. */
+static void stats_of(const struct local *L, const struct pb_engine_result *r,
+		     struct pb_stats_view *sv)
+{
+	int searched = r->mode == PB_MODE_BIMODAL || r->mode == PB_MODE_SHIFT;
+	int ended = r->outcome == PB_OUT_CULPRIT || r->outcome == PB_OUT_RANGE ||
+		    r->outcome == PB_OUT_BUDGET;
+
+	pb_stats_view_init(sv);
+	if (!searched && !ended)
+		return;
+	pb_strlcpy(sv->ci_first, L->commits[r->ci_first].sha,
+		   sizeof(sv->ci_first));
+	pb_strlcpy(sv->ci_last, L->commits[r->ci_last].sha,
+		   sizeof(sv->ci_last));
+	if (!ended)
+		return;
+	sv->culprit_slow = (int)r->culprit_slow;
+	sv->culprit_fast = (int)r->culprit_fast;
+	sv->parent_slow = (int)r->parent_slow;
+	sv->parent_fast = (int)r->parent_fast;
+	sv->fast_mode = r->fast_mode;
+	sv->slow_mode = r->slow_mode;
+	sv->ashman_d = r->ashman_d;
+	sv->q0 = r->q0;
+	sv->q1 = r->q1;
+	sv->dip_p = r->dip_p;
+	sv->good_bimodal = r->good_bimodal;
+	sv->good_dip_p = r->good_dip_p;
+	sv->mwu_p = r->mwu_p;
+	sv->ks_p = r->ks_p;
 }
 
 /* Stores the engine's view of the bisection (after every run, so the report
@@ -336,6 +378,7 @@ static int save(struct local *L, const struct pb_engine_result *res,
 	size_t ns = pb_engine_nsteps(L->engine);
 	struct pb_step_row *rows = calloc(ns ? ns : 1, sizeof(*rows));
 	struct pb_bisection_end end;
+	struct pb_stats_view stats;
 	int rc;
 
 	if (!rows)
@@ -349,8 +392,13 @@ static int save(struct local *L, const struct pb_engine_result *res,
 		rows[k].failed_runs = s.failed_runs;
 		rows[k].median = s.median;
 		rows[k].slow_fraction = s.slow_fraction;
+		rows[k].slow = isnan(s.slow_fraction) ? -1 : (int)s.slow;
+		rows[k].fast = isnan(s.slow_fraction) ? -1 : (int)s.fast;
+		rows[k].p_bad = s.p_bad;
 	}
+	stats_of(L, res, &stats);
 	memset(&end, 0, sizeof(end));
+	end.stats = &stats;
 	end.state = state;
 	end.mode = pb_mode_name(res->mode);
 	end.culprit_sha = res->outcome == PB_OUT_CULPRIT
@@ -475,12 +523,13 @@ static void finish_message(const struct local *L,
 	case PB_OUT_CULPRIT:
 		fprintf(stderr,
 			"\nculprit: %s %s\n  by %s\n  %s median %g at the good "
-			"end, %g at the bad end; %u runs, %zu builds\n",
+			"end, %g at the bad end; %u runs, %zu builds\n"
+			"  %s\n",
 			L->commits[res->culprit].sha,
 			L->commits[res->culprit].subject,
 			L->commits[res->culprit].author, L->o->metric,
 			res->good_median, res->bad_median, res->runs,
-			pb_engine_nsteps(L->engine));
+			pb_engine_nsteps(L->engine), res->why);
 		break;
 	case PB_OUT_RANGE:
 		fprintf(stderr,
@@ -488,6 +537,15 @@ static void finish_message(const struct local *L,
 			"of %.12s .. %.12s\n",
 			res->why, L->commits[res->range_first].sha,
 			L->commits[res->range_last].sha);
+		break;
+	case PB_OUT_BUDGET:
+		fprintf(stderr,
+			"\nno culprit at the asked confidence: %s\n  most "
+			"probable: %.12s; 95%% credible interval %.12s .. "
+			"%.12s\n",
+			res->why, L->commits[res->culprit].sha,
+			L->commits[res->ci_first].sha,
+			L->commits[res->ci_last].sha);
 		break;
 	default:
 		fprintf(stderr, "\nno culprit: %s\n", res->why);

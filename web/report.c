@@ -122,6 +122,57 @@ static int verdict_line(struct pb_buf *b, const struct pb_bisection_view *v)
 	return rc;
 }
 
+static int stat_row(struct pb_buf *b, const char *name, const char *fmt,
+		    double x)
+{
+	char num[64];
+
+	if (!isfinite(x))
+		return row(b, name, "n/a");
+	snprintf(num, sizeof(num), fmt, x);
+	return row(b, name, num);
+}
+
+/* What the engine found besides the verdict: the evidence a reader needs
+ * to trust it (report-ux.md: the raw counts, the interval, the model). */
+static int evidence_table(struct pb_buf *b, const struct pb_bisection_view *v)
+{
+	const struct pb_stats_view *sv = &v->stats;
+	char txt[160];
+	int rc = 0;
+
+	if (!sv->ci_first[0])
+		return 0;
+	rc = pb_buf_puts(b, "<h2>Evidence</h2>\n<table class=\"summary\">\n");
+	snprintf(txt, sizeof(txt), "%.12s .. %.12s", sv->ci_first,
+		 sv->ci_last);
+	rc = rc ? rc : row(b, "95% credible interval", txt);
+	if (sv->culprit_slow >= 0) {
+		snprintf(txt, sizeof(txt),
+			 "%d slow / %d fast at the culprit, %d / %d at its "
+			 "parent", sv->culprit_slow, sv->culprit_fast,
+			 sv->parent_slow, sv->parent_fast);
+		rc = rc ? rc : row(b, "runs", txt);
+	}
+	rc = rc ? rc : stat_row(b, "fast mode", "%g", sv->fast_mode);
+	rc = rc ? rc : stat_row(b, "slow mode", "%g", sv->slow_mode);
+	rc = rc ? rc : stat_row(b, "separation (Ashman's D)", "%.2f",
+				sv->ashman_d);
+	rc = rc ? rc : stat_row(b, "slow fraction, good side", "%.3f", sv->q0);
+	rc = rc ? rc : stat_row(b, "slow fraction, bad side", "%.3f", sv->q1);
+	rc = rc ? rc : stat_row(b, "dip test p, bad side", "%.3g", sv->dip_p);
+	if (sv->good_bimodal >= 0)
+		rc = rc ? rc : row(b, "good side bimodal",
+				   sv->good_bimodal ? "yes: the good end "
+						      "already had slow runs"
+						    : "no");
+	rc = rc ? rc : stat_row(b, "Mann-Whitney p, good vs bad side", "%.3g",
+				sv->mwu_p);
+	rc = rc ? rc : stat_row(b, "Kolmogorov-Smirnov p", "%.3g", sv->ks_p);
+	rc = rc ? rc : pb_buf_puts(b, "</table>\n");
+	return rc;
+}
+
 int pb_report_bisection_html(struct pb_buf *b,
 			     const struct pb_bisection_view *v)
 {
@@ -150,7 +201,7 @@ int pb_report_bisection_html(struct pb_buf *b,
 			 v->confidence_asked);
 	else
 		snprintf(num, sizeof(num),
-			 "not stated by this decision rule (asked %.4g)",
+			 "none: the search did not start (asked %.4g)",
 			 v->confidence_asked);
 	rc = rc ? rc : row(b, "confidence", num);
 	snprintf(num, sizeof(num), "%u runs, %u builds", v->runs, v->builds);
@@ -160,12 +211,13 @@ int pb_report_bisection_html(struct pb_buf *b,
 	rc = rc ? rc : pb_buf_puts(b, "</td></tr>\n<tr><th>finished</th><td>");
 	rc = rc ? rc : put_time(b, v->finished_at);
 	rc = rc ? rc : pb_buf_puts(b, "</td></tr>\n</table>\n");
+	rc = rc ? rc : evidence_table(b, v);
 
 	rc = rc ? rc : pb_buf_puts(b,
 		"<h2>Steps</h2>\n<table class=\"steps\">\n<tr><th>#</th>"
 		"<th>commit</th><th>subject</th><th>verdict</th><th>runs</th>"
-		"<th>failed</th><th>median</th><th>slow fraction</th>"
-		"<th>IPC</th><th>remote accesses</th></tr>\n");
+		"<th>failed</th><th>median</th><th>slow / fast</th>"
+		"<th>P(bad)</th><th>IPC</th><th>remote accesses</th></tr>\n");
 	for (size_t i = 0; rc == 0 && i < v->nsteps; i++) {
 		const struct pb_step_view *s = &v->steps[i];
 		int culprit = !strcmp(s->sha, v->culprit);
@@ -186,7 +238,13 @@ int pb_report_bisection_html(struct pb_buf *b,
 					     s->runs, s->failed_runs);
 		rc = rc ? rc : put_num(b, s->median);
 		rc = rc ? rc : pb_buf_puts(b, "</td><td>");
-		rc = rc ? rc : put_num(b, s->slow_fraction);
+		if (s->slow >= 0 && s->fast >= 0)
+			rc = rc ? rc : pb_buf_printf(b, "%d / %d", s->slow,
+						     s->fast);
+		else
+			rc = rc ? rc : pb_buf_puts(b, "n/a");
+		rc = rc ? rc : pb_buf_puts(b, "</td><td>");
+		rc = rc ? rc : put_num(b, s->p_bad);
 		rc = rc ? rc : pb_buf_puts(b, "</td><td>");
 		rc = rc ? rc : (s->ipc_state == PB_VAL_UNSUPPORTED
 					? pb_buf_puts(b, "unsupported")
@@ -198,9 +256,12 @@ int pb_report_bisection_html(struct pb_buf *b,
 		rc = rc ? rc : pb_buf_puts(b, "</td></tr>\n");
 	}
 	rc = rc ? rc : pb_buf_puts(b,
-		"</table>\n<p class=\"note\">n/a: not measured in this build "
-		"(hardware counters and fast/slow classes come with later "
-		"stages).</p>\n</body></html>\n");
+		"</table>\n<p class=\"note\">slow / fast: the commit's runs "
+		"classified against the two ends' modes (for a shift, by "
+		"which end's distribution explains them better). P(bad): the "
+		"posterior probability that the commit already has the "
+		"slowdown. n/a: not computed (hardware counters come with a "
+		"later stage).</p>\n</body></html>\n");
 	return rc;
 }
 

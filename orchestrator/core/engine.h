@@ -22,10 +22,10 @@
  * with the same observations in the same order the engine makes the same
  * choices, and all its randomness comes from opts.seed.
  *
- * The decision rule behind this interface is in simple.c: a fixed number of
- * runs per commit, its median compared with the medians of the two ends.
- * It cannot state a confidence or a slow fraction, so it leaves them NAN
- * (printed as null), never made up.
+ * The rule behind this interface is in bayes.c: characterise the ends,
+ * keep a posterior over the culprit, test where a run is expected to teach
+ * the most about it, stop when one commit holds opts.confidence.  A field
+ * that cannot be computed honestly is NAN (printed as null).
  */
 #ifndef PB_ENGINE_H
 #define PB_ENGINE_H
@@ -84,7 +84,19 @@ struct pb_engine_result {
 	unsigned runs;            /* all runs fed, failed ones included */
 	double good_median;       /* of the ends' runs, NAN until known */
 	double bad_median;
-	char why[256];            /* one sentence for a person */
+	/* The culprit's 95 % credible interval (commits), and the raw
+	 * evidence at the culprit and its parent (classified runs). */
+	size_t ci_first, ci_last;
+	unsigned culprit_slow, culprit_fast, parent_slow, parent_fast;
+	/* The model the runs were judged with, in metric units. */
+	double fast_mode, slow_mode;  /* mode centres, NAN when unknown */
+	double ashman_d;          /* separation of the ends' modes */
+	double q0, q1;            /* slow fraction at good / bad commits */
+	double dip, dip_p;        /* Hartigan's dip of the bad side's runs */
+	int good_bimodal;         /* the good end is itself bimodal */
+	double good_dip_p;
+	double mwu_p, ks_p;       /* good side vs bad side runs (shift) */
+	char why[512];            /* what was found, for a person */
 };
 
 struct pb_engine_step {
@@ -94,13 +106,21 @@ struct pb_engine_step {
 	unsigned failed_runs;
 	double median;            /* NAN without runs */
 	double slow_fraction;     /* NAN when the rule has no fast/slow classes */
+	unsigned slow, fast;      /* classified runs */
+	double p_bad;             /* posterior P(this commit is bad), NAN
+				   * before the search starts */
 };
 
 /* Progress for a person: the commit being measured and how far it is. */
 struct pb_engine_progress {
-	size_t lo, hi;            /* last known good / first known bad */
+	size_t lo, hi;            /* 95 % credible interval of the culprit,
+				   * 0 and n-1 while the ends are measured */
 	unsigned runs;
-	unsigned runs_wanted;     /* at the current commit */
+	int ends;                 /* still characterising the ends */
+	size_t best;              /* most probable culprit */
+	double confidence;        /* its posterior, NAN during the ends */
+	size_t last;              /* the commit of the latest run ... */
+	unsigned slow, fast;      /* ... and its classified runs so far */
 };
 
 int pb_engine_new(struct pb_engine **out, const struct pb_engine_opts *opts);
@@ -108,6 +128,15 @@ void pb_engine_free(struct pb_engine *e);
 
 /* What to do next; PB_ACT_DONE once pb_engine_result() has an outcome. */
 int pb_engine_next(struct pb_engine *e, struct pb_action *out);
+
+/*
+ * The next k runs for k idle agents, chosen jointly: the same commit may
+ * appear more than once (near the end, several agents on the culprit and
+ * its parent).  Writes up to k commit indices to out and returns how many;
+ * 0 once the bisection is done.  Runs handed out and not yet observed are
+ * not remembered: call it when all k results are in.
+ */
+size_t pb_engine_next_batch(struct pb_engine *e, size_t k, size_t *out);
 
 /* One successful run of `commit` gave `value`. */
 int pb_engine_observe(struct pb_engine *e, size_t commit, double value);
@@ -117,8 +146,9 @@ int pb_engine_run_failed(struct pb_engine *e, size_t commit);
 int pb_engine_skip(struct pb_engine *e, size_t commit);
 
 void pb_engine_result(const struct pb_engine *e, struct pb_engine_result *out);
-void pb_engine_progress(const struct pb_engine *e,
-			struct pb_engine_progress *out);
+/* Brings the posterior up to date with every run fed so far (which changes
+ * nothing the engine will decide) and describes it. */
+void pb_engine_progress(struct pb_engine *e, struct pb_engine_progress *out);
 
 /* Tested commits in the order they were first tested (ends first). */
 size_t pb_engine_nsteps(const struct pb_engine *e);

@@ -45,3 +45,134 @@ double pb_mad(const double *x, size_t n)
 	free(d);
 	return m;
 }
+
+double pb_mean(const double *x, size_t n)
+{
+	double s = 0;
+
+	if (n == 0)
+		return NAN;
+	for (size_t i = 0; i < n; i++)
+		s += x[i];
+	return s / (double)n;
+}
+
+double pb_h2(double p)
+{
+	if (!(p > 0 && p < 1))
+		return 0;
+	return -(p * log2(p) + (1 - p) * log2(1 - p));
+}
+
+/* Continued fraction of the incomplete beta function (modified Lentz),
+ * valid for x < (a + 1) / (a + b + 2). */
+static double betacf(double a, double b, double x)
+{
+	const double tiny = 1e-300;
+	double c = 1, d = 1 - (a + b) * x / (a + 1), h;
+
+	if (fabs(d) < tiny)
+		d = tiny;
+	d = 1 / d;
+	h = d;
+	for (int m = 1; m <= 300; m++) {
+		double m2 = 2.0 * m, aa, del;
+
+		aa = m * (b - m) * x / ((a + m2 - 1) * (a + m2));
+		d = 1 + aa * d;
+		if (fabs(d) < tiny)
+			d = tiny;
+		c = 1 + aa / c;
+		if (fabs(c) < tiny)
+			c = tiny;
+		d = 1 / d;
+		h *= d * c;
+		aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
+		d = 1 + aa * d;
+		if (fabs(d) < tiny)
+			d = tiny;
+		c = 1 + aa / c;
+		if (fabs(c) < tiny)
+			c = tiny;
+		d = 1 / d;
+		del = d * c;
+		h *= del;
+		if (fabs(del - 1) < 1e-15)
+			break;
+	}
+	return h;
+}
+
+double pb_betainc(double a, double b, double x)
+{
+	double lbt;
+
+	if (x <= 0)
+		return 0;
+	if (x >= 1)
+		return 1;
+	lbt = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) +
+	      b * log1p(-x);
+	if (x < (a + 1) / (a + b + 2))
+		return exp(lbt) * betacf(a, b, x) / a;
+	return 1 - exp(lbt) * betacf(b, a, 1 - x) / b;
+}
+
+double pb_t_pvalue(double t, double df)
+{
+	if (isnan(t) || !(df > 0))
+		return NAN;
+	if (isinf(t))
+		return 0;
+	return pb_betainc(df / 2, 0.5, df / (df + t * t));
+}
+
+double pb_welch_p(const double *x, size_t nx, const double *y, size_t ny,
+		  double *t_out)
+{
+	double mx = pb_mean(x, nx), my = pb_mean(y, ny), vx = 0, vy = 0;
+	double se2, t, df;
+
+	if (t_out)
+		*t_out = NAN;
+	if (nx < 2 || ny < 2)
+		return NAN;
+	for (size_t i = 0; i < nx; i++)
+		vx += (x[i] - mx) * (x[i] - mx);
+	for (size_t i = 0; i < ny; i++)
+		vy += (y[i] - my) * (y[i] - my);
+	vx /= (double)(nx - 1) * (double)nx;   /* variance of the mean */
+	vy /= (double)(ny - 1) * (double)ny;
+	se2 = vx + vy;
+	if (!(se2 > 0)) {
+		if (t_out)
+			*t_out = mx == my ? 0 : (mx > my ? INFINITY : -INFINITY);
+		return mx == my ? 1 : 0;
+	}
+	t = (mx - my) / sqrt(se2);
+	df = se2 * se2 / (vx * vx / (double)(nx - 1) +
+			  vy * vy / (double)(ny - 1));
+	if (t_out)
+		*t_out = t;
+	return pb_t_pvalue(t, df);
+}
+
+double pb_beta_greater(double a1, double b1, double a0, double b0)
+{
+	/* P(p1 > p0) = integral of f1(x) F0(x) dx.  With x = sin^2(t) the
+	 * density of p1 becomes 2 sin^(2 a1 - 1)(t) cos^(2 b1 - 1)(t) / B,
+	 * bounded whenever a1, b1 >= 1/2, so the midpoint rule in t copes
+	 * with the singularities at 0 and 1 that a parameter below 1 gives. */
+	const int steps = 4000;
+	const double h = M_PI / 2 / steps;
+	double s = 0, lb1 = lgamma(a1) + lgamma(b1) - lgamma(a1 + b1);
+
+	for (int i = 0; i < steps; i++) {
+		double t = (i + 0.5) * h, st = sin(t), ct = cos(t);
+		double f = 2 * exp((2 * a1 - 1) * log(st) +
+				   (2 * b1 - 1) * log(ct) - lb1);
+
+		s += f * pb_betainc(a0, b0, st * st);
+	}
+	return s * h;
+}

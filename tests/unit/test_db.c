@@ -190,6 +190,7 @@ static void test_db__runs_are_idempotent_and_bisections_round_trip(void **state)
 	struct pb_run_row run;
 	struct pb_step_row steps[2];
 	struct pb_bisection_end end;
+	struct pb_stats_view stats;
 	struct pb_bisection_view *v;
 	int64_t repo, bench, c0, c1, bis, again, seq;
 	unsigned ok, failed;
@@ -233,9 +234,22 @@ static void test_db__runs_are_idempotent_and_bisections_round_trip(void **state)
 	assert_int_equal(pb_db_bisection_next_seq(db, bis, &seq), 0);
 	assert_int_equal(seq, 3);
 
-	steps[0] = (struct pb_step_row){ c0, "good", 1, 1, 12.5, NAN };
-	steps[1] = (struct pb_step_row){ c1, "bad", 0, 0, NAN, NAN };
+	steps[0] = (struct pb_step_row){ c0, "good", 1, 1, 12.5, 0.0, 0, 1,
+					 0.001 };
+	steps[1] = (struct pb_step_row){ c1, "bad", 0, 0, NAN, NAN, -1, -1,
+					 NAN };
+	pb_stats_view_init(&stats);
+	pb_strlcpy(stats.ci_first, ci[1].sha, sizeof(stats.ci_first));
+	pb_strlcpy(stats.ci_last, ci[1].sha, sizeof(stats.ci_last));
+	stats.culprit_slow = 3;
+	stats.culprit_fast = 2;
+	stats.parent_slow = 0;
+	stats.parent_fast = 9;
+	stats.q1 = 0.6;
+	stats.dip_p = 0.01;
+	stats.good_bimodal = 0;
 	memset(&end, 0, sizeof(end));
+	end.stats = &stats;
 	end.state = "done";
 	end.mode = "shift";
 	end.culprit_sha = ci[1].sha;
@@ -257,6 +271,20 @@ static void test_db__runs_are_idempotent_and_bisections_round_trip(void **state)
 	assert_string_equal(v->steps[0].verdict, "good");
 	assert_true(v->steps[0].median == 12.5);
 	assert_true(isnan(v->steps[1].median));
+	/* the engine's statistics round-trip, NULL as NULL */
+	assert_int_equal(v->steps[0].slow, 0);
+	assert_int_equal(v->steps[0].fast, 1);
+	assert_true(v->steps[0].p_bad == 0.001);
+	assert_int_equal(v->steps[1].slow, -1);
+	assert_true(isnan(v->steps[1].p_bad));
+	assert_string_equal(v->stats.ci_first, ci[1].sha);
+	assert_int_equal(v->stats.culprit_slow, 3);
+	assert_int_equal(v->stats.parent_fast, 9);
+	assert_true(v->stats.q1 == 0.6);
+	assert_true(isnan(v->stats.q0));
+	assert_true(v->stats.dip_p == 0.01);
+	assert_int_equal(v->stats.good_bimodal, 0);
+	assert_true(isnan(v->stats.mwu_p));
 	assert_int_equal(v->exit_code, 0);
 	pb_bisection_view_free(v);
 	assert_int_equal(pb_db_bisection_load(db, bis + 100, &v), PB_ENOTFOUND);

@@ -1,0 +1,553 @@
+/*
+ * bisect-sim - how many runs a bisection costs, and how often it is right.
+ *
+ * Synthetic histories: commits 0..N, 0 the good end and N the bad end, the
+ * culprit uniform in 1..N.  A run of a commit gives a metric value only:
+ *   bimodal: slow with probability q1 at bad commits and q0 at good ones,
+ *            the fast mode at 1.0 and the slow mode at 0.6, each with
+ *            run-to-run noise (3 % by default);
+ *   shift:   1.0 at good commits and 1 - shift at bad ones, plus noise.
+ * The engine (orchestrator/core, the same code the CLI and the service
+ * use) sees these values through its public API and nothing else: it
+ * learns the modes and the rates from the runs.  Every figure counts every
+ * run, the ends included.
+ *
+ * Side by side, in one run, on the same histories and seeds:
+ *   engine     the engine, learning everything
+ *   oracle     the engine told the true q0, q1 (test-only switch)
+ *   bisect-1   git bisect with one run per commit
+ *   bisect-R   bisect with R fixed repeats, "any slow run means bad"
+ *   bound      the information bound log2(N) / C(q1) (q0 = 0; probes)
+ * The baselines are handed the true slow/fast threshold and spend their
+ * R runs on each end too (1 for bisect-1): a generous comparison.
+ *
+ * Usage: bisect-sim [--n N] [--q1 Q] [--q0 Q] [--shift S] [--noise S]
+ *                   [--k AGENTS] [--trials T] [--seed S] [--confidence C]
+ *                   [--max-runs R] [--no-baselines] [--acceptance]
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "orchestrator/core/engine.h"
+#include "orchestrator/core/engine_oracle.h"
+
+struct scenario {
+	const char *name;
+	size_t n;               /* candidate commits (N) */
+	double q0, q1;          /* bimodal rates (shift == 0) */
+	double shift;           /* relative shift, or 0 for bimodal */
+	double noise;           /* relative run-to-run noise */
+	size_t k;               /* agents */
+	unsigned trials;
+	uint64_t seed;
+	double confidence;
+	unsigned max_runs;
+	int baselines;
+};
+
+struct tally {
+	unsigned trials, right;
+	unsigned *runs;          /* per trial */
+	unsigned *rounds;
+};
+
+/* ---- randomness: xoshiro256** seeded by splitmix64 ---- */
+
+struct rng {
+	uint64_t s[4];
+	int have_spare;
+	double spare;
+};
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void rng_seed(struct rng *r, uint64_t seed)
+{
+	for (int i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&seed);
+	r->have_spare = 0;
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rng_next(struct rng *r)
+{
+	uint64_t *s = r->s, res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return res;
+}
+
+static double rng_unif(struct rng *r)
+{
+	return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+static double rng_normal(struct rng *r)
+{
+	double u, v, s;
+
+	if (r->have_spare) {
+		r->have_spare = 0;
+		return r->spare;
+	}
+	do {
+		u = 2 * rng_unif(r) - 1;
+		v = 2 * rng_unif(r) - 1;
+		s = u * u + v * v;
+	} while (s >= 1 || s == 0);
+	s = sqrt(-2 * log(s) / s);
+	r->spare = v * s;
+	r->have_spare = 1;
+	return u * s;
+}
+
+/* ---- the synthetic history ---- */
+
+struct history {
+	const struct scenario *sc;
+	size_t culprit;
+	struct rng rng;
+};
+
+static int is_bad(const struct history *h, size_t i)
+{
+	return i >= h->culprit;
+}
+
+static double run_value(struct history *h, size_t i)
+{
+	const struct scenario *sc = h->sc;
+	double centre;
+
+	if (sc->shift > 0) {
+		centre = is_bad(h, i) ? 1 - sc->shift : 1.0;
+	} else {
+		double q = is_bad(h, i) ? sc->q1 : sc->q0;
+
+		centre = rng_unif(&h->rng) < q ? 0.6 : 1.0;
+	}
+	return centre * (1 + sc->noise * rng_normal(&h->rng));
+}
+
+static double true_threshold(const struct scenario *sc)
+{
+	return sc->shift > 0 ? 1 - sc->shift / 2 : 0.8;
+}
+
+/* ---- strategies ---- */
+
+static int run_engine(const struct scenario *sc, struct history *h,
+		      int oracle, unsigned *runs, unsigned *rounds)
+{
+	struct pb_engine_opts o = PB_ENGINE_OPTS_INIT;
+	struct pb_engine_result res;
+	struct pb_engine *e;
+	size_t batch[64], k = sc->k < 64 ? sc->k : 64, got;
+	int right;
+
+	o.n = sc->n + 1;
+	o.confidence = sc->confidence;
+	o.seed = sc->seed;
+	o.max_runs = sc->max_runs;
+	if (pb_engine_new(&e, &o) < 0) {
+		fprintf(stderr, "bisect-sim: pb_engine_new failed\n");
+		exit(2);
+	}
+	if (oracle)
+		pb_engine_oracle_rates(e, sc->shift > 0 ? 0 : sc->q0,
+				       sc->shift > 0 ? 1 : sc->q1);
+	*rounds = 0;
+	while ((got = pb_engine_next_batch(e, k, batch)) > 0) {
+		(*rounds)++;
+		for (size_t t = 0; t < got; t++)
+			pb_engine_observe(e, batch[t],
+					  run_value(h, batch[t]));
+	}
+	pb_engine_result(e, &res);
+	*runs = res.runs;
+	if (getenv("SIM_LONG") && res.runs >= (unsigned)atoi(getenv("SIM_LONG")) && !oracle) {
+		struct pb_engine_step st;
+
+		fprintf(stderr, "--- culprit %zu said %zu runs %u\n", h->culprit, res.culprit, res.runs);
+		for (size_t i = 0; i < pb_engine_nsteps(e); i++) {
+			pb_engine_step(e, i, &st);
+			fprintf(stderr, "  %4zu %s slow %u fast %u p_bad %.4f\n", st.commit, st.commit >= h->culprit ? "B" : "g", st.slow, st.fast, st.p_bad);
+		}
+	}
+	if (getenv("SIM_ENDS")) {
+		struct pb_engine_step st;
+		unsigned er = 0;
+
+		for (size_t i = 0; i < pb_engine_nsteps(e); i++) {
+			pb_engine_step(e, i, &st);
+			if (st.commit == 0 || st.commit == sc->n)
+				er += st.runs + st.failed_runs;
+		}
+		unsigned cp = 0;
+		for (size_t i = 0; i < pb_engine_nsteps(e); i++) {
+			pb_engine_step(e, i, &st);
+			if (st.commit == res.culprit || st.commit + 1 == res.culprit)
+				cp += st.runs;
+		}
+		fprintf(stderr, "ends %u total %u final-pair %u\n", er, res.runs, cp);
+	}
+	right = res.outcome == PB_OUT_CULPRIT && res.culprit == h->culprit;
+	if (!right && getenv("SIM_TRACE"))
+		fprintf(stderr, "%s: culprit %zu, said %zu (outcome %d, mode %s, "
+			"conf %.4f, runs %u, ci %zu..%zu): %s\n",
+			oracle ? "oracle" : "engine", h->culprit, res.culprit,
+			res.outcome, pb_mode_name(res.mode) ? pb_mode_name(res.mode) : "?",
+			res.confidence, res.runs, res.ci_first, res.ci_last, res.why);
+	pb_engine_free(e);
+	return right;
+}
+
+/* Classic bisection with `reps` runs per commit; a commit is bad as soon
+ * as one run is slow.  The ends get `reps` runs each. */
+static int run_fixed(const struct scenario *sc, struct history *h,
+		     unsigned reps, unsigned *runs)
+{
+	size_t lo = 0, hi = sc->n;
+	double thr = true_threshold(sc);
+
+	*runs = 0;
+	for (unsigned r = 0; r < reps; r++) {
+		run_value(h, 0);
+		run_value(h, sc->n);
+		*runs += 2;
+	}
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		int bad = 0;
+
+		for (unsigned r = 0; r < reps && !bad; r++) {
+			(*runs)++;
+			bad = run_value(h, mid) < thr;
+		}
+		if (bad)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return hi == h->culprit;
+}
+
+/* ---- tallies ---- */
+
+static int cmp_uint(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double quantile(unsigned *v, unsigned n, double p)
+{
+	size_t k;
+
+	qsort(v, n, sizeof(*v), cmp_uint);
+	k = (size_t)ceil(p * n);
+	if (k > 0)
+		k--;
+	return v[k < n ? k : n - 1];
+}
+
+static double mean_of(const unsigned *v, unsigned n)
+{
+	double s = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		s += v[i];
+	return s / n;
+}
+
+/* 95 % Wilson score interval, lower bound. */
+static double wilson_lower(unsigned k, unsigned n)
+{
+	double z = 1.959963984540054, p = (double)k / n;
+	double d = 1 + z * z / n;
+	double c = p + z * z / (2.0 * n);
+	double r = z * sqrt(p * (1 - p) / n + z * z / (4.0 * n * n));
+
+	return (c - r) / d;
+}
+
+static void print_row(const char *name, const struct tally *t, int rounds)
+{
+	unsigned n = t->trials;
+	double acc = (double)t->right / n;
+	double mean = mean_of(t->runs, n);
+	double p95 = quantile(t->runs, n, 0.95);
+	double p99 = quantile(t->runs, n, 0.99);
+
+	printf("  %-12s %8.4f %8.4f %9.1f %6.0f %6.0f", name, acc,
+	       wilson_lower(t->right, n), mean, p95, p99);
+	if (rounds)
+		printf(" %8.1f %6.0f", mean_of(t->rounds, n),
+		       quantile(t->rounds, n, 0.95));
+	printf("\n");
+}
+
+static double capacity(double q)
+{
+	if (q >= 1)
+		return 1;
+	return log2(1 + q * pow(1 - q, (1 - q) / q));
+}
+
+/* Runs `trials` histories of a scenario for one strategy.  Strategy s:
+ * 0 engine, 1 oracle, 2.. fixed repeats reps[s-2]. */
+static void simulate(const struct scenario *sc, int strategy, unsigned reps,
+		     struct tally *t)
+{
+	t->trials = sc->trials;
+	t->right = 0;
+	for (unsigned i = 0; i < sc->trials; i++) {
+		struct history h;
+		uint64_t s = sc->seed * 1000003ULL + i;
+
+		h.sc = sc;
+		rng_seed(&h.rng, s);
+		h.culprit = 1 + (size_t)(rng_unif(&h.rng) * sc->n);
+		if (h.culprit > sc->n)
+			h.culprit = sc->n;
+		t->rounds[i] = 0;
+		if (strategy < 2)
+			t->right += run_engine(sc, &h, strategy == 1,
+					       &t->runs[i], &t->rounds[i]);
+		else
+			t->right += run_fixed(sc, &h, reps, &t->runs[i]);
+	}
+}
+
+/* The tallies are computed in a child per strategy, two at a time, and sent
+ * back through a pipe: the machine has two cores. */
+struct job {
+	int strategy;
+	unsigned reps;
+	char name[24];
+	pid_t pid;
+	int fd;
+	struct tally t;
+};
+
+static void start_job(const struct scenario *sc, struct job *j)
+{
+	int p[2];
+
+	if (pipe(p) < 0) {
+		perror("bisect-sim: pipe");
+		exit(2);
+	}
+	fflush(stdout);
+	j->pid = fork();
+	if (j->pid < 0) {
+		perror("bisect-sim: fork");
+		exit(2);
+	}
+	if (j->pid == 0) {
+		size_t sz = sc->trials * sizeof(unsigned);
+
+		close(p[0]);
+		simulate(sc, j->strategy, j->reps, &j->t);
+		if (write(p[1], &j->t.right, sizeof(j->t.right)) < 0 ||
+		    write(p[1], j->t.runs, sz) < 0 ||
+		    write(p[1], j->t.rounds, sz) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	j->fd = p[0];
+}
+
+static void read_all(int fd, void *buf, size_t n)
+{
+	char *b = buf;
+
+	while (n > 0) {
+		ssize_t r = read(fd, b, n);
+
+		if (r <= 0) {
+			fprintf(stderr, "bisect-sim: a worker died\n");
+			exit(2);
+		}
+		b += r;
+		n -= (size_t)r;
+	}
+}
+
+static void finish_job(const struct scenario *sc, struct job *j)
+{
+	int st;
+
+	j->t.trials = sc->trials;
+	read_all(j->fd, &j->t.right, sizeof(j->t.right));
+	read_all(j->fd, j->t.runs, sc->trials * sizeof(unsigned));
+	read_all(j->fd, j->t.rounds, sc->trials * sizeof(unsigned));
+	close(j->fd);
+	waitpid(j->pid, &st, 0);
+}
+
+static void run_scenario(const struct scenario *sc, int jobs_at_once)
+{
+	static const unsigned reps[] = { 1, 5, 7, 10, 14 };
+	struct job jobs[8];
+	size_t nj = 0, next = 0, done = 0;
+
+	jobs[nj].strategy = 0;
+	snprintf(jobs[nj++].name, sizeof(jobs[0].name), "engine");
+	jobs[nj].strategy = 1;
+	snprintf(jobs[nj++].name, sizeof(jobs[0].name), "oracle");
+	if (sc->baselines && sc->k == 1)
+		for (size_t r = 0; r < sizeof(reps) / sizeof(reps[0]); r++) {
+			jobs[nj].strategy = 2;
+			jobs[nj].reps = reps[r];
+			snprintf(jobs[nj++].name, sizeof(jobs[0].name),
+				 "bisect-%u", reps[r]);
+		}
+	for (size_t i = 0; i < nj; i++) {
+		jobs[i].t.runs = calloc(sc->trials, sizeof(unsigned));
+		jobs[i].t.rounds = calloc(sc->trials, sizeof(unsigned));
+		if (!jobs[i].t.runs || !jobs[i].t.rounds) {
+			fprintf(stderr, "bisect-sim: out of memory\n");
+			exit(2);
+		}
+	}
+	while (done < nj) {
+		while (next < nj && next - done < (size_t)jobs_at_once)
+			start_job(sc, &jobs[next++]);
+		finish_job(sc, &jobs[done++]);
+	}
+
+	printf("\n%s: N=%zu", sc->name, sc->n);
+	if (sc->shift > 0)
+		printf(" shift=%.0f%%", 100 * sc->shift);
+	else
+		printf(" q1=%.2f q0=%.2f", sc->q1, sc->q0);
+	printf(" noise=%.0f%% K=%zu confidence=%.3f trials=%u seed=%" PRIu64
+	       "\n", 100 * sc->noise, sc->k, sc->confidence, sc->trials,
+	       sc->seed);
+	printf("  %-12s %8s %8s %9s %6s %6s", "method", "accuracy", "wilson95",
+	       "mean-runs", "p95", "p99");
+	if (sc->k > 1)
+		printf(" %8s %6s", "rounds", "p95");
+	printf("\n");
+	for (size_t i = 0; i < nj; i++) {
+		print_row(jobs[i].name, &jobs[i].t, sc->k > 1);
+		free(jobs[i].t.runs);
+		free(jobs[i].t.rounds);
+	}
+	if (sc->shift == 0 && sc->q0 == 0)
+		printf("  %-12s %35.1f   (log2 N / C(q1), probes)\n", "bound",
+		       log2((double)sc->n) / capacity(sc->q1));
+	fflush(stdout);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: bisect-sim [--n N] [--q1 Q] [--q0 Q] [--shift S] [--noise S]\n"
+"                  [--k AGENTS] [--trials T] [--seed S] [--confidence C]\n"
+"                  [--max-runs R] [--no-baselines] [--acceptance]\n"
+"\n"
+"Simulates bisections of synthetic histories and prints accuracy and runs\n"
+"of the engine, the engine told the true rates (oracle), and classic\n"
+"bisect with fixed repeats, side by side.  --acceptance runs the issue's\n"
+"acceptance scenarios (2,000 trials each, fixed seeds).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "n", required_argument, NULL, 'n' },
+		{ "q1", required_argument, NULL, '1' },
+		{ "q0", required_argument, NULL, '0' },
+		{ "shift", required_argument, NULL, 's' },
+		{ "noise", required_argument, NULL, 'z' },
+		{ "k", required_argument, NULL, 'k' },
+		{ "trials", required_argument, NULL, 't' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "confidence", required_argument, NULL, 'c' },
+		{ "max-runs", required_argument, NULL, 'm' },
+		{ "no-baselines", no_argument, NULL, 'B' },
+		{ "acceptance", no_argument, NULL, 'A' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct scenario sc = { "custom", 1000, 0, 0.5, 0, 0.03, 1, 2000, 1,
+			       0.99, 500, 1 };
+	int acceptance = 0, jobs = 2, ch;
+
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n': sc.n = strtoul(optarg, NULL, 10); break;
+		case '1': sc.q1 = strtod(optarg, NULL); break;
+		case '0': sc.q0 = strtod(optarg, NULL); break;
+		case 's': sc.shift = strtod(optarg, NULL); break;
+		case 'z': sc.noise = strtod(optarg, NULL); break;
+		case 'k': sc.k = strtoul(optarg, NULL, 10); break;
+		case 't': sc.trials = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'S': sc.seed = strtoull(optarg, NULL, 10); break;
+		case 'c': sc.confidence = strtod(optarg, NULL); break;
+		case 'm': sc.max_runs = (unsigned)strtoul(optarg, NULL, 10);
+			  break;
+		case 'B': sc.baselines = 0; break;
+		case 'A': acceptance = 1; break;
+		case 'j': jobs = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (sc.n < 2 || sc.k < 1 || sc.trials < 1 || !(sc.q1 > 0) ||
+	    sc.q1 > 1 || sc.q0 < 0 || sc.q0 >= sc.q1 || sc.shift < 0 ||
+	    sc.shift >= 1 || !(sc.confidence > 0 && sc.confidence < 1)) {
+		fprintf(stderr, "bisect-sim: bad parameters\n");
+		usage(stderr);
+		return 2;
+	}
+	if (!acceptance) {
+		run_scenario(&sc, jobs);
+		return 0;
+	}
+	{
+		struct scenario a[] = {
+			{ "A1 bimodal", 1000, 0, 0.5, 0, 0.03, 1, 2000, 1,
+			  0.99, 500, 1 },
+			{ "A2 bimodal, misread fast runs", 1000, 0.02, 0.5, 0,
+			  0.03, 1, 2000, 2, 0.99, 500, 1 },
+			{ "A3 bimodal, rare slow mode", 1000, 0, 0.3, 0, 0.03,
+			  1, 2000, 3, 0.99, 500, 1 },
+			{ "A4 shift", 1000, 0, 1, 0.10, 0.03, 1, 2000, 4, 0.99,
+			  500, 1 },
+			{ "A5 four agents", 1000, 0, 0.5, 0, 0.03, 4, 2000, 5,
+			  0.99, 500, 0 },
+		};
+		for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++)
+			run_scenario(&a[i], jobs);
+	}
+	return 0;
+}

@@ -1,0 +1,1427 @@
+/*
+ * bayes.c - the statistical engine behind engine.h: Bayesian bisection over
+ * the culprit, aware of bimodal slowdowns.
+ *
+ * 1. The ends.  Runs alternate between the good and the bad end (at least
+ *    MIN_END_RUNS each).  After every run the pooled end runs are fitted
+ *    with two normal components (mixture.c):
+ *    - well separated modes (Ashman's D >= SEP_D) that the bad end visits
+ *      more often than the good end, the bad end showing both: the
+ *      "class" model.  Every run is classified fast or slow at the
+ *      mixture's threshold and a commit's evidence is its slow and fast
+ *      counts (a bimodal regression, or a good end that is itself
+ *      bimodal);
+ *    - a bad end that lies wholly elsewhere (a separated mode it always
+ *      takes, or a location change found by Welch's t-test when the modes
+ *      overlap): the "density" model, a shift.  Each run scores its
+ *      log-likelihood ratio under the two ends' predictive (Student t)
+ *      distributions, mixed with SHIFT_EPS of the other end and clipped
+ *      to +-SHIFT_CLIP, so that one wild run cannot decide anything;
+ *    - neither after NONE_BAD_RUNS runs at the bad end: no regression.
+ *      NONE_BAD_RUNS is the number of runs that shows a slow mode of
+ *      fraction 0.25 with probability 0.99: (1 - 0.25)^16 < 0.01.
+ *
+ * 2. The search.  The posterior over the culprit c in 1..n-1 (uniform
+ *    prior) is, for the class model,
+ *        P(c = j | D)  ~  B(a1 + S_hi, b1 + F_hi) B(a0 + S_lo, b0 + F_lo)
+ *    with S/F the slow/fast counts of commits >= j (hi) and < j (lo): the
+ *    unknown slow fractions q1 (bad) and q0 (good) are integrated out
+ *    under Beta priors, in closed form, with prefix sums: O(n) per update.
+ *    For the density model it is the sum of the runs' clipped
+ *    log-likelihood ratios over the commits >= j.  The ends' runs are data
+ *    like any other.
+ *
+ *    The next commit is the one whose next run has the largest expected
+ *    information gain about c: I(Y; c) = H(Y) - E_c H(Y | c), Y being the
+ *    run's class with the rates integrated out (or, for the density model,
+ *    its value), again O(n) for all commits at once.  Not the posterior
+ *    median: in the one-sided case (q0 = 0) the median stalls next to the
+ *    culprit, while the information-optimal commit has P(bad) near 0.4.
+ *    With k idle agents, k probes are chosen greedily by their joint
+ *    mutual information, duplicates allowed (batch_pick()).
+ *
+ *    Skipped commits (no build, or only failed runs) cannot be told from
+ *    the commit after them, so each forms one block with the next
+ *    usable commit.  The search stops when a block holds
+ *    opts.confidence: a single commit is the culprit, a block with
+ *    skipped commits is a range; or when the run budget is spent.
+ *
+ * The engine is deterministic: the same observations in the same order
+ * give the same choices, which is how a resumed bisection replays its
+ * stored runs.  opts.seed only breaks exact ties between equally
+ * informative commits.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "dip.h"
+#include "edivisive.h"
+#include "engine_oracle.h"
+#include "mixture.h"
+#include "ranktest.h"
+#include "stats.h"
+
+enum {
+	MIN_END_RUNS = 3,      /* per end, before any decision */
+	MIN_SHIFT_RUNS = 4,    /* per end, to call a clean shift */
+	NONE_BAD_RUNS = 16,    /* (1 - 0.25)^16 < 0.01 */
+	NONE_GOOD_RUNS = 8,    /* before an improvement is called */
+	END_CAP_RUNS = 48,     /* bad end runs when it is a close call */
+	MAX_FAILS = 3,         /* failed runs, none good: unusable */
+	STALL_RUNS = 100,      /* search runs before the stall check */
+	BATCH_MAX = 8,         /* probes chosen jointly; more are copies */
+	EIG_GRID = 201,        /* P(bad) grid of the density model's gain */
+};
+
+#define SEP_D 3.0            /* Ashman's D of two separate modes */
+#define VAR_FLOOR_REL 0.005  /* sd floor: 0.5 % of the median */
+#define REGRESSION_P 0.99    /* P(q1 > q0) to call a bimodal regression */
+#define SHIFT_P 0.001        /* Welch p to call an overlapping shift */
+#define TAIL_P 0.01          /* good end's chance of a run that slow */
+#define IMPROVEMENT_P 0.999  /* P(q0 > q1), flat priors, to stop early */
+static double SHIFT_EPS = 0.01;
+static double SHIFT_CLIP = 4.0;
+#define CI_MASS 0.95
+#define STALL_P 0.001        /* sides that do not differ: no change */
+#define STALL_UP 0.9
+#define REFIT_P 0.001        /* a commit's side is known for refitting */
+
+/* Beta priors of the slow fractions: q1 at bad commits, q0 at good ones.
+ * q1 is anything; q0 is small (a misread fast run) but not zero. */
+static double PRIOR_A1 = 1.0, PRIOR_B1 = 1.0, PRIOR_A0 = 0.5, PRIOR_B0 = 20.0;
+static int EXP_PLUG;
+
+enum phase { PH_ENDS, PH_SEARCH, PH_DONE };
+enum model { M_NONE, M_CLASS, M_DENSITY };
+
+struct cobs {
+	double *v;              /* successful runs' values, oriented */
+	double *raw;            /* the same, as measured */
+	unsigned nv, av;
+	unsigned failed;
+	unsigned slow, fast;    /* class model */
+	double llr;             /* density model: sum over the runs */
+	unsigned char skipped, listed;
+};
+
+/* lgamma(base + k) for k = 0, 1, ..., grown on demand. */
+struct lgtab {
+	double base;
+	double *v;
+	size_t n;
+};
+
+struct pb_engine {
+	struct pb_engine_opts o;
+	size_t n;
+	struct cobs *c;
+	size_t *order, norder;
+	unsigned runs;
+	size_t last;            /* the commit of the latest run */
+	unsigned search_start;  /* runs when the search began */
+	enum phase phase;
+	enum model model;
+	struct pb_engine_result res;
+
+	int ends_two_modes;     /* the bad end showed both modes */
+
+	/* class model */
+	double tau;             /* oriented: slow below */
+	struct pb_mix mix;
+	int oracle;
+	double oq0, oq1;
+	double a0, b0;          /* the Beta prior of q0 in use */
+	struct lgtab lg_a1, lg_b1, lg_ab1, lg_a0, lg_b0, lg_ab0;
+
+	/* density model */
+	double mu_f, mu_s, s_f, s_s, df;
+	double gain[EIG_GRID];  /* I(Y; bad) at P(bad) = k / (EIG_GRID-1) */
+	double dq0, dq1;        /* P(run scores slow | good), (| bad) */
+
+	/* search state, valid in PH_SEARCH and after */
+	double *post;           /* P(c = j), j = 1..n-1; post[0] = 0 */
+	double *cdf;            /* P(c <= i) = P(commit i is bad) */
+	double *eig;
+	double *r1, *r0, *tmp;  /* per-hypothesis predictive rates */
+	size_t best;
+	double best_mass;
+	size_t block_first;     /* of the best block */
+};
+
+/* ---- small helpers ---- */
+
+static uint64_t splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static double lgt(struct lgtab *t, size_t k)
+{
+	if (k >= t->n) {
+		size_t nn = t->n ? t->n : 64;
+		double *nv;
+
+		while (nn <= k)
+			nn *= 2;
+		nv = realloc(t->v, nn * sizeof(*nv));
+		if (!nv)
+			return lgamma(t->base + (double)k);
+		for (size_t i = t->n; i < nn; i++)
+			nv[i] = lgamma(t->base + (double)i);
+		t->v = nv;
+		t->n = nn;
+	}
+	return t->v[k];
+}
+
+static double clamp(double x, double lo, double hi)
+{
+	return x < lo ? lo : x > hi ? hi : x;
+}
+
+static int usable(const struct cobs *c)
+{
+	return !c->skipped && !(c->nv == 0 && c->failed >= MAX_FAILS);
+}
+
+static double orient(const struct pb_engine *e, double v)
+{
+	return e->o.lower_is_better ? -v : v;
+}
+
+static double unorient(const struct pb_engine *e, double v)
+{
+	return e->o.lower_is_better ? -v : v;
+}
+
+static void finish(struct pb_engine *e, enum pb_outcome out)
+{
+	e->res.outcome = out;
+	e->phase = PH_DONE;
+}
+
+/* ---- life cycle and input ---- */
+
+int pb_engine_new(struct pb_engine **out, const struct pb_engine_opts *o)
+{
+	struct pb_engine *e;
+	size_t n = o->n;
+
+	*out = NULL;
+	if (n < 2 || !(o->confidence > 0 && o->confidence < 1) ||
+	    o->max_runs == 0)
+		return -1;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -1;
+	e->o = *o;
+	e->n = n;
+	e->c = calloc(n, sizeof(*e->c));
+	e->order = calloc(n, sizeof(*e->order));
+	e->post = calloc(n, sizeof(double));
+	e->cdf = calloc(n, sizeof(double));
+	e->eig = calloc(n, sizeof(double));
+	e->r1 = calloc(n, sizeof(double));
+	e->r0 = calloc(n, sizeof(double));
+	e->tmp = calloc(n + 1, sizeof(double));
+	if (!e->c || !e->order || !e->post || !e->cdf || !e->eig || !e->r1 ||
+	    !e->r0 || !e->tmp) {
+		pb_engine_free(e);
+		return -1;
+	}
+#ifdef PB_ENGINE_TUNING
+	if (getenv("XA1")) PRIOR_A1 = atof(getenv("XA1"));
+	if (getenv("XB1")) PRIOR_B1 = atof(getenv("XB1"));
+	if (getenv("XA0")) PRIOR_A0 = atof(getenv("XA0"));
+	if (getenv("XB0")) PRIOR_B0 = atof(getenv("XB0"));
+	if (getenv("XEPS")) SHIFT_EPS = atof(getenv("XEPS"));
+	if (getenv("XCLIP")) SHIFT_CLIP = atof(getenv("XCLIP"));
+	if (getenv("XPLUG")) EXP_PLUG = atoi(getenv("XPLUG"));
+#endif
+	e->lg_a1.base = PRIOR_A1;
+	e->lg_b1.base = PRIOR_B1;
+	e->lg_ab1.base = PRIOR_A1 + PRIOR_B1;
+	e->a0 = PRIOR_A0;
+	e->b0 = PRIOR_B0;
+	e->res.confidence = NAN;
+	e->res.good_median = NAN;
+	e->res.bad_median = NAN;
+	e->res.fast_mode = e->res.slow_mode = NAN;
+	e->res.ashman_d = NAN;
+	e->res.q0 = e->res.q1 = NAN;
+	e->res.dip = e->res.dip_p = e->res.good_dip_p = NAN;
+	e->res.mwu_p = e->res.ks_p = NAN;
+	e->res.ci_first = 1;
+	e->res.ci_last = n - 1;
+	*out = e;
+	return 0;
+}
+
+void pb_engine_free(struct pb_engine *e)
+{
+	if (!e)
+		return;
+	if (e->c)
+		for (size_t i = 0; i < e->n; i++) {
+			free(e->c[i].v);
+			free(e->c[i].raw);
+		}
+	free(e->c);
+	free(e->order);
+	free(e->post);
+	free(e->cdf);
+	free(e->eig);
+	free(e->r1);
+	free(e->r0);
+	free(e->tmp);
+	free(e->lg_a1.v);
+	free(e->lg_b1.v);
+	free(e->lg_ab1.v);
+	free(e->lg_a0.v);
+	free(e->lg_b0.v);
+	free(e->lg_ab0.v);
+	free(e);
+}
+
+void pb_engine_oracle_rates(struct pb_engine *e, double q0, double q1)
+{
+	e->oracle = 1;
+	e->oq0 = clamp(q0, 1e-9, 1 - 1e-9);
+	e->oq1 = clamp(q1, 1e-9, 1 - 1e-9);
+}
+
+static void list_commit(struct pb_engine *e, size_t i)
+{
+	if (!e->c[i].listed) {
+		e->c[i].listed = 1;
+		e->order[e->norder++] = i;
+	}
+}
+
+/* Student t log density, location mu, scale s, df nu. */
+static double t_logpdf(double x, double mu, double s, double nu)
+{
+	double z = (x - mu) / s;
+
+	return lgamma((nu + 1) / 2) - lgamma(nu / 2) -
+	       0.5 * log(nu * M_PI) - log(s) -
+	       (nu + 1) / 2 * log1p(z * z / nu);
+}
+
+/* Density model: clipped log-likelihood ratio bad : good of one run. */
+static double run_llr(const struct pb_engine *e, double x)
+{
+	double ls = t_logpdf(x, e->mu_s, e->s_s, e->df);
+	double lf = t_logpdf(x, e->mu_f, e->s_f, e->df);
+	double hi = ls > lf ? ls : lf;
+	double ps = exp(ls - hi), pf = exp(lf - hi);
+	double num = (1 - SHIFT_EPS) * ps + SHIFT_EPS * pf;
+	double den = SHIFT_EPS * ps + (1 - SHIFT_EPS) * pf;
+
+	return clamp(log(num) - log(den), -SHIFT_CLIP, SHIFT_CLIP);
+}
+
+static void score_run(struct pb_engine *e, struct cobs *c, double x)
+{
+	if (e->model == M_CLASS) {
+		if (x < e->tau)
+			c->slow++;
+		else
+			c->fast++;
+	} else if (e->model == M_DENSITY) {
+		double l = run_llr(e, x);
+
+		c->llr += l;
+		if (l > 0)
+			c->slow++;
+		else
+			c->fast++;
+	}
+}
+
+static void rescore_all(struct pb_engine *e)
+{
+	for (size_t i = 0; i < e->n; i++) {
+		struct cobs *c = &e->c[i];
+
+		c->slow = c->fast = 0;
+		c->llr = 0;
+		for (unsigned k = 0; k < c->nv; k++)
+			score_run(e, c, c->v[k]);
+	}
+}
+
+static void judge_ends(struct pb_engine *e);
+
+int pb_engine_observe(struct pb_engine *e, size_t i, double value)
+{
+	struct cobs *c;
+
+	if (i >= e->n || !isfinite(value))
+		return -1;
+	c = &e->c[i];
+	if (c->nv == c->av) {
+		unsigned na = c->av ? c->av * 2 : 8;
+		double *nv = realloc(c->v, na * sizeof(*nv));
+		double *nr;
+
+		if (!nv)
+			return -1;
+		c->v = nv;
+		nr = realloc(c->raw, na * sizeof(*nr));
+		if (!nr)
+			return -1;
+		c->raw = nr;
+		c->av = na;
+	}
+	c->v[c->nv] = orient(e, value);
+	c->raw[c->nv++] = value;
+	e->runs++;
+	e->last = i;
+	list_commit(e, i);
+	score_run(e, c, orient(e, value));
+	judge_ends(e);
+	return 0;
+}
+
+int pb_engine_run_failed(struct pb_engine *e, size_t i)
+{
+	if (i >= e->n)
+		return -1;
+	e->c[i].failed++;
+	e->runs++;
+	e->last = i;
+	list_commit(e, i);
+	judge_ends(e);
+	return 0;
+}
+
+int pb_engine_skip(struct pb_engine *e, size_t i)
+{
+	if (i >= e->n)
+		return -1;
+	e->c[i].skipped = 1;
+	list_commit(e, i);
+	judge_ends(e);
+	return 0;
+}
+
+/* ---- 1. the ends ---- */
+
+static size_t pooled_ends(const struct pb_engine *e, double *buf)
+{
+	const struct cobs *g = &e->c[0], *b = &e->c[e->n - 1];
+
+	memcpy(buf, g->v, g->nv * sizeof(*buf));
+	memcpy(buf + g->nv, b->v, b->nv * sizeof(*buf));
+	return g->nv + b->nv;
+}
+
+/* Is commit i's side known well enough to help fit the density model?
+ * -1 good, 1 bad, 0 not (or not used: the first fit takes the ends only). */
+static int known_side(const struct pb_engine *e, size_t i, int refit)
+{
+	if (i == 0)
+		return -1;
+	if (i == e->n - 1)
+		return 1;
+	if (!refit || e->c[i].nv == 0)
+		return 0;
+	if (e->cdf[i] <= REFIT_P)
+		return -1;
+	if (e->cdf[i] >= 1 - REFIT_P)
+		return 1;
+	return 0;
+}
+
+/*
+ * Fits the density model: the good and the bad side's means and a pooled
+ * standard deviation, first from the ends, then (refit) also from every
+ * commit whose side the posterior knows to within REFIT_P, so the model
+ * sharpens as the search goes on.  Each refit starts again from the ends'
+ * posterior (see posterior()), so the fit is a function of the runs alone,
+ * not of when it was computed: a replayed bisection gets the same model.
+ */
+static void fit_density(struct pb_engine *e, int refit)
+{
+	double ss = 0, s, floor_sd, sum[2] = { 0, 0 };
+	double lo, hi, step;
+	unsigned cnt[2] = { 0, 0 };
+	const int nx = 801;
+
+	for (size_t i = 0; i < e->n; i++) {
+		int side = known_side(e, i, refit);
+
+		if (side == 0)
+			continue;
+		for (unsigned k = 0; k < e->c[i].nv; k++)
+			sum[side > 0] += e->c[i].v[k];
+		cnt[side > 0] += e->c[i].nv;
+	}
+	e->mu_f = sum[0] / cnt[0];
+	e->mu_s = sum[1] / cnt[1];
+	for (size_t i = 0; i < e->n; i++) {
+		int side = known_side(e, i, refit);
+		double mu = side > 0 ? e->mu_s : e->mu_f;
+
+		if (side == 0)
+			continue;
+		for (unsigned k = 0; k < e->c[i].nv; k++)
+			ss += (e->c[i].v[k] - mu) * (e->c[i].v[k] - mu);
+	}
+	e->df = (double)(cnt[0] + cnt[1]) - 2;
+	s = sqrt(ss / e->df);
+	floor_sd = VAR_FLOOR_REL * fabs(e->mu_f);
+	if (!(s >= floor_sd))
+		s = floor_sd > 1e-12 ? floor_sd : 1e-12;
+	/* predictive scale of a new run, each mean estimated from its side */
+	e->s_f = s * sqrt(1 + 1.0 / cnt[0]);
+	e->s_s = s * sqrt(1 + 1.0 / cnt[1]);
+	e->model = M_DENSITY;
+	rescore_all(e);
+
+	/* I(Y; bad) at every P(bad) = p, by quadrature over the value, with
+	 * the model's own (mixed, unclipped) densities; and the chances that
+	 * a run scores slow, for the batch rule's binary view. */
+	lo = fmin(e->mu_f, e->mu_s) - 12 * fmax(e->s_f, e->s_s);
+	hi = fmax(e->mu_f, e->mu_s) + 12 * fmax(e->s_f, e->s_s);
+	step = (hi - lo) / (nx - 1);
+	double *f1 = malloc(nx * sizeof(double)), *f0 = malloc(nx *
+							       sizeof(double));
+	if (!f1 || !f0) {
+		free(f1);
+		free(f0);
+		for (int k = 0; k < EIG_GRID; k++)
+			e->gain[k] = pb_h2((double)k / (EIG_GRID - 1));
+		e->dq0 = SHIFT_EPS;
+		e->dq1 = 1 - SHIFT_EPS;
+		return;
+	}
+	e->dq0 = e->dq1 = 0;
+	for (int t = 0; t < nx; t++) {
+		double x = lo + step * t;
+		double ps = exp(t_logpdf(x, e->mu_s, e->s_s, e->df));
+		double pf = exp(t_logpdf(x, e->mu_f, e->s_f, e->df));
+
+		f1[t] = ((1 - SHIFT_EPS) * ps + SHIFT_EPS * pf) * step;
+		f0[t] = (SHIFT_EPS * ps + (1 - SHIFT_EPS) * pf) * step;
+		if (run_llr(e, x) > 0) {
+			e->dq1 += f1[t];
+			e->dq0 += f0[t];
+		}
+	}
+	for (int k = 0; k < EIG_GRID; k++) {
+		double p = (double)k / (EIG_GRID - 1), mi = 0;
+
+		for (int t = 0; t < nx; t++) {
+			double m = p * f1[t] + (1 - p) * f0[t];
+
+			if (p > 0 && f1[t] > 0)
+				mi += p * f1[t] * log2(f1[t] / m);
+			if (p < 1 && f0[t] > 0)
+				mi += (1 - p) * f0[t] * log2(f0[t] / m);
+		}
+		e->gain[k] = mi > 0 ? mi : 0;
+	}
+	e->dq0 = clamp(e->dq0, 1e-6, 1 - 1e-6);
+	e->dq1 = clamp(e->dq1, 1e-6, 1 - 1e-6);
+	free(f1);
+	free(f0);
+}
+
+static void fit_class(struct pb_engine *e, const struct pb_mix *m,
+		      int good_slow)
+{
+	/* The prior of q0: small (a misread fast run) unless the good end
+	 * was already seen slow, in which case nothing is assumed. */
+	e->a0 = good_slow ? 1.0 : PRIOR_A0;
+	e->b0 = good_slow ? 1.0 : PRIOR_B0;
+	e->lg_a0.base = e->a0;
+	e->lg_b0.base = e->b0;
+	e->lg_ab0.base = e->a0 + e->b0;
+	e->mix = *m;
+	e->tau = pb_mix_threshold(m);
+	e->model = M_CLASS;
+	rescore_all(e);
+}
+
+static void say_none(struct pb_engine *e, const char *what)
+{
+	const struct cobs *g = &e->c[0], *b = &e->c[e->n - 1];
+	double gm = pb_median(g->raw, g->nv), bm = pb_median(b->raw, b->nv);
+
+	e->res.mode = PB_MODE_NONE;
+	e->res.good_median = gm;
+	e->res.bad_median = bm;
+	snprintf(e->res.why, sizeof(e->res.why),
+		 "%s (median %g at the good end over %u runs, %g at the bad "
+		 "end over %u runs, %+.1f %%)",
+		 what, gm, g->nv, bm, b->nv,
+		 gm != 0 ? 100.0 * (bm - gm) / fabs(gm) : 0.0);
+	finish(e, PB_OUT_NO_REGRESSION);
+}
+
+/*
+ * P(a fast run of the good end falls below tau), from the good end's runs
+ * above tau: the Student t predictive of a normal sample with unknown mean
+ * and variance (sd floored); 1 with fewer than MIN_SHIFT_RUNS of them.  A
+ * slow mode that the good end's fast runs would almost never reach is a
+ * mode of its own, not the tail of their noise.
+ */
+static double good_tail(const struct pb_engine *e, double tau)
+{
+	const struct cobs *g = &e->c[0];
+	double mu = 0, ss = 0, s, t;
+	unsigned n = 0;
+
+	for (unsigned k = 0; k < g->nv; k++)
+		if (g->v[k] >= tau) {
+			mu += g->v[k];
+			n++;
+		}
+	if (n < MIN_SHIFT_RUNS)
+		return 1;
+	mu /= n;
+	for (unsigned k = 0; k < g->nv; k++)
+		if (g->v[k] >= tau)
+			ss += (g->v[k] - mu) * (g->v[k] - mu);
+	s = sqrt(ss / (n - 1));
+	if (!(s >= VAR_FLOOR_REL * fabs(mu)))
+		s = VAR_FLOOR_REL * fabs(mu);
+	if (!(s > 0))
+		return tau < mu ? 0 : 1;
+	t = (tau - mu) / (s * sqrt(1 + 1.0 / n));
+	if (t >= 0)
+		return 1;
+	return pb_t_pvalue(t, n - 1) / 2;
+}
+
+/* Student's t-test of two samples, variances pooled. */
+static double ttest(const double *x, unsigned nx, const double *y,
+		    unsigned ny, double *t)
+{
+	double mx = pb_mean(x, nx), my = pb_mean(y, ny), sx = 0, sy = 0;
+
+	for (unsigned k = 0; k < nx; k++)
+		sx += (x[k] - mx) * (x[k] - mx);
+	for (unsigned k = 0; k < ny; k++)
+		sy += (y[k] - my) * (y[k] - my);
+	return pb_ttest_pooled(t, mx, sqrt(sx / nx), nx, my, sqrt(sy / ny),
+			       ny);
+}
+
+/*
+ * Decides what the ends show.  Returns 1 when the search can start, 0 when
+ * the ends need more runs, -1 when the bisection is over.
+ */
+static int decide_ends(struct pb_engine *e)
+{
+	struct cobs *g = &e->c[0], *b = &e->c[e->n - 1];
+	size_t ends[2] = { 0, e->n - 1 };
+	unsigned ng = g->nv, nb = b->nv;
+	struct pb_mix m;
+	double *buf;
+	int ret = 0, hint = 0, two_modes = 0;
+
+	for (int k = 0; k < 2; k++)
+		if (!usable(&e->c[ends[k]])) {
+			e->res.bad_end = ends[k];
+			snprintf(e->res.why, sizeof(e->res.why),
+				 "the %s end %s", k ? "bad" : "good",
+				 e->c[ends[k]].skipped
+					 ? "cannot be built"
+					 : "never gave the metric");
+			finish(e, PB_OUT_BAD_END);
+			return -1;
+		}
+	if (ng < MIN_END_RUNS || nb < MIN_END_RUNS)
+		return 0;
+	buf = malloc((ng + nb) * sizeof(*buf));
+	if (!buf)
+		return 0;
+	pooled_ends(e, buf);
+	if (pb_mix_fit(&m, buf, ng + nb, VAR_FLOOR_REL) == 0 &&
+	    m.ashman_d >= SEP_D) {
+		double tau = pb_mix_threshold(&m), up, down, tail;
+		unsigned gs = 0, bs = 0, gf, bf;
+
+		for (unsigned k = 0; k < ng; k++)
+			gs += g->v[k] < tau;
+		for (unsigned k = 0; k < nb; k++)
+			bs += b->v[k] < tau;
+		gf = ng - gs;
+		bf = nb - bs;
+		tail = good_tail(e, tau);
+		/* more slow runs at the bad end: with our priors while the
+		 * good end has never been slow, with flat ones once it has
+		 * (then it may be bimodal itself, and q0 anything) ... */
+		up = gs == 0 ? pb_beta_greater(PRIOR_A1 + bs, PRIOR_B1 + bf,
+					       PRIOR_A0, PRIOR_B0 + gf)
+			     : pb_beta_greater(1 + bs, 1 + bf, 1 + gs, 1 + gf);
+		/* ... or at the good end, with flat ones: a slow good end is
+		 * no belief of ours */
+		down = pb_beta_greater(1 + gs, 1 + gf, 1 + bs, 1 + bf);
+		if (bs >= 2 && tail <= TAIL_P && up >= REGRESSION_P) {
+			fit_class(e, &m, gs > 0);
+			ret = 1;
+		} else if (gs >= 2 && nb >= NONE_GOOD_RUNS &&
+			   down >= IMPROVEMENT_P) {
+			say_none(e, "no regression: the bad end is faster "
+				    "than the good end, it is slow less often");
+			ret = -1;
+		}
+		hint = bs >= 1 && (double)bs * ng > (double)gs * nb;
+		/* a bad end that visits a far slow mode and the fast one is
+		 * bimodal: its mean says nothing */
+		two_modes = bs >= 1 && bf >= 1 && tail <= TAIL_P;
+	}
+	e->ends_two_modes = two_modes;
+	if (ret == 0 && !two_modes && ng >= MIN_SHIFT_RUNS &&
+	    nb >= MIN_SHIFT_RUNS) {
+		double t, p = ttest(g->v, ng, b->v, nb, &t);
+
+		if (p <= SHIFT_P && t > 0) {
+			fit_density(e, 0);
+			ret = 1;
+		} else if (p <= SHIFT_P && t < 0 && nb >= NONE_GOOD_RUNS) {
+			say_none(e, "no regression: the bad end is faster "
+				    "than the good end (an improvement)");
+			ret = -1;
+		}
+		hint = hint || (p <= 0.05 && t > 0);
+	}
+	free(buf);
+	if (ret == 0 && nb >= (hint ? END_CAP_RUNS : NONE_BAD_RUNS)) {
+		say_none(e, hint ? "no regression found: the ends differ "
+				   "a little, but not clearly enough to "
+				   "bisect"
+				 : "no regression: the ends do not differ "
+				   "beyond the noise");
+		ret = -1;
+	}
+	if (ret == 1) {
+		e->res.good_median = pb_median(g->raw, ng);
+		e->res.bad_median = pb_median(b->raw, nb);
+		e->phase = PH_SEARCH;
+		e->search_start = e->runs;
+	}
+	return ret;
+}
+
+/* Judges the ends as each result arrives (not when the next run is asked
+ * for), so the engine's state is a function of the sequence of results
+ * alone: a bisection replayed from its stored runs is the one it was. */
+static void judge_ends(struct pb_engine *e)
+{
+	if (e->phase == PH_ENDS)
+		decide_ends(e);
+}
+
+/* Which end runs next: alternating up to MIN_END_RUNS each, then two bad
+ * runs for one good one (the slow mode shows at the bad end). */
+static size_t ends_pick(const struct pb_engine *e, unsigned *ng, unsigned *nb)
+{
+	size_t pick;
+
+	if (!e->ends_two_modes || *ng < MIN_SHIFT_RUNS)
+		pick = *ng <= *nb ? 0 : e->n - 1;
+	else
+		pick = 2 * *ng <= *nb ? 0 : e->n - 1;
+	if (!usable(&e->c[pick]))
+		pick = pick ? 0 : e->n - 1;
+	if (pick)
+		(*nb)++;
+	else
+		(*ng)++;
+	return pick;
+}
+
+/* ---- 2. the posterior ---- */
+
+static void posterior(struct pb_engine *e)
+{
+	size_t n = e->n;
+	double *lp = e->tmp, mx = -INFINITY, sum = 0;
+
+	if (e->model == M_CLASS) {
+		unsigned long S = 0, F = 0, s0 = 0, f0 = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			S += e->c[i].slow;
+			F += e->c[i].fast;
+		}
+		for (size_t j = 1; j < n; j++) {
+			unsigned long s1, f1;
+
+			s0 += e->c[j - 1].slow;
+			f0 += e->c[j - 1].fast;
+			s1 = S - s0;
+			f1 = F - f0;
+			if (e->oracle) {
+				lp[j] = s1 * log(e->oq1) +
+					f1 * log1p(-e->oq1) +
+					s0 * log(e->oq0) + f0 * log1p(-e->oq0);
+				e->r1[j] = e->oq1;
+				e->r0[j] = e->oq0;
+			} else {
+				lp[j] = lgt(&e->lg_a1, s1) + lgt(&e->lg_b1, f1) -
+					lgt(&e->lg_ab1, s1 + f1) +
+					lgt(&e->lg_a0, s0) + lgt(&e->lg_b0, f0) -
+					lgt(&e->lg_ab0, s0 + f0);
+				e->r1[j] = (PRIOR_A1 + s1) /
+					   (PRIOR_A1 + PRIOR_B1 + s1 + f1);
+				e->r0[j] = (e->a0 + s0) /
+					   (e->a0 + e->b0 + s0 + f0);
+			}
+		}
+	} else {
+		double suf = 0;
+
+		for (size_t j = n - 1; j >= 1; j--) {
+			suf += e->c[j].llr;
+			lp[j] = suf;
+		}
+	}
+	for (size_t j = 1; j < n; j++)
+		if (lp[j] > mx)
+			mx = lp[j];
+	e->post[0] = 0;
+	for (size_t j = 1; j < n; j++) {
+		e->post[j] = exp(lp[j] - mx);
+		sum += e->post[j];
+	}
+	e->cdf[0] = 0;
+	for (size_t j = 1; j < n; j++) {
+		e->post[j] /= sum;
+		e->cdf[j] = e->cdf[j - 1] + e->post[j];
+		if (e->cdf[j] > 1)
+			e->cdf[j] = 1;
+	}
+	e->cdf[n - 1] = 1;
+}
+
+/* The block of candidate j: j and the unusable commits right before it. */
+static size_t block_start(const struct pb_engine *e, size_t j)
+{
+	while (j > 1 && !usable(&e->c[j - 1]))
+		j--;
+	return j;
+}
+
+static void best_block(struct pb_engine *e)
+{
+	double mass = 0;
+
+	e->best_mass = -1;
+	for (size_t j = 1; j < e->n; j++) {
+		mass += e->post[j];
+		if (!usable(&e->c[j]))
+			continue;
+		if (mass > e->best_mass) {
+			e->best_mass = mass;
+			e->best = j;
+			e->block_first = block_start(e, j);
+		}
+		mass = 0;
+	}
+}
+
+static void credible_interval(struct pb_engine *e)
+{
+	size_t lo = e->best, hi = e->best;
+	double mass = e->post[e->best];
+
+	while (mass < CI_MASS && (lo > 1 || hi < e->n - 1)) {
+		double l = lo > 1 ? e->post[lo - 1] : -1;
+		double h = hi < e->n - 1 ? e->post[hi + 1] : -1;
+
+		if (h > l)
+			mass += e->post[++hi];
+		else
+			mass += e->post[--lo];
+	}
+	e->res.ci_first = lo;
+	e->res.ci_last = hi;
+}
+
+/* ---- choosing the next run ---- */
+
+/* Mean slow fractions of good and bad commits under the posterior. */
+static void plug_in_rates(const struct pb_engine *e, double *q0, double *q1)
+{
+	if (e->model == M_DENSITY) {
+		*q0 = e->dq0;
+		*q1 = e->dq1;
+		return;
+	}
+	*q0 = *q1 = 0;
+	for (size_t j = 1; j < e->n; j++) {
+		*q0 += e->post[j] * e->r0[j];
+		*q1 += e->post[j] * e->r1[j];
+	}
+	*q0 = clamp(*q0, 1e-6, 1 - 1e-6);
+	*q1 = clamp(*q1, 1e-6, 1 - 1e-6);
+}
+
+/* Expected information gain about c of one run at each commit. */
+static void gains(struct pb_engine *e)
+{
+	size_t n = e->n;
+
+	if (e->model == M_DENSITY) {
+		for (size_t i = 0; i < n; i++) {
+			double x = clamp(e->cdf[i], 0, 1) * (EIG_GRID - 1);
+			int k = (int)x;
+			double fr = x - k;
+
+			e->eig[i] = k >= EIG_GRID - 1
+					    ? e->gain[EIG_GRID - 1]
+					    : e->gain[k] * (1 - fr) +
+						      e->gain[k + 1] * fr;
+		}
+		return;
+	}
+	/* Class model: with A(i) = sum_{j<=i} P_j r1_j and
+	 * B(i) = sum_{j>i} P_j r0_j, P(slow at i) = A(i) + B(i); the
+	 * conditional entropies sum the same way. */
+	double tot_r0 = 0, tot_h0 = 0, a = 0, ha = 0;
+
+	if (EXP_PLUG) {
+		double q0, q1;
+
+		plug_in_rates(e, &q0, &q1);
+		if (EXP_PLUG == 2) { q0 = 1e-9; q1 = 0.5; }
+		for (size_t i = 0; i < n; i++) {
+			double pi = e->cdf[i];
+			e->eig[i] = pb_h2(pi * q1 + (1 - pi) * q0) - pi * pb_h2(q1) - (1 - pi) * pb_h2(q0);
+		}
+		return;
+	}
+
+	for (size_t j = 1; j < n; j++) {
+		tot_r0 += e->post[j] * e->r0[j];
+		tot_h0 += e->post[j] * pb_h2(e->r0[j]);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (i >= 1) {
+			a += e->post[i] * e->r1[i];
+			ha += e->post[i] * pb_h2(e->r1[i]);
+			tot_r0 -= e->post[i] * e->r0[i];
+			tot_h0 -= e->post[i] * pb_h2(e->r0[i]);
+		}
+		e->eig[i] = pb_h2(clamp(a + tot_r0, 0, 1)) - ha - tot_h0;
+	}
+}
+
+static size_t argmax_gain(struct pb_engine *e)
+{
+	/* ties are broken by the seed and the number of runs so far, so the
+	 * choice is a function of the data, however often it is asked */
+	uint64_t rng = e->o.seed ^ ((uint64_t)e->runs * 0x9e3779b97f4a7c15ULL);
+	size_t best = e->n, ties = 0;
+	double bv = -INFINITY;
+
+	for (size_t i = 0; i < e->n; i++) {
+		if (!usable(&e->c[i]))
+			continue;
+		if (e->eig[i] > bv + 1e-12) {
+			bv = e->eig[i];
+			best = i;
+			ties = 1;
+		} else if (e->eig[i] >= bv - 1e-12) {
+			/* an exact tie: the seed decides, reservoir-style */
+			ties++;
+			if (splitmix(&rng) % ties == 0)
+				best = i;
+		}
+	}
+	return best;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Joint mutual information between c and the classes of runs at the
+ * sorted probes p[0..m-1], the rates plugged in.  Given c, the bad probes
+ * are a suffix of the sorted list: with w[b] = P(exactly the last b are
+ * bad), a pattern y has P(y) = sum_b w[b] prod_k P(y_k | k bad iff
+ * k >= m-b), and I = H(Y) - sum_b w[b] ((m-b) H2(q0) + b H2(q1)).
+ */
+static double joint_mi(const struct pb_engine *e, const size_t *p, size_t m,
+		       double q0, double q1)
+{
+	double w[BATCH_MAX + 1], hy = 0, hc = 0;
+
+	for (size_t b = 0; b <= m; b++) {
+		/* the last b bad: c <= p[m-b] and (b == m or c > p[m-b-1]) */
+		double up = b == 0 ? 0 : e->cdf[p[m - b]];
+		double low = b == m ? 0 : e->cdf[p[m - b - 1]];
+
+		if (b == 0)
+			w[b] = 1 - e->cdf[p[m - 1]];
+		else
+			w[b] = up - low;
+		if (w[b] < 0)
+			w[b] = 0;
+		hc += w[b] * ((double)(m - b) * pb_h2(q0) +
+			      (double)b * pb_h2(q1));
+	}
+	for (unsigned long y = 0; y < (1ul << m); y++) {
+		double py = 0;
+
+		for (size_t b = 0; b <= m; b++) {
+			double pr = w[b];
+
+			if (pr <= 0)
+				continue;
+			for (size_t k = 0; k < m; k++) {
+				double q = k >= m - b ? q1 : q0;
+
+				pr *= (y >> k) & 1 ? q : 1 - q;
+			}
+			py += pr;
+		}
+		if (py > 0)
+			hy -= py * log2(py);
+	}
+	return hy - hc;
+}
+
+/* Greedy joint choice of k probes (duplicates allowed). */
+static size_t batch_pick(struct pb_engine *e, size_t k, size_t *out)
+{
+	size_t cand[256], nc = 0, chosen[BATCH_MAX], trial[BATCH_MAX];
+	double q0, q1;
+	size_t m = 0;
+
+	plug_in_rates(e, &q0, &q1);
+	/* Candidates: the commits where P(bad) crosses 1/256, 2/256, ...,
+	 * and the usable commits next to the best one (the endgame). */
+	for (size_t i = 0, next = 1; i < e->n && nc < 250; i++) {
+		if (!usable(&e->c[i]))
+			continue;
+		if (e->cdf[i] * 250 >= next || i == e->n - 1) {
+			cand[nc++] = i;
+			while (next <= e->cdf[i] * 250)
+				next++;
+		}
+	}
+	for (size_t i = e->best > 2 ? e->best - 2 : 0;
+	     i < e->n && i <= e->best + 1 && nc < 256; i++)
+		if (usable(&e->c[i]))
+			cand[nc++] = i;
+	for (; m < k && m < BATCH_MAX; m++) {
+		double bv = -1;
+		size_t bi = cand[0];
+
+		for (size_t t = 0; t < nc; t++) {
+			double v;
+
+			memcpy(trial, chosen, m * sizeof(*trial));
+			trial[m] = cand[t];
+			qsort(trial, m + 1, sizeof(*trial), cmp_size);
+			v = joint_mi(e, trial, m + 1, q0, q1);
+			if (v > bv + 1e-12) {
+				bv = v;
+				bi = cand[t];
+			}
+		}
+		chosen[m] = bi;
+	}
+	for (size_t t = 0; t < k; t++)
+		out[t] = chosen[t % m];
+	return k;
+}
+
+/* ---- the result ---- */
+
+/* The runs (oriented) of the commits in [from, to), appended to *buf. */
+static size_t gather(const struct pb_engine *e, size_t from, size_t to,
+		     double *buf)
+{
+	size_t k = 0;
+
+	for (size_t i = from; i < to; i++)
+		for (unsigned r = 0; r < e->c[i].nv; r++)
+			buf[k++] = e->c[i].v[r];
+	return k;
+}
+
+/*
+ * The raw evidence behind the result: counts at the culprit and its
+ * parent, the slow fractions on either side, and diagnostics on the pooled
+ * runs of the good side (commits before the culprit's block) and of the
+ * bad side (the culprit and after): Hartigan's dip of each, and the rank
+ * tests between them.  The mode is called "bimodal" only when the bad
+ * side's runs fall in both classes and the dip test rejects unimodality
+ * at 0.05; otherwise one distribution moved: "shift".
+ */
+static void evidence(struct pb_engine *e)
+{
+	struct pb_engine_result *r = &e->res;
+	size_t c = e->best, p = c - 1, total = 0, ng, nb;
+	unsigned long gs = 0, gf = 0, bs = 0, bf = 0;
+	double *good = NULL, *bad = NULL;
+
+	r->culprit_slow = e->c[c].slow;
+	r->culprit_fast = e->c[c].fast;
+	while (p > 0 && !usable(&e->c[p]))
+		p--;
+	r->parent_slow = e->c[p].slow;
+	r->parent_fast = e->c[p].fast;
+	for (size_t i = 0; i < e->n; i++) {
+		total += e->c[i].nv;
+		if (i < e->block_first) {
+			gs += e->c[i].slow;
+			gf += e->c[i].fast;
+		} else if (i >= e->best) {
+			bs += e->c[i].slow;
+			bf += e->c[i].fast;
+		}
+	}
+	r->q0 = gs + gf ? (double)gs / (double)(gs + gf) : NAN;
+	r->q1 = bs + bf ? (double)bs / (double)(bs + bf) : NAN;
+	if (e->model == M_CLASS) {
+		r->fast_mode = unorient(e, e->mix.mu[1]);
+		r->slow_mode = unorient(e, e->mix.mu[0]);
+		r->ashman_d = e->mix.ashman_d;
+	} else {
+		r->fast_mode = unorient(e, e->mu_f);
+		r->slow_mode = unorient(e, e->mu_s);
+		r->ashman_d = pb_ashman_d(e->mu_f, e->s_f, e->mu_s, e->s_s);
+	}
+	good = malloc((total + 1) * sizeof(*good));
+	bad = malloc((total + 1) * sizeof(*bad));
+	if (good && bad) {
+		struct pb_mwu mwu;
+		struct pb_ks ks;
+		double d;
+
+		ng = gather(e, 0, e->block_first, good);
+		nb = gather(e, e->best, e->n, bad);
+		if (nb >= 4)
+			pb_dip_test(&r->dip, &r->dip_p, bad, nb);
+		if (ng >= 4)
+			pb_dip_test(&d, &r->good_dip_p, good, ng);
+		if (pb_mwu_test(&mwu, good, ng, bad, nb) == 0)
+			r->mwu_p = mwu.p;
+		if (pb_ks_test(&ks, good, ng, bad, nb) == 0)
+			r->ks_p = ks.p;
+	}
+	free(good);
+	free(bad);
+	r->good_bimodal = e->model == M_CLASS && gs >= 2 && gf >= 2 &&
+			  r->good_dip_p < 0.05;
+	r->mode = e->model == M_CLASS && bs >= 1 && bf >= 1 &&
+			  r->dip_p < 0.05
+		  ? PB_MODE_BIMODAL
+		  : PB_MODE_SHIFT;
+}
+
+/* Checks the stopping rule; returns 1 when the search is over. */
+/* The posterior from all runs so far: a function of the runs alone. */
+static void update(struct pb_engine *e)
+{
+	if (e->model == M_DENSITY) {
+		fit_density(e, 0);
+		posterior(e);
+		fit_density(e, 1);
+	}
+	posterior(e);
+	best_block(e);
+	credible_interval(e);
+	e->res.confidence = e->best_mass;
+}
+
+/*
+ * The stall check: STALL_RUNS runs into the search and no commit holds
+ * even half the posterior.  If the runs before and after the most probable
+ * culprit do not differ either (class model: P(slower after) below
+ * STALL_UP with flat priors; density model: Mann-Whitney p above
+ * STALL_P), the ends' difference was noise (a machine whose load spikes
+ * or drifts can fool a test on a few runs): stop and say there is no
+ * regression, rather than wander until the budget is gone.  Returns 1
+ * when it stopped the search.
+ */
+static int stalled(struct pb_engine *e)
+{
+	size_t total = 0, ng, nb;
+	double *good, *bad, p = 0, up = 1;
+	unsigned long gs = 0, gf = 0, bs = 0, bf = 0;
+	struct pb_mwu mwu;
+	char what[96];
+
+	if (e->runs < e->search_start + STALL_RUNS || e->best_mass >= 0.5)
+		return 0;
+	for (size_t i = 0; i < e->n; i++) {
+		total += e->c[i].nv;
+		if (i < e->block_first) {
+			gs += e->c[i].slow;
+			gf += e->c[i].fast;
+		} else if (i >= e->best) {
+			bs += e->c[i].slow;
+			bf += e->c[i].fast;
+		}
+	}
+	if (e->model == M_CLASS) {
+		up = pb_beta_greater(1.0 + bs, 1.0 + bf, 1.0 + gs, 1.0 + gf);
+		if (up >= STALL_UP)
+			return 0;
+		snprintf(what, sizeof(what),
+			 "slow in %lu of %lu runs before it and %lu of %lu "
+			 "after", gs, gs + gf, bs, bs + bf);
+	} else {
+		good = malloc((total + 1) * sizeof(*good));
+		bad = malloc((total + 1) * sizeof(*bad));
+		if (good && bad) {
+			ng = gather(e, 0, e->block_first, good);
+			nb = gather(e, e->best, e->n, bad);
+			if (pb_mwu_test(&mwu, good, ng, bad, nb) == 0)
+				p = mwu.p;
+		}
+		free(good);
+		free(bad);
+		if (!(p > STALL_P))
+			return 0;
+		e->res.mwu_p = p;
+		snprintf(what, sizeof(what), "Mann-Whitney p = %.3g", p);
+	}
+	e->res.mode = PB_MODE_NONE;
+	snprintf(e->res.why, sizeof(e->res.why),
+		 "no regression: after %u runs no commit stands out (the most "
+		 "probable holds %.2f) and the runs before and after it do not "
+		 "differ (%s): the ends' difference was noise", e->runs,
+		 e->best_mass, what);
+	finish(e, PB_OUT_NO_REGRESSION);
+	return 1;
+}
+
+static int search_done(struct pb_engine *e)
+{
+	update(e);
+	if (stalled(e))
+		return 1;
+	if (e->best_mass >= e->o.confidence) {
+		evidence(e);
+		if (e->block_first == e->best) {
+			e->res.culprit = e->best;
+			finish(e, PB_OUT_CULPRIT);
+		} else {
+			e->res.range_first = e->block_first;
+			e->res.range_last = e->best;
+			finish(e, PB_OUT_RANGE);
+		}
+		return 1;
+	}
+	if (e->runs >= e->o.max_runs) {
+		evidence(e);
+		e->res.culprit = e->best;
+		finish(e, PB_OUT_BUDGET);
+		return 1;
+	}
+	return 0;
+}
+
+static void write_why(struct pb_engine *e)
+{
+	struct pb_engine_result *r = &e->res;
+	char what[256];
+
+	if (r->outcome == PB_OUT_NO_REGRESSION ||
+	    r->outcome == PB_OUT_BAD_END || r->why[0])
+		return;
+	if (r->mode == PB_MODE_BIMODAL)
+		snprintf(what, sizeof(what),
+			 "bimodal: runs are fast (~%g) or slow (~%g); slow in "
+			 "%.0f %% of runs at bad commits, %.0f %% at good "
+			 "ones%s; dip p %.3g",
+			 r->fast_mode, r->slow_mode, 100 * r->q1, 100 * r->q0,
+			 r->good_bimodal ? " (the good side is bimodal too)"
+					 : "", r->dip_p);
+	else
+		snprintf(what, sizeof(what),
+			 "shift: from ~%g to ~%g", r->fast_mode, r->slow_mode);
+	switch (r->outcome) {
+	case PB_OUT_CULPRIT:
+		snprintf(r->why, sizeof(r->why),
+			 "culprit at posterior %.4f (%s; the culprit had %u "
+			 "slow / %u fast runs, its parent %u / %u)",
+			 r->confidence, what, r->culprit_slow, r->culprit_fast,
+			 r->parent_slow, r->parent_fast);
+		break;
+	case PB_OUT_RANGE:
+		snprintf(r->why, sizeof(r->why),
+			 "the culprit is one of %zu commits, %zu of them "
+			 "skipped, at posterior %.4f (%s)",
+			 r->range_last - r->range_first + 1,
+			 r->range_last - r->range_first, r->confidence, what);
+		break;
+	case PB_OUT_BUDGET:
+		snprintf(r->why, sizeof(r->why),
+			 "the run budget (%u runs) was spent: the most "
+			 "probable culprit holds only %.4f (%s)",
+			 e->o.max_runs, r->confidence, what);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- the driver-facing calls ---- */
+
+size_t pb_engine_next_batch(struct pb_engine *e, size_t k, size_t *out)
+{
+	if (e->phase == PH_DONE)
+		return 0;
+	if (e->runs < e->o.max_runs && k > e->o.max_runs - e->runs)
+		k = e->o.max_runs - e->runs;
+	if (k == 0 && e->runs < e->o.max_runs)
+		return 0;
+	if (e->phase == PH_ENDS) {
+		unsigned ng = e->c[0].nv + e->c[0].failed;
+		unsigned nb = e->c[e->n - 1].nv + e->c[e->n - 1].failed;
+
+		if (e->runs >= e->o.max_runs) {
+			snprintf(e->res.why, sizeof(e->res.why),
+				 "the run budget (%u runs) was spent on the "
+				 "ends before they could be told apart",
+				 e->o.max_runs);
+			e->res.mode = PB_MODE_UNKNOWN;
+			finish(e, PB_OUT_BUDGET);
+			return 0;
+		}
+		for (size_t t = 0; t < k; t++)
+			out[t] = ends_pick(e, &ng, &nb);
+		return k;
+	}
+	if (search_done(e)) {
+		write_why(e);
+		return 0;
+	}
+	if (k == 1) {
+		gains(e);
+		out[0] = argmax_gain(e);
+#ifdef PB_ENGINE_TUNING
+		if (getenv("XDBG2") && e->runs > (unsigned)atoi(getenv("XDBG2")))
+			fprintf(stderr, "pick %zu eig %.3g (bad end %.3g, good end %.3g) best %zu mass %.4f cdf %.4f\n", out[0], e->eig[out[0]], e->eig[e->n-1], e->eig[0], e->best, e->best_mass, e->cdf[out[0]]);
+#endif
+		return out[0] < e->n ? 1 : 0;
+	}
+	return batch_pick(e, k, out);
+}
+
+int pb_engine_next(struct pb_engine *e, struct pb_action *out)
+{
+	size_t c;
+
+	if (pb_engine_next_batch(e, 1, &c) == 1) {
+		out->kind = PB_ACT_RUN;
+		out->commit = c;
+	} else {
+		out->kind = PB_ACT_DONE;
+		out->commit = 0;
+	}
+	return 0;
+}
+
+void pb_engine_result(const struct pb_engine *e, struct pb_engine_result *out)
+{
+	*out = e->res;
+	out->runs = e->runs;
+}
+
+void pb_engine_progress(struct pb_engine *e, struct pb_engine_progress *out)
+{
+	out->runs = e->runs;
+	out->ends = e->phase == PH_ENDS;
+	out->last = e->last;
+	out->slow = e->c[e->last].slow;
+	out->fast = e->c[e->last].fast;
+	if (e->phase == PH_ENDS || e->model == M_NONE) {
+		out->lo = 0;
+		out->hi = e->n - 1;
+		out->best = 0;
+		out->confidence = NAN;
+		return;
+	}
+	if (e->phase == PH_SEARCH)
+		update(e);
+	out->lo = e->res.ci_first;
+	out->hi = e->res.ci_last;
+	out->best = e->best;
+	out->confidence = e->best_mass;
+}
+
+size_t pb_engine_nsteps(const struct pb_engine *e)
+{
+	return e->norder;
+}
+
+void pb_engine_step(const struct pb_engine *e, size_t i,
+		    struct pb_engine_step *out)
+{
+	size_t k = e->order[i];
+	const struct cobs *c = &e->c[k];
+	int searched = e->model != M_NONE && e->res.mode != PB_MODE_NONE;
+	double conf = e->o.confidence;
+
+	memset(out, 0, sizeof(*out));
+	out->commit = k;
+	out->runs = c->nv;
+	out->failed_runs = c->failed;
+	out->median = pb_median(c->raw, c->nv);
+	out->slow = c->slow;
+	out->fast = c->fast;
+	out->slow_fraction = searched && c->slow + c->fast
+				     ? (double)c->slow / (c->slow + c->fast)
+				     : NAN;
+	out->p_bad = searched ? e->cdf[k] : NAN;
+	if (!usable(c))
+		out->verdict = PB_V_SKIP;
+	else if (!searched)
+		out->verdict = PB_V_UNDECIDED;
+	else if (k == 0)
+		out->verdict = PB_V_GOOD;
+	else if (k == e->n - 1 || e->cdf[k] >= conf)
+		out->verdict = PB_V_BAD;
+	else if (e->cdf[k] <= 1 - conf)
+		out->verdict = PB_V_GOOD;
+	else
+		out->verdict = PB_V_UNDECIDED;
+}
+
+const char *pb_verdict_name(enum pb_verdict v)
+{
+	switch (v) {
+	case PB_V_GOOD: return "good";
+	case PB_V_BAD: return "bad";
+	case PB_V_SKIP: return "skip";
+	case PB_V_UNTESTED:
+	case PB_V_UNDECIDED: break;
+	}
+	return "undecided";
+}
+
+const char *pb_mode_name(enum pb_mode m)
+{
+	switch (m) {
+	case PB_MODE_NONE: return "none";
+	case PB_MODE_SHIFT: return "shift";
+	case PB_MODE_BIMODAL: return "bimodal";
+	case PB_MODE_UNKNOWN: break;
+	}
+	return NULL;
+}

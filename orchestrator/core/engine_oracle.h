@@ -1,0 +1,19 @@
+/*
+ * engine_oracle.h - a test-only switch: tell the engine the true rates.
+ *
+ * The real engine learns everything from the metric values it is handed.
+ * The simulator in bench/ uses this switch to draw an "oracle" line (the
+ * same engine, told the true slow fractions q0 at good and q1 at bad
+ * commits), which shows what learning the rates costs.  Nothing in the
+ * product calls it.
+ */
+#ifndef PB_ENGINE_ORACLE_H
+#define PB_ENGINE_ORACLE_H
+
+#include "engine.h"
+
+/* From now on, classified runs are scored with these fixed rates instead
+ * of the Beta marginals.  Call before the first observation. */
+void pb_engine_oracle_rates(struct pb_engine *e, double q0, double q1);
+
+#endif

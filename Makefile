@@ -90,7 +90,8 @@ unit-tests: $(UNIT_BIN) $(BIN)/perfbisect
 
 # Harnesses in bench/: built by `make bench`, run by hand (see bench/README.md).
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
-$(B)/bench/bisect-sim: $(B)/bench/bisect-sim.o $(CORE_OBJ)
+$(B)/bench/bisect-sim: $(B)/bench/bisect-sim.o $(CORE_OBJ) \
+		$(B)/common/util.o $(B)/common/err.o
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lm
 

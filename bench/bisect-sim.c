@@ -24,6 +24,7 @@
  * Usage: bisect-sim [--n N] [--q1 Q] [--q0 Q] [--shift S] [--noise S]
  *                   [--k AGENTS] [--trials T] [--seed S] [--confidence C]
  *                   [--max-runs R] [--no-baselines] [--acceptance]
+ *                   [--jobs 1..8] [--trace]
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -37,6 +38,9 @@
 
 #include "orchestrator/core/engine.h"
 #include "orchestrator/core/engine_oracle.h"
+#include "orchestrator/core/rng.h"
+#include "common/err.h"
+#include "common/util.h"
 
 struct scenario {
 	const char *name;
@@ -50,6 +54,7 @@ struct scenario {
 	double confidence;
 	unsigned max_runs;
 	int baselines;
+	int trace;              /* print every wrong engine verdict */
 };
 
 struct tally {
@@ -66,43 +71,15 @@ struct rng {
 	double spare;
 };
 
-static uint64_t splitmix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 static void rng_seed(struct rng *r, uint64_t seed)
 {
-	for (int i = 0; i < 4; i++)
-		r->s[i] = splitmix64(&seed);
+	pb_xoshiro_seed(r->s, seed);
 	r->have_spare = 0;
-}
-
-static uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(struct rng *r)
-{
-	uint64_t *s = r->s, res = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return res;
 }
 
 static double rng_unif(struct rng *r)
 {
-	return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+	return pb_xoshiro_unif(r->s);
 }
 
 static double rng_normal(struct rng *r)
@@ -188,39 +165,14 @@ static int run_engine(const struct scenario *sc, struct history *h,
 	}
 	pb_engine_result(e, &res);
 	*runs = res.runs;
-	if (getenv("SIM_LONG") && res.runs >= (unsigned)atoi(getenv("SIM_LONG")) && !oracle) {
-		struct pb_engine_step st;
-
-		fprintf(stderr, "--- culprit %zu said %zu runs %u\n", h->culprit, res.culprit, res.runs);
-		for (size_t i = 0; i < pb_engine_nsteps(e); i++) {
-			pb_engine_step(e, i, &st);
-			fprintf(stderr, "  %4zu %s slow %u fast %u p_bad %.4f\n", st.commit, st.commit >= h->culprit ? "B" : "g", st.slow, st.fast, st.p_bad);
-		}
-	}
-	if (getenv("SIM_ENDS")) {
-		struct pb_engine_step st;
-		unsigned er = 0;
-
-		for (size_t i = 0; i < pb_engine_nsteps(e); i++) {
-			pb_engine_step(e, i, &st);
-			if (st.commit == 0 || st.commit == sc->n)
-				er += st.runs + st.failed_runs;
-		}
-		unsigned cp = 0;
-		for (size_t i = 0; i < pb_engine_nsteps(e); i++) {
-			pb_engine_step(e, i, &st);
-			if (st.commit == res.culprit || st.commit + 1 == res.culprit)
-				cp += st.runs;
-		}
-		fprintf(stderr, "ends %u total %u final-pair %u\n", er, res.runs, cp);
-	}
 	right = res.outcome == PB_OUT_CULPRIT && res.culprit == h->culprit;
-	if (!right && getenv("SIM_TRACE"))
+	if (!right && sc->trace)
 		fprintf(stderr, "%s: culprit %zu, said %zu (outcome %d, mode %s, "
-			"conf %.4f, runs %u, ci %zu..%zu): %s\n",
+			"confidence %.4f, %u runs): %s\n",
 			oracle ? "oracle" : "engine", h->culprit, res.culprit,
-			res.outcome, pb_mode_name(res.mode) ? pb_mode_name(res.mode) : "?",
-			res.confidence, res.runs, res.ci_first, res.ci_last, res.why);
+			(int)res.outcome,
+			pb_mode_name(res.mode) ? pb_mode_name(res.mode) : "?",
+			res.confidence, res.runs, res.why);
 	pb_engine_free(e);
 	return right;
 }
@@ -472,6 +424,7 @@ static void usage(FILE *f)
 "usage: bisect-sim [--n N] [--q1 Q] [--q0 Q] [--shift S] [--noise S]\n"
 "                  [--k AGENTS] [--trials T] [--seed S] [--confidence C]\n"
 "                  [--max-runs R] [--no-baselines] [--acceptance]\n"
+"                  [--jobs 1..8] [--trace]\n"
 "\n"
 "Simulates bisections of synthetic histories and prints accuracy and runs\n"
 "of the engine, the engine told the true rates (oracle), and classic\n"
@@ -495,31 +448,54 @@ int main(int argc, char **argv)
 		{ "no-baselines", no_argument, NULL, 'B' },
 		{ "acceptance", no_argument, NULL, 'A' },
 		{ "jobs", required_argument, NULL, 'j' },
+		{ "trace", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct scenario sc = { "custom", 1000, 0, 0.5, 0, 0.03, 1, 2000, 1,
-			       0.99, 500, 1 };
-	int acceptance = 0, jobs = 2, ch;
+			       0.99, 500, 1, 0 };
+	int acceptance = 0, jobs = 2, ch, rc = 0;
+	uint64_t u;
 
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'n': sc.n = strtoul(optarg, NULL, 10); break;
-		case '1': sc.q1 = strtod(optarg, NULL); break;
-		case '0': sc.q0 = strtod(optarg, NULL); break;
-		case 's': sc.shift = strtod(optarg, NULL); break;
-		case 'z': sc.noise = strtod(optarg, NULL); break;
-		case 'k': sc.k = strtoul(optarg, NULL, 10); break;
-		case 't': sc.trials = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'S': sc.seed = strtoull(optarg, NULL, 10); break;
-		case 'c': sc.confidence = strtod(optarg, NULL); break;
-		case 'm': sc.max_runs = (unsigned)strtoul(optarg, NULL, 10);
+		case 'n': rc = pb_parse_u64(&u, optarg, 2, 1000000, "--n");
+			  sc.n = (size_t)u; break;
+		case '1': rc = pb_parse_double(&sc.q1, optarg, 0, 1, "--q1");
 			  break;
+		case '0': rc = pb_parse_double(&sc.q0, optarg, 0, 1, "--q0");
+			  break;
+		case 's': rc = pb_parse_double(&sc.shift, optarg, 0, 1,
+					       "--shift");
+			  break;
+		case 'z': rc = pb_parse_double(&sc.noise, optarg, 0, 1,
+					       "--noise");
+			  break;
+		case 'k': rc = pb_parse_u64(&u, optarg, 1, 64, "--k");
+			  sc.k = (size_t)u; break;
+		case 't': rc = pb_parse_u64(&u, optarg, 1, 1000000,
+					    "--trials");
+			  sc.trials = (unsigned)u; break;
+		case 'S': rc = pb_parse_u64(&sc.seed, optarg, 0, UINT64_MAX,
+					    "--seed");
+			  break;
+		case 'c': rc = pb_parse_double(&sc.confidence, optarg, 0, 1,
+					       "--confidence");
+			  break;
+		case 'm': rc = pb_parse_u64(&u, optarg, 1, 1000000,
+					    "--max-runs");
+			  sc.max_runs = (unsigned)u; break;
 		case 'B': sc.baselines = 0; break;
 		case 'A': acceptance = 1; break;
-		case 'j': jobs = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
+		case 'j': rc = pb_parse_u64(&u, optarg, 1, 8, "--jobs");
+			  jobs = (int)u; break;
+		case 'T': sc.trace = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
+		}
+		if (rc < 0) {
+			fprintf(stderr, "bisect-sim: %s\n", pb_error_last());
+			return 2;
 		}
 	}
 	if (sc.n < 2 || sc.k < 1 || sc.trials < 1 || !(sc.q1 > 0) ||
@@ -536,18 +512,20 @@ int main(int argc, char **argv)
 	{
 		struct scenario a[] = {
 			{ "A1 bimodal", 1000, 0, 0.5, 0, 0.03, 1, 2000, 1,
-			  0.99, 500, 1 },
+			  0.99, 500, 1, 0 },
 			{ "A2 bimodal, misread fast runs", 1000, 0.02, 0.5, 0,
-			  0.03, 1, 2000, 2, 0.99, 500, 1 },
+			  0.03, 1, 2000, 2, 0.99, 500, 1, 0 },
 			{ "A3 bimodal, rare slow mode", 1000, 0, 0.3, 0, 0.03,
-			  1, 2000, 3, 0.99, 500, 1 },
+			  1, 2000, 3, 0.99, 500, 1, 0 },
 			{ "A4 shift", 1000, 0, 1, 0.10, 0.03, 1, 2000, 4, 0.99,
-			  500, 1 },
+			  500, 1, 0 },
 			{ "A5 four agents", 1000, 0, 0.5, 0, 0.03, 4, 2000, 5,
-			  0.99, 500, 0 },
+			  0.99, 500, 0, 0 },
 		};
-		for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++)
+		for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
+			a[i].trace = sc.trace;
 			run_scenario(&a[i], jobs);
+		}
 	}
 	return 0;
 }

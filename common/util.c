@@ -49,8 +49,12 @@ int pb_parse_double(double *out, const char *s, double min, double max,
 				     s ? s : "");
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || *end || !isfinite(v))
+	if (end == s || *end)
 		return pb_error_code(PB_EINVAL, "%s: '%s' is not a number", what, s);
+	if (!isfinite(v))
+		return pb_error_code(PB_EINVAL, "%s: value '%s' is %s", what, s,
+				     errno == ERANGE ? "out of range"
+						     : "not finite");
 	if (v < min || v > max)
 		return pb_error_code(PB_EINVAL, "%s: %g is out of range [%g, %g]",
 				     what, v, min, max);

@@ -13,6 +13,8 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,24 +76,13 @@ static char *trim(char *s)
 static int parse_value(double *out, const char *s, const char *path,
 		       size_t line)
 {
-	char *end;
-	double v;
+	char where[PATH_MAX + 32];
 
 	if (!*s)
 		return pb_error_code(PB_EINVAL, "%s:%zu: missing value", path,
 				     line);
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || *end || isspace((unsigned char)*s))
-		return pb_error_code(PB_EINVAL, "%s:%zu: '%s' is not a number",
-				     path, line, s);
-	if (!isfinite(v))
-		return pb_error_code(PB_EINVAL, "%s:%zu: value '%s' is %s",
-				     path, line, s,
-				     errno == ERANGE ? "out of range"
-						     : "not finite");
-	*out = v;
-	return PB_OK;
+	snprintf(where, sizeof(where), "%s:%zu", path, line);
+	return pb_parse_double(out, s, -DBL_MAX, DBL_MAX, where);
 }
 
 static int check_commit(const char *c, const char *path, size_t line)

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "orchestrator/core/dip.h"
+#include "orchestrator/core/rng.h"
 
 #include "common/banned.h"
 
@@ -64,33 +65,6 @@ struct job {
 	int failed;
 };
 
-static uint64_t splitmix64(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static inline uint64_t rotl(uint64_t x, int k)
-{
-	return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t xoshiro(uint64_t s[4])
-{
-	uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-
-	s[2] ^= s[0];
-	s[3] ^= s[1];
-	s[1] ^= s[2];
-	s[0] ^= s[3];
-	s[2] ^= t;
-	s[3] = rotl(s[3], 45);
-	return r;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -107,11 +81,10 @@ static int simulate(double *q, unsigned n, unsigned long samples)
 
 	if (!d || !x)
 		goto out;
-	for (int i = 0; i < 4; i++)
-		s[i] = splitmix64(&sm);
+	pb_xoshiro_seed(s, sm);
 	for (unsigned long r = 0; r < samples; r++) {
 		for (unsigned i = 0; i < n; i++)
-			x[i] = (double)(xoshiro(s) >> 11) * 0x1.0p-53;
+			x[i] = pb_xoshiro_unif(s);
 		d[r] = pb_dip(x, n);
 		if (isnan(d[r]))
 			goto out;

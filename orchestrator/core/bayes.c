@@ -59,10 +59,10 @@
 
 #include "engine.h"
 #include "dip.h"
-#include "edivisive.h"
 #include "engine_oracle.h"
 #include "mixture.h"
 #include "ranktest.h"
+#include "rng.h"
 #include "stats.h"
 
 enum {
@@ -83,8 +83,8 @@ enum {
 #define SHIFT_P 0.001        /* Welch p to call an overlapping shift */
 #define TAIL_P 0.01          /* good end's chance of a run that slow */
 #define IMPROVEMENT_P 0.999  /* P(q0 > q1), flat priors, to stop early */
-static double SHIFT_EPS = 0.01;
-static double SHIFT_CLIP = 4.0;
+#define SHIFT_EPS 0.01
+#define SHIFT_CLIP 4.0
 #define CI_MASS 0.95
 #define STALL_P 0.001        /* sides that do not differ: no change */
 #define STALL_UP 0.9
@@ -92,8 +92,10 @@ static double SHIFT_CLIP = 4.0;
 
 /* Beta priors of the slow fractions: q1 at bad commits, q0 at good ones.
  * q1 is anything; q0 is small (a misread fast run) but not zero. */
-static double PRIOR_A1 = 1.0, PRIOR_B1 = 1.0, PRIOR_A0 = 0.5, PRIOR_B0 = 20.0;
-static int EXP_PLUG;
+#define PRIOR_A1 1.0
+#define PRIOR_B1 1.0
+#define PRIOR_A0 0.5
+#define PRIOR_B0 20.0
 
 enum phase { PH_ENDS, PH_SEARCH, PH_DONE };
 enum model { M_NONE, M_CLASS, M_DENSITY };
@@ -153,15 +155,6 @@ struct pb_engine {
 };
 
 /* ---- small helpers ---- */
-
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
 
 static double lgt(struct lgtab *t, size_t k)
 {
@@ -237,15 +230,6 @@ int pb_engine_new(struct pb_engine **out, const struct pb_engine_opts *o)
 		pb_engine_free(e);
 		return -1;
 	}
-#ifdef PB_ENGINE_TUNING
-	if (getenv("XA1")) PRIOR_A1 = atof(getenv("XA1"));
-	if (getenv("XB1")) PRIOR_B1 = atof(getenv("XB1"));
-	if (getenv("XA0")) PRIOR_A0 = atof(getenv("XA0"));
-	if (getenv("XB0")) PRIOR_B0 = atof(getenv("XB0"));
-	if (getenv("XEPS")) SHIFT_EPS = atof(getenv("XEPS"));
-	if (getenv("XCLIP")) SHIFT_CLIP = atof(getenv("XCLIP"));
-	if (getenv("XPLUG")) EXP_PLUG = atoi(getenv("XPLUG"));
-#endif
 	e->lg_a1.base = PRIOR_A1;
 	e->lg_b1.base = PRIOR_B1;
 	e->lg_ab1.base = PRIOR_A1 + PRIOR_B1;
@@ -446,8 +430,9 @@ static int known_side(const struct pb_engine *e, size_t i, int refit)
  * Fits the density model: the good and the bad side's means and a pooled
  * standard deviation, first from the ends, then (refit) also from every
  * commit whose side the posterior knows to within REFIT_P, so the model
- * sharpens as the search goes on.  Each refit starts again from the ends'
- * posterior (see posterior()), so the fit is a function of the runs alone,
+ * sharpens as the search goes on; only the refit, which the search uses,
+ * tabulates the expected gains.  Each refit starts again from the ends'
+ * posterior (see update()), so the fit is a function of the runs alone,
  * not of when it was computed: a replayed bisection gets the same model.
  */
 static void fit_density(struct pb_engine *e, int refit)
@@ -487,6 +472,8 @@ static void fit_density(struct pb_engine *e, int refit)
 	e->s_s = s * sqrt(1 + 1.0 / cnt[1]);
 	e->model = M_DENSITY;
 	rescore_all(e);
+	if (!refit)
+		return;     /* the search's refit computes the gains */
 
 	/* I(Y; bad) at every P(bad) = p, by quadrature over the value, with
 	 * the model's own (mixed, unclipped) densities; and the chances that
@@ -604,7 +591,7 @@ static double good_tail(const struct pb_engine *e, double tau)
 	return pb_t_pvalue(t, n - 1) / 2;
 }
 
-/* Student's t-test of two samples, variances pooled. */
+/* Student's t-test of two samples, variances pooled (sample sds). */
 static double ttest(const double *x, unsigned nx, const double *y,
 		    unsigned ny, double *t)
 {
@@ -614,8 +601,8 @@ static double ttest(const double *x, unsigned nx, const double *y,
 		sx += (x[k] - mx) * (x[k] - mx);
 	for (unsigned k = 0; k < ny; k++)
 		sy += (y[k] - my) * (y[k] - my);
-	return pb_ttest_pooled(t, mx, sqrt(sx / nx), nx, my, sqrt(sy / ny),
-			       ny);
+	return pb_ttest_pooled(t, mx, sqrt(sx / (nx - 1)), nx, my,
+			       sqrt(sy / (ny - 1)), ny);
 }
 
 /*
@@ -894,18 +881,6 @@ static void gains(struct pb_engine *e)
 	 * conditional entropies sum the same way. */
 	double tot_r0 = 0, tot_h0 = 0, a = 0, ha = 0;
 
-	if (EXP_PLUG) {
-		double q0, q1;
-
-		plug_in_rates(e, &q0, &q1);
-		if (EXP_PLUG == 2) { q0 = 1e-9; q1 = 0.5; }
-		for (size_t i = 0; i < n; i++) {
-			double pi = e->cdf[i];
-			e->eig[i] = pb_h2(pi * q1 + (1 - pi) * q0) - pi * pb_h2(q1) - (1 - pi) * pb_h2(q0);
-		}
-		return;
-	}
-
 	for (size_t j = 1; j < n; j++) {
 		tot_r0 += e->post[j] * e->r0[j];
 		tot_h0 += e->post[j] * pb_h2(e->r0[j]);
@@ -939,7 +914,7 @@ static size_t argmax_gain(struct pb_engine *e)
 		} else if (e->eig[i] >= bv - 1e-12) {
 			/* an exact tie: the seed decides, reservoir-style */
 			ties++;
-			if (splitmix(&rng) % ties == 0)
+			if (pb_splitmix64(&rng) % ties == 0)
 				best = i;
 		}
 	}
@@ -1048,16 +1023,54 @@ static size_t batch_pick(struct pb_engine *e, size_t k, size_t *out)
 
 /* ---- the result ---- */
 
-/* The runs (oriented) of the commits in [from, to), appended to *buf. */
-static size_t gather(const struct pb_engine *e, size_t from, size_t to,
-		     double *buf)
-{
-	size_t k = 0;
+/*
+ * The two sides of the most probable culprit: the good side is every
+ * commit before its block, the bad side the culprit and after.  Their
+ * class counts, and (when memory allows; NULL otherwise) their runs,
+ * oriented.  Release with sides_release().
+ */
+struct sides {
+	unsigned long gs, gf, bs, bf;
+	double *good, *bad;
+	size_t ng, nb;
+};
 
-	for (size_t i = from; i < to; i++)
-		for (unsigned r = 0; r < e->c[i].nv; r++)
-			buf[k++] = e->c[i].v[r];
-	return k;
+static void sides_collect(const struct pb_engine *e, struct sides *sd)
+{
+	size_t total = 0;
+
+	memset(sd, 0, sizeof(*sd));
+	for (size_t i = 0; i < e->n; i++) {
+		total += e->c[i].nv;
+		if (i < e->block_first) {
+			sd->gs += e->c[i].slow;
+			sd->gf += e->c[i].fast;
+		} else if (i >= e->best) {
+			sd->bs += e->c[i].slow;
+			sd->bf += e->c[i].fast;
+		}
+	}
+	sd->good = malloc((total + 1) * sizeof(double));
+	sd->bad = malloc((total + 1) * sizeof(double));
+	if (!sd->good || !sd->bad) {
+		free(sd->good);
+		free(sd->bad);
+		sd->good = sd->bad = NULL;
+		return;
+	}
+	for (size_t i = 0; i < e->n; i++)
+		for (unsigned r = 0; r < e->c[i].nv; r++) {
+			if (i < e->block_first)
+				sd->good[sd->ng++] = e->c[i].v[r];
+			else if (i >= e->best)
+				sd->bad[sd->nb++] = e->c[i].v[r];
+		}
+}
+
+static void sides_release(struct sides *sd)
+{
+	free(sd->good);
+	free(sd->bad);
 }
 
 /*
@@ -1072,9 +1085,8 @@ static size_t gather(const struct pb_engine *e, size_t from, size_t to,
 static void evidence(struct pb_engine *e)
 {
 	struct pb_engine_result *r = &e->res;
-	size_t c = e->best, p = c - 1, total = 0, ng, nb;
-	unsigned long gs = 0, gf = 0, bs = 0, bf = 0;
-	double *good = NULL, *bad = NULL;
+	size_t c = e->best, p = c - 1;
+	struct sides sd;
 
 	r->culprit_slow = e->c[c].slow;
 	r->culprit_fast = e->c[c].fast;
@@ -1082,18 +1094,9 @@ static void evidence(struct pb_engine *e)
 		p--;
 	r->parent_slow = e->c[p].slow;
 	r->parent_fast = e->c[p].fast;
-	for (size_t i = 0; i < e->n; i++) {
-		total += e->c[i].nv;
-		if (i < e->block_first) {
-			gs += e->c[i].slow;
-			gf += e->c[i].fast;
-		} else if (i >= e->best) {
-			bs += e->c[i].slow;
-			bf += e->c[i].fast;
-		}
-	}
-	r->q0 = gs + gf ? (double)gs / (double)(gs + gf) : NAN;
-	r->q1 = bs + bf ? (double)bs / (double)(bs + bf) : NAN;
+	sides_collect(e, &sd);
+	r->q0 = sd.gs + sd.gf ? (double)sd.gs / (double)(sd.gs + sd.gf) : NAN;
+	r->q1 = sd.bs + sd.bf ? (double)sd.bs / (double)(sd.bs + sd.bf) : NAN;
 	if (e->model == M_CLASS) {
 		r->fast_mode = unorient(e, e->mix.mu[1]);
 		r->slow_mode = unorient(e, e->mix.mu[0]);
@@ -1103,35 +1106,29 @@ static void evidence(struct pb_engine *e)
 		r->slow_mode = unorient(e, e->mu_s);
 		r->ashman_d = pb_ashman_d(e->mu_f, e->s_f, e->mu_s, e->s_s);
 	}
-	good = malloc((total + 1) * sizeof(*good));
-	bad = malloc((total + 1) * sizeof(*bad));
-	if (good && bad) {
+	if (sd.good) {
 		struct pb_mwu mwu;
 		struct pb_ks ks;
 		double d;
 
-		ng = gather(e, 0, e->block_first, good);
-		nb = gather(e, e->best, e->n, bad);
-		if (nb >= 4)
-			pb_dip_test(&r->dip, &r->dip_p, bad, nb);
-		if (ng >= 4)
-			pb_dip_test(&d, &r->good_dip_p, good, ng);
-		if (pb_mwu_test(&mwu, good, ng, bad, nb) == 0)
+		if (sd.nb >= 4)
+			pb_dip_test(&r->dip, &r->dip_p, sd.bad, sd.nb);
+		if (sd.ng >= 4)
+			pb_dip_test(&d, &r->good_dip_p, sd.good, sd.ng);
+		if (pb_mwu_test(&mwu, sd.good, sd.ng, sd.bad, sd.nb) == 0)
 			r->mwu_p = mwu.p;
-		if (pb_ks_test(&ks, good, ng, bad, nb) == 0)
+		if (pb_ks_test(&ks, sd.good, sd.ng, sd.bad, sd.nb) == 0)
 			r->ks_p = ks.p;
 	}
-	free(good);
-	free(bad);
-	r->good_bimodal = e->model == M_CLASS && gs >= 2 && gf >= 2 &&
+	r->good_bimodal = e->model == M_CLASS && sd.gs >= 2 && sd.gf >= 2 &&
 			  r->good_dip_p < 0.05;
-	r->mode = e->model == M_CLASS && bs >= 1 && bf >= 1 &&
+	r->mode = e->model == M_CLASS && sd.bs >= 1 && sd.bf >= 1 &&
 			  r->dip_p < 0.05
 		  ? PB_MODE_BIMODAL
 		  : PB_MODE_SHIFT;
+	sides_release(&sd);
 }
 
-/* Checks the stopping rule; returns 1 when the search is over. */
 /* The posterior from all runs so far: a function of the runs alone. */
 static void update(struct pb_engine *e)
 {
@@ -1158,47 +1155,33 @@ static void update(struct pb_engine *e)
  */
 static int stalled(struct pb_engine *e)
 {
-	size_t total = 0, ng, nb;
-	double *good, *bad, p = 0, up = 1;
-	unsigned long gs = 0, gf = 0, bs = 0, bf = 0;
+	struct sides sd;
 	struct pb_mwu mwu;
+	double p = 0;
 	char what[96];
+	int differ;
 
 	if (e->runs < e->search_start + STALL_RUNS || e->best_mass >= 0.5)
 		return 0;
-	for (size_t i = 0; i < e->n; i++) {
-		total += e->c[i].nv;
-		if (i < e->block_first) {
-			gs += e->c[i].slow;
-			gf += e->c[i].fast;
-		} else if (i >= e->best) {
-			bs += e->c[i].slow;
-			bf += e->c[i].fast;
-		}
-	}
+	sides_collect(e, &sd);
 	if (e->model == M_CLASS) {
-		up = pb_beta_greater(1.0 + bs, 1.0 + bf, 1.0 + gs, 1.0 + gf);
-		if (up >= STALL_UP)
-			return 0;
+		differ = pb_beta_greater(1.0 + sd.bs, 1.0 + sd.bf,
+					 1.0 + sd.gs, 1.0 + sd.gf) >= STALL_UP;
 		snprintf(what, sizeof(what),
 			 "slow in %lu of %lu runs before it and %lu of %lu "
-			 "after", gs, gs + gf, bs, bs + bf);
+			 "after", sd.gs, sd.gs + sd.gf, sd.bs, sd.bs + sd.bf);
 	} else {
-		good = malloc((total + 1) * sizeof(*good));
-		bad = malloc((total + 1) * sizeof(*bad));
-		if (good && bad) {
-			ng = gather(e, 0, e->block_first, good);
-			nb = gather(e, e->best, e->n, bad);
-			if (pb_mwu_test(&mwu, good, ng, bad, nb) == 0)
-				p = mwu.p;
-		}
-		free(good);
-		free(bad);
-		if (!(p > STALL_P))
-			return 0;
-		e->res.mwu_p = p;
+		if (sd.good && pb_mwu_test(&mwu, sd.good, sd.ng, sd.bad,
+					   sd.nb) == 0)
+			p = mwu.p;
+		differ = !(p > STALL_P);
 		snprintf(what, sizeof(what), "Mann-Whitney p = %.3g", p);
+		if (!differ)
+			e->res.mwu_p = p;
 	}
+	sides_release(&sd);
+	if (differ)
+		return 0;
 	e->res.mode = PB_MODE_NONE;
 	snprintf(e->res.why, sizeof(e->res.why),
 		 "no regression: after %u runs no commit stands out (the most "
@@ -1209,6 +1192,7 @@ static int stalled(struct pb_engine *e)
 	return 1;
 }
 
+/* Checks the stopping rule; returns 1 when the search is over. */
 static int search_done(struct pb_engine *e)
 {
 	update(e);
@@ -1314,10 +1298,6 @@ size_t pb_engine_next_batch(struct pb_engine *e, size_t k, size_t *out)
 	if (k == 1) {
 		gains(e);
 		out[0] = argmax_gain(e);
-#ifdef PB_ENGINE_TUNING
-		if (getenv("XDBG2") && e->runs > (unsigned)atoi(getenv("XDBG2")))
-			fprintf(stderr, "pick %zu eig %.3g (bad end %.3g, good end %.3g) best %zu mass %.4f cdf %.4f\n", out[0], e->eig[out[0]], e->eig[e->n-1], e->eig[0], e->best, e->best_mass, e->cdf[out[0]]);
-#endif
 		return out[0] < e->n ? 1 : 0;
 	}
 	return batch_pick(e, k, out);

@@ -17,8 +17,7 @@
  * first maximum of the (tau, kappa) matrix in row-major order, cells with
  * tau >= kappa holding 0; best_split() orders cells the same way.
  *
- * The t-test's p-value comes from pb_t_pvalue() (stats.h), the incomplete
- * beta function of Student's t.
+ * The t-test is pb_ttest_pooled() (stats.h).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -28,36 +27,6 @@
 #include "edivisive.h"
 #include "stats.h"
 #include "common/banned.h"
-
-/* ---- the t-test ----------------------------------------------------- */
-
-double pb_ttest_pooled(double *t_out, double mean1, double sd1, size_t n1,
-		       double mean2, double sd2, size_t n2)
-{
-	double df, svar, denom, diff = mean1 - mean2, t, p;
-
-	if (t_out)
-		*t_out = 0;
-	if (n1 == 0 || n2 == 0 || n1 + n2 < 3)
-		return 1;
-	df = (double)(n1 + n2 - 2);
-	svar = (((double)n1 - 1) * sd1 * sd1 + ((double)n2 - 1) * sd2 * sd2) /
-	       df;
-	denom = sqrt(svar * (1.0 / (double)n1 + 1.0 / (double)n2));
-	if (denom == 0) {
-		/* two constant sides: different means are certain */
-		if (diff == 0)
-			return 1;
-		t = diff > 0 ? INFINITY : -INFINITY;
-		p = 0;
-	} else {
-		t = diff / denom;
-		p = pb_t_pvalue(t, df);
-	}
-	if (t_out)
-		*t_out = t;
-	return isnan(p) ? 1 : fmin(p, 1.0);
-}
 
 /* ---- statistics of a split ------------------------------------------- */
 

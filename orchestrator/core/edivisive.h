@@ -71,14 +71,4 @@ struct pb_change_point {
 int pb_edivisive(struct pb_change_point **out, size_t *nout, const double *x,
 		 size_t n, const struct pb_ediv_opts *opts);
 
-/*
- * Two-sided p-value of Student's t-test of two samples given by their
- * means, population standard deviations and sizes, variances pooled over
- * n1 + n2 - 2 degrees of freedom; the t statistic goes to *t_out when not
- * NULL.  1 when n1 + n2 < 3; 0 for zero variance and different means; 1
- * for zero variance and equal means.
- */
-double pb_ttest_pooled(double *t_out, double mean1, double sd1, size_t n1,
-		       double mean2, double sd2, size_t n2);
-
 #endif

@@ -127,34 +127,32 @@ double pb_t_pvalue(double t, double df)
 	return pb_betainc(df / 2, 0.5, df / (df + t * t));
 }
 
-double pb_welch_p(const double *x, size_t nx, const double *y, size_t ny,
-		  double *t_out)
+double pb_ttest_pooled(double *t_out, double mean1, double sd1, size_t n1,
+		       double mean2, double sd2, size_t n2)
 {
-	double mx = pb_mean(x, nx), my = pb_mean(y, ny), vx = 0, vy = 0;
-	double se2, t, df;
+	double df, svar, denom, diff = mean1 - mean2, t, p;
 
 	if (t_out)
-		*t_out = NAN;
-	if (nx < 2 || ny < 2)
-		return NAN;
-	for (size_t i = 0; i < nx; i++)
-		vx += (x[i] - mx) * (x[i] - mx);
-	for (size_t i = 0; i < ny; i++)
-		vy += (y[i] - my) * (y[i] - my);
-	vx /= (double)(nx - 1) * (double)nx;   /* variance of the mean */
-	vy /= (double)(ny - 1) * (double)ny;
-	se2 = vx + vy;
-	if (!(se2 > 0)) {
-		if (t_out)
-			*t_out = mx == my ? 0 : (mx > my ? INFINITY : -INFINITY);
-		return mx == my ? 1 : 0;
+		*t_out = 0;
+	if (n1 == 0 || n2 == 0 || n1 + n2 < 3)
+		return 1;
+	df = (double)(n1 + n2 - 2);
+	svar = (((double)n1 - 1) * sd1 * sd1 + ((double)n2 - 1) * sd2 * sd2) /
+	       df;
+	denom = sqrt(svar * (1.0 / (double)n1 + 1.0 / (double)n2));
+	if (denom == 0) {
+		/* two constant sides: different means are certain */
+		if (diff == 0)
+			return 1;
+		t = diff > 0 ? INFINITY : -INFINITY;
+		p = 0;
+	} else {
+		t = diff / denom;
+		p = pb_t_pvalue(t, df);
 	}
-	t = (mx - my) / sqrt(se2);
-	df = se2 * se2 / (vx * vx / (double)(nx - 1) +
-			  vy * vy / (double)(ny - 1));
 	if (t_out)
 		*t_out = t;
-	return pb_t_pvalue(t, df);
+	return isnan(p) ? 1 : fmin(p, 1.0);
 }
 
 double pb_beta_greater(double a1, double b1, double a0, double b0)

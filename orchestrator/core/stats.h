@@ -12,7 +12,7 @@ double pb_median(const double *x, size_t n);
 /* Median absolute deviation from the median, unscaled. NAN for n == 0. */
 double pb_mad(const double *x, size_t n);
 
-/* Mean and (population, divisor n) standard deviation; NAN for n == 0. */
+/* Mean of x[0..n); NAN for n == 0. */
 double pb_mean(const double *x, size_t n);
 
 /* Binary entropy in bits; 0 at p <= 0 or p >= 1. */
@@ -25,13 +25,16 @@ double pb_betainc(double a, double b, double x);
 double pb_t_pvalue(double t, double df);
 
 /*
- * Welch's two-sample t-test: two-sided p-value that x and y have the same
- * mean; *t_out (may be NULL) gets the statistic, positive when mean(x) >
- * mean(y).  Needs nx, ny >= 2; a zero variance on both sides gives p = 0
- * when the means differ and 1 when they do not.
+ * Two-sided p-value of Student's t-test of two samples given by their
+ * means, standard deviations and sizes, the variance pooled as
+ * ((n1-1) sd1^2 + (n2-1) sd2^2) / (n1 + n2 - 2): sample standard deviations
+ * give the textbook test (the engine), population ones Apache Otava's
+ * variant (edivisive.c).  The t statistic goes to *t_out when not
+ * NULL.  1 when n1 + n2 < 3; 0 for zero variance and different means; 1
+ * for zero variance and equal means.
  */
-double pb_welch_p(const double *x, size_t nx, const double *y, size_t ny,
-		  double *t_out);
+double pb_ttest_pooled(double *t_out, double mean1, double sd1, size_t n1,
+		       double mean2, double sd2, size_t n2);
 
 /*
  * P(p1 > p0) when p1 ~ Beta(a1, b1) and p0 ~ Beta(a0, b0), independent;

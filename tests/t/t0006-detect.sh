@@ -151,7 +151,7 @@ bad "--window: 'x' is not a number" --window x "$tb"
 bad "--pvalue: '0' is not in (0, 1]" --pvalue 0 "$tb"
 bad "--pvalue: '1.5' is not in (0, 1]" --pvalue 1.5 "$tb"
 bad "--min-magnitude: -1 is out of range" --min-magnitude -1 "$tb"
-bad "--min-magnitude: 'nan' is not a number" --min-magnitude nan "$tb"
+bad "--min-magnitude: value 'nan' is not finite" --min-magnitude nan "$tb"
 
 # 5. help
 "$PERFBISECT" detect --help | grep -q "usage: perfbisect detect" || fail "--help"

@@ -20,6 +20,7 @@
 
 #include "common/err.h"
 #include "orchestrator/core/edivisive.h"
+#include "orchestrator/core/stats.h"
 
 #define TB_N 365
 

@@ -169,56 +169,6 @@ static void test_stats__t_pvalue(void **state)
 	assert_true(isnan(pb_t_pvalue(1, -3)));
 }
 
-/* ---- Welch ---- */
-
-static void test_stats__welch(void **state)
-{
-	/* Wikipedia's "Welch's t-test" examples 1 and 3; t, df and p
-	 * recomputed in mpmath from the same formulas (the unbiased
-	 * variances, the Welch-Satterthwaite df):
-	 *   ex. 1: t = -2.4553563982860051, df = 24.988529290231414,
-	 *          p = 0.021378001462867032
-	 *   ex. 3: t = -1.5654335235985052, df = 9.9047412486508289,
-	 *          p = 0.14884169660532799 */
-	static const double a1[] = { 27.5, 21.0, 19.0, 23.6, 17.0, 17.9, 16.9,
-				     20.1, 21.9, 22.6, 23.1, 19.6, 19.0, 21.7,
-				     21.4 };
-	static const double a2[] = { 27.1, 22.0, 20.8, 23.4, 23.4, 23.5, 25.8,
-				     22.0, 24.8, 20.2, 21.9, 22.1, 22.9, 20.5,
-				     24.4 };
-	static const double b1[] = { 17.2, 20.9, 22.6, 18.1, 21.7, 21.4, 23.5,
-				     24.2, 14.7, 21.8 };
-	static const double b2[] = { 21.5, 22.8, 21.0, 23.0, 21.6, 23.6, 22.5,
-				     20.7, 23.4, 21.8, 20.7, 21.7, 21.5, 22.5,
-				     23.6, 21.5, 22.5, 23.5, 21.5, 21.8 };
-	static const double c0[] = { 5, 5, 5 }, c1[] = { 7, 7, 7, 7 };
-	double t = 0;
-
-	(void)state;
-	expect_near(pb_welch_p(a1, 15, a2, 15, &t), 0.021378001462867032,
-		    1e-9, "welch ex. 1 p");
-	expect_near(t, -2.4553563982860051, 1e-9, "welch ex. 1 t");
-	/* swapping the samples flips t and keeps p */
-	expect_near(pb_welch_p(a2, 15, a1, 15, &t), 0.021378001462867032,
-		    1e-9, "welch ex. 1 swapped p");
-	expect_near(t, 2.4553563982860051, 1e-9, "welch ex. 1 swapped t");
-	expect_near(pb_welch_p(b1, 10, b2, 20, &t), 0.14884169660532799,
-		    1e-9, "welch ex. 3 p");
-	expect_near(t, -1.5654335235985052, 1e-9, "welch ex. 3 t");
-	/* t_out may be NULL */
-	expect_near(pb_welch_p(b1, 10, b2, 20, NULL), 0.14884169660532799,
-		    1e-9, "welch NULL t");
-	/* no variance on either side */
-	assert_true(pb_welch_p(c0, 3, c1, 4, &t) == 0);
-	assert_true(t < 0 && isinf(t));
-	assert_true(pb_welch_p(c1, 4, c1, 3, &t) == 1);
-	assert_true(t == 0);
-	/* too few values */
-	assert_true(isnan(pb_welch_p(a1, 1, a2, 15, &t)));
-	assert_true(isnan(t));
-	assert_true(isnan(pb_welch_p(a1, 15, a2, 1, NULL)));
-}
-
 /* ---- P(p1 > p0) for two betas ---- */
 
 static void test_stats__beta_greater(void **state)
@@ -283,7 +233,6 @@ int main(void)
 		cmocka_unit_test(test_stats__h2),
 		cmocka_unit_test(test_stats__betainc),
 		cmocka_unit_test(test_stats__t_pvalue),
-		cmocka_unit_test(test_stats__welch),
 		cmocka_unit_test(test_stats__beta_greater),
 		cmocka_unit_test(test_stats__beta_greater_singular),
 	};

@@ -4,7 +4,7 @@
 # the same rate at both ends is not yet reliably called "no regression":
 # see test_engine__no_regression_bimodal.)
 . "$PB_FIXTURES/lib.sh"
-FAST_PASSES=25 SLOW_PASSES=28 OPS=2 sh "$PB_FIXTURES/mkrepo.sh" "$T/shift" \
+FAST_PASSES=25 SLOW_PASSES=28 OPS=6 sh "$PB_FIXTURES/mkrepo.sh" "$T/shift" \
 	30 17 > "$T/shift.shas"
 culprit=$(sed -n 18p "$T/shift.shas")
 expect_exit 0 "$PERFBISECT" bisect --local --repo "$T/shift" --good main~29 \

@@ -32,7 +32,7 @@ endif
 ALL_CFLAGS  = -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -I. -I$(B)/gen \
               $(PKG_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
-LDLIBS_ALL  = $(PKG_LDLIBS) -lm
+LDLIBS_ALL  = $(PKG_LDLIBS) -lpfm -lnuma -lm
 
 COMMON_SRC := common/buf.c common/err.c common/git.c common/log.c \
               common/metric.c common/model.c common/proc.c common/proto.c \

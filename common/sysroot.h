@@ -21,7 +21,7 @@ int pb_sys_read(const char *root, const char *abs_path, char *buf,
 		size_t size);
 
 /* Writes value to an existing file with one write(2), as `echo v > f` does
- * for sysfs and procfs (no O_CREAT, no O_TRUNC beyond what the file does).
+ * for sysfs and procfs (O_TRUNC, never O_CREAT: the file must exist).
  * A kernel that refuses the value (EINVAL, EIO, EPERM...) gives PB_ERROR with
  * the errno text in the message; a missing file PB_ENOTFOUND. */
 int pb_sys_write(const char *root, const char *abs_path, const char *value);

@@ -6,7 +6,9 @@
  *    MIN_END_RUNS each).  After every run the pooled end runs are fitted
  *    with two normal components (mixture.c):
  *    - well separated modes (Ashman's D >= SEP_D) that the bad end visits
- *      more often than the good end, the bad end showing both: the
+ *      more often than the good end, the bad end showing both, its
+ *      fast runs no lower than the good end's (MOVED_P; else the
+ *      mixture split one end's noise and the ends show a shift): the
  *      "class" model.  Every run is classified fast or slow at the
  *      mixture's threshold and a commit's evidence is its slow and fast
  *      counts (a bimodal regression, or a good end that is itself
@@ -82,6 +84,10 @@ enum {
 #define REGRESSION_P 0.99    /* P(q1 > q0) to call a bimodal regression */
 #define SHIFT_P 0.001        /* Welch p to call an overlapping shift */
 #define TAIL_P 0.01          /* good end's chance of a run that slow */
+#define MOVED_P 0.01         /* the bad end's fast runs lie lower: no
+				* class model yet (a wrong refusal costs one
+				* more end run; calling the ends a shift
+				* despite two modes takes SHIFT_P) */
 #define IMPROVEMENT_P 0.999  /* P(q0 > q1), flat priors, to stop early */
 #define SHIFT_EPS 0.01
 #define SHIFT_CLIP 4.0
@@ -591,6 +597,47 @@ static double good_tail(const struct pb_engine *e, double tau)
 	return pb_t_pvalue(t, n - 1) / 2;
 }
 
+/*
+ * One-sided p of "the bad end's fast runs lie lower than the good end's"
+ * (runs at or above tau at each end; Student's t, variances pooled and
+ * floored); 1 with fewer than two such runs at the good end or none at
+ * the bad end.  The class model assumes that a bad commit's fast runs are
+ * the good commits' fast runs: when they are not, the mixture split one
+ * end's noise, and what the ends show is a shift.
+ */
+static double fast_moved_p(const struct pb_engine *e, double tau)
+{
+	const struct cobs *ends[2] = { &e->c[0], &e->c[e->n - 1] };
+	double sum[2] = { 0, 0 }, mu[2], ss = 0, s, df, t;
+	unsigned cnt[2] = { 0, 0 };
+
+	for (int k = 0; k < 2; k++) {
+		for (unsigned r = 0; r < ends[k]->nv; r++)
+			if (ends[k]->v[r] >= tau) {
+				sum[k] += ends[k]->v[r];
+				cnt[k]++;
+			}
+		if (cnt[k] == 0)
+			return 1;
+		mu[k] = sum[k] / cnt[k];
+	}
+	if (cnt[0] < 2)
+		return 1;
+	for (int k = 0; k < 2; k++)
+		for (unsigned r = 0; r < ends[k]->nv; r++)
+			if (ends[k]->v[r] >= tau)
+				ss += (ends[k]->v[r] - mu[k]) *
+				      (ends[k]->v[r] - mu[k]);
+	df = (double)(cnt[0] + cnt[1]) - 2;
+	s = sqrt(ss / df);
+	if (!(s >= VAR_FLOOR_REL * fabs(mu[0])))
+		s = VAR_FLOOR_REL * fabs(mu[0]);
+	if (!(s > 0))
+		return mu[1] < mu[0] ? 0 : 1;
+	t = (mu[0] - mu[1]) / (s * sqrt(1.0 / cnt[0] + 1.0 / cnt[1]));
+	return t > 0 ? pb_t_pvalue(t, df) / 2 : 1;
+}
+
 /* Student's t-test of two samples, variances pooled (sample sds). */
 static double ttest(const double *x, unsigned nx, const double *y,
 		    unsigned ny, double *t)
@@ -637,7 +684,7 @@ static int decide_ends(struct pb_engine *e)
 	pooled_ends(e, buf);
 	if (pb_mix_fit(&m, buf, ng + nb, VAR_FLOOR_REL) == 0 &&
 	    m.ashman_d >= SEP_D) {
-		double tau = pb_mix_threshold(&m), up, down, tail;
+		double tau = pb_mix_threshold(&m), up, down, tail, moved;
 		unsigned gs = 0, bs = 0, gf, bf;
 
 		for (unsigned k = 0; k < ng; k++)
@@ -647,6 +694,7 @@ static int decide_ends(struct pb_engine *e)
 		gf = ng - gs;
 		bf = nb - bs;
 		tail = good_tail(e, tau);
+		moved = fast_moved_p(e, tau);
 		/* more slow runs at the bad end: with our priors while the
 		 * good end has never been slow, with flat ones once it has
 		 * (then it may be bimodal itself, and q0 anything) ... */
@@ -656,7 +704,8 @@ static int decide_ends(struct pb_engine *e)
 		/* ... or at the good end, with flat ones: a slow good end is
 		 * no belief of ours */
 		down = pb_beta_greater(1 + gs, 1 + gf, 1 + bs, 1 + bf);
-		if (bs >= 2 && tail <= TAIL_P && up >= REGRESSION_P) {
+		if (bs >= 2 && tail <= TAIL_P && up >= REGRESSION_P &&
+		    moved > MOVED_P) {
 			fit_class(e, &m, gs > 0);
 			ret = 1;
 		} else if (gs >= 2 && nb >= NONE_GOOD_RUNS &&
@@ -668,7 +717,8 @@ static int decide_ends(struct pb_engine *e)
 		hint = bs >= 1 && (double)bs * ng > (double)gs * nb;
 		/* a bad end that visits a far slow mode and the fast one is
 		 * bimodal: its mean says nothing */
-		two_modes = bs >= 1 && bf >= 1 && tail <= TAIL_P;
+		two_modes = bs >= 1 && bf >= 1 && tail <= TAIL_P &&
+			    moved > SHIFT_P;
 	}
 	e->ends_two_modes = two_modes;
 	if (ret == 0 && !two_modes && ng >= MIN_SHIFT_RUNS &&

@@ -5,6 +5,7 @@
  */
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "proto.h"
@@ -125,6 +126,12 @@ static json_t *step_json(const struct pb_step_view *s)
 	json_object_set_new(o, "ipc", counter_value(s->ipc_state, s->ipc));
 	json_object_set_new(o, "remote_access",
 			    counter_value(s->remote_state, s->remote_access));
+	/* Why a counter is "unsupported": the machine's own words. */
+	if (s->ipc_state == PB_VAL_UNSUPPORTED && s->ipc_note)
+		json_object_set_new(o, "ipc_note", str(s->ipc_note));
+	if (s->remote_state == PB_VAL_UNSUPPORTED && s->remote_note)
+		json_object_set_new(o, "remote_access_note",
+				    str(s->remote_note));
 	if (s->start_nodes_json)
 		nodes = json_loads(s->start_nodes_json, 0, NULL);
 	json_object_set_new(o, "start_nodes", nodes ? nodes : json_null());
@@ -214,4 +221,23 @@ char *pb_proto_detect_json(const struct pb_detect_point *points, size_t n)
 	}
 	json_object_set_new(o, "change_points", cps);
 	return dump(o);
+}
+
+char *pb_proto_node_counts_json(const int *nodes, const unsigned *counts,
+				size_t n)
+{
+	json_t *o = json_object();
+	char *text;
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "%d", nodes[i]);
+		json_object_set_new(o, key, json_integer(counts[i]));
+	}
+	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return text;
 }

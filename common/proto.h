@@ -33,4 +33,9 @@ struct pb_detect_point {
  * "p_value"}, ...]} for points[0..n). */
 char *pb_proto_detect_json(const struct pb_detect_point *points, size_t n);
 
+/* {"0": 3, "1": 2}: how many runs started on each NUMA node; malloc'd,
+ * NULL when memory runs out. */
+char *pb_proto_node_counts_json(const int *nodes, const unsigned *counts,
+				size_t n);
+
 #endif

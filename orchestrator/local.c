@@ -299,6 +299,8 @@ static int run_once(struct local *L, size_t i)
 	row.output = res.ok ? NULL : res.output;
 	row.started_at = res.started_at;
 	row.finished_at = res.started_at + res.wall_s;
+	row.start_cpu = row.start_node = -1;
+	row.ipc = row.remote_access = NAN;
 	rc = pb_db_run_insert(L->db, &row);
 	if (!res.ok && (i == 0 || i == L->n - 1))
 		pb_strlcpy(L->end_reason[i ? 1 : 0], res.reason,

@@ -36,7 +36,7 @@ LDLIBS_ALL  = $(PKG_LDLIBS) -lpfm -lnuma -lm
 
 COMMON_SRC := common/buf.c common/err.c common/git.c common/log.c \
               common/metric.c common/model.c common/proc.c common/proto.c \
-              common/sysroot.c \
+              common/record.c common/sysroot.c \
               common/util.c
 AGENT_SRC  := agent/runner.c
 CORE_SRC   := orchestrator/core/bayes.c orchestrator/core/mixture.c \

@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -529,9 +531,10 @@ static void test_pmu__user_only_and_snc(void **state)
 	free(set);
 }
 
-/* Forks a child that waits for *release to be closed, then execs argv (or
- * exits 0 without exec when argv is NULL). */
-static pid_t start_held(int *release, char *const argv[])
+/* Forks a child that waits for *release to be closed, then (when uid is
+ * not 0) drops to uid:uid with no_new_privs as the runner's children do,
+ * then execs argv (or exits 0 without exec when argv is NULL). */
+static pid_t start_held(int *release, char *const argv[], uid_t uid)
 {
 	int p[2];
 	pid_t pid;
@@ -545,6 +548,10 @@ static pid_t start_held(int *release, char *const argv[])
 		close(p[1]);
 		while (read(p[0], &ch, 1) < 0 && errno == EINTR)
 			;
+		if (uid && (setgroups(0, NULL) < 0 || setgid(uid) < 0 ||
+			    setuid(uid) < 0 ||
+			    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0))
+			_exit(126);
 		if (argv)
 			execv(argv[0], argv);
 		_exit(argv ? 127 : 0);
@@ -555,13 +562,13 @@ static pid_t start_held(int *release, char *const argv[])
 }
 
 /* Runs argv under a planned set: open, release, reap, read. */
-static void run_counted(struct pb_pmu_set *set, char *const argv[],
-			struct rusage *ru)
+static void run_as(struct pb_pmu_set *set, char *const argv[],
+		   struct rusage *ru, uid_t uid)
 {
 	int release, status;
 	pid_t pid;
 
-	pid = start_held(&release, argv);
+	pid = start_held(&release, argv, uid);
 	assert_true(pid > 0);
 	if (pb_pmu_open(set, pid) != PB_OK) {
 		close(release);
@@ -573,6 +580,12 @@ static void run_counted(struct pb_pmu_set *set, char *const argv[],
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	assert_int_equal(pb_pmu_read(set), PB_OK);
+}
+
+static void run_counted(struct pb_pmu_set *set, char *const argv[],
+			struct rusage *ru)
+{
+	run_as(set, argv, ru, 0);
 }
 
 /* May we open counters at all?  Unprivileged callers under Debian's
@@ -769,6 +782,37 @@ static void test_pmu__no_exec_is_not_counted(void **state)
 	free(set);
 }
 
+/* The runner opens the counters as root and the benchmark then drops to
+ * an unprivileged user before exec: the counters keep counting. */
+static void test_pmu__counts_after_privilege_drop(void **state)
+{
+	char *argv[] = { "/bin/sh", "-c",
+			 "[ $(id -u) = 65534 ] || exit 3; i=0; "
+			 "while [ $i -lt 20000 ]; do i=$((i+1)); done", NULL };
+	struct pb_pmu_set *set = malloc(sizeof(*set));
+	const struct pb_pmu_counter *c;
+	struct rusage ru;
+
+	(void)state;
+	assert_non_null(set);
+	if (geteuid() != 0 || !perf_allowed()) {
+		free(set);
+		skip(); /* needs root to switch users */
+		return;
+	}
+	assert_int_equal(pb_pmu_plan(set, NULL), PB_OK);
+	assert_int_equal(set->kernel, 1);
+	run_as(set, argv, &ru, 65534);
+	c = pb_pmu_find(set, "task-clock");
+	assert_int_equal(c->state, PB_PMU_COUNTED);
+	assert_true(c->scaled > 1e6);
+	c = pb_pmu_find(set, "context-switches");
+	assert_int_equal(c->state, PB_PMU_COUNTED);
+	assert_int_equal(c->attr.exclude_kernel, 0);
+	pb_pmu_close(set);
+	free(set);
+}
+
 static void test_pmu__open_errors(void **state)
 {
 	struct pb_pmu_opts o = PB_PMU_OPTS_INIT;
@@ -881,6 +925,7 @@ int main(void)
 		cmocka_unit_test(test_pmu__real_run_counts),
 		cmocka_unit_test(test_pmu__inherit_counts_descendants),
 		cmocka_unit_test(test_pmu__no_exec_is_not_counted),
+		cmocka_unit_test(test_pmu__counts_after_privilege_drop),
 		cmocka_unit_test(test_pmu__open_errors),
 		cmocka_unit_test(test_pmu__scaling_and_ipc),
 	};

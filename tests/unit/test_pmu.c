@@ -539,9 +539,15 @@ static pid_t start_held(int *release, char *const argv[], uid_t uid)
 	int p[2];
 	pid_t pid;
 
+	*release = -1;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -1;
 	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
 	if (pid == 0) {
 		char ch;
 

@@ -1183,10 +1183,17 @@ static int prepare_numa(struct pb_knobs_state *st, const struct pb_knobs *k)
 		break;
 	case PB_NUMA_BIND:
 		if (node > numa_max_node() ||
-		    !numa_bitmask_isbitset(numa_all_nodes_ptr, (unsigned)node)) {
-			mask_list(nodes, sizeof(nodes), numa_all_nodes_ptr);
+		    !numa_bitmask_isbitset(numa_nodes_ptr, (unsigned)node)) {
+			mask_list(nodes, sizeof(nodes), numa_nodes_ptr);
 			set_status(c, PB_KNOB_NOT_APPLIED, "node %d does not exist "
 				   "on this machine (nodes: %s)", node, nodes);
+			return PB_OK;
+		}
+		if (!numa_bitmask_isbitset(numa_all_nodes_ptr, (unsigned)node)) {
+			mask_list(nodes, sizeof(nodes), numa_all_nodes_ptr);
+			set_status(c, PB_KNOB_NOT_APPLIED, "node %d has no memory "
+				   "this process may use (cpuset or memoryless "
+				   "node; allowed: %s)", node, nodes);
 			return PB_OK;
 		}
 		if (!(st->numa_nodes = numa_allocate_nodemask()))

@@ -38,7 +38,7 @@ COMMON_SRC := common/buf.c common/err.c common/git.c common/log.c \
               common/metric.c common/model.c common/proc.c common/proto.c \
               common/sysroot.c \
               common/util.c
-AGENT_SRC  := agent/runner.c
+AGENT_SRC  := agent/runner.c agent/numa.c
 CORE_SRC   := orchestrator/core/bayes.c orchestrator/core/mixture.c \
               orchestrator/core/stats.c orchestrator/core/ranktest.c \
               orchestrator/core/edivisive.c orchestrator/core/dip.c \

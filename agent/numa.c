@@ -703,15 +703,13 @@ int pb_numa_maps_parse_line(struct pb_nm_entry *out, const char *line)
 			uint64_t node;
 
 			if (!digits_u64(t + 1, klen - 1, &node) ||
-			    !digits_u64(val, vlen, &v))
+			    node > INT_MAX || !digits_u64(val, vlen, &v))
 				goto bad_number;
 			if (node < PB_NUMA_MAX_NODES)
 				out->node[node] += v;
 			else
 				out->far_pages += v;
 			out->pages += v;
-			if (node > INT_MAX)
-				goto bad_number;
 			if ((int)node > out->max_node)
 				out->max_node = (int)node;
 		} else if (eq && (f = known_field(t, klen)) != F_NONE) {
@@ -801,6 +799,16 @@ uint64_t pb_nm_usage_total(const struct pb_nm_usage *u, enum pb_nm_kind k)
 	for (unsigned n = 0; n < PB_NUMA_MAX_NODES; n++)
 		sum += u->pages[k][n];
 	return sum;
+}
+
+uint64_t pb_nm_usage_data_bss(const struct pb_nm_usage *u, int node)
+{
+	if (node < 0)
+		return pb_nm_usage_total(u, PB_NM_DATA) +
+		       pb_nm_usage_total(u, PB_NM_BSS);
+	if (node >= PB_NUMA_MAX_NODES)
+		return 0;
+	return u->pages[PB_NM_DATA][node] + u->pages[PB_NM_BSS][node];
 }
 
 struct vma_kind {

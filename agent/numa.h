@@ -208,6 +208,15 @@ struct pb_nm_usage {
 /* Sum of one kind over every node (far pages included). */
 uint64_t pb_nm_usage_total(const struct pb_nm_usage *u, enum pb_nm_kind k);
 
+/* The executable's writable data, .data and .bss together (DATA + BSS), on
+ * node `node`, or on every node (far pages included) when node < 0: the
+ * figure a run record reports.  Not BSS alone: a .bss variable that is not
+ * page-aligned can begin in the last page of .data, which is file-backed
+ * and counted as DATA (a 64 MiB array then shows 16,383 BSS pages and one
+ * DATA page) - and that shared page is the one the first field note was
+ * about. */
+uint64_t pb_nm_usage_data_bss(const struct pb_nm_usage *u, int node);
+
 /* Adds to `out` (not cleared) the pages of one process: `maps` and
  * `numa_maps` are its two files (or saved copies), `exe` its executable as
  * /proc/PID/exe reads.  Fails only on a read error of the streams. */

@@ -153,7 +153,8 @@ struct pb_nm_entry {
 	int heap, stack, huge;
 	int stack_tid;                 /* "stack:TID" of kernels before 4.5 */
 	uint64_t anon, dirty, mapped, mapmax, swapcache, active, writeback;
-	uint64_t kernelpagesize_kb;    /* 0 when not printed (before 3.15) */
+	uint64_t kernelpagesize_kb;    /* 0 when not printed (older kernels,
+					  before commit 198d1597cc5a) */
 	uint64_t node[PB_NUMA_MAX_NODES]; /* N<node>= by node id */
 	uint64_t far_pages;            /* N<node>= with node >= the cap */
 	uint64_t pages;                /* sum of every N<node>= */
@@ -200,8 +201,10 @@ const char *pb_nm_kind_name(enum pb_nm_kind k);
 struct pb_nm_usage {
 	uint64_t pages[PB_NM_KINDS][PB_NUMA_MAX_NODES];
 	uint64_t far_pages[PB_NM_KINDS]; /* on node ids >= PB_NUMA_MAX_NODES */
-	unsigned unmatched;  /* numa_maps lines maps did not have (counted
-				as other: the process changed between reads) */
+	unsigned unmatched;  /* numa_maps lines maps did not have (the
+				process changed between the two reads):
+				counted by numa_maps's own heap/stack label,
+				else as other */
 	unsigned bad_lines;  /* lines that did not parse, skipped */
 };
 

@@ -38,7 +38,8 @@ COMMON_SRC := common/buf.c common/err.c common/git.c common/log.c \
               common/metric.c common/model.c common/proc.c common/proto.c \
               common/record.c common/sysroot.c \
               common/util.c
-AGENT_SRC  := agent/facts.c agent/knobs.c agent/numa.c agent/pmu.c \
+AGENT_SRC  := agent/facts.c agent/knobs.c agent/measure.c agent/numa.c \
+              agent/pmu.c \
               agent/runner.c
 CORE_SRC   := orchestrator/core/bayes.c orchestrator/core/mixture.c \
               orchestrator/core/stats.c orchestrator/core/ranktest.c \

@@ -172,6 +172,14 @@ child_main(const struct pb_proc_opts *o, pid_t parent, int out_fd, int err_fd,
 	}
 	if (drop_capabilities() < 0)
 		child_fail(rep_fd, STAGE_CAPS);
+	/* Changing credentials clears the parent-death signal: set it again,
+	 * and check again that the parent has not died meanwhile. */
+	if (o->drop_privs) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+			child_fail(rep_fd, STAGE_DEATHSIG);
+		if (getppid() != parent)
+			_exit(127);
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(rep_fd, STAGE_NNP);
 	if (h && h->child_setup) {

@@ -48,7 +48,8 @@ struct pb_run_measurements;
  *              "ipc_note": why, "remote_access": x|"unsupported", ...}
  *   numa      {"start_cpu", "start_node", "start_cpu_asked", "samples",
  *              "first_sample_s", "last_sample_s",
- *              "placement": {"first"|"last": {exe: {kind: {node: pages}}}},
+ *              "placement": {"first"|"last": {exe: {kind: {node: pages}}}}
+ *              ("last": each executable as last seen while it ran),
  *              "kernel_counters": {"vmstat"|"nodeN": {name: delta}}}
  *   settings  [{"setting", "target", "old", "new", "status", "reason"}]
  *   facts     {key: value} */

@@ -24,11 +24,15 @@
 
 /* Placement sampling: the first sample soon after exec (the run may be
  * short), then every SAMPLE_EARLY_S for the first second, then a tenth of
- * the time run so far, at most SAMPLE_MAX_S apart - so the last sample is
- * always within about 10 % of the run's length of its end, and a long run
- * is not slowed by page-table walks. */
-#define SAMPLE_FIRST_S 0.01
-#define SAMPLE_EARLY_S 0.04
+ * the time run so far, at most SAMPLE_MAX_S apart - so the last sample of
+ * a long run is within about 10 % of its length of its end.  A sample costs
+ * the agent about a millisecond of CPU (it lists /proc to find the run's
+ * processes and reads their numa_maps, which makes the kernel walk their
+ * page tables): on a machine with a spare CPU the benchmark does not feel
+ * it, and bench/measure-overhead says how much it adds where there is
+ * none. */
+#define SAMPLE_FIRST_S 0.02
+#define SAMPLE_EARLY_S 0.05
 #define SAMPLE_MAX_S 2.0
 
 struct pb_measure {

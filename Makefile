@@ -36,9 +36,11 @@ LDLIBS_ALL  = $(PKG_LDLIBS) -lpfm -lnuma -lm
 
 COMMON_SRC := common/buf.c common/err.c common/git.c common/log.c \
               common/metric.c common/model.c common/proc.c common/proto.c \
-              common/sysroot.c \
+              common/record.c common/sysroot.c \
               common/util.c
-AGENT_SRC  := agent/runner.c
+AGENT_SRC  := agent/facts.c agent/knobs.c agent/measure.c agent/numa.c \
+              agent/pmu.c \
+              agent/runner.c
 CORE_SRC   := orchestrator/core/bayes.c orchestrator/core/mixture.c \
               orchestrator/core/stats.c orchestrator/core/ranktest.c \
               orchestrator/core/edivisive.c orchestrator/core/dip.c \
@@ -56,7 +58,7 @@ LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o) $(GEN_SRC:%.c=%.o)
 CLI_OBJ    := $(B)/orchestrator/cli.o
 
 UNIT_TESTS := buf metric proc git db engine html ranktest edivisive dip \
-              mixture stats
+              mixture stats pmu knobs numa
 UNIT_BIN   := $(UNIT_TESTS:%=$(B)/tests/test_%)
 
 .PHONY: all check demo deps install clean unit-tests bench
@@ -96,7 +98,11 @@ $(B)/bench/bisect-sim: $(B)/bench/bisect-sim.o $(CORE_OBJ) \
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lm
 
-bench: $(B)/bench/bisect-sim
+$(B)/bench/measure-overhead: $(B)/bench/measure-overhead.o $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+bench: $(B)/bench/bisect-sim $(B)/bench/measure-overhead
 
 # The dip test's null table: simulated by tools/gen-dip-table.c with the same
 # dip.c, written to orchestrator/core/dip_table.c and committed.  A few

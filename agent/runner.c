@@ -16,6 +16,7 @@
 
 #include "common/err.h"
 #include "common/proc.h"
+#include "agent/measure.h"
 #include "agent/runner.h"
 #include "common/util.h"
 
@@ -227,6 +228,8 @@ int pb_runner_run(struct pb_run_result *out, const struct pb_runner *r,
 		  const char *cmd, const char *metric, double timeout_s)
 {
 	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	struct pb_measure_run *mr = NULL;
+	struct pb_proc_hooks hooks;
 	struct pb_proc_opts po = PB_PROC_OPTS_INIT;
 	struct pb_proc_result pr;
 	struct env_strings es;
@@ -235,16 +238,40 @@ int pb_runner_run(struct pb_run_result *out, const struct pb_runner *r,
 
 	memset(out, 0, sizeof(*out));
 	pb_metrics_init(&out->metrics);
+	pb_run_measurements_init(&out->measured);
+	if (r->measure &&
+	    (rc = pb_measure_run_begin(&mr, r->measure, r->run_index,
+				       &hooks)) < 0)
+		return rc == PB_ERROR ? PB_EINFRA : rc;
 	env = full_env(r, &es);
-	if (!env)
+	if (!env) {
+		pb_measure_run_free(mr);
 		return PB_ERROR;
+	}
 	setup_proc(&po, r, argv, env, timeout_s);
 	po.on_stdout = feed_metrics;
 	po.ctx = &out->metrics;
+	po.hooks = mr ? &hooks : NULL;
 	out->started_at = pb_now_real();
 	rc = pb_proc_run(&pr, &po);
 	free(env);
 	pb_metrics_finish(&out->metrics);
+	if (mr) {
+		/* Settings that cannot be put back stop everything: the
+		 * machine is no longer what the next run expects. */
+		char why[256];
+		int mrc;
+
+		pb_strlcpy(why, rc < 0 ? pb_error_last() : "", sizeof(why));
+		mrc = pb_measure_run_end(mr, &out->measured);
+		pb_measure_run_free(mr);
+		if (mrc < 0 && rc != PB_EINFRA)
+			rc = pb_error_code(PB_EINFRA, "a setting could not be put "
+					   "back after the run: %s",
+					   pb_error_last());
+		else if (rc < 0)
+			pb_error_set("%s", why);
+	}
 	if (rc == PB_EINFRA) {
 		pb_proc_result_release(&pr);
 		return rc;
@@ -276,6 +303,7 @@ int pb_runner_run(struct pb_run_result *out, const struct pb_runner *r,
 void pb_run_result_release(struct pb_run_result *res)
 {
 	pb_metrics_release(&res->metrics);
+	pb_run_measurements_release(&res->measured);
 	free(res->output);
 	res->output = NULL;
 }

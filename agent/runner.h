@@ -17,6 +17,9 @@
 #include <sys/types.h>
 
 #include "common/metric.h"
+#include "common/record.h"
+
+struct pb_measure;
 
 struct pb_identity {
 	int drop;          /* 1: switch to uid/gid below before exec */
@@ -40,6 +43,9 @@ struct pb_runner {
 	const char *commit_sha;       /* exported as PERFBISECT_COMMIT */
 	const struct pb_identity *id;
 	char *const *extra_env;       /* NAME=VALUE strings added, may be NULL */
+	struct pb_measure *measure;   /* runs only: measure.h; NULL: measure
+					 nothing */
+	unsigned run_index;           /* the how-many-th run of this commit */
 };
 
 #define PB_RUN_OUTPUT_MAX (64 * 1024)
@@ -64,10 +70,13 @@ struct pb_run_result {
 	struct pb_metrics metrics; /* every NAME: VALUE line, and notes */
 	char *output;       /* capped stdout then stderr, malloc'd */
 	double started_at;  /* wall-clock time of the start (epoch seconds) */
+	struct pb_run_measurements measured; /* when r->measure was set */
 };
 
-/* Runs the benchmark once.  Returns PB_OK whenever the run took place
- * (check out->ok), an error only when it could not be started at all. */
+/* Runs the benchmark once, measured and under the settings of r->measure
+ * when given.  Returns PB_OK whenever the run took place (check out->ok),
+ * an error only when it could not be started at all - PB_EINFRA also when
+ * the settings could not be applied safely or put back afterwards. */
 int pb_runner_run(struct pb_run_result *out, const struct pb_runner *r,
 		  const char *cmd, const char *metric, double timeout_s);
 void pb_run_result_release(struct pb_run_result *res);

@@ -26,6 +26,8 @@ void pb_bisection_view_free(struct pb_bisection_view *v)
 		free(v->steps[i].subject);
 		free(v->steps[i].author);
 		free(v->steps[i].start_nodes_json);
+		free(v->steps[i].ipc_note);
+		free(v->steps[i].remote_note);
 	}
 	free(v->steps);
 	free(v->repo);

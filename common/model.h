@@ -31,8 +31,10 @@ struct pb_step_view {
 	double p_bad;           /* posterior P(bad); NAN: null */
 	enum pb_value_state ipc_state;
 	double ipc;
+	char *ipc_note;         /* why unsupported, malloc'd or NULL */
 	enum pb_value_state remote_state;
 	double remote_access;
+	char *remote_note;
 	char *start_nodes_json; /* JSON object text, or NULL: null */
 };
 

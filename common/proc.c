@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -34,13 +36,19 @@
 #endif
 
 enum child_stage {
-	STAGE_PGRP = 1, STAGE_DEATHSIG, STAGE_STDIO, STAGE_CHDIR, STAGE_GROUPS,
-	STAGE_SETGID, STAGE_SETUID, STAGE_REGAIN, STAGE_NNP, STAGE_EXEC,
+	STAGE_PGRP = 1, STAGE_DEATHSIG, STAGE_STDIO, STAGE_CHDIR, STAGE_CAPBSET,
+	STAGE_GROUPS, STAGE_SETGID, STAGE_SETUID, STAGE_REGAIN, STAGE_CAPS,
+	STAGE_NNP, STAGE_SETUP, STAGE_EXEC,
+	STAGE_READY = 100, /* not a failure: set up, waiting for the go */
 };
 
+/* What the child writes on the report pipe: a failure (stage, errno), or
+ * STAGE_READY with the CPU it is on. */
 struct child_report {
 	int stage;
 	int err;
+	int cpu;
+	char what[64]; /* the setup hook's own words for STAGE_SETUP */
 };
 
 static const char *stage_name(int stage)
@@ -50,32 +58,83 @@ static const char *stage_name(int stage)
 	case STAGE_DEATHSIG: return "cannot set the parent-death signal";
 	case STAGE_STDIO: return "cannot set up standard descriptors";
 	case STAGE_CHDIR: return "cannot enter the working directory";
+	case STAGE_CAPBSET: return "cannot empty the capability bounding set";
 	case STAGE_GROUPS: return "cannot drop supplementary groups";
 	case STAGE_SETGID: return "cannot switch group";
 	case STAGE_SETUID: return "cannot switch user";
 	case STAGE_REGAIN: return "refusing to run: the child could regain root";
+	case STAGE_CAPS: return "cannot drop capabilities";
 	case STAGE_NNP: return "cannot set no_new_privs";
 	case STAGE_EXEC: return "cannot execute";
 	}
 	return "cannot start the child";
 }
 
-static void __attribute__((noreturn))
-child_fail(int fd, int stage)
+static void child_report_send(int fd, const struct child_report *rep)
 {
-	struct child_report rep = { stage, errno };
 	ssize_t rc;
 
 	do
-		rc = write(fd, &rep, sizeof(rep));
+		rc = write(fd, rep, sizeof(*rep));
 	while (rc < 0 && errno == EINTR);
+}
+
+static void __attribute__((noreturn))
+child_fail_what(int fd, int stage, int err, const char *what)
+{
+	struct child_report rep;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.stage = stage;
+	rep.err = err;
+	rep.cpu = -1;
+	if (what) {
+		size_t i;
+		for (i = 0; what[i] && i < sizeof(rep.what) - 1; i++)
+			rep.what[i] = what[i];
+	}
+	child_report_send(fd, &rep);
 	_exit(127);
 }
 
 static void __attribute__((noreturn))
-child_main(const struct pb_proc_opts *o, pid_t parent, int out_fd, int err_fd,
-	   int rep_fd)
+child_fail(int fd, int stage)
 {
+	child_fail_what(fd, stage, errno, NULL);
+}
+
+/* Empties the capability bounding set (needs CAP_SETPCAP, which root has):
+ * afterwards no exec can grant a capability, set-user-ID root or not. */
+static int drop_bounding_set(void)
+{
+	for (unsigned long cap = 0; cap < 64; cap++) {
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0)
+			break; /* past the kernel's last capability */
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Clears the ambient, permitted, effective and inheritable sets.  Dropping
+ * one's own capabilities is always allowed. */
+static int drop_capabilities(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof(data));
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 &&
+	    errno != EINVAL)
+		return -1;
+	return (int)syscall(SYS_capset, &hdr, data);
+}
+
+static void __attribute__((noreturn))
+child_main(const struct pb_proc_opts *o, pid_t parent, int out_fd, int err_fd,
+	   int rep_fd, int go_fd)
+{
+	const struct pb_proc_hooks *h = o->hooks;
 	sigset_t none;
 	int devnull;
 
@@ -98,6 +157,8 @@ child_main(const struct pb_proc_opts *o, pid_t parent, int out_fd, int err_fd,
 	if (o->cwd && chdir(o->cwd) < 0)
 		child_fail(rep_fd, STAGE_CHDIR);
 	if (o->drop_privs) {
+		if (drop_bounding_set() < 0)
+			child_fail(rep_fd, STAGE_CAPBSET);
 		if (setgroups(0, NULL) < 0)
 			child_fail(rep_fd, STAGE_GROUPS);
 		if (setresgid(o->gid, o->gid, o->gid) < 0)
@@ -109,8 +170,42 @@ child_main(const struct pb_proc_opts *o, pid_t parent, int out_fd, int err_fd,
 			child_fail(rep_fd, STAGE_REGAIN);
 		}
 	}
+	if (drop_capabilities() < 0)
+		child_fail(rep_fd, STAGE_CAPS);
+	/* Changing credentials clears the parent-death signal: set it again,
+	 * and check again that the parent has not died meanwhile. */
+	if (o->drop_privs) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+			child_fail(rep_fd, STAGE_DEATHSIG);
+		if (getppid() != parent)
+			_exit(127);
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		child_fail(rep_fd, STAGE_NNP);
+	if (h && h->child_setup) {
+		const char *what = NULL;
+		int e = h->child_setup(h->ctx, &what);
+
+		if (e)
+			child_fail_what(rep_fd, STAGE_SETUP, e, what);
+	}
+	if (h && h->on_ready) {
+		struct child_report rep;
+		char go;
+		ssize_t n;
+
+		memset(&rep, 0, sizeof(rep));
+		rep.stage = STAGE_READY;
+		rep.cpu = sched_getcpu();
+		child_report_send(rep_fd, &rep);
+		do
+			n = read(go_fd, &go, 1);
+		while (n < 0 && errno == EINTR);
+		if (n != 1)
+			_exit(127); /* the parent gave up on us */
+	}
+	if (go_fd >= 0)
+		close(go_fd);
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -160,8 +255,10 @@ static void record_status(struct pb_proc_result *r, int status)
 int pb_proc_run(struct pb_proc_result *r, const struct pb_proc_opts *o)
 {
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, repp[2] = { -1, -1 };
+	int gop[2] = { -1, -1 };
 	int pidfd = -1, reaped = 0, status = 0, rc = PB_OK, out_open, err_open;
-	double start, deadline, grace_end = 0;
+	const struct pb_proc_hooks *h = o->hooks;
+	double start, deadline, grace_end = 0, exec_at, next_tick = 0;
 	struct child_report rep;
 	pid_t pid, self = getpid();
 	ssize_t n;
@@ -171,7 +268,8 @@ int pb_proc_run(struct pb_proc_result *r, const struct pb_proc_opts *o)
 	pb_buf_init(&r->err, o->err_max);
 
 	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
-	    pipe2(repp, O_CLOEXEC) < 0) {
+	    pipe2(repp, O_CLOEXEC) < 0 ||
+	    (h && h->on_ready && pipe2(gop, O_CLOEXEC) < 0)) {
 		rc = pb_error_code(PB_EINFRA, "cannot create a pipe: %s",
 				   strerror(errno));
 		goto out;
@@ -183,23 +281,45 @@ int pb_proc_run(struct pb_proc_result *r, const struct pb_proc_opts *o)
 		goto out;
 	}
 	if (pid == 0)
-		child_main(o, self, outp[1], errp[1], repp[1]);
+		child_main(o, self, outp[1], errp[1], repp[1], gop[0]);
 
 	(void)setpgid(pid, pid); /* close the race with the child's own call */
 	close(outp[1]);
 	close(errp[1]);
 	close(repp[1]);
 	outp[1] = errp[1] = repp[1] = -1;
+	if (gop[0] >= 0) {
+		close(gop[0]);
+		gop[0] = -1;
+	}
 
-	do
-		n = read(repp[0], &rep, sizeof(rep));
-	while (n < 0 && errno == EINTR);
+	for (;;) {
+		do
+			n = read(repp[0], &rep, sizeof(rep));
+		while (n < 0 && errno == EINTR);
+		if (n != (ssize_t)sizeof(rep) || rep.stage != STAGE_READY)
+			break;
+		/* Set up and waiting: let the caller attach, then go. */
+		h->on_ready(h->ctx, pid, rep.cpu);
+		do
+			n = write(gop[1], "g", 1);
+		while (n < 0 && errno == EINTR);
+		close(gop[1]);
+		gop[1] = -1;
+	}
 	if (n == (ssize_t)sizeof(rep)) {
 		waitpid(pid, &status, 0);
-		rc = pb_error_set("%s: %s", stage_name(rep.stage),
-				  strerror(rep.err));
+		if (rep.stage == STAGE_SETUP && rep.what[0])
+			rc = pb_error_set("%.*s: %s", (int)sizeof(rep.what),
+					  rep.what, strerror(rep.err));
+		else
+			rc = pb_error_set("%s: %s", stage_name(rep.stage),
+					  strerror(rep.err));
 		goto out;
 	}
+	exec_at = pb_now_mono();
+	if (h && h->on_tick && h->first_tick_s > 0)
+		next_tick = exec_at + h->first_tick_s;
 
 	pidfd = pidfd_open_compat(pid);
 	deadline = o->timeout_s > 0 ? start + o->timeout_s : 0;
@@ -216,6 +336,12 @@ int pb_proc_run(struct pb_proc_result *r, const struct pb_proc_opts *o)
 		}
 		if (reaped && now >= grace_end)
 			break; /* something outside the group keeps a pipe */
+		if (!reaped && next_tick && now >= next_tick) {
+			double again = h->on_tick(h->ctx, pid, now - exec_at);
+
+			now = pb_now_mono();
+			next_tick = again > 0 ? now + again : 0;
+		}
 		if (out_open) {
 			pfd[nfd] = (struct pollfd){ outp[0], POLLIN, 0 };
 			i_out = nfd++;
@@ -230,6 +356,10 @@ int pb_proc_run(struct pb_proc_result *r, const struct pb_proc_opts *o)
 		}
 		if (!reaped && deadline)
 			wait_ms = (int)((deadline - now) * 1000) + 1;
+		if (!reaped && next_tick) {
+			int t = (int)((next_tick - now) * 1000) + 1;
+			wait_ms = wait_ms < 0 || wait_ms > t ? t : wait_ms;
+		}
 		if (!reaped && pidfd < 0)
 			wait_ms = wait_ms < 0 || wait_ms > 20 ? 20 : wait_ms;
 		if (reaped)
@@ -266,6 +396,8 @@ out:
 			close(errp[i]);
 		if (repp[i] >= 0)
 			close(repp[i]);
+		if (gop[i] >= 0)
+			close(gop[i]);
 	}
 	return rc;
 }

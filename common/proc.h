@@ -12,8 +12,10 @@
  *   - dies with its parent (PR_SET_PDEATHSIG), so a killed perfbisect leaves
  *     no benchmark running;
  *   - enters its directory first and then, when asked, drops to an
- *     unprivileged uid/gid with no supplementary groups and sets
- *     PR_SET_NO_NEW_PRIVS, so it can never regain root;
+ *     unprivileged uid/gid with no supplementary groups, empties its
+ *     capability bounding, ambient, permitted and effective sets and sets
+ *     PR_SET_NO_NEW_PRIVS, so it can never regain root, not even through a
+ *     set-user-ID or file-capability program;
  *   - gets /dev/null as stdin and inherits no descriptor but its pipes.
  * Output is read with poll() into capped buffers (buf.h); an optional
  * callback sees every stdout byte, also past the cap, so a streaming parser
@@ -40,10 +42,36 @@ struct pb_proc_opts {
 	/* Called with every chunk of stdout, in order, before capping. */
 	void (*on_stdout)(void *ctx, const char *data, size_t len);
 	void *ctx;
+	const struct pb_proc_hooks *hooks; /* NULL: none */
 };
 
 #define PB_PROC_OPTS_INIT                                                   \
-	{ NULL, NULL, NULL, 0, 0, 0, 0.0, 1024 * 1024, 256 * 1024, NULL, NULL }
+	{ NULL, NULL, NULL, 0, 0, 0, 0.0, 1024 * 1024, 256 * 1024, NULL, NULL, \
+	  NULL }
+
+/*
+ * What a measuring caller (the agent's runner) hooks into a child's life.
+ * Every member may be NULL.
+ */
+struct pb_proc_hooks {
+	/* In the child, after privileges are dropped and before exec: pin the
+	 * start CPU, set the NUMA policy.  Runs between fork and exec of a
+	 * single-threaded parent, so it must not allocate or take locks;
+	 * returns 0 or an errno value, and then `setup_what` names what
+	 * failed ("cannot pin the start CPU"). */
+	int (*child_setup)(void *ctx, const char **setup_what);
+	/* In the parent, while the child is set up and waits to exec: `cpu`
+	 * is the CPU it is on (sched_getcpu in the child).  Counters opened on
+	 * `pid` here with enable_on_exec count the benchmark from its first
+	 * instruction.  The child execs once this returns. */
+	void (*on_ready)(void *ctx, pid_t pid, int cpu);
+	/* In the parent while the child runs: first `first_tick_s` after
+	 * exec, then after the number of seconds each call returns (<= 0:
+	 * no more ticks). */
+	double (*on_tick)(void *ctx, pid_t pid, double elapsed_s);
+	double first_tick_s;
+	void *ctx;
+};
 
 struct pb_proc_result {
 	int exited;        /* 1 when the child exited (exit_code is valid) */

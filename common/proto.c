@@ -5,9 +5,12 @@
  */
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "proto.h"
+#include "record.h"
 #include "util.h"
 
 /* A JSON string of s; bytes that are not valid UTF-8 (a hostile commit
@@ -125,6 +128,12 @@ static json_t *step_json(const struct pb_step_view *s)
 	json_object_set_new(o, "ipc", counter_value(s->ipc_state, s->ipc));
 	json_object_set_new(o, "remote_access",
 			    counter_value(s->remote_state, s->remote_access));
+	/* Why a counter is "unsupported": the machine's own words. */
+	if (s->ipc_state == PB_VAL_UNSUPPORTED && s->ipc_note)
+		json_object_set_new(o, "ipc_note", str(s->ipc_note));
+	if (s->remote_state == PB_VAL_UNSUPPORTED && s->remote_note)
+		json_object_set_new(o, "remote_access_note",
+				    str(s->remote_note));
 	if (s->start_nodes_json)
 		nodes = json_loads(s->start_nodes_json, 0, NULL);
 	json_object_set_new(o, "start_nodes", nodes ? nodes : json_null());
@@ -213,5 +222,190 @@ char *pb_proto_detect_json(const struct pb_detect_point *points, size_t n)
 		json_array_append_new(cps, c);
 	}
 	json_object_set_new(o, "change_points", cps);
+	return dump(o);
+}
+
+char *pb_proto_node_counts_json(const int *nodes, const unsigned *counts,
+				size_t n)
+{
+	json_t *o = json_object();
+	char *text;
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "%d", nodes[i]);
+		json_object_set_new(o, key, json_integer(counts[i]));
+	}
+	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return text;
+}
+
+/* A counted number, or the string saying why there is none. */
+static json_t *counted(double v, const char *why)
+{
+	return isfinite(v) ? json_real(v) : json_string(why);
+}
+
+char *pb_proto_counters_json(const struct pb_run_measurements *m)
+{
+	json_t *o = json_object(), *ev = json_object(), *why = json_object(),
+	       *enc = json_object(), *run = json_object();
+
+	if (!o || !ev || !why || !enc || !run) {
+		json_decref(ev);
+		json_decref(why);
+		json_decref(enc);
+		json_decref(run);
+		json_decref(o);
+		return NULL;
+	}
+	for (size_t i = 0; i < m->ncounters; i++) {
+		const struct pb_rec_counter *c = &m->counters[i];
+
+		json_object_set_new(ev, c->name, counted(c->value, c->state));
+		if (c->reason[0])
+			json_object_set_new(why, c->name, str(c->reason));
+		if (c->event[0])
+			json_object_set_new(enc, c->name, str(c->event));
+		if (isfinite(c->running))
+			json_object_set_new(run, c->name, json_real(c->running));
+	}
+	json_object_set_new(o, "events", ev);
+	json_object_set_new(o, "reasons", why);
+	json_object_set_new(o, "libpfm4", enc);
+	json_object_set_new(o, "running_fraction", run);
+	json_object_set_new(o, "ipc", counted(m->ipc, "unsupported"));
+	if (m->ipc_note[0])
+		json_object_set_new(o, "ipc_note", str(m->ipc_note));
+	json_object_set_new(o, "remote_access",
+			    counted(m->remote_access, "unsupported"));
+	if (m->remote_note[0])
+		json_object_set_new(o, "remote_access_note",
+				    str(m->remote_note));
+	return dump(o);
+}
+
+static json_t *int_or_null(long long v)
+{
+	return v >= 0 ? json_integer(v) : json_null();
+}
+
+/* {"first": {exe: {kind: {node: pages}}}, "last": ...} */
+static json_t *placement_json(const struct pb_run_measurements *m)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && i < m->nplace; i++) {
+		const struct pb_rec_place *p = &m->place[i];
+		json_t *smp, *exe, *kind;
+		char node[16];
+
+		smp = json_object_get(o, p->sample);
+		if (!smp) {
+			smp = json_object();
+			json_object_set_new(o, p->sample, smp);
+		}
+		exe = json_object_get(smp, p->exe);
+		if (!exe) {
+			exe = json_object();
+			json_object_set_new(smp, p->exe, exe);
+		}
+		kind = json_object_get(exe, p->kind);
+		if (!kind) {
+			kind = json_object();
+			json_object_set_new(exe, p->kind, kind);
+		}
+		snprintf(node, sizeof(node), "%d", p->node);
+		json_object_set_new(kind, node, json_integer((json_int_t)p->pages));
+	}
+	return o;
+}
+
+/* {"vmstat": {name: delta}, "node0": {...}}; a counter that could not be
+ * differenced is named with its state ("backwards", ...) instead. */
+static json_t *kernel_counters_json(const struct pb_run_measurements *m)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && i < m->nstats; i++) {
+		const struct pb_rec_stat *st = &m->stats[i];
+		char src[24];
+		json_t *g;
+
+		if (st->node < 0)
+			snprintf(src, sizeof(src), "vmstat");
+		else
+			snprintf(src, sizeof(src), "node%d", st->node);
+		g = json_object_get(o, src);
+		if (!g) {
+			g = json_object();
+			json_object_set_new(o, src, g);
+		}
+		json_object_set_new(g, st->name,
+				    strcmp(st->state, "ok")
+					    ? json_string(st->state)
+					    : json_integer(st->delta));
+	}
+	return o;
+}
+
+char *pb_proto_numa_json(const struct pb_run_measurements *m)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "start_cpu", int_or_null(m->start_cpu));
+	json_object_set_new(o, "start_node", int_or_null(m->start_node));
+	json_object_set_new(o, "start_cpu_asked",
+			    int_or_null(m->start_cpu_asked));
+	if (m->start_note[0])
+		json_object_set_new(o, "start_note", str(m->start_note));
+	json_object_set_new(o, "samples", json_integer(m->samples));
+	json_object_set_new(o, "first_sample_s", num_or_null(m->first_s));
+	json_object_set_new(o, "last_sample_s", num_or_null(m->last_s));
+	json_object_set_new(o, "placement", placement_json(m));
+	json_object_set_new(o, "kernel_counters", kernel_counters_json(m));
+	if (m->stats_note[0])
+		json_object_set_new(o, "kernel_counters_note",
+				    str(m->stats_note));
+	return dump(o);
+}
+
+char *pb_proto_settings_json(const struct pb_run_measurements *m)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < m->nsettings; i++) {
+		const struct pb_rec_setting *st = &m->settings[i];
+		json_t *o = json_object();
+
+		if (!o)
+			break;
+		json_object_set_new(o, "setting", str(st->setting));
+		json_object_set_new(o, "target", str(st->target));
+		json_object_set_new(o, "old", str(st->old_value));
+		json_object_set_new(o, "new", str(st->new_value));
+		json_object_set_new(o, "status", str(st->status));
+		if (st->reason[0])
+			json_object_set_new(o, "reason", str(st->reason));
+		if (st->restore_error[0])
+			json_object_set_new(o, "restore_error",
+					    str(st->restore_error));
+		json_array_append_new(a, o);
+	}
+	return dump(a);
+}
+
+char *pb_proto_facts_json(const struct pb_run_measurements *m)
+{
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && i < m->nfacts; i++)
+		json_object_set_new(o, m->facts[i].key, str(m->facts[i].value));
 	return dump(o);
 }

@@ -33,4 +33,29 @@ struct pb_detect_point {
  * "p_value"}, ...]} for points[0..n). */
 char *pb_proto_detect_json(const struct pb_detect_point *points, size_t n);
 
+/* {"0": 3, "1": 2}: how many runs started on each NUMA node; malloc'd,
+ * NULL when memory runs out. */
+char *pb_proto_node_counts_json(const int *nodes, const unsigned *counts,
+				size_t n);
+
+struct pb_run_measurements;
+
+/* The JSON columns of a run record (record.h), each malloc'd, NULL when
+ * memory runs out:
+ *   counters  {"events": {name: number|"unsupported"|"not counted"},
+ *              "reasons": {name: why}, "libpfm4": {name: event},
+ *              "running_fraction": {name: x}, "ipc": x|"unsupported",
+ *              "ipc_note": why, "remote_access": x|"unsupported", ...}
+ *   numa      {"start_cpu", "start_node", "start_cpu_asked", "samples",
+ *              "first_sample_s", "last_sample_s",
+ *              "placement": {"first"|"last": {exe: {kind: {node: pages}}}}
+ *              ("last": each executable as last seen while it ran),
+ *              "kernel_counters": {"vmstat"|"nodeN": {name: delta}}}
+ *   settings  [{"setting", "target", "old", "new", "status", "reason"}]
+ *   facts     {key: value} */
+char *pb_proto_counters_json(const struct pb_run_measurements *m);
+char *pb_proto_numa_json(const struct pb_run_measurements *m);
+char *pb_proto_settings_json(const struct pb_run_measurements *m);
+char *pb_proto_facts_json(const struct pb_run_measurements *m);
+
 #endif

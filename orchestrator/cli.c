@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/knobs.h"
 #include "common/err.h"
 #include "common/git.h"
 #include "common/log.h"
@@ -76,21 +77,47 @@ static const char usage_bisect[] =
 "  --run-as USER        who builds and runs when perfbisect is root\n"
 "                       (default nobody; never root); without root, the\n"
 "                       invoking user\n"
-"  --events LIST        hardware counters to record (later stage)\n"
-"  --config K=V[,K=V]   configuration axes: kernel=RELEASE and snoop=MODE\n"
-"                       must match this machine, threads=N is exported as\n"
-"                       PERFBISECT_THREADS; numa_policy, zone_reclaim_mode,\n"
-"                       thp and irq_affinity need the agent's settings code\n"
-"                       (a later stage) and are refused\n"
-"  --sysroot DIR        read machine-wide files under DIR instead of /\n"
+"  --events LIST        counters to record, libpfm4 names separated by\n"
+"                       commas (default: cycles, instructions,\n"
+"                       cache-misses, a back-end stall event and a NUMA\n"
+"                       remote-access event chosen for this CPU, then\n"
+"                       task-clock, page-faults, context-switches)\n"
+"  --config K=V[,K=V]   the configuration to run under (each run; every\n"
+"                       setting is journalled and put back afterwards):\n"
+"                         zone_reclaim_mode=0|1\n"
+"                         thp=always|madvise|never (transparent huge\n"
+"                         pages), thp_defrag=always|defer|defer+madvise|\n"
+"                         madvise|never\n"
+"                         numa_policy=default|bind:N|interleave:all|\n"
+"                         cpunodebind:N (the benchmark's, via libnuma)\n"
+"                         irq_affinity=local|spread|none (the IRQs of\n"
+"                         --nic: on its node's CPUs, round-robin, or as\n"
+"                         they are)\n"
+"                         threads=N (exported as PERFBISECT_THREADS)\n"
+"                         kernel=RELEASE, snoop=MODE (must be this\n"
+"                         machine's, else exit 2)\n"
+"  --sysroot DIR        read and write the machine-wide files (/proc/sys,\n"
+"                       /sys, /proc/irq, /proc/vmstat ...) under DIR: a\n"
+"                       fake machine for tests; per-process files and NUMA\n"
+"                       policies stay the real machine's\n"
 "  --nic IFACE          network interface for irq_affinity\n"
-"  --snoop MODE         this machine's BIOS snoop mode (a recorded fact)\n"
+"  --snoop MODE         this machine's BIOS snoop mode, early, home or cod\n"
+"                       (a recorded fact: Linux cannot read it)\n"
 "  --state-dir DIR      where the database and work trees live\n"
 "                       (default .perfbisect)\n"
 "  --report-dir DIR     where the HTML report goes\n"
 "                       (default .perfbisect/report)\n"
 "  --json               print the result as one JSON object on stdout\n"
 "  -q, --quiet          no progress on stderr\n"
+"\n"
+"Every run records its counters (hardware ones 'unsupported', with the\n"
+"reason, where the machine cannot count them), the CPU and NUMA node it\n"
+"started on (successive runs of a commit start on different nodes), where\n"
+"its memory landed (numa_maps of the benchmark and its children: .data,\n"
+".bss, heap, stack per node), the kernel's NUMA and reclaim counters\n"
+"around it, the settings it ran under and the machine's facts.  A\n"
+"settings journal (/var/lib/perfbisect/settings.journal, or under\n"
+"--sysroot) lets any later start put back what a killed run changed.\n"
 "\n"
 "Exit status: 0 culprit found; 1 no culprit (no regression, only skipped\n"
 "commits left, or budget spent); 2 usage or input error; 3 infrastructure\n"
@@ -328,10 +355,6 @@ static int cmd_bisect(int argc, char **argv)
 	REQUIRE(run, "--run");
 	REQUIRE(metric, "--metric");
 #undef REQUIRE
-	if (o.events)
-		fprintf(stderr, "perfbisect: note: --events '%s' is accepted, but "
-				"this build records no hardware counters yet\n",
-			o.events);
 	if (!report_set) {
 		char *r = pb_path_join(o.state_dir, "report");
 		if (!r)
@@ -549,12 +572,52 @@ static int cmd_detect(int argc, char **argv)
 	return 0;
 }
 
+/* The --sysroot of the command line, found before the options are parsed
+ * (a bad option must not stop the journal from being restored). */
+static const char *prescan_sysroot(int argc, char **argv)
+{
+	const char *root = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--sysroot") && i + 1 < argc)
+			root = argv[++i];
+		else if (!strncmp(argv[i], "--sysroot=", 10))
+			root = argv[i] + 10;
+	}
+	return root;
+}
+
+/* Every start puts back the machine settings an interrupted run left
+ * changed (DESIGN.md section 5), before anything else. */
+static void restore_settings(int argc, char **argv)
+{
+	struct pb_journal_report rep;
+	const char *root = prescan_sysroot(argc, argv);
+	int rc;
+
+	pb_journal_report_init(&rep);
+	rc = pb_journal_restore(root, &rep);
+	if (rep.busy)
+		pb_log_warnx("%s", pb_error_last());
+	else if (rc < 0 && rep.found)
+		pb_log_warnx("settings left by an interrupted run: %s",
+			    pb_error_last());
+	else if (rep.found)
+		pb_log_info("put back %zu setting%s left changed by an "
+			    "interrupted run", rep.restored,
+			    rep.restored == 1 ? "" : "s");
+	pb_journal_report_release(&rep);
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 	int rc;
 
 	pb_log_init("perfbisect", 0);
+	restore_settings(argc, argv);
 	if (!cmd) {
 		fputs(usage_main, stderr);
 		return 2;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/err.h"
+#include "common/proto.h"
 #include "common/util.h"
 #include "orchestrator/db.h"
 
@@ -52,6 +53,15 @@ static void bind_real(sqlite3_stmt *st, int i, double v)
 {
 	if (isfinite(v))
 		sqlite3_bind_double(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* A count or index; negative binds NULL. */
+static void bind_count(sqlite3_stmt *st, int i, int v)
+{
+	if (v >= 0)
+		sqlite3_bind_int(st, i, v);
 	else
 		sqlite3_bind_null(st, i);
 }
@@ -463,9 +473,12 @@ int pb_db_run_insert(struct pb_db *db, const struct pb_run_row *r)
 		       "benchmark_id, config_id, machine, status, failure_reason, "
 		       "exit_code, signal, timed_out, wall_s, value, metrics, "
 		       "notes, counters, numa, machine_facts, run_as, output, "
-		       "started_at, finished_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
-		       "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-		       "?19, ?20, ?21, ?22, ?23) ON CONFLICT (run_id) DO NOTHING",
+		       "started_at, finished_at, settings, start_cpu, "
+		       "start_node, ipc, ipc_note, remote_access, remote_note) "
+		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+		       "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
+		       "?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30) "
+		       "ON CONFLICT (run_id) DO NOTHING",
 		       &st)) < 0)
 		return rc;
 	bind_text(st, 1, r->run_id);
@@ -497,6 +510,13 @@ int pb_db_run_insert(struct pb_db *db, const struct pb_run_row *r)
 	bind_text(st, 21, r->output);
 	sqlite3_bind_double(st, 22, r->started_at);
 	sqlite3_bind_double(st, 23, r->finished_at);
+	bind_text(st, 24, r->settings_json);
+	bind_count(st, 25, r->start_cpu);
+	bind_count(st, 26, r->start_node);
+	bind_real(st, 27, r->ipc);
+	bind_text(st, 28, isnan(r->ipc) ? r->ipc_note : NULL);
+	bind_real(st, 29, r->remote_access);
+	bind_text(st, 30, isnan(r->remote_access) ? r->remote_note : NULL);
 	return run_done(db, st, "store run");
 }
 
@@ -564,14 +584,6 @@ int pb_db_run_count(struct pb_db *db, int64_t id, unsigned *ok,
 }
 
 /* A count, or NULL when negative. */
-static void bind_count(sqlite3_stmt *st, int i, int v)
-{
-	if (v >= 0)
-		sqlite3_bind_int(st, i, v);
-	else
-		sqlite3_bind_null(st, i);
-}
-
 /* Binds the 16 statistics columns from parameter `first` on. */
 static void bind_stats(sqlite3_stmt *st, int first,
 		       const struct pb_stats_view *sv)
@@ -598,6 +610,110 @@ static void bind_stats(sqlite3_stmt *st, int first,
 	bind_real(st, first + 13, sv->good_dip_p);
 	bind_real(st, first + 14, sv->mwu_p);
 	bind_real(st, first + 15, sv->ks_p);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median_of(double *v, size_t n)
+{
+	if (n == 0)
+		return NAN;
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* What the agent measured at one tested commit, over its successful runs:
+ * median IPC and remote accesses where counted, else the first run's
+ * reason; and how many runs started on each NUMA node. */
+struct step_measures {
+	double ipc, remote;
+	char ipc_note[256], remote_note[256];
+	int nodes[PB_MAX_START_NODES];
+	unsigned counts[PB_MAX_START_NODES];
+	size_t nnodes;
+};
+
+static int step_measures_load(struct pb_db *db, int64_t bis, int64_t commit,
+			      struct step_measures *m)
+{
+	double *ipc = NULL, *rem = NULL;
+	size_t n = 0, ni = 0, nr = 0, alloc = 0;
+	sqlite3_stmt *st;
+	int rc, s;
+
+	memset(m, 0, sizeof(*m));
+	if ((rc = prep(db,
+		       "SELECT ipc, ipc_note, remote_access, remote_note, "
+		       "start_node FROM runs WHERE bisection_id = ?1 AND "
+		       "commit_id = ?2 AND status = 'ok' ORDER BY seq",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, bis);
+	sqlite3_bind_int64(st, 2, commit);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == alloc) {
+			size_t na = alloc ? 2 * alloc : 16;
+			double *a = realloc(ipc, na * sizeof(*a));
+			double *b = a ? realloc(rem, na * sizeof(*b)) : NULL;
+
+			if (a)
+				ipc = a;
+			if (b)
+				rem = b;
+			if (!a || !b) {
+				rc = pb_error_set("out of memory");
+				goto out;
+			}
+			alloc = na;
+		}
+		n++;
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+			ipc[ni++] = sqlite3_column_double(st, 0);
+		else if (!m->ipc_note[0] && sqlite3_column_text(st, 1))
+			pb_strlcpy(m->ipc_note,
+				   (const char *)sqlite3_column_text(st, 1),
+				   sizeof(m->ipc_note));
+		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+			rem[nr++] = sqlite3_column_double(st, 2);
+		else if (!m->remote_note[0] && sqlite3_column_text(st, 3))
+			pb_strlcpy(m->remote_note,
+				   (const char *)sqlite3_column_text(st, 3),
+				   sizeof(m->remote_note));
+		if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+			int node = sqlite3_column_int(st, 4);
+			size_t k;
+
+			for (k = 0; k < m->nnodes && m->nodes[k] != node; k++)
+				;
+			if (k == m->nnodes && k < PB_MAX_START_NODES) {
+				m->nodes[k] = node;
+				m->nnodes++;
+			}
+			if (k < m->nnodes)
+				m->counts[k]++;
+		}
+	}
+	if (s != SQLITE_DONE) {
+		rc = db_fail(db, "read the runs of a step");
+		goto out;
+	}
+	m->ipc = median_of(ipc, ni);
+	m->remote = median_of(rem, nr);
+	if (ni)
+		m->ipc_note[0] = '\0';
+	if (nr)
+		m->remote_note[0] = '\0';
+	rc = PB_OK;
+out:
+	sqlite3_finalize(st);
+	free(ipc);
+	free(rem);
+	return rc;
 }
 
 int pb_db_bisection_save(struct pb_db *db, int64_t id,
@@ -648,11 +764,18 @@ int pb_db_bisection_save(struct pb_db *db, int64_t id,
 	if ((rc = run_done(db, st, "clear steps")) < 0)
 		goto fail;
 	for (size_t i = 0; i < nsteps; i++) {
+		struct step_measures m;
+		char *nodes;
+
+		if ((rc = step_measures_load(db, id, steps[i].commit_id, &m)) < 0)
+			goto fail;
 		if ((rc = prep(db,
 			       "INSERT INTO bisection_steps (bisection_id, seq, "
 			       "commit_id, verdict, runs, failed_runs, median, "
-			       "slow_fraction, slow, fast, p_bad) VALUES (?1, ?2, "
-			       "?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+			       "slow_fraction, slow, fast, p_bad, ipc, ipc_note, "
+			       "remote_access, remote_note, start_nodes) VALUES "
+			       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+			       "?13, ?14, ?15, ?16)",
 			       &st)) < 0)
 			goto fail;
 		sqlite3_bind_int64(st, 1, id);
@@ -666,6 +789,19 @@ int pb_db_bisection_save(struct pb_db *db, int64_t id,
 		bind_count(st, 9, steps[i].slow);
 		bind_count(st, 10, steps[i].fast);
 		bind_real(st, 11, steps[i].p_bad);
+		bind_real(st, 12, m.ipc);
+		bind_text(st, 13, m.ipc_note[0] ? m.ipc_note : NULL);
+		bind_real(st, 14, m.remote);
+		bind_text(st, 15, m.remote_note[0] ? m.remote_note : NULL);
+		nodes = m.nnodes ? pb_proto_node_counts_json(m.nodes, m.counts,
+							     m.nnodes)
+				 : NULL;
+		if (m.nnodes && !nodes) {
+			sqlite3_finalize(st);
+			rc = pb_error_set("out of memory");
+			goto fail;
+		}
+		sqlite3_bind_text(st, 16, nodes, -1, free);
 		if ((rc = run_done(db, st, "store step")) < 0)
 			goto fail;
 	}
@@ -780,7 +916,8 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 		       "SELECT c.sha, c.subject, c.author, c.time, s.verdict, "
 		       "s.runs, s.failed_runs, s.median, s.slow_fraction, s.ipc, "
 		       "s.remote_access, s.start_nodes, coalesce(s.slow, -1), "
-		       "coalesce(s.fast, -1), s.p_bad FROM bisection_steps s "
+		       "coalesce(s.fast, -1), s.p_bad, s.ipc_note, "
+		       "s.remote_note FROM bisection_steps s "
 		       "JOIN commits c ON c.id = s.commit_id "
 		       "WHERE s.bisection_id = ?1 ORDER BY s.seq",
 		       &st)) < 0)
@@ -811,10 +948,15 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 		p->median = col_real(st, 7);
 		p->slow_fraction = col_real(st, 8);
 		p->ipc = col_real(st, 9);
-		p->ipc_state = isnan(p->ipc) ? PB_VAL_NULL : PB_VAL_NUMBER;
+		p->ipc_note = col_dup(st, 15);
+		p->ipc_state = !isnan(p->ipc) ? PB_VAL_NUMBER
+			       : p->ipc_note  ? PB_VAL_UNSUPPORTED
+					      : PB_VAL_NULL;
 		p->remote_access = col_real(st, 10);
-		p->remote_state = isnan(p->remote_access) ? PB_VAL_NULL
-							  : PB_VAL_NUMBER;
+		p->remote_note = col_dup(st, 16);
+		p->remote_state = !isnan(p->remote_access) ? PB_VAL_NUMBER
+				  : p->remote_note	  ? PB_VAL_UNSUPPORTED
+							  : PB_VAL_NULL;
 		p->start_nodes_json = col_dup(st, 11);
 		p->slow = sqlite3_column_int(st, 12);
 		p->fast = sqlite3_column_int(st, 13);

@@ -105,6 +105,10 @@ struct pb_run_row {
 	const char *metrics_json;
 	const char *notes;
 	const char *counters_json, *numa_json, *machine_json; /* may be NULL */
+	const char *settings_json;                             /* may be NULL */
+	int start_cpu, start_node;  /* -1: unknown */
+	double ipc, remote_access;  /* NAN: not counted ... */
+	const char *ipc_note, *remote_note; /* ... and why (NULL: not measured) */
 	const char *run_as;
 	const char *output;    /* may be NULL */
 	double started_at, finished_at;
@@ -123,6 +127,9 @@ int pb_db_bisection_replay(struct pb_db *db, int64_t bisection_id,
 /* 1 + the highest seq of its runs (1 for none). */
 int pb_db_bisection_next_seq(struct pb_db *db, int64_t bisection_id,
 			     int64_t *out);
+
+/* Distinct start nodes counted per tested commit. */
+#define PB_MAX_START_NODES 64
 
 struct pb_step_row {
 	int64_t commit_id;

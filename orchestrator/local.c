@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
+#include "agent/measure.h"
 #include "agent/runner.h"
 #include "common/err.h"
 #include "common/git.h"
@@ -53,105 +53,31 @@ struct local {
 	char *worktrees;
 	char *extra_env[4];
 	char threads_env[64];
-	char kernel[128];
+	struct pb_measure *measure;
+	unsigned *run_count;      /* runs so far per commit: the start CPU */
+	int described;            /* what the machine can count was said */
 	char end_reason[2][256]; /* last failure at the good / bad end */
 	double started;
 };
 
-/* --config: the axes of DESIGN.md section 5.  This stage takes the ones that
- * need no settings of the machine changed; the rest are refused plainly
- * rather than ignored. */
-static int apply_config(struct local *L, const char *spec)
+/* What --config, --events, --sysroot, --nic and --snoop ask of this
+ * machine (agent/measure.h); threads=N is exported to the benchmark as
+ * PERFBISECT_THREADS. */
+static int setup_measure(struct local *L)
 {
-	char *copy, *save = NULL, *item;
-	int rc = PB_OK;
+	const struct pb_local_opts *o = L->o;
+	struct pb_measure_opts mo = { o->sysroot, o->events, o->config, o->nic,
+				      o->snoop, 1 };
+	int rc = pb_measure_new(&L->measure, &mo);
 
-	if (!spec || !*spec)
-		return PB_OK;
-	copy = pb_strdup(spec);
-	if (!copy)
-		return PB_ERROR;
-	for (item = strtok_r(copy, ",", &save); item && rc == PB_OK;
-	     item = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(item, '=');
-		const char *k = item, *v;
-		uint64_t t;
-
-		if (!eq || eq == item || !eq[1]) {
-			rc = pb_error_code(PB_EINVAL,
-					   "--config: '%s' is not KEY=VALUE", item);
-			break;
-		}
-		*eq = '\0';
-		v = eq + 1;
-		if (!strcmp(k, "kernel")) {
-			if (strcmp(v, L->kernel))
-				rc = pb_error_code(PB_EINVAL,
-						   "--config kernel=%s: this machine "
-						   "runs kernel '%s'",
-						   v, L->kernel);
-		} else if (!strcmp(k, "snoop")) {
-			if (!L->o->snoop)
-				rc = pb_error_code(PB_EINVAL,
-						   "--config snoop=%s: this machine's "
-						   "snoop mode is unknown (Linux "
-						   "cannot read it): pass --snoop "
-						   "MODE",
-						   v);
-			else if (strcmp(v, L->o->snoop))
-				rc = pb_error_code(PB_EINVAL,
-						   "--config snoop=%s: this machine's "
-						   "snoop mode is '%s'",
-						   v, L->o->snoop);
-		} else if (!strcmp(k, "threads")) {
-			rc = pb_parse_u64(&t, v, 1, 4096, "--config threads");
-			if (rc == PB_OK) {
-				snprintf(L->threads_env, sizeof(L->threads_env),
-					 "PERFBISECT_THREADS=%llu",
-					 (unsigned long long)t);
-				L->extra_env[0] = L->threads_env;
-			}
-		} else if (!strcmp(k, "numa_policy") ||
-			   !strcmp(k, "zone_reclaim_mode") ||
-			   !strcmp(k, "thp") || !strcmp(k, "irq_affinity")) {
-			rc = pb_error_code(PB_EINVAL,
-					   "--config %s=%s: this build cannot "
-					   "apply machine settings yet (the agent's "
-					   "settings code is a later stage)",
-					   k, v);
-		} else {
-			rc = pb_error_code(PB_EINVAL,
-					   "--config: unknown setting '%s' (known: "
-					   "kernel, snoop, irq_affinity, "
-					   "numa_policy, zone_reclaim_mode, thp, "
-					   "threads)",
-					   k);
-		}
+	if (rc < 0)
+		return rc;
+	if (pb_measure_threads(L->measure)) {
+		snprintf(L->threads_env, sizeof(L->threads_env),
+			 "PERFBISECT_THREADS=%u", pb_measure_threads(L->measure));
+		L->extra_env[0] = L->threads_env;
 	}
-	free(copy);
-	return rc;
-}
-
-/* The kernel release, from DIR/proc/sys/kernel/osrelease under --sysroot,
- * else uname(2). */
-static void read_kernel(struct local *L)
-{
-	struct utsname u;
-
-	if (L->o->sysroot) {
-		char *p = pb_path_join(L->o->sysroot, "proc/sys/kernel/osrelease");
-		FILE *f = p ? fopen(p, "re") : NULL;
-		free(p);
-		if (f) {
-			if (fgets(L->kernel, sizeof(L->kernel), f))
-				L->kernel[strcspn(L->kernel, "\n")] = '\0';
-			fclose(f);
-			if (L->kernel[0])
-				return;
-		}
-	}
-	if (uname(&u) == 0)
-		pb_strlcpy(L->kernel, u.release, sizeof(L->kernel));
+	return PB_OK;
 }
 
 /* The benchmark's name in the database: its commands and metric, hashed,
@@ -192,6 +118,7 @@ static int replay_one(void *ctx, int64_t commit_id, int ok, double value)
 
 	if (find_index(L, commit_id, &i) < 0)
 		return 0; /* not on this range: ignore */
+	L->run_count[i]++;
 	if (ok)
 		pb_engine_observe(L->engine, i, value);
 	else
@@ -239,7 +166,8 @@ static int ensure_built(struct local *L, size_t i)
 	    (rc = pb_git_checkout(L->git, L->commits[i].sha, dir)) < 0 ||
 	    (rc = pb_identity_own_tree(&L->id, dir)) < 0)
 		goto out;
-	r = (struct pb_runner){ dir, L->commits[i].sha, &L->id, L->extra_env };
+	r = (struct pb_runner){ dir, L->commits[i].sha, &L->id, L->extra_env, NULL,
+				0 };
 	if ((rc = pb_runner_build(&br, &r, L->o->build, L->o->build_timeout_s)) <
 	    0)
 		goto out;
@@ -264,11 +192,14 @@ static int run_once(struct local *L, size_t i)
 	struct pb_run_row row;
 	struct pb_runner r;
 	char run_id[96], *dir = worktree_path(L, i), *metrics = NULL;
+	char *counters = NULL, *numa = NULL, *settings = NULL, *facts = NULL;
+	const struct pb_run_measurements *m = &res.measured;
 	int rc;
 
 	if (!dir)
 		return PB_ERROR;
-	r = (struct pb_runner){ dir, L->commits[i].sha, &L->id, L->extra_env };
+	r = (struct pb_runner){ dir, L->commits[i].sha, &L->id, L->extra_env,
+				L->measure, L->run_count[i]++ };
 	rc = pb_runner_run(&res, &r, L->o->run, L->o->metric, L->o->timeout_s);
 	free(dir);
 	if (rc < 0) {
@@ -276,6 +207,14 @@ static int run_once(struct local *L, size_t i)
 		return rc;
 	}
 	metrics = pb_proto_metrics_json(&res.metrics);
+	counters = pb_proto_counters_json(m);
+	numa = pb_proto_numa_json(m);
+	settings = pb_proto_settings_json(m);
+	facts = pb_proto_facts_json(m);
+	if (!metrics || !counters || !numa || !settings || !facts) {
+		rc = pb_error_set("out of memory");
+		goto out;
+	}
 	snprintf(run_id, sizeof(run_id), "local-%lld-%lld",
 		 (long long)L->bisection_id, (long long)L->seq);
 	memset(&row, 0, sizeof(row));
@@ -299,6 +238,16 @@ static int run_once(struct local *L, size_t i)
 	row.output = res.ok ? NULL : res.output;
 	row.started_at = res.started_at;
 	row.finished_at = res.started_at + res.wall_s;
+	row.counters_json = counters;
+	row.numa_json = numa;
+	row.settings_json = settings;
+	row.machine_json = facts;
+	row.start_cpu = m->start_cpu;
+	row.start_node = m->start_node;
+	row.ipc = m->ipc;
+	row.ipc_note = m->ipc_note;
+	row.remote_access = m->remote_access;
+	row.remote_note = m->remote_note;
 	rc = pb_db_run_insert(L->db, &row);
 	if (!res.ok && (i == 0 || i == L->n - 1))
 		pb_strlcpy(L->end_reason[i ? 1 : 0], res.reason,
@@ -309,6 +258,13 @@ static int run_once(struct local *L, size_t i)
 			pb_engine_observe(L->engine, i, res.value);
 		else
 			pb_engine_run_failed(L->engine, i);
+	}
+	if (!L->o->quiet && !L->described) {
+		char what[1024];
+
+		pb_measure_describe(L->measure, what, sizeof(what));
+		pb_log_info("measuring: %s", what);
+		L->described = 1;
 	}
 	if (!L->o->quiet) {
 		struct pb_engine_progress p;
@@ -332,7 +288,12 @@ static int run_once(struct local *L, size_t i)
 			fprintf(stderr, "  [%3u runs] %.12s  run failed: %s\n",
 				p.runs, L->commits[i].sha, res.reason);
 	}
+out:
 	free(metrics);
+	free(counters);
+	free(numa);
+	free(settings);
+	free(facts);
 	pb_run_result_release(&res);
 	return rc;
 }
@@ -643,8 +604,7 @@ int pb_local_bisect(const struct pb_local_opts *o, struct pb_local_result *out)
 	memset(out, 0, sizeof(*out));
 	L.o = o;
 	L.started = pb_now_mono();
-	read_kernel(&L);
-	if ((rc = apply_config(&L, o->config)) < 0 ||
+	if ((rc = setup_measure(&L)) < 0 ||
 	    (rc = pb_identity_resolve(&L.id, o->run_as)) < 0 ||
 	    (rc = pb_git_open(&L.git, o->repo)) < 0 ||
 	    (rc = pb_git_resolve(L.git, o->good, good)) < 0 ||
@@ -660,7 +620,8 @@ int pb_local_bisect(const struct pb_local_opts *o, struct pb_local_result *out)
 			    L.n - 1, good, bad, L.id.user);
 	L.commit_ids = calloc(L.n, sizeof(*L.commit_ids));
 	L.built = calloc(L.n, sizeof(*L.built));
-	if (!L.commit_ids || !L.built) {
+	L.run_count = calloc(L.n, sizeof(*L.run_count));
+	if (!L.commit_ids || !L.built || !L.run_count) {
 		rc = pb_error_set("out of memory");
 		goto out;
 	}
@@ -723,6 +684,8 @@ out:
 	pb_commit_list_free(L.commits, L.n);
 	free(L.commit_ids);
 	free(L.built);
+	free(L.run_count);
+	pb_measure_free(L.measure);
 	free(L.worktrees);
 	return code;
 }

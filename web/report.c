@@ -56,6 +56,20 @@ static int put_num(struct pb_buf *b, double v)
 	return pb_buf_printf(b, "%.6g", v);
 }
 
+/* A counter median, or "unsupported" with the machine's reason as a
+ * tooltip. */
+static int put_counter(struct pb_buf *b, enum pb_value_state state, double v,
+		       const char *note)
+{
+	int rc;
+
+	if (state != PB_VAL_UNSUPPORTED)
+		return put_num(b, v);
+	rc = pb_buf_puts(b, "<span class=\"unsupported\" title=\"");
+	rc = rc ? rc : pb_html_put(b, note ? note : "");
+	return rc ? rc : pb_buf_puts(b, "\">unsupported</span>");
+}
+
 static int put_time(struct pb_buf *b, double t)
 {
 	char s[64];
@@ -213,11 +227,14 @@ int pb_report_bisection_html(struct pb_buf *b,
 	rc = rc ? rc : pb_buf_puts(b, "</td></tr>\n</table>\n");
 	rc = rc ? rc : evidence_table(b, v);
 
+	const char *ipc_note = NULL, *remote_note = NULL;
+
 	rc = rc ? rc : pb_buf_puts(b,
 		"<h2>Steps</h2>\n<table class=\"steps\">\n<tr><th>#</th>"
 		"<th>commit</th><th>subject</th><th>verdict</th><th>runs</th>"
 		"<th>failed</th><th>median</th><th>slow / fast</th>"
-		"<th>P(bad)</th><th>IPC</th><th>remote accesses</th></tr>\n");
+		"<th>P(bad)</th><th>IPC</th><th>remote accesses</th>"
+		"<th>start nodes</th></tr>\n");
 	for (size_t i = 0; rc == 0 && i < v->nsteps; i++) {
 		const struct pb_step_view *s = &v->steps[i];
 		int culprit = !strcmp(s->sha, v->culprit);
@@ -246,22 +263,47 @@ int pb_report_bisection_html(struct pb_buf *b,
 		rc = rc ? rc : pb_buf_puts(b, "</td><td>");
 		rc = rc ? rc : put_num(b, s->p_bad);
 		rc = rc ? rc : pb_buf_puts(b, "</td><td>");
-		rc = rc ? rc : (s->ipc_state == PB_VAL_UNSUPPORTED
-					? pb_buf_puts(b, "unsupported")
-					: put_num(b, s->ipc));
+		rc = rc ? rc : put_counter(b, s->ipc_state, s->ipc, s->ipc_note);
 		rc = rc ? rc : pb_buf_puts(b, "</td><td>");
-		rc = rc ? rc : (s->remote_state == PB_VAL_UNSUPPORTED
-					? pb_buf_puts(b, "unsupported")
-					: put_num(b, s->remote_access));
+		rc = rc ? rc : put_counter(b, s->remote_state, s->remote_access,
+					   s->remote_note);
+		rc = rc ? rc : pb_buf_puts(b, "</td><td>");
+		rc = rc ? rc : pb_html_put(b, s->start_nodes_json
+						      ? s->start_nodes_json
+						      : "n/a");
 		rc = rc ? rc : pb_buf_puts(b, "</td></tr>\n");
+		if (!ipc_note && s->ipc_state == PB_VAL_UNSUPPORTED)
+			ipc_note = s->ipc_note;
+		if (!remote_note && s->remote_state == PB_VAL_UNSUPPORTED)
+			remote_note = s->remote_note;
 	}
 	rc = rc ? rc : pb_buf_puts(b,
 		"</table>\n<p class=\"note\">slow / fast: the commit's runs "
 		"classified against the two ends' modes (for a shift, by "
 		"which end's distribution explains them better). P(bad): the "
 		"posterior probability that the commit already has the "
-		"slowdown. n/a: not computed (hardware counters come with a "
-		"later stage).</p>\n</body></html>\n");
+		"slowdown. IPC and remote accesses: medians over the commit's "
+		"runs. Start nodes: how many runs started on each NUMA node. "
+		"n/a: not computed.</p>\n");
+	if (ipc_note || remote_note) {
+		rc = rc ? rc : pb_buf_puts(b, "<p class=\"note\" "
+					      "id=\"counters-note\">Hardware "
+					      "counters on this machine: ");
+		if (ipc_note) {
+			rc = rc ? rc : pb_buf_puts(b, "IPC unsupported (");
+			rc = rc ? rc : pb_html_put(b, ipc_note);
+			rc = rc ? rc : pb_buf_puts(b, ")");
+		}
+		if (remote_note) {
+			rc = rc ? rc : pb_buf_puts(b, ipc_note ? "; " : "");
+			rc = rc ? rc : pb_buf_puts(b, "remote accesses "
+						      "unsupported (");
+			rc = rc ? rc : pb_html_put(b, remote_note);
+			rc = rc ? rc : pb_buf_puts(b, ")");
+		}
+		rc = rc ? rc : pb_buf_puts(b, ".</p>\n");
+	}
+	rc = rc ? rc : pb_buf_puts(b, "</body></html>\n");
 	return rc;
 }
 

@@ -34,9 +34,18 @@ check "not a git repository" --local --repo "$T" --good a --bad b \
 	--build "$BUILD" --run "$RUN" --metric score --state-dir "$T/st"
 check "confidence" --local --repo "$T/repo" --good main~2 --bad main \
 	--build "$BUILD" --run "$RUN" --metric score --confidence 1.5
-check "cannot apply machine settings" --local --repo "$T/repo" --good main~2 \
+check "thp takes always, madvise or never" --local --repo "$T/repo" \
+	--good main~2 --bad main --build "$BUILD" --run "$RUN" --metric score \
+	--config thp=sometimes --state-dir "$T/st"
+check "needs a network interface" --local --repo "$T/repo" --good main~2 \
 	--bad main --build "$BUILD" --run "$RUN" --metric score \
-	--config thp=never --state-dir "$T/st"
+	--config irq_affinity=local --state-dir "$T/st"
+check "empty event name" --local --repo "$T/repo" --good main~2 \
+	--bad main --build "$BUILD" --run "$RUN" --metric score \
+	--events "cycles,,instructions" --state-dir "$T/st"
+check "snoop mode 'fast'" --local --repo "$T/repo" --good main~2 \
+	--bad main --build "$BUILD" --run "$RUN" --metric score \
+	--snoop fast --state-dir "$T/st"
 check "this machine runs kernel" --local --repo "$T/repo" --good main~2 \
 	--bad main --build "$BUILD" --run "$RUN" --metric score \
 	--config kernel=0.0.1-none --state-dir "$T/st"

@@ -221,18 +221,37 @@ static void test_db__runs_are_idempotent_and_bisections_round_trip(void **state)
 	run.ok = 1;
 	run.value = 12.5;
 	run.metrics_json = "{\"ops\":12.5}";
+	run.start_cpu = 3;
+	run.start_node = 1;
+	run.ipc = 1.5;
+	run.remote_access = NAN;
+	run.remote_note = "unsupported: no remote-access event for this CPU";
 	assert_int_equal(pb_db_run_insert(db, &run), 0);
 	assert_int_equal(pb_db_run_insert(db, &run), 0); /* posted twice */
 	run.run_id = "r-2";
 	run.seq = 2;
 	run.ok = 0;
 	run.failure_reason = "benchmark exit status 3";
+	run.ipc = 9; /* a failed run counts for nothing */
+	assert_int_equal(pb_db_run_insert(db, &run), 0);
+	/* Two more successful runs at c0: IPC median of 1.5, 0.5, 3.5 is
+	 * 1.5; one of them started on node 0. */
+	run.ok = 1;
+	run.run_id = "r-3";
+	run.seq = 3;
+	run.ipc = 0.5;
+	run.start_node = 0;
+	assert_int_equal(pb_db_run_insert(db, &run), 0);
+	run.run_id = "r-4";
+	run.seq = 4;
+	run.ipc = 3.5;
+	run.start_node = 1;
 	assert_int_equal(pb_db_run_insert(db, &run), 0);
 	assert_int_equal(pb_db_run_count(db, bis, &ok, &failed), 0);
-	assert_int_equal(ok, 1);
+	assert_int_equal(ok, 3);
 	assert_int_equal(failed, 1);
 	assert_int_equal(pb_db_bisection_next_seq(db, bis, &seq), 0);
-	assert_int_equal(seq, 3);
+	assert_int_equal(seq, 5);
 
 	steps[0] = (struct pb_step_row){ c0, "good", 1, 1, 12.5, 0.0, 0, 1,
 					 0.001 };
@@ -254,7 +273,7 @@ static void test_db__runs_are_idempotent_and_bisections_round_trip(void **state)
 	end.mode = "shift";
 	end.culprit_sha = ci[1].sha;
 	end.confidence = NAN;
-	end.runs = 2;
+	end.runs = 4;
 	end.builds = 2;
 	end.outcome = "found";
 	end.exit_code = 0;
@@ -271,6 +290,15 @@ static void test_db__runs_are_idempotent_and_bisections_round_trip(void **state)
 	assert_string_equal(v->steps[0].verdict, "good");
 	assert_true(v->steps[0].median == 12.5);
 	assert_true(isnan(v->steps[1].median));
+	/* what the agent measured, summarised per commit */
+	assert_int_equal(v->steps[0].ipc_state, PB_VAL_NUMBER);
+	assert_true(v->steps[0].ipc == 1.5);
+	assert_int_equal(v->steps[0].remote_state, PB_VAL_UNSUPPORTED);
+	assert_string_equal(v->steps[0].remote_note,
+			    "unsupported: no remote-access event for this CPU");
+	assert_string_equal(v->steps[0].start_nodes_json, "{\"0\":1,\"1\":2}");
+	assert_int_equal(v->steps[1].ipc_state, PB_VAL_NULL);
+	assert_null(v->steps[1].start_nodes_json);
 	/* the engine's statistics round-trip, NULL as NULL */
 	assert_int_equal(v->steps[0].slow, 0);
 	assert_int_equal(v->steps[0].fast, 1);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,6 +174,124 @@ static void test_proc__drops_privileges(void **state)
 	pb_proc_result_release(&r);
 }
 
+/* Every capability set of the child is empty, the bounding set included,
+ * so not even a set-user-ID root program can hand root back: a copy of
+ * id(1) made set-user-ID root still reports the unprivileged user. */
+static void test_proc__cannot_regain_privileges(void **state)
+{
+	char dir[] = "/var/tmp/pb-suid-XXXXXX", cmd[512];
+	const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+	struct pb_proc_opts o = PB_PROC_OPTS_INIT;
+	struct pb_proc_result r;
+	char setup[300];
+
+	(void)state;
+	if (geteuid() != 0) {
+		skip();
+		return;
+	}
+	assert_non_null(mkdtemp(dir));
+	snprintf(setup, sizeof(setup),
+		 "chmod 755 %s && cp /usr/bin/id %s/suid-id && "
+		 "chmod 4755 %s/suid-id && test \"$(setpriv --reuid=65534 "
+		 "--regid=65534 --clear-groups %s/suid-id -u)\" = 0",
+		 dir, dir, dir, dir);
+	/* Sanity: without our protections the copy does give root back to
+	 * user 65534 (so the file system honours set-user-ID here). */
+	assert_int_equal(system(setup), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb)' "
+		 "/proc/self/status | tr -d '\t'; %s/suid-id -u; "
+		 "%s/suid-id -u -r", dir, dir);
+	o.argv = argv;
+	o.envp = environ;
+	o.drop_privs = 1;
+	o.uid = 65534;
+	o.gid = 65534;
+	assert_int_equal(pb_proc_run(&r, &o), 0);
+	assert_string_equal(r.out.ptr,
+			    "CapInh:0000000000000000\n"
+			    "CapPrm:0000000000000000\n"
+			    "CapEff:0000000000000000\n"
+			    "CapBnd:0000000000000000\n"
+			    "CapAmb:0000000000000000\n"
+			    "65534\n65534\n");
+	pb_proc_result_release(&r);
+	snprintf(setup, sizeof(setup), "rm -rf %s", dir);
+	assert_int_equal(system(setup), 0);
+}
+
+struct hook_log {
+	pid_t ready_pid;
+	int ready_cpu;
+	int ticks;
+	double last_elapsed;
+	int setup_fail;
+};
+
+static int hook_setup(void *ctx, const char **what)
+{
+	struct hook_log *h = ctx;
+
+	if (h->setup_fail) {
+		*what = "cannot apply the test's setting";
+		return EDOM;
+	}
+	return 0;
+}
+
+static void hook_ready(void *ctx, pid_t pid, int cpu)
+{
+	struct hook_log *h = ctx;
+
+	h->ready_pid = pid;
+	h->ready_cpu = cpu;
+}
+
+static double hook_tick(void *ctx, pid_t pid, double elapsed)
+{
+	struct hook_log *h = ctx;
+
+	(void)pid;
+	h->ticks++;
+	h->last_elapsed = elapsed;
+	return 0.02;
+}
+
+/* The hooks: setup in the child, the parent sees the waiting child (its
+ * /proc entry still shows the pre-exec program), then ticks while it runs. */
+static void test_proc__hooks(void **state)
+{
+	const char *argv[] = { "/bin/sh", "-c", "sleep 0.3; echo done", NULL };
+	struct hook_log log = { 0, -2, 0, 0, 0 };
+	struct pb_proc_hooks hooks = { hook_setup, hook_ready, hook_tick, 0.01,
+				       &log };
+	struct pb_proc_opts o = PB_PROC_OPTS_INIT;
+	struct pb_proc_result r;
+
+	(void)state;
+	o.argv = argv;
+	o.envp = environ;
+	o.hooks = &hooks;
+	assert_int_equal(pb_proc_run(&r, &o), 0);
+	assert_string_equal(r.out.ptr, "done\n");
+	assert_true(log.ready_pid > 0);
+	assert_true(log.ready_cpu >= 0);
+	/* ~0.3 s at one tick per 0.02 s: at least a handful. */
+	assert_true(log.ticks >= 5);
+	assert_true(log.last_elapsed > 0.1 && log.last_elapsed < 5);
+	pb_proc_result_release(&r);
+
+	log.setup_fail = 1;
+	log.ready_pid = 0;
+	assert_int_equal(pb_proc_run(&r, &o), PB_ERROR);
+	assert_string_equal(pb_error_last(),
+			    "cannot apply the test's setting: Numerical "
+			    "argument out of domain");
+	assert_int_equal(log.ready_pid, 0);
+	pb_proc_result_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +302,8 @@ int main(void)
 		cmocka_unit_test(test_proc__output_is_capped_callback_sees_all),
 		cmocka_unit_test(test_proc__exec_failure_is_an_error),
 		cmocka_unit_test(test_proc__drops_privileges),
+		cmocka_unit_test(test_proc__cannot_regain_privileges),
+		cmocka_unit_test(test_proc__hooks),
 	};
 
 	return cmocka_run_group_tests_name("proc", tests, NULL, NULL);

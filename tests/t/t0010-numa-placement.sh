@@ -57,3 +57,9 @@ fi
 # the machine's facts travel with each run
 [ "$(q "SELECT count(*) FROM runs WHERE json_extract(machine_facts, '\$.kernel') = '$(uname -r)' AND json_extract(machine_facts, '\$.numa_nodes') >= 1")" -eq "$(q "SELECT count(*) FROM runs")" ] ||
 	fail "machine facts"
+# --no-rotate-start leaves the start CPU to the scheduler, and says so
+expect_exit 0 "$PERFBISECT" bisect --local --repo "$T/repo" --good main~3 \
+	--bad main --build "$BUILD" --run "$RUN" --metric score --seed 1 \
+	--no-rotate-start --state-dir "$T/state2" --json > "$T/out2.json" 2> "$T/err2"
+[ "$(sqlite3 "$T/state2/perfbisect.db" "SELECT count(*) FROM runs WHERE json_extract(numa, '\$.start_cpu_asked') IS NULL AND json_extract(numa, '\$.start_note') = 'start CPU left to the scheduler' AND start_cpu >= 0")" -eq \
+  "$(sqlite3 "$T/state2/perfbisect.db" "SELECT count(*) FROM runs")" ] || fail "--no-rotate-start"

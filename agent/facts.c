@@ -19,6 +19,7 @@
 #include "common/err.h"
 #include "common/sysroot.h"
 #include "agent/facts.h"
+#include "agent/numa.h"
 #include "common/util.h"
 
 #define CPUINFO_MAX (64 * 1024) /* the first CPU's block is all we need */
@@ -57,57 +58,18 @@ int pb_idset_nth(const struct pb_idset *s, unsigned n)
 	return -1;
 }
 
-/* One decimal id at *p, advancing *p; -1 when there is none or it is too
- * large. */
-static long parse_id(const char **p)
-{
-	long v = 0;
-
-	if (!isdigit((unsigned char)**p))
-		return -1;
-	while (isdigit((unsigned char)**p)) {
-		v = v * 10 + (**p - '0');
-		if (v >= PB_IDSET_MAX)
-			return -1;
-		(*p)++;
-	}
-	return v;
-}
-
 int pb_idset_parse(struct pb_idset *out, const char *list, const char *what)
 {
-	const char *p = list;
+	unsigned dropped = 0;
 
-	memset(out, 0, sizeof(*out));
-	while (isspace((unsigned char)*p))
-		p++;
-	if (!*p)
-		return PB_OK;
-	for (;;) {
-		long lo = parse_id(&p), hi = lo;
-
-		if (lo >= 0 && *p == '-') {
-			p++;
-			hi = parse_id(&p);
-		}
-		if (lo < 0 || hi < lo)
-			goto bad;
-		for (long id = lo; id <= hi; id++)
-			pb_idset_add(out, (unsigned)id);
-		if (*p == ',') {
-			p++;
-			continue;
-		}
-		while (isspace((unsigned char)*p))
-			p++;
-		if (*p)
-			goto bad;
-		return PB_OK;
-	}
-bad:
-	return pb_error_code(PB_EINVAL,
-			     "%s: '%s' is not a list like 0-3,8 (ids below %d)",
-			     what, list, PB_IDSET_MAX);
+	if (pb_numa_list_parse(out->bits, PB_IDSET_MAX, list, NULL,
+			       &dropped) < 0 ||
+	    dropped)
+		return pb_error_code(PB_EINVAL,
+				     "%s: '%s' is not a list like 0-3,8 (ids "
+				     "below %d)",
+				     what, list, PB_IDSET_MAX);
+	return PB_OK;
 }
 
 int pb_idset_format(char *out, size_t size, const struct pb_idset *s)

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "agent/facts.h"
@@ -81,7 +80,6 @@ int pb_measure_new(struct pb_measure **out, const struct pb_measure_opts *o)
 {
 	struct pb_measure *m;
 	struct pb_pmu_opts po = PB_PMU_OPTS_INIT;
-	char canon[512];
 	int rc;
 
 	*out = NULL;
@@ -104,7 +102,6 @@ int pb_measure_new(struct pb_measure **out, const struct pb_measure_opts *o)
 			   m->knobs.numa_policy != PB_NUMA_UNSET ||
 			   m->knobs.zone_reclaim_mode >= 0 || m->knobs.thp[0] ||
 			   m->knobs.thp_defrag[0];
-	(void)pb_knobs_format(canon, sizeof(canon), &m->knobs);
 
 	if ((rc = pb_pmu_init()) < 0)
 		goto fail;
@@ -141,7 +138,7 @@ int pb_measure_new(struct pb_measure **out, const struct pb_measure_opts *o)
 	return PB_OK;
 fail:
 	pb_measure_free(m);
-	return rc == PB_ERROR ? PB_EINVAL : rc;
+	return rc;
 }
 
 void pb_measure_free(struct pb_measure *m)

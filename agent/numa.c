@@ -199,6 +199,8 @@ int pb_numa_list_parse(uint64_t *mask, unsigned nbits, const char *list,
 		}
 		if (*p == ',') {
 			p++;
+			if (!isdigit((unsigned char)*p))
+				goto bad; /* "0-3," */
 			continue;
 		}
 		while (*p && is_blank(*p))

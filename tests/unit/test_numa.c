@@ -152,6 +152,7 @@ static void test_numa__list_parse(void **state)
 			 PB_EINVAL);
 	assert_int_equal(pb_numa_list_parse(m, 128, "x", &n, NULL), PB_EINVAL);
 	assert_int_equal(pb_numa_list_parse(m, 128, "-1", &n, NULL), PB_EINVAL);
+	assert_int_equal(pb_numa_list_parse(m, 128, "0-3,", &n, NULL), PB_EINVAL);
 }
 
 /* ---- numa_maps lines -------------------------------------------------- */

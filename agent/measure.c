@@ -24,12 +24,13 @@
 /* Placement sampling: the first sample soon after exec (the run may be
  * short), then every SAMPLE_EARLY_S for the first second, then a tenth of
  * the time run so far, at most SAMPLE_MAX_S apart - so the last sample of
- * a long run is within about 10 % of its length of its end.  A sample costs
- * the agent about a millisecond of CPU (it lists /proc to find the run's
- * processes and reads their numa_maps, which makes the kernel walk their
- * page tables): on a machine with a spare CPU the benchmark does not feel
- * it, and bench/measure-overhead says how much it adds where there is
- * none. */
+ * a long run is within about 10 % of its length of its end.  A sample
+ * reads the numa_maps of the run's processes, which makes the kernel walk
+ * their page tables, and finds those processes through the children files
+ * (a quarter of a millisecond for a shell and its benchmark); from the
+ * second second on, when samples are sparse, it lists all of /proc so as
+ * to find orphans too (about 10 us more per process of the machine).
+ * bench/measure-overhead says what this adds to a benchmark. */
 #define SAMPLE_FIRST_S 0.02
 #define SAMPLE_EARLY_S 0.05
 #define SAMPLE_MAX_S 2.0
@@ -213,36 +214,21 @@ static void hook_ready(void *ctx, pid_t pid, int cpu)
 	r->ready_at = pb_now_mono();
 }
 
-/* Gives every task of the run (its process group) that is still pinned to
- * the start CPU our own CPUs back; a task that set its affinity itself is
- * left alone. */
-static void unpin_group(struct pb_measure_run *r, pid_t pgrp)
+/* Gives every task of the run that is still pinned to the start CPU our
+ * own CPUs back; a task that set its affinity itself is left alone. */
+static void unpin_run(struct pb_measure_run *r, pid_t root)
 {
-	DIR *proc = opendir("/proc");
-	struct dirent *d;
+	pid_t *pids = NULL;
+	size_t n = 0;
 
-	if (!proc)
+	if (pb_numa_run_pids(&pids, &n, root, PB_NUMA_TREE))
 		return;
-	while ((d = readdir(proc))) {
-		char path[64], line[512], *rp;
-		long pg = -1;
-		FILE *f;
-		DIR *tasks;
+	for (size_t i = 0; i < n; i++) {
+		char path[64];
 		struct dirent *t;
+		DIR *tasks;
 
-		if (d->d_name[0] < '1' || d->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%.32s/stat", d->d_name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		rp = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;
-		fclose(f);
-		/* ") S PPID PGRP ..." */
-		if (!rp || sscanf(rp + 1, " %*c %*d %ld", &pg) != 1 ||
-		    pg != (long)pgrp)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%.32s/task", d->d_name);
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)pids[i]);
 		tasks = opendir(path);
 		while (tasks && (t = readdir(tasks))) {
 			uint64_t id;
@@ -252,8 +238,7 @@ static void unpin_group(struct pb_measure_run *r, pid_t pgrp)
 			if (pb_parse_u64(&id, t->d_name, 1, INT32_MAX, "tid") < 0)
 				continue;
 			tid = (pid_t)id;
-			if (
-			    sched_getaffinity(tid, sizeof(cur), &cur) < 0)
+			if (sched_getaffinity(tid, sizeof(cur), &cur) < 0)
 				continue;
 			if (CPU_COUNT(&cur) == 1 && CPU_ISSET(r->start.cpu, &cur))
 				(void)sched_setaffinity(tid, sizeof(r->allowed),
@@ -262,7 +247,7 @@ static void unpin_group(struct pb_measure_run *r, pid_t pgrp)
 		if (tasks)
 			closedir(tasks);
 	}
-	closedir(proc);
+	free(pids);
 }
 
 static void remember_exes(struct pb_measure_run *r,
@@ -289,10 +274,13 @@ static double hook_tick(void *ctx, pid_t pid, double elapsed)
 	double next;
 
 	if (r->pin && !r->unpinned && elapsed >= PB_MEASURE_HOLD_S) {
-		unpin_group(r, pid);
+		unpin_run(r, pid);
 		r->unpinned = 1;
 	}
-	if (pb_numa_sample(r->place, r->m->real, pid) == 0 &&
+	/* Past the first second samples are 0.1 s or more apart: then also
+	 * look for processes orphaned inside the run's process group. */
+	if (pb_numa_sample(r->place, r->m->real, pid,
+			   elapsed < 1.0 ? PB_NUMA_TREE : PB_NUMA_GROUP) == 0 &&
 	    r->place->samples)
 		remember_exes(r, &r->place->last);
 	next = elapsed < 1.0 ? SAMPLE_EARLY_S : elapsed * 0.1;

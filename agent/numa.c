@@ -31,9 +31,16 @@
  * shadow mappings are anonymous but never adjacent to the image), and
  * attributes by the executable's path, as the run record wants.
  *
- * Processes of a run are found by reading /proc/PID/stat of every process for parent pids
- * (the kernel's task/TID/children needs CONFIG_PROC_CHILDREN, which not
- * every kernel has) plus the process group the run command leads.
+ * Processes of a run are found in one of two ways (enum pb_numa_scope):
+ *   - TREE follows /proc/PID/task/TID/children down from the run command
+ *     (CONFIG_PROC_CHILDREN, Linux 3.5+): it reads only the run's own
+ *     processes, a few microseconds each;
+ *   - GROUP reads /proc/PID/stat of every process of the machine and keeps
+ *     descendants by parent pid plus whatever is still in the process group
+ *     the run command leads - which also finds a process whose parent
+ *     exited (reparented out of the tree), at about 10 us per process of
+ *     the machine.
+ * TREE falls back to GROUP on a kernel without the children files.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -1060,6 +1067,170 @@ static void mark_tree(struct proc_rec *p, size_t n, pid_t root_pid)
 	}
 }
 
+/* Appends pid to p (growing it); 1 when it was there already. */
+static int add_proc(struct proc_rec **p, size_t *n, size_t *cap, pid_t pid,
+		    int *err)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*p)[i].pid == pid)
+			return 1;
+	if (*n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+		struct proc_rec *np = realloc(*p, ncap * sizeof(**p));
+
+		if (!np) {
+			*err = pb_error_set("out of memory");
+			return 1;
+		}
+		*p = np;
+		*cap = ncap;
+	}
+	memset(&(*p)[*n], 0, sizeof(**p));
+	(*p)[*n].pid = pid;
+	(*n)++;
+	return 0;
+}
+
+int pb_numa_children_supported(void)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/children",
+		 (long)syscall(SYS_gettid));
+	return access(path, R_OK) == 0;
+}
+
+/* Queues the children of every thread of pid (a child may have been forked
+ * by any of them).  PB_ENOTFOUND when pid is gone. */
+static int queue_children(struct proc_rec **p, size_t *n, size_t *cap,
+			  pid_t pid)
+{
+	char path[96];
+	struct dirent *de;
+	DIR *d;
+	int rc = PB_OK;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return PB_ENOTFOUND;
+	while (rc == PB_OK && (de = readdir(d))) {
+		uint64_t tid;
+		FILE *f;
+		int child;
+
+		if (!digits_u64(de->d_name, strlen(de->d_name), &tid) ||
+		    tid > INT_MAX)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children",
+			 (int)pid, (int)tid);
+		f = fopen(path, "re");
+		if (!f)
+			continue; /* the thread exited meanwhile */
+		while (rc == PB_OK && fscanf(f, "%d", &child) == 1) {
+			if (child <= 0)
+				continue;
+			if (*n >= MAX_PROCS)
+				break;
+			add_proc(p, n, cap, (pid_t)child, &rc);
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return rc;
+}
+
+
+#define NO_CHILDREN_FILES 1
+
+/* root_pid and its descendants through the children files, breadth first.
+ * Each gets its stat fields; one that exited meanwhile is dropped.
+ * NO_CHILDREN_FILES when the kernel has none. */
+static int tree_procs(struct proc_rec **out, size_t *nout, pid_t root_pid)
+{
+	struct proc_rec *p = NULL;
+	size_t n = 0, cap = 0, keep = 0;
+	int rc = PB_OK;
+
+	*out = NULL;
+	*nout = 0;
+	if (!pb_numa_children_supported())
+		return NO_CHILDREN_FILES;
+	add_proc(&p, &n, &cap, root_pid, &rc);
+	for (size_t i = 0; rc == PB_OK && i < n; i++) {
+		int qrc = queue_children(&p, &n, &cap, p[i].pid);
+
+		if (qrc && qrc != PB_ENOTFOUND)
+			rc = qrc;
+	}
+	for (size_t i = 0; rc == PB_OK && i < n; i++) {
+		struct stat_fields sf;
+
+		if (read_stat(&sf, p[i].pid))
+			continue; /* gone meanwhile */
+		p[keep] = p[i];
+		p[keep].ppid = sf.ppid;
+		p[keep].pgrp = sf.pgrp;
+		p[keep].cpu = sf.cpu;
+		p[keep].in = 1;
+		keep++;
+	}
+	if (rc) {
+		free(p);
+		return rc;
+	}
+	*out = p;
+	*nout = keep;
+	return PB_OK;
+}
+
+/* The processes of the run led by root_pid, as `scope` finds them; every
+ * returned entry has .in set only where it belongs to the run. */
+static int run_procs(struct proc_rec **p, size_t *n, pid_t root_pid,
+		     enum pb_numa_scope scope)
+{
+	if (scope == PB_NUMA_TREE) {
+		int rc = tree_procs(p, n, root_pid);
+
+		if (rc != NO_CHILDREN_FILES)
+			return rc;
+	}
+	{
+		int rc = list_procs(p, n);
+
+		if (rc == PB_OK)
+			mark_tree(*p, *n, root_pid);
+		return rc;
+	}
+}
+
+int pb_numa_run_pids(pid_t **out, size_t *nout, pid_t root_pid,
+		     enum pb_numa_scope scope)
+{
+	struct proc_rec *p = NULL;
+	size_t n = 0, k = 0;
+	pid_t *pids;
+	int rc;
+
+	*out = NULL;
+	*nout = 0;
+	rc = run_procs(&p, &n, root_pid, scope);
+	if (rc)
+		return rc;
+	pids = malloc((n ? n : 1) * sizeof(*pids));
+	if (!pids) {
+		free(p);
+		return pb_error_set("out of memory");
+	}
+	for (size_t i = 0; i < n; i++)
+		if (p[i].in)
+			pids[k++] = p[i].pid;
+	free(p);
+	*out = pids;
+	*nout = k;
+	return PB_OK;
+}
+
 /* Adds one process to the snapshot; PB_ENOTFOUND when it could not be
  * read (gone, or not ours to read). */
 static int snapshot_add(struct pb_nm_snapshot *s,
@@ -1121,7 +1292,8 @@ out:
 }
 
 int pb_numa_snapshot_take(struct pb_nm_snapshot *out,
-			  const struct pb_numa_topology *t, pid_t root_pid)
+			  const struct pb_numa_topology *t, pid_t root_pid,
+			  enum pb_numa_scope scope)
 {
 	struct proc_rec *p = NULL;
 	struct pb_nm_usage *use = NULL;
@@ -1138,10 +1310,9 @@ int pb_numa_snapshot_take(struct pb_nm_snapshot *out,
 		rc = pb_error_set("out of memory");
 		goto out;
 	}
-	rc = list_procs(&p, &n);
+	rc = run_procs(&p, &n, root_pid, scope);
 	if (rc)
 		goto out;
-	mark_tree(p, n, root_pid);
 	for (size_t i = 0; i < n; i++) {
 		if (!p[i].in)
 			continue;
@@ -1171,14 +1342,15 @@ void pb_numa_placement_init(struct pb_numa_placement *p)
 }
 
 int pb_numa_sample(struct pb_numa_placement *acc,
-		   const struct pb_numa_topology *t, pid_t root_pid)
+		   const struct pb_numa_topology *t, pid_t root_pid,
+		   enum pb_numa_scope scope)
 {
 	struct pb_nm_snapshot *s = malloc(sizeof(*s));
 	int rc;
 
 	if (!s)
 		return pb_error_set("out of memory");
-	rc = pb_numa_snapshot_take(s, t, root_pid);
+	rc = pb_numa_snapshot_take(s, t, root_pid, scope);
 	if (rc == PB_OK && s->procs > 0) {
 		if (acc->samples == 0)
 			acc->first = *s;

@@ -253,14 +253,30 @@ struct pb_numa_placement {
 	struct pb_nm_snapshot last;    /* valid when samples >= 1 */
 };
 
-/* Takes one sample of root_pid and every process descending from it (by
- * parent pid, or in the process group root_pid leads): summarises their
+/* How a sample finds the processes of a run (see numa.c). */
+enum pb_numa_scope {
+	PB_NUMA_TREE = 0,  /* root_pid and its descendants; cheap */
+	PB_NUMA_GROUP,     /* also orphans left in root_pid's process group;
+	                    * reads every process of the machine */
+};
+
+/* 1 when this kernel has /proc/PID/task/TID/children. */
+int pb_numa_children_supported(void);
+
+/* The pids of the run led by root_pid (itself included while it lives),
+ * found as `scope` says; *out is malloc'd. */
+int pb_numa_run_pids(pid_t **out, size_t *nout, pid_t root_pid,
+		     enum pb_numa_scope scope);
+
+/* Takes one sample of root_pid and every process of its run (see
+ * enum pb_numa_scope): summarises their
  * numa_maps per executable into *out.  Processes that exit meanwhile are
  * counted in `skipped`, never an error.  t (may be NULL) maps CPUs to
  * nodes.  Cost: the kernel walks every page table of every such process
  * (mmap lock held for reading), so sample sparsely. */
 int pb_numa_snapshot_take(struct pb_nm_snapshot *out,
-			  const struct pb_numa_topology *t, pid_t root_pid);
+			  const struct pb_numa_topology *t, pid_t root_pid,
+			  enum pb_numa_scope scope);
 
 /* The entry for executable `path` in a snapshot, or NULL. */
 const struct pb_nm_exe *pb_nm_snapshot_find(const struct pb_nm_snapshot *s,
@@ -273,7 +289,8 @@ void pb_numa_placement_init(struct pb_numa_placement *p);
  * dropped.  Call it shortly after the start and then now and then until
  * the run ends. */
 int pb_numa_sample(struct pb_numa_placement *acc,
-		   const struct pb_numa_topology *t, pid_t root_pid);
+		   const struct pb_numa_topology *t, pid_t root_pid,
+		   enum pb_numa_scope scope);
 
 /* ---- counters --------------------------------------------------------- */
 

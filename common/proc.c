@@ -10,6 +10,16 @@
  * When the child exits, the rest of its process group is killed and the
  * pipes are drained until EOF (bounded by a short grace period, in case a
  * grandchild escaped the group with setsid and kept the pipe).
+ *
+ * PR_SET_PDEATHSIG reaches the direct child only: when the shell forks the
+ * benchmark instead of exec'ing it, a SIGKILLed perfbisect would leave the
+ * benchmark running.  So every process that runs children also has a
+ * guard: a small process forked once, holding one end of a socket pair.
+ * Each child's process group is registered with it before the child may
+ * exec and unregistered once the run is over; when the guard's socket
+ * reports EOF (its parent is gone, however it died), it kills every group
+ * still registered, then exits.  It ignores the terminal's signals so that
+ * a ^C reaches it only as that EOF.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,7 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -252,6 +264,113 @@ static void record_status(struct pb_proc_result *r, int status)
 	}
 }
 
+/* ---- the guard ----------------------------------------------------- */
+
+#define GUARD_MAX 64 /* process groups registered at once */
+
+static int guard_fd = -1;
+static pid_t guard_owner;  /* the process guard_fd belongs to */
+static pid_t guard_pid = -1;
+static pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The guard's life: only async-signal-safe calls (the parent may have had
+ * threads).  Messages are one pid_t each: > 0 registers a group, < 0
+ * unregisters it. */
+static void __attribute__((noreturn)) guard_main(int fd)
+{
+	pid_t groups[GUARD_MAX];
+	unsigned n = 0;
+
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGTSTP, SIG_IGN);
+	(void)prctl(PR_SET_NAME, "perfbisect-guard", 0, 0, 0);
+	(void)setpgid(0, 0); /* out of the terminal's foreground group */
+	for (;;) {
+		pid_t m;
+		ssize_t r = recv(fd, &m, sizeof(m), 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r != (ssize_t)sizeof(m))
+			break; /* EOF: the parent is gone */
+		if (m > 0 && n < GUARD_MAX) {
+			groups[n++] = m;
+		} else if (m < 0) {
+			for (unsigned i = 0; i < n; i++)
+				if (groups[i] == -m) {
+					groups[i] = groups[--n];
+					break;
+				}
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		kill(-groups[i], SIGKILL);
+	_exit(0);
+}
+
+/* Starts the guard of this process unless it has one; a child forked by
+ * fork() (not through pb_proc_run) inherits its parent's socket, and gets
+ * its own guard here, since the parent's would not notice its death. */
+static void guard_start(void)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (guard_owner == getpid())
+		return;
+	if (guard_fd >= 0)
+		close(guard_fd);
+	guard_fd = -1;
+	guard_pid = -1;
+	guard_owner = getpid(); /* one attempt per process */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return; /* runs go unguarded; PDEATHSIG still covers the child */
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return;
+	}
+	if (pid == 0) {
+		/* keep only the guard's end: a copy of any other descriptor
+		 * (an output pipe, the other end) would outlive perfbisect */
+		if (sv[1] != 3 && dup2(sv[1], 3) < 0)
+			_exit(1);
+		(void)syscall(SYS_close_range, 4U, ~0U, 0U);
+		for (int fd = 0; fd < 3; fd++)
+			close(fd);
+		guard_main(3);
+	}
+	close(sv[1]);
+	guard_fd = sv[0];
+	guard_pid = pid;
+}
+
+/* Tells the guard to kill group pgid if we die (m > 0), or to forget it
+ * (m < 0).  Best effort: a guard that is gone costs only the protection. */
+static void guard_say(pid_t m)
+{
+	pthread_mutex_lock(&guard_lock);
+	guard_start();
+	if (guard_fd >= 0)
+		(void)send(guard_fd, &m, sizeof(m), MSG_NOSIGNAL);
+	pthread_mutex_unlock(&guard_lock);
+}
+
+pid_t pb_proc_guard_pid(void)
+{
+	pid_t pid;
+
+	pthread_mutex_lock(&guard_lock);
+	guard_start();
+	pid = guard_pid;
+	pthread_mutex_unlock(&guard_lock);
+	return pid;
+}
+
 int pb_proc_run(struct pb_proc_result *r, const struct pb_proc_opts *o)
 {
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, repp[2] = { -1, -1 };
@@ -260,7 +379,7 @@ int pb_proc_run(struct pb_proc_result *r, const struct pb_proc_opts *o)
 	const struct pb_proc_hooks *h = o->hooks;
 	double start, deadline, grace_end = 0, exec_at, next_tick = 0;
 	struct child_report rep;
-	pid_t pid, self = getpid();
+	pid_t pid, self = getpid(), guarded = 0;
 	ssize_t n;
 
 	memset(r, 0, sizeof(*r));
@@ -284,6 +403,8 @@ int pb_proc_run(struct pb_proc_result *r, const struct pb_proc_opts *o)
 		child_main(o, self, outp[1], errp[1], repp[1], gop[0]);
 
 	(void)setpgid(pid, pid); /* close the race with the child's own call */
+	guard_say(pid);
+	guarded = pid;
 	close(outp[1]);
 	close(errp[1]);
 	close(repp[1]);
@@ -387,6 +508,8 @@ int pb_proc_run(struct pb_proc_result *r, const struct pb_proc_opts *o)
 		}
 	}
 out:
+	if (guarded)
+		guard_say(-guarded);
 	if (pidfd >= 0)
 		close(pidfd);
 	for (int i = 0; i < 2; i++) {

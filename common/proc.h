@@ -9,8 +9,9 @@
  *     forked (kill(-pgid, SIGKILL)); whatever is left in the group when the
  *     leader exits is killed too, so a stray background job cannot hold the
  *     output pipes open;
- *   - dies with its parent (PR_SET_PDEATHSIG), so a killed perfbisect leaves
- *     no benchmark running;
+ *   - dies with its parent (PR_SET_PDEATHSIG), and so does its whole
+ *     process group (a guard process kills it when perfbisect dies, however
+ *     it died), so a killed perfbisect leaves no benchmark running;
  *   - enters its directory first and then, when asked, drops to an
  *     unprivileged uid/gid with no supplementary groups, empties its
  *     capability bounding, ambient, permitted and effective sets and sets
@@ -89,6 +90,10 @@ struct pb_proc_result {
  * exec'd; PB_EINFRA when pipes or fork fail.  `out` is initialised here and
  * must be released with pb_proc_result_release() whatever the return. */
 int pb_proc_run(struct pb_proc_result *out, const struct pb_proc_opts *opts);
+
+/* The pid of this process's guard (started on first use), -1 when it
+ * could not be started.  For tests and diagnostics. */
+pid_t pb_proc_guard_pid(void);
 
 void pb_proc_result_release(struct pb_proc_result *r);
 

@@ -58,7 +58,7 @@ check_old "after the bisection"
 mkdir "$T/pub"
 chmod 1777 "$T/pub"
 "$PERFBISECT" bisect --local --repo "$T/repo" --good main~3 --bad main \
-	--build "$BUILD" --run "sh $T/probe.sh; echo \$\$ > $T/pub/bench.pid; exec sleep 60" \
+	--build "$BUILD" --run "sh $T/probe.sh; echo \$\$ > $T/pub/sh.pid; sleep 60 & echo \$! > $T/pub/bench.pid; wait" \
 	--metric score --sysroot "$S" --nic eth0 --config "$settings" \
 	--state-dir "$T/state2" > "$T/err2" 2>&1 &
 pb=$!
@@ -66,13 +66,18 @@ i=0
 while [ ! -s "$T/pub/bench.pid" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 [ -s "$T/pub/bench.pid" ] || { kill -9 $pb; cat "$T/err2"; fail "the benchmark never started"; }
 bench=$(cat "$T/pub/bench.pid")
+shell=$(cat "$T/pub/sh.pid")
 [ "$(cat "$S/proc/sys/vm/zone_reclaim_mode")" = 1 ] || fail "settings not applied mid-run"
 [ -s "$journal" ] || fail "no journal mid-run"
 kill -9 $pb
 wait $pb 2>/dev/null || true
 i=0
-while kill -0 "$bench" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-! kill -0 "$bench" 2>/dev/null || fail "the benchmark outlived perfbisect"
+# the shell dies of its parent-death signal, the benchmark it forked (not
+# exec'd) by perfbisect's guard
+alive() { [ -e "/proc/$1" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; }
+while { alive "$bench" || alive "$shell"; } && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+! alive "$shell" || fail "the run command's shell outlived perfbisect"
+! alive "$bench" || fail "the benchmark outlived perfbisect"
 [ "$(cat "$S/proc/sys/vm/zone_reclaim_mode")" = 1 ] || fail "nothing left to restore: the test proves nothing"
 expect_exit 2 "$PERFBISECT" bisect --local --sysroot "$S" --no-such-flag 2> "$T/err3"
 cat "$T/err3"

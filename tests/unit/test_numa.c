@@ -920,10 +920,10 @@ static void test_numa__bss_of_a_forked_child(void **state)
 	pb_numa_placement_init(acc);
 
 	wait_byte(ready[0]);                      /* pinned, not touched */
-	assert_int_equal(pb_numa_sample(acc, t, pid), 0);
+	assert_int_equal(pb_numa_sample(acc, t, pid, PB_NUMA_TREE), 0);
 	assert_int_equal(write(go[1], "g", 1), 1);
 	wait_byte(ready[0]);                      /* touched */
-	assert_int_equal(pb_numa_sample(acc, t, pid), 0);
+	assert_int_equal(pb_numa_sample(acc, t, pid, PB_NUMA_TREE), 0);
 
 	assert_int_equal(acc->samples, 2);
 	assert_int_equal(acc->first.procs, 1);
@@ -947,7 +947,7 @@ static void test_numa__bss_of_a_forked_child(void **state)
 	assert_int_equal(waitpid(pid, NULL, 0), pid);
 	close(ready[0]);
 	/* gone: an empty sample keeps what was seen */
-	assert_int_equal(pb_numa_sample(acc, t, pid), 0);
+	assert_int_equal(pb_numa_sample(acc, t, pid, PB_NUMA_TREE), 0);
 	assert_int_equal(acc->samples, 2);
 	free(acc);
 	free(t);
@@ -995,8 +995,15 @@ static void test_numa__bss_through_sh_c(void **state)
 	close(go[0]);
 	wait_byte(ready[0]);
 
-	assert_int_equal(pb_numa_snapshot_take(s, t, pid), 0);
+	assert_int_equal(pb_numa_snapshot_take(s, t, pid, PB_NUMA_GROUP), 0);
 	assert_true(s->procs >= 2);
+	{
+		unsigned procs = s->procs;
+
+		assert_int_equal(pb_numa_snapshot_take(s, t, pid,
+						       PB_NUMA_TREE), 0);
+		assert_int_equal(s->procs, procs);
+	}
 	assert_int_equal(s->dropped, 0);
 	x = pb_nm_snapshot_find(s, sh);
 	assert_non_null(x);
@@ -1040,13 +1047,69 @@ static void test_numa__gone_processes_are_skipped(void **state)
 	if (pid == 0)
 		_exit(0);
 	assert_int_equal(waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT), 0);
-	assert_int_equal(pb_numa_sample(acc, NULL, pid), 0);
+	assert_int_equal(pb_numa_sample(acc, NULL, pid, PB_NUMA_TREE), 0);
 	assert_int_equal(acc->samples, 0);
 	assert_int_equal(waitpid(pid, NULL, 0), pid);
 	/* reaped: not even listed */
-	assert_int_equal(pb_numa_sample(acc, NULL, pid), 0);
+	assert_int_equal(pb_numa_sample(acc, NULL, pid, PB_NUMA_TREE), 0);
 	assert_int_equal(acc->samples, 0);
 	free(acc);
+}
+
+/* The two ways of finding a run's processes.  The run command leads its
+ * process group and leaves behind a process whose parent exited: both
+ * scopes find the shell and its child, only GROUP the orphan, which the
+ * kernel reparented out of the tree. */
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void test_numa__run_pids_tree_and_group(void **state)
+{
+	pid_t *tree = NULL, *group = NULL, pid;
+	size_t ntree = 0, ngroup = 0;
+	int ready[2];
+	char c;
+
+	(void)state;
+	assert_true(pb_numa_children_supported()); /* Debian's kernels */
+	assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (setpgid(0, 0) || dup2(ready[1], 3) < 0)
+			_exit(126);
+		execl("/bin/sh", "sh", "-c",
+		      "(sleep 60 &); sleep 60 & echo r >&3; wait", (char *)NULL);
+		_exit(127);
+	}
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+
+	assert_int_equal(pb_numa_run_pids(&tree, &ntree, pid, PB_NUMA_TREE), 0);
+	assert_int_equal(pb_numa_run_pids(&group, &ngroup, pid, PB_NUMA_GROUP),
+			 0);
+	assert_int_equal(ntree, 2);
+	assert_int_equal(ngroup, 3);
+	qsort(tree, ntree, sizeof(*tree), cmp_pid);
+	assert_non_null(bsearch(&pid, tree, ntree, sizeof(*tree), cmp_pid));
+	assert_non_null(bsearch(&pid, group, ngroup, sizeof(*group), cmp_pid));
+	for (size_t i = 0; i < ntree; i++)
+		assert_non_null(bsearch(&tree[i], group, ngroup,
+					sizeof(*group), cmp_pid));
+	free(tree);
+	free(group);
+
+	assert_int_equal(kill(-pid, SIGKILL), 0);
+	assert_int_equal(waitpid(pid, NULL, 0), pid);
+	close(ready[0]);
+	/* reaped: neither scope finds anything, and that is no error */
+	assert_int_equal(pb_numa_run_pids(&tree, &ntree, pid, PB_NUMA_TREE), 0);
+	assert_int_equal(ntree, 0);
+	free(tree);
 }
 
 /* ---- counters --------------------------------------------------------- */
@@ -1229,6 +1292,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_numa__bss_of_a_forked_child),
 		cmocka_unit_test(test_numa__bss_through_sh_c),
 		cmocka_unit_test(test_numa__gone_processes_are_skipped),
+		cmocka_unit_test(test_numa__run_pids_tree_and_group),
 		cmocka_unit_test(test_numa__counter_deltas),
 		cmocka_unit_test(test_numa__counters_of_this_machine),
 	};

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,86 @@ static void test_proc__leftovers_die_with_the_leader(void **state)
 	assert_string_equal(r.out.ptr, "done\n");
 	assert_true(pb_now_mono() - t0 < 10);
 	pb_proc_result_release(&r);
+}
+
+/* Alive, and not a zombie waiting for its new parent to reap it. */
+static int running(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	int alive = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
+		alive = p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	fclose(f);
+	return alive;
+}
+
+static pid_t read_pid_file(const char *path)
+{
+	double t0 = pb_now_mono();
+
+	while (pb_now_mono() - t0 < 10) {
+		FILE *f = fopen(path, "r");
+		int pid = 0, ok = f && fscanf(f, "%d\n", &pid) == 1;
+
+		if (f)
+			fclose(f);
+		if (ok && pid > 0)
+			return (pid_t)pid;
+		usleep(10000);
+	}
+	fail_msg("%s never got a pid", path);
+	return -1;
+}
+
+/* A SIGKILLed parent takes the whole run with it: the shell (through
+ * PR_SET_PDEATHSIG) and the benchmark the shell forked rather than exec'd
+ * (through the guard), and the guard goes too. */
+static void test_proc__run_dies_with_a_killed_parent(void **state)
+{
+	char dir[] = "/tmp/pb-test-proc-XXXXXX", bench[64], guard[64];
+	pid_t parent, bench_pid, guard_pid;
+	double t0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(bench, sizeof(bench), "%s/bench", dir);
+	snprintf(guard, sizeof(guard), "%s/guard", dir);
+	parent = fork();
+	assert_true(parent >= 0);
+	if (parent == 0) {
+		struct pb_proc_result r;
+		char cmd[512];
+		FILE *f = fopen(guard, "w");
+
+		if (!f || fprintf(f, "%d\n", (int)pb_proc_guard_pid()) < 0 ||
+		    fclose(f))
+			_exit(1);
+		snprintf(cmd, sizeof(cmd), "sleep 60 & echo $! > %s.tmp; "
+			 "mv %s.tmp %s; wait", bench, bench, bench);
+		sh(&r, cmd, 120, 1024);
+		_exit(2); /* not reached: killed before */
+	}
+	bench_pid = read_pid_file(bench);
+	guard_pid = read_pid_file(guard);
+	assert_true(running(bench_pid));
+	assert_true(running(guard_pid));
+	assert_int_equal(kill(parent, SIGKILL), 0);
+	assert_int_equal(waitpid(parent, NULL, 0), parent);
+	t0 = pb_now_mono();
+	while ((running(bench_pid) || running(guard_pid)) &&
+	       pb_now_mono() - t0 < 10)
+		usleep(10000);
+	assert_false(running(bench_pid));
+	assert_false(running(guard_pid));
+	unlink(bench);
+	unlink(guard);
+	assert_int_equal(rmdir(dir), 0);
 }
 
 static size_t seen;
@@ -299,6 +380,7 @@ int main(void)
 		cmocka_unit_test(test_proc__signal_is_reported),
 		cmocka_unit_test(test_proc__timeout_kills_the_whole_group),
 		cmocka_unit_test(test_proc__leftovers_die_with_the_leader),
+		cmocka_unit_test(test_proc__run_dies_with_a_killed_parent),
 		cmocka_unit_test(test_proc__output_is_capped_callback_sees_all),
 		cmocka_unit_test(test_proc__exec_failure_is_an_error),
 		cmocka_unit_test(test_proc__drops_privileges),

@@ -33,12 +33,22 @@
  *    log-likelihood ratios over the commits >= j.  The ends' runs are data
  *    like any other.
  *
+ *    The class model also keeps "no change at all" (prior NONE_PRIOR): one
+ *    slow fraction, flat prior, for every run.  The ends decide on a few
+ *    runs, so their difference may be chance (two ends that are both
+ *    bimodal at the same rate); without this hypothesis the posterior
+ *    would still have to put all its mass on some commit, and named a
+ *    culprit for 2 % of such histories.  Every confidence in a commit is
+ *    multiplied by 1 - P(no change); P(no change) >= NONE_P ends the
+ *    search with no regression.
+ *
  *    The next commit is the one whose next run has the largest expected
  *    information gain about c: I(Y; c) = H(Y) - E_c H(Y | c), Y being the
  *    run's class with the rates integrated out (or, for the density model,
- *    its value), again O(n) for all commits at once.  Not the posterior
- *    median: in the one-sided case (q0 = 0) the median stalls next to the
- *    culprit, while the information-optimal commit has P(bad) near 0.4.
+ *    its value), again O(n) for all commits at once; "no change" counts as
+ *    one more value of c.  Not the posterior median: in the one-sided
+ *    case (q0 = 0) the median stalls next to the culprit, while the
+ *    information-optimal commit has P(bad) near 0.4.
  *    With k idle agents, k probes are chosen greedily by their joint
  *    mutual information, duplicates allowed (batch_pick()).
  *
@@ -92,8 +102,11 @@ enum {
 #define SHIFT_EPS 0.01
 #define SHIFT_CLIP 4.0
 #define CI_MASS 0.95
+#define NONE_PRIOR 0.1       /* class model: P(no change point) a priori */
+#define NONE_P 0.999         /* P(no change point) that ends the search */
 #define STALL_P 0.001        /* sides that do not differ: no change */
 #define STALL_UP 0.9
+#define STALL_NONE 0.5       /* P(no change) that makes a stall */
 #define REFIT_P 0.001        /* a commit's side is known for refitting */
 
 /* Beta priors of the slow fractions: q1 at bad commits, q0 at good ones.
@@ -155,8 +168,10 @@ struct pb_engine {
 	double *cdf;            /* P(c <= i) = P(commit i is bad) */
 	double *eig;
 	double *r1, *r0, *tmp;  /* per-hypothesis predictive rates */
+	double p_none;          /* class model: P(no change point | D) */
+	double r_none;          /* its predictive slow fraction */
 	size_t best;
-	double best_mass;
+	double best_mass;       /* P(c = best | D), p_none included */
 	size_t block_first;     /* of the best block */
 };
 
@@ -179,6 +194,11 @@ static double lgt(struct lgtab *t, size_t k)
 		t->n = nn;
 	}
 	return t->v[k];
+}
+
+static double lbeta(double a, double b)
+{
+	return lgamma(a) + lgamma(b) - lgamma(a + b);
 }
 
 static double clamp(double x, double lo, double hi)
@@ -786,7 +806,7 @@ static size_t ends_pick(const struct pb_engine *e, unsigned *ng, unsigned *nb)
 static void posterior(struct pb_engine *e)
 {
 	size_t n = e->n;
-	double *lp = e->tmp, mx = -INFINITY, sum = 0;
+	double *lp = e->tmp, mx = -INFINITY, sum = 0, lp_none = -INFINITY;
 
 	if (e->model == M_CLASS) {
 		unsigned long S = 0, F = 0, s0 = 0, f0 = 0;
@@ -795,6 +815,16 @@ static void posterior(struct pb_engine *e)
 			S += e->c[i].slow;
 			F += e->c[i].fast;
 		}
+		/* No change at all: one slow fraction, flat prior, for every
+		 * run (the lgt terms of the change hypotheses below leave out
+		 * their priors' normalising constants: put them back) */
+		e->r_none = (1.0 + S) / (2.0 + S + F);
+		if (!e->oracle)
+			lp_none = lbeta(1.0 + S, 1.0 + F) +
+				  lbeta(PRIOR_A1, PRIOR_B1) +
+				  lbeta(e->a0, e->b0) +
+				  log(NONE_PRIOR / (1 - NONE_PRIOR) *
+				      (double)(n - 1));
 		for (size_t j = 1; j < n; j++) {
 			unsigned long s1, f1;
 
@@ -835,6 +865,10 @@ static void posterior(struct pb_engine *e)
 		e->post[j] = exp(lp[j] - mx);
 		sum += e->post[j];
 	}
+	/* post[] stays the posterior given a change (what the choice of the
+	 * next run works with); p_none scales every statement about c */
+	e->p_none = lp_none > -INFINITY ? 1 / (1 + sum * exp(mx - lp_none))
+					 : 0;
 	e->cdf[0] = 0;
 	for (size_t j = 1; j < n; j++) {
 		e->post[j] /= sum;
@@ -862,8 +896,8 @@ static void best_block(struct pb_engine *e)
 		mass += e->post[j];
 		if (!usable(&e->c[j]))
 			continue;
-		if (mass > e->best_mass) {
-			e->best_mass = mass;
+		if (mass * (1 - e->p_none) > e->best_mass) {
+			e->best_mass = mass * (1 - e->p_none);
 			e->best = j;
 			e->block_first = block_start(e, j);
 		}
@@ -927,9 +961,12 @@ static void gains(struct pb_engine *e)
 		return;
 	}
 	/* Class model: with A(i) = sum_{j<=i} P_j r1_j and
-	 * B(i) = sum_{j>i} P_j r0_j, P(slow at i) = A(i) + B(i); the
-	 * conditional entropies sum the same way. */
+	 * B(i) = sum_{j>i} P_j r0_j, P(slow at i | a change) = A(i) + B(i);
+	 * the conditional entropies sum the same way.  "No change" is one
+	 * more hypothesis, with its own rate everywhere: while it is
+	 * plausible, runs that tell it from a change count too. */
 	double tot_r0 = 0, tot_h0 = 0, a = 0, ha = 0;
+	double pn = e->p_none, rn = e->r_none, hn = pb_h2(rn);
 
 	for (size_t j = 1; j < n; j++) {
 		tot_r0 += e->post[j] * e->r0[j];
@@ -942,7 +979,9 @@ static void gains(struct pb_engine *e)
 			tot_r0 -= e->post[i] * e->r0[i];
 			tot_h0 -= e->post[i] * pb_h2(e->r0[i]);
 		}
-		e->eig[i] = pb_h2(clamp(a + tot_r0, 0, 1)) - ha - tot_h0;
+		e->eig[i] = pb_h2(clamp((1 - pn) * (a + tot_r0) + pn * rn, 0,
+					1)) -
+			    (1 - pn) * (ha + tot_h0) - pn * hn;
 	}
 }
 
@@ -1197,8 +1236,9 @@ static void update(struct pb_engine *e)
  * The stall check: STALL_RUNS runs into the search and no commit holds
  * even half the posterior.  If the runs before and after the most probable
  * culprit do not differ either (class model: P(slower after) below
- * STALL_UP with flat priors; density model: Mann-Whitney p above
- * STALL_P), the ends' difference was noise (a machine whose load spikes
+ * STALL_UP with flat priors, or P(no change) at least STALL_NONE, since
+ * the most probable split is the one that makes them differ most; density
+ * model: Mann-Whitney p above STALL_P), the ends' difference was noise (a machine whose load spikes
  * or drifts can fool a test on a few runs): stop and say there is no
  * regression, rather than wander until the budget is gone.  Returns 1
  * when it stopped the search.
@@ -1216,10 +1256,12 @@ static int stalled(struct pb_engine *e)
 	sides_collect(e, &sd);
 	if (e->model == M_CLASS) {
 		differ = pb_beta_greater(1.0 + sd.bs, 1.0 + sd.bf,
-					 1.0 + sd.gs, 1.0 + sd.gf) >= STALL_UP;
+					 1.0 + sd.gs, 1.0 + sd.gf) >= STALL_UP &&
+			 e->p_none < STALL_NONE;
 		snprintf(what, sizeof(what),
 			 "slow in %lu of %lu runs before it and %lu of %lu "
-			 "after", sd.gs, sd.gs + sd.gf, sd.bs, sd.bs + sd.bf);
+			 "after; P(no change) %.2f", sd.gs, sd.gs + sd.gf,
+			 sd.bs, sd.bs + sd.bf, e->p_none);
 	} else {
 		if (sd.good && pb_mwu_test(&mwu, sd.good, sd.ng, sd.bad,
 					   sd.nb) == 0)
@@ -1236,8 +1278,10 @@ static int stalled(struct pb_engine *e)
 	snprintf(e->res.why, sizeof(e->res.why),
 		 "no regression: after %u runs no commit stands out (the most "
 		 "probable holds %.2f) and the runs before and after it do not "
-		 "differ (%s): the ends' difference was noise", e->runs,
+		 "differ, or no change explains them as well (%s): the ends' "
+		 "difference was noise", e->runs,
 		 e->best_mass, what);
+	e->res.confidence = NAN;
 	finish(e, PB_OUT_NO_REGRESSION);
 	return 1;
 }
@@ -1248,6 +1292,23 @@ static int search_done(struct pb_engine *e)
 	update(e);
 	if (stalled(e))
 		return 1;
+	if (e->p_none >= NONE_P) {
+		unsigned long slow = 0, all = 0;
+
+		for (size_t i = 0; i < e->n; i++) {
+			slow += e->c[i].slow;
+			all += e->c[i].slow + e->c[i].fast;
+		}
+		e->res.mode = PB_MODE_NONE;
+		snprintf(e->res.why, sizeof(e->res.why),
+			 "no regression: after %u runs one slow fraction for "
+			 "every commit (slow in %lu of %lu runs) explains them "
+			 "better than any change (P = %.4f)",
+			 e->runs, slow, all, e->p_none);
+		e->res.confidence = NAN; /* no culprit to be confident in */
+		finish(e, PB_OUT_NO_REGRESSION);
+		return 1;
+	}
 	if (e->best_mass >= e->o.confidence) {
 		evidence(e);
 		if (e->block_first == e->best) {

@@ -18,6 +18,7 @@
  *   bisect-1   git bisect with one run per commit
  *   bisect-R   bisect with R fixed repeats, "any slow run means bad"
  *   bound      the information bound log2(N) / C(q1) (q0 = 0; probes)
+ * With q0 == q1 nothing changed: "right" is then "said no regression".
  * The baselines are handed the true slow/fast threshold and spend their
  * R runs on each end too (1 for bisect-1): a generous comparison.
  *
@@ -165,7 +166,13 @@ static int run_engine(const struct scenario *sc, struct history *h,
 	}
 	pb_engine_result(e, &res);
 	*runs = res.runs;
-	right = res.outcome == PB_OUT_CULPRIT && res.culprit == h->culprit;
+	/* a history where nothing changed (q0 == q1): right is "no
+	 * regression", and any culprit is wrong */
+	if (sc->shift == 0 && sc->q0 == sc->q1)
+		right = res.outcome == PB_OUT_NO_REGRESSION;
+	else
+		right = res.outcome == PB_OUT_CULPRIT &&
+			res.culprit == h->culprit;
 	if (!right && sc->trace)
 		fprintf(stderr, "%s: culprit %zu, said %zu (outcome %d, mode %s, "
 			"confidence %.4f, %u runs): %s\n",
@@ -373,7 +380,7 @@ static void run_scenario(const struct scenario *sc, int jobs_at_once)
 	snprintf(jobs[nj++].name, sizeof(jobs[0].name), "engine");
 	jobs[nj].strategy = 1;
 	snprintf(jobs[nj++].name, sizeof(jobs[0].name), "oracle");
-	if (sc->baselines && sc->k == 1)
+	if (sc->baselines && sc->k == 1 && !(sc->shift == 0 && sc->q0 == sc->q1))
 		for (size_t r = 0; r < sizeof(reps) / sizeof(reps[0]); r++) {
 			jobs[nj].strategy = 2;
 			jobs[nj].reps = reps[r];
@@ -415,6 +422,9 @@ static void run_scenario(const struct scenario *sc, int jobs_at_once)
 	if (sc->shift == 0 && sc->q0 == 0)
 		printf("  %-12s %35.1f   (log2 N / C(q1), probes)\n", "bound",
 		       log2((double)sc->n) / capacity(sc->q1));
+	if (sc->shift == 0 && sc->q0 == sc->q1)
+		printf("  (nothing changed: \"accuracy\" is the share that "
+		       "said no regression)\n");
 	fflush(stdout);
 }
 
@@ -499,7 +509,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (sc.n < 2 || sc.k < 1 || sc.trials < 1 || !(sc.q1 > 0) ||
-	    sc.q1 > 1 || sc.q0 < 0 || sc.q0 >= sc.q1 || sc.shift < 0 ||
+	    sc.q1 > 1 || sc.q0 < 0 || sc.q0 > sc.q1 || sc.shift < 0 ||
 	    sc.shift >= 1 || !(sc.confidence > 0 && sc.confidence < 1)) {
 		fprintf(stderr, "bisect-sim: bad parameters\n");
 		usage(stderr);
@@ -521,6 +531,8 @@ int main(int argc, char **argv)
 			  500, 1, 0 },
 			{ "A5 four agents", 1000, 0, 0.5, 0, 0.03, 4, 2000, 5,
 			  0.99, 500, 0, 0 },
+			{ "N1 no change, both ends bimodal", 1000, 0.3, 0.3,
+			  0, 0.03, 1, 2000, 6, 0.99, 500, 0, 0 },
 		};
 		for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
 			a[i].trace = sc.trace;

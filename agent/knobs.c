@@ -1175,6 +1175,15 @@ static int prepare_numa(struct pb_knobs_state *st, const struct pb_knobs *k)
 			   "support (numa_available() failed)");
 		return PB_OK;
 	}
+	if ((k->numa_policy == PB_NUMA_BIND ||
+	     k->numa_policy == PB_NUMA_CPUNODEBIND) &&
+	    (node > numa_max_node() ||
+	     !numa_bitmask_isbitset(numa_nodes_ptr, (unsigned)node))) {
+		mask_list(nodes, sizeof(nodes), numa_nodes_ptr);
+		set_status(c, PB_KNOB_NOT_APPLIED, "node %d does not exist on "
+			   "this machine (nodes: %s)", node, nodes);
+		return PB_OK;
+	}
 	switch (k->numa_policy) {
 	case PB_NUMA_UNSET:
 		break;
@@ -1182,13 +1191,6 @@ static int prepare_numa(struct pb_knobs_state *st, const struct pb_knobs *k)
 		st->numa_action = NUMA_DEFAULT;
 		break;
 	case PB_NUMA_BIND:
-		if (node > numa_max_node() ||
-		    !numa_bitmask_isbitset(numa_nodes_ptr, (unsigned)node)) {
-			mask_list(nodes, sizeof(nodes), numa_nodes_ptr);
-			set_status(c, PB_KNOB_NOT_APPLIED, "node %d does not exist "
-				   "on this machine (nodes: %s)", node, nodes);
-			return PB_OK;
-		}
 		if (!numa_bitmask_isbitset(numa_all_nodes_ptr, (unsigned)node)) {
 			mask_list(nodes, sizeof(nodes), numa_all_nodes_ptr);
 			set_status(c, PB_KNOB_NOT_APPLIED, "node %d has no memory "
@@ -1208,13 +1210,6 @@ static int prepare_numa(struct pb_knobs_state *st, const struct pb_knobs *k)
 		st->numa_action = NUMA_INTERLEAVE;
 		break;
 	case PB_NUMA_CPUNODEBIND:
-		if (node > numa_max_node() ||
-		    !numa_bitmask_isbitset(numa_nodes_ptr, (unsigned)node)) {
-			mask_list(nodes, sizeof(nodes), numa_nodes_ptr);
-			set_status(c, PB_KNOB_NOT_APPLIED, "node %d does not exist "
-				   "on this machine (nodes: %s)", node, nodes);
-			return PB_OK;
-		}
 		if (!(st->numa_cpus = numa_allocate_cpumask()))
 			return pb_error_set("out of memory");
 		if (numa_node_to_cpus(node, st->numa_cpus) < 0) {

@@ -1067,20 +1067,21 @@ static void mark_tree(struct proc_rec *p, size_t n, pid_t root_pid)
 	}
 }
 
-/* Appends pid to p (growing it); 1 when it was there already. */
-static int add_proc(struct proc_rec **p, size_t *n, size_t *cap, pid_t pid,
-		    int *err)
+/* Appends pid to p (growing it) unless it is there already: a process
+ * reparented during the walk may be listed by two parents. */
+static void add_proc(struct proc_rec **p, size_t *n, size_t *cap, pid_t pid,
+		     int *err)
 {
 	for (size_t i = 0; i < *n; i++)
 		if ((*p)[i].pid == pid)
-			return 1;
+			return;
 	if (*n == *cap) {
 		size_t ncap = *cap ? *cap * 2 : 16;
 		struct proc_rec *np = realloc(*p, ncap * sizeof(**p));
 
 		if (!np) {
 			*err = pb_error_set("out of memory");
-			return 1;
+			return;
 		}
 		*p = np;
 		*cap = ncap;
@@ -1088,7 +1089,6 @@ static int add_proc(struct proc_rec **p, size_t *n, size_t *cap, pid_t pid,
 	memset(&(*p)[*n], 0, sizeof(**p));
 	(*p)[*n].pid = pid;
 	(*n)++;
-	return 0;
 }
 
 int pb_numa_children_supported(void)
@@ -1140,7 +1140,6 @@ static int queue_children(struct proc_rec **p, size_t *n, size_t *cap,
 	return rc;
 }
 
-
 #define NO_CHILDREN_FILES 1
 
 /* root_pid and its descendants through the children files, breadth first.
@@ -1189,19 +1188,16 @@ static int tree_procs(struct proc_rec **out, size_t *nout, pid_t root_pid)
 static int run_procs(struct proc_rec **p, size_t *n, pid_t root_pid,
 		     enum pb_numa_scope scope)
 {
-	if (scope == PB_NUMA_TREE) {
-		int rc = tree_procs(p, n, root_pid);
+	int rc = NO_CHILDREN_FILES;
 
-		if (rc != NO_CHILDREN_FILES)
-			return rc;
-	}
-	{
-		int rc = list_procs(p, n);
-
-		if (rc == PB_OK)
-			mark_tree(*p, *n, root_pid);
+	if (scope == PB_NUMA_TREE)
+		rc = tree_procs(p, n, root_pid);
+	if (rc != NO_CHILDREN_FILES)
 		return rc;
-	}
+	rc = list_procs(p, n);
+	if (rc == PB_OK)
+		mark_tree(*p, *n, root_pid);
+	return rc;
 }
 
 int pb_numa_run_pids(pid_t **out, size_t *nout, pid_t root_pid,

@@ -419,7 +419,7 @@ static void run_scenario(const struct scenario *sc, int jobs_at_once)
 		free(jobs[i].t.runs);
 		free(jobs[i].t.rounds);
 	}
-	if (sc->shift == 0 && sc->q0 == 0)
+	if (sc->shift == 0 && sc->q0 == 0 && sc->q1 > 0)
 		printf("  %-12s %35.1f   (log2 N / C(q1), probes)\n", "bound",
 		       log2((double)sc->n) / capacity(sc->q1));
 	if (sc->shift == 0 && sc->q0 == sc->q1)
@@ -508,7 +508,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (sc.n < 2 || sc.k < 1 || sc.trials < 1 || !(sc.q1 > 0) ||
+	if (sc.n < 2 || sc.k < 1 || sc.trials < 1 || !(sc.q1 >= 0) ||
 	    sc.q1 > 1 || sc.q0 < 0 || sc.q0 > sc.q1 || sc.shift < 0 ||
 	    sc.shift >= 1 || !(sc.confidence > 0 && sc.confidence < 1)) {
 		fprintf(stderr, "bisect-sim: bad parameters\n");

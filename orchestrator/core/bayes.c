@@ -117,6 +117,7 @@ enum {
 #define PRIOR_B0 20.0
 
 enum phase { PH_ENDS, PH_SEARCH, PH_DONE };
+enum { PF_P, PF_R0, PF_R1, PF_H0, PF_H1, PF };  /* see prefix_rates() */
 enum model { M_NONE, M_CLASS, M_DENSITY };
 
 struct cobs {
@@ -168,6 +169,7 @@ struct pb_engine {
 	double *cdf;            /* P(c <= i) = P(commit i is bad) */
 	double *eig;
 	double *r1, *r0, *tmp;  /* per-hypothesis predictive rates */
+	double *pf;             /* prefix sums for batch_pick() */
 	double p_none;          /* class model: P(no change point | D) */
 	double r_none;          /* its predictive slow fraction */
 	size_t best;
@@ -251,8 +253,9 @@ int pb_engine_new(struct pb_engine **out, const struct pb_engine_opts *o)
 	e->r1 = calloc(n, sizeof(double));
 	e->r0 = calloc(n, sizeof(double));
 	e->tmp = calloc(n + 1, sizeof(double));
+	e->pf = calloc(n * PF, sizeof(double));
 	if (!e->c || !e->order || !e->post || !e->cdf || !e->eig || !e->r1 ||
-	    !e->r0 || !e->tmp) {
+	    !e->r0 || !e->tmp || !e->pf) {
 		pb_engine_free(e);
 		return -1;
 	}
@@ -292,6 +295,7 @@ void pb_engine_free(struct pb_engine *e)
 	free(e->r1);
 	free(e->r0);
 	free(e->tmp);
+	free(e->pf);
 	free(e->lg_a1.v);
 	free(e->lg_b1.v);
 	free(e->lg_ab1.v);
@@ -810,19 +814,18 @@ static void posterior(struct pb_engine *e)
 
 	if (e->model == M_CLASS) {
 		unsigned long S = 0, F = 0, s0 = 0, f0 = 0;
+		double lb1 = lbeta(PRIOR_A1, PRIOR_B1), lb0 = lbeta(e->a0, e->b0);
 
 		for (size_t i = 0; i < n; i++) {
 			S += e->c[i].slow;
 			F += e->c[i].fast;
 		}
 		/* No change at all: one slow fraction, flat prior, for every
-		 * run (the lgt terms of the change hypotheses below leave out
-		 * their priors' normalising constants: put them back) */
+		 * run.  The change hypotheses below are normalised the same
+		 * way: each is the marginal likelihood of its runs. */
 		e->r_none = (1.0 + S) / (2.0 + S + F);
 		if (!e->oracle)
 			lp_none = lbeta(1.0 + S, 1.0 + F) +
-				  lbeta(PRIOR_A1, PRIOR_B1) +
-				  lbeta(e->a0, e->b0) +
 				  log(NONE_PRIOR / (1 - NONE_PRIOR) *
 				      (double)(n - 1));
 		for (size_t j = 1; j < n; j++) {
@@ -840,9 +843,9 @@ static void posterior(struct pb_engine *e)
 				e->r0[j] = e->oq0;
 			} else {
 				lp[j] = lgt(&e->lg_a1, s1) + lgt(&e->lg_b1, f1) -
-					lgt(&e->lg_ab1, s1 + f1) +
+					lgt(&e->lg_ab1, s1 + f1) - lb1 +
 					lgt(&e->lg_a0, s0) + lgt(&e->lg_b0, f0) -
-					lgt(&e->lg_ab0, s0 + f0);
+					lgt(&e->lg_ab0, s0 + f0) - lb0;
 				e->r1[j] = (PRIOR_A1 + s1) /
 					   (PRIOR_A1 + PRIOR_B1 + s1 + f1);
 				e->r0[j] = (e->a0 + s0) /
@@ -925,23 +928,6 @@ static void credible_interval(struct pb_engine *e)
 
 /* ---- choosing the next run ---- */
 
-/* Mean slow fractions of good and bad commits under the posterior. */
-static void plug_in_rates(const struct pb_engine *e, double *q0, double *q1)
-{
-	if (e->model == M_DENSITY) {
-		*q0 = e->dq0;
-		*q1 = e->dq1;
-		return;
-	}
-	*q0 = *q1 = 0;
-	for (size_t j = 1; j < e->n; j++) {
-		*q0 += e->post[j] * e->r0[j];
-		*q1 += e->post[j] * e->r1[j];
-	}
-	*q0 = clamp(*q0, 1e-6, 1 - 1e-6);
-	*q1 = clamp(*q1, 1e-6, 1 - 1e-6);
-}
-
 /* Expected information gain about c of one run at each commit. */
 static void gains(struct pb_engine *e)
 {
@@ -1018,41 +1004,79 @@ static int cmp_size(const void *a, const void *b)
 }
 
 /*
- * Joint mutual information between c and the classes of runs at the
- * sorted probes p[0..m-1], the rates plugged in.  Given c, the bad probes
- * are a suffix of the sorted list: with w[b] = P(exactly the last b are
- * bad), a pattern y has P(y) = sum_b w[b] prod_k P(y_k | k bad iff
- * k >= m-b), and I = H(Y) - sum_b w[b] ((m-b) H2(q0) + b H2(q1)).
+ * Prefix sums over the culprit of the posterior mass, of the mass times
+ * each hypothesis' predictive rates, and of the mass times their binary
+ * entropies (in pf[i * PF + k], over j <= i), for the joint choice: the
+ * probes' classes are independent given c, with c's own rates.
  */
-static double joint_mi(const struct pb_engine *e, const size_t *p, size_t m,
-		       double q0, double q1)
+static void prefix_rates(struct pb_engine *e)
 {
-	double w[BATCH_MAX + 1], hy = 0, hc = 0;
+	double *pf = e->pf, q0 = e->dq0, q1 = e->dq1;
+
+	memset(pf, 0, PF * sizeof(*pf));
+	for (size_t j = 1; j < e->n; j++) {
+		double w = e->post[j], *c = pf + j * PF, *p = c - PF;
+
+		if (e->model != M_DENSITY) {
+			q0 = e->r0[j];
+			q1 = e->r1[j];
+		}
+		c[PF_P] = p[PF_P] + w;
+		c[PF_R0] = p[PF_R0] + w * q0;
+		c[PF_R1] = p[PF_R1] + w * q1;
+		c[PF_H0] = p[PF_H0] + w * pb_h2(q0);
+		c[PF_H1] = p[PF_H1] + w * pb_h2(q1);
+	}
+}
+
+/*
+ * Joint mutual information between c and the classes of runs at the
+ * sorted probes p[0..m-1].  Given c, the bad probes are a suffix of the
+ * sorted list: the last b are bad for c in the interval
+ * (p[m-b-1], p[m-b]].  Within an interval the hypotheses' rates are
+ * replaced by their mass-weighted means for the patterns' probabilities
+ * (their conditional entropies are exact), and "no change" is one more
+ * component with its own rate at every probe:
+ *     I = H(Y) - sum_b sum_{c in b} P(c) ((m-b) H2(r0_c) + b H2(r1_c))
+ *              - P(none) m H2(r_none).
+ */
+static double joint_mi(const struct pb_engine *e, const size_t *p, size_t m)
+{
+	double w[BATCH_MAX + 2], r0[BATCH_MAX + 2], r1[BATCH_MAX + 2];
+	double hy = 0, hc = 0, pn = e->p_none;
+	const double *pf = e->pf, *top = pf + (e->n - 1) * PF;
 
 	for (size_t b = 0; b <= m; b++) {
-		/* the last b bad: c <= p[m-b] and (b == m or c > p[m-b-1]) */
-		double up = b == 0 ? 0 : e->cdf[p[m - b]];
-		double low = b == m ? 0 : e->cdf[p[m - b - 1]];
+		/* c <= p[m-b] (all when b == 0), c > p[m-b-1] (when b < m) */
+		const double *hi = b == 0 ? top : pf + p[m - b] * PF;
+		const double *lo = b == m ? pf : pf + p[m - b - 1] * PF;
+		double mass = hi[PF_P] - lo[PF_P];
 
-		if (b == 0)
-			w[b] = 1 - e->cdf[p[m - 1]];
-		else
-			w[b] = up - low;
-		if (w[b] < 0)
+		if (mass <= 1e-300) {
 			w[b] = 0;
-		hc += w[b] * ((double)(m - b) * pb_h2(q0) +
-			      (double)b * pb_h2(q1));
+			r0[b] = r1[b] = 0.5;
+			continue;
+		}
+		w[b] = (1 - pn) * mass;
+		r0[b] = clamp((hi[PF_R0] - lo[PF_R0]) / mass, 0, 1);
+		r1[b] = clamp((hi[PF_R1] - lo[PF_R1]) / mass, 0, 1);
+		hc += (1 - pn) * ((double)(m - b) * (hi[PF_H0] - lo[PF_H0]) +
+				  (double)b * (hi[PF_H1] - lo[PF_H1]));
 	}
+	/* "no change": m + 1 in the tables, all probes at r_none */
+	w[m + 1] = pn;
+	r0[m + 1] = r1[m + 1] = e->r_none;
+	hc += pn * (double)m * pb_h2(e->r_none);
 	for (unsigned long y = 0; y < (1ul << m); y++) {
 		double py = 0;
 
-		for (size_t b = 0; b <= m; b++) {
+		for (size_t b = 0; b <= m + 1; b++) {
 			double pr = w[b];
 
 			if (pr <= 0)
 				continue;
 			for (size_t k = 0; k < m; k++) {
-				double q = k >= m - b ? q1 : q0;
+				double q = k + b >= m && b <= m ? r1[b] : r0[b];
 
 				pr *= (y >> k) & 1 ? q : 1 - q;
 			}
@@ -1068,10 +1092,9 @@ static double joint_mi(const struct pb_engine *e, const size_t *p, size_t m,
 static size_t batch_pick(struct pb_engine *e, size_t k, size_t *out)
 {
 	size_t cand[256], nc = 0, chosen[BATCH_MAX], trial[BATCH_MAX];
-	double q0, q1;
 	size_t m = 0;
 
-	plug_in_rates(e, &q0, &q1);
+	prefix_rates(e);
 	/* Candidates: the commits where P(bad) crosses 1/256, 2/256, ...,
 	 * and the usable commits next to the best one (the endgame). */
 	for (size_t i = 0, next = 1; i < e->n && nc < 250; i++) {
@@ -1097,7 +1120,7 @@ static size_t batch_pick(struct pb_engine *e, size_t k, size_t *out)
 			memcpy(trial, chosen, m * sizeof(*trial));
 			trial[m] = cand[t];
 			qsort(trial, m + 1, sizeof(*trial), cmp_size);
-			v = joint_mi(e, trial, m + 1, q0, q1);
+			v = joint_mi(e, trial, m + 1);
 			if (v > bv + 1e-12) {
 				bv = v;
 				bi = cand[t];

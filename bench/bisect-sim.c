@@ -439,7 +439,8 @@ static void usage(FILE *f)
 "Simulates bisections of synthetic histories and prints accuracy and runs\n"
 "of the engine, the engine told the true rates (oracle), and classic\n"
 "bisect with fixed repeats, side by side.  --acceptance runs the issue's\n"
-"acceptance scenarios (2,000 trials each, fixed seeds).\n");
+"acceptance scenarios (2,000 trials each, fixed seeds) and two histories\n"
+"where nothing changed (N1: both ends bimodal alike; N2: noise only).\n");
 }
 
 int main(int argc, char **argv)
@@ -533,6 +534,8 @@ int main(int argc, char **argv)
 			  0.99, 500, 0, 0 },
 			{ "N1 no change, both ends bimodal", 1000, 0.3, 0.3,
 			  0, 0.03, 1, 2000, 6, 0.99, 500, 0, 0 },
+			{ "N2 no change, noise only", 1000, 0, 0, 0, 0.03, 1,
+			  4000, 8, 0.99, 500, 0, 0 },
 		};
 		for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
 			a[i].trace = sc.trace;

@@ -14,7 +14,7 @@
  *      counts (a bimodal regression, or a good end that is itself
  *      bimodal);
  *    - a bad end that lies wholly elsewhere (a separated mode it always
- *      takes, or a location change found by Welch's t-test when the modes
+ *      takes, or a location change found by Student's t-test when the modes
  *      overlap): the "density" model, a shift.  Each run scores its
  *      log-likelihood ratio under the two ends' predictive (Student t)
  *      distributions, mixed with SHIFT_EPS of the other end and clipped
@@ -33,14 +33,17 @@
  *    log-likelihood ratios over the commits >= j.  The ends' runs are data
  *    like any other.
  *
- *    The class model also keeps "no change at all" (prior NONE_PRIOR): one
- *    slow fraction, flat prior, for every run.  The ends decide on a few
- *    runs, so their difference may be chance (two ends that are both
- *    bimodal at the same rate); without this hypothesis the posterior
- *    would still have to put all its mass on some commit, and named a
- *    culprit for 2 % of such histories.  Every confidence in a commit is
- *    multiplied by 1 - P(no change); P(no change) >= NONE_P ends the
- *    search with no regression.
+ *    Both models also keep "no change at all" (prior NONE_PRIOR): for the
+ *    class model one slow fraction, flat prior, for every run; for the
+ *    density model one distribution fitted to every run (its runs scored
+ *    against the good side's like the others, clipped, and credited the
+ *    BIC's 0.5 log N for the location it does not fit).  The ends decide
+ *    on a few runs, so their difference may be chance (two ends that are
+ *    both bimodal at the same rate, or noise); without this hypothesis
+ *    the posterior would still have to put all its mass on some commit,
+ *    and named a culprit for 2 % of bimodal such histories.  Every
+ *    confidence in a commit is multiplied by 1 - P(no change);
+ *    P(no change) >= NONE_P ends the search with no regression.
  *
  *    The next commit is the one whose next run has the largest expected
  *    information gain about c: I(Y; c) = H(Y) - E_c H(Y | c), Y being the
@@ -92,7 +95,9 @@ enum {
 #define SEP_D 3.0            /* Ashman's D of two separate modes */
 #define VAR_FLOOR_REL 0.005  /* sd floor: 0.5 % of the median */
 #define REGRESSION_P 0.99    /* P(q1 > q0) to call a bimodal regression */
-#define SHIFT_P 0.001        /* Welch p to call an overlapping shift */
+#define SHIFT_P 0.005        /* t-test p to call an overlapping shift
+				* (the search's "no change" catches the
+				* ends that differed by chance) */
 #define TAIL_P 0.01          /* good end's chance of a run that slow */
 #define MOVED_P 0.01         /* the bad end's fast runs lie lower: no
 				* class model yet (a wrong refusal costs one
@@ -102,7 +107,7 @@ enum {
 #define SHIFT_EPS 0.01
 #define SHIFT_CLIP 4.0
 #define CI_MASS 0.95
-#define NONE_PRIOR 0.1       /* class model: P(no change point) a priori */
+#define NONE_PRIOR 0.1       /* P(no change point) a priori */
 #define NONE_P 0.999         /* P(no change point) that ends the search */
 #define STALL_P 0.001        /* sides that do not differ: no change */
 #define STALL_UP 0.9
@@ -127,6 +132,7 @@ struct cobs {
 	unsigned failed;
 	unsigned slow, fast;    /* class model */
 	double llr;             /* density model: sum over the runs */
+	double lnone;           /* and of "no change" : good, clipped */
 	unsigned char skipped, listed;
 };
 
@@ -161,8 +167,10 @@ struct pb_engine {
 
 	/* density model */
 	double mu_f, mu_s, s_f, s_s, df;
+	double mu_n, s_n, df_n; /* one distribution for every run */
 	double gain[EIG_GRID];  /* I(Y; bad) at P(bad) = k / (EIG_GRID-1) */
-	double dq0, dq1;        /* P(run scores slow | good), (| bad) */
+	double dq0, dq1, dqn;   /* P(run scores slow | good), (| bad),
+				 * (| no change) */
 
 	/* search state, valid in PH_SEARCH and after */
 	double *post;           /* P(c = j), j = 1..n-1; post[0] = 0 */
@@ -170,7 +178,7 @@ struct pb_engine {
 	double *eig;
 	double *r1, *r0, *tmp;  /* per-hypothesis predictive rates */
 	double *pf;             /* prefix sums for batch_pick() */
-	double p_none;          /* class model: P(no change point | D) */
+	double p_none;          /* P(no change point | D) */
 	double r_none;          /* its predictive slow fraction */
 	size_t best;
 	double best_mass;       /* P(c = best | D), p_none included */
@@ -343,6 +351,19 @@ static double run_llr(const struct pb_engine *e, double x)
 	return clamp(log(num) - log(den), -SHIFT_CLIP, SHIFT_CLIP);
 }
 
+/* Density model: clipped log-likelihood ratio "no change" : good of one
+ * run, "no change" being one distribution fitted to every run. */
+static double run_lnone(const struct pb_engine *e, double x)
+{
+	double ls = t_logpdf(x, e->mu_s, e->s_s, e->df);
+	double lf = t_logpdf(x, e->mu_f, e->s_f, e->df);
+	double ln = t_logpdf(x, e->mu_n, e->s_n, e->df_n);
+	double hi = ls > lf ? ls : lf;
+	double den = SHIFT_EPS * exp(ls - hi) + (1 - SHIFT_EPS) * exp(lf - hi);
+
+	return clamp(ln - hi - log(den), -SHIFT_CLIP, SHIFT_CLIP);
+}
+
 static void score_run(struct pb_engine *e, struct cobs *c, double x)
 {
 	if (e->model == M_CLASS) {
@@ -354,6 +375,7 @@ static void score_run(struct pb_engine *e, struct cobs *c, double x)
 		double l = run_llr(e, x);
 
 		c->llr += l;
+		c->lnone += run_lnone(e, x);
 		if (l > 0)
 			c->slow++;
 		else
@@ -367,7 +389,7 @@ static void rescore_all(struct pb_engine *e)
 		struct cobs *c = &e->c[i];
 
 		c->slow = c->fast = 0;
-		c->llr = 0;
+		c->llr = c->lnone = 0;
 		for (unsigned k = 0; k < c->nv; k++)
 			score_run(e, c, c->v[k]);
 	}
@@ -456,6 +478,29 @@ static int known_side(const struct pb_engine *e, size_t i, int refit)
 	return 0;
 }
 
+/* "No change" for the density model: one normal for every run (its
+ * Student t predictive, the sd floored like the two sides'). */
+static void fit_none(struct pb_engine *e, double floor_sd)
+{
+	double sum = 0, ss = 0, s;
+	unsigned long cnt = 0;
+
+	for (size_t i = 0; i < e->n; i++)
+		for (unsigned k = 0; k < e->c[i].nv; k++) {
+			sum += e->c[i].v[k];
+			cnt++;
+		}
+	e->mu_n = sum / (double)cnt;
+	for (size_t i = 0; i < e->n; i++)
+		for (unsigned k = 0; k < e->c[i].nv; k++)
+			ss += (e->c[i].v[k] - e->mu_n) * (e->c[i].v[k] - e->mu_n);
+	e->df_n = (double)cnt - 1;
+	s = sqrt(ss / e->df_n);
+	if (!(s >= floor_sd))
+		s = floor_sd > 1e-12 ? floor_sd : 1e-12;
+	e->s_n = s * sqrt(1 + 1.0 / (double)cnt);
+}
+
 /*
  * Fits the density model: the good and the bad side's means and a pooled
  * standard deviation, first from the ends, then (refit) also from every
@@ -500,6 +545,7 @@ static void fit_density(struct pb_engine *e, int refit)
 	/* predictive scale of a new run, each mean estimated from its side */
 	e->s_f = s * sqrt(1 + 1.0 / cnt[0]);
 	e->s_s = s * sqrt(1 + 1.0 / cnt[1]);
+	fit_none(e, floor_sd);
 	e->model = M_DENSITY;
 	rescore_all(e);
 	if (!refit)
@@ -520,9 +566,10 @@ static void fit_density(struct pb_engine *e, int refit)
 			e->gain[k] = pb_h2((double)k / (EIG_GRID - 1));
 		e->dq0 = SHIFT_EPS;
 		e->dq1 = 1 - SHIFT_EPS;
+		e->dqn = 0.5;
 		return;
 	}
-	e->dq0 = e->dq1 = 0;
+	e->dq0 = e->dq1 = e->dqn = 0;
 	for (int t = 0; t < nx; t++) {
 		double x = lo + step * t;
 		double ps = exp(t_logpdf(x, e->mu_s, e->s_s, e->df));
@@ -533,6 +580,8 @@ static void fit_density(struct pb_engine *e, int refit)
 		if (run_llr(e, x) > 0) {
 			e->dq1 += f1[t];
 			e->dq0 += f0[t];
+			e->dqn += exp(t_logpdf(x, e->mu_n, e->s_n, e->df_n)) *
+				  step;
 		}
 	}
 	for (int k = 0; k < EIG_GRID; k++) {
@@ -550,6 +599,7 @@ static void fit_density(struct pb_engine *e, int refit)
 	}
 	e->dq0 = clamp(e->dq0, 1e-6, 1 - 1e-6);
 	e->dq1 = clamp(e->dq1, 1e-6, 1 - 1e-6);
+	e->dqn = clamp(e->dqn, 1e-6, 1 - 1e-6);
 	free(f1);
 	free(f0);
 }
@@ -853,12 +903,23 @@ static void posterior(struct pb_engine *e)
 			}
 		}
 	} else {
-		double suf = 0;
+		double suf = 0, none = 0;
+		unsigned long runs = 0;
 
 		for (size_t j = n - 1; j >= 1; j--) {
 			suf += e->c[j].llr;
 			lp[j] = suf;
 		}
+		/* No change: one distribution for every run.  Its fit has
+		 * one location less than a change's, the BIC's 0.5 log N
+		 * for a parameter the two sides fit to the runs. */
+		for (size_t i = 0; i < n; i++) {
+			none += e->c[i].lnone;
+			runs += e->c[i].nv;
+		}
+		e->r_none = e->dqn;
+		lp_none = none + 0.5 * log((double)runs) +
+			  log(NONE_PRIOR / (1 - NONE_PRIOR) * (double)(n - 1));
 	}
 	for (size_t j = 1; j < n; j++)
 		if (lp[j] > mx)
@@ -1323,11 +1384,20 @@ static int search_done(struct pb_engine *e)
 			all += e->c[i].slow + e->c[i].fast;
 		}
 		e->res.mode = PB_MODE_NONE;
-		snprintf(e->res.why, sizeof(e->res.why),
-			 "no regression: after %u runs one slow fraction for "
-			 "every commit (slow in %lu of %lu runs) explains them "
-			 "better than any change (P = %.4f)",
-			 e->runs, slow, all, e->p_none);
+		if (e->model == M_CLASS)
+			snprintf(e->res.why, sizeof(e->res.why),
+				 "no regression: after %u runs one slow "
+				 "fraction for every commit (slow in %lu of "
+				 "%lu runs) explains them better than any "
+				 "change (P = %.4f)",
+				 e->runs, slow, all, e->p_none);
+		else
+			snprintf(e->res.why, sizeof(e->res.why),
+				 "no regression: after %u runs one "
+				 "distribution for every commit (mean %g, sd "
+				 "%g) explains them better than any change "
+				 "(P = %.4f)", e->runs,
+				 unorient(e, e->mu_n), e->s_n, e->p_none);
 		e->res.confidence = NAN; /* no culprit to be confident in */
 		finish(e, PB_OUT_NO_REGRESSION);
 		return 1;

@@ -83,6 +83,8 @@
 enum {
 	MIN_END_RUNS = 3,      /* per end, before any decision */
 	MIN_SHIFT_RUNS = 4,    /* per end, to call a clean shift */
+	TAIL_RUNS = 3,         /* fast good-end runs to judge a slow mode
+				* far from them (Student t, 2 df) */
 	NONE_BAD_RUNS = 16,    /* (1 - 0.25)^16 < 0.01 */
 	NONE_GOOD_RUNS = 8,    /* before an improvement is called */
 	END_CAP_RUNS = 48,     /* bad end runs when it is a close call */
@@ -639,7 +641,7 @@ static void say_none(struct pb_engine *e, const char *what)
 /*
  * P(a fast run of the good end falls below tau), from the good end's runs
  * above tau: the Student t predictive of a normal sample with unknown mean
- * and variance (sd floored); 1 with fewer than MIN_SHIFT_RUNS of them.  A
+ * and variance (sd floored); 1 with fewer than TAIL_RUNS of them.  A
  * slow mode that the good end's fast runs would almost never reach is a
  * mode of its own, not the tail of their noise.
  */
@@ -654,7 +656,7 @@ static double good_tail(const struct pb_engine *e, double tau)
 			mu += g->v[k];
 			n++;
 		}
-	if (n < MIN_SHIFT_RUNS)
+	if (n < TAIL_RUNS)
 		return 1;
 	mu /= n;
 	for (unsigned k = 0; k < g->nv; k++)
@@ -842,7 +844,7 @@ static size_t ends_pick(const struct pb_engine *e, unsigned *ng, unsigned *nb)
 {
 	size_t pick;
 
-	if (!e->ends_two_modes || *ng < MIN_SHIFT_RUNS)
+	if (!e->ends_two_modes || *ng < TAIL_RUNS)
 		pick = *ng <= *nb ? 0 : e->n - 1;
 	else
 		pick = 2 * *ng <= *nb ? 0 : e->n - 1;

@@ -1014,24 +1014,6 @@ static void test_engine__no_regression(void **state)
 	}
 }
 
-/*
- * Both ends bimodal in the same way: slow 30 % of the time at every
- * commit.  Nothing changed, whatever the mixture fit says: the answer is
- * PB_OUT_NO_REGRESSION.  With 0.99 asked, at most 3 of 40 histories may
- * end otherwise (P(4 or more of 40 | 0.01) = 7e-4).
- *
- * BUG: they often do not.  n = 60, the benchmark's seeds 1..200:
- * - with q0's prior Beta(0.25, 50) (bayes.c as of 06:55), 32 of 200 end
- *   in PB_OUT_CULPRIT at posterior >= 0.99 (seed 1: culprit 1, 0.9927)
- *   and 7 spend the whole budget.  The good end's first runs were all
- *   fast (0.7^4 = 24 %), the bad end's showed 2 slow; decide_ends() then
- *   finds P(q1 > q0) >= 0.99 under a prior that says good commits are
- *   practically never slow, and the search blames commit 1;
- * - with the later prior (Beta(0.5, 20), flat once the good end was seen
- *   slow), 2 of 200 end in PB_OUT_CULPRIT and 37 of 200 (18 %) run all
- *   500 runs of the budget (PB_OUT_BUDGET; seeds 1, 5, 9 here): once in
- *   the search, nothing ends it when no commit stands out.
- */
 /* Both ends slow 30 % of the time: nothing changed.  The ends decide on a
  * few runs, so now and then (7 of these 40) they look different by chance
  * and the search starts; it must then find that one slow fraction

@@ -117,9 +117,12 @@ enum {
 #define REFIT_P 0.001        /* a commit's side is known for refitting */
 
 /* Beta priors of the slow fractions: q1 at bad commits, q0 at good ones.
- * q1 is anything; q0 is small (a misread fast run) but not zero. */
-#define PRIOR_A1 1.0
-#define PRIOR_B1 1.0
+ * q1 is anything but seldom near 0 or 1 (a slow mode that almost never
+ * shows cannot be bisected, and one that nearly always shows is close to
+ * a shift): Beta(2, 2), weakly.  q0 is small (a misread fast run) but not
+ * zero. */
+#define PRIOR_A1 2.0
+#define PRIOR_B1 2.0
 #define PRIOR_A0 0.5
 #define PRIOR_B0 20.0
 

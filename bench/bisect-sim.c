@@ -274,7 +274,7 @@ static double capacity(double q)
 {
 	if (q >= 1)
 		return 1;
-	return log2(1 + q * pow(1 - q, (1 - q) / q));
+	return log1p(q * pow(1 - q, (1 - q) / q)) / M_LN2;
 }
 
 /* Runs `trials` histories of a scenario for one strategy.  Strategy s:

@@ -585,9 +585,16 @@ static void fit_density(struct pb_engine *e, int refit)
 		if (run_llr(e, x) > 0) {
 			e->dq1 += f1[t];
 			e->dq0 += f0[t];
-			e->dqn += exp(t_logpdf(x, e->mu_n, e->s_n, e->df_n)) *
-				  step;
 		}
+	}
+	/* "no change" spreads over both sides and more: a grid of its own */
+	for (int t = 0; t < nx; t++) {
+		double w = 24 * e->s_n / (nx - 1);
+		double x = e->mu_n - 12 * e->s_n + w * t;
+
+		if (run_llr(e, x) > 0)
+			e->dqn += exp(t_logpdf(x, e->mu_n, e->s_n, e->df_n)) *
+				  w;
 	}
 	for (int k = 0; k < EIG_GRID; k++) {
 		double p = (double)k / (EIG_GRID - 1), mi = 0;

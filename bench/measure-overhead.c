@@ -94,6 +94,7 @@ int main(int argc, char **argv)
 	double *rrot = NULL, *rot = NULL;
 	uint64_t n = 1000000, v;
 	char what[1024];
+	int rc = 3;
 
 	self_path = argv[0];
 	for (int i = 1; i < argc; i++) {
@@ -122,14 +123,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (pb_measure_new(&m, &mo) < 0 ||
-	    (mo.rotate_start = 1, pb_measure_new(&mrot, &mo)) < 0) {
-		fprintf(stderr, "measure-overhead: %s\n", pb_error_last());
-		return 3;
-	}
+	    (mo.rotate_start = 1, pb_measure_new(&mrot, &mo)) < 0)
+		goto out;
 	/* Calibrate the work to ~ms milliseconds of a bare run. */
 	for (int k = 0; k < 30; k++) {
 		if (run_once(&t, n, NULL, 0) < 0)
-			goto fail;
+			goto out;
 		if (t > ms / 1000 * 0.95 && t < ms / 1000 * 1.05)
 			break;
 		n = (uint64_t)((double)n * (ms / 1000) / (t > 1e-4 ? t : 1e-4));
@@ -139,23 +138,25 @@ int main(int argc, char **argv)
 	meas = calloc(pairs, sizeof(*meas));
 	rot = calloc(pairs, sizeof(*rot));
 	rrot = calloc(pairs, sizeof(*rrot));
-	if (!ratio || !bare || !meas || !rot || !rrot)
-		goto fail;
+	if (!ratio || !bare || !meas || !rot || !rrot) {
+		pb_error_set("out of memory");
+		goto out;
+	}
 	for (unsigned i = 0; i < pairs; i++) {
 		/* The three runs of a set in one of three rotating orders. */
 		for (unsigned k = 0; k < 3; k++) {
 			switch ((i + k) % 3) {
 			case 0:
 				if (run_once(&bare[i], n, NULL, 0) < 0)
-					goto fail;
+					goto out;
 				break;
 			case 1:
 				if (run_once(&meas[i], n, m, i) < 0)
-					goto fail;
+					goto out;
 				break;
 			default:
 				if (run_once(&rot[i], n, mrot, i) < 0)
-					goto fail;
+					goto out;
 				break;
 			}
 		}
@@ -188,6 +189,10 @@ int main(int argc, char **argv)
 	       rrot[pairs / 2], rrot[lo], rrot[hi],
 	       (rrot[pairs / 2] - 1) * 100, PB_MEASURE_HOLD_S * 1e3);
 	printf("what was measured: %s\n", what);
+	rc = 0;
+out:
+	if (rc)
+		fprintf(stderr, "measure-overhead: %s\n", pb_error_last());
 	free(ratio);
 	free(bare);
 	free(meas);
@@ -195,15 +200,5 @@ int main(int argc, char **argv)
 	free(rrot);
 	pb_measure_free(m);
 	pb_measure_free(mrot);
-	return 0;
-fail:
-	fprintf(stderr, "measure-overhead: %s\n", pb_error_last());
-	free(ratio);
-	free(bare);
-	free(meas);
-	free(rot);
-	free(rrot);
-	pb_measure_free(m);
-	pb_measure_free(mrot);
-	return 3;
+	return rc;
 }

@@ -594,45 +594,40 @@ static void run_counted(struct pb_pmu_set *set, char *const argv[],
 	run_as(set, argv, ru, 0);
 }
 
-/* May we open counters at all?  Unprivileged callers under Debian's
- * perf_event_paranoid=3 may not; the real-path tests then skip. */
-static int perf_allowed(void)
+/* Opens (and closes) one disabled user-space counter of ours; 0 or the
+ * errno of perf_event_open. */
+static int try_counter(unsigned type, unsigned long long config)
 {
 	struct perf_event_attr a;
 	int fd;
 
 	memset(&a, 0, sizeof(a));
 	a.size = sizeof(a);
-	a.type = PERF_TYPE_SOFTWARE;
-	a.config = PERF_COUNT_SW_TASK_CLOCK;
+	a.type = type;
+	a.config = config;
 	a.disabled = 1;
 	a.exclude_kernel = 1;
 	fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1,
 			  PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0)
-		return errno != EACCES && errno != EPERM;
+		return errno;
 	close(fd);
-	return 1;
+	return 0;
+}
+
+/* May we open counters at all?  Unprivileged callers under Debian's
+ * perf_event_paranoid=3 may not; the real-path tests then skip. */
+static int perf_allowed(void)
+{
+	int err = try_counter(PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK);
+
+	return err != EACCES && err != EPERM;
 }
 
 /* Does the kernel count generic cycles for us? */
 static int kernel_counts_cycles(void)
 {
-	struct perf_event_attr a;
-	int fd;
-
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.type = PERF_TYPE_HARDWARE;
-	a.config = PERF_COUNT_HW_CPU_CYCLES;
-	a.disabled = 1;
-	a.exclude_kernel = 1;
-	fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1,
-			  PERF_FLAG_FD_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	close(fd);
-	return 1;
+	return try_counter(PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES) == 0;
 }
 
 static void test_pmu__real_run_counts(void **state)

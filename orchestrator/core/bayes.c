@@ -25,10 +25,13 @@
  *
  * 2. The search.  The posterior over the culprit c in 1..n-1 (uniform
  *    prior) is, for the class model,
- *        P(c = j | D)  ~  B(a1 + S_hi, b1 + F_hi) B(a0 + S_lo, b0 + F_lo)
+ *        P(c = j | D)  ~  B(a1 + S_hi, b1 + F_hi) / B(a1, b1) m0(S_lo, F_lo)
+ *        m0(s, f)  =  w B(a0 + s, b0 + f) / B(a0, b0) + (1 - w) B(1 + s, 1 + f)
  *    with S/F the slow/fast counts of commits >= j (hi) and < j (lo): the
  *    unknown slow fractions q1 (bad) and q0 (good) are integrated out
- *    under Beta priors, in closed form, with prefix sums: O(n) per update.
+ *    under their priors, in closed form, with prefix sums: O(n) per
+ *    update.  q0's prior is a mixture: small (a misread fast run) with
+ *    weight w, or anything at all (the good side is bimodal itself).
  *    For the density model it is the sum of the runs' clipped
  *    log-likelihood ratios over the commits >= j.  The ends' runs are data
  *    like any other.
@@ -116,15 +119,23 @@ enum {
 #define STALL_NONE 0.5       /* P(no change) that makes a stall */
 #define REFIT_P 0.001        /* a commit's side is known for refitting */
 
-/* Beta priors of the slow fractions: q1 at bad commits, q0 at good ones.
+/* Priors of the slow fractions: q1 at bad commits, q0 at good ones.
  * q1 is anything but seldom near 0 or 1 (a slow mode that almost never
  * shows cannot be bisected, and one that nearly always shows is close to
- * a shift): Beta(2, 2), weakly.  q0 is small (a misread fast run) but not
- * zero. */
+ * a shift): Beta(2, 2), weakly.  q0 is small, a misread fast run, but not
+ * zero: Beta(0.5, 20), with weight Q0_SMALL; or the good side is bimodal
+ * itself and q0 anything: Beta(1, 1).  The runs weigh the two: ten fast
+ * good runs leave the flat prior 0.3 % of its weight, one slow run among
+ * four still leaves it only 7 %, and a good side slow in a quarter of 40
+ * runs gives it 36 % (the small prior's tail then reaches q0 = 0.17).
+ * (A prior switched to flat by a slow run among the good end's first few
+ * cost the search dearly when that run was a misread fast one: 1 in 15
+ * searches at q0 = 0.02, with 124 runs on average instead of 67.) */
 #define PRIOR_A1 2.0
 #define PRIOR_B1 2.0
 #define PRIOR_A0 0.5
 #define PRIOR_B0 20.0
+#define Q0_SMALL 0.97
 
 enum phase { PH_ENDS, PH_SEARCH, PH_DONE };
 enum { PF_P, PF_R0, PF_R1, PF_H0, PF_H1, PF };  /* see prefix_rates() */
@@ -167,8 +178,7 @@ struct pb_engine {
 	struct pb_mix mix;
 	int oracle;
 	double oq0, oq1;
-	double a0, b0;          /* the Beta prior of q0 in use */
-	struct lgtab lg_a1, lg_b1, lg_ab1, lg_a0, lg_b0, lg_ab0;
+	struct lgtab lg_a1, lg_b1, lg_ab1, lg_a0, lg_b0, lg_ab0, lg_1, lg_2;
 
 	/* density model */
 	double mu_f, mu_s, s_f, s_s, df;
@@ -275,8 +285,11 @@ int pb_engine_new(struct pb_engine **out, const struct pb_engine_opts *o)
 	e->lg_a1.base = PRIOR_A1;
 	e->lg_b1.base = PRIOR_B1;
 	e->lg_ab1.base = PRIOR_A1 + PRIOR_B1;
-	e->a0 = PRIOR_A0;
-	e->b0 = PRIOR_B0;
+	e->lg_a0.base = PRIOR_A0;
+	e->lg_b0.base = PRIOR_B0;
+	e->lg_ab0.base = PRIOR_A0 + PRIOR_B0;
+	e->lg_1.base = 1.0;
+	e->lg_2.base = 2.0;
 	e->res.confidence = NAN;
 	e->res.good_median = NAN;
 	e->res.bad_median = NAN;
@@ -315,6 +328,8 @@ void pb_engine_free(struct pb_engine *e)
 	free(e->lg_a0.v);
 	free(e->lg_b0.v);
 	free(e->lg_ab0.v);
+	free(e->lg_1.v);
+	free(e->lg_2.v);
 	free(e);
 }
 
@@ -616,16 +631,8 @@ static void fit_density(struct pb_engine *e, int refit)
 	free(f0);
 }
 
-static void fit_class(struct pb_engine *e, const struct pb_mix *m,
-		      int good_slow)
+static void fit_class(struct pb_engine *e, const struct pb_mix *m)
 {
-	/* The prior of q0: small (a misread fast run) unless the good end
-	 * was already seen slow, in which case nothing is assumed. */
-	e->a0 = good_slow ? 1.0 : PRIOR_A0;
-	e->b0 = good_slow ? 1.0 : PRIOR_B0;
-	e->lg_a0.base = e->a0;
-	e->lg_b0.base = e->b0;
-	e->lg_ab0.base = e->a0 + e->b0;
 	e->mix = *m;
 	e->tau = pb_mix_threshold(m);
 	e->model = M_CLASS;
@@ -738,6 +745,17 @@ static double ttest(const double *x, unsigned nx, const double *y,
 			       sqrt(sy / (ny - 1)), ny);
 }
 
+/* The posterior weight of q0's small component after s slow and f fast
+ * runs at good commits. */
+static double q0_small_weight(unsigned long s, unsigned long f)
+{
+	double ls = lbeta(PRIOR_A0 + s, PRIOR_B0 + f) -
+		    lbeta(PRIOR_A0, PRIOR_B0);
+	double lf = lbeta(1.0 + s, 1.0 + f);
+
+	return 1 / (1 + exp(log1p(-Q0_SMALL) - log(Q0_SMALL) + lf - ls));
+}
+
 /*
  * Decides what the ends show.  Returns 1 when the search can start, 0 when
  * the ends need more runs, -1 when the bisection is over.
@@ -770,7 +788,7 @@ static int decide_ends(struct pb_engine *e)
 	pooled_ends(e, buf);
 	if (pb_mix_fit(&m, buf, ng + nb, VAR_FLOOR_REL) == 0 &&
 	    m.ashman_d >= SEP_D) {
-		double tau = pb_mix_threshold(&m), up, down, tail, moved;
+		double tau = pb_mix_threshold(&m), up, down, tail, moved, ws;
 		unsigned gs = 0, bs = 0, gf, bf;
 
 		for (unsigned k = 0; k < ng; k++)
@@ -781,18 +799,19 @@ static int decide_ends(struct pb_engine *e)
 		bf = nb - bs;
 		tail = good_tail(e, tau);
 		moved = fast_moved_p(e, tau);
-		/* more slow runs at the bad end: with our priors while the
-		 * good end has never been slow, with flat ones once it has
-		 * (then it may be bimodal itself, and q0 anything) ... */
-		up = gs == 0 ? pb_beta_greater(PRIOR_A1 + bs, PRIOR_B1 + bf,
-					       PRIOR_A0, PRIOR_B0 + gf)
-			     : pb_beta_greater(1 + bs, 1 + bf, 1 + gs, 1 + gf);
+		/* more slow runs at the bad end, with our priors (q0's two
+		 * components weighed by the good end's runs) ... */
+		ws = q0_small_weight(gs, gf);
+		up = ws * pb_beta_greater(PRIOR_A1 + bs, PRIOR_B1 + bf,
+					  PRIOR_A0 + gs, PRIOR_B0 + gf) +
+		     (1 - ws) * pb_beta_greater(PRIOR_A1 + bs, PRIOR_B1 + bf,
+						1.0 + gs, 1.0 + gf);
 		/* ... or at the good end, with flat ones: a slow good end is
 		 * no belief of ours */
 		down = pb_beta_greater(1 + gs, 1 + gf, 1 + bs, 1 + bf);
 		if (bs >= 2 && tail <= TAIL_P && up >= REGRESSION_P &&
 		    moved > MOVED_P) {
-			fit_class(e, &m, gs > 0);
+			fit_class(e, &m);
 			ret = 1;
 		} else if (gs >= 2 && nb >= NONE_GOOD_RUNS &&
 			   down >= IMPROVEMENT_P) {
@@ -876,7 +895,9 @@ static void posterior(struct pb_engine *e)
 
 	if (e->model == M_CLASS) {
 		unsigned long S = 0, F = 0, s0 = 0, f0 = 0;
-		double lb1 = lbeta(PRIOR_A1, PRIOR_B1), lb0 = lbeta(e->a0, e->b0);
+		double lb1 = lbeta(PRIOR_A1, PRIOR_B1);
+		double lb0 = lbeta(PRIOR_A0, PRIOR_B0);
+		double lw = log(Q0_SMALL), lw1 = log1p(-Q0_SMALL);
 
 		for (size_t i = 0; i < n; i++) {
 			S += e->c[i].slow;
@@ -904,14 +925,27 @@ static void posterior(struct pb_engine *e)
 				e->r1[j] = e->oq1;
 				e->r0[j] = e->oq0;
 			} else {
+				/* q0's two components, summed in logs */
+				double xs = lw + lgt(&e->lg_a0, s0) +
+					    lgt(&e->lg_b0, f0) -
+					    lgt(&e->lg_ab0, s0 + f0) - lb0;
+				double xf = lw1 + lgt(&e->lg_1, s0) +
+					    lgt(&e->lg_1, f0) -
+					    lgt(&e->lg_2, s0 + f0);
+				double top = xs > xf ? xs : xf;
+				double ws = exp(xs - top), wf = exp(xf - top);
+
 				lp[j] = lgt(&e->lg_a1, s1) + lgt(&e->lg_b1, f1) -
 					lgt(&e->lg_ab1, s1 + f1) - lb1 +
-					lgt(&e->lg_a0, s0) + lgt(&e->lg_b0, f0) -
-					lgt(&e->lg_ab0, s0 + f0) - lb0;
+					top + log(ws + wf);
 				e->r1[j] = (PRIOR_A1 + s1) /
 					   (PRIOR_A1 + PRIOR_B1 + s1 + f1);
-				e->r0[j] = (e->a0 + s0) /
-					   (e->a0 + e->b0 + s0 + f0);
+				ws /= ws + wf;
+				e->r0[j] = ws * (PRIOR_A0 + s0) /
+						   (PRIOR_A0 + PRIOR_B0 + s0 +
+						    f0) +
+					   (1 - ws) * (1.0 + s0) /
+						   (2.0 + s0 + f0);
 			}
 		}
 	} else {

@@ -877,7 +877,8 @@ static void test_engine__bimodal_rare(void **state)
  * end's first runs were all fast (0.8^4 = 41 %), q0's prior
  * Beta(0.25, 50) made one slow run at a good commit proof that it was bad.
  * The later prior (Beta(0.5, 20), flat once the good end was seen slow)
- * gives 0.97 of 300 and passes.
+ * passed; so does today's, a mixture of the two weighed by the good
+ * side's runs.
  */
 static void test_engine__good_end_bimodal(void **state)
 {
@@ -2130,6 +2131,104 @@ static void test_engine__oracle(void **state)
 			 runs_learn);
 }
 
+/*
+ * The class model's posterior against numerical integration.  A fixed
+ * history of six commits, whose runs are plainly fast (~1.0) or slow
+ * (~0.6), with slow runs on the good side too; the engine's P(commit i is
+ * bad) must be what integrating q1 over its Beta(2, 2) prior and q0 over
+ * its mixture prior (0.97 Beta(0.5, 20) + 0.03 Beta(1, 1)) gives, for a
+ * uniform prior over the culprit.  The integrals run over u with q = u^2,
+ * which takes away the q^-1/2 of Beta(0.5, 20) at 0.
+ */
+static double quad_marginal(unsigned long s, unsigned long f, int good)
+{
+	const int m = 20000;
+	double sum = 0;
+
+	for (int k = 0; k < m; k++) {
+		double u = (k + 0.5) / m, q = u * u, dq = 2 * u / m;
+		double lik = exp(s * log(q) + f * log1p(-q)), prior;
+
+		if (good)
+			prior = 0.97 * exp(-0.5 * log(q) + 19 * log1p(-q) -
+					   (lgamma(0.5) + lgamma(20) -
+					    lgamma(20.5))) +
+				0.03;
+		else
+			prior = 6 * q * (1 - q);   /* Beta(2, 2) */
+		sum += lik * prior * dq;
+	}
+	return sum;
+}
+
+static void test_engine__posterior_by_quadrature(void **state)
+{
+	/* commit: values; F fast, S slow */
+	static const struct {
+		size_t commit;
+		double v;
+	} runs[] = {
+		{ 0, 1.00 }, { 5, 0.60 }, { 0, 1.01 }, { 5, 1.00 },
+		{ 0, 0.99 }, { 5, 0.61 }, { 0, 1.00 }, { 5, 0.59 },
+		{ 5, 1.01 }, { 0, 0.60 }, { 1, 1.00 }, { 1, 0.99 },
+		{ 1, 0.61 }, { 2, 1.01 }, { 2, 1.00 }, { 2, 1.00 },
+		{ 3, 0.60 }, { 3, 1.00 }, { 4, 0.60 }, { 4, 0.62 },
+		{ 4, 1.00 }, { 0, 1.00 }, { 5, 0.60 },
+	};
+	static const unsigned want_slow[6] = { 1, 1, 0, 1, 2, 4 };
+	static const unsigned want_fast[6] = { 5, 2, 3, 1, 1, 2 };
+	struct pb_engine_opts o = PB_ENGINE_OPTS_INIT;
+	struct pb_engine_progress pr;
+	struct pb_engine *e;
+	double lik[6] = { 0 }, tot = 0;
+
+	(void)state;
+	o.n = 6;
+	o.confidence = 0.999999;
+	assert_int_equal(pb_engine_new(&e, &o), 0);
+	for (size_t k = 0; k < sizeof(runs) / sizeof(runs[0]); k++)
+		assert_int_equal(pb_engine_observe(e, runs[k].commit,
+						   runs[k].v), 0);
+	pb_engine_progress(e, &pr);
+	assert_false(pr.ends);
+	for (size_t j = 1; j < 6; j++) {
+		unsigned long s0 = 0, f0 = 0, s1 = 0, f1 = 0;
+
+		for (size_t i = 0; i < 6; i++) {
+			if (i < j) {
+				s0 += want_slow[i];
+				f0 += want_fast[i];
+			} else {
+				s1 += want_slow[i];
+				f1 += want_fast[i];
+			}
+		}
+		lik[j] = quad_marginal(s1, f1, 0) * quad_marginal(s0, f0, 1);
+		tot += lik[j];
+	}
+	for (size_t i = 0; i < 6; i++) {
+		struct pb_engine_step st;
+
+		pb_engine_step(e, i, &st);
+		assert_int_equal(st.slow, want_slow[st.commit]);
+		assert_int_equal(st.fast, want_fast[st.commit]);
+		if (st.commit == 0)
+			continue;
+		/* the steps come in the order of first runs: 0, 5, 1, ... */
+		{
+			double want = 0;
+
+			for (size_t j = 1; j <= st.commit; j++)
+				want += lik[j] / tot;
+			if (fabs(st.p_bad - want) > 1e-6)
+				fail_msg("commit %zu: P(bad) %.9f, by "
+					 "integration %.9f", st.commit,
+					 st.p_bad, want);
+		}
+	}
+	pb_engine_free(e);
+}
+
 static void test_engine__names(void **state)
 {
 	(void)state;
@@ -2182,6 +2281,7 @@ int main(void)
 		cmocka_unit_test(test_engine__progress_without_search),
 		cmocka_unit_test(test_engine__batch),
 		cmocka_unit_test(test_engine__oracle),
+		cmocka_unit_test(test_engine__posterior_by_quadrature),
 		cmocka_unit_test(test_engine__names),
 	};
 

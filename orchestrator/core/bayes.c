@@ -265,10 +265,10 @@ static double lm1(struct pb_engine *e, unsigned long s, unsigned long f)
 	       lgt(&e->lg_ab1, s + f) - e->lb1;
 }
 
-/* ... and at good commits, q0 from its mixture prior; *rate (if not NULL)
- * is the predictive slow fraction of the next good run. */
+/* ... and at good commits, q0 from its mixture prior; *small (if not
+ * NULL) is the posterior weight of the mixture's small component. */
 static double lm0(struct pb_engine *e, unsigned long s, unsigned long f,
-		  double *rate)
+		  double *small)
 {
 	double xs = log(Q0_SMALL) + lgt(&e->lg_a0, s) + lgt(&e->lg_b0, f) -
 		    lgt(&e->lg_ab0, s + f) - e->lb0;
@@ -277,12 +277,8 @@ static double lm0(struct pb_engine *e, unsigned long s, unsigned long f,
 	double top = xs > xf ? xs : xf;
 	double ws = exp(xs - top), wf = exp(xf - top);
 
-	if (rate) {
-		double w = ws / (ws + wf);
-
-		*rate = w * (PRIOR_A0 + s) / (PRIOR_A0 + PRIOR_B0 + s + f) +
-			(1 - w) * (1.0 + s) / (2.0 + s + f);
-	}
+	if (small)
+		*small = ws / (ws + wf);
 	return top + log(ws + wf);
 }
 
@@ -781,17 +777,6 @@ static double ttest(const double *x, unsigned nx, const double *y,
 			       sqrt(sy / (ny - 1)), ny);
 }
 
-/* The posterior weight of q0's small component after s slow and f fast
- * runs at good commits. */
-static double q0_small_weight(unsigned long s, unsigned long f)
-{
-	double ls = lbeta(PRIOR_A0 + s, PRIOR_B0 + f) -
-		    lbeta(PRIOR_A0, PRIOR_B0);
-	double lf = lbeta(1.0 + s, 1.0 + f);
-
-	return 1 / (1 + exp(log1p(-Q0_SMALL) - log(Q0_SMALL) + lf - ls));
-}
-
 /*
  * Decides what the ends show.  Returns 1 when the search can start, 0 when
  * the ends need more runs, -1 when the bisection is over.
@@ -837,7 +822,7 @@ static int decide_ends(struct pb_engine *e)
 		moved = fast_moved_p(e, tau);
 		/* more slow runs at the bad end, with our priors (q0's two
 		 * components weighed by the good end's runs) ... */
-		ws = q0_small_weight(gs, gf);
+		lm0(e, gs, gf, &ws);
 		up = ws * pb_beta_greater(PRIOR_A1 + bs, PRIOR_B1 + bf,
 					  PRIOR_A0 + gs, PRIOR_B0 + gf) +
 		     (1 - ws) * pb_beta_greater(PRIOR_A1 + bs, PRIOR_B1 + bf,
@@ -958,10 +943,16 @@ static void posterior(struct pb_engine *e)
 				e->r1[j] = e->oq1;
 				e->r0[j] = e->oq0;
 			} else {
-				lp[j] = lm1(e, s1, f1) +
-					lm0(e, s0, f0, &e->r0[j]);
+				double w;
+
+				lp[j] = lm1(e, s1, f1) + lm0(e, s0, f0, &w);
 				e->r1[j] = (PRIOR_A1 + s1) /
 					   (PRIOR_A1 + PRIOR_B1 + s1 + f1);
+				e->r0[j] = w * (PRIOR_A0 + s0) /
+						   (PRIOR_A0 + PRIOR_B0 + s0 +
+						    f0) +
+					   (1 - w) * (1.0 + s0) /
+						   (2.0 + s0 + f0);
 			}
 		}
 	} else {
@@ -1226,18 +1217,23 @@ static double joint_mi(const struct pb_engine *e, const size_t *p, size_t m)
  * joint choice decides.  O(n) per outcome: k = 4 has 35 allocations with
  * 330 outcomes in all, k = ENDGAME_RUNS 84 with 1716.
  */
-static double p_finish(struct pb_engine *e, const size_t *cc,
-		       const unsigned *alloc, size_t nc, double *lw)
+struct endgame {
+	const size_t *cc;       /* the candidate commits, ascending */
+	size_t nc;
+	unsigned long S, F;     /* slow and fast runs so far, all commits */
+	double *base;           /* log P(c = j) less j's log marginal now */
+	double *lw;             /* scratch: log P(c = j, outcome) */
+};
+
+static double p_finish(struct pb_engine *e, const struct endgame *g,
+		       const unsigned *alloc)
 {
 	unsigned sl[ENDGAME_CAND] = { 0 };
-	unsigned long S = 0, F = 0;
-	double pfin = 0;
-	size_t n = e->n;
+	const size_t *cc = g->cc;
+	size_t n = e->n, nc = g->nc;
+	unsigned long S = g->S, F = g->F;
+	double pfin = 0, *lw = g->lw;
 
-	for (size_t i = 0; i < n; i++) {
-		S += e->c[i].slow;
-		F += e->c[i].fast;
-	}
 	for (;;) {
 		/* the outcome: sl[t] of the alloc[t] runs at cc[t] slow */
 		unsigned long as = 0, af = 0, s0 = 0, f0 = 0;
@@ -1263,18 +1259,16 @@ static double p_finish(struct pb_engine *e, const size_t *cc,
 					bs += sl[t];
 					bf += alloc[t] - sl[t];
 				}
-			lw[j] = log(e->post[j]) + log1p(-e->p_none);
 			if (e->oracle)
-				lw[j] += bs * log(e->oq1) +
-					 bf * log1p(-e->oq1) +
-					 (as - bs) * log(e->oq0) +
-					 (af - bf) * log1p(-e->oq0);
+				lw[j] = g->base[j] + bs * log(e->oq1) +
+					bf * log1p(-e->oq1) +
+					(as - bs) * log(e->oq0) +
+					(af - bf) * log1p(-e->oq0);
 			else
-				lw[j] += lm1(e, s1 + bs, f1 + bf) -
-					 lm1(e, s1, f1) +
-					 lm0(e, s0 + as - bs, f0 + af - bf,
-					     NULL) -
-					 lm0(e, s0, f0, NULL);
+				lw[j] = g->base[j] +
+					lm1(e, s1 + bs, f1 + bf) +
+					lm0(e, s0 + as - bs, f0 + af - bf,
+					    NULL);
 			if (lw[j] > mx)
 				mx = lw[j];
 		}
@@ -1304,7 +1298,9 @@ static int endgame_pick(struct pb_engine *e, size_t k, size_t *out)
 {
 	size_t cc[ENDGAME_CAND], nc = 0, m = 0;
 	unsigned alloc[ENDGAME_CAND] = { 0 }, best[ENDGAME_CAND] = { 0 };
-	double bestp = -1, *lw;
+	unsigned long s0 = 0, f0 = 0;
+	double bestp = -1;
+	struct endgame g;
 
 	if (e->model != M_CLASS || e->best_mass < ENDGAME_MASS ||
 	    k > ENDGAME_RUNS)
@@ -1315,13 +1311,31 @@ static int endgame_pick(struct pb_engine *e, size_t k, size_t *out)
 	for (size_t i = e->best >= 2 ? e->best - 2 : 0;
 	     i <= e->best + 1 && i < e->n && nc < ENDGAME_CAND; i++)
 		cc[nc++] = i;
-	lw = malloc(e->n * sizeof(*lw));
-	if (!lw)
+	g.cc = cc;
+	g.nc = nc;
+	g.S = g.F = 0;
+	for (size_t i = 0; i < e->n; i++) {
+		g.S += e->c[i].slow;
+		g.F += e->c[i].fast;
+	}
+	g.base = malloc(2 * e->n * sizeof(double));
+	if (!g.base)
 		return 0;
+	g.lw = g.base + e->n;
+	/* what every outcome shares, once: the prior mass of each culprit
+	 * and the marginals of the runs so far, which the outcome's replace */
+	for (size_t j = 1; j < e->n; j++) {
+		s0 += e->c[j - 1].slow;
+		f0 += e->c[j - 1].fast;
+		g.base[j] = log(e->post[j]) + log1p(-e->p_none);
+		if (!e->oracle)
+			g.base[j] -= lm1(e, g.S - s0, g.F - f0) +
+				     lm0(e, s0, f0, NULL);
+	}
 	/* every composition of k into nc parts, from (k, 0, ..., 0) */
 	alloc[0] = (unsigned)k;
 	for (;;) {
-		double p = p_finish(e, cc, alloc, nc, lw);
+		double p = p_finish(e, &g, alloc);
 		size_t t = 0;
 		unsigned v;
 
@@ -1338,7 +1352,7 @@ static int endgame_pick(struct pb_engine *e, size_t k, size_t *out)
 		alloc[t + 1]++;
 		alloc[0] = v - 1;
 	}
-	free(lw);
+	free(g.base);
 	if (bestp < ENDGAME_P)
 		return 0;
 	for (size_t t = 0; t < nc; t++)

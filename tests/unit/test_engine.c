@@ -2229,6 +2229,179 @@ static void test_engine__posterior_by_quadrature(void **state)
 	pb_engine_free(e);
 }
 
+/*
+ * The batch endgame against its definition.  Once one commit holds half
+ * the posterior, a round of k <= 6 runs goes where it most probably ends
+ * the search this round: the allocation of the k runs that maximises
+ * P(some commit holds the asked confidence after the round), the round's
+ * outcomes weighed by the posterior predictive.  The test computes that
+ * probability for every allocation of 4 runs over all 8 commits of a
+ * fixed history, its marginals by numerical integration (as above) and
+ * "no change" with its flat rate and prior 0.1, and checks that the
+ * engine's batch is a best one, and puts the culprit and its parent side
+ * by side.
+ */
+#define EG_N 8
+#define EG_K 4
+#define EG_MAXC 40
+
+static double eg_memo[2][EG_MAXC][EG_MAXC];
+
+static double eg_marginal(unsigned s, unsigned f, int good)
+{
+	double *m;
+
+	if (s >= EG_MAXC || f >= EG_MAXC)
+		fail_msg("eg_marginal: %u slow, %u fast: table too small", s, f);
+	m = &eg_memo[good][s][f];
+	if (*m == 0)
+		*m = quad_marginal(s, f, good);
+	return *m;
+}
+
+/* P(x slow of a runs at each commit, and hypothesis h), h = 0 "no
+ * change", unnormalised: the prior times the marginal of the runs so far
+ * and the round's */
+static double eg_joint(const unsigned *slow, const unsigned *fast,
+		       const unsigned *a, const unsigned *x, size_t h)
+{
+	unsigned long s[2] = { 0, 0 }, f[2] = { 0, 0 };
+	double coef = 1;
+
+	for (size_t i = 0; i < EG_N; i++) {
+		int bad = h > 0 && i >= h;
+
+		s[bad] += slow[i] + x[i];
+		f[bad] += fast[i] + a[i] - x[i];
+		for (unsigned t = 0; t < x[i]; t++)
+			coef *= (double)(a[i] - t) / (t + 1);
+	}
+	if (h == 0)
+		return coef * 0.1 *
+		       exp(lgamma(1.0 + s[0]) + lgamma(1.0 + f[0]) -
+			   lgamma(2.0 + s[0] + f[0]));
+	return coef * 0.9 / (EG_N - 1) * eg_marginal(s[0], f[0], 1) *
+	       eg_marginal(s[1], f[1], 0);
+}
+
+static double eg_p_finish(const unsigned *slow, const unsigned *fast,
+			  const unsigned *a, double confidence)
+{
+	static const unsigned zero[EG_N];
+	unsigned x[EG_N] = { 0 };
+	double z = 0, pfin = 0;
+
+	for (size_t h = 0; h < EG_N; h++)
+		z += eg_joint(slow, fast, zero, zero, h);
+	for (;;) {
+		double tot = 0, top = 0;
+		size_t i;
+
+		for (size_t h = 0; h < EG_N; h++) {
+			double v = eg_joint(slow, fast, a, x, h);
+
+			tot += v;
+			if (h > 0 && v > top)
+				top = v;
+		}
+		if (top >= confidence * tot)
+			pfin += tot / z;
+		for (i = 0; i < EG_N && x[i] == a[i]; i++)
+			x[i] = 0;
+		if (i == EG_N)
+			return pfin;
+		x[i]++;
+	}
+}
+
+static void test_engine__batch_endgame(void **state)
+{
+	/* the history: commit, slow runs, fast runs (culprit 4) */
+	static const unsigned slow[EG_N] = { 0, 0, 0, 0, 1, 2, 1, 3 };
+	static const unsigned fast[EG_N] = { 6, 1, 1, 7, 1, 1, 1, 3 };
+	struct pb_engine_opts o = PB_ENGINE_OPTS_INIT;
+	struct pb_engine_progress pr;
+	struct pb_engine *e;
+	unsigned a[EG_N] = { 0 }, mine[EG_N] = { 0 }, best_a[EG_N] = { 0 };
+	size_t batch[EG_K];
+	double pbest = -1, pmine;
+
+	(void)state;
+	o.n = EG_N;
+	assert_int_equal(pb_engine_new(&e, &o), 0);
+	/* the ends first, alternating, then the commits between */
+	for (unsigned r = 0; r < 6; r++) {
+		assert_int_equal(pb_engine_observe(e, 0,
+						   FAST + 0.01 * (r % 3)), 0);
+		assert_int_equal(pb_engine_observe(e, EG_N - 1,
+						   r % 2 ? FAST : SLOW), 0);
+	}
+	for (size_t i = 1; i < EG_N - 1; i++)
+		for (unsigned r = 0; r < slow[i] + fast[i]; r++)
+			assert_int_equal(pb_engine_observe(
+					 e, i, r < slow[i] ? SLOW : FAST), 0);
+	pb_engine_progress(e, &pr);
+	assert_false(pr.ends);
+	assert_int_equal(pr.best, 4);
+	assert_true(pr.confidence >= 0.5 && pr.confidence < o.confidence);
+	/* the test's model is the engine's: the same posterior */
+	{
+		static const unsigned zero[EG_N];
+		double z = 0;
+
+		for (size_t h = 0; h < EG_N; h++)
+			z += eg_joint(slow, fast, zero, zero, h);
+		if (fabs(eg_joint(slow, fast, zero, zero, 4) / z -
+			 pr.confidence) > 1e-6)
+			fail_msg("P(culprit 4): engine %.9f, integration %.9f",
+				 pr.confidence,
+				 eg_joint(slow, fast, zero, zero, 4) / z);
+	}
+	for (size_t i = 0; i < pb_engine_nsteps(e); i++) {
+		struct pb_engine_step st;
+
+		pb_engine_step(e, i, &st);
+		assert_int_equal(st.slow, slow[st.commit]);
+		assert_int_equal(st.fast, fast[st.commit]);
+	}
+	assert_int_equal(pb_engine_next_batch(e, EG_K, batch), EG_K);
+	for (size_t t = 0; t < EG_K; t++)
+		mine[batch[t]]++;
+	/* every allocation of the 4 runs over the 8 commits */
+	a[0] = EG_K;
+	for (;;) {
+		double p = eg_p_finish(slow, fast, a, o.confidence);
+		size_t t = 0;
+		unsigned v;
+
+		if (p > pbest) {
+			pbest = p;
+			memcpy(best_a, a, sizeof(a));
+		}
+		while (t < EG_N - 1 && a[t] == 0)
+			t++;
+		if (t >= EG_N - 1)
+			break;
+		v = a[t];
+		a[t] = 0;
+		a[t + 1]++;
+		a[0] = v - 1;
+	}
+	pmine = eg_p_finish(slow, fast, mine, o.confidence);
+	/* the engine's batch is a best one (here the only one: 3 runs at
+	 * the parent and 1 at the culprit, 0.469; the next best 0.264) */
+	if (pmine < pbest - 1e-9)
+		fail_msg("batch %u %u %u %u %u %u %u %u finishes with P %.6f; "
+			 "%u %u %u %u %u %u %u %u with %.6f",
+			 mine[0], mine[1], mine[2], mine[3], mine[4], mine[5],
+			 mine[6], mine[7], pmine, best_a[0], best_a[1],
+			 best_a[2], best_a[3], best_a[4], best_a[5], best_a[6],
+			 best_a[7], pbest);
+	assert_true(pbest >= 0.05);
+	assert_true(mine[3] >= 1 && mine[4] >= 1);
+	pb_engine_free(e);
+}
+
 static void test_engine__names(void **state)
 {
 	(void)state;
@@ -2282,6 +2455,7 @@ int main(void)
 		cmocka_unit_test(test_engine__batch),
 		cmocka_unit_test(test_engine__oracle),
 		cmocka_unit_test(test_engine__posterior_by_quadrature),
+		cmocka_unit_test(test_engine__batch_endgame),
 		cmocka_unit_test(test_engine__names),
 	};
 

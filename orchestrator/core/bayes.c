@@ -127,19 +127,25 @@ enum {
  * q1 is anything but seldom near 0 or 1 (a slow mode that almost never
  * shows cannot be bisected, and one that nearly always shows is close to
  * a shift): Beta(2, 2), weakly.  q0 is small, a misread fast run, but not
- * zero: Beta(0.5, 20), with weight Q0_SMALL; or the good side is bimodal
- * itself and q0 anything: Beta(1, 1).  The runs weigh the two: ten fast
- * good runs leave the flat prior 0.3 % of its weight, one slow run among
- * four still leaves it only 7 %, and a good side slow in a quarter of 40
- * runs gives it 36 % (the small prior's tail then reaches q0 = 0.17).
+ * zero: Beta(0.5, 60) (mean 0.008, 99th percentile 0.054), with weight
+ * Q0_SMALL; or the good side is bimodal itself and q0 anything:
+ * Beta(1, 1), with weight 0.1.  The runs weigh the two: ten fast good
+ * runs leave the flat prior 1 % of its weight, one slow run among four
+ * gives it 42 %, two among ten 60 %, and a good side slow in a quarter of
+ * 40 runs 99.7 %.
  * (A prior switched to flat by a slow run among the good end's first few
  * cost the search dearly when that run was a misread fast one: 1 in 15
- * searches at q0 = 0.02, with 124 runs on average instead of 67.) */
+ * searches at q0 = 0.02, with 124 runs on average instead of 67.  The
+ * mixture's first form, 0.97 Beta(0.5, 20) + 0.03 flat, let the small
+ * component's tail, which reaches q0 = 0.15, explain a good side slow in
+ * a quarter of its runs: a slow run at a good commit then still looked
+ * like proof of a bad one.  With q1 = 0.3 the tighter form takes about
+ * 10 runs fewer, at q1 = 0.5 about 3, and q0 = 0.02 as many.) */
 #define PRIOR_A1 2.0
 #define PRIOR_B1 2.0
 #define PRIOR_A0 0.5
-#define PRIOR_B0 20.0
-#define Q0_SMALL 0.97
+#define PRIOR_B0 60.0
+#define Q0_SMALL 0.9
 
 enum phase { PH_ENDS, PH_SEARCH, PH_DONE };
 enum { PF_P, PF_R0, PF_R1, PF_H0, PF_H1, PF };  /* see prefix_rates() */
@@ -788,7 +794,7 @@ static int decide_ends(struct pb_engine *e)
 	unsigned ng = g->nv, nb = b->nv;
 	struct pb_mix m;
 	double *buf;
-	int ret = 0, hint = 0, two_modes = 0;
+	int ret = 0, hint = 0, two_modes = 0, good_two = 0;
 
 	for (int k = 0; k < 2; k++)
 		if (!usable(&e->c[ends[k]])) {
@@ -841,13 +847,17 @@ static int decide_ends(struct pb_engine *e)
 			ret = -1;
 		}
 		hint = bs >= 1 && (double)bs * ng > (double)gs * nb;
-		/* a bad end that visits a far slow mode and the fast one is
-		 * bimodal: its mean says nothing */
+		/* an end that visits a far slow mode and the fast one is
+		 * bimodal: its mean says nothing (a bimodal good end and a
+		 * bad end slow so far in every run differ in their rates,
+		 * which the t-test would call a shift) */
 		two_modes = bs >= 1 && bf >= 1 && tail <= TAIL_P &&
 			    moved > SHIFT_P;
+		good_two = gs >= 1 && gf >= 1 && tail <= TAIL_P &&
+			   moved > SHIFT_P;
 	}
 	e->ends_two_modes = two_modes;
-	if (ret == 0 && !two_modes && ng >= MIN_SHIFT_RUNS &&
+	if (ret == 0 && !two_modes && !good_two && ng >= MIN_SHIFT_RUNS &&
 	    nb >= MIN_SHIFT_RUNS) {
 		double t, p = ttest(g->v, ng, b->v, nb, &t);
 

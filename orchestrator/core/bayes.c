@@ -15,7 +15,8 @@
  *      bimodal);
  *    - a bad end that lies wholly elsewhere (a separated mode it always
  *      takes, or a location change found by Student's t-test when the modes
- *      overlap): the "density" model, a shift.  Each run scores its
+ *      overlap; not while either end visits both of two far modes, whose
+ *      means say nothing): the "density" model, a shift.  Each run scores its
  *      log-likelihood ratio under the two ends' predictive (Student t)
  *      distributions, mixed with SHIFT_EPS of the other end and clipped
  *      to +-SHIFT_CLIP, so that one wild run cannot decide anything;

@@ -1545,10 +1545,10 @@ static void update(struct pb_engine *e)
  * culprit do not differ either (class model: P(slower after) below
  * STALL_UP with flat priors, or P(no change) at least STALL_NONE, since
  * the most probable split is the one that makes them differ most; density
- * model: Mann-Whitney p above STALL_P), the ends' difference was noise (a machine whose load spikes
- * or drifts can fool a test on a few runs): stop and say there is no
- * regression, rather than wander until the budget is gone.  Returns 1
- * when it stopped the search.
+ * model: Mann-Whitney p above STALL_P), the ends' difference was noise (a
+ * machine whose load spikes or drifts can fool a test on a few runs): stop
+ * and say there is no regression, rather than wander until the budget is
+ * gone.  Returns 1 when it stopped the search.
  */
 static int stalled(struct pb_engine *e)
 {

@@ -15,6 +15,8 @@
  * Side by side, in one run, on the same histories and seeds:
  *   engine     the engine, learning everything
  *   oracle     the engine told the true q0, q1 (test-only switch)
+ *   told-q0    told only q0, learning q1 (--decompose, bimodal)
+ *   told-q1    told only q1, learning q0 (--decompose, bimodal)
  *   bisect-1   git bisect with one run per commit
  *   bisect-R   bisect with R fixed repeats, "any slow run means bad"
  *   bound      the information bound log2(N) / C(q1) (q0 = 0; probes)
@@ -24,8 +26,8 @@
  *
  * Usage: bisect-sim [--n N] [--q1 Q] [--q0 Q] [--shift S] [--noise S]
  *                   [--k AGENTS] [--trials T] [--seed S] [--confidence C]
- *                   [--max-runs R] [--no-baselines] [--acceptance]
- *                   [--jobs 1..8] [--trace]
+ *                   [--max-runs R] [--no-baselines] [--decompose]
+ *                   [--acceptance] [--jobs 1..8] [--trace]
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -56,7 +58,12 @@ struct scenario {
 	unsigned max_runs;
 	int baselines;
 	int trace;              /* print every wrong engine verdict */
+	int decompose;          /* the told-q0 and told-q1 lines too */
 };
+
+/* What a job simulates: the engine, told all, one or none of the rates,
+ * or classic bisection with fixed repeats. */
+enum strategy { S_ENGINE, S_ORACLE, S_TOLD_Q0, S_TOLD_Q1, S_FIXED };
 
 struct tally {
 	unsigned trials, right;
@@ -138,7 +145,7 @@ static double true_threshold(const struct scenario *sc)
 /* ---- strategies ---- */
 
 static int run_engine(const struct scenario *sc, struct history *h,
-		      int oracle, unsigned *runs, unsigned *rounds)
+		      enum strategy st, unsigned *runs, unsigned *rounds)
 {
 	struct pb_engine_opts o = PB_ENGINE_OPTS_INIT;
 	struct pb_engine_result res;
@@ -154,9 +161,13 @@ static int run_engine(const struct scenario *sc, struct history *h,
 		fprintf(stderr, "bisect-sim: pb_engine_new failed\n");
 		exit(2);
 	}
-	if (oracle)
+	if (st == S_ORACLE)
 		pb_engine_oracle_rates(e, sc->shift > 0 ? 0 : sc->q0,
 				       sc->shift > 0 ? 1 : sc->q1);
+	else if (st == S_TOLD_Q0)
+		pb_engine_oracle_rates(e, sc->q0, NAN);
+	else if (st == S_TOLD_Q1)
+		pb_engine_oracle_rates(e, NAN, sc->q1);
 	*rounds = 0;
 	while ((got = pb_engine_next_batch(e, k, batch)) > 0) {
 		(*rounds)++;
@@ -176,7 +187,11 @@ static int run_engine(const struct scenario *sc, struct history *h,
 	if (!right && sc->trace)
 		fprintf(stderr, "%s: culprit %zu, said %zu (outcome %d, mode %s, "
 			"confidence %.4f, %u runs): %s\n",
-			oracle ? "oracle" : "engine", h->culprit, res.culprit,
+			st == S_ORACLE	  ? "oracle"
+			: st == S_TOLD_Q0 ? "told-q0"
+			: st == S_TOLD_Q1 ? "told-q1"
+					  : "engine",
+			h->culprit, res.culprit,
 			(int)res.outcome,
 			pb_mode_name(res.mode) ? pb_mode_name(res.mode) : "?",
 			res.confidence, res.runs, res.why);
@@ -277,10 +292,10 @@ static double capacity(double q)
 	return log1p(q * pow(1 - q, (1 - q) / q)) / M_LN2;
 }
 
-/* Runs `trials` histories of a scenario for one strategy.  Strategy s:
- * 0 engine, 1 oracle, 2.. fixed repeats reps[s-2]. */
-static void simulate(const struct scenario *sc, int strategy, unsigned reps,
-		     struct tally *t)
+/* Runs `trials` histories of a scenario for one strategy (S_FIXED: with
+ * `reps` repeats). */
+static void simulate(const struct scenario *sc, enum strategy strategy,
+		     unsigned reps, struct tally *t)
 {
 	t->trials = sc->trials;
 	t->right = 0;
@@ -294,9 +309,9 @@ static void simulate(const struct scenario *sc, int strategy, unsigned reps,
 		if (h.culprit > sc->n)
 			h.culprit = sc->n;
 		t->rounds[i] = 0;
-		if (strategy < 2)
-			t->right += run_engine(sc, &h, strategy == 1,
-					       &t->runs[i], &t->rounds[i]);
+		if (strategy != S_FIXED)
+			t->right += run_engine(sc, &h, strategy, &t->runs[i],
+					       &t->rounds[i]);
 		else
 			t->right += run_fixed(sc, &h, reps, &t->runs[i]);
 	}
@@ -305,7 +320,7 @@ static void simulate(const struct scenario *sc, int strategy, unsigned reps,
 /* The tallies are computed in a child per strategy, two at a time, and sent
  * back through a pipe: the machine has two cores. */
 struct job {
-	int strategy;
+	enum strategy strategy;
 	unsigned reps;
 	char name[24];
 	pid_t pid;
@@ -373,16 +388,22 @@ static void finish_job(const struct scenario *sc, struct job *j)
 static void run_scenario(const struct scenario *sc, int jobs_at_once)
 {
 	static const unsigned reps[] = { 1, 5, 7, 10, 14 };
-	struct job jobs[8];
+	struct job jobs[10];
 	size_t nj = 0, next = 0, done = 0;
 
-	jobs[nj].strategy = 0;
+	jobs[nj].strategy = S_ENGINE;
 	snprintf(jobs[nj++].name, sizeof(jobs[0].name), "engine");
-	jobs[nj].strategy = 1;
+	jobs[nj].strategy = S_ORACLE;
 	snprintf(jobs[nj++].name, sizeof(jobs[0].name), "oracle");
+	if (sc->decompose && sc->shift == 0 && sc->q0 != sc->q1) {
+		jobs[nj].strategy = S_TOLD_Q0;
+		snprintf(jobs[nj++].name, sizeof(jobs[0].name), "told-q0");
+		jobs[nj].strategy = S_TOLD_Q1;
+		snprintf(jobs[nj++].name, sizeof(jobs[0].name), "told-q1");
+	}
 	if (sc->baselines && sc->k == 1 && !(sc->shift == 0 && sc->q0 == sc->q1))
 		for (size_t r = 0; r < sizeof(reps) / sizeof(reps[0]); r++) {
-			jobs[nj].strategy = 2;
+			jobs[nj].strategy = S_FIXED;
 			jobs[nj].reps = reps[r];
 			snprintf(jobs[nj++].name, sizeof(jobs[0].name),
 				 "bisect-%u", reps[r]);
@@ -433,14 +454,16 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: bisect-sim [--n N] [--q1 Q] [--q0 Q] [--shift S] [--noise S]\n"
 "                  [--k AGENTS] [--trials T] [--seed S] [--confidence C]\n"
-"                  [--max-runs R] [--no-baselines] [--acceptance]\n"
-"                  [--jobs 1..8] [--trace]\n"
+"                  [--max-runs R] [--no-baselines] [--decompose]\n"
+"                  [--acceptance] [--jobs 1..8] [--trace]\n"
 "\n"
 "Simulates bisections of synthetic histories and prints accuracy and runs\n"
 "of the engine, the engine told the true rates (oracle), and classic\n"
 "bisect with fixed repeats, side by side.  --acceptance runs the issue's\n"
 "acceptance scenarios (2,000 trials each, fixed seeds) and two histories\n"
-"where nothing changed (N1: both ends bimodal alike; N2: noise only).\n");
+"where nothing changed (N1: both ends bimodal alike; N2: noise only).\n"
+"--decompose adds, for bimodal histories, the engine told only q0\n"
+"(told-q0) and only q1 (told-q1): what learning each rate costs.\n");
 }
 
 int main(int argc, char **argv)
@@ -457,6 +480,7 @@ int main(int argc, char **argv)
 		{ "confidence", required_argument, NULL, 'c' },
 		{ "max-runs", required_argument, NULL, 'm' },
 		{ "no-baselines", no_argument, NULL, 'B' },
+		{ "decompose", no_argument, NULL, 'D' },
 		{ "acceptance", no_argument, NULL, 'A' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "trace", no_argument, NULL, 'T' },
@@ -464,7 +488,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct scenario sc = { "custom", 1000, 0, 0.5, 0, 0.03, 1, 2000, 1,
-			       0.99, 500, 1, 0 };
+			       0.99, 500, 1, 0, 0 };
 	int acceptance = 0, jobs = 2, ch, rc = 0;
 	uint64_t u;
 
@@ -497,6 +521,7 @@ int main(int argc, char **argv)
 					    "--max-runs");
 			  sc.max_runs = (unsigned)u; break;
 		case 'B': sc.baselines = 0; break;
+		case 'D': sc.decompose = 1; break;
 		case 'A': acceptance = 1; break;
 		case 'j': rc = pb_parse_u64(&u, optarg, 1, 8, "--jobs");
 			  jobs = (int)u; break;
@@ -523,22 +548,23 @@ int main(int argc, char **argv)
 	{
 		struct scenario a[] = {
 			{ "A1 bimodal", 1000, 0, 0.5, 0, 0.03, 1, 2000, 1,
-			  0.99, 500, 1, 0 },
+			  0.99, 500, 1, 0, 0 },
 			{ "A2 bimodal, misread fast runs", 1000, 0.02, 0.5, 0,
-			  0.03, 1, 2000, 2, 0.99, 500, 1, 0 },
+			  0.03, 1, 2000, 2, 0.99, 500, 1, 0, 0 },
 			{ "A3 bimodal, rare slow mode", 1000, 0, 0.3, 0, 0.03,
-			  1, 2000, 3, 0.99, 500, 1, 0 },
+			  1, 2000, 3, 0.99, 500, 1, 0, 0 },
 			{ "A4 shift", 1000, 0, 1, 0.10, 0.03, 1, 2000, 4, 0.99,
-			  500, 1, 0 },
+			  500, 1, 0, 0 },
 			{ "A5 four agents", 1000, 0, 0.5, 0, 0.03, 4, 2000, 5,
-			  0.99, 500, 0, 0 },
+			  0.99, 500, 0, 0, 0 },
 			{ "N1 no change, both ends bimodal", 1000, 0.3, 0.3,
-			  0, 0.03, 1, 2000, 6, 0.99, 500, 0, 0 },
+			  0, 0.03, 1, 2000, 6, 0.99, 500, 0, 0, 0 },
 			{ "N2 no change, noise only", 1000, 0, 0, 0, 0.03, 1,
-			  4000, 8, 0.99, 500, 0, 0 },
+			  4000, 8, 0.99, 500, 0, 0, 0 },
 		};
 		for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
 			a[i].trace = sc.trace;
+			a[i].decompose = sc.decompose;
 			run_scenario(&a[i], jobs);
 		}
 	}

@@ -187,7 +187,7 @@ struct pb_engine {
 	/* class model */
 	double tau;             /* oriented: slow below */
 	struct pb_mix mix;
-	int oracle;
+	int told0, told1;       /* engine_oracle.h: a rate is given */
 	double oq0, oq1;
 	struct lgtab lg_a1, lg_b1, lg_ab1, lg_a0, lg_b0, lg_ab0, lg_1, lg_2;
 	double lb1, lb0;        /* log B() of the two Beta priors */
@@ -289,6 +289,26 @@ static double lm0(struct pb_engine *e, unsigned long s, unsigned long f,
 	return top + log(ws + wf);
 }
 
+/* The same, with a rate the oracle switch gave (engine_oracle.h) fixed:
+ * the likelihood of the runs instead of the marginal. */
+static double lik1(struct pb_engine *e, unsigned long s, unsigned long f)
+{
+	if (e->told1)
+		return (double)s * log(e->oq1) + (double)f * log1p(-e->oq1);
+	return lm1(e, s, f);
+}
+
+static double lik0(struct pb_engine *e, unsigned long s, unsigned long f,
+		   double *small)
+{
+	if (e->told0) {
+		if (small)
+			*small = 1;
+		return (double)s * log(e->oq0) + (double)f * log1p(-e->oq0);
+	}
+	return lm0(e, s, f, small);
+}
+
 /* ---- life cycle and input ---- */
 
 int pb_engine_new(struct pb_engine **out, const struct pb_engine_opts *o)
@@ -374,9 +394,10 @@ void pb_engine_free(struct pb_engine *e)
 
 void pb_engine_oracle_rates(struct pb_engine *e, double q0, double q1)
 {
-	e->oracle = 1;
-	e->oq0 = clamp(q0, 1e-9, 1 - 1e-9);
-	e->oq1 = clamp(q1, 1e-9, 1 - 1e-9);
+	e->told0 = !isnan(q0);
+	e->told1 = !isnan(q1);
+	e->oq0 = e->told0 ? clamp(q0, 1e-9, 1 - 1e-9) : 0;
+	e->oq1 = e->told1 ? clamp(q1, 1e-9, 1 - 1e-9) : 0;
 }
 
 static void list_commit(struct pb_engine *e, size_t i)
@@ -936,7 +957,7 @@ static void posterior(struct pb_engine *e)
 		 * run.  The change hypotheses below are normalised the same
 		 * way: each is the marginal likelihood of its runs. */
 		e->r_none = (1.0 + S) / (2.0 + S + F);
-		if (!e->oracle)
+		if (!(e->told0 && e->told1))
 			lp_none = lbeta(1.0 + S, 1.0 + F) +
 				  log(NONE_PRIOR / (1 - NONE_PRIOR) *
 				      (double)(n - 1));
@@ -947,24 +968,21 @@ static void posterior(struct pb_engine *e)
 			f0 += e->c[j - 1].fast;
 			s1 = S - s0;
 			f1 = F - f0;
-			if (e->oracle) {
-				lp[j] = s1 * log(e->oq1) +
-					f1 * log1p(-e->oq1) +
-					s0 * log(e->oq0) + f0 * log1p(-e->oq0);
-				e->r1[j] = e->oq1;
-				e->r0[j] = e->oq0;
-			} else {
-				double w;
+			double w;
 
-				lp[j] = lm1(e, s1, f1) + lm0(e, s0, f0, &w);
-				e->r1[j] = (PRIOR_A1 + s1) /
-					   (PRIOR_A1 + PRIOR_B1 + s1 + f1);
-				e->r0[j] = w * (PRIOR_A0 + s0) /
-						   (PRIOR_A0 + PRIOR_B0 + s0 +
-						    f0) +
-					   (1 - w) * (1.0 + s0) /
-						   (2.0 + s0 + f0);
-			}
+			lp[j] = lik1(e, s1, f1) + lik0(e, s0, f0, &w);
+			e->r1[j] = e->told1 ? e->oq1
+					    : (PRIOR_A1 + s1) /
+						      (PRIOR_A1 + PRIOR_B1 +
+						       s1 + f1);
+			e->r0[j] = e->told0
+					   ? e->oq0
+					   : w * (PRIOR_A0 + s0) /
+							     (PRIOR_A0 +
+							      PRIOR_B0 + s0 +
+							      f0) +
+						     (1 - w) * (1.0 + s0) /
+							     (2.0 + s0 + f0);
 		}
 	} else {
 		double suf = 0, none = 0;
@@ -1270,16 +1288,8 @@ static double p_finish(struct pb_engine *e, const struct endgame *g,
 					bs += sl[t];
 					bf += alloc[t] - sl[t];
 				}
-			if (e->oracle)
-				lw[j] = g->base[j] + bs * log(e->oq1) +
-					bf * log1p(-e->oq1) +
-					(as - bs) * log(e->oq0) +
-					(af - bf) * log1p(-e->oq0);
-			else
-				lw[j] = g->base[j] +
-					lm1(e, s1 + bs, f1 + bf) +
-					lm0(e, s0 + as - bs, f0 + af - bf,
-					    NULL);
+			lw[j] = g->base[j] + lik1(e, s1 + bs, f1 + bf) +
+				lik0(e, s0 + as - bs, f0 + af - bf, NULL);
 			if (lw[j] > mx)
 				mx = lw[j];
 		}
@@ -1338,10 +1348,8 @@ static int endgame_pick(struct pb_engine *e, size_t k, size_t *out)
 	for (size_t j = 1; j < e->n; j++) {
 		s0 += e->c[j - 1].slow;
 		f0 += e->c[j - 1].fast;
-		g.base[j] = log(e->post[j]) + log1p(-e->p_none);
-		if (!e->oracle)
-			g.base[j] -= lm1(e, g.S - s0, g.F - f0) +
-				     lm0(e, s0, f0, NULL);
+		g.base[j] = log(e->post[j]) + log1p(-e->p_none) -
+			    lik1(e, g.S - s0, g.F - f0) - lik0(e, s0, f0, NULL);
 	}
 	/* every composition of k into nc parts, from (k, 0, ..., 0) */
 	alloc[0] = (unsigned)k;

@@ -4,7 +4,8 @@
  * The real engine learns everything from the metric values it is handed.
  * The simulator in bench/ uses this switch to draw an "oracle" line (the
  * same engine, told the true slow fractions q0 at good and q1 at bad
- * commits), which shows what learning the rates costs.  Nothing in the
+ * commits), which shows what learning the rates costs, and lines told
+ * only one of them.  Nothing in the
  * product calls it.
  */
 #ifndef PB_ENGINE_ORACLE_H
@@ -13,7 +14,9 @@
 #include "engine.h"
 
 /* From now on, classified runs are scored with these fixed rates instead
- * of the Beta marginals.  Call before the first observation. */
+ * of the Beta marginals.  A rate given as NAN is learned as usual, so
+ * that the cost of learning each rate can be told apart ("no change" is
+ * weighed unless both are given).  Call before the first observation. */
 void pb_engine_oracle_rates(struct pb_engine *e, double q0, double q1);
 
 #endif

@@ -815,8 +815,9 @@ static int decide_ends(struct pb_engine *e)
 	size_t ends[2] = { 0, e->n - 1 };
 	unsigned ng = g->nv, nb = b->nv;
 	struct pb_mix m;
-	double *buf;
-	int ret = 0, hint = 0, two_modes = 0, good_two = 0;
+	double *buf, up = NAN;
+	unsigned gs = 0, bs = 0;
+	int ret = 0, hint = 0, two_modes = 0, good_two = 0, slow_hint = 0;
 
 	for (int k = 0; k < 2; k++)
 		if (!usable(&e->c[ends[k]])) {
@@ -837,8 +838,8 @@ static int decide_ends(struct pb_engine *e)
 	pooled_ends(e, buf);
 	if (pb_mix_fit(&m, buf, ng + nb, VAR_FLOOR_REL) == 0 &&
 	    m.ashman_d >= SEP_D) {
-		double tau = pb_mix_threshold(&m), up, down, tail, moved, ws;
-		unsigned gs = 0, bs = 0, gf, bf;
+		double tau = pb_mix_threshold(&m), down, tail, moved, ws;
+		unsigned gf, bf;
 
 		for (unsigned k = 0; k < ng; k++)
 			gs += g->v[k] < tau;
@@ -868,7 +869,8 @@ static int decide_ends(struct pb_engine *e)
 				    "than the good end, it is slow less often");
 			ret = -1;
 		}
-		hint = bs >= 1 && (double)bs * ng > (double)gs * nb;
+		slow_hint = bs >= 1 && (double)bs * ng > (double)gs * nb;
+		hint = slow_hint;
 		/* an end that visits a far slow mode and the fast one is
 		 * bimodal: its mean says nothing (a bimodal good end and a
 		 * bad end slow so far in every run differ in their rates,
@@ -895,11 +897,32 @@ static int decide_ends(struct pb_engine *e)
 	}
 	free(buf);
 	if (ret == 0 && nb >= (hint ? END_CAP_RUNS : NONE_BAD_RUNS)) {
-		say_none(e, hint ? "no regression found: the ends differ "
-				   "a little, but not clearly enough to "
-				   "bisect"
+		char what[192];
+
+		/* Two modes and a bad end slow more often: say so in those
+		 * terms (the medians alone would make a slow mode that both
+		 * ends visit look like a large difference). */
+		if (slow_hint && up < REGRESSION_P)
+			snprintf(what, sizeof(what),
+				 "no regression found: the bad end is slow "
+				 "more often (in %u of %u runs, the good end "
+				 "in %u of %u; P(more often) %.3f, %.2f "
+				 "needed), but not clearly enough to bisect",
+				 bs, nb, gs, ng, up, REGRESSION_P);
+		else if (slow_hint)
+			snprintf(what, sizeof(what),
+				 "no regression found: the bad end is slow "
+				 "more often (in %u of %u runs, the good end "
+				 "in %u of %u), but its slow runs are not "
+				 "clearly a mode apart from the fast runs' "
+				 "noise", bs, nb, gs, ng);
+		else
+			snprintf(what, sizeof(what), "%s", hint
+				 ? "no regression found: the ends differ a "
+				   "little, but not clearly enough to bisect"
 				 : "no regression: the ends do not differ "
 				   "beyond the noise");
+		say_none(e, what);
 		ret = -1;
 	}
 	if (ret == 1) {
@@ -1556,7 +1579,10 @@ static void update(struct pb_engine *e)
  * model: Mann-Whitney p above STALL_P), the ends' difference was noise (a
  * machine whose load spikes or drifts can fool a test on a few runs): stop
  * and say there is no regression, rather than wander until the budget is
- * gone.  Returns 1 when it stopped the search.
+ * gone.  When only the sides fail to differ and "no change" does not
+ * explain the runs better, the why says so instead of calling it noise: a
+ * good side slow now and then hides a rare bad-side slow mode this way.
+ * Returns 1 when it stopped the search.
  */
 static int stalled(struct pb_engine *e)
 {
@@ -1590,12 +1616,24 @@ static int stalled(struct pb_engine *e)
 	if (differ)
 		return 0;
 	e->res.mode = PB_MODE_NONE;
-	snprintf(e->res.why, sizeof(e->res.why),
-		 "no regression: after %u runs no commit stands out (the most "
-		 "probable holds %.2f) and the runs before and after it do not "
-		 "differ, or no change explains them as well (%s): the ends' "
-		 "difference was noise", e->runs,
-		 e->best_mass, what);
+	if (e->model == M_CLASS && e->p_none < STALL_NONE)
+		/* The sides did not differ, but "no change" is not the
+		 * better explanation either: do not call it noise. */
+		snprintf(e->res.why, sizeof(e->res.why),
+			 "no regression found: after %u runs no commit "
+			 "stands out (the most probable holds %.2f) and the "
+			 "runs before and after it do not differ clearly "
+			 "(%s): the ends differed by chance, or the bad "
+			 "side's slow mode is too rare beside the good "
+			 "side's to place in these runs", e->runs,
+			 e->best_mass, what);
+	else
+		snprintf(e->res.why, sizeof(e->res.why),
+			 "no regression: after %u runs no commit stands out "
+			 "(the most probable holds %.2f) and the runs before "
+			 "and after it do not differ, or no change explains "
+			 "them as well (%s): the ends' difference was noise",
+			 e->runs, e->best_mass, what);
 	e->res.confidence = NAN;
 	finish(e, PB_OUT_NO_REGRESSION);
 	return 1;

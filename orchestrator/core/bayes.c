@@ -57,7 +57,9 @@
  *    case (q0 = 0) the median stalls next to the culprit, while the
  *    information-optimal commit has P(bad) near 0.4.
  *    With k idle agents, k probes are chosen greedily by their joint
- *    mutual information, duplicates allowed (batch_pick()).
+ *    mutual information, then improved by single exchanges, duplicates
+ *    allowed (batch_pick()); near the end, the allocation around the
+ *    best commit most likely to finish this round (endgame_pick()).
  *
  *    Skipped commits (no build, or only failed runs) cannot be told from
  *    the commit after them, so each forms one block with the next
@@ -98,6 +100,7 @@ enum {
 	ENDGAME_CAND = 4,      /* commits around the best in the endgame */
 	ENDGAME_RUNS = 6,      /* larger batches: the joint choice only */
 	EIG_GRID = 201,        /* P(bad) grid of the density model's gain */
+	EXCHANGE_PASSES = 4,   /* after the greedy joint choice */
 };
 
 #define SEP_D 3.0            /* Ashman's D of two separate modes */
@@ -1403,7 +1406,61 @@ static int endgame_pick(struct pb_engine *e, size_t k, size_t *out)
 	return 1;
 }
 
-/* Greedy joint choice of k probes (duplicates allowed). */
+/* joint_mi() of the probes p[0..m-1] in any order. */
+static double joint_mi_of(const struct pb_engine *e, const size_t *p,
+			  size_t m)
+{
+	size_t sorted[BATCH_MAX];
+
+	memcpy(sorted, p, m * sizeof(*sorted));
+	qsort(sorted, m, sizeof(*sorted), cmp_size);
+	return joint_mi(e, sorted, m);
+}
+
+/*
+ * Improves a greedy batch by exchanges: each probe in turn is replaced by
+ * the candidate that, the others kept, gives the most joint information,
+ * until a pass changes nothing (at most EXCHANGE_PASSES passes).  Greedy
+ * choice fixes its first probe before it knows the others; with K = 4
+ * the exchanges cut A5 by about a quarter of a round, at the same
+ * accuracy (bench/README.md).
+ */
+static void batch_exchange(const struct pb_engine *e, const size_t *cand,
+			   size_t nc, size_t *chosen, size_t m)
+{
+	double cur = joint_mi_of(e, chosen, m);
+
+	for (int pass = 0; pass < EXCHANGE_PASSES; pass++) {
+		int improved = 0;
+
+		for (size_t s = 0; s < m; s++) {
+			size_t keep = chosen[s], bi = keep;
+			double bv = cur;
+
+			for (size_t t = 0; t < nc; t++) {
+				double v;
+
+				if (cand[t] == keep)
+					continue;
+				chosen[s] = cand[t];
+				v = joint_mi_of(e, chosen, m);
+				if (v > bv + 1e-9) {
+					bv = v;
+					bi = cand[t];
+				}
+			}
+			chosen[s] = bi;
+			if (bi != keep) {
+				cur = bv;
+				improved = 1;
+			}
+		}
+		if (!improved)
+			break;
+	}
+}
+
+/* Greedy joint choice of k probes (duplicates allowed), then exchanges. */
 static size_t batch_pick(struct pb_engine *e, size_t k, size_t *out)
 {
 	size_t cand[256], nc = 0, chosen[BATCH_MAX], trial[BATCH_MAX];
@@ -1443,6 +1500,8 @@ static size_t batch_pick(struct pb_engine *e, size_t k, size_t *out)
 		}
 		chosen[m] = bi;
 	}
+	if (m > 1)
+		batch_exchange(e, cand, nc, chosen, m);
 	for (size_t t = 0; t < k; t++)
 		out[t] = chosen[t % m];
 	return k;

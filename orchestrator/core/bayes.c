@@ -22,7 +22,10 @@
  *      to +-SHIFT_CLIP, so that one wild run cannot decide anything;
  *    - neither after NONE_BAD_RUNS runs at the bad end: no regression.
  *      NONE_BAD_RUNS is the number of runs that shows a slow mode of
- *      fraction 0.25 with probability 0.99: (1 - 0.25)^16 < 0.01.
+ *      fraction 0.25 with probability 0.99: (1 - 0.25)^16 < 0.01.  When
+ *      the ends hint at a difference, END_CAP_RUNS instead, and
+ *      CLOSE_CAP_RUNS when the bad end is slow more often with P(more
+ *      often) at least CLOSE_P (a good end slow now and then).
  *
  * 2. The search.  The posterior over the culprit c in 1..n-1 (uniform
  *    prior) is, for the class model,

@@ -910,7 +910,7 @@ static int decide_ends(struct pb_engine *e)
 	if (ret == 0 && nb >= (!hint ? NONE_BAD_RUNS
 			       : slow_hint && up >= CLOSE_P ? CLOSE_CAP_RUNS
 			       : END_CAP_RUNS)) {
-		char what[192];
+		char what[256];
 
 		/* Two modes and a bad end slow more often: say so in those
 		 * terms (the medians alone would make a slow mode that both
@@ -999,26 +999,26 @@ static void posterior(struct pb_engine *e)
 				      (double)(n - 1));
 		for (size_t j = 1; j < n; j++) {
 			unsigned long s1, f1;
+			double w;
 
 			s0 += e->c[j - 1].slow;
 			f0 += e->c[j - 1].fast;
 			s1 = S - s0;
 			f1 = F - f0;
-			double w;
-
 			lp[j] = lik1(e, s1, f1) + lik0(e, s0, f0, &w);
-			e->r1[j] = e->told1 ? e->oq1
-					    : (PRIOR_A1 + s1) /
-						      (PRIOR_A1 + PRIOR_B1 +
-						       s1 + f1);
-			e->r0[j] = e->told0
-					   ? e->oq0
-					   : w * (PRIOR_A0 + s0) /
-							     (PRIOR_A0 +
-							      PRIOR_B0 + s0 +
-							      f0) +
-						     (1 - w) * (1.0 + s0) /
-							     (2.0 + s0 + f0);
+			/* the rates' posterior means, for the gains */
+			if (e->told1)
+				e->r1[j] = e->oq1;
+			else
+				e->r1[j] = (PRIOR_A1 + s1) /
+					   (PRIOR_A1 + PRIOR_B1 + s1 + f1);
+			if (e->told0)
+				e->r0[j] = e->oq0;
+			else
+				e->r0[j] = w * (PRIOR_A0 + s0) /
+					   (PRIOR_A0 + PRIOR_B0 + s0 + f0) +
+					   (1 - w) * (1.0 + s0) /
+					   (2.0 + s0 + f0);
 		}
 	} else {
 		double suf = 0, none = 0;

@@ -5,8 +5,7 @@
  * The simulator in bench/ uses this switch to draw an "oracle" line (the
  * same engine, told the true slow fractions q0 at good and q1 at bad
  * commits), which shows what learning the rates costs, and lines told
- * only one of them.  Nothing in the
- * product calls it.
+ * only one of them.  Nothing in the product calls it.
  */
 #ifndef PB_ENGINE_ORACLE_H
 #define PB_ENGINE_ORACLE_H

@@ -52,6 +52,12 @@
  *    confidence in a commit is multiplied by 1 - P(no change);
  *    P(no change) >= NONE_P ends the search with no regression.
  *
+ *    RECHECK_RUNS runs into the search, the class model's two modes are
+ *    judged again on every run so far (recheck_modes()): when they no
+ *    longer part (Ashman's D) and the fast runs reach the threshold, the
+ *    ends' "slow mode" was the lower tail of one mode's noise, and the
+ *    runs are judged with the density model from then on.
+ *
  *    The next commit is the one whose next run has the largest expected
  *    information gain about c: I(Y; c) = H(Y) - E_c H(Y | c), Y being the
  *    run's class with the rates integrated out (or, for the density model,
@@ -100,6 +106,8 @@ enum {
 	CLOSE_CAP_RUNS = 96,   /* ... and when its slow mode nearly shows */
 	MAX_FAILS = 3,         /* failed runs, none good: unusable */
 	STALL_RUNS = 100,      /* search runs before the stall check */
+	RECHECK_RUNS = 20,     /* search runs before the two modes are
+				* judged again on every run */
 	BATCH_MAX = 8,         /* probes chosen jointly; more are copies */
 	ENDGAME_CAND = 4,      /* commits around the best in the endgame */
 	ENDGAME_RUNS = 6,      /* larger batches: the joint choice only */
@@ -194,6 +202,8 @@ struct pb_engine {
 	struct pb_engine_result res;
 
 	int ends_two_modes;     /* the bad end showed both modes */
+	int rechecked;          /* recheck_modes() has judged the modes */
+	unsigned remodelled;    /* runs when the class model was dropped */
 
 	/* class model */
 	double tau;             /* oriented: slow below */
@@ -487,6 +497,7 @@ static void rescore_all(struct pb_engine *e)
 }
 
 static void judge_ends(struct pb_engine *e);
+static void recheck_modes(struct pb_engine *e);
 
 int pb_engine_observe(struct pb_engine *e, size_t i, double value)
 {
@@ -516,6 +527,7 @@ int pb_engine_observe(struct pb_engine *e, size_t i, double value)
 	list_commit(e, i);
 	score_run(e, c, orient(e, value));
 	judge_ends(e);
+	recheck_modes(e);
 	return 0;
 }
 
@@ -727,38 +739,45 @@ static void say_none(struct pb_engine *e, const char *what)
 }
 
 /*
- * P(a fast run of the good end falls below tau), from the good end's runs
- * above tau: the Student t predictive of a normal sample with unknown mean
- * and variance (sd floored); 1 with fewer than TAIL_RUNS of them.  A
- * slow mode that the good end's fast runs would almost never reach is a
- * mode of its own, not the tail of their noise.
+ * P(a fast run falls below tau), from the runs above tau of commits
+ * first..last: the Student t predictive of a normal sample with unknown
+ * mean and variance (sd floored); 1 with fewer than TAIL_RUNS of them.  A
+ * slow mode that the fast runs would almost never reach is a mode of its
+ * own, not the tail of their noise.
  */
-static double good_tail(const struct pb_engine *e, double tau)
+static double fast_tail(const struct pb_engine *e, double tau, size_t first,
+			size_t last)
 {
-	const struct cobs *g = &e->c[0];
 	double mu = 0, ss = 0, s, t;
-	unsigned n = 0;
+	unsigned long n = 0;
 
-	for (unsigned k = 0; k < g->nv; k++)
-		if (g->v[k] >= tau) {
-			mu += g->v[k];
-			n++;
-		}
+	for (size_t i = first; i <= last; i++)
+		for (unsigned k = 0; k < e->c[i].nv; k++)
+			if (e->c[i].v[k] >= tau) {
+				mu += e->c[i].v[k];
+				n++;
+			}
 	if (n < TAIL_RUNS)
 		return 1;
-	mu /= n;
-	for (unsigned k = 0; k < g->nv; k++)
-		if (g->v[k] >= tau)
-			ss += (g->v[k] - mu) * (g->v[k] - mu);
-	s = sqrt(ss / (n - 1));
+	mu /= (double)n;
+	for (size_t i = first; i <= last; i++)
+		for (unsigned k = 0; k < e->c[i].nv; k++)
+			if (e->c[i].v[k] >= tau)
+				ss += (e->c[i].v[k] - mu) * (e->c[i].v[k] - mu);
+	s = sqrt(ss / (double)(n - 1));
 	if (!(s >= VAR_FLOOR_REL * fabs(mu)))
 		s = VAR_FLOOR_REL * fabs(mu);
 	if (!(s > 0))
 		return tau < mu ? 0 : 1;
-	t = (tau - mu) / (s * sqrt(1 + 1.0 / n));
+	t = (tau - mu) / (s * sqrt(1 + 1.0 / (double)n));
 	if (t >= 0)
 		return 1;
-	return pb_t_pvalue(t, n - 1) / 2;
+	return pb_t_pvalue(t, (double)(n - 1)) / 2;
+}
+
+static double good_tail(const struct pb_engine *e, double tau)
+{
+	return fast_tail(e, tau, 0, 0);
 }
 
 /*
@@ -954,6 +973,49 @@ static void judge_ends(struct pb_engine *e)
 {
 	if (e->phase == PH_ENDS)
 		decide_ends(e);
+}
+
+/*
+ * The ends' two modes judged again, once, RECHECK_RUNS runs into the
+ * search, on every run so far.  The ends decide on a dozen runs, and now
+ * and then the mixture splits the lower tail of one noisy mode off as a
+ * "slow mode" whose runs the good end's few fast ones happened not to
+ * reach (about 2 % of noise-only histories): the class model then sees
+ * slow runs everywhere, and the search wanders, some histories until the
+ * budget is spent.  With three times the runs both tests are sharper: the
+ * mixture fitted to them no longer parts into modes (Ashman's D below
+ * SEP_D) AND the fast runs, all of them now, reach below the threshold
+ * more often than TAIL_P.  Then the runs are judged as two sides of one
+ * distribution each, the density model (its "no change" hypothesis and
+ * stall check end such a search), from the same runs.  Both tests must
+ * agree, as EM on a few far slow runs can settle on a poor split of the
+ * fast ones, while a real slow mode lies many of its noise's sds away.
+ * Once, at a run count: a function of the sequence of results alone.
+ */
+static void recheck_modes(struct pb_engine *e)
+{
+	struct pb_mix m;
+	size_t cnt = 0, k = 0;
+	double *buf;
+
+	if (e->phase != PH_SEARCH || e->model != M_CLASS || e->rechecked ||
+	    e->runs < e->search_start + RECHECK_RUNS)
+		return;
+	e->rechecked = 1;
+	for (size_t i = 0; i < e->n; i++)
+		cnt += e->c[i].nv;
+	buf = malloc(cnt * sizeof(*buf));
+	if (!buf)
+		return;
+	for (size_t i = 0; i < e->n; i++)
+		for (unsigned r = 0; r < e->c[i].nv; r++)
+			buf[k++] = e->c[i].v[r];
+	if (pb_mix_fit(&m, buf, cnt, VAR_FLOOR_REL) == 0 &&
+	    m.ashman_d < SEP_D && fast_tail(e, e->tau, 0, e->n - 1) > TAIL_P) {
+		e->remodelled = e->runs;
+		fit_density(e, 0);
+	}
+	free(buf);
 }
 
 /* Which end runs next: alternating up to MIN_END_RUNS each, then two bad
@@ -1806,6 +1868,19 @@ static void write_why(struct pb_engine *e)
 	}
 }
 
+/* A search that dropped the class model says so after its why. */
+static void note_remodel(struct pb_engine *e)
+{
+	size_t len = strlen(e->res.why);
+
+	if (!e->remodelled || len + 1 >= sizeof(e->res.why))
+		return;
+	snprintf(e->res.why + len, sizeof(e->res.why) - len,
+		 "; the ends' slow mode proved the lower tail of the fast "
+		 "runs' noise after %u runs, which were judged as a shift "
+		 "from then on", e->remodelled);
+}
+
 /*
  * k runs while the ends are still being characterised.  Until both ends
  * have MIN_SHIFT_RUNS runs every slot goes to them; after that the ends
@@ -1866,6 +1941,7 @@ size_t pb_engine_next_batch(struct pb_engine *e, size_t k, size_t *out)
 	}
 	if (search_done(e)) {
 		write_why(e);
+		note_remodel(e);
 		return 0;
 	}
 	if (k == 1) {

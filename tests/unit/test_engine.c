@@ -1008,6 +1008,68 @@ static void check_no_regression(struct sim *s, const char *why_has)
 	sim_free(s);
 }
 
+/* Noise only, 3 % of it, where the ends' mixture split the lower tail
+ * off as a "slow mode" (25 of 3,000 such histories of 200 commits get
+ * this far): RECHECK_RUNS into the search, the modes are judged again on
+ * every run, the class model is dropped, and the density model's "no
+ * change" ends the search, in 70, 47, 99 and 68 runs here.  Before the
+ * re-check the stall check ended these four at 113, 111, 118 and 109. */
+static void test_engine__tail_is_no_mode(void **state)
+{
+	static const uint64_t seeds[] = { 5, 244, 280, 1780 };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		struct sim s;
+		struct pb_engine_result res;
+		struct pb_engine *e;
+
+		sim_init(&s, 200, 100);
+		s.bad = 100.0;
+		s.noise = 0.03;
+		s.seed = seeds[i];
+		e = run_sim(&s, &res);
+		print_message("seed %llu: outcome %d, %u runs: %s\n",
+			      (unsigned long long)seeds[i], (int)res.outcome,
+			      res.runs, res.why);
+		assert_int_equal(res.outcome, PB_OUT_NO_REGRESSION);
+		assert_int_equal(res.mode, PB_MODE_NONE);
+		assert_non_null(strstr(res.why, "one distribution for every "
+					       "commit"));
+		assert_non_null(strstr(res.why, "proved the lower tail"));
+		assert_true(res.runs <= 100);
+		check_steps(&s, e, &res);
+		pb_engine_free(e);
+		sim_free(&s);
+	}
+}
+
+/* A real slow mode is never taken for the tail: bimodal histories, slow
+ * in 30 % or 50 % of the bad runs, some with misread fast runs (q0 0.02),
+ * keep the class model to the end. */
+static void test_engine__slow_mode_is_kept(void **state)
+{
+	unsigned right = 0;
+
+	(void)state;
+	for (uint64_t seed = 1; seed <= 40; seed++) {
+		struct sim s;
+		struct pb_engine_result res;
+		struct pb_engine *e;
+
+		sim_init_bimodal(&s, 400, pick_culprit(400, seed),
+				 seed % 2 ? 0.02 : 0, seed % 4 < 2 ? 0.3 : 0.5,
+				 seed);
+		e = run_sim(&s, &res);
+		assert_null(strstr(res.why, "proved the lower tail"));
+		right += res.outcome == PB_OUT_CULPRIT &&
+			 res.culprit == s.culprit;
+		pb_engine_free(e);
+		sim_free(&s);
+	}
+	assert_true(right >= 38);   /* 39 when this was written */
+}
+
 static void test_engine__no_regression(void **state)
 {
 	struct sim s;
@@ -1765,6 +1827,14 @@ static void test_engine__replay(void **state)
 		sim_free(&s);
 	}
 	sim_init_bimodal(&s, 200, 150, 0.2, 0.7, 5);
+	check_replay(&s);
+	sim_free(&s);
+
+	/* the class model dropped halfway (test_engine__tail_is_no_mode) */
+	sim_init(&s, 200, 100);
+	s.bad = 100.0;
+	s.noise = 0.03;
+	s.seed = 244;
 	check_replay(&s);
 	sim_free(&s);
 
@@ -2581,6 +2651,8 @@ int main(void)
 		cmocka_unit_test(test_engine__overlapping_shift),
 		cmocka_unit_test(test_engine__no_regression),
 		cmocka_unit_test(test_engine__no_regression_bimodal),
+		cmocka_unit_test(test_engine__tail_is_no_mode),
+		cmocka_unit_test(test_engine__slow_mode_is_kept),
 		cmocka_unit_test(test_engine__no_regression_why),
 		cmocka_unit_test(test_engine__close_call_runs_on),
 		cmocka_unit_test(test_engine__bad_end_faster),

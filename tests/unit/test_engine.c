@@ -1660,12 +1660,10 @@ static void test_engine__budget(void **state)
 }
 
 /*
- * With k agents, no batch hands out more runs than the budget has left.
- *
- * BUG: pb_engine_next_batch() checks e->runs >= max_runs and then returns
- * all k commits, so with max_runs = 5 and k = 4 the second batch (after 4
- * runs) hands out 4 more: 8 runs for a budget of 5.  It should return at
- * most max_runs - runs.
+ * With k agents, no batch hands out more runs than the budget has left:
+ * with max_runs = 5 and k = 4 the second batch (after 4 runs) is one run,
+ * not four (pb_engine_next_batch() once checked only runs >= max_runs and
+ * handed out 8 runs for a budget of 5).
  */
 static void test_engine__budget_batch(void **state)
 {

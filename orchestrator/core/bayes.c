@@ -1876,9 +1876,9 @@ static void note_remodel(struct pb_engine *e)
 	if (!e->remodelled || len + 1 >= sizeof(e->res.why))
 		return;
 	snprintf(e->res.why + len, sizeof(e->res.why) - len,
-		 "; the ends' slow mode proved the lower tail of the fast "
-		 "runs' noise after %u runs, which were judged as a shift "
-		 "from then on", e->remodelled);
+		 "; the ends' two modes did not hold up over the first %u "
+		 "runs (the fast runs reach the slow ones): judged as a "
+		 "shift from then on", e->remodelled);
 }
 
 /*

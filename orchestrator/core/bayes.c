@@ -55,8 +55,9 @@
  *    RECHECK_RUNS runs into the search, the class model's two modes are
  *    judged again on every run so far (recheck_modes()): when they no
  *    longer part (Ashman's D) and the fast runs reach the threshold, the
- *    ends' "slow mode" was the lower tail of one mode's noise, and the
- *    runs are judged with the density model from then on.
+ *    ends' "slow mode" was no mode of its own (the lower tail of one
+ *    mode's noise, or a shifted bad side), and the runs are judged with
+ *    the density model from then on.
  *
  *    The next commit is the one whose next run has the largest expected
  *    information gain about c: I(Y; c) = H(Y) - E_c H(Y | c), Y being the

@@ -1840,6 +1840,27 @@ static void write_why(struct pb_engine *e)
 			 r->fast_mode, r->slow_mode, 100 * r->q1, 100 * r->q0,
 			 r->good_bimodal ? " (the good side is bimodal too)"
 					 : "", r->dip_p);
+	else if (e->model == M_CLASS && r->q1 > 0 && r->q1 < 1) {
+		/* Runs of both classes after the culprit, but too few slow
+		 * ones (or too few runs) for the dip test: the label is not
+		 * "bimodal", and the modes are no shift either. */
+		char dip[48];
+
+		if (isnan(r->dip_p))
+			snprintf(dip, sizeof(dip), "too few runs for it");
+		else
+			snprintf(dip, sizeof(dip), "p %.3g", r->dip_p);
+		snprintf(what, sizeof(what),
+			 "runs are fast (~%g) or slow (~%g); slow in %.0f %% "
+			 "of runs at bad commits, %.0f %% at good ones; the "
+			 "dip test does not call the bad side bimodal (%s)",
+			 r->fast_mode, r->slow_mode, 100 * r->q1, 100 * r->q0,
+			 dip);
+	} else if (e->model == M_CLASS)
+		snprintf(what, sizeof(what),
+			 "shift: from ~%g to ~%g; slow in %.0f %% of runs at "
+			 "bad commits, %.0f %% at good ones", r->fast_mode,
+			 r->slow_mode, 100 * r->q1, 100 * r->q0);
 	else
 		snprintf(what, sizeof(what),
 			 "shift: from ~%g to ~%g", r->fast_mode, r->slow_mode);

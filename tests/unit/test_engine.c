@@ -1044,6 +1044,49 @@ static void test_engine__tail_is_no_mode(void **state)
 	}
 }
 
+/* A class model whose bad side shows both classes, but too few slow runs
+ * for the dip test, is not called bimodal; its why says what the runs
+ * show, not "a shift" between the two modes' locations (the bad side's
+ * median is the fast mode's).  Histories slow in 15 % of the bad runs,
+ * on a budget of 60 runs: 7 of these 30 end so, 20 are called bimodal,
+ * 3 end at the ends. */
+static void test_engine__rare_slow_not_a_shift(void **state)
+{
+	unsigned said = 0, bimodal = 0;
+
+	(void)state;
+	for (uint64_t seed = 1; seed <= 30; seed++) {
+		struct sim s;
+		struct pb_engine_result res;
+		struct pb_engine *e;
+
+		sim_init_bimodal(&s, 200, pick_culprit(200, seed), 0, 0.15,
+				 seed);
+		s.max_runs = 60;
+		e = run_sim(&s, &res);
+		assert_null(strstr(res.why, "shift: from"));
+		if (strstr(res.why, "does not call the bad side bimodal")) {
+			said++;
+			assert_int_equal(res.mode, PB_MODE_SHIFT);
+			assert_true(res.q1 > 0 && res.q1 < 1);
+			assert_true(!(res.dip_p < 0.05));
+			assert_non_null(strstr(res.why, "runs are fast (~"));
+		} else if (res.mode == PB_MODE_BIMODAL) {
+			bimodal++;
+			assert_true(res.dip_p < 0.05);
+			assert_non_null(strstr(res.why, "bimodal: runs are"));
+		} else {
+			assert_int_equal(res.mode == PB_MODE_NONE ||
+						 res.mode == PB_MODE_UNKNOWN,
+					 1);
+		}
+		pb_engine_free(e);
+		sim_free(&s);
+	}
+	assert_true(said >= 5);
+	assert_true(bimodal >= 15);
+}
+
 /* A real slow mode is never taken for the tail: bimodal histories, slow
  * in 30 % or 50 % of the bad runs, some with misread fast runs (q0 0.02),
  * keep the class model to the end. */
@@ -2650,6 +2693,7 @@ int main(void)
 		cmocka_unit_test(test_engine__no_regression),
 		cmocka_unit_test(test_engine__no_regression_bimodal),
 		cmocka_unit_test(test_engine__tail_is_no_mode),
+		cmocka_unit_test(test_engine__rare_slow_not_a_shift),
 		cmocka_unit_test(test_engine__slow_mode_is_kept),
 		cmocka_unit_test(test_engine__no_regression_why),
 		cmocka_unit_test(test_engine__close_call_runs_on),

@@ -385,6 +385,30 @@ static void finish_job(const struct scenario *sc, struct job *j)
 	waitpid(j->pid, &st, 0);
 }
 
+/* How many of the engine's histories spent the whole run budget: such a
+ * history names no culprit with confidence, and costs the most. */
+static void print_budget(const struct scenario *sc, const struct job *jobs,
+			 size_t nj)
+{
+	int any = 0;
+
+	for (size_t i = 0; i < nj; i++) {
+		unsigned at = 0;
+
+		if (jobs[i].strategy == S_FIXED)
+			continue;
+		for (unsigned k = 0; k < sc->trials; k++)
+			at += jobs[i].t.runs[k] >= sc->max_runs;
+		if (!at)
+			continue;
+		printf("%s %s %u", any ? "," : "  at the run budget:",
+		       jobs[i].name, at);
+		any = 1;
+	}
+	if (any)
+		printf(" of %u histories\n", sc->trials);
+}
+
 static void run_scenario(const struct scenario *sc, int jobs_at_once)
 {
 	static const unsigned reps[] = { 1, 5, 7, 10, 14 };
@@ -435,8 +459,10 @@ static void run_scenario(const struct scenario *sc, int jobs_at_once)
 	if (sc->k > 1)
 		printf(" %8s %6s", "rounds", "p95");
 	printf("\n");
-	for (size_t i = 0; i < nj; i++) {
+	for (size_t i = 0; i < nj; i++)
 		print_row(jobs[i].name, &jobs[i].t, sc->k > 1);
+	print_budget(sc, jobs, nj);
+	for (size_t i = 0; i < nj; i++) {
 		free(jobs[i].t.runs);
 		free(jobs[i].t.rounds);
 	}
@@ -460,8 +486,9 @@ static void usage(FILE *f)
 "Simulates bisections of synthetic histories and prints accuracy and runs\n"
 "of the engine, the engine told the true rates (oracle), and classic\n"
 "bisect with fixed repeats, side by side.  --acceptance runs the issue's\n"
-"acceptance scenarios (2,000 trials each, fixed seeds) and two histories\n"
-"where nothing changed (N1: both ends bimodal alike; N2: noise only).\n"
+"acceptance scenarios (2,000 trials each, fixed seeds) and three kinds of\n"
+"history where nothing changed (N1: both ends bimodal alike; N2: noise\n"
+"only; N3: slow in 5 %% of the runs everywhere).\n"
 "--decompose adds, for bimodal histories, the engine told only q0\n"
 "(told-q0) and only q1 (told-q1): what learning each rate costs.\n");
 }
@@ -561,6 +588,8 @@ int main(int argc, char **argv)
 			  0, 0.03, 1, 2000, 6, 0.99, 500, 0, 0, 0 },
 			{ "N2 no change, noise only", 1000, 0, 0, 0, 0.03, 1,
 			  4000, 8, 0.99, 500, 0, 0, 0 },
+			{ "N3 no change, rare slow runs", 1000, 0.05, 0.05, 0,
+			  0.03, 1, 2000, 9, 0.99, 500, 0, 0, 0 },
 		};
 		for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
 			a[i].trace = sc.trace;

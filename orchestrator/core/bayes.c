@@ -1827,17 +1827,19 @@ static int search_done(struct pb_engine *e)
 static void write_why(struct pb_engine *e)
 {
 	struct pb_engine_result *r = &e->res;
-	char what[256];
+	char what[256], rates[96];
 
 	if (r->outcome == PB_OUT_NO_REGRESSION ||
 	    r->outcome == PB_OUT_BAD_END || r->why[0])
 		return;
+	/* the class model's slow fractions, said with every label */
+	snprintf(rates, sizeof(rates),
+		 "slow in %.0f %% of runs at bad commits, %.0f %% at good ones",
+		 100 * r->q1, 100 * r->q0);
 	if (r->mode == PB_MODE_BIMODAL)
 		snprintf(what, sizeof(what),
-			 "bimodal: runs are fast (~%g) or slow (~%g); slow in "
-			 "%.0f %% of runs at bad commits, %.0f %% at good "
-			 "ones%s; dip p %.3g",
-			 r->fast_mode, r->slow_mode, 100 * r->q1, 100 * r->q0,
+			 "bimodal: runs are fast (~%g) or slow (~%g); %s%s; "
+			 "dip p %.3g", r->fast_mode, r->slow_mode, rates,
 			 r->good_bimodal ? " (the good side is bimodal too)"
 					 : "", r->dip_p);
 	else if (e->model == M_CLASS && r->q1 > 0 && r->q1 < 1) {
@@ -1851,16 +1853,12 @@ static void write_why(struct pb_engine *e)
 		else
 			snprintf(dip, sizeof(dip), "p %.3g", r->dip_p);
 		snprintf(what, sizeof(what),
-			 "runs are fast (~%g) or slow (~%g); slow in %.0f %% "
-			 "of runs at bad commits, %.0f %% at good ones; the "
-			 "dip test does not call the bad side bimodal (%s)",
-			 r->fast_mode, r->slow_mode, 100 * r->q1, 100 * r->q0,
-			 dip);
+			 "runs are fast (~%g) or slow (~%g); %s; the dip test "
+			 "does not call the bad side bimodal (%s)",
+			 r->fast_mode, r->slow_mode, rates, dip);
 	} else if (e->model == M_CLASS)
-		snprintf(what, sizeof(what),
-			 "shift: from ~%g to ~%g; slow in %.0f %% of runs at "
-			 "bad commits, %.0f %% at good ones", r->fast_mode,
-			 r->slow_mode, 100 * r->q1, 100 * r->q0);
+		snprintf(what, sizeof(what), "shift: from ~%g to ~%g; %s",
+			 r->fast_mode, r->slow_mode, rates);
 	else
 		snprintf(what, sizeof(what),
 			 "shift: from ~%g to ~%g", r->fast_mode, r->slow_mode);

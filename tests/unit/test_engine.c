@@ -1897,34 +1897,25 @@ static void test_engine__replay(void **state)
 /*
  * The engine is a pure function of the observation sequence (engine.h:
  * "with the same observations in the same order the engine makes the same
- * choices"), so how often next() was asked must not matter.  Three ways it
- * does, each reproduced by hand below:
+ * choices"), so how often next() was asked must not matter.  It once
+ * did, in three ways, each reproduced by hand below and each now guarded:
  *
- * BUG 1: the ends are decided in pb_engine_next_batch() (decide_ends()),
- * on the end runs present at that call, and the decision (search or not,
- * class or density model, the class threshold tau and mixture) is kept
- * from then on.  A replay feeds every stored run first and calls next()
- * once, so the ends are judged on all end runs, including those run during
- * the search: the replay can fall back into the ends (below: live asks an
- * inner commit, the replay an end), choose another model, or classify
- * runs against another tau.
- *
- * BUG 2: decide_ends() assigns e->ends_two_modes only inside
- * `if (pb_mix_fit(...) == 0 && m.ashman_d >= SEP_D)`, so once set it
- * stays set when a later fit is not separated; a replay never set it, and
- * ends_pick() then uses 1:1 where the live engine uses 2:1.
- *
- * BUG 3: argmax_gain() breaks exact ties with splitmix(&e->rng), the
- * engine's running state, so each next() call on a tie advances it: the
- * same engine answers 1, 2, 1, 2, ... to repeated next() calls, and a
- * replay (one next() call) differs from a live engine that called next()
- * more often.  Ties are common in the density model, whose gain is
- * symmetric in P(bad), e.g. n = 4 after mirrored ends.
+ * 1. The ends were decided in pb_engine_next_batch(), on the end runs
+ *    present at that call, and the decision (search or not, the model,
+ *    the class threshold) was kept; a replay, which feeds every stored run
+ *    first and asks next() once, judged them on more runs.  They are now
+ *    judged as each result arrives (judge_ends() in pb_engine_observe()).
+ * 2. decide_ends() set e->ends_two_modes only after a separated fit, so
+ *    it stayed set when a later fit was not; it is now assigned on every
+ *    decision.
+ * 3. argmax_gain() broke exact ties with the engine's running random
+ *    state, which each next() call advanced; ties (common in the density
+ *    model, whose gain is symmetric in P(bad)) are now broken by the seed
+ *    and the number of runs so far.
  *
  * Found by driving 300 random histories (n = 30; q0, q1, noise and shift
- * varied) and replaying every prefix: 18 of 300 differ (bugs 1 and 2),
- * and next() asked twice in a row changes its answer somewhere in 40 of
- * 300 (bug 3).
+ * varied) and replaying every prefix: 18 of 300 differed (1 and 2), and
+ * next() asked twice in a row changed its answer in 40 of 300 (3).
  */
 static void check_live_vs_replay(size_t n, const size_t *commit,
 				 const double *value, size_t m)
@@ -2038,12 +2029,11 @@ static void test_engine__next_is_idempotent(void **state)
 }
 
 /*
- * BUG: P(bad) can exceed 1.  posterior() accumulates cdf[j] = cdf[j-1] +
- * post[j] and sets only cdf[n-1] = 1, so when the posterior sits on one
- * commit the running sum there can round above 1: with the oracle rates
- * (0, 0.5), n = 200, the benchmark's seed 1, commit 80 reports p_bad =
- * 1.0000000000000009.  A probability printed or used as 1 - p_bad should
- * stay in [0, 1]: clamp, or compute the tail as a suffix sum.
+ * P(bad) stays a probability.  posterior() accumulates cdf[j] = cdf[j-1] +
+ * post[j], and when the posterior sits on one commit the running sum there
+ * can round above 1 (with the oracle rates (0, 0.5), n = 200, the
+ * benchmark's seed 1, commit 80 once reported 1.0000000000000009); the sum
+ * is clamped to 1, so a p_bad printed or used as 1 - p_bad is in [0, 1].
  */
 static void test_engine__p_bad_is_a_probability(void **state)
 {
@@ -2207,12 +2197,12 @@ static void test_engine__progress(void **state)
 /*
  * After a bisection that never searched, progress claims no posterior.
  *
- * BUG: after PB_OUT_NO_REGRESSION (and PB_OUT_BAD_END, or a budget spent
- * on the ends) pb_engine_progress() leaves the ends (ends = 0) and
- * reports best 0 in lo..hi = 1..n-1 at confidence 0: best outside its
- * own interval, and a posterior that was never computed (engine.h: "a
- * field that cannot be computed honestly is NAN").  It reads e->best and
- * e->best_mass, which only the search sets.
+ * After PB_OUT_NO_REGRESSION (and PB_OUT_BAD_END, or a budget spent on the
+ * ends) pb_engine_progress() once reported best 0 in lo..hi = 1..n-1 at
+ * confidence 0, read from e->best and e->best_mass, which only the search
+ * sets: best outside its own interval, and a posterior never computed
+ * (engine.h: "a field that cannot be computed honestly is NAN").  It now
+ * gives the whole range, best 0 and confidence NAN.
  */
 static void test_engine__progress_without_search(void **state)
 {

@@ -478,9 +478,15 @@ int pb_numa_pin(pid_t pid, int cpu)
 struct stat_fields {
 	pid_t ppid, pgrp;
 	int cpu;
+	unsigned long flags;    /* the kernel's PF_* task flags */
 };
 
-/* Reads ppid (field 4), pgrp (5) and processor (39) of /proc/PID/stat.
+/* PF_EXITING (include/linux/sched.h): the task is in do_exit() and its
+ * memory may be half unmapped. */
+#define TASK_PF_EXITING 0x4UL
+
+/* Reads ppid (field 4), pgrp (5), flags (9) and processor (39) of
+ * /proc/PID/stat.
  * The command name (field 2) may hold spaces and parentheses: fields are
  * counted from the last ')'. */
 static int read_stat(struct stat_fields *out, pid_t pid)
@@ -499,16 +505,20 @@ static int read_stat(struct stat_fields *out, pid_t pid)
 		return pb_error_code(PB_EINVAL, "%s: no command name", path);
 	out->ppid = out->pgrp = 0;
 	out->cpu = -1;
+	out->flags = 0;
 	for (tok = strtok_r(p + 1, " ", &save); tok;
 	     tok = strtok_r(NULL, " ", &save), field++) {
 		uint64_t v;
 
-		if (field != 4 && field != 5 && field != 39)
+		if (field != 4 && field != 5 && field != 9 && field != 39)
 			continue;
-		if (!digits_u64(tok, strlen(tok), &v) || v > INT_MAX)
+		if (!digits_u64(tok, strlen(tok), &v) ||
+		    v > (field == 9 ? UINT32_MAX : INT_MAX))
 			return pb_error_code(PB_EINVAL, "%s: field %d is '%s'",
 					     path, field, tok);
-		if (field == 4)
+		if (field == 9)
+			out->flags = (unsigned long)v;
+		else if (field == 4)
 			out->ppid = (pid_t)v;
 		else if (field == 5)
 			out->pgrp = (pid_t)v;
@@ -1254,6 +1264,16 @@ static int snapshot_add(struct pb_nm_snapshot *s,
 	memset(use, 0, sizeof(*use));
 	if (pb_numa_usage_add(use, exe, maps, nm))
 		goto out;
+	/* A process caught exiting is having its pages unmapped while its
+	 * numa_maps is read: the counts are partial, and the last sample of
+	 * a run would understate where its memory was.  Checked after the
+	 * read, so an exit that began during it is seen. */
+	{
+		struct stat_fields sf;
+
+		if (read_stat(&sf, pr->pid) || (sf.flags & TASK_PF_EXITING))
+			goto out;
+	}
 
 	for (unsigned i = 0; i < s->nexes; i++)
 		if (strncmp(s->exe[i].path, exe, PB_NUMA_EXE_MAX - 1) == 0)

@@ -91,7 +91,8 @@ $(B)/tests/test_%: $(B)/tests/unit/test_%.o $(LIB_OBJ)
 
 unit-tests: $(UNIT_BIN) $(BIN)/perfbisect
 
-# Harnesses in bench/: built by `make bench`, run by hand (see bench/README.md).
+# Harnesses in bench/: built by `make bench`, run by hand (see bench/README.md);
+# `make check` builds bisect-sim under the sanitizers and t0012 runs it small.
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 $(B)/bench/bisect-sim: $(B)/bench/bisect-sim.o $(CORE_OBJ) \
 		$(B)/common/util.o $(B)/common/err.o
@@ -123,7 +124,7 @@ deps:
 # The test build: sanitizers on, its own objects and program.
 check: deps
 	@$(MAKE) --no-print-directory B=build/check BIN=build/check/bin SAN=1 \
-		unit-tests
+		unit-tests build/check/bench/bisect-sim
 	@sh tests/run.sh build/check
 
 demo: deps

@@ -36,6 +36,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -295,7 +297,7 @@ static double capacity(double q)
 /* Runs `trials` histories of a scenario for one strategy (S_FIXED: with
  * `reps` repeats). */
 static void simulate(const struct scenario *sc, enum strategy strategy,
-		     unsigned reps, struct tally *t)
+		     unsigned reps, struct tally *t, unsigned *done)
 {
 	t->trials = sc->trials;
 	t->right = 0;
@@ -314,6 +316,7 @@ static void simulate(const struct scenario *sc, enum strategy strategy,
 					       &t->rounds[i]);
 		else
 			t->right += run_fixed(sc, &h, reps, &t->runs[i]);
+		__atomic_store_n(done, i + 1, __ATOMIC_RELAXED);
 	}
 }
 
@@ -325,6 +328,7 @@ struct job {
 	char name[24];
 	pid_t pid;
 	int fd;
+	unsigned *done;         /* trials simulated, shared with the child */
 	struct tally t;
 };
 
@@ -346,7 +350,7 @@ static void start_job(const struct scenario *sc, struct job *j)
 		size_t sz = sc->trials * sizeof(unsigned);
 
 		close(p[0]);
-		simulate(sc, j->strategy, j->reps, &j->t);
+		simulate(sc, j->strategy, j->reps, &j->t, j->done);
 		if (write(p[1], &j->t.right, sizeof(j->t.right)) < 0 ||
 		    write(p[1], j->t.runs, sz) < 0 ||
 		    write(p[1], j->t.rounds, sz) < 0)
@@ -409,11 +413,26 @@ static void print_budget(const struct scenario *sc, const struct job *jobs,
 		printf(" of %u histories\n", sc->trials);
 }
 
+/* Progress on stderr, when it is a terminal: the trials each running
+ * method has simulated (an --acceptance run takes some twenty minutes). */
+static void show_progress(const struct scenario *sc, const struct job *jobs,
+			  size_t from, size_t to)
+{
+	fprintf(stderr, "\r\033[K%s:", sc->name);
+	for (size_t i = from; i < to; i++)
+		fprintf(stderr, " %s %u/%u", jobs[i].name,
+			__atomic_load_n(jobs[i].done, __ATOMIC_RELAXED),
+			sc->trials);
+	fflush(stderr);
+}
+
 static void run_scenario(const struct scenario *sc, int jobs_at_once)
 {
 	static const unsigned reps[] = { 1, 5, 7, 10, 14 };
 	struct job jobs[10];
 	size_t nj = 0, next = 0, done = 0;
+	int tty = isatty(STDERR_FILENO);
+	unsigned *counts;
 
 	jobs[nj].strategy = S_ENGINE;
 	snprintf(jobs[nj++].name, sizeof(jobs[0].name), "engine");
@@ -432,7 +451,14 @@ static void run_scenario(const struct scenario *sc, int jobs_at_once)
 			snprintf(jobs[nj++].name, sizeof(jobs[0].name),
 				 "bisect-%u", reps[r]);
 		}
+	counts = mmap(NULL, sizeof(unsigned) * nj, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (counts == MAP_FAILED) {
+		perror("bisect-sim: mmap");
+		exit(2);
+	}
 	for (size_t i = 0; i < nj; i++) {
+		jobs[i].done = &counts[i];
 		jobs[i].t.runs = calloc(sc->trials, sizeof(unsigned));
 		jobs[i].t.rounds = calloc(sc->trials, sizeof(unsigned));
 		if (!jobs[i].t.runs || !jobs[i].t.rounds) {
@@ -441,10 +467,22 @@ static void run_scenario(const struct scenario *sc, int jobs_at_once)
 		}
 	}
 	while (done < nj) {
+		struct pollfd pfd;
+
 		while (next < nj && next - done < (size_t)jobs_at_once)
 			start_job(sc, &jobs[next++]);
+		pfd.fd = jobs[done].fd;
+		pfd.events = POLLIN;
+		if (tty) {
+			show_progress(sc, jobs, done, next);
+			if (poll(&pfd, 1, 1000) == 0)
+				continue;
+		}
 		finish_job(sc, &jobs[done++]);
 	}
+	if (tty)
+		fprintf(stderr, "\r\033[K");
+	munmap(counts, sizeof(unsigned) * nj);
 
 	printf("\n%s: N=%zu", sc->name, sc->n);
 	if (sc->shift > 0)
@@ -485,12 +523,33 @@ static void usage(FILE *f)
 "\n"
 "Simulates bisections of synthetic histories and prints accuracy and runs\n"
 "of the engine, the engine told the true rates (oracle), and classic\n"
-"bisect with fixed repeats, side by side.  --acceptance runs the issue's\n"
-"acceptance scenarios (2,000 trials each, fixed seeds) and three kinds of\n"
-"history where nothing changed (N1: both ends bimodal alike; N2: noise\n"
-"only; N3: slow in 5 %% of the runs everywhere).\n"
-"--decompose adds, for bimodal histories, the engine told only q0\n"
-"(told-q0) and only q1 (told-q1): what learning each rate costs.\n");
+"bisect with fixed repeats, side by side, on the same histories.\n"
+"\n"
+"  --n N            commits after the good end (default 1000)\n"
+"  --q1 Q           slow fraction at bad commits (default 0.5)\n"
+"  --q0 Q           slow fraction at good commits, at most q1 (default 0;\n"
+"                   q0 = q1: nothing changed, and \"accuracy\" is the share\n"
+"                   that said no regression)\n"
+"  --shift S        a shift of S (0.10 = 10 %%) instead of two modes\n"
+"  --noise S        run-to-run noise, relative (default 0.03)\n"
+"  --k AGENTS       runs chosen at once, one round (default 1)\n"
+"  --trials T       histories (default 2000)\n"
+"  --seed S         the histories' seed (default 1)\n"
+"  --confidence C   the engine's --confidence (default 0.99)\n"
+"  --max-runs R     the run budget of one bisection (default 500)\n"
+"  --no-baselines   leave out bisect with fixed repeats\n"
+"  --decompose      add the engine told only q0 (told-q0) and only q1\n"
+"                   (told-q1): what learning each rate costs\n"
+"  --acceptance     the issue's acceptance scenarios (2,000 trials each,\n"
+"                   fixed seeds) and three kinds of history where nothing\n"
+"                   changed (N1: both ends bimodal alike; N2: noise only;\n"
+"                   N3: slow in 5 %% of the runs everywhere); about 20\n"
+"                   minutes with --jobs 2\n"
+"  --jobs J         methods simulated at once, one process each (default 2)\n"
+"  --trace          print each history the engine got wrong, on stderr\n"
+"\n"
+"Tables go to stdout; progress goes to stderr when it is a terminal.\n"
+"Exit status: 0 done, 2 bad arguments.\n");
 }
 
 int main(int argc, char **argv)

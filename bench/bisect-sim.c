@@ -29,6 +29,7 @@
  *                   [--max-runs R] [--no-baselines] [--decompose]
  *                   [--acceptance] [--jobs 1..8] [--trace]
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -468,6 +469,7 @@ static void run_scenario(const struct scenario *sc, int jobs_at_once)
 	}
 	while (done < nj) {
 		struct pollfd pfd;
+		int ready;
 
 		while (next < nj && next - done < (size_t)jobs_at_once)
 			start_job(sc, &jobs[next++]);
@@ -475,7 +477,9 @@ static void run_scenario(const struct scenario *sc, int jobs_at_once)
 		pfd.events = POLLIN;
 		if (tty) {
 			show_progress(sc, jobs, done, next);
-			if (poll(&pfd, 1, 1000) == 0)
+			ready = poll(&pfd, 1, 1000);
+			/* a resized terminal interrupts poll() too */
+			if (ready == 0 || (ready < 0 && errno == EINTR))
 				continue;
 		}
 		finish_job(sc, &jobs[done++]);

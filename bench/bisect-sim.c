@@ -17,6 +17,8 @@
  *   oracle     the engine told the true q0, q1 (test-only switch)
  *   told-q0    told only q0, learning q1 (--decompose, bimodal)
  *   told-q1    told only q1, learning q0 (--decompose, bimodal)
+ *   q0=X       told q0 = X whatever the truth, learning q1 (--told-q0 X):
+ *              what one fixed belief about q0 costs
  *   bisect-1   git bisect with one run per commit
  *   bisect-R   bisect with R fixed repeats, "any slow run means bad"
  *   bound      the information bound log2(N) / C(q1) (q0 = 0; probes)
@@ -27,7 +29,7 @@
  * Usage: bisect-sim [--n N] [--q1 Q] [--q0 Q] [--shift S] [--noise S]
  *                   [--k AGENTS] [--trials T] [--seed S] [--confidence C]
  *                   [--max-runs R] [--no-baselines] [--decompose]
- *                   [--acceptance] [--jobs 1..8] [--trace]
+ *                   [--told-q0 X] [--acceptance] [--jobs 1..8] [--trace]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -62,11 +64,14 @@ struct scenario {
 	int baselines;
 	int trace;              /* print every wrong engine verdict */
 	int decompose;          /* the told-q0 and told-q1 lines too */
+	int fixed_q0_set;       /* a line told q0 = fixed_q0 */
+	double fixed_q0;
 };
 
 /* What a job simulates: the engine, told all, one or none of the rates,
  * or classic bisection with fixed repeats. */
-enum strategy { S_ENGINE, S_ORACLE, S_TOLD_Q0, S_TOLD_Q1, S_FIXED };
+enum strategy { S_ENGINE, S_ORACLE, S_TOLD_Q0, S_TOLD_Q1, S_FIXED_Q0,
+		S_FIXED };
 
 struct tally {
 	unsigned trials, right;
@@ -171,6 +176,8 @@ static int run_engine(const struct scenario *sc, struct history *h,
 		pb_engine_oracle_rates(e, sc->q0, NAN);
 	else if (st == S_TOLD_Q1)
 		pb_engine_oracle_rates(e, NAN, sc->q1);
+	else if (st == S_FIXED_Q0)
+		pb_engine_oracle_rates(e, sc->fixed_q0, NAN);
 	*rounds = 0;
 	while ((got = pb_engine_next_batch(e, k, batch)) > 0) {
 		(*rounds)++;
@@ -192,6 +199,7 @@ static int run_engine(const struct scenario *sc, struct history *h,
 			"confidence %.4f, %u runs): %s\n",
 			st == S_ORACLE	  ? "oracle"
 			: st == S_TOLD_Q0 ? "told-q0"
+			: st == S_FIXED_Q0 ? "q0=fixed"
 			: st == S_TOLD_Q1 ? "told-q1"
 					  : "engine",
 			h->culprit, res.culprit,
@@ -445,6 +453,11 @@ static void run_scenario(const struct scenario *sc, int jobs_at_once)
 		jobs[nj].strategy = S_TOLD_Q1;
 		snprintf(jobs[nj++].name, sizeof(jobs[0].name), "told-q1");
 	}
+	if (sc->fixed_q0_set && sc->shift == 0) {
+		jobs[nj].strategy = S_FIXED_Q0;
+		snprintf(jobs[nj++].name, sizeof(jobs[0].name), "q0=%g",
+			 sc->fixed_q0);
+	}
 	if (sc->baselines && sc->k == 1 && !(sc->shift == 0 && sc->q0 == sc->q1))
 		for (size_t r = 0; r < sizeof(reps) / sizeof(reps[0]); r++) {
 			jobs[nj].strategy = S_FIXED;
@@ -523,7 +536,7 @@ static void usage(FILE *f)
 "usage: bisect-sim [--n N] [--q1 Q] [--q0 Q] [--shift S] [--noise S]\n"
 "                  [--k AGENTS] [--trials T] [--seed S] [--confidence C]\n"
 "                  [--max-runs R] [--no-baselines] [--decompose]\n"
-"                  [--acceptance] [--jobs 1..8] [--trace]\n"
+"                  [--told-q0 X] [--acceptance] [--jobs 1..8] [--trace]\n"
 "\n"
 "Simulates bisections of synthetic histories and prints accuracy and runs\n"
 "of the engine, the engine told the true rates (oracle), and classic\n"
@@ -544,6 +557,9 @@ static void usage(FILE *f)
 "  --no-baselines   leave out bisect with fixed repeats\n"
 "  --decompose      add the engine told only q0 (told-q0) and only q1\n"
 "                   (told-q1): what learning each rate costs\n"
+"  --told-q0 X      add the engine told q0 = X whatever the truth, learning\n"
+"                   q1 (the line q0=X): what one fixed belief about q0\n"
+"                   costs, at the true q0 and at others\n"
 "  --acceptance     the issue's acceptance scenarios (2,000 trials each,\n"
 "                   fixed seeds) and three kinds of history where nothing\n"
 "                   changed (N1: both ends bimodal alike; N2: noise only;\n"
@@ -571,6 +587,7 @@ int main(int argc, char **argv)
 		{ "max-runs", required_argument, NULL, 'm' },
 		{ "no-baselines", no_argument, NULL, 'B' },
 		{ "decompose", no_argument, NULL, 'D' },
+		{ "told-q0", required_argument, NULL, 'Q' },
 		{ "acceptance", no_argument, NULL, 'A' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "trace", no_argument, NULL, 'T' },
@@ -578,7 +595,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct scenario sc = { "custom", 1000, 0, 0.5, 0, 0.03, 1, 2000, 1,
-			       0.99, 500, 1, 0, 0 };
+			       0.99, 500, 1, 0, 0, 0, 0 };
 	int acceptance = 0, jobs = 2, ch, rc = 0;
 	uint64_t u;
 
@@ -612,6 +629,10 @@ int main(int argc, char **argv)
 			  sc.max_runs = (unsigned)u; break;
 		case 'B': sc.baselines = 0; break;
 		case 'D': sc.decompose = 1; break;
+		case 'Q': rc = pb_parse_double(&sc.fixed_q0, optarg, 0, 0.5,
+					       "--told-q0");
+			  sc.fixed_q0_set = 1;
+			  break;
 		case 'A': acceptance = 1; break;
 		case 'j': rc = pb_parse_u64(&u, optarg, 1, 8, "--jobs");
 			  jobs = (int)u; break;
@@ -638,25 +659,27 @@ int main(int argc, char **argv)
 	{
 		struct scenario a[] = {
 			{ "A1 bimodal", 1000, 0, 0.5, 0, 0.03, 1, 2000, 1,
-			  0.99, 500, 1, 0, 0 },
+			  0.99, 500, 1, 0, 0, 0, 0 },
 			{ "A2 bimodal, misread fast runs", 1000, 0.02, 0.5, 0,
-			  0.03, 1, 2000, 2, 0.99, 500, 1, 0, 0 },
+			  0.03, 1, 2000, 2, 0.99, 500, 1, 0, 0, 0, 0 },
 			{ "A3 bimodal, rare slow mode", 1000, 0, 0.3, 0, 0.03,
-			  1, 2000, 3, 0.99, 500, 1, 0, 0 },
+			  1, 2000, 3, 0.99, 500, 1, 0, 0, 0, 0 },
 			{ "A4 shift", 1000, 0, 1, 0.10, 0.03, 1, 2000, 4, 0.99,
-			  500, 1, 0, 0 },
+			  500, 1, 0, 0, 0, 0 },
 			{ "A5 four agents", 1000, 0, 0.5, 0, 0.03, 4, 2000, 5,
-			  0.99, 500, 0, 0, 0 },
+			  0.99, 500, 0, 0, 0, 0, 0 },
 			{ "N1 no change, both ends bimodal", 1000, 0.3, 0.3,
-			  0, 0.03, 1, 2000, 6, 0.99, 500, 0, 0, 0 },
+			  0, 0.03, 1, 2000, 6, 0.99, 500, 0, 0, 0, 0, 0 },
 			{ "N2 no change, noise only", 1000, 0, 0, 0, 0.03, 1,
-			  4000, 8, 0.99, 500, 0, 0, 0 },
+			  4000, 8, 0.99, 500, 0, 0, 0, 0, 0 },
 			{ "N3 no change, rare slow runs", 1000, 0.05, 0.05, 0,
-			  0.03, 1, 2000, 9, 0.99, 500, 0, 0, 0 },
+			  0.03, 1, 2000, 9, 0.99, 500, 0, 0, 0, 0, 0 },
 		};
 		for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
 			a[i].trace = sc.trace;
 			a[i].decompose = sc.decompose;
+			a[i].fixed_q0_set = sc.fixed_q0_set;
+			a[i].fixed_q0 = sc.fixed_q0;
 			run_scenario(&a[i], jobs);
 		}
 	}

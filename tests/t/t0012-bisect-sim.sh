@@ -35,6 +35,10 @@ cmp -s "$T/a" "$T/b" || fail "jobs 1 differs: $(diff "$T/a" "$T/b")"
 "$SIM" --n 200 --q1 0.5 --trials 30 --seed 4 --no-baselines > "$T/c" 2>&1 ||
 	fail "seed 4: exit $?"
 grep -q 'seed=4$' "$T/c" || fail "seed 4 header: $(cat "$T/c")"
+# told a fixed q0 (a belief, not the truth): its own line
+"$SIM" --n 200 --q1 0.5 --trials 10 --seed 4 --no-baselines --told-q0 0.01 \
+	> "$T/q" 2>&1 || fail "told-q0: exit $?"
+grep -Eq '^  q0=0\.01 +[01]\.[0-9]{4} ' "$T/q" || fail "told-q0: $(cat "$T/q")"
 ! grep -q bisect- "$T/c" || fail "--no-baselines: $(cat "$T/c")"
 
 # 3. four agents: rounds; and a history where nothing changed
@@ -59,7 +63,7 @@ fi
 
 # 5. bad arguments: exit 2 and why; --help exits 0
 for args in "--q0 0.6 --q1 0.5" "--jobs 9" "--trials 0" "--confidence 1" \
-	    "--q1 x" "--bogus"; do
+	    "--q1 x" "--told-q0 0.6" "--bogus"; do
 	set +e
 	# shellcheck disable=SC2086
 	"$SIM" $args > "$T/o" 2> "$T/e"

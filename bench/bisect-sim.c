@@ -199,7 +199,7 @@ static int run_engine(const struct scenario *sc, struct history *h,
 			"confidence %.4f, %u runs): %s\n",
 			st == S_ORACLE	  ? "oracle"
 			: st == S_TOLD_Q0 ? "told-q0"
-			: st == S_FIXED_Q0 ? "q0=fixed"
+			: st == S_FIXED_Q0 ? "told-fixed-q0"
 			: st == S_TOLD_Q1 ? "told-q1"
 					  : "engine",
 			h->culprit, res.culprit,
@@ -557,9 +557,9 @@ static void usage(FILE *f)
 "  --no-baselines   leave out bisect with fixed repeats\n"
 "  --decompose      add the engine told only q0 (told-q0) and only q1\n"
 "                   (told-q1): what learning each rate costs\n"
-"  --told-q0 X      add the engine told q0 = X whatever the truth, learning\n"
-"                   q1 (the line q0=X): what one fixed belief about q0\n"
-"                   costs, at the true q0 and at others\n"
+"  --told-q0 X      add, for bimodal histories (not --shift), the engine\n"
+"                   told q0 = X whatever the truth, learning q1 (the line\n"
+"                   q0=X): what one fixed belief about q0 costs\n"
 "  --acceptance     the issue's acceptance scenarios (2,000 trials each,\n"
 "                   fixed seeds) and three kinds of history where nothing\n"
 "                   changed (N1: both ends bimodal alike; N2: noise only;\n"

@@ -119,9 +119,9 @@ static int replay_one(void *ctx, int64_t commit_id, int ok, double value)
 	if (find_index(L, commit_id, &i) < 0)
 		return 0; /* not on this range: ignore */
 	L->run_count[i]++;
-	if (ok)
-		pb_engine_observe(L->engine, i, value);
-	else
+	/* a value the engine refuses (stored by an older version) counts as
+	 * the failed run it is */
+	if (!ok || pb_engine_observe(L->engine, i, value) < 0)
 		pb_engine_run_failed(L->engine, i);
 	return 0;
 }
@@ -206,6 +206,13 @@ static int run_once(struct local *L, size_t i)
 		pb_run_result_release(&res);
 		return rc;
 	}
+	if (res.ok && !(fabs(res.value) <= PB_ENGINE_VALUE_MAX)) {
+		/* printed, but no measurement: a failed run, with its reason */
+		res.ok = 0;
+		snprintf(res.reason, sizeof(res.reason),
+			 "metric '%s' is %g, beyond +-%g: no measurement",
+			 L->o->metric, res.value, PB_ENGINE_VALUE_MAX);
+	}
 	metrics = pb_proto_metrics_json(&res.metrics);
 	counters = pb_proto_counters_json(m);
 	numa = pb_proto_numa_json(m);
@@ -254,9 +261,7 @@ static int run_once(struct local *L, size_t i)
 			   sizeof(L->end_reason[0]));
 	if (rc == PB_OK) {
 		L->seq++;
-		if (res.ok)
-			pb_engine_observe(L->engine, i, res.value);
-		else
+		if (!res.ok || pb_engine_observe(L->engine, i, res.value) < 0)
 			pb_engine_run_failed(L->engine, i);
 	}
 	if (!L->o->quiet && !L->described) {
@@ -304,7 +309,7 @@ static void stats_of(const struct local *L, const struct pb_engine_result *r,
 {
 	int searched = r->mode == PB_MODE_BIMODAL || r->mode == PB_MODE_SHIFT;
 	int ended = r->outcome == PB_OUT_CULPRIT || r->outcome == PB_OUT_RANGE ||
-		    r->outcome == PB_OUT_BUDGET;
+		    r->outcome == PB_OUT_BUDGET || r->outcome == PB_OUT_STUCK;
 
 	pb_stats_view_init(sv);
 	if (!searched && !ended)
@@ -500,6 +505,7 @@ static void finish_message(const struct local *L,
 			L->commits[res->range_last].sha);
 		break;
 	case PB_OUT_BUDGET:
+	case PB_OUT_STUCK:
 		fprintf(stderr,
 			"\nno culprit at the asked confidence: %s\n  most "
 			"probable: %.12s; 95%% credible interval %.12s .. "

@@ -105,7 +105,8 @@ enum {
 	NONE_GOOD_RUNS = 8,    /* before an improvement is called */
 	END_CAP_RUNS = 48,     /* bad end runs when it is a close call */
 	CLOSE_CAP_RUNS = 96,   /* ... and when its slow mode nearly shows */
-	MAX_FAILS = 3,         /* failed runs, none good: unusable */
+	MAX_FAILS = 3,         /* failed runs, and more of them than good
+				* ones: no more runs there */
 	STALL_RUNS = 100,      /* search runs before the stall check */
 	RECHECK_RUNS = 20,     /* search runs before the two modes are
 				* judged again on every run */
@@ -205,6 +206,7 @@ struct pb_engine {
 	int ends_two_modes;     /* the bad end showed both modes */
 	int rechecked;          /* recheck_modes() has judged the modes */
 	unsigned remodelled;    /* runs when the class model was dropped */
+	int stale;              /* runs fed since the posterior was made */
 
 	/* class model */
 	double tau;             /* oriented: slow below */
@@ -265,9 +267,22 @@ static double clamp(double x, double lo, double hi)
 	return x < lo ? lo : x > hi ? hi : x;
 }
 
-static int usable(const struct cobs *c)
+/* A commit worth another run: not skipped, and its runs do not mostly
+ * fail (MAX_FAILS failures or more, and more failures than successes):
+ * runs there would spend the budget and teach little. */
+static int runnable(const struct cobs *c)
 {
-	return !c->skipped && !(c->nv == 0 && c->failed >= MAX_FAILS);
+	return !c->skipped && !(c->failed >= MAX_FAILS && c->failed > c->nv);
+}
+
+/* A candidate of its own: its runs tell it from its neighbours, or more
+ * runs could.  A commit without a successful run that cannot be run
+ * (skipped, or failing) cannot be told from the commit after it and
+ * joins that commit's block; one skipped or failing after it gave runs
+ * keeps them, and stays a candidate of its own. */
+static int distinct(const struct cobs *c)
+{
+	return c->nv > 0 || runnable(c);
 }
 
 static double orient(const struct pb_engine *e, double v)
@@ -277,7 +292,7 @@ static double orient(const struct pb_engine *e, double v)
 
 static double unorient(const struct pb_engine *e, double v)
 {
-	return e->o.lower_is_better ? -v : v;
+	return e->o.lower_is_better ? 0.0 - v : v; /* 0, not -0, for 0 */
 }
 
 static void finish(struct pb_engine *e, enum pb_outcome out)
@@ -504,7 +519,7 @@ int pb_engine_observe(struct pb_engine *e, size_t i, double value)
 {
 	struct cobs *c;
 
-	if (i >= e->n || !isfinite(value))
+	if (i >= e->n || !(fabs(value) <= PB_ENGINE_VALUE_MAX))
 		return -1;
 	c = &e->c[i];
 	if (c->nv == c->av) {
@@ -524,6 +539,7 @@ int pb_engine_observe(struct pb_engine *e, size_t i, double value)
 	c->v[c->nv] = orient(e, value);
 	c->raw[c->nv++] = value;
 	e->runs++;
+	e->stale = 1;
 	e->last = i;
 	list_commit(e, i);
 	score_run(e, c, orient(e, value));
@@ -538,6 +554,7 @@ int pb_engine_run_failed(struct pb_engine *e, size_t i)
 		return -1;
 	e->c[i].failed++;
 	e->runs++;
+	e->stale = 1;
 	e->last = i;
 	list_commit(e, i);
 	judge_ends(e);
@@ -549,6 +566,7 @@ int pb_engine_skip(struct pb_engine *e, size_t i)
 	if (i >= e->n)
 		return -1;
 	e->c[i].skipped = 1;
+	e->stale = 1;
 	list_commit(e, i);
 	judge_ends(e);
 	return 0;
@@ -850,17 +868,28 @@ static int decide_ends(struct pb_engine *e)
 	unsigned gs = 0, bs = 0;
 	int ret = 0, hint = 0, two_modes = 0, good_two = 0, slow_hint = 0;
 
-	for (int k = 0; k < 2; k++)
-		if (!usable(&e->c[ends[k]])) {
-			e->res.bad_end = ends[k];
+	for (int k = 0; k < 2; k++) {
+		const struct cobs *c = &e->c[ends[k]];
+
+		if (runnable(c))
+			continue;
+		e->res.bad_end = ends[k];
+		if (c->skipped)
 			snprintf(e->res.why, sizeof(e->res.why),
-				 "the %s end %s", k ? "bad" : "good",
-				 e->c[ends[k]].skipped
-					 ? "cannot be built"
-					 : "never gave the metric");
-			finish(e, PB_OUT_BAD_END);
-			return -1;
-		}
+				 "the %s end cannot be built",
+				 k ? "bad" : "good");
+		else if (c->nv == 0)
+			snprintf(e->res.why, sizeof(e->res.why),
+				 "the %s end never gave the metric",
+				 k ? "bad" : "good");
+		else
+			snprintf(e->res.why, sizeof(e->res.why),
+				 "the %s end gave the metric in only %u of "
+				 "its %u runs", k ? "bad" : "good", c->nv,
+				 c->nv + c->failed);
+		finish(e, PB_OUT_BAD_END);
+		return -1;
+	}
 	if (ng < MIN_END_RUNS || nb < MIN_END_RUNS)
 		return 0;
 	buf = malloc((ng + nb) * sizeof(*buf));
@@ -1029,7 +1058,7 @@ static size_t ends_pick(const struct pb_engine *e, unsigned *ng, unsigned *nb)
 		pick = *ng <= *nb ? 0 : e->n - 1;
 	else
 		pick = 2 * *ng <= *nb ? 0 : e->n - 1;
-	if (!usable(&e->c[pick]))
+	if (!runnable(&e->c[pick]))
 		pick = pick ? 0 : e->n - 1;
 	if (pick)
 		(*nb)++;
@@ -1127,7 +1156,7 @@ static void posterior(struct pb_engine *e)
 /* The block of candidate j: j and the unusable commits right before it. */
 static size_t block_start(const struct pb_engine *e, size_t j)
 {
-	while (j > 1 && !usable(&e->c[j - 1]))
+	while (j > 1 && !distinct(&e->c[j - 1]))
 		j--;
 	return j;
 }
@@ -1139,7 +1168,7 @@ static void best_block(struct pb_engine *e)
 	e->best_mass = -1;
 	for (size_t j = 1; j < e->n; j++) {
 		mass += e->post[j];
-		if (!usable(&e->c[j]))
+		if (!distinct(&e->c[j]))
 			continue;
 		if (mass * (1 - e->p_none) > e->best_mass) {
 			e->best_mass = mass * (1 - e->p_none);
@@ -1164,7 +1193,10 @@ static void credible_interval(struct pb_engine *e)
 		else
 			mass += e->post[--lo];
 	}
-	e->res.ci_first = lo;
+	/* whole blocks: a skipped commit cannot be told from the next one */
+	while (hi < e->n - 1 && !distinct(&e->c[hi]))
+		hi++;
+	e->res.ci_first = block_start(e, lo);
 	e->res.ci_last = hi;
 }
 
@@ -1222,7 +1254,7 @@ static size_t argmax_gain(struct pb_engine *e)
 	double bv = -INFINITY;
 
 	for (size_t i = 0; i < e->n; i++) {
-		if (!usable(&e->c[i]))
+		if (!runnable(&e->c[i]))
 			continue;
 		if (e->eig[i] > bv + 1e-12) {
 			bv = e->eig[i];
@@ -1426,7 +1458,7 @@ static int endgame_pick(struct pb_engine *e, size_t k, size_t *out)
 	    k > ENDGAME_RUNS)
 		return 0;
 	for (size_t i = 0; i < e->n; i++)
-		if (!usable(&e->c[i]))
+		if (!runnable(&e->c[i]))
 			return 0;
 	for (size_t i = e->best >= 2 ? e->best - 2 : 0;
 	     i <= e->best + 1 && i < e->n && nc < ENDGAME_CAND; i++)
@@ -1543,7 +1575,7 @@ static size_t batch_pick(struct pb_engine *e, size_t k, size_t *out)
 	/* Candidates: the commits where P(bad) crosses 1/256, 2/256, ...,
 	 * and the usable commits next to the best one (the endgame). */
 	for (size_t i = 0, next = 1; i < e->n && nc < 250; i++) {
-		if (!usable(&e->c[i]))
+		if (!runnable(&e->c[i]))
 			continue;
 		if (e->cdf[i] * 250 >= next || i == e->n - 1) {
 			cand[nc++] = i;
@@ -1553,8 +1585,10 @@ static size_t batch_pick(struct pb_engine *e, size_t k, size_t *out)
 	}
 	for (size_t i = e->best > 2 ? e->best - 2 : 0;
 	     i < e->n && i <= e->best + 1 && nc < 256; i++)
-		if (usable(&e->c[i]))
+		if (runnable(&e->c[i]))
 			cand[nc++] = i;
+	if (nc == 0)
+		return 0; /* nothing left to run: search_done() says so */
 	for (; m < k && m < BATCH_MAX; m++) {
 		double bv = -1;
 		size_t bi = cand[0];
@@ -1649,7 +1683,7 @@ static void evidence(struct pb_engine *e)
 
 	r->culprit_slow = e->c[c].slow;
 	r->culprit_fast = e->c[c].fast;
-	while (p > 0 && !usable(&e->c[p]))
+	while (p > 0 && !distinct(&e->c[p]))
 		p--;
 	r->parent_slow = e->c[p].slow;
 	r->parent_fast = e->c[p].fast;
@@ -1700,6 +1734,7 @@ static void update(struct pb_engine *e)
 	best_block(e);
 	credible_interval(e);
 	e->res.confidence = e->best_mass;
+	e->stale = 0;
 }
 
 /*
@@ -1821,7 +1856,13 @@ static int search_done(struct pb_engine *e)
 		finish(e, PB_OUT_BUDGET);
 		return 1;
 	}
-	return 0;
+	for (size_t i = 0; i < e->n; i++)
+		if (runnable(&e->c[i]))
+			return 0;
+	evidence(e);
+	e->res.culprit = e->best;
+	finish(e, PB_OUT_STUCK);
+	return 1;
 }
 
 static void write_why(struct pb_engine *e)
@@ -1883,6 +1924,13 @@ static void write_why(struct pb_engine *e)
 			 "probable culprit holds only %.4f (%s)",
 			 e->o.max_runs, r->confidence, what);
 		break;
+	case PB_OUT_STUCK:
+		snprintf(r->why, sizeof(r->why),
+			 "no commit is left that a run could narrow it down "
+			 "with (each is skipped, or fails in most of its "
+			 "runs): the most probable culprit holds only %.4f "
+			 "(%s)", r->confidence, what);
+		break;
 	default:
 		break;
 	}
@@ -1917,7 +1965,7 @@ static size_t ends_batch(struct pb_engine *e, size_t k, unsigned ng,
 	size_t nends = k, n = e->n;
 
 	if (k > 1 && ng >= MIN_SHIFT_RUNS && nb >= MIN_SHIFT_RUNS &&
-	    usable(&e->c[0]) && usable(&e->c[n - 1]))
+	    runnable(&e->c[0]) && runnable(&e->c[n - 1]))
 		nends = (k + 1) / 2;
 	for (size_t t = 0; t < nends; t++)
 		out[t] = ends_pick(e, &ng, &nb);
@@ -2021,7 +2069,7 @@ size_t pb_engine_nsteps(const struct pb_engine *e)
 	return e->norder;
 }
 
-void pb_engine_step(const struct pb_engine *e, size_t i,
+void pb_engine_step(struct pb_engine *e, size_t i,
 		    struct pb_engine_step *out)
 {
 	size_t k = e->order[i];
@@ -2029,6 +2077,9 @@ void pb_engine_step(const struct pb_engine *e, size_t i,
 	int searched = e->model != M_NONE && e->res.mode != PB_MODE_NONE;
 	double conf = e->o.confidence;
 
+	/* runs fed since the last choice: their posterior, like progress */
+	if (e->phase == PH_SEARCH && e->stale)
+		update(e);
 	memset(out, 0, sizeof(*out));
 	out->commit = k;
 	out->runs = c->nv;
@@ -2040,7 +2091,7 @@ void pb_engine_step(const struct pb_engine *e, size_t i,
 				     ? (double)c->slow / (c->slow + c->fast)
 				     : NAN;
 	out->p_bad = searched ? e->cdf[k] : NAN;
-	if (!usable(c))
+	if (!distinct(c))
 		out->verdict = PB_V_SKIP;
 	else if (!searched)
 		out->verdict = PB_V_UNDECIDED;

@@ -71,6 +71,9 @@ enum pb_outcome {
 	PB_OUT_BUDGET,        /* max_runs spent first */
 	PB_OUT_BAD_END,       /* an end cannot be built or never yields the
 			       * metric: the input is unusable */
+	PB_OUT_STUCK,         /* no commit left that a run could narrow it
+			       * with (every candidate skipped, or failing
+			       * in most runs): culprit = the most probable */
 };
 
 struct pb_engine_result {
@@ -138,7 +141,14 @@ int pb_engine_next(struct pb_engine *e, struct pb_action *out);
  */
 size_t pb_engine_next_batch(struct pb_engine *e, size_t k, size_t *out);
 
-/* One successful run of `commit` gave `value`. */
+/* Metric values beyond +-PB_ENGINE_VALUE_MAX are no measurement (their
+ * squares would overflow the statistics): the engine refuses them, and
+ * the driver records such a run as failed. */
+#define PB_ENGINE_VALUE_MAX 1e100
+
+/* One successful run of `commit` gave `value`; -1 (nothing recorded) for
+ * a commit out of range or a value that is not finite or beyond
+ * +-PB_ENGINE_VALUE_MAX. */
 int pb_engine_observe(struct pb_engine *e, size_t commit, double value);
 /* One run of `commit` failed (crash, timeout, no metric). */
 int pb_engine_run_failed(struct pb_engine *e, size_t commit);
@@ -152,7 +162,9 @@ void pb_engine_progress(struct pb_engine *e, struct pb_engine_progress *out);
 
 /* Tested commits in the order they were first tested (ends first). */
 size_t pb_engine_nsteps(const struct pb_engine *e);
-void pb_engine_step(const struct pb_engine *e, size_t i,
+/* The posterior behind p_bad and the verdicts is brought up to date with
+ * every run fed so far, as pb_engine_progress() does. */
+void pb_engine_step(struct pb_engine *e, size_t i,
 		    struct pb_engine_step *out);
 
 const char *pb_verdict_name(enum pb_verdict v);

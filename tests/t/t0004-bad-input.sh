@@ -54,6 +54,11 @@ check "never gave the metric" --local --repo "$T/repo" --good main~3 --bad main~
 	--build "$BUILD" --run "$RUN" --metric no_such_metric \
 	--state-dir "$T/st"
 grep -q "no 'no_such_metric: VALUE' line" "$T/err" || fail "reason of the failed runs"
+# a value no measurement reaches: failed runs, and the reason says why
+check "never gave the metric" --local --repo "$T/repo" --good main~3 --bad main~1 \
+	--build "$BUILD" --run 'echo score: 1e300' --metric score \
+	--state-dir "$T/st"
+grep -q "is 1e+300, beyond" "$T/err" || fail "reason of a value beyond 1e100"
 # a build that fails at an end
 check "cannot be built" --local --repo "$T/repo" --good main~3 --bad main~1 \
 	--build "false" --run "$RUN" --metric score --state-dir "$T/st"

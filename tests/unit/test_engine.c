@@ -34,6 +34,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,7 +49,8 @@ enum {
 	NONE_BAD_RUNS = 16,  /* bad-end runs before "no regression" */
 	NONE_GOOD_RUNS = 8,  /* bad-end runs before "an improvement" */
 	END_CAP_RUNS = 48,   /* the same when the ends differ a little */
-	MAX_FAILS = 3,       /* failed runs, none good: unusable */
+	MAX_FAILS = 3,       /* failed runs, and more than good ones: no
+			      * more runs there */
 };
 
 #define FAST 1.0
@@ -76,6 +78,8 @@ struct sim {
 	size_t fail_first, fail_last;  /* runs fail, if fail_n */
 	int fail_n;
 	unsigned fail_times;         /* 0: always; else the first k runs */
+	unsigned ok_first;           /* > 0: the first k runs work, then
+				      * every run fails (fail_n's range) */
 
 	/* the engine's options and how it is driven */
 	int lower_is_better;
@@ -238,7 +242,9 @@ static void sim_answer(struct pb_engine *e, struct sim *s, size_t c)
 		assert_int_equal(pb_engine_skip(e, c), 0);
 		sim_log(s, EV_SKIP, c, 0);
 	} else if (in_range(c, s->fail_n, s->fail_first, s->fail_last) &&
-		   (s->fail_times == 0 || s->fails_done[c] < s->fail_times)) {
+		   (s->ok_first ? s->runs_done[c] >= s->ok_first
+				: s->fail_times == 0 ||
+					  s->fails_done[c] < s->fail_times)) {
 		s->fails_done[c]++;
 		assert_int_equal(pb_engine_run_failed(e, c), 0);
 		sim_log(s, EV_FAILED, c, 0);
@@ -356,7 +362,7 @@ static void replay_into(struct pb_engine *e, const struct sim *s, size_t k)
 }
 
 /* The step of `commit`; 0 and *out untouched if it was never tested. */
-static int find_step(const struct pb_engine *e, size_t commit,
+static int find_step(struct pb_engine *e, size_t commit,
 		     struct pb_engine_step *out)
 {
 	size_t ns = pb_engine_nsteps(e);
@@ -384,7 +390,7 @@ static int near_rel(double got, double want, double rel)
  * reported evidence is the steps' counts, and the credible interval holds
  * the culprit.
  */
-static void check_steps(const struct sim *s, const struct pb_engine *e,
+static void check_steps(const struct sim *s, struct pb_engine *e,
 			const struct pb_engine_result *res)
 {
 	size_t ns = pb_engine_nsteps(e);
@@ -448,7 +454,13 @@ static void check_steps(const struct sim *s, const struct pb_engine *e,
 		last = i;
 	}
 	free(pbad);
-	if (res->outcome == PB_OUT_CULPRIT || res->outcome == PB_OUT_BUDGET) {
+	/* a range is a block of commits that cannot be told apart: the
+	 * credible interval holds all of it */
+	if (res->outcome == PB_OUT_RANGE)
+		assert_true(res->ci_first <= res->range_first &&
+			    res->range_last <= res->ci_last);
+	if (res->outcome == PB_OUT_CULPRIT || res->outcome == PB_OUT_BUDGET ||
+	    res->outcome == PB_OUT_STUCK) {
 		size_t c = res->culprit, p = c - 1;
 		struct pb_engine_step cs, ps;
 
@@ -477,7 +489,7 @@ static void check_steps(const struct sim *s, const struct pb_engine *e,
 
 /* Checks a finished bisection of a clean shift (no skips or failures). */
 static void check_clean_culprit(const struct sim *s,
-				const struct pb_engine *e,
+				struct pb_engine *e,
 				const struct pb_engine_result *res)
 {
 	struct pb_engine_step st;
@@ -1546,6 +1558,40 @@ static void test_engine__some_failed_runs(void **state)
 	sim_free(&s);
 }
 
+/* A commit that ran once and then fails every run (a crash that comes and
+ * goes, a machine that lost a dependency) is not asked for again once its
+ * failures outnumber its runs: before, the search asked for it until the
+ * budget was gone, since a failed run changes nothing it decides by. */
+static void test_engine__flaky_commit_not_asked_forever(void **state)
+{
+	for (size_t k = 1; k <= 4; k += 3) {
+		struct sim s;
+		struct pb_engine_result res;
+		struct pb_engine *e;
+		struct pb_engine_step st;
+
+		(void)state;
+		/* the culprit's parent: where the search wants runs most */
+		sim_init(&s, 60, 30);
+		s.fail_n = 1;
+		s.fail_first = s.fail_last = 29;
+		s.ok_first = 1;
+		s.k = k;
+		e = run_sim(&s, &res);
+		assert_int_equal(res.outcome, PB_OUT_CULPRIT);
+		assert_int_equal(res.culprit, 30);
+		assert_true(s.fails_done[29] >= MAX_FAILS);
+		assert_true(s.fails_done[29] <= MAX_FAILS + k - 1);
+		/* its run is kept: a verdict, not "skip" */
+		assert_true(find_step(e, 29, &st));
+		assert_int_equal(st.runs, 1);
+		assert_int_not_equal(st.verdict, PB_V_SKIP);
+		check_steps(&s, e, &res);
+		pb_engine_free(e);
+		sim_free(&s);
+	}
+}
+
 /* ---- unusable ends ---- */
 
 static void test_engine__end_runs_fail(void **state)
@@ -1625,6 +1671,182 @@ static void test_engine__end_skipped(void **state)
 		assert_int_equal(res.bad_end, 1);
 		assert_int_equal(res.runs, 0);
 		pb_engine_free(e);
+	}
+}
+
+/* An end that cannot be built any more after the search began (a flaky
+ * build on another agent; a replay that feeds the skip after its runs)
+ * keeps its runs: it stays the end it was.  It used to leave the last
+ * block without a candidate, and the result code read c[-1]. */
+static void test_engine__end_skipped_after_search(void **state)
+{
+	for (size_t k = 1; k <= 4; k += 3) {
+		for (int inner = 0; inner < 2; inner++) {
+			struct pb_engine_opts o = PB_ENGINE_OPTS_INIT;
+			struct pb_engine *e = NULL;
+			struct pb_engine_result res;
+			struct pb_engine_step st;
+			size_t n = inner ? 40 : 2, out[4], got, rounds = 0;
+
+			(void)state;
+			o.n = n;
+			o.max_runs = 40;
+			assert_int_equal(pb_engine_new(&e, &o), 0);
+			feed_clean_ends(e, n, 5);
+			for (size_t i = 1; inner && i + 1 < n; i++)
+				assert_int_equal(pb_engine_skip(e, i), 0);
+			assert_int_equal(pb_engine_skip(e, n - 1), 0);
+			assert_int_equal(pb_engine_skip(e, 0), 0);
+			do {
+				got = pb_engine_next_batch(e, k, out);
+				for (size_t t = 0; t < got; t++)
+					assert_int_equal(
+						pb_engine_observe(e, out[t],
+								  100.0),
+						0);
+			} while (got && ++rounds < 50);
+			assert_int_equal(got, 0);
+			pb_engine_result(e, &res);
+			if (inner) {
+				/* the skipped inner commits join the bad
+				 * end's block */
+				assert_int_equal(res.outcome, PB_OUT_RANGE);
+				assert_int_equal(res.range_first, 1);
+				assert_int_equal(res.range_last, n - 1);
+				/* and the credible interval holds the block */
+				assert_int_equal(res.ci_first, 1);
+				assert_int_equal(res.ci_last, n - 1);
+			} else {
+				assert_int_equal(res.outcome, PB_OUT_CULPRIT);
+				assert_int_equal(res.culprit, 1);
+			}
+			assert_true(res.confidence >= 0.99);
+			assert_int_equal(res.runs, 10);
+			for (size_t i = 0; i < pb_engine_nsteps(e); i++) {
+				pb_engine_step(e, i, &st);
+				if (st.commit == 0 || st.commit == n - 1)
+					assert_int_not_equal(st.verdict,
+							     PB_V_SKIP);
+			}
+			pb_engine_free(e);
+		}
+	}
+}
+
+/* Nothing left to run and no commit at the asked confidence: the search
+ * says so (PB_OUT_STUCK) instead of returning "done" with no outcome. */
+static void test_engine__stuck(void **state)
+{
+	for (size_t k = 1; k <= 4; k += 3) {
+		struct pb_engine_opts o = PB_ENGINE_OPTS_INIT;
+		struct pb_engine *e = NULL;
+		struct pb_engine_result res;
+		struct pb_engine_progress pr;
+		size_t out[4];
+
+		(void)state;
+		o.n = 3;
+		assert_int_equal(pb_engine_new(&e, &o), 0);
+		feed_clean_ends(e, 3, 5);
+		/* commit 1 ran once, half-way between the ends, and then
+		 * only failed; both ends cannot be built any more */
+		assert_int_equal(pb_engine_observe(e, 1, 80.0), 0);
+		for (unsigned f = 0; f < MAX_FAILS; f++)
+			assert_int_equal(pb_engine_run_failed(e, 1), 0);
+		assert_int_equal(pb_engine_skip(e, 0), 0);
+		assert_int_equal(pb_engine_skip(e, 2), 0);
+		assert_int_equal(pb_engine_next_batch(e, k, out), 0);
+		pb_engine_result(e, &res);
+		assert_int_equal(res.outcome, PB_OUT_STUCK);
+		assert_true(res.culprit == 1 || res.culprit == 2);
+		assert_true(res.confidence > 0.3 && res.confidence < 0.99);
+		assert_non_null(strstr(res.why, "no commit is left"));
+		assert_int_equal(res.runs, 14);
+		pb_engine_progress(e, &pr);
+		assert_int_equal(pr.best, res.culprit);
+		pb_engine_free(e);
+	}
+}
+
+/* pb_engine_step() between a result and the next choice describes the
+ * posterior with that result in it, as pb_engine_progress() does; it
+ * used to show the posterior of the choice before (after the ends, the
+ * zeros it was allocated with). */
+static void test_engine__step_is_current(void **state)
+{
+	struct pb_engine_opts o = PB_ENGINE_OPTS_INIT;
+	struct pb_engine *e = NULL;
+	struct pb_engine_progress pr;
+	struct pb_engine_step before[4], after[4];
+	size_t ns;
+
+	(void)state;
+	o.n = 10;
+	assert_int_equal(pb_engine_new(&e, &o), 0);
+	/* results may come in any order: two inner runs first */
+	assert_int_equal(pb_engine_observe(e, 3, 100.0), 0);
+	assert_int_equal(pb_engine_observe(e, 7, 60.0), 0);
+	feed_clean_ends(e, 10, 5);
+	ns = pb_engine_nsteps(e);
+	assert_int_equal(ns, 4);
+	for (size_t i = 0; i < ns; i++)
+		pb_engine_step(e, i, &before[i]);
+	pb_engine_progress(e, &pr);
+	for (size_t i = 0; i < ns; i++) {
+		pb_engine_step(e, i, &after[i]);
+		assert_int_equal(before[i].commit, after[i].commit);
+		assert_int_equal(before[i].verdict, after[i].verdict);
+		assert_true(before[i].p_bad == after[i].p_bad);
+		if (after[i].commit == 7) {
+			assert_int_equal(after[i].verdict, PB_V_BAD);
+			assert_true(after[i].p_bad > 0.9);
+		}
+		if (after[i].commit == 3) /* from 3/8 a priori */
+			assert_true(after[i].p_bad > 0 &&
+				    after[i].p_bad < 0.2);
+	}
+	pb_engine_free(e);
+}
+
+/* Values beyond +-PB_ENGINE_VALUE_MAX are refused (their squares would
+ * overflow the statistics); values up to it bisect as any others. */
+static void test_engine__value_range(void **state)
+{
+	struct pb_engine_opts o = PB_ENGINE_OPTS_INIT;
+	struct pb_engine *e = NULL;
+	struct pb_engine_result res;
+	struct sim s;
+
+	(void)state;
+	o.n = 5;
+	assert_int_equal(pb_engine_new(&e, &o), 0);
+	assert_int_not_equal(pb_engine_observe(e, 0, 1e101), 0);
+	assert_int_not_equal(pb_engine_observe(e, 0, -1e300), 0);
+	assert_int_not_equal(pb_engine_observe(e, 0, DBL_MAX), 0);
+	assert_int_equal(pb_engine_observe(e, 0, PB_ENGINE_VALUE_MAX), 0);
+	assert_int_equal(pb_engine_observe(e, 0, -PB_ENGINE_VALUE_MAX), 0);
+	pb_engine_result(e, &res);
+	assert_int_equal(res.runs, 2);
+	pb_engine_free(e);
+
+	for (int lib = 0; lib < 2; lib++) {
+		sim_init(&s, 40, 13);
+		s.good = 5e99;
+		s.bad = 3e99;
+		s.lower_is_better = lib;
+		if (lib) {
+			s.good = 3e99;
+			s.bad = 5e99;
+		}
+		e = run_sim(&s, &res);
+		assert_int_equal(res.outcome, PB_OUT_CULPRIT);
+		assert_int_equal(res.culprit, 13);
+		assert_true(isfinite(res.good_median) &&
+			    isfinite(res.bad_median));
+		assert_true(isfinite(res.fast_mode) && isfinite(res.slow_mode));
+		check_steps(&s, e, &res);
+		pb_engine_free(e);
+		sim_free(&s);
 	}
 }
 
@@ -2693,8 +2915,13 @@ int main(void)
 		cmocka_unit_test(test_engine__all_inner_skipped),
 		cmocka_unit_test(test_engine__failed_only_commit_marked_skip),
 		cmocka_unit_test(test_engine__some_failed_runs),
+		cmocka_unit_test(test_engine__flaky_commit_not_asked_forever),
 		cmocka_unit_test(test_engine__end_runs_fail),
 		cmocka_unit_test(test_engine__end_skipped),
+		cmocka_unit_test(test_engine__end_skipped_after_search),
+		cmocka_unit_test(test_engine__stuck),
+		cmocka_unit_test(test_engine__step_is_current),
+		cmocka_unit_test(test_engine__value_range),
 		cmocka_unit_test(test_engine__budget),
 		cmocka_unit_test(test_engine__budget_batch),
 		cmocka_unit_test(test_engine__replay),

@@ -80,6 +80,10 @@ struct sim {
 	unsigned fail_times;         /* 0: always; else the first k runs */
 	unsigned ok_first;           /* > 0: the first k runs work, then
 				      * every run fails (fail_n's range) */
+	int wild_n;                  /* run wild_k of wild_commit prints */
+	size_t wild_commit;          /* wild_value instead of its value */
+	unsigned wild_k;
+	double wild_value;
 
 	/* the engine's options and how it is driven */
 	int lower_is_better;
@@ -250,6 +254,10 @@ static void sim_answer(struct pb_engine *e, struct sim *s, size_t c)
 		sim_log(s, EV_FAILED, c, 0);
 	} else {
 		double v = sim_value(s, c, s->runs_done[c]++);
+
+		if (s->wild_n && c == s->wild_commit &&
+		    s->runs_done[c] - 1 == s->wild_k)
+			v = s->wild_value;
 
 		assert_int_equal(pb_engine_observe(e, c, v), 0);
 		sim_log(s, EV_OBSERVE, c, v);
@@ -1850,6 +1858,56 @@ static void test_engine__value_range(void **state)
 	}
 }
 
+/* One wild run at an end (a benchmark that printed 0, or a huge number,
+ * once) is alone on its side of the two modes the ends' mixture then
+ * finds: the first of a mode, or noise.  It used to make that end "two
+ * modes" for good, which kept the t-test from seeing the shift in all the
+ * other runs, and after 32 to 96 runs the ends said "no regression".
+ * Now the t-test leaves the lone run out, and so does the shift's fit. */
+static void test_engine__wild_run_at_an_end(void **state)
+{
+	const double wild[] = { 0, 1e6, -100, 500, 1e-3 };
+
+	(void)state;
+	for (int lib = 0; lib < 2; lib++)
+		for (int end = 0; end < 2; end++)
+			for (size_t w = 0; w < sizeof(wild) / sizeof(*wild);
+			     w++) {
+				struct sim s;
+				struct pb_engine_result res;
+				struct pb_engine *e;
+
+				sim_init(&s, 10, 5);
+				s.good = lib ? 90.0 : 100.0;
+				s.bad = lib ? 100.0 : 90.0;
+				s.noise = 0.03;
+				s.lower_is_better = lib;
+				s.wild_n = 1;
+				s.wild_commit = end ? 9 : 0;
+				s.wild_k = 1;
+				s.wild_value = wild[w];
+				e = run_sim(&s, &res);
+				if (res.outcome != PB_OUT_CULPRIT ||
+				    res.culprit != 5)
+					fail_msg("wild %g at the %s end (lower "
+						 "is better %d): outcome %d, "
+						 "culprit %zu, %u runs: %s",
+						 wild[w], end ? "bad" : "good",
+						 lib, res.outcome, res.culprit,
+						 res.runs, res.why);
+				assert_int_equal(res.mode, PB_MODE_SHIFT);
+				assert_true(res.runs <= 40);
+				/* the shift's model is the real runs' */
+				assert_true(fabs(res.fast_mode - s.good) <
+					    0.05 * s.good);
+				assert_true(fabs(res.slow_mode - s.bad) <
+					    0.05 * s.good);
+				check_steps(&s, e, &res);
+				pb_engine_free(e);
+				sim_free(&s);
+			}
+}
+
 /* ---- budget ---- */
 
 static void test_engine__budget(void **state)
@@ -2922,6 +2980,7 @@ int main(void)
 		cmocka_unit_test(test_engine__stuck),
 		cmocka_unit_test(test_engine__step_is_current),
 		cmocka_unit_test(test_engine__value_range),
+		cmocka_unit_test(test_engine__wild_run_at_an_end),
 		cmocka_unit_test(test_engine__budget),
 		cmocka_unit_test(test_engine__budget_batch),
 		cmocka_unit_test(test_engine__replay),

@@ -261,8 +261,12 @@ static int run_once(struct local *L, size_t i)
 			   sizeof(L->end_reason[0]));
 	if (rc == PB_OK) {
 		L->seq++;
-		if (!res.ok || pb_engine_observe(L->engine, i, res.value) < 0)
+		/* (a value out of the engine's range was made a failed
+		 * run above: a refusal here is memory) */
+		if (!res.ok)
 			pb_engine_run_failed(L->engine, i);
+		else if (pb_engine_observe(L->engine, i, res.value) < 0)
+			rc = pb_error_code(PB_EINFRA, "out of memory");
 	}
 	if (!L->o->quiet && !L->described) {
 		char what[1024];
@@ -602,6 +606,7 @@ int pb_local_bisect(const struct pb_local_opts *o, struct pb_local_result *out)
 {
 	struct local L;
 	struct pb_engine_result res;
+	struct pb_engine_progress prog;
 	struct pb_action act;
 	char good[41], bad[41];
 	int rc, code = 3;
@@ -648,6 +653,8 @@ int pb_local_bisect(const struct pb_local_opts *o, struct pb_local_result *out)
 			pb_engine_skip(L.engine, act.commit);
 		else if ((rc = run_once(&L, act.commit)) < 0)
 			goto out;
+		/* the stored result, like its steps, with this run in it */
+		pb_engine_progress(L.engine, &prog);
 		pb_engine_result(L.engine, &res);
 		if ((rc = save(&L, &res, "running", -1)) < 0)
 			goto out;

@@ -1646,8 +1646,15 @@ static size_t batch_pick(struct pb_engine *e, size_t k, size_t *out)
 	     i < e->n && i <= e->best + 1 && nc < 256; i++)
 		if (runnable(&e->c[i]))
 			cand[nc++] = i;
-	if (nc == 0)
-		return 0; /* nothing left to run: search_done() says so */
+	if (nc == 0) {
+		/* the runnable commits are all far from the posterior's mass
+		 * (an end skipped after its runs): one agent's choice */
+		gains(e);
+		cand[0] = argmax_gain(e);
+		if (cand[0] >= e->n)
+			return 0; /* nothing runnable: search_done() says so */
+		nc = 1;
+	}
 	for (; m < k && m < BATCH_MAX; m++) {
 		double bv = -1;
 		size_t bi = cand[0];

@@ -1741,6 +1741,45 @@ static void test_engine__end_skipped_after_search(void **state)
 	}
 }
 
+/* The only runnable commits far from the posterior's mass (the bad end
+ * skipped after its runs, the commits before it skipped): batch_pick()
+ * found no candidate among its own and returned no runs with the search
+ * still open (a review's reproducer). */
+static void test_engine__batch_far_candidates(void **state)
+{
+	struct pb_engine_opts o = PB_ENGINE_OPTS_INIT;
+	struct pb_engine *e = NULL;
+	struct pb_engine_result res;
+	size_t out[2], got = 0, rounds = 0;
+
+	(void)state;
+	o.n = 6;
+	o.confidence = 0.999;
+	assert_int_equal(pb_engine_new(&e, &o), 0);
+	feed_clean_ends(e, 6, 5);
+	for (size_t i = 2; i < 5; i++)
+		assert_int_equal(pb_engine_skip(e, i), 0);
+	for (int k = 0; k < 4; k++)
+		assert_int_equal(pb_engine_observe(e, 1, 100.0 + k % 3), 0);
+	assert_int_equal(pb_engine_skip(e, 5), 0);
+	got = pb_engine_next_batch(e, 2, out);
+	assert_int_equal(got, 2);
+	while (got && rounds++ < 200) {
+		for (size_t t = 0; t < got; t++)
+			assert_int_equal(pb_engine_observe(e, out[t],
+							   out[t] ? 100.5
+								  : 99.5),
+					 0);
+		got = pb_engine_next_batch(e, 2, out);
+	}
+	pb_engine_result(e, &res);
+	/* commit 1 is good: the culprit is the block 2..5 */
+	assert_int_equal(res.outcome, PB_OUT_RANGE);
+	assert_int_equal(res.range_first, 2);
+	assert_int_equal(res.range_last, 5);
+	pb_engine_free(e);
+}
+
 /* Nothing left to run and no commit at the asked confidence: the search
  * says so (PB_OUT_STUCK) instead of returning "done" with no outcome. */
 static void test_engine__stuck(void **state)
@@ -2978,6 +3017,7 @@ int main(void)
 		cmocka_unit_test(test_engine__end_skipped),
 		cmocka_unit_test(test_engine__end_skipped_after_search),
 		cmocka_unit_test(test_engine__stuck),
+		cmocka_unit_test(test_engine__batch_far_candidates),
 		cmocka_unit_test(test_engine__step_is_current),
 		cmocka_unit_test(test_engine__value_range),
 		cmocka_unit_test(test_engine__wild_run_at_an_end),

@@ -147,6 +147,8 @@ enum {
 #define REFIT_P 0.001        /* a commit's side is known for refitting */
 #define ENDGAME_MASS 0.5     /* the best commit's mass: the endgame */
 #define ENDGAME_P 0.05       /* P(finishing this round) worth aiming at */
+#define GAIN_MIN 1e-6        /* bits: a run expected to teach less about
+			      * the culprit is not worth running */
 
 /* Priors of the slow fractions: q1 at bad commits, q0 at good ones.
  * q1 is anything but seldom near 0 or 1 (a slow mode that almost never
@@ -1922,9 +1924,17 @@ static int search_done(struct pb_engine *e)
 		finish(e, PB_OUT_BUDGET);
 		return 1;
 	}
-	for (size_t i = 0; i < e->n; i++)
+	/* Something left worth a run?  Not when only the ends can still
+	 * run and their runs teach (next to) nothing about the culprit: they
+	 * are good and bad under every hypothesis (the shift model gives
+	 * them no gain at all; the class model's rates may still learn). */
+	for (size_t i = 1; i + 1 < e->n; i++)
 		if (runnable(&e->c[i]))
 			return 0;
+	gains(e);
+	if ((runnable(&e->c[0]) && e->eig[0] >= GAIN_MIN) ||
+	    (runnable(&e->c[e->n - 1]) && e->eig[e->n - 1] >= GAIN_MIN))
+		return 0;
 	evidence(e);
 	e->res.culprit = e->best;
 	finish(e, PB_OUT_STUCK);

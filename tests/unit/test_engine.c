@@ -1813,6 +1813,39 @@ static void test_engine__stuck(void **state)
 		assert_int_equal(pr.best, res.culprit);
 		pb_engine_free(e);
 	}
+
+	/* The same with both ends still runnable: under the shift model an
+	 * end's run teaches nothing about the culprit (the ends are good and
+	 * bad under every hypothesis), and the search ran the ends until
+	 * the budget was spent (484 runs). */
+	{
+		struct pb_engine_opts o = PB_ENGINE_OPTS_INIT;
+		struct pb_engine *e = NULL;
+		struct pb_engine_result res;
+		struct pb_action act;
+		const double jit[] = { 0, 0.03, -0.03, 0.015, -0.015, 0.02 };
+
+		o.n = 3;
+		assert_int_equal(pb_engine_new(&e, &o), 0);
+		for (int k = 0; k < 6; k++) {
+			assert_int_equal(pb_engine_observe(e, 0, 100 *
+							   (1 + jit[k])), 0);
+			assert_int_equal(pb_engine_observe(e, 2, 90 *
+							   (1 + jit[5 - k])),
+					 0);
+		}
+		assert_int_equal(pb_engine_observe(e, 1, 95.0), 0);
+		for (unsigned f = 0; f < MAX_FAILS; f++)
+			assert_int_equal(pb_engine_run_failed(e, 1), 0);
+		assert_int_equal(pb_engine_next(e, &act), 0);
+		assert_int_equal(act.kind, PB_ACT_DONE);
+		pb_engine_result(e, &res);
+		assert_int_equal(res.mode, PB_MODE_SHIFT);
+		assert_int_equal(res.outcome, PB_OUT_STUCK);
+		assert_int_equal(res.runs, 16);
+		assert_true(res.confidence > 0.3 && res.confidence < 0.99);
+		pb_engine_free(e);
+	}
 }
 
 /* pb_engine_step() between a result and the next choice describes the

@@ -75,10 +75,12 @@
  *    best commit most likely to finish this round (endgame_pick()).
  *
  *    Skipped commits (no build, or only failed runs) cannot be told from
- *    the commit after them, so each forms one block with the next
- *    usable commit.  The search stops when a block holds
- *    opts.confidence: a single commit is the culprit, a block with
- *    skipped commits is a range; or when the run budget is spent.
+ *    the commit after them, so each forms one block with the next commit
+ *    that can (one that gave runs keeps them, even if skipped later).
+ *    A commit whose runs mostly fail is not run again.  The search stops
+ *    when a block holds opts.confidence: a single commit is the culprit,
+ *    a block with skipped commits is a range; or when the run budget is
+ *    spent, or nothing left to run can narrow it (PB_OUT_STUCK).
  *
  * The engine is deterministic: the same observations in the same order
  * give the same choices, which is how a resumed bisection replays its
@@ -147,8 +149,8 @@ enum {
 #define REFIT_P 0.001        /* a commit's side is known for refitting */
 #define ENDGAME_MASS 0.5     /* the best commit's mass: the endgame */
 #define ENDGAME_P 0.05       /* P(finishing this round) worth aiming at */
-#define GAIN_MIN 1e-6        /* bits: a run expected to teach less about
-			      * the culprit is not worth running */
+#define GAIN_MIN 1e-6        /* bits: when only the ends can run, a gain
+			      * below this is nothing left to learn */
 
 /* Priors of the slow fractions: q1 at bad commits, q0 at good ones.
  * q1 is anything but seldom near 0 or 1 (a slow mode that almost never
@@ -1214,7 +1216,8 @@ static void posterior(struct pb_engine *e)
 	e->cdf[n - 1] = 1;
 }
 
-/* The block of candidate j: j and the unusable commits right before it. */
+/* The block of candidate j: j and the commits right before it that are
+ * not candidates of their own (distinct()). */
 static size_t block_start(const struct pb_engine *e, size_t j)
 {
 	while (j > 1 && !distinct(&e->c[j - 1]))
@@ -1634,7 +1637,7 @@ static size_t batch_pick(struct pb_engine *e, size_t k, size_t *out)
 
 	prefix_rates(e);
 	/* Candidates: the commits where P(bad) crosses 1/256, 2/256, ...,
-	 * and the usable commits next to the best one (the endgame). */
+	 * and the runnable commits next to the best one (the endgame). */
 	for (size_t i = 0, next = 1; i < e->n && nc < 250; i++) {
 		if (!runnable(&e->c[i]))
 			continue;

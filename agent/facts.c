@@ -366,6 +366,97 @@ static int collect_irqs(struct pb_facts *f, const struct pb_machine *m)
 	return PB_OK;
 }
 
+/* The distinct cpufreq governors of the machine's CPUs, comma-separated. */
+static void read_governors(char *out, size_t size, const char *root)
+{
+	char path[96], buf[64];
+	int misses = 0;
+
+	out[0] = '\0';
+	for (int cpu = 0; cpu < PB_IDSET_MAX && misses < 64; cpu++) {
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor",
+			 cpu);
+		if (pb_sys_read(root, path, buf, sizeof(buf)) != PB_OK) {
+			misses++; /* offline CPUs leave gaps */
+			continue;
+		}
+		misses = 0;
+		if (!buf[0] || strchr(buf, ','))
+			continue;
+		/* distinct names only: look for ",name," in ",out," */
+		{
+			char have[80], want[80];
+
+			snprintf(have, sizeof(have), ",%s,", out);
+			snprintf(want, sizeof(want), ",%s,", buf);
+			if (strstr(have, want))
+				continue;
+		}
+		if (strlen(out) + strlen(buf) + 2 > size)
+			break;
+		if (out[0])
+			pb_strlcpy(out + strlen(out), ",", size - strlen(out));
+		pb_strlcpy(out + strlen(out), buf, size - strlen(out));
+	}
+}
+
+static void read_drift_facts(struct pb_facts *f, const char *root)
+{
+	char buf[256];
+
+	read_governors(f->governor, sizeof(f->governor), root);
+	if (pb_sys_read(root, "/sys/devices/system/cpu/cpufreq/boost", buf,
+			sizeof(buf)) == PB_OK && (!strcmp(buf, "0") ||
+						  !strcmp(buf, "1")))
+		pb_strlcpy(f->boost, buf[0] == '1' ? "on" : "off",
+			   sizeof(f->boost));
+	else if (pb_sys_read(root,
+			     "/sys/devices/system/cpu/intel_pstate/no_turbo",
+			     buf, sizeof(buf)) == PB_OK &&
+		 (!strcmp(buf, "0") || !strcmp(buf, "1")))
+		pb_strlcpy(f->boost, buf[0] == '0' ? "on" : "off",
+			   sizeof(f->boost));
+	if (pb_sys_read(root, "/sys/devices/system/cpu/smt/active", buf,
+			sizeof(buf)) == PB_OK && !strcmp(buf, "1"))
+		pb_strlcpy(f->smt, "on", sizeof(f->smt));
+	else if (pb_sys_read(root, "/sys/devices/system/cpu/smt/control", buf,
+			     sizeof(buf)) == PB_OK && buf[0] &&
+		 strlen(buf) < sizeof(f->smt))
+		pb_strlcpy(f->smt, !strcmp(buf, "on") ? "off" : buf,
+			   sizeof(f->smt));
+	if (pb_sys_read(root, "/sys/devices/system/cpu/isolated", buf,
+			sizeof(buf)) == PB_OK && strlen(buf) < sizeof(f->isolated))
+		pb_strlcpy(f->isolated, buf, sizeof(f->isolated));
+	if (pb_sys_read(root, "/sys/devices/system/cpu/nohz_full", buf,
+			sizeof(buf)) == PB_OK && strlen(buf) < sizeof(f->nohz_full) &&
+	    strcmp(buf, "(null)"))
+		pb_strlcpy(f->nohz_full, buf, sizeof(f->nohz_full));
+}
+
+void pb_facts_noise_warnings(char *out, size_t size, const struct pb_facts *f)
+{
+	size_t len;
+
+	if (size == 0)
+		return;
+	out[0] = '\0';
+	if (f->governor[0] && strcmp(f->governor, "performance"))
+		snprintf(out, size,
+			 "the CPU frequency governor is '%s', not "
+			 "'performance': the clock, and so run times, move "
+			 "with the load (cpupower frequency-set -g "
+			 "performance)\n",
+			 f->governor);
+	len = strlen(out);
+	if (!strcmp(f->boost, "on") && len < size)
+		snprintf(out + len, size - len,
+			 "turbo/boost is on: the clock depends on temperature "
+			 "and on what the other cores do (echo 0 > "
+			 "/sys/devices/system/cpu/cpufreq/boost, or echo 1 > "
+			 "/sys/devices/system/cpu/intel_pstate/no_turbo)\n");
+}
+
 int pb_facts_collect(struct pb_facts *out, const struct pb_machine *m)
 {
 	struct pb_idset nodes;
@@ -387,6 +478,7 @@ int pb_facts_collect(struct pb_facts *out, const struct pb_machine *m)
 	}
 	if (m->snoop)
 		pb_strlcpy(out->snoop, m->snoop, sizeof(out->snoop));
+	read_drift_facts(out, m->root);
 	read_choice(out->thp_enabled, sizeof(out->thp_enabled), m->root,
 		    "/sys/kernel/mm/transparent_hugepage/enabled");
 	read_choice(out->thp_defrag, sizeof(out->thp_defrag), m->root,

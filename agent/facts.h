@@ -106,12 +106,26 @@ struct pb_facts {
 	struct pb_irq_cpus *irqs;  /* the NIC's IRQs, ascending; malloc'd */
 	size_t n_irqs;
 	char irq_note[256];        /* why irqs is empty, "" otherwise */
+	/* What makes runs drift (under /sys/devices/system/cpu; "" when the
+	 * machine does not say, e.g. a VM without cpufreq): */
+	char governor[64];         /* the CPUs' cpufreq governors, distinct,
+				      "performance" or "powersave,schedutil" */
+	char boost[8];             /* turbo/boost: "on", "off" */
+	char smt[16];              /* "on", "off" (smt/active), or smt/control
+				      when SMT is not active ("notsupported") */
+	char isolated[64];         /* isolcpus= CPUs, "" when none */
+	char nohz_full[64];        /* nohz_full= CPUs, "" when none */
 };
 
 /* Collects the facts of machine m into out (initialised here; release it
  * with pb_facts_release() whatever the return).  PB_OK; PB_ERROR only when
  * memory runs out. */
 int pb_facts_collect(struct pb_facts *out, const struct pb_machine *m);
+
+/* Sentences, one a line, about facts that invite noise into a measurement
+ * (a cpufreq governor other than performance, turbo/boost on); "" when
+ * there is nothing to say.  Pure: reads only f. */
+void pb_facts_noise_warnings(char *out, size_t size, const struct pb_facts *f);
 
 /* Frees what out owns; accepts NULL and a released struct. */
 void pb_facts_release(struct pb_facts *f);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "agent/facts.h"
+#include "agent/interfere.h"
 #include "agent/knobs.h"
 #include "agent/measure.h"
 #include "agent/numa.h"
@@ -70,11 +71,13 @@ struct pb_measure_run {
 	struct pb_facts facts;
 	int facts_on;
 	struct pb_numa_start start;
-	int pin;                      /* pin to start.cpu in the child */
-	int unpinned;
+	int hold;                     /* hold the child to start.mask */
+	int released;
 	int child_cpu;                /* where the child was before exec */
 	cpu_set_t allowed;            /* ours: what the benchmark gets back */
 	double ready_at;              /* pb_now_mono() when released to exec */
+	struct pb_busy_snap busy0;    /* the machine before the run */
+	int have_busy0;
 };
 
 int pb_measure_new(struct pb_measure **out, const struct pb_measure_opts *o)
@@ -187,6 +190,17 @@ void pb_measure_describe(const struct pb_measure *m, char *buf, size_t size)
 			 m->topo_note);
 }
 
+int pb_measure_noise_warnings(struct pb_measure *m, char *buf, size_t size)
+{
+	struct pb_facts f;
+	int rc = pb_facts_collect(&f, &m->machine);
+
+	if (rc == PB_OK)
+		pb_facts_noise_warnings(buf, size, &f);
+	pb_facts_release(&f);
+	return rc;
+}
+
 /* --- the hooks --------------------------------------------------------- */
 
 static int hook_setup(void *ctx, const char **what)
@@ -198,8 +212,8 @@ static int hook_setup(void *ctx, const char **what)
 		*what = "cannot set the benchmark's NUMA policy";
 		return -e;
 	}
-	if (r->pin && pb_numa_pin(0, r->start.cpu) < 0) {
-		*what = "cannot pin the benchmark to its start CPU";
+	if (r->hold && pb_numa_hold(0, r->start.mask) < 0) {
+		*what = "cannot hold the benchmark to its start node's CPUs";
 		return errno;
 	}
 	return 0;
@@ -214,9 +228,9 @@ static void hook_ready(void *ctx, pid_t pid, int cpu)
 	r->ready_at = pb_now_mono();
 }
 
-/* Gives every task of the run that is still pinned to the start CPU our
- * own CPUs back; a task that set its affinity itself is left alone. */
-static void unpin_run(struct pb_measure_run *r, pid_t root)
+/* Gives every task of the run still held to the start node's CPUs our own
+ * CPUs back; a task that set its affinity itself is left alone. */
+static void release_run(struct pb_measure_run *r, pid_t root)
 {
 	pid_t *pids = NULL;
 	size_t n = 0;
@@ -233,14 +247,11 @@ static void unpin_run(struct pb_measure_run *r, pid_t root)
 		while (tasks && (t = readdir(tasks))) {
 			uint64_t id;
 			pid_t tid;
-			cpu_set_t cur;
 
 			if (pb_parse_u64(&id, t->d_name, 1, INT32_MAX, "tid") < 0)
 				continue;
 			tid = (pid_t)id;
-			if (sched_getaffinity(tid, sizeof(cur), &cur) < 0)
-				continue;
-			if (CPU_COUNT(&cur) == 1 && CPU_ISSET(r->start.cpu, &cur))
+			if (pb_numa_is_held(tid, r->start.mask) == 1)
 				(void)sched_setaffinity(tid, sizeof(r->allowed),
 							&r->allowed);
 		}
@@ -273,9 +284,9 @@ static double hook_tick(void *ctx, pid_t pid, double elapsed)
 	struct pb_measure_run *r = ctx;
 	double next;
 
-	if (r->pin && !r->unpinned && elapsed >= PB_MEASURE_HOLD_S) {
-		unpin_run(r, pid);
-		r->unpinned = 1;
+	if (r->hold && !r->released && elapsed >= PB_MEASURE_HOLD_S) {
+		release_run(r, pid);
+		r->released = 1;
 	}
 	/* Past the first second samples are 0.1 s or more apart: then also
 	 * look for processes orphaned inside the run's process group. */
@@ -287,7 +298,7 @@ static double hook_tick(void *ctx, pid_t pid, double elapsed)
 	if (next > SAMPLE_MAX_S)
 		next = SAMPLE_MAX_S;
 	/* Do not sleep through the end of the hold. */
-	if (r->pin && !r->unpinned && elapsed + next > PB_MEASURE_HOLD_S)
+	if (r->hold && !r->released && elapsed + next > PB_MEASURE_HOLD_S)
 		next = PB_MEASURE_HOLD_S - elapsed + 0.001;
 	return next;
 }
@@ -333,13 +344,21 @@ int pb_measure_run_begin(struct pb_measure_run **out, struct pb_measure *m,
 			 "kernel counters not read: %s", pb_error_last());
 
 	/* Where the run starts.  cpunodebind:N fixes the CPUs itself. */
-	r->start.cpu = r->start.node = -1;
+	r->start.node = -1;
 	if (m->o.rotate_start && m->knobs.numa_policy != PB_NUMA_CPUNODEBIND) {
-		if (sched_getaffinity(0, sizeof(r->allowed), &r->allowed) == 0 &&
-		    pb_numa_pick_start_cpu(&r->start, m->real, run_index) == 0 &&
-		    r->start.cpu >= 0)
-			r->pin = 1;
+		if (sched_getaffinity(0, sizeof(r->allowed), &r->allowed) < 0)
+			snprintf(r->start.note, sizeof(r->start.note),
+				 "not held: cannot read our CPU affinity");
+		else if (pb_numa_pick_start_node(&r->start, m->real, NULL,
+						 run_index) < 0)
+			snprintf(r->start.note, sizeof(r->start.note),
+				 "not held: %s", pb_error_last());
+		else if (r->start.node >= 0)
+			r->hold = 1;
 	}
+	/* last, so the snapshot is as near the run as it can be */
+	if (pb_busy_snap_take(&r->busy0, getpid()) == PB_OK)
+		r->have_busy0 = 1;
 	memset(hooks, 0, sizeof(*hooks));
 	hooks->child_setup = hook_setup;
 	hooks->on_ready = hook_ready;
@@ -572,6 +591,16 @@ static void fill_facts(struct pb_measure_run *r, struct pb_run_measurements *rec
 		snprintf(num, sizeof(num), "%d", f->zone_reclaim_mode);
 		pb_rec_fact_add(rec, "zone_reclaim_mode", num);
 	}
+	/* what makes runs drift */
+	pb_rec_fact_add(rec, "cpufreq_governor",
+			f->governor[0] ? f->governor
+				       : "unknown (no cpufreq: the firmware or "
+					 "hypervisor sets the clock)");
+	pb_rec_fact_add(rec, "boost", f->boost[0] ? f->boost : "unknown");
+	pb_rec_fact_add(rec, "smt", f->smt[0] ? f->smt : "unknown");
+	pb_rec_fact_add(rec, "isolcpus", f->isolated[0] ? f->isolated : "none");
+	pb_rec_fact_add(rec, "nohz_full",
+			f->nohz_full[0] ? f->nohz_full : "none");
 	if (f->nic[0]) {
 		pb_rec_fact_add(rec, "nic", f->nic);
 		snprintf(num, sizeof(num), "%d", f->nic_node);
@@ -589,6 +618,33 @@ static void fill_facts(struct pb_measure_run *r, struct pb_run_measurements *rec
 	}
 }
 
+/* What other work did while the run ran: first thing after it ended. */
+static void fill_interference(struct pb_measure_run *r,
+			      struct pb_run_measurements *rec)
+{
+	struct pb_busy_snap after;
+	struct pb_interference in;
+	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (!r->have_busy0 || pb_busy_snap_take(&after, getpid()) < 0) {
+		pb_strlcpy(rec->psi_note, "interference not measured: /proc "
+			   "cannot be listed", sizeof(rec->psi_note));
+		return;
+	}
+	pb_interference_of(&in, &r->busy0, &after,
+			   ncpus > 0 ? (unsigned)ncpus : 1,
+			   r->m->o.busy_threshold);
+	rec->others_cpu_s = in.others_cpu_s;
+	rec->others_cpus = in.others_cpus;
+	rec->interference = in.share;
+	rec->steal_s = in.steal_s;
+	for (int i = 0; i < 3; i++)
+		rec->psi_some[i] = in.psi_some[i];
+	pb_strlcpy(rec->psi_note, in.psi_note, sizeof(rec->psi_note));
+	rec->disturbed = in.disturbed;
+	pb_strlcpy(rec->disturbed_why, in.why, sizeof(rec->disturbed_why));
+}
+
 int pb_measure_run_end(struct pb_measure_run *r, struct pb_run_measurements *rec)
 {
 	const struct pb_numa_placement *pl = r->place;
@@ -596,13 +652,17 @@ int pb_measure_run_end(struct pb_measure_run *r, struct pb_run_measurements *rec
 	int rc = PB_OK, rrc = PB_OK;
 
 	pb_run_measurements_init(rec);
+	fill_interference(r, rec);
 	pb_pmu_read(&r->pmu);
 	pb_pmu_close(&r->pmu);
 	if (r->knobs_on)
 		rrc = pb_knobs_restore(&r->knobs);
 
 	rec->start_cpu = r->child_cpu;
-	rec->start_cpu_asked = r->pin ? r->start.cpu : -1;
+	rec->start_node_asked = r->hold ? r->start.node : -1;
+	if (r->hold)
+		pb_strlcpy(rec->start_cpus, r->start.cpus,
+			   sizeof(rec->start_cpus));
 	if (r->child_cpu >= 0) {
 		rec->start_node = r->m->real
 					  ? pb_numa_node_of_cpu(r->m->real,
@@ -615,11 +675,13 @@ int pb_measure_run_end(struct pb_measure_run *r, struct pb_run_measurements *rec
 		pb_strlcpy(rec->start_note, r->start.note,
 			   sizeof(rec->start_note));
 	else if (!r->m->o.rotate_start)
-		pb_strlcpy(rec->start_note, "start CPU left to the scheduler",
+		pb_strlcpy(rec->start_note,
+			   "not held: the start left to the scheduler "
+			   "(--no-rotate-start)",
 			   sizeof(rec->start_note));
 	else if (r->m->knobs.numa_policy == PB_NUMA_CPUNODEBIND)
 		pb_strlcpy(rec->start_note,
-			   "start CPU fixed by numa_policy=cpunodebind",
+			   "not held: numa_policy=cpunodebind fixes the CPUs",
 			   sizeof(rec->start_note));
 
 	fill_counters(r, rec);

@@ -16,16 +16,20 @@
  *                           execs and sample its numa_maps while it runs
  *     pb_proc_run() with those hooks
  *     pb_measure_run_end()  reads the counters, puts every setting back,
- *                           and fills a pb_run_measurements (record.h)
+ *                           judges the interference (interfere.h: what
+ *                           other work held while the run ran) and fills
+ *                           a pb_run_measurements (record.h)
  *     pb_measure_run_free()
  *
- * The start CPU rotates over the NUMA nodes from run to run of a commit
+ * The start node rotates over the NUMA nodes from run to run of a commit
  * (the caller passes the run's number at that commit): the benchmark is
- * pinned to that CPU until it has had PB_MEASURE_HOLD_S to start up - so
- * its .data/.bss and first allocations land on that node, as they would if
- * the scheduler had started it there - and then every task of it still
- * pinned gets back the CPUs perfbisect itself may use.  A slowdown that
- * depends on the start node thus shows both modes within a few runs.
+ * held to that node's CPUs - all of them, never one, so the threads it
+ * creates meanwhile are not serialised - until it has had PB_MEASURE_HOLD_S
+ * to start up, so its .data/.bss and first allocations land on that node as
+ * they would if the scheduler had started it there; then every task of it
+ * still held gets back the CPUs perfbisect itself may use.  A slowdown that
+ * depends on the start node thus shows both modes within a few runs.  On a
+ * machine with one NUMA node nothing is held, and the run record says so.
  */
 #ifndef PB_MEASURE_H
 #define PB_MEASURE_H
@@ -35,7 +39,7 @@
 #include "common/proc.h"
 #include "common/record.h"
 
-/* Seconds the benchmark stays on its start CPU. */
+/* Seconds the benchmark is held to its start node. */
 #define PB_MEASURE_HOLD_S 0.1
 
 struct pb_measure_opts {
@@ -44,7 +48,10 @@ struct pb_measure_opts {
 	const char *config;   /* --config K=V,...; NULL: change nothing */
 	const char *nic;      /* --nic IFACE; NULL: none */
 	const char *snoop;    /* --snoop MODE; NULL: unknown */
-	int rotate_start;     /* 1: rotate the start CPU (bisections do) */
+	int rotate_start;     /* 1: rotate the start node (bisections do) */
+	double busy_threshold; /* CPUs of other work, on average over a run,
+				  that make it disturbed (interfere.h); <= 0:
+				  measured, never disturbed */
 };
 
 struct pb_measure;
@@ -65,6 +72,12 @@ unsigned pb_measure_threads(const struct pb_measure *m);
  * page-faults, context-switches; 1 NUMA node", for the person watching.
  * Valid after the first run (counters are only known once opened). */
 void pb_measure_describe(const struct pb_measure *m, char *buf, size_t size);
+
+/* What about the machine invites noise into every run (facts.h's
+ * pb_facts_noise_warnings(): governor, boost), one sentence a line, for the
+ * person starting a bisection; "" when nothing.  PB_ERROR when memory runs
+ * out. */
+int pb_measure_noise_warnings(struct pb_measure *m, char *buf, size_t size);
 
 /* Prepares run number `run_index` of a commit (0, 1, 2, ...) and fills
  * *hooks for pb_proc_run().  PB_EINFRA when the settings cannot be applied

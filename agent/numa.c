@@ -55,6 +55,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "agent/facts.h"
+#include "agent/interfere.h"
 #include "agent/numa.h"
 #include "common/err.h"
 #include "common/sysroot.h"
@@ -364,60 +366,54 @@ int pb_numa_node_of_cpu(const struct pb_numa_topology *t, int cpu)
 
 /* ---- start placement -------------------------------------------------- */
 
-/* The node of a CPU: the topology's, else the real machine's (libnuma). */
-static int node_of(const struct pb_numa_topology *t, int cpu)
+/* The CPUs of `node` in `allowed`, as a set; how many. */
+static unsigned node_cpus(struct pb_idset *out, const struct pb_numa_topology *t,
+			  int node, const struct pb_idset *allowed)
 {
-	int node = pb_numa_node_of_cpu(t, cpu);
-
-	if (node < 0 && numa_available() >= 0)
-		node = numa_node_of_cpu(cpu);
-	return node < 0 ? -1 : node;
+	memset(out, 0, sizeof(*out));
+	for (int c = 0; c < PB_NUMA_MAX_CPUS; c++)
+		if (pb_idset_has(allowed, (unsigned)c) &&
+		    pb_numa_node_of_cpu(t, c) == node)
+			pb_idset_add(out, (unsigned)c);
+	return pb_idset_count(out);
 }
 
-/* The CPUs of node `node` (-1: any CPU) this process may use: how many
- * there are, and the k-th of them (ascending) in *kth when kth is set. */
-static unsigned allowed_cpus(const struct pb_numa_topology *t, int node,
-			     const cpu_set_t *allowed, size_t setsize,
-			     unsigned k, int *kth)
+int pb_numa_pick_start_node(struct pb_numa_start *out,
+			    const struct pb_numa_topology *t,
+			    const struct pb_idset *allowed, unsigned run_index)
 {
-	unsigned n = 0;
-
-	for (int c = 0; c < PB_NUMA_MAX_CPUS; c++) {
-		if (!CPU_ISSET_S(c, setsize, allowed) ||
-		    (node >= 0 && pb_numa_node_of_cpu(t, c) != node))
-			continue;
-		if (kth && n == k)
-			*kth = c;
-		n++;
-	}
-	return n;
-}
-
-int pb_numa_pick_start_cpu(struct pb_numa_start *out,
-			   const struct pb_numa_topology *t,
-			   unsigned run_index)
-{
-	size_t setsize = CPU_ALLOC_SIZE(PB_NUMA_MAX_CPUS);
-	cpu_set_t *allowed = CPU_ALLOC(PB_NUMA_MAX_CPUS);
+	const unsigned bits = 8 * sizeof(unsigned long);
+	struct pb_idset *mine = NULL, *held = NULL;
 	int usable[PB_NUMA_MAX_NODES];
-	unsigned nusable = 0, n;
-	const char *why;
-	int rc = PB_OK;
+	unsigned nusable = 0;
+	int id, rc = PB_OK;
+	char msg[192];
 
 	memset(out, 0, sizeof(*out));
-	out->cpu = out->node = -1;
-	if (!allowed)
-		return pb_error_set("out of memory");
-	if (sched_getaffinity(0, setsize, allowed) < 0) {
-		rc = pb_error_set("cannot read the CPU affinity: %s",
-				  strerror(errno));
+	out->node = -1;
+	mine = malloc(sizeof(*mine));
+	held = malloc(sizeof(*held));
+	if (!mine || !held) {
+		rc = pb_error_set("out of memory");
 		goto out;
 	}
-	for (unsigned i = 0; t && i < t->nnodes; i++) {
-		int id = t->node_ids[i];
-		char msg[192];
+	if (!allowed) {
+		cpu_set_t set;
 
-		if (allowed_cpus(t, id, allowed, setsize, 0, NULL) > 0) {
+		if (sched_getaffinity(0, sizeof(set), &set) < 0) {
+			rc = pb_error_set("cannot read the CPU affinity: %s",
+					  strerror(errno));
+			goto out;
+		}
+		memset(mine, 0, sizeof(*mine));
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &set))
+				pb_idset_add(mine, (unsigned)c);
+		allowed = mine;
+	}
+	for (unsigned i = 0; t && i < t->nnodes; i++) {
+		id = t->node_ids[i];
+		if (node_cpus(held, t, id, allowed) > 0) {
 			usable[nusable++] = id;
 			continue;
 		}
@@ -428,34 +424,58 @@ int pb_numa_pick_start_cpu(struct pb_numa_start *out,
 			 id, t->node[id].cpulist);
 		append(out->note, sizeof(out->note), "; ", msg, strlen(msg));
 	}
-	if (nusable > 0) {
-		/* nodes first: run k on node k mod N, then the next CPU */
-		int id = usable[run_index % nusable];
-
-		n = allowed_cpus(t, id, allowed, setsize, 0, NULL);
-		allowed_cpus(t, id, allowed, setsize,
-			     (run_index / nusable) % n, &out->cpu);
-		out->node = id;
-		out->fallback = out->note[0] != '\0';
+	if (nusable < 2) {
+		const char *why =
+			!t ? "no NUMA topology: not held, the scheduler places "
+			     "the run"
+			: nusable ? "one NUMA node: not held, the scheduler "
+				    "places the run"
+				  : "no node has a CPU this process may use: not "
+				    "held, the scheduler places the run";
+		append(out->note, sizeof(out->note), "; ", why, strlen(why));
 		goto out;
 	}
-
-	/* No node of the topology can be used: rotate over what is allowed. */
-	n = allowed_cpus(NULL, -1, allowed, setsize, 0, NULL);
-	if (n == 0) {
-		rc = pb_error_set("no CPU is allowed to this process");
+	id = usable[run_index % nusable];
+	if (node_cpus(held, t, id, allowed) < 2) {
+		snprintf(msg, sizeof(msg),
+			 "node %d has one CPU this process may use: not held "
+			 "(one CPU would serialise the benchmark's threads)",
+			 id);
+		append(out->note, sizeof(out->note), "; ", msg, strlen(msg));
 		goto out;
 	}
-	allowed_cpus(NULL, -1, allowed, setsize, run_index % n, &out->cpu);
-	out->node = node_of(t, out->cpu);
-	out->fallback = 1;
-	why = t ? "no node of the topology has an allowed CPU: rotating over "
-		  "the allowed CPUs"
-		: "no topology: rotating over the allowed CPUs";
-	append(out->note, sizeof(out->note), "; ", why, strlen(why));
+	for (unsigned c = 0; c < PB_NUMA_MAX_CPUS; c++)
+		if (pb_idset_has(held, c))
+			out->mask[c / bits] |= 1ul << (c % bits);
+	if (pb_idset_format(out->cpus, sizeof(out->cpus), held) < 0)
+		pb_strlcpy(out->cpus, "(too long to list)", sizeof(out->cpus));
+	out->ncpus = pb_idset_count(held);
+	out->node = id;
 out:
-	CPU_FREE(allowed);
+	free(mine);
+	free(held);
 	return rc;
+}
+
+int pb_numa_hold(pid_t pid, const unsigned long *mask)
+{
+	/* The raw system call: no allocation, nothing but the kernel. */
+	if (syscall(SYS_sched_setaffinity, pid,
+		    PB_NUMA_MASK_LONGS * sizeof(unsigned long), mask) < 0)
+		return PB_ERROR;
+	return PB_OK;
+}
+
+int pb_numa_is_held(pid_t tid, const unsigned long *mask)
+{
+	unsigned long cur[PB_NUMA_MASK_LONGS];
+	long got;
+
+	memset(cur, 0, sizeof(cur));
+	got = syscall(SYS_sched_getaffinity, tid, sizeof(cur), cur);
+	if (got < 0)
+		return PB_ERROR;
+	return memcmp(cur, mask, sizeof(cur)) == 0;
 }
 
 int pb_numa_pin(pid_t pid, int cpu)
@@ -475,66 +495,14 @@ int pb_numa_pin(pid_t pid, int cpu)
 	return PB_OK;
 }
 
-struct stat_fields {
-	pid_t ppid, pgrp;
-	int cpu;
-	unsigned long flags;    /* the kernel's PF_* task flags */
-};
-
 /* PF_EXITING (include/linux/sched.h): the task is in do_exit() and its
  * memory may be half unmapped. */
 #define TASK_PF_EXITING 0x4UL
 
-/* Reads ppid (field 4), pgrp (5), flags (9) and processor (39) of
- * /proc/PID/stat.
- * The command name (field 2) may hold spaces and parentheses: fields are
- * counted from the last ')'. */
-static int read_stat(struct stat_fields *out, pid_t pid)
-{
-	/* 52 fields of up to 20 digits and a 64-byte name fit in 2 KiB */
-	char path[64], buf[2048], *p, *save = NULL, *tok;
-	int rc, field = 3;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	/* A per-process file: always the real kernel (NULL root). */
-	rc = pb_sys_read(NULL, path, buf, sizeof(buf));
-	if (rc)
-		return rc == PB_ETOOBIG ? PB_ERROR : PB_ENOTFOUND;
-	p = strrchr(buf, ')');
-	if (!p)
-		return pb_error_code(PB_EINVAL, "%s: no command name", path);
-	out->ppid = out->pgrp = 0;
-	out->cpu = -1;
-	out->flags = 0;
-	for (tok = strtok_r(p + 1, " ", &save); tok;
-	     tok = strtok_r(NULL, " ", &save), field++) {
-		uint64_t v;
-
-		if (field != 4 && field != 5 && field != 9 && field != 39)
-			continue;
-		if (!digits_u64(tok, strlen(tok), &v) ||
-		    v > (field == 9 ? UINT32_MAX : INT_MAX))
-			return pb_error_code(PB_EINVAL, "%s: field %d is '%s'",
-					     path, field, tok);
-		if (field == 9)
-			out->flags = (unsigned long)v;
-		else if (field == 4)
-			out->ppid = (pid_t)v;
-		else if (field == 5)
-			out->pgrp = (pid_t)v;
-		else
-			out->cpu = (int)v;
-	}
-	if (field <= 39)
-		return pb_error_code(PB_EINVAL, "%s: only %d fields", path,
-				     field - 1);
-	return PB_OK;
-}
-
 int pb_numa_pid_cpu(int *out, pid_t pid)
 {
-	struct stat_fields sf;
-	int rc = read_stat(&sf, pid);
+	struct pb_pidstat sf;
+	int rc = pb_pidstat_read(&sf, pid);
 
 	if (rc == PB_ENOTFOUND)
 		return pb_error_code(PB_ENOTFOUND, "process %d is gone",
@@ -1016,13 +984,13 @@ static int list_procs(struct proc_rec **out, size_t *nout)
 		return pb_error_code(PB_EINFRA, "cannot list /proc: %s",
 				     strerror(errno));
 	while ((de = readdir(d)) && n < MAX_PROCS) {
-		struct stat_fields sf;
+		struct pb_pidstat sf;
 		uint64_t pid;
 
 		if (!digits_u64(de->d_name, strlen(de->d_name), &pid) ||
 		    pid > INT_MAX)
 			continue;
-		if (read_stat(&sf, (pid_t)pid))
+		if (pb_pidstat_read(&sf, (pid_t)pid))
 			continue; /* gone meanwhile */
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 512;
@@ -1173,9 +1141,9 @@ static int tree_procs(struct proc_rec **out, size_t *nout, pid_t root_pid)
 			rc = qrc;
 	}
 	for (size_t i = 0; rc == PB_OK && i < n; i++) {
-		struct stat_fields sf;
+		struct pb_pidstat sf;
 
-		if (read_stat(&sf, p[i].pid))
+		if (pb_pidstat_read(&sf, p[i].pid))
 			continue; /* gone meanwhile */
 		p[keep] = p[i];
 		p[keep].ppid = sf.ppid;
@@ -1269,9 +1237,9 @@ static int snapshot_add(struct pb_nm_snapshot *s,
 	 * a run would understate where its memory was.  Checked after the
 	 * read, so an exit that began during it is seen. */
 	{
-		struct stat_fields sf;
+		struct pb_pidstat sf;
 
-		if (read_stat(&sf, pr->pid) || (sf.flags & TASK_PF_EXITING))
+		if (pb_pidstat_read(&sf, pr->pid) || (sf.flags & TASK_PF_EXITING))
 			goto out;
 	}
 

@@ -10,12 +10,15 @@
  *   hand us a fake two-node machine.  On the real machine the parser agrees
  *   with libnuma (the unit test checks it).
  *
- *   Start placement.  pb_numa_pick_start_cpu() rotates runs over the nodes
- *   (run 0 on node 0, run 1 on node 1, run 2 on node 0's second CPU, ...)
- *   among the CPUs this process may use; pb_numa_pin() pins a process (or a
- *   child between fork and exec: it is async-signal-safe) to that CPU, and
- *   pb_numa_pid_cpu() reads where a process last ran (/proc/PID/stat
- *   field 39).
+ *   Start placement.  pb_numa_pick_start_node() rotates runs over the
+ *   nodes (run 0 on node 0, run 1 on node 1, ...) and gives the CPUs of that
+ *   node this process may use; pb_numa_hold() restricts a process (or a
+ *   child between fork and exec: it is async-signal-safe) to them while it
+ *   starts.  A run is held to a node, never to one CPU: the threads it
+ *   creates inherit the mask, and one CPU would serialise them.  On a
+ *   machine with one usable node nothing is held.  pb_numa_pin() pins to one
+ *   CPU (tests use it); pb_numa_pid_cpu() reads where a process last ran
+ *   (/proc/PID/stat field 39).
  *
  *   Memory placement.  /proc/PID/numa_maps tells, per mapping, how many pages
  *   sit on each node but not what the mapping is; /proc/PID/maps tells the
@@ -92,24 +95,40 @@ int pb_numa_node_of_cpu(const struct pb_numa_topology *t, int cpu);
 
 /* ---- start placement -------------------------------------------------- */
 
+#define PB_NUMA_MASK_LONGS (PB_NUMA_MAX_CPUS / (8 * sizeof(unsigned long)))
+
 struct pb_numa_start {
-	int cpu;          /* the CPU to pin the run to, -1 when none */
-	int node;         /* its node (topology; libnuma when the topology
-			     does not know the CPU), -1 unknown */
-	int fallback;     /* 1: the rotation could not use every node */
-	char note[256];   /* why, when fallback; "" otherwise */
+	int node;         /* the node the run is held to while it starts;
+			     -1: not held (the note says why) */
+	unsigned ncpus;   /* that node's CPUs this process may use */
+	unsigned long mask[PB_NUMA_MASK_LONGS]; /* those CPUs, a kernel mask */
+	char cpus[128];   /* the same as a list ("0-3"), "" when not held */
+	char note[256];   /* why not held, or which nodes were skipped */
 };
 
-/* Picks the start CPU of run number run_index: node k = run_index mod N of
- * the N nodes that have an allowed CPU, and the (run_index / N mod size)-th
- * allowed CPU of that node.  Allowed = in this process's affinity mask
- * (sched_getaffinity), so a CPU of a fake sysroot topology that the real
- * machine lacks is never chosen: such nodes are skipped and named in
- * `note`.  When no node has an allowed CPU it rotates over the allowed CPUs
- * themselves (fallback = 1).  t may be NULL (same fallback). */
-int pb_numa_pick_start_cpu(struct pb_numa_start *out,
-			   const struct pb_numa_topology *t,
-			   unsigned run_index);
+/* Picks where run number run_index starts: node k = run_index mod N of the
+ * N nodes that have a CPU in `allowed` (NULL: the CPUs this process may
+ * use, by sched_getaffinity), so a
+ * node of a fake sysroot topology that the real machine lacks is never
+ * chosen (such nodes are named in `note`).  The run is not held (node -1,
+ * the note says why) when fewer than two nodes are usable - the scheduler
+ * then places it as it would without perfbisect - or when the chosen node
+ * has a single usable CPU, where holding would serialise the benchmark's
+ * threads.  t may be NULL (nothing held). */
+struct pb_idset;
+int pb_numa_pick_start_node(struct pb_numa_start *out,
+			    const struct pb_numa_topology *t,
+			    const struct pb_idset *allowed, unsigned run_index);
+
+/* Restricts process pid (0 = the calling thread) to the CPUs of `mask`
+ * (PB_NUMA_MASK_LONGS words) with the sched_setaffinity system call.
+ * Async-signal-safe and allocation-free, for a child between fork and
+ * exec: it sets no message; PB_ERROR with errno set. */
+int pb_numa_hold(pid_t pid, const unsigned long *mask);
+
+/* 1 when task tid's affinity is exactly `mask` (still held), 0 when it is
+ * not (released, or the program set its own), PB_ERROR when it is gone. */
+int pb_numa_is_held(pid_t tid, const unsigned long *mask);
 
 /* Pins process pid (0 = the calling thread) to one CPU with the
  * sched_setaffinity system call.  Async-signal-safe and allocation-free, so

@@ -281,6 +281,7 @@ int pb_runner_run(struct pb_run_result *out, const struct pb_runner *r,
 	out->signal = pr.signal;
 	out->timed_out = pr.timed_out;
 	out->wall_s = pr.wall_s;
+	out->measured.cpu_s = pr.cpu_s;
 	if (rc < 0) {
 		snprintf(out->reason, sizeof(out->reason), "%s", pb_error_last());
 	} else if (!pr.exited || pr.exit_code != 0) {

@@ -36,6 +36,10 @@ struct pb_step_view {
 	double remote_access;
 	char *remote_note;
 	char *start_nodes_json; /* JSON object text, or NULL: null */
+	unsigned disturbed;     /* runs not counted: other work held the
+				   machine */
+	double interference;    /* median share of the machine others used
+				   during its runs; NAN: null */
 };
 
 /* What the statistical engine found, beside the verdict (all optional). */
@@ -72,6 +76,8 @@ struct pb_bisection_view {
 	double confidence_asked;
 	unsigned runs, builds;
 	char *outcome;          /* one sentence, may be NULL */
+	char verdict[16];       /* culprit, range, no_regression,
+				   inconclusive, budget; "" null */
 	struct pb_stats_view stats;
 	int exit_code;          /* -1 while running */
 	double created_at, finished_at;

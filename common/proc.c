@@ -23,6 +23,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
@@ -36,6 +37,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -383,6 +385,7 @@ int pb_proc_run(struct pb_proc_result *r, const struct pb_proc_opts *o)
 	ssize_t n;
 
 	memset(r, 0, sizeof(*r));
+	r->cpu_s = NAN;
 	pb_buf_init(&r->out, o->out_max);
 	pb_buf_init(&r->err, o->err_max);
 
@@ -496,9 +499,14 @@ int pb_proc_run(struct pb_proc_result *r, const struct pb_proc_opts *o)
 		if (i_err >= 0 && pfd[i_err].revents)
 			err_open = drain(errp[0], &r->err, o, 0);
 		if (!reaped && (i_pid < 0 || pfd[i_pid].revents)) {
-			pid_t w = waitpid(pid, &status, WNOHANG);
+			struct rusage ru;
+			pid_t w = wait4(pid, &status, WNOHANG, &ru);
 			if (w == pid) {
 				reaped = 1;
+				r->cpu_s = (double)ru.ru_utime.tv_sec +
+					   (double)ru.ru_utime.tv_usec / 1e6 +
+					   (double)ru.ru_stime.tv_sec +
+					   (double)ru.ru_stime.tv_usec / 1e6;
 				r->wall_s = pb_now_mono() - start;
 				record_status(r, status);
 				/* leftovers of the run die with it */

@@ -80,6 +80,9 @@ struct pb_proc_result {
 	int signal;        /* the signal that ended it, or 0 */
 	int timed_out;     /* 1 when the timeout killed it */
 	double wall_s;     /* from fork to reaping */
+	double cpu_s;      /* user + system CPU time of the child and the
+			      descendants it waited for (wait4's rusage);
+			      NAN when it was not reaped here */
 	struct pb_buf out; /* captured stdout, capped at out_max */
 	struct pb_buf err; /* captured stderr, capped at err_max */
 };

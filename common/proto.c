@@ -137,6 +137,8 @@ static json_t *step_json(const struct pb_step_view *s)
 	if (s->start_nodes_json)
 		nodes = json_loads(s->start_nodes_json, 0, NULL);
 	json_object_set_new(o, "start_nodes", nodes ? nodes : json_null());
+	json_object_set_new(o, "disturbed", json_integer(s->disturbed));
+	json_object_set_new(o, "interference", num_or_null(s->interference));
 	return o;
 }
 
@@ -152,6 +154,8 @@ char *pb_proto_bisection_json(const struct pb_bisection_view *v,
 	}
 	json_object_set_new(o, "id", json_integer(v->id));
 	json_object_set_new(o, "state", json_string(v->state));
+	json_object_set_new(o, "verdict", v->verdict[0] ? json_string(v->verdict)
+							: json_null());
 	json_object_set_new(o, "culprit", sha_or_null(v->culprit));
 	if (v->range_first[0])
 		json_object_set_new(o, "culprit_range",
@@ -353,6 +357,38 @@ static json_t *kernel_counters_json(const struct pb_run_measurements *m)
 	return o;
 }
 
+char *pb_proto_interference_json(const struct pb_run_measurements *m,
+				 double wall_s)
+{
+	static const char *const psi_names[3] = { "cpu", "memory", "io" };
+	json_t *o = json_object(), *psi;
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "cpu_s", num_or_null(m->cpu_s));
+	json_object_set_new(o, "wall_s", num_or_null(wall_s));
+	json_object_set_new(o, "others_cpu_s", num_or_null(m->others_cpu_s));
+	json_object_set_new(o, "others_cpus", num_or_null(m->others_cpus));
+	json_object_set_new(o, "share", num_or_null(m->interference));
+	json_object_set_new(o, "steal_s", num_or_null(m->steal_s));
+	if (isnan(m->psi_some[0]) && isnan(m->psi_some[1]) &&
+	    isnan(m->psi_some[2])) {
+		json_object_set_new(o, "psi", json_string("unsupported"));
+	} else {
+		psi = json_object();
+		for (int i = 0; i < 3; i++)
+			json_object_set_new(psi, psi_names[i],
+					    num_or_null(m->psi_some[i]));
+		json_object_set_new(o, "psi", psi);
+	}
+	if (m->psi_note[0])
+		json_object_set_new(o, "psi_note", str(m->psi_note));
+	json_object_set_new(o, "disturbed", json_boolean(m->disturbed));
+	if (m->disturbed_why[0])
+		json_object_set_new(o, "why", str(m->disturbed_why));
+	return dump(o);
+}
+
 char *pb_proto_numa_json(const struct pb_run_measurements *m)
 {
 	json_t *o = json_object();
@@ -361,8 +397,10 @@ char *pb_proto_numa_json(const struct pb_run_measurements *m)
 		return NULL;
 	json_object_set_new(o, "start_cpu", int_or_null(m->start_cpu));
 	json_object_set_new(o, "start_node", int_or_null(m->start_node));
-	json_object_set_new(o, "start_cpu_asked",
-			    int_or_null(m->start_cpu_asked));
+	json_object_set_new(o, "start_node_held",
+			    int_or_null(m->start_node_asked));
+	if (m->start_cpus[0])
+		json_object_set_new(o, "start_cpus_held", str(m->start_cpus));
 	if (m->start_note[0])
 		json_object_set_new(o, "start_note", str(m->start_note));
 	json_object_set_new(o, "samples", json_integer(m->samples));
@@ -407,5 +445,16 @@ char *pb_proto_facts_json(const struct pb_run_measurements *m)
 
 	for (size_t i = 0; o && i < m->nfacts; i++)
 		json_object_set_new(o, m->facts[i].key, str(m->facts[i].value));
+	return dump(o);
+}
+
+char *pb_proto_error_json(const char *message)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "error", str(message ? message : ""));
+	json_object_set_new(o, "verdict", json_null());
 	return dump(o);
 }

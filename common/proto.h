@@ -46,7 +46,9 @@ struct pb_run_measurements;
  *              "reasons": {name: why}, "libpfm4": {name: event},
  *              "running_fraction": {name: x}, "ipc": x|"unsupported",
  *              "ipc_note": why, "remote_access": x|"unsupported", ...}
- *   numa      {"start_cpu", "start_node", "start_cpu_asked", "samples",
+ *   numa      {"start_cpu", "start_node", "start_node_held" (the node the run
+ *              was held to while it started, or null), "start_cpus_held",
+ *              "start_note" (why not held), "samples",
  *              "first_sample_s", "last_sample_s",
  *              "placement": {"first"|"last": {exe: {kind: {node: pages}}}}
  *              ("last": each executable as last seen while it ran),
@@ -55,7 +57,16 @@ struct pb_run_measurements;
  *   facts     {key: value} */
 char *pb_proto_counters_json(const struct pb_run_measurements *m);
 char *pb_proto_numa_json(const struct pb_run_measurements *m);
+/* {"cpu_s", "wall_s", "others_cpu_s", "others_cpus", "share", "steal_s",
+ *  "psi": {"cpu"|"memory"|"io": share of the run} | "unsupported",
+ *  "psi_note", "disturbed": bool, "why"} */
+char *pb_proto_interference_json(const struct pb_run_measurements *m,
+				 double wall_s);
 char *pb_proto_settings_json(const struct pb_run_measurements *m);
 char *pb_proto_facts_json(const struct pb_run_measurements *m);
+
+/* {"error": message, "verdict": null}: what --json prints on exits 2 and
+ * 3 (DESIGN.md). */
+char *pb_proto_error_json(const char *message);
 
 #endif

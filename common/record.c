@@ -11,7 +11,9 @@
 void pb_run_measurements_init(struct pb_run_measurements *m)
 {
 	memset(m, 0, sizeof(*m));
-	m->start_cpu = m->start_node = m->start_cpu_asked = -1;
+	m->start_cpu = m->start_node = m->start_node_asked = -1;
+	m->cpu_s = m->others_cpu_s = m->others_cpus = m->interference = NAN;
+	m->steal_s = m->psi_some[0] = m->psi_some[1] = m->psi_some[2] = NAN;
 	m->ipc = m->remote_access = NAN;
 	m->first_s = m->last_s = NAN;
 }

@@ -64,7 +64,9 @@ struct pb_rec_fact {
 struct pb_run_measurements {
 	/* where it started */
 	int start_cpu, start_node;         /* -1: unknown */
-	int start_cpu_asked;               /* the CPU the rotation chose, -1 */
+	int start_node_asked;              /* the node the run was held to while
+					      it started, -1: not held */
+	char start_cpus[128];              /* that node's CPUs it was held to */
 	char start_note[256];
 	/* counters */
 	double ipc, remote_access;         /* NAN: see the notes */
@@ -80,6 +82,17 @@ struct pb_run_measurements {
 	size_t nstats;
 	struct pb_rec_stat *stats;         /* malloc'd */
 	char stats_note[256];              /* "" or why there are none */
+	/* interference (agent/interfere.h): the run's own CPU time against its
+	 * wall time, what other user-space work and the hypervisor took
+	 * meanwhile, PSI stalls for information; NAN: not measured */
+	double cpu_s;
+	double others_cpu_s, others_cpus;
+	double interference;               /* share of the machine others used */
+	double steal_s;
+	double psi_some[3];                /* cpu, memory, io: share of the run */
+	char psi_note[160];                /* why PSI is missing */
+	int disturbed;                     /* not evidence */
+	char disturbed_why[192];
 	/* settings and facts */
 	size_t nsettings;
 	struct pb_rec_setting settings[PB_REC_MAX_SETTINGS];

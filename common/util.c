@@ -173,3 +173,15 @@ int pb_is_sha(const char *s)
 			return 0;
 	return s[40] == '\0';
 }
+
+void pb_sleep(double s)
+{
+	struct timespec ts;
+
+	if (!(s > 0))
+		return;
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}

@@ -32,6 +32,8 @@ int pb_mkdir_p(const char *path, mode_t mode);
 int pb_rm_rf(const char *path);
 
 /* Seconds on CLOCK_MONOTONIC. */
+/* Sleeps s seconds (<= 0: not at all), resuming after signals. */
+void pb_sleep(double s);
 double pb_now_mono(void);
 
 /* Seconds since the epoch, CLOCK_REALTIME. */

@@ -16,6 +16,7 @@
 #include "common/err.h"
 #include "common/git.h"
 #include "common/log.h"
+#include "common/proto.h"
 #include "common/util.h"
 #include "orchestrator/demo.h"
 #include "orchestrator/detect.h"
@@ -105,7 +106,19 @@ static const char usage_bisect[] =
 "                       (a recorded fact: Linux cannot read it)\n"
 "  --no-rotate-start    let the scheduler choose where runs start (default:\n"
 "                       successive runs of a commit start on different\n"
-"                       NUMA nodes, pinned there for their first 0.1 s)\n"
+"                       NUMA nodes, held to all of that node's CPUs for\n"
+"                       their first 0.1 s, never to one CPU; on a machine\n"
+"                       with one node nothing is held, and runs say so)\n"
+"  --busy-threshold CPUS\n"
+"                       a run during which other user-space work (and\n"
+"                       steal time) held this many CPUs on average is\n"
+"                       disturbed: stored and shown, never counted; its\n"
+"                       commit runs again (default 0.25; 0: measure the\n"
+"                       interference but count every run)\n"
+"  --busy-backoff S     while most recent runs are disturbed, wait S seconds\n"
+"                       before the next, doubling up to 32 S; after 10 such\n"
+"                       waits in a row the bisection ends \"machine too busy\n"
+"                       to measure\" (exit 3) (default 1)\n"
 "  --state-dir DIR      where the database and work trees live\n"
 "                       (default .perfbisect)\n"
 "  --report-dir DIR     where the HTML report goes\n"
@@ -224,7 +237,7 @@ enum {
 	O_LOCAL = 256, O_SERVER, O_REPO, O_GOOD, O_BAD, O_BUILD, O_RUN,
 	O_METRIC, O_LOWER, O_CONF, O_SEED, O_MAXRUNS, O_TIMEOUT, O_BTIMEOUT,
 	O_RUNAS, O_EVENTS, O_CONFIG, O_SYSROOT, O_NIC, O_SNOOP, O_NOROTATE, O_STATE,
-	O_REPORT, O_JSON, O_BENCH, O_WAIT, O_HELP,
+	O_REPORT, O_JSON, O_BENCH, O_WAIT, O_HELP, O_BUSY, O_BACKOFF,
 };
 
 static const struct option bisect_opts[] = {
@@ -249,6 +262,8 @@ static const struct option bisect_opts[] = {
 	{ "nic", required_argument, NULL, O_NIC },
 	{ "snoop", required_argument, NULL, O_SNOOP },
 	{ "no-rotate-start", no_argument, NULL, O_NOROTATE },
+	{ "busy-threshold", required_argument, NULL, O_BUSY },
+	{ "busy-backoff", required_argument, NULL, O_BACKOFF },
 	{ "state-dir", required_argument, NULL, O_STATE },
 	{ "report-dir", required_argument, NULL, O_REPORT },
 	{ "json", no_argument, NULL, O_JSON },
@@ -327,6 +342,18 @@ static int cmd_bisect(int argc, char **argv)
 		case O_NIC: o.nic = optarg; break;
 		case O_SNOOP: o.snoop = optarg; break;
 		case O_NOROTATE: o.no_rotate = 1; break;
+		case O_BUSY:
+			if (parse_num(&o.busy_threshold, optarg, 0, 4096,
+				      "--busy-threshold") < 0)
+				return usage_error(usage_bisect, "%s",
+						   pb_error_last());
+			break;
+		case O_BACKOFF:
+			if (parse_num(&o.busy_backoff_s, optarg, 0, 3600,
+				      "--busy-backoff") < 0)
+				return usage_error(usage_bisect, "%s",
+						   pb_error_last());
+			break;
 		case O_STATE: o.state_dir = optarg; break;
 		case O_REPORT: o.report_dir = optarg; report_set = 1; break;
 		case O_JSON: o.json = 1; break;
@@ -367,8 +394,16 @@ static int cmd_bisect(int argc, char **argv)
 		o.report_dir = r;
 	}
 	pb_local_bisect(&o, &res);
-	if (res.exit_code >= 2)
+	if (res.exit_code >= 2) {
 		fprintf(stderr, "perfbisect: error: %s\n", pb_error_last());
+		if (o.json) {
+			char *j = pb_proto_error_json(pb_error_last());
+
+			if (j)
+				printf("%s\n", j);
+			free(j);
+		}
+	}
 	if (!report_set)
 		free((char *)o.report_dir);
 	return res.exit_code;

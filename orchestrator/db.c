@@ -474,10 +474,12 @@ int pb_db_run_insert(struct pb_db *db, const struct pb_run_row *r)
 		       "exit_code, signal, timed_out, wall_s, value, metrics, "
 		       "notes, counters, numa, machine_facts, run_as, output, "
 		       "started_at, finished_at, settings, start_cpu, "
-		       "start_node, ipc, ipc_note, remote_access, remote_note) "
+		       "start_node, ipc, ipc_note, remote_access, remote_note, "
+		       "cpu_s, busy_share, disturbed, interference) "
 		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
 		       "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
-		       "?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30) "
+		       "?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, "
+		       "?34) "
 		       "ON CONFLICT (run_id) DO NOTHING",
 		       &st)) < 0)
 		return rc;
@@ -517,6 +519,10 @@ int pb_db_run_insert(struct pb_db *db, const struct pb_run_row *r)
 	bind_text(st, 28, isnan(r->ipc) ? r->ipc_note : NULL);
 	bind_real(st, 29, r->remote_access);
 	bind_text(st, 30, isnan(r->remote_access) ? r->remote_note : NULL);
+	bind_real(st, 31, r->cpu_s);
+	bind_real(st, 32, r->busy_share);
+	sqlite3_bind_int(st, 33, r->disturbed ? 1 : 0);
+	bind_text(st, 34, r->interference_json);
 	return run_done(db, st, "store run");
 }
 
@@ -527,15 +533,16 @@ int pb_db_bisection_replay(struct pb_db *db, int64_t id, pb_db_run_cb cb,
 	int rc, s;
 
 	if ((rc = prep(db,
-		       "SELECT commit_id, status = 'ok', value FROM runs WHERE "
-		       "bisection_id = ?1 ORDER BY seq",
+		       "SELECT commit_id, status = 'ok', disturbed, value FROM "
+		       "runs WHERE bisection_id = ?1 ORDER BY seq",
 		       &st)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
 	rc = PB_OK;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		rc = cb(ctx, sqlite3_column_int64(st, 0),
-			sqlite3_column_int(st, 1), sqlite3_column_double(st, 2));
+			sqlite3_column_int(st, 1), sqlite3_column_int(st, 2),
+			sqlite3_column_double(st, 3));
 		if (rc)
 			break;
 	}
@@ -632,6 +639,7 @@ static double median_of(double *v, size_t n)
  * reason; and how many runs started on each NUMA node. */
 struct step_measures {
 	double ipc, remote;
+	double busy;              /* median busy share over all its runs */
 	char ipc_note[256], remote_note[256];
 	int nodes[PB_MAX_START_NODES];
 	unsigned counts[PB_MAX_START_NODES];
@@ -641,16 +649,17 @@ struct step_measures {
 static int step_measures_load(struct pb_db *db, int64_t bis, int64_t commit,
 			      struct step_measures *m)
 {
-	double *ipc = NULL, *rem = NULL;
-	size_t n = 0, ni = 0, nr = 0, alloc = 0;
+	double *ipc = NULL, *rem = NULL, *busy = NULL;
+	size_t n = 0, ni = 0, nr = 0, nb = 0, alloc = 0;
 	sqlite3_stmt *st;
 	int rc, s;
 
 	memset(m, 0, sizeof(*m));
 	if ((rc = prep(db,
 		       "SELECT ipc, ipc_note, remote_access, remote_note, "
-		       "start_node FROM runs WHERE bisection_id = ?1 AND "
-		       "commit_id = ?2 AND status = 'ok' ORDER BY seq",
+		       "start_node, busy_share, status = 'ok' AND disturbed = 0 "
+		       "FROM runs WHERE bisection_id = ?1 AND commit_id = ?2 "
+		       "ORDER BY seq",
 		       &st)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, bis);
@@ -660,18 +669,25 @@ static int step_measures_load(struct pb_db *db, int64_t bis, int64_t commit,
 			size_t na = alloc ? 2 * alloc : 16;
 			double *a = realloc(ipc, na * sizeof(*a));
 			double *b = a ? realloc(rem, na * sizeof(*b)) : NULL;
+			double *c = b ? realloc(busy, na * sizeof(*c)) : NULL;
 
 			if (a)
 				ipc = a;
 			if (b)
 				rem = b;
-			if (!a || !b) {
+			if (c)
+				busy = c;
+			if (!a || !b || !c) {
 				rc = pb_error_set("out of memory");
 				goto out;
 			}
 			alloc = na;
 		}
 		n++;
+		if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+			busy[nb++] = sqlite3_column_double(st, 5);
+		if (!sqlite3_column_int(st, 6))
+			continue; /* failed or disturbed: no measurement */
 		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
 			ipc[ni++] = sqlite3_column_double(st, 0);
 		else if (!m->ipc_note[0] && sqlite3_column_text(st, 1))
@@ -704,6 +720,7 @@ static int step_measures_load(struct pb_db *db, int64_t bis, int64_t commit,
 	}
 	m->ipc = median_of(ipc, ni);
 	m->remote = median_of(rem, nr);
+	m->busy = median_of(busy, nb);
 	if (ni)
 		m->ipc_note[0] = '\0';
 	if (nr)
@@ -713,6 +730,7 @@ out:
 	sqlite3_finalize(st);
 	free(ipc);
 	free(rem);
+	free(busy);
 	return rc;
 }
 
@@ -736,7 +754,7 @@ int pb_db_bisection_save(struct pb_db *db, int64_t id,
 		       "parent_fast = ?18, fast_mode = ?19, slow_mode = ?20, "
 		       "ashman_d = ?21, q0 = ?22, q1 = ?23, dip_p = ?24, "
 		       "good_bimodal = ?25, good_dip_p = ?26, mwu_p = ?27, "
-		       "ks_p = ?28 WHERE id = ?1",
+		       "ks_p = ?28, verdict = ?29 WHERE id = ?1",
 		       &st)) < 0)
 		goto fail;
 	sqlite3_bind_int64(st, 1, id);
@@ -755,6 +773,7 @@ int pb_db_bisection_save(struct pb_db *db, int64_t id,
 		sqlite3_bind_null(st, 11);
 	bind_real(st, 12, e->finished ? pb_now_real() : NAN);
 	bind_stats(st, 13, e->stats);
+	bind_text(st, 29, e->verdict);
 	if ((rc = run_done(db, st, "update bisection")) < 0)
 		goto fail;
 	if ((rc = prep(db, "DELETE FROM bisection_steps WHERE bisection_id = ?1",
@@ -773,9 +792,10 @@ int pb_db_bisection_save(struct pb_db *db, int64_t id,
 			       "INSERT INTO bisection_steps (bisection_id, seq, "
 			       "commit_id, verdict, runs, failed_runs, median, "
 			       "slow_fraction, slow, fast, p_bad, ipc, ipc_note, "
-			       "remote_access, remote_note, start_nodes) VALUES "
+			       "remote_access, remote_note, start_nodes, "
+			       "disturbed, interference) VALUES "
 			       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-			       "?13, ?14, ?15, ?16)",
+			       "?13, ?14, ?15, ?16, ?17, ?18)",
 			       &st)) < 0)
 			goto fail;
 		sqlite3_bind_int64(st, 1, id);
@@ -802,6 +822,8 @@ int pb_db_bisection_save(struct pb_db *db, int64_t id,
 			goto fail;
 		}
 		sqlite3_bind_text(st, 16, nodes, -1, free);
+		sqlite3_bind_int(st, 17, (int)steps[i].disturbed);
+		bind_real(st, 18, m.busy);
 		if ((rc = run_done(db, st, "store step")) < 0)
 			goto fail;
 	}
@@ -858,7 +880,7 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 		       "coalesce(b.parent_fast, -1), b.fast_mode, b.slow_mode, "
 		       "b.ashman_d, b.q0, b.q1, b.dip_p, "
 		       "coalesce(b.good_bimodal, -1), b.good_dip_p, b.mwu_p, "
-		       "b.ks_p FROM bisections b "
+		       "b.ks_p, b.verdict FROM bisections b "
 		       "JOIN repositories r ON r.id = b.repo_id "
 		       "JOIN benchmarks m ON m.id = b.benchmark_id WHERE b.id = ?1",
 		       &st)) < 0)
@@ -909,6 +931,7 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 	v->stats.good_dip_p = col_real(st, 34);
 	v->stats.mwu_p = col_real(st, 35);
 	v->stats.ks_p = col_real(st, 36);
+	col_copy(st, 37, v->verdict, sizeof(v->verdict));
 	sqlite3_finalize(st);
 	st = NULL;
 
@@ -917,7 +940,8 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 		       "s.runs, s.failed_runs, s.median, s.slow_fraction, s.ipc, "
 		       "s.remote_access, s.start_nodes, coalesce(s.slow, -1), "
 		       "coalesce(s.fast, -1), s.p_bad, s.ipc_note, "
-		       "s.remote_note FROM bisection_steps s "
+		       "s.remote_note, s.disturbed, s.interference "
+		       "FROM bisection_steps s "
 		       "JOIN commits c ON c.id = s.commit_id "
 		       "WHERE s.bisection_id = ?1 ORDER BY s.seq",
 		       &st)) < 0)
@@ -961,6 +985,8 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 		p->slow = sqlite3_column_int(st, 12);
 		p->fast = sqlite3_column_int(st, 13);
 		p->p_bad = col_real(st, 14);
+		p->disturbed = (unsigned)sqlite3_column_int(st, 17);
+		p->interference = col_real(st, 18);
 	}
 	if (s != SQLITE_DONE) {
 		rc = db_fail(db, "read steps");

@@ -112,6 +112,10 @@ struct pb_run_row {
 	const char *run_as;
 	const char *output;    /* may be NULL */
 	double started_at, finished_at;
+	double cpu_s, busy_share;   /* NAN: not measured */
+	int disturbed;              /* other work held the machine: stored,
+				       shown, never evidence */
+	const char *interference_json; /* may be NULL */
 };
 
 /* Stores a run record; a record whose run_id is already stored is counted
@@ -121,7 +125,7 @@ int pb_db_run_insert(struct pb_db *db, const struct pb_run_row *run);
 /* Calls cb for each run of the bisection in order of seq; stops early when
  * cb returns non-zero (and returns that). */
 typedef int (*pb_db_run_cb)(void *ctx, int64_t commit_id, int ok,
-			    double value);
+			    int disturbed, double value);
 int pb_db_bisection_replay(struct pb_db *db, int64_t bisection_id,
 			   pb_db_run_cb cb, void *ctx);
 /* 1 + the highest seq of its runs (1 for none). */
@@ -138,6 +142,7 @@ struct pb_step_row {
 	double median, slow_fraction; /* NAN: NULL */
 	int slow, fast;               /* -1: NULL */
 	double p_bad;                 /* NAN: NULL */
+	unsigned disturbed;           /* runs not counted */
 };
 
 struct pb_bisection_end {
@@ -147,6 +152,7 @@ struct pb_bisection_end {
 	double confidence;            /* NAN: NULL */
 	unsigned runs, builds;
 	const char *outcome;
+	const char *verdict;          /* DESIGN.md's word, NULL: none */
 	int exit_code;                /* < 0: NULL (still running) */
 	int finished;
 	const struct pb_stats_view *stats; /* NULL: all NULL */

@@ -67,7 +67,8 @@ static int setup_measure(struct local *L)
 {
 	const struct pb_local_opts *o = L->o;
 	struct pb_measure_opts mo = { o->sysroot, o->events, o->config, o->nic,
-				      o->snoop, !o->no_rotate };
+				      o->snoop, !o->no_rotate,
+				      o->busy_threshold };
 	int rc = pb_measure_new(&L->measure, &mo);
 
 	if (rc < 0)
@@ -111,7 +112,8 @@ static int find_index(const struct local *L, int64_t commit_id, size_t *out)
 	return PB_ENOTFOUND;
 }
 
-static int replay_one(void *ctx, int64_t commit_id, int ok, double value)
+static int replay_one(void *ctx, int64_t commit_id, int ok, int disturbed,
+		      double value)
 {
 	struct local *L = ctx;
 	size_t i;
@@ -119,6 +121,10 @@ static int replay_one(void *ctx, int64_t commit_id, int ok, double value)
 	if (find_index(L, commit_id, &i) < 0)
 		return 0; /* not on this range: ignore */
 	L->run_count[i]++;
+	if (ok && disturbed) {
+		pb_engine_disturbed(L->engine, i);
+		return 0;
+	}
 	/* a value the engine refuses (stored by an older version) counts as
 	 * the failed run it is */
 	if (!ok || pb_engine_observe(L->engine, i, value) < 0)
@@ -193,6 +199,7 @@ static int run_once(struct local *L, size_t i)
 	struct pb_runner r;
 	char run_id[96], *dir = worktree_path(L, i), *metrics = NULL;
 	char *counters = NULL, *numa = NULL, *settings = NULL, *facts = NULL;
+	char *busy = NULL;
 	const struct pb_run_measurements *m = &res.measured;
 	int rc;
 
@@ -218,7 +225,8 @@ static int run_once(struct local *L, size_t i)
 	numa = pb_proto_numa_json(m);
 	settings = pb_proto_settings_json(m);
 	facts = pb_proto_facts_json(m);
-	if (!metrics || !counters || !numa || !settings || !facts) {
+	busy = pb_proto_interference_json(m, res.wall_s);
+	if (!metrics || !counters || !numa || !settings || !facts || !busy) {
 		rc = pb_error_set("out of memory");
 		goto out;
 	}
@@ -255,6 +263,10 @@ static int run_once(struct local *L, size_t i)
 	row.ipc_note = m->ipc_note;
 	row.remote_access = m->remote_access;
 	row.remote_note = m->remote_note;
+	row.cpu_s = m->cpu_s;
+	row.busy_share = m->interference;
+	row.disturbed = res.ok && m->disturbed;
+	row.interference_json = busy;
 	rc = pb_db_run_insert(L->db, &row);
 	if (!res.ok && (i == 0 || i == L->n - 1))
 		pb_strlcpy(L->end_reason[i ? 1 : 0], res.reason,
@@ -265,6 +277,8 @@ static int run_once(struct local *L, size_t i)
 		 * run above: a refusal here is memory) */
 		if (!res.ok)
 			pb_engine_run_failed(L->engine, i);
+		else if (row.disturbed)
+			pb_engine_disturbed(L->engine, i);
 		else if (pb_engine_observe(L->engine, i, res.value) < 0)
 			rc = pb_error_code(PB_EINFRA, "out of memory");
 	}
@@ -278,7 +292,13 @@ static int run_once(struct local *L, size_t i)
 	if (!L->o->quiet) {
 		struct pb_engine_progress p;
 		pb_engine_progress(L->engine, &p);
-		if (res.ok && p.ends)
+		if (row.disturbed)
+			fprintf(stderr,
+				"  [%3u runs] %.12s  %s = %g   disturbed, not "
+				"counted: %s\n",
+				p.runs, L->commits[i].sha, L->o->metric,
+				res.value, m->disturbed_why);
+		else if (res.ok && p.ends)
 			fprintf(stderr,
 				"  [%3u runs] %.12s  %s = %g   (measuring the "
 				"%s end)\n",
@@ -303,6 +323,7 @@ out:
 	free(numa);
 	free(settings);
 	free(facts);
+	free(busy);
 	pb_run_result_release(&res);
 	return rc;
 }
@@ -340,6 +361,20 @@ static void stats_of(const struct local *L, const struct pb_engine_result *r,
 	sv->ks_p = r->ks_p;
 }
 
+/* DESIGN.md's verdict for an outcome; NULL while running and for the
+ * failures of exits 2 and 3. */
+static const char *verdict_word(enum pb_outcome o)
+{
+	switch (o) {
+	case PB_OUT_CULPRIT: return "culprit";
+	case PB_OUT_RANGE: return "range";
+	case PB_OUT_NO_REGRESSION: return "no_regression";
+	case PB_OUT_BUDGET: return "budget";
+	case PB_OUT_STUCK: return "inconclusive";
+	default: return NULL;
+	}
+}
+
 /* Stores the engine's view of the bisection (after every run, so the report
  * and a resumed run see it). */
 static int save(struct local *L, const struct pb_engine_result *res,
@@ -365,6 +400,7 @@ static int save(struct local *L, const struct pb_engine_result *res,
 		rows[k].slow = isnan(s.slow_fraction) ? -1 : (int)s.slow;
 		rows[k].fast = isnan(s.slow_fraction) ? -1 : (int)s.fast;
 		rows[k].p_bad = s.p_bad;
+		rows[k].disturbed = s.disturbed;
 	}
 	stats_of(L, res, &stats);
 	memset(&end, 0, sizeof(end));
@@ -381,14 +417,29 @@ static int save(struct local *L, const struct pb_engine_result *res,
 				     ? L->commits[res->range_last].sha
 				     : NULL;
 	end.confidence = res->confidence;
-	end.runs = res->runs;
+	end.runs = res->runs + res->disturbed; /* every run taken */
 	end.builds = (unsigned)ns;
 	end.outcome = res->outcome == PB_OUT_RUNNING ? NULL : res->why;
+	end.verdict = verdict_word(res->outcome);
 	end.exit_code = exit_code;
 	end.finished = exit_code >= 0;
 	rc = pb_db_bisection_save(L->db, L->bisection_id, &end, rows, ns);
 	free(rows);
 	return rc;
+}
+
+/* The machine is busy: wait, longer each round in a row, and say so. */
+static void busy_wait(struct local *L, unsigned round)
+{
+	double s = L->o->busy_backoff_s *
+		   (double)(1u << (round < 6 ? round - 1 : 5));
+
+	if (!L->o->quiet)
+		pb_log_info("the machine is busy: most of the latest runs were "
+			    "disturbed by other work; waiting %.3g s before "
+			    "the next (wait %u of %d)",
+			    s, round, PB_BUSY_WAITS);
+	pb_sleep(s);
 }
 
 static int exit_for(int rc)
@@ -524,7 +575,10 @@ static void finish_message(const struct local *L,
 	}
 }
 
-static int write_report(struct local *L, struct pb_local_result *out)
+/* Writes the bisection's page; with --json prints the result object when
+ * print_json (exits 2 and 3 print the error object instead, in cli.c). */
+static int write_report(struct local *L, struct pb_local_result *out,
+			int print_json)
 {
 	struct pb_bisection_view *v = NULL;
 	char page[64], *path = NULL, *json = NULL;
@@ -547,7 +601,7 @@ static int write_report(struct local *L, struct pb_local_result *out)
 		else
 			pb_strlcpy(out->report, path, sizeof(out->report));
 	}
-	if (L->o->json) {
+	if (L->o->json && print_json) {
 		json = pb_proto_bisection_json(v, out->report);
 		if (!json) {
 			rc = pb_error_set("cannot encode the result as JSON");
@@ -625,10 +679,18 @@ int pb_local_bisect(const struct pb_local_opts *o, struct pb_local_result *out)
 		code = exit_for(rc == PB_ERROR ? PB_EINVAL : rc);
 		goto out;
 	}
-	if (!o->quiet)
+	if (!o->quiet) {
+		char warn[1024], *line, *save = NULL;
+
 		pb_log_info("%zu commits after good %.12s up to bad %.12s; builds "
 			    "and runs as user '%s'",
 			    L.n - 1, good, bad, L.id.user);
+		if (pb_measure_noise_warnings(L.measure, warn, sizeof(warn)) ==
+		    PB_OK)
+			for (line = strtok_r(warn, "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save))
+				pb_log_info("warning: %s", line);
+	}
 	L.commit_ids = calloc(L.n, sizeof(*L.commit_ids));
 	L.built = calloc(L.n, sizeof(*L.built));
 	L.run_count = calloc(L.n, sizeof(*L.run_count));
@@ -647,6 +709,10 @@ int pb_local_bisect(const struct pb_local_opts *o, struct pb_local_result *out)
 		pb_engine_next(L.engine, &act);
 		if (act.kind == PB_ACT_DONE)
 			break;
+		if (act.kind == PB_ACT_WAIT) {
+			busy_wait(&L, act.wait_round);
+			continue;
+		}
 		if ((rc = ensure_built(&L, act.commit)) < 0)
 			goto out;
 		if (L.built[act.commit] == BUILD_FAILED)
@@ -669,17 +735,23 @@ int pb_local_bisect(const struct pb_local_opts *o, struct pb_local_result *out)
 	case PB_OUT_BAD_END:
 		code = 2;
 		break;
+	case PB_OUT_TOO_BUSY:
+		code = 3;
+		break;
 	default:
 		code = 1;
 		break;
 	}
-	if ((rc = save(&L, &res, code == 2 ? "failed" : "done", code)) < 0 ||
-	    (rc = write_report(&L, out)) < 0 ||
+	if ((rc = save(&L, &res, code >= 2 ? "failed" : "done", code)) < 0 ||
+	    (rc = write_report(&L, out, code < 2)) < 0 ||
 	    (rc = write_all_reports(L.db, o->report_dir)) < 0) {
 		code = 3;
 		goto out;
 	}
-	if (code == 2) {
+	if (code == 3) {
+		pb_error_code(PB_EINFRA, "%s; details in %s", res.why,
+			      out->report);
+	} else if (code == 2) {
 		const char *last = L.end_reason[res.bad_end ? 1 : 0];
 		pb_error_code(PB_EINVAL, "%s (%.12s)%s%s; details in %s", res.why,
 			      L.commits[res.bad_end].sha, last[0] ? ": " : "",

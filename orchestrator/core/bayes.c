@@ -189,6 +189,7 @@ struct cobs {
 	double llr;             /* density model: sum over the runs */
 	double lnone;           /* and of "no change" : good, clipped */
 	unsigned char skipped, listed;
+	unsigned disturbed;     /* runs not counted (pb_engine_disturbed) */
 };
 
 /* lgamma(base + k) for k = 0, 1, ..., grown on demand. */
@@ -243,6 +244,13 @@ struct pb_engine {
 	size_t best;
 	double best_mass;       /* P(c = best | D), p_none included */
 	size_t block_first;     /* of the best block */
+
+	/* a busy machine: the latest runs, 1 = disturbed, newest last */
+	unsigned char recent[PB_BUSY_WINDOW];
+	unsigned nrecent;
+	unsigned disturbed;     /* all disturbed runs */
+	unsigned busy_waits;    /* waits in a row without a clean run */
+	int waited;             /* a wait was asked: the next call runs */
 };
 
 /* ---- small helpers ---- */
@@ -525,6 +533,43 @@ static void rescore_all(struct pb_engine *e)
 static void judge_ends(struct pb_engine *e);
 static void recheck_modes(struct pb_engine *e);
 
+/* Remembers whether the latest run was disturbed; a clean one ends a
+ * busy spell. */
+static void note_recent(struct pb_engine *e, int disturbed)
+{
+	if (e->nrecent == PB_BUSY_WINDOW)
+		memmove(e->recent, e->recent + 1, PB_BUSY_WINDOW - 1);
+	else
+		e->nrecent++;
+	e->recent[e->nrecent - 1] = (unsigned char)disturbed;
+	e->waited = 0;
+	if (!disturbed)
+		e->busy_waits = 0;
+}
+
+/* Most of the latest runs disturbed, the latest among them. */
+static int machine_busy(const struct pb_engine *e)
+{
+	unsigned d = 0;
+
+	for (unsigned k = 0; k < e->nrecent; k++)
+		d += e->recent[k];
+	return e->nrecent && e->recent[e->nrecent - 1] &&
+	       2 * d > PB_BUSY_WINDOW;
+}
+
+int pb_engine_disturbed(struct pb_engine *e, size_t i)
+{
+	if (i >= e->n)
+		return -1;
+	e->c[i].disturbed++;
+	e->disturbed++;
+	e->last = i;
+	list_commit(e, i);
+	note_recent(e, 1);
+	return 0;
+}
+
 int pb_engine_observe(struct pb_engine *e, size_t i, double value)
 {
 	struct cobs *c;
@@ -549,6 +594,7 @@ int pb_engine_observe(struct pb_engine *e, size_t i, double value)
 	c->v[c->nv] = orient(e, value);
 	c->raw[c->nv++] = value;
 	e->runs++;
+	note_recent(e, 0);
 	e->stale = 1;
 	e->last = i;
 	list_commit(e, i);
@@ -564,6 +610,7 @@ int pb_engine_run_failed(struct pb_engine *e, size_t i)
 		return -1;
 	e->c[i].failed++;
 	e->runs++;
+	note_recent(e, 0);
 	e->stale = 1;
 	e->last = i;
 	list_commit(e, i);
@@ -2105,6 +2152,28 @@ int pb_engine_next(struct pb_engine *e, struct pb_action *out)
 {
 	size_t c;
 
+	out->wait_round = 0;
+	if (e->phase != PH_DONE && !e->waited && machine_busy(e)) {
+		if (e->busy_waits >= PB_BUSY_WAITS) {
+			unsigned d = 0;
+
+			for (unsigned k = 0; k < e->nrecent; k++)
+				d += e->recent[k];
+			snprintf(e->res.why, sizeof(e->res.why),
+				 "machine too busy to measure: other work held "
+				 "it during %u of the last %u runs, through %u "
+				 "waits (%u of %u runs disturbed in all)",
+				 d, e->nrecent, e->busy_waits, e->disturbed,
+				 e->disturbed + e->runs);
+			finish(e, PB_OUT_TOO_BUSY);
+		} else {
+			e->waited = 1;
+			out->kind = PB_ACT_WAIT;
+			out->commit = 0;
+			out->wait_round = ++e->busy_waits;
+			return 0;
+		}
+	}
 	if (pb_engine_next_batch(e, 1, &c) == 1) {
 		out->kind = PB_ACT_RUN;
 		out->commit = c;
@@ -2119,6 +2188,7 @@ void pb_engine_result(const struct pb_engine *e, struct pb_engine_result *out)
 {
 	*out = e->res;
 	out->runs = e->runs;
+	out->disturbed = e->disturbed;
 }
 
 void pb_engine_progress(struct pb_engine *e, struct pb_engine_progress *out)
@@ -2166,6 +2236,7 @@ void pb_engine_step(struct pb_engine *e, size_t i,
 	out->median = pb_median(c->raw, c->nv);
 	out->slow = c->slow;
 	out->fast = c->fast;
+	out->disturbed = c->disturbed;
 	out->slow_fraction = searched && c->slow + c->fast
 				     ? (double)c->slow / (c->slow + c->fast)
 				     : NAN;

@@ -45,12 +45,24 @@ struct pb_engine_opts {
 
 #define PB_ENGINE_OPTS_INIT { 0, 0, 0.99, 0, 500 }
 
-enum pb_act_kind { PB_ACT_RUN, PB_ACT_DONE };
+/* PB_ACT_WAIT: most recent runs were disturbed by other work on the
+ * machine (pb_engine_disturbed()); wait before the next run.  `wait_round`
+ * counts such waits in a row (1, 2, ...): the driver waits longer each
+ * round, and asks again.  The engine has no clock: how long is the
+ * driver's. */
+enum pb_act_kind { PB_ACT_RUN, PB_ACT_DONE, PB_ACT_WAIT };
 
 struct pb_action {
 	enum pb_act_kind kind;
 	size_t commit;        /* for PB_ACT_RUN */
+	unsigned wait_round;  /* for PB_ACT_WAIT */
 };
+
+/* Runs looked back at to judge that the machine is busy ("most" = more
+ * than half of them disturbed, the latest included), and waits in a row
+ * after which the bisection ends PB_OUT_TOO_BUSY. */
+#define PB_BUSY_WINDOW 5
+#define PB_BUSY_WAITS 10
 
 enum pb_verdict {
 	PB_V_UNTESTED = 0,
@@ -74,6 +86,9 @@ enum pb_outcome {
 	PB_OUT_STUCK,         /* no commit left that a run could narrow it
 			       * with (every candidate skipped, or failing
 			       * in most runs): culprit = the most probable */
+	PB_OUT_TOO_BUSY,      /* other work disturbed most runs through
+			       * PB_BUSY_WAITS waits: nothing can be measured
+			       * (an infrastructure error, exit 3) */
 };
 
 struct pb_engine_result {
@@ -84,7 +99,10 @@ struct pb_engine_result {
 	size_t range_last;
 	size_t bad_end;           /* PB_OUT_BAD_END: 0 or n-1 */
 	double confidence;        /* NAN when the rule cannot state one */
-	unsigned runs;            /* all runs fed, failed ones included */
+	unsigned runs;            /* all runs fed, failed ones included,
+				   * disturbed ones not */
+	unsigned disturbed;       /* runs taken while other work held the
+				   * machine: not evidence */
 	double good_median;       /* of the ends' runs, NAN until known */
 	double bad_median;
 	/* The culprit's 95 % credible interval (commits), and the raw
@@ -110,6 +128,8 @@ struct pb_engine_step {
 	double median;            /* NAN without runs */
 	double slow_fraction;     /* NAN when the rule has no fast/slow classes */
 	unsigned slow, fast;      /* classified runs */
+	unsigned disturbed;       /* runs not counted: other work held the
+				   * machine */
 	double p_bad;             /* posterior P(this commit is bad), NAN
 				   * before the search starts */
 };
@@ -152,6 +172,11 @@ size_t pb_engine_next_batch(struct pb_engine *e, size_t k, size_t *out);
 int pb_engine_observe(struct pb_engine *e, size_t commit, double value);
 /* One run of `commit` failed (crash, timeout, no metric). */
 int pb_engine_run_failed(struct pb_engine *e, size_t commit);
+/* One run of `commit` was taken while other work held the machine: it is
+ * not evidence and does not count against max_runs, but most runs
+ * disturbed make the engine wait (PB_ACT_WAIT), and too many waits end it
+ * (PB_OUT_TOO_BUSY). */
+int pb_engine_disturbed(struct pb_engine *e, size_t commit);
 /* `commit` cannot be built. */
 int pb_engine_skip(struct pb_engine *e, size_t commit);
 

@@ -51,6 +51,12 @@ check_old "after the bisection"
 	fail "zone_reclaim_mode not recorded"
 [ "$(sqlite3 "$db" "SELECT DISTINCT json_extract(machine_facts, '\$.numa_nodes') || ':' || json_extract(machine_facts, '\$.numa_cpus') || ':' || json_extract(machine_facts, '\$.nic_node') FROM runs")" = "2:0:0-3 1:4-7:1" ] ||
 	fail "facts of the fake machine"
+# what makes runs drift: recorded with every run, and warned about once
+[ "$(sqlite3 "$db" "SELECT DISTINCT json_extract(machine_facts, '\$.cpufreq_governor') || ':' || json_extract(machine_facts, '\$.boost') || ':' || json_extract(machine_facts, '\$.smt') || ':' || json_extract(machine_facts, '\$.isolcpus') || ':' || json_extract(machine_facts, '\$.nohz_full') FROM runs")" = "powersave:on:on:none:none" ] ||
+	fail "drift facts of the fake machine"
+[ "$(grep -c "warning: the CPU frequency governor is 'powersave'" "$T/err")" -eq 1 ] ||
+	fail "no single warning about the governor"
+grep -q "warning: turbo/boost is on" "$T/err" || fail "no warning about boost"
 
 # Killed mid-run: the benchmark dies with perfbisect, the settings stay
 # changed with their journal, and the next start puts them back.  The

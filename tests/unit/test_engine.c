@@ -3017,6 +3017,70 @@ static void test_engine__names(void **state)
 	assert_null(pb_mode_name(PB_MODE_UNKNOWN));
 }
 
+/* Disturbed runs are no evidence and cost no budget; most of the latest
+ * disturbed makes the engine wait, a clean run ends the spell, and
+ * PB_BUSY_WAITS waits in a row end it "too busy" - never with a culprit. */
+static void test_engine__disturbed_runs_wait_then_too_busy(void **state)
+{
+	struct pb_engine_opts o = PB_ENGINE_OPTS_INIT;
+	struct pb_engine *e;
+	struct pb_engine_result res;
+	struct pb_engine_step st;
+	struct pb_action a;
+	unsigned waits = 0, runs = 0;
+
+	(void)state;
+	o.n = 20;
+	o.seed = 1;
+	o.max_runs = 40;
+	assert_int_equal(pb_engine_new(&e, &o), 0);
+	/* two disturbed runs of five: no wait */
+	assert_int_equal(pb_engine_disturbed(e, 0), 0);
+	assert_int_equal(pb_engine_observe(e, 19, 100), 0);
+	assert_int_equal(pb_engine_disturbed(e, 19), 0);
+	assert_int_equal(pb_engine_next(e, &a), 0);
+	assert_int_equal(a.kind, PB_ACT_RUN);
+	/* three of the last five, the latest among them: wait, then run */
+	assert_int_equal(pb_engine_disturbed(e, 0), 0);
+	assert_int_equal(pb_engine_next(e, &a), 0);
+	assert_int_equal(a.kind, PB_ACT_WAIT);
+	assert_int_equal(a.wait_round, 1);
+	assert_int_equal(pb_engine_next(e, &a), 0);
+	assert_int_equal(a.kind, PB_ACT_RUN);
+	/* a clean run ends the spell */
+	assert_int_equal(pb_engine_observe(e, a.commit, 100), 0);
+	assert_int_equal(pb_engine_next(e, &a), 0);
+	assert_int_equal(a.kind, PB_ACT_RUN);
+	pb_engine_result(e, &res);
+	assert_int_equal(res.runs, 2);
+	assert_int_equal(res.disturbed, 3);
+	for (size_t i = 0; i < pb_engine_nsteps(e); i++) {
+		pb_engine_step(e, i, &st);
+		if (st.commit == 0)
+			assert_int_equal(st.disturbed, 2);
+	}
+	/* from now on every run is disturbed: waits 1..PB_BUSY_WAITS, then
+	 * too busy; the budget (40) is never what ends it */
+	for (;;) {
+		assert_int_equal(pb_engine_next(e, &a), 0);
+		if (a.kind == PB_ACT_DONE)
+			break;
+		if (a.kind == PB_ACT_WAIT) {
+			assert_int_equal(a.wait_round, ++waits);
+			continue;
+		}
+		runs++;
+		assert_int_equal(pb_engine_disturbed(e, a.commit), 0);
+	}
+	assert_int_equal(waits, PB_BUSY_WAITS);
+	pb_engine_result(e, &res);
+	assert_int_equal(res.outcome, PB_OUT_TOO_BUSY);
+	assert_non_null(strstr(res.why, "machine too busy to measure"));
+	assert_int_equal(res.runs, 2);
+	assert_true(runs >= PB_BUSY_WAITS);
+	pb_engine_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3071,6 +3135,7 @@ int main(void)
 		cmocka_unit_test(test_engine__posterior_by_quadrature),
 		cmocka_unit_test(test_engine__batch_endgame),
 		cmocka_unit_test(test_engine__names),
+		cmocka_unit_test(test_engine__disturbed_runs_wait_then_too_busy),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);

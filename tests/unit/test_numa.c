@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/facts.h"
 #include "agent/numa.h"
 #include "common/err.h"
 #include "common/util.h"
@@ -730,84 +731,108 @@ static unsigned allowed_cpus(int *out, unsigned max)
 	return n;
 }
 
-static void test_numa__start_cpu_rotates_over_nodes(void **state)
+/* A set of CPUs from a kernel list. */
+static struct pb_idset *idset_of(const char *list)
+{
+	struct pb_idset *s = malloc(sizeof(*s));
+
+	assert_non_null(s);
+	assert_int_equal(pb_idset_parse(s, list, "test"), 0);
+	return s;
+}
+
+static int mask_has(const struct pb_numa_start *s, unsigned cpu)
+{
+	const unsigned bits = 8 * sizeof(unsigned long);
+
+	return s->mask[cpu / bits] >> (cpu % bits) & 1;
+}
+
+static void test_numa__start_node_rotates_over_nodes(void **state)
 {
 	struct pb_numa_topology *t = malloc(sizeof(*t));
+	struct pb_idset *all = idset_of("0-7"), *some = idset_of("1-2,5,7");
+	struct pb_idset *none = idset_of("0-3");
 	struct pb_numa_start s;
-	char *root = make_sysroot(), c0[32], c1[32];
-	int cpus[CPU_SETSIZE];
-	unsigned n = allowed_cpus(cpus, CPU_SETSIZE);
+	char *root = make_sysroot();
 
 	(void)state;
 	assert_non_null(t);
-	assert_true(n >= 1);
-
-	/* Two nodes this machine can both use (one allowed CPU each; with a
-	 * single allowed CPU both nodes get it, which the kernel would
-	 * refuse, so that case is left to the fallback test below). */
-	if (n >= 2) {
-		snprintf(c0, sizeof(c0), "%d\n", cpus[0]);
-		snprintf(c1, sizeof(c1), "%d\n", cpus[1]);
-		fake_two_nodes(root, c0, c1);
-		assert_int_equal(pb_numa_topology_read(t, root), 0);
-		for (unsigned run = 0; run < 6; run++) {
-			assert_int_equal(pb_numa_pick_start_cpu(&s, t, run), 0);
-			assert_int_equal(s.node, (int)(run % 2));
-			assert_int_equal(s.cpu, cpus[run % 2]);
-			assert_false(s.fallback);
-			assert_string_equal(s.note, "");
-		}
-	}
-
-	/* The issue's fake machine: node 0 = CPUs 0-3, node 1 = CPUs
-	 * 4000-4003, which no machine this runs on allows: node 1 is
-	 * skipped, said so, and node 0's allowed CPUs take turns. */
-	fake_two_nodes(root, "0-3\n", "4000-4003\n");
+	fake_two_nodes(root, "0-3\n", "4-7\n");
 	assert_int_equal(pb_numa_topology_read(t, root), 0);
-	{
-		int mine[4];
-		unsigned k = 0;
 
-		for (unsigned i = 0; i < n; i++)
-			if (cpus[i] <= 3)
-				mine[k++] = cpus[i];
-		if (k > 0) {
-			for (unsigned run = 0; run < 5; run++) {
-				assert_int_equal(pb_numa_pick_start_cpu(&s, t, run),
-						 0);
-				assert_int_equal(s.node, 0);
-				assert_int_equal(s.cpu, mine[run % k]);
-				assert_true(s.fallback);
-				assert_non_null(strstr(s.note,
-						       "node 1 (CPUs 4000-4003)"));
-			}
-		}
+	/* A machine that allows every CPU: run k on node k mod 2, held to
+	 * all four of its CPUs - never to one. */
+	for (unsigned run = 0; run < 6; run++) {
+		unsigned node = run % 2;
+
+		assert_int_equal(pb_numa_pick_start_node(&s, t, all, run), 0);
+		assert_int_equal(s.node, (int)node);
+		assert_int_equal(s.ncpus, 4);
+		assert_string_equal(s.cpus, node ? "4-7" : "0-3");
+		for (unsigned c = 0; c < 8; c++)
+			assert_int_equal(mask_has(&s, c), c / 4 == node);
+		assert_false(mask_has(&s, 8));
+		assert_string_equal(s.note, "");
 	}
+	/* Only some CPUs allowed: the node's allowed ones; node 1 has one
+	 * (5 and 7: two), so both nodes hold with what they have. */
+	assert_int_equal(pb_numa_pick_start_node(&s, t, some, 0), 0);
+	assert_string_equal(s.cpus, "1-2");
+	assert_int_equal(pb_numa_pick_start_node(&s, t, some, 1), 0);
+	assert_string_equal(s.cpus, "5,7");
+	assert_int_equal(s.node, 1);
+	/* A node with a single allowed CPU is not held: that would
+	 * serialise a multithreaded benchmark. */
+	free(some);
+	some = idset_of("0-3,6");
+	assert_int_equal(pb_numa_pick_start_node(&s, t, some, 1), 0);
+	assert_int_equal(s.node, -1);
+	assert_int_equal(s.ncpus, 0);
+	assert_string_equal(s.cpus, "");
+	assert_non_null(strstr(s.note, "node 1 has one CPU"));
+	assert_non_null(strstr(s.note, "serialise"));
+	assert_int_equal(pb_numa_pick_start_node(&s, t, some, 2), 0);
+	assert_int_equal(s.node, 0);
 
-	/* No node usable at all: rotate over the allowed CPUs. */
-	fake_two_nodes(root, "4090\n", "4091\n");
-	assert_int_equal(pb_numa_topology_read(t, root), 0);
-	for (unsigned run = 0; run < 3; run++) {
-		assert_int_equal(pb_numa_pick_start_cpu(&s, t, run), 0);
-		assert_int_equal(s.cpu, cpus[run % n]);
-		assert_true(s.fallback);
-		assert_non_null(strstr(s.note, "node 0 (CPUs 4090)"));
-		assert_non_null(strstr(s.note, "rotating over the allowed"));
-	}
-	assert_int_equal(pb_numa_pick_start_cpu(&s, NULL, 1), 0);
-	assert_int_equal(s.cpu, cpus[1 % n]);
-	assert_true(s.fallback);
-	assert_non_null(strstr(s.note, "no topology"));
+	/* One usable node (the other's CPUs are not allowed): nothing is
+	 * held, and the note names the node it skipped. */
+	assert_int_equal(pb_numa_pick_start_node(&s, t, none, 1), 0);
+	assert_int_equal(s.node, -1);
+	assert_non_null(strstr(s.note, "node 1 (CPUs 4-7)"));
+	assert_non_null(strstr(s.note, "one NUMA node: not held"));
+	assert_int_equal(pb_numa_pick_start_node(&s, NULL, all, 0), 0);
+	assert_int_equal(s.node, -1);
+	assert_non_null(strstr(s.note, "no NUMA topology"));
 
-	/* This machine, run 0: the first allowed CPU of the first node. */
+	/* This machine, with our own affinity: held only when it has two
+	 * nodes with two allowed CPUs each, and then to a whole node. */
 	assert_int_equal(pb_numa_topology_read(t, NULL), 0);
-	assert_int_equal(pb_numa_pick_start_cpu(&s, t, 0), 0);
-	assert_int_equal(s.node, t->node_ids[0]);
-	assert_int_equal(pb_numa_node_of_cpu(t, s.cpu), s.node);
+	assert_int_equal(pb_numa_pick_start_node(&s, t, NULL, 0), 0);
+	if (t->nnodes < 2)
+		assert_int_equal(s.node, -1);
+	if (s.node >= 0) {
+		assert_true(s.ncpus >= 2);
+		assert_int_equal(s.node, t->node_ids[0]);
+	}
 
 	pb_rm_rf(root);
 	free(root);
 	free(t);
+	free(all);
+	free(some);
+	free(none);
+}
+
+/* The first CPU this process may use, and its node: where the sampling
+ * tests pin their child. */
+static int first_cpu(const struct pb_numa_topology *t, int *node)
+{
+	int cpus[CPU_SETSIZE];
+
+	assert_true(allowed_cpus(cpus, CPU_SETSIZE) >= 1);
+	*node = pb_numa_node_of_cpu(t, cpus[0]);
+	return cpus[0];
 }
 
 static void test_numa__pin_and_read_the_cpu(void **state)
@@ -884,7 +909,7 @@ static void test_numa__bss_of_a_forked_child(void **state)
 	struct pb_numa_topology *t = malloc(sizeof(*t));
 	struct pb_numa_placement *acc = malloc(sizeof(*acc));
 	const struct pb_nm_exe *x;
-	struct pb_numa_start start;
+	struct { int cpu, node; } start;
 	char exe[PATH_MAX];
 	int ready[2], go[2], cpu;
 	pid_t pid;
@@ -894,7 +919,7 @@ static void test_numa__bss_of_a_forked_child(void **state)
 	assert_non_null(acc);
 	self_exe(exe, sizeof(exe));
 	assert_int_equal(pb_numa_topology_read(t, NULL), 0);
-	assert_int_equal(pb_numa_pick_start_cpu(&start, t, 0), 0);
+	start.cpu = first_cpu(t, &start.node);
 	assert_int_equal(pipe(ready), 0);
 	assert_int_equal(pipe(go), 0);
 	pid = fork();
@@ -960,7 +985,7 @@ static void test_numa__bss_through_sh_c(void **state)
 	struct pb_numa_topology *t = malloc(sizeof(*t));
 	struct pb_nm_snapshot *s = malloc(sizeof(*s));
 	const struct pb_nm_exe *x;
-	struct pb_numa_start start;
+	struct { int cpu, node; } start;
 	char exe[PATH_MAX], sh[PATH_MAX];
 	int ready[2], go[2];
 	pid_t pid;
@@ -971,7 +996,7 @@ static void test_numa__bss_through_sh_c(void **state)
 	self_exe(exe, sizeof(exe));
 	assert_non_null(realpath("/bin/sh", sh));
 	assert_int_equal(pb_numa_topology_read(t, NULL), 0);
-	assert_int_equal(pb_numa_pick_start_cpu(&start, t, 0), 0);
+	start.cpu = first_cpu(t, &start.node);
 	/* close-on-exec, so only the copies on fds 3 and 4 reach the child:
 	 * a child holding go's write end would never see it close */
 	assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
@@ -1287,7 +1312,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_numa__attribution_of_this_process),
 		cmocka_unit_test(test_numa__topology_of_a_fake_two_node_machine),
 		cmocka_unit_test(test_numa__topology_of_this_machine_matches_libnuma),
-		cmocka_unit_test(test_numa__start_cpu_rotates_over_nodes),
+		cmocka_unit_test(test_numa__start_node_rotates_over_nodes),
 		cmocka_unit_test(test_numa__pin_and_read_the_cpu),
 		cmocka_unit_test(test_numa__bss_of_a_forked_child),
 		cmocka_unit_test(test_numa__bss_through_sh_c),

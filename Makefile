@@ -44,7 +44,7 @@ AGENT_SRC  := agent/facts.c agent/knobs.c agent/measure.c agent/numa.c \
 CORE_SRC   := orchestrator/core/bayes.c orchestrator/core/mixture.c \
               orchestrator/core/stats.c orchestrator/core/ranktest.c \
               orchestrator/core/edivisive.c orchestrator/core/dip.c \
-              orchestrator/core/dip_table.c
+              orchestrator/core/dip_table.c orchestrator/core/verify.c
 ORCH_SRC   := orchestrator/db.c orchestrator/local.c orchestrator/demo.c \
               orchestrator/detect.c
 WEB_SRC    := web/html.c web/report.c
@@ -58,7 +58,7 @@ LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o) $(GEN_SRC:%.c=%.o)
 CLI_OBJ    := $(B)/orchestrator/cli.o
 
 UNIT_TESTS := buf metric proc git db engine html ranktest edivisive dip \
-              mixture stats pmu knobs numa
+              mixture stats pmu knobs numa verify
 UNIT_BIN   := $(UNIT_TESTS:%=$(B)/tests/test_%)
 
 .PHONY: all check demo deps install clean unit-tests bench

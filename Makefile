@@ -99,11 +99,17 @@ $(B)/bench/bisect-sim: $(B)/bench/bisect-sim.o $(CORE_OBJ) \
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lm
 
+$(B)/bench/verify-sim: $(B)/bench/verify-sim.o $(CORE_OBJ) \
+		$(B)/common/util.o $(B)/common/err.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lm
+
 $(B)/bench/measure-overhead: $(B)/bench/measure-overhead.o $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-bench: $(B)/bench/bisect-sim $(B)/bench/measure-overhead
+bench: $(B)/bench/bisect-sim $(B)/bench/verify-sim \
+       $(B)/bench/measure-overhead
 
 # The dip test's null table: simulated by tools/gen-dip-table.c with the same
 # dip.c, written to orchestrator/core/dip_table.c and committed.  A few

@@ -571,8 +571,8 @@ static void test_verify__attempt_alpha(void **state)
 
 	(void)state;
 	expect_near(pb_verify_attempt_alpha(0.01, 0), 0, 0, "attempt 0");
-	expect_near(pb_verify_attempt_alpha(0.01, 1), 0.008, 1e-15, "first");
-	expect_near(pb_verify_attempt_alpha(0.01, 2), 0.0016, 1e-15, "second");
+	expect_near(pb_verify_attempt_alpha(0.01, 1), 0.009, 1e-15, "first");
+	expect_near(pb_verify_attempt_alpha(0.01, 2), 0.0009, 1e-15, "second");
 	for (unsigned k = 1; k < 60; k++)
 		sum += pb_verify_attempt_alpha(0.01, k);
 	expect_near(sum, 0.01, 1e-15, "sum");

@@ -44,7 +44,7 @@ AGENT_SRC  := agent/facts.c agent/interfere.c agent/knobs.c agent/measure.c \
 CORE_SRC   := orchestrator/core/bayes.c orchestrator/core/mixture.c \
               orchestrator/core/stats.c orchestrator/core/ranktest.c \
               orchestrator/core/edivisive.c orchestrator/core/dip.c \
-              orchestrator/core/dip_table.c
+              orchestrator/core/dip_table.c orchestrator/core/verify.c
 ORCH_SRC   := orchestrator/db.c orchestrator/local.c orchestrator/demo.c \
               orchestrator/detect.c
 WEB_SRC    := web/html.c web/report.c
@@ -59,7 +59,7 @@ CLI_OBJ    := $(B)/orchestrator/cli.o
 
 UNIT_TESTS := buf metric proc git db engine html ranktest edivisive dip \
               interfere \
-              mixture stats pmu knobs numa
+              mixture stats pmu knobs numa verify
 UNIT_BIN   := $(UNIT_TESTS:%=$(B)/tests/test_%)
 
 .PHONY: all check demo deps install clean unit-tests bench
@@ -100,11 +100,17 @@ $(B)/bench/bisect-sim: $(B)/bench/bisect-sim.o $(CORE_OBJ) \
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lm
 
+$(B)/bench/verify-sim: $(B)/bench/verify-sim.o $(CORE_OBJ) \
+		$(B)/common/util.o $(B)/common/err.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lm
+
 $(B)/bench/measure-overhead: $(B)/bench/measure-overhead.o $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-bench: $(B)/bench/bisect-sim $(B)/bench/measure-overhead
+bench: $(B)/bench/bisect-sim $(B)/bench/verify-sim \
+       $(B)/bench/measure-overhead
 
 # The dip test's null table: simulated by tools/gen-dip-table.c with the same
 # dip.c, written to orchestrator/core/dip_table.c and committed.  A few

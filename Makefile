@@ -38,8 +38,8 @@ COMMON_SRC := common/buf.c common/err.c common/git.c common/log.c \
               common/metric.c common/model.c common/proc.c common/proto.c \
               common/record.c common/sysroot.c \
               common/util.c
-AGENT_SRC  := agent/facts.c agent/knobs.c agent/measure.c agent/numa.c \
-              agent/pmu.c \
+AGENT_SRC  := agent/facts.c agent/image.c agent/knobs.c agent/measure.c \
+              agent/numa.c agent/pmu.c \
               agent/runner.c
 CORE_SRC   := orchestrator/core/bayes.c orchestrator/core/mixture.c \
               orchestrator/core/stats.c orchestrator/core/ranktest.c \
@@ -58,7 +58,7 @@ LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o) $(GEN_SRC:%.c=%.o)
 CLI_OBJ    := $(B)/orchestrator/cli.o
 
 UNIT_TESTS := buf metric proc git db engine html ranktest edivisive dip \
-              mixture stats pmu knobs numa
+              mixture stats pmu knobs numa image
 UNIT_BIN   := $(UNIT_TESTS:%=$(B)/tests/test_%)
 
 .PHONY: all check demo deps install clean unit-tests bench

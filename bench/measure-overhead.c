@@ -5,7 +5,9 @@
  * --spin N: a fixed amount of work, so any slowdown shows as time) from
  * fork to reaping - exec to exit plus the set-up around it - bare and
  * under the agent's measurement (counters opened before exec, numa_maps
- * sampled while it runs, kernel counters read around it), and measured
+ * sampled while it runs, and with it the files it maps from its
+ * directory, as from a work tree; kernel counters read around it), and
+ * measured
  * with the start CPU rotation of bisections on top (pinned to a chosen CPU
  * for its first PB_MEASURE_HOLD_S), in sets of three whose order rotates,
  * so drift on this shared machine hits every side alike.  Prints the
@@ -43,6 +45,7 @@ static void spin(uint64_t n)
 }
 
 static const char *self_path;
+static char self_dir[4096]; /* its directory: the "work tree" watched */
 
 /* One run of `self --spin n`, measured or not; its fork-to-reap time. */
 static int run_once(double *out, uint64_t n, struct pb_measure *m,
@@ -63,6 +66,7 @@ static int run_once(double *out, uint64_t n, struct pb_measure *m,
 	if (m) {
 		if ((rc = pb_measure_run_begin(&mr, m, idx, &hooks)) < 0)
 			return rc;
+		pb_measure_run_watch(mr, self_dir); /* finds the harness */
 		o.hooks = &hooks;
 	}
 	rc = pb_proc_run(&r, &o);
@@ -87,7 +91,7 @@ static int cmp_double(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	struct pb_measure_opts mo = { NULL, NULL, NULL, NULL, NULL, 0 };
+	struct pb_measure_opts mo = { NULL, NULL, NULL, NULL, NULL, 0, 1 };
 	struct pb_measure *m = NULL, *mrot = NULL;
 	unsigned pairs = 200, lo, hi;
 	double ms = 100, t, *ratio = NULL, *bare = NULL, *meas = NULL;
@@ -118,10 +122,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!strchr(self_path, '/')) {
+	if (!strchr(self_path, '/') || !realpath(self_path, self_dir)) {
 		fprintf(stderr, "measure-overhead: run it by its path\n");
 		return 2;
 	}
+	*strrchr(self_dir, '/') = '\0';
 	if (pb_measure_new(&m, &mo) < 0 ||
 	    (mo.rotate_start = 1, pb_measure_new(&mrot, &mo)) < 0)
 		goto out;

@@ -67,7 +67,7 @@ static int setup_measure(struct local *L)
 {
 	const struct pb_local_opts *o = L->o;
 	struct pb_measure_opts mo = { o->sysroot, o->events, o->config, o->nic,
-				      o->snoop, !o->no_rotate };
+				      o->snoop, !o->no_rotate, 0 };
 	int rc = pb_measure_new(&L->measure, &mo);
 
 	if (rc < 0)

@@ -36,6 +36,8 @@ struct pb_step_view {
 	double remote_access;
 	char *remote_note;
 	char *start_nodes_json; /* JSON object text, or NULL: null */
+	char identical_to[41];  /* the parent whose mapped code it shares
+				 * (a commit that cannot matter), "" none */
 };
 
 /* What the statistical engine found, beside the verdict (all optional). */

@@ -46,7 +46,7 @@ CORE_SRC   := orchestrator/core/bayes.c orchestrator/core/mixture.c \
               orchestrator/core/edivisive.c orchestrator/core/dip.c \
               orchestrator/core/dip_table.c
 ORCH_SRC   := orchestrator/db.c orchestrator/local.c orchestrator/demo.c \
-              orchestrator/detect.c
+              orchestrator/detect.c orchestrator/identical.c
 WEB_SRC    := web/html.c web/report.c
 GEN_SRC    := $(B)/gen/schema.c $(B)/gen/demo_files.c
 LIB_SRC    := $(COMMON_SRC) $(AGENT_SRC) $(CORE_SRC) $(ORCH_SRC) $(WEB_SRC)

@@ -137,6 +137,10 @@ static json_t *step_json(const struct pb_step_view *s)
 	if (s->start_nodes_json)
 		nodes = json_loads(s->start_nodes_json, 0, NULL);
 	json_object_set_new(o, "start_nodes", nodes ? nodes : json_null());
+	/* only where the commit maps its parent's code (DESIGN.md) */
+	if (s->identical_to[0])
+		json_object_set_new(o, "identical_to",
+				    json_string(s->identical_to));
 	return o;
 }
 

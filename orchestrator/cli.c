@@ -106,6 +106,11 @@ static const char usage_bisect[] =
 "  --no-rotate-start    let the scheduler choose where runs start (default:\n"
 "                       successive runs of a commit start on different\n"
 "                       NUMA nodes, pinned there for their first 0.1 s)\n"
+"  --no-identical       make no claims from the build: by default a commit\n"
+"                       whose runs map from its work tree only program\n"
+"                       files (ELF) with the same loadable contents as its\n"
+"                       parent's is hardly the culprit (JSON step key\n"
+"                       \"identical_to\")\n"
 "  --state-dir DIR      where the database and work trees live\n"
 "                       (default .perfbisect)\n"
 "  --report-dir DIR     where the HTML report goes\n"
@@ -223,7 +228,8 @@ static int usage_error(const char *usage, const char *fmt, const char *arg)
 enum {
 	O_LOCAL = 256, O_SERVER, O_REPO, O_GOOD, O_BAD, O_BUILD, O_RUN,
 	O_METRIC, O_LOWER, O_CONF, O_SEED, O_MAXRUNS, O_TIMEOUT, O_BTIMEOUT,
-	O_RUNAS, O_EVENTS, O_CONFIG, O_SYSROOT, O_NIC, O_SNOOP, O_NOROTATE, O_STATE,
+	O_RUNAS, O_EVENTS, O_CONFIG, O_SYSROOT, O_NIC, O_SNOOP, O_NOROTATE,
+	O_NOIDENTICAL, O_STATE,
 	O_REPORT, O_JSON, O_BENCH, O_WAIT, O_HELP,
 };
 
@@ -249,6 +255,7 @@ static const struct option bisect_opts[] = {
 	{ "nic", required_argument, NULL, O_NIC },
 	{ "snoop", required_argument, NULL, O_SNOOP },
 	{ "no-rotate-start", no_argument, NULL, O_NOROTATE },
+	{ "no-identical", no_argument, NULL, O_NOIDENTICAL },
 	{ "state-dir", required_argument, NULL, O_STATE },
 	{ "report-dir", required_argument, NULL, O_REPORT },
 	{ "json", no_argument, NULL, O_JSON },
@@ -327,6 +334,7 @@ static int cmd_bisect(int argc, char **argv)
 		case O_NIC: o.nic = optarg; break;
 		case O_SNOOP: o.snoop = optarg; break;
 		case O_NOROTATE: o.no_rotate = 1; break;
+		case O_NOIDENTICAL: o.no_identical = 1; break;
 		case O_STATE: o.state_dir = optarg; break;
 		case O_REPORT: o.report_dir = optarg; report_set = 1; break;
 		case O_JSON: o.json = 1; break;

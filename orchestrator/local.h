@@ -24,12 +24,13 @@ struct pb_local_opts {
 	int json;    /* print the result object on stdout */
 	int quiet;   /* no progress on stderr */
 	int no_rotate; /* leave the start CPU to the scheduler */
+	int no_identical; /* no claims that a commit maps its parent's code */
 };
 
 #define PB_LOCAL_OPTS_INIT                                                   \
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, 0.99, 0, 500, 600, 3600,     \
 	  NULL, NULL, NULL, NULL, NULL, NULL, ".perfbisect",                  \
-	  ".perfbisect/report", 0, 0, 0 }
+	  ".perfbisect/report", 0, 0, 0, 0 }
 
 struct pb_local_result {
 	int exit_code;          /* the contract's: 0, 1, 2 or 3 */

@@ -56,6 +56,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -145,23 +146,29 @@ int pb_image_files_add(struct pb_image_files *f, const char *rel)
 	return PB_OK;
 }
 
+/* Is path under root (root + '/' + at least one character)? */
+static int under(const char *path, const char *root, size_t rl)
+{
+	return strncmp(path, root, rl) == 0 && path[rl] == '/' && path[rl + 1];
+}
+
 int pb_image_files_add_maps(struct pb_image_files *f, const char *root,
-			    FILE *maps)
+			    const char *exe, FILE *maps)
 {
 	struct pb_nm_vma *v = malloc(sizeof(*v));
 	size_t rl = strlen(root), cap = 0;
 	char *line = NULL;
-	int rc = PB_OK;
+	int rc = PB_OK, outside = exe && !under(exe, root, rl);
 
 	if (!v)
 		return pb_error_set("out of memory");
 	while (rl > 1 && getline(&line, &cap, maps) >= 0) {
 		if (pb_numa_vma_parse_line(v, line) < 0)
 			continue;
-		/* under root: "ROOT/" and at least one more character */
-		if (strncmp(v->path, root, rl) != 0 || v->path[rl] != '/' ||
-		    !v->path[rl + 1])
+		if (!under(v->path, root, rl))
 			continue;
+		if (outside && !f->foreign[0])
+			pb_strlcpy(f->foreign, exe, sizeof(f->foreign));
 		if (v->path_truncated) {
 			f->truncated = 1;
 			continue;
@@ -188,15 +195,21 @@ int pb_image_files_scan(struct pb_image_files *f, const char *root,
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < n; i++) {
-		char path[64];
+		char path[64], exe[PATH_MAX];
+		ssize_t len;
 		FILE *maps;
 
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)pids[i]);
+		len = readlink(path, exe, sizeof(exe) - 1);
+		if (len <= 0)
+			continue; /* gone, or a kernel thread */
+		exe[len] = '\0';
 		snprintf(path, sizeof(path), "/proc/%d/maps", (int)pids[i]);
 		maps = fopen(path, "re");
 		if (!maps)
 			continue; /* gone */
 		/* a set that missed a process's mappings is incomplete */
-		if (pb_image_files_add_maps(f, root, maps) < 0)
+		if (pb_image_files_add_maps(f, root, exe, maps) < 0)
 			f->truncated = 1;
 		fclose(maps);
 	}

@@ -47,6 +47,11 @@ struct pb_image_files {
 	size_t n, alloc;
 	int truncated;        /* files were left out: more than
 				 PB_IMAGE_MAX_FILES, or a path too long */
+	char foreign[256];    /* the first executable from outside the root
+				 whose process mapped files from under it
+				 (an interpreter loading extensions built
+				 there: the program is more than those
+				 files); "" none */
 };
 
 void pb_image_files_init(struct pb_image_files *f);
@@ -57,13 +62,15 @@ void pb_image_files_release(struct pb_image_files *f);
  * PB_IMAGE_MAX_FILES it sets `truncated` instead.  PB_ERROR on no memory. */
 int pb_image_files_add(struct pb_image_files *f, const char *rel);
 
-/* Adds every file-backed mapping of one maps stream (a /proc/PID/maps, or a
- * saved copy) whose path lies under root: an absolute path without a
- * trailing '/', as the kernel prints paths (realpath() of the directory).
- * Lines that do not parse are skipped.  Fails on a read error or no
- * memory. */
+/* Adds every file-backed mapping of one process's maps stream (a
+ * /proc/PID/maps, or a saved copy) whose path lies under root: an absolute
+ * path without a trailing '/', as the kernel prints paths (realpath() of
+ * the directory).  exe is the process's executable (/proc/PID/exe), NULL
+ * when unknown: one outside root that maps files from under it is noted in
+ * `foreign`.  Lines that do not parse are skipped.  Fails on a read error
+ * or no memory. */
 int pb_image_files_add_maps(struct pb_image_files *f, const char *root,
-			    FILE *maps);
+			    const char *exe, FILE *maps);
 
 /* Adds the mappings under root of root_pid and every process of its run,
  * found as numa.h's pb_numa_run_pids() finds them (scope is an

@@ -172,12 +172,20 @@ int pb_identical_add(struct pb_identical *x, size_t i, const char *workdir,
 			return rc;
 		}
 	}
-	if (files->truncated && !rows_find(&x->c[i], SET_PATH, &at)) {
-		char note[96];
+	if ((files->truncated || files->foreign[0]) &&
+	    !rows_find(&x->c[i], SET_PATH, &at)) {
+		char note[400];
 
-		snprintf(note, sizeof(note),
-			 "a run mapped more than %d files from its work tree, "
-			 "or a path too long to keep", PB_IMAGE_MAX_FILES);
+		if (files->foreign[0])
+			snprintf(note, sizeof(note),
+				 "'%.256s', from outside the work tree, mapped "
+				 "files from it: the program is more than its "
+				 "ELF files there", files->foreign);
+		else
+			snprintf(note, sizeof(note),
+				 "a run mapped more than %d files from its "
+				 "work tree, or a path too long to keep",
+				 PB_IMAGE_MAX_FILES);
 		memset(&row, 0, sizeof(row));
 		row.kind = PB_IMAGE_ERROR;
 		row.path = pb_strdup(SET_PATH);

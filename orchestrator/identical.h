@@ -12,8 +12,10 @@
  * Commit i is identical to commit i - 1 (the previous commit of the
  * first-parent range, the engine's commit i - 1) when:
  *   - both builds' runs mapped at least one ELF file from their trees,
- *   - neither has a file that could not be read or parsed (nor a run that
- *     mapped more files than were kept),
+ *   - neither has a file that could not be read or parsed, nor a run that
+ *     mapped more files than were kept, nor one whose process from an
+ *     executable outside the tree mapped files from it (an interpreter
+ *     loading extensions built there: its scripts are the program too),
  *   - and their ELF files have the same relative paths and the same
  *     digests.
  * Files that are not ELF (data the benchmark mapped) stay out of the

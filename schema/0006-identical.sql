@@ -7,7 +7,8 @@
 -- not ELF (data the benchmark mapped: outside the claim), 'error' with the
 -- reason when it could not be read or parsed (its commit makes no claim).
 -- The path '/' (never a relative path) stands for the set itself when a
--- run mapped more than could be kept.  A commit is identical to its parent
+-- run mapped more than could be kept, or an executable from outside the
+-- tree (an interpreter) mapped files from it: 'error', no claim.  A commit is identical to its parent
 -- when both mapped at least one ELF file, neither has an error, and their
 -- ELF files have the same paths and digests.  Rebuilding a commit forgets
 -- its rows.

@@ -6,13 +6,15 @@
 # (and 2, if it was tested beside 1, carries 1); no commit that changed
 # code carries it; the digests are stored once per build.  With
 # --no-identical no step carries it.  A benchmark that is a shell script
-# maps nothing from its work tree and makes no claim.
+# maps nothing from its work tree and makes no claim; nor does a Python
+# script that loads a C extension built in its tree (the extension is the
+# same in every commit, the slowdown is in the script).
 . "$PB_FIXTURES/lib.sh"
 export GIT_AUTHOR_NAME="Test Author" GIT_AUTHOR_EMAIL="author@example.org"
 export GIT_COMMITTER_NAME="Test Author" GIT_COMMITTER_EMAIL="author@example.org"
 
-# mkrepo KIND DIR: KIND c (a C benchmark) or sh (a shell script); prints
-# the six shas, oldest first.
+# mkrepo KIND DIR: KIND c (a C benchmark), sh (a shell script) or py (a
+# Python script and a C extension); prints the six shas, oldest first.
 mkrepo() {
 	kind=$1 dir=$2
 	mkdir -p "$dir"
@@ -57,12 +59,36 @@ int main(void)
 }
 EOC
 			git add bench.c
+		elif [ "$kind" = py ]; then
+			# the same C extension in every commit; the work
+			# around it, in Python, doubles at commit 4
+			cat > work.c <<EOC
+int work(int n)
+{
+	volatile int s = 0;
+	for (int i = 0; i < n; i++)
+		s += i;
+	return s;
+}
+EOC
+			cat > bench.py <<EOP
+# version $version
+import ctypes, time
+lib = ctypes.CDLL("./libwork.so")
+t0 = time.process_time()
+for op in range(100):
+    for p in range($passes):
+        lib.work(100000)
+print("score: %f" % (100 / (time.process_time() - t0)))
+EOP
+			git add work.c bench.py
 		else
-			# work per operation: PASSES loops of 40 steps
+			# work per operation: PASSES loops of 40 steps; the
+			# score from the shell's own CPU time (times), which
+			# load on the machine does not stretch
 			cat > bench.sh <<EOS
 # version $version
-ops=600 passes=$passes
-t0=\$(date +%s%N)
+ops=1200 passes=$passes
 op=0
 while [ \$op -lt \$ops ]; do
 	p=0
@@ -73,8 +99,9 @@ while [ \$op -lt \$ops ]; do
 	done
 	op=\$((op + 1))
 done
-t1=\$(date +%s%N)
-echo "score: \$((ops * 1000000000 / (t1 - t0 + 1)))"
+times > .times
+awk -v ops=\$ops 'NR == 1 { split(\$1, u, "m"); split(\$2, s, "m");
+	printf "score: %f\\n", ops / (u[1] * 60 + u[2] + s[1] * 60 + s[2] + 1e-6) }' .times
 EOS
 			git add bench.sh
 		fi
@@ -147,3 +174,23 @@ expect_exit 0 "$PERFBISECT" bisect --local --repo "$T/shrepo" --good main~5 \
 [ "$(json "$T/out3.json" '[s["runs"] for s in j["steps"] if s["commit"] == "'"$(sha 5)"'"][0] > 0')" = True ] || fail "bad end not run"
 [ "$(sqlite3 "$T/state3/perfbisect.db" "SELECT count(*) FROM build_images")" = 0 ] \
 	|| fail "a shell script benchmark mapped files from its tree"
+
+# Python loading an extension from the tree: python3 is from elsewhere, so
+# the extension is not the whole program: no claim, though it never
+# changes.
+mkrepo py "$T/pyrepo" > "$T/shas"
+expect_exit 0 "$PERFBISECT" bisect --local --repo "$T/pyrepo" \
+	--good main~5 --bad main \
+	--build 'cc -O2 -shared -fPIC -o libwork.so work.c' \
+	--run 'python3 bench.py' --metric score --seed 1 \
+	--state-dir "$T/state4" --json > "$T/out4.json" 2> "$T/err4"
+[ "$(json "$T/out4.json" 'j["culprit"]')" = "$(sha 4)" ] || { cat "$T/err4"; fail "wrong culprit of the Python benchmark"; }
+[ "$(json "$T/out4.json" 'any("identical_to" in s for s in j["steps"])')" = False ] \
+	|| fail "a Python benchmark claims identical code"
+db4="$T/state4/perfbisect.db"
+[ "$(sqlite3 "$db4" "SELECT count(*) FROM build_images WHERE path = 'libwork.so' AND kind = 'elf'")" -ge 2 ] \
+	|| fail "the extension was not seen: $(sqlite3 "$db4" 'SELECT * FROM build_images')"
+[ "$(sqlite3 "$db4" "SELECT count(DISTINCT digest) FROM build_images WHERE path = 'libwork.so'")" = 1 ] \
+	|| fail "the extension differs between commits"
+sqlite3 "$db4" "SELECT note FROM build_images WHERE path = '/'" | grep -q python \
+	|| fail "no note that an interpreter mapped the extension"

@@ -3,7 +3,8 @@
  * real work trees: programs compiled with `cc` and copied into one tree
  * per commit, a data file beside them, a file that vanished; which commits
  * are identical to their parents, what is stored, and that a build's file
- * is digested once.
+ * is digested once.  The sets of mapped files are made by hand here
+ * (test_image.c reads real processes).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -155,9 +156,13 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* A run of commit i that mapped the named files (NULL-terminated). */
+/* A run of commit i that mapped the named files (NULL-terminated);
+ * how: 0, TRUNCATED (more than could be kept) or FOREIGN (by a process
+ * whose executable is elsewhere, an interpreter). */
+enum { TRUNCATED = 1, FOREIGN = 2 };
+
 static void add(struct fixture *f, struct pb_identical *x, size_t i,
-		int truncated, ...)
+		int how, ...)
 {
 	struct pb_image_files files;
 	char name[8];
@@ -166,11 +171,14 @@ static void add(struct fixture *f, struct pb_identical *x, size_t i,
 	va_list ap;
 
 	pb_image_files_init(&files);
-	va_start(ap, truncated);
+	va_start(ap, how);
 	while ((p = va_arg(ap, const char *)))
 		assert_int_equal(pb_image_files_add(&files, p), 0);
 	va_end(ap);
-	files.truncated = truncated;
+	files.truncated = (how & TRUNCATED) != 0;
+	if (how & FOREIGN)
+		pb_strlcpy(files.foreign, "/usr/bin/python3",
+			   sizeof(files.foreign));
 	snprintf(name, sizeof(name), "wt%zu", i);
 	wt = path_of(f, name, NULL);
 	assert_int_equal(pb_identical_add(x, i, wt, &files), 0);
@@ -254,9 +262,17 @@ static void test_identical__no_claim(void **state)
 	add(f, x, 1, 0, "b", NULL);
 	assert_int_equal(pb_identical_is(x, 1), 1);
 	/* a run that mapped more than could be kept */
-	add(f, x, 0, 1, "b", NULL);
+	add(f, x, 0, TRUNCATED, "b", NULL);
 	assert_int_equal(pb_identical_is(x, 1), 0);
 	assert_int_equal(stored(f, 0), 2);
+	/* an interpreter that loaded b from the tree: its scripts are the
+	 * program too */
+	assert_int_equal(pb_identical_forget(x, 0), 0);
+	add(f, x, 0, 0, "b", NULL);
+	assert_int_equal(pb_identical_is(x, 1), 1);
+	add(f, x, 1, FOREIGN, "b", NULL);
+	assert_int_equal(pb_identical_is(x, 1), 0);
+	assert_int_equal(stored(f, 1), 2);
 	pb_identical_free(x);
 	free(lib);
 	free(copy);

@@ -475,19 +475,40 @@ static void test_image__files_from_maps(void **state)
 		"7f05-7f06 rw-p 00000000 00:00 0 \n"
 		"7f06-7f07 rw-p 00000000 00:00 0 [heap]\n"
 		"garbage\n";
+	static const char py_maps[] =
+		"55d0-55d1 r-xp 00000000 fe:00 21 /usr/bin/python3\n"
+		"7f00-7f01 r-xp 00000000 fe:00 12 /usr/lib/libc.so.6\n";
 	struct pb_image_files s;
 	FILE *fp = fmemopen((void *)maps, sizeof(maps) - 1, "r");
 
 	(void)state;
 	assert_non_null(fp);
 	pb_image_files_init(&s);
-	assert_int_equal(pb_image_files_add_maps(&s, "/w/1-abc", fp), PB_OK);
+	assert_int_equal(pb_image_files_add_maps(&s, "/w/1-abc",
+						 "/w/1-abc/bench", fp), PB_OK);
 	fclose(fp);
 	assert_int_equal(s.n, 3);
 	assert_string_equal(s.path[0], "a file (deleted)");
 	assert_string_equal(s.path[1], "bench");
 	assert_string_equal(s.path[2], "lib/libz.so.1");
 	assert_int_equal(s.truncated, 0);
+	assert_string_equal(s.foreign, "");
+	/* an interpreter from elsewhere that maps nothing from the tree is
+	 * no matter (the shell of the run command) ... */
+	fp = fmemopen((void *)py_maps, sizeof(py_maps) - 1, "r");
+	assert_non_null(fp);
+	assert_int_equal(pb_image_files_add_maps(&s, "/w/1-abc",
+						 "/usr/bin/python3", fp), PB_OK);
+	fclose(fp);
+	assert_string_equal(s.foreign, "");
+	/* ... one that loads an extension built there is noted */
+	fp = fmemopen((void *)maps, sizeof(maps) - 1, "r");
+	assert_non_null(fp);
+	assert_int_equal(pb_image_files_add_maps(&s, "/w/1-abc",
+						 "/usr/bin/python3", fp), PB_OK);
+	fclose(fp);
+	assert_string_equal(s.foreign, "/usr/bin/python3");
+	assert_int_equal(s.n, 3);
 	/* the cap */
 	for (int i = 0; i < PB_IMAGE_MAX_FILES + 10; i++) {
 		char name[32];

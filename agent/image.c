@@ -76,6 +76,7 @@
 #define MAX_SECTIONS 65536       /* more: refused (no claim) */
 #define MAX_NOTES (1 << 20)      /* bytes of one note section */
 #define MAX_NAMES (16 << 20)     /* bytes of the section-name table */
+#define MAX_FILE (4ULL << 30)    /* bytes of a file: larger, no digest */
 
 /* ---- the set of mapped files ------------------------------------------ */
 
@@ -742,7 +743,13 @@ int pb_image_digest(struct pb_image_digest *out, const char *path,
 	memset(&e, 0, sizeof(e));
 	e.path = path;
 	e.mask = mask && strlen(mask) >= MASK_MAX ? mask : NULL;
-	e.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	/* The work tree belongs to the unprivileged run user, who may swap a
+	 * mapped file for a symlink, a FIFO or a huge sparse file before it
+	 * is read (perhaps by root): the kernel printed the mapping's real
+	 * path, so a symlink there now is no claim, and neither is anything
+	 * but a regular file of a sane size. */
+	e.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+				  O_NOFOLLOW);
 	if (e.fd < 0)
 		return pb_error_code(errno == ENOENT ? PB_ENOTFOUND : PB_ERROR,
 				     "cannot open '%s': %s", path,
@@ -754,6 +761,12 @@ int pb_image_digest(struct pb_image_digest *out, const char *path,
 	if (!S_ISREG(st.st_mode)) {
 		rc = pb_error_code(PB_EINVAL, "'%s' is not a regular file",
 				   path);
+		goto out;
+	}
+	if ((uint64_t)st.st_size > MAX_FILE) {
+		rc = pb_error_code(PB_EINVAL, "'%s' is too large to digest "
+				   "(%lld bytes)", path,
+				   (long long)st.st_size);
 		goto out;
 	}
 	e.size = (uint64_t)st.st_size;

@@ -244,8 +244,12 @@ static void test_image__not_elf_and_missing(void **state)
 	assert_int_equal(pb_image_digest(&d, at(f, 0, "nothing-here"), NULL),
 			 PB_ENOTFOUND);
 	assert_int_equal(d.elf, 0);
-	/* a directory is no program */
+	/* a directory is no program, a symlink (put where a mapped file
+	 * was) is not followed */
 	assert_true(pb_image_digest(&d, f->dir, NULL) < 0);
+	assert_int_equal(d.elf, 0);
+	assert_int_equal(symlink("/bin/sh", at(f, 1, "link")), 0);
+	assert_true(pb_image_digest(&d, at(f, 1, "link"), NULL) < 0);
 	assert_int_equal(d.elf, 0);
 }
 

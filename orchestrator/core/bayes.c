@@ -154,12 +154,14 @@ enum {
  * (pb_engine_identical()), against 1 for the others.  Not 0: the build
  * does not show data files the benchmark reads, nor a script its run
  * command interprets, and a commit that changes one of those with the
- * code untouched is a culprit all the same.  1e-3 is about ten bits of
- * evidence: at a bimodal slowdown's usual rates, three or four more slow
- * runs at the commit against fast ones at its parent than a commit of
- * changed code needs - so two slow runs taken under load no longer name
- * one (zlib-ng's 9d66cec2), while a real change seen in every run
- * still does. */
+ * code untouched is a culprit all the same.  1e-3 is ten bits, 6.9 nats,
+ * of evidence beyond what a commit of changed code needs: two decisive
+ * runs more in the shift model (each worth at most SHIFT_CLIP) or about
+ * two slow runs more at a bimodal slowdown (each ~4 nats at q1 = 0.5
+ * against the small q0) - so two slow runs taken under load next to
+ * fast ones at the parent no longer name such a commit (zlib-ng's
+ * 9d66cec2 was named so at 0.998), while a real change seen in every
+ * run still is (test_engine.c, test_engine__identical_*). */
 #define IDENTICAL_PRIOR 1e-3
 #define GAIN_MIN 1e-6        /* bits: when only the ends can run, a gain
 			      * below this is nothing left to learn */

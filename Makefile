@@ -38,7 +38,8 @@ COMMON_SRC := common/buf.c common/err.c common/git.c common/log.c \
               common/metric.c common/model.c common/proc.c common/proto.c \
               common/record.c common/sysroot.c \
               common/util.c
-AGENT_SRC  := agent/facts.c agent/interfere.c agent/knobs.c agent/measure.c \
+AGENT_SRC  := agent/facts.c agent/image.c agent/interfere.c agent/knobs.c \
+              agent/measure.c \
               agent/numa.c agent/pmu.c \
               agent/runner.c
 CORE_SRC   := orchestrator/core/bayes.c orchestrator/core/mixture.c \
@@ -46,7 +47,7 @@ CORE_SRC   := orchestrator/core/bayes.c orchestrator/core/mixture.c \
               orchestrator/core/edivisive.c orchestrator/core/dip.c \
               orchestrator/core/dip_table.c orchestrator/core/verify.c
 ORCH_SRC   := orchestrator/db.c orchestrator/local.c orchestrator/demo.c \
-              orchestrator/detect.c
+              orchestrator/detect.c orchestrator/identical.c
 WEB_SRC    := web/html.c web/report.c
 GEN_SRC    := $(B)/gen/schema.c $(B)/gen/demo_files.c
 LIB_SRC    := $(COMMON_SRC) $(AGENT_SRC) $(CORE_SRC) $(ORCH_SRC) $(WEB_SRC)
@@ -59,7 +60,7 @@ CLI_OBJ    := $(B)/orchestrator/cli.o
 
 UNIT_TESTS := buf metric proc git db engine html ranktest edivisive dip \
               interfere \
-              mixture stats pmu knobs numa verify
+              mixture stats pmu knobs numa verify image identical
 UNIT_BIN   := $(UNIT_TESTS:%=$(B)/tests/test_%)
 
 .PHONY: all check demo deps install clean unit-tests bench

@@ -78,6 +78,8 @@ struct pb_measure_run {
 	double ready_at;              /* pb_now_mono() when released to exec */
 	struct pb_busy_snap busy0;    /* the machine before the run */
 	int have_busy0;
+	char *tree;                   /* pb_measure_run_watch()'s, resolved */
+	struct pb_image_files files;  /* mapped from under it so far */
 };
 
 int pb_measure_new(struct pb_measure **out, const struct pb_measure_opts *o)
@@ -279,6 +281,17 @@ static void remember_exes(struct pb_measure_run *r,
 	}
 }
 
+/* The files the run's processes map from its work tree, at every sample:
+ * reading maps costs a few microseconds a process, beside the page-table
+ * walk of numa_maps.  A set that could not be read whole makes no claim. */
+static void note_files(struct pb_measure_run *r, pid_t pid,
+		       enum pb_numa_scope scope)
+{
+	if (r->tree &&
+	    pb_image_files_scan(&r->files, r->tree, pid, (int)scope) < 0)
+		r->files.truncated = 1;
+}
+
 static double hook_tick(void *ctx, pid_t pid, double elapsed)
 {
 	struct pb_measure_run *r = ctx;
@@ -294,6 +307,7 @@ static double hook_tick(void *ctx, pid_t pid, double elapsed)
 			   elapsed < 1.0 ? PB_NUMA_TREE : PB_NUMA_GROUP) == 0 &&
 	    r->place->samples)
 		remember_exes(r, &r->place->last);
+	note_files(r, pid, elapsed < 1.0 ? PB_NUMA_TREE : PB_NUMA_GROUP);
 	next = elapsed < 1.0 ? SAMPLE_EARLY_S : elapsed * 0.1;
 	if (next > SAMPLE_MAX_S)
 		next = SAMPLE_MAX_S;
@@ -702,10 +716,28 @@ out:
 	return rc < 0 ? rc : rrc;
 }
 
+void pb_measure_run_watch(struct pb_measure_run *r, const char *workdir)
+{
+	free(r->tree);
+	r->tree = NULL;
+	if (r->m->o.mapped_files)
+		r->tree = realpath(workdir, NULL);
+}
+
+void pb_measure_run_files(struct pb_measure_run *r,
+			  struct pb_image_files *out)
+{
+	pb_image_files_release(out);
+	*out = r->files;
+	pb_image_files_init(&r->files);
+}
+
 void pb_measure_run_free(struct pb_measure_run *r)
 {
 	if (!r)
 		return;
+	free(r->tree);
+	pb_image_files_release(&r->files);
 	pb_pmu_close(&r->pmu);
 	if (r->knobs_on)
 		pb_knobs_release(&r->knobs);

@@ -14,11 +14,14 @@
  *                           pb_proc_hooks that set up the child (NUMA
  *                           policy, start CPU), open its counters before it
  *                           execs and sample its numa_maps while it runs
+ *     pb_measure_run_watch() (opts.mapped_files) samples also note the
+ *                           files the run maps from its work tree
  *     pb_proc_run() with those hooks
  *     pb_measure_run_end()  reads the counters, puts every setting back,
  *                           judges the interference (interfere.h: what
  *                           other work held while the run ran) and fills
  *                           a pb_run_measurements (record.h)
+ *     pb_measure_run_files() takes those files
  *     pb_measure_run_free()
  *
  * The start node rotates over the NUMA nodes from run to run of a commit
@@ -36,6 +39,7 @@
 
 #include <stddef.h>
 
+#include "agent/image.h"
 #include "common/proc.h"
 #include "common/record.h"
 
@@ -52,6 +56,8 @@ struct pb_measure_opts {
 	double busy_threshold; /* CPUs of other work, on average over a run,
 				  that make it disturbed (interfere.h); <= 0:
 				  measured, never disturbed */
+	int mapped_files;     /* 1: keep the files runs map from their work
+				 tree (pb_measure_run_watch()) */
 };
 
 struct pb_measure;
@@ -95,5 +101,16 @@ int pb_measure_run_end(struct pb_measure_run *r, struct pb_run_measurements *rec
 /* Restores the settings if pb_measure_run_end() was not called; frees.
  * Accepts NULL. */
 void pb_measure_run_free(struct pb_measure_run *r);
+
+/* With opts.mapped_files: every sample of the run also notes the files its
+ * processes map from under workdir, the commit's work tree (image.h).  A
+ * no-op otherwise, or when workdir cannot be resolved (nothing is noted:
+ * the commit makes no claim).  Call it after pb_measure_run_begin(). */
+void pb_measure_run_watch(struct pb_measure_run *r, const char *workdir);
+
+/* Moves the files noted so far (relative to the work tree) into *out,
+ * which is released first; empty when nothing was watched. */
+void pb_measure_run_files(struct pb_measure_run *r,
+			  struct pb_image_files *out);
 
 #endif

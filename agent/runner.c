@@ -243,6 +243,8 @@ int pb_runner_run(struct pb_run_result *out, const struct pb_runner *r,
 	    (rc = pb_measure_run_begin(&mr, r->measure, r->run_index,
 				       &hooks)) < 0)
 		return rc == PB_ERROR ? PB_EINFRA : rc;
+	if (mr)
+		pb_measure_run_watch(mr, r->workdir);
 	env = full_env(r, &es);
 	if (!env) {
 		pb_measure_run_free(mr);
@@ -264,6 +266,7 @@ int pb_runner_run(struct pb_run_result *out, const struct pb_runner *r,
 
 		pb_strlcpy(why, rc < 0 ? pb_error_last() : "", sizeof(why));
 		mrc = pb_measure_run_end(mr, &out->measured);
+		pb_measure_run_files(mr, &out->tree_files);
 		pb_measure_run_free(mr);
 		if (mrc < 0 && rc != PB_EINFRA)
 			rc = pb_error_code(PB_EINFRA, "a setting could not be put "
@@ -305,6 +308,7 @@ void pb_run_result_release(struct pb_run_result *res)
 {
 	pb_metrics_release(&res->metrics);
 	pb_run_measurements_release(&res->measured);
+	pb_image_files_release(&res->tree_files);
 	free(res->output);
 	res->output = NULL;
 }

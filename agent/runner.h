@@ -16,6 +16,7 @@
 
 #include <sys/types.h>
 
+#include "agent/image.h"
 #include "common/metric.h"
 #include "common/record.h"
 
@@ -71,6 +72,9 @@ struct pb_run_result {
 	char *output;       /* capped stdout then stderr, malloc'd */
 	double started_at;  /* wall-clock time of the start (epoch seconds) */
 	struct pb_run_measurements measured; /* when r->measure was set */
+	/* files the run mapped from its work tree, relative to it (measure.h,
+	 * pb_measure_run_watch()); empty unless r->measure keeps them */
+	struct pb_image_files tree_files;
 };
 
 /* Runs the benchmark once, measured and under the settings of r->measure

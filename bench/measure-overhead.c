@@ -5,10 +5,11 @@
  * --spin N: a fixed amount of work, so any slowdown shows as time) from
  * fork to reaping - exec to exit plus the set-up around it - bare and
  * under the agent's measurement (counters opened before exec, numa_maps
- * sampled while it runs, kernel counters read around it), and measured
- * with the start node rotation of bisections on top (held to a node's CPUs
- * for its first PB_MEASURE_HOLD_S, never to one CPU; nothing is held on a
- * one-node machine), in sets of three whose order rotates,
+ * sampled while it runs, and with it the files it maps from its
+ * directory, as from a work tree; kernel counters read around it), and
+ * measured with the start node rotation of bisections on top (held to a
+ * node's CPUs for its first PB_MEASURE_HOLD_S, never to one CPU; nothing is
+ * held on a one-node machine), in sets of three whose order rotates,
  * so drift on this shared machine hits every side alike.  Prints the
  * median of the per-set ratios to bare with its 95 % distribution-free
  * interval (order statistics of the binomial), and what the machine could
@@ -71,6 +72,7 @@ static int spin_threads(uint64_t n, unsigned k)
 		pthread_join(t[i], NULL);
 	return 0;
 }
+static char self_dir[4096]; /* its directory: the "work tree" watched */
 
 /* One run of `self --spin n`, measured or not; its fork-to-reap time. */
 static int run_once(double *out, uint64_t n, struct pb_measure *m,
@@ -93,6 +95,7 @@ static int run_once(double *out, uint64_t n, struct pb_measure *m,
 	if (m) {
 		if ((rc = pb_measure_run_begin(&mr, m, idx, &hooks)) < 0)
 			return rc;
+		pb_measure_run_watch(mr, self_dir); /* finds the harness */
 		o.hooks = &hooks;
 	}
 	rc = pb_proc_run(&r, &o);
@@ -118,7 +121,7 @@ static int cmp_double(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	struct pb_measure_opts mo = { NULL, NULL, NULL, NULL, NULL, 0,
-				      PB_BUSY_THRESHOLD_CPUS };
+				      PB_BUSY_THRESHOLD_CPUS, 1 };
 	struct pb_measure *m = NULL, *mrot = NULL;
 	unsigned pairs = 200, lo, hi;
 	double ms = 100, t, *ratio = NULL, *bare = NULL, *meas = NULL;
@@ -157,10 +160,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!strchr(self_path, '/')) {
+	if (!strchr(self_path, '/') || !realpath(self_path, self_dir)) {
 		fprintf(stderr, "measure-overhead: run it by its path\n");
 		return 2;
 	}
+	*strrchr(self_dir, '/') = '\0';
 	if (pb_measure_new(&m, &mo) < 0 ||
 	    (mo.rotate_start = 1, pb_measure_new(&mrot, &mo)) < 0)
 		goto out;

@@ -40,6 +40,8 @@ struct pb_step_view {
 				   machine */
 	double interference;    /* median share of the machine others used
 				   during its runs; NAN: null */
+	char identical_to[41];  /* the parent whose mapped code it shares
+				 * (a commit that cannot matter), "" none */
 };
 
 /* What the statistical engine found, beside the verdict (all optional). */

@@ -139,6 +139,10 @@ static json_t *step_json(const struct pb_step_view *s)
 	json_object_set_new(o, "start_nodes", nodes ? nodes : json_null());
 	json_object_set_new(o, "disturbed", json_integer(s->disturbed));
 	json_object_set_new(o, "interference", num_or_null(s->interference));
+	/* only where the commit maps its parent's code (DESIGN.md) */
+	if (s->identical_to[0])
+		json_object_set_new(o, "identical_to",
+				    json_string(s->identical_to));
 	return o;
 }
 

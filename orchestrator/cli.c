@@ -109,6 +109,11 @@ static const char usage_bisect[] =
 "                       NUMA nodes, held to all of that node's CPUs for\n"
 "                       their first 0.1 s, never to one CPU; on a machine\n"
 "                       with one node nothing is held, and runs say so)\n"
+"  --no-identical       make no claims from the build: by default a commit\n"
+"                       whose runs map from its work tree only program\n"
+"                       files (ELF) with the same loadable contents as its\n"
+"                       parent's is hardly the culprit (JSON step key\n"
+"                       \"identical_to\")\n"
 "  --busy-threshold CPUS\n"
 "                       a run during which other user-space work (and\n"
 "                       steal time) held this many CPUs on average is\n"
@@ -236,7 +241,8 @@ static int usage_error(const char *usage, const char *fmt, const char *arg)
 enum {
 	O_LOCAL = 256, O_SERVER, O_REPO, O_GOOD, O_BAD, O_BUILD, O_RUN,
 	O_METRIC, O_LOWER, O_CONF, O_SEED, O_MAXRUNS, O_TIMEOUT, O_BTIMEOUT,
-	O_RUNAS, O_EVENTS, O_CONFIG, O_SYSROOT, O_NIC, O_SNOOP, O_NOROTATE, O_STATE,
+	O_RUNAS, O_EVENTS, O_CONFIG, O_SYSROOT, O_NIC, O_SNOOP, O_NOROTATE,
+	O_NOIDENTICAL, O_STATE,
 	O_REPORT, O_JSON, O_BENCH, O_WAIT, O_HELP, O_BUSY, O_BACKOFF,
 };
 
@@ -264,6 +270,7 @@ static const struct option bisect_opts[] = {
 	{ "no-rotate-start", no_argument, NULL, O_NOROTATE },
 	{ "busy-threshold", required_argument, NULL, O_BUSY },
 	{ "busy-backoff", required_argument, NULL, O_BACKOFF },
+	{ "no-identical", no_argument, NULL, O_NOIDENTICAL },
 	{ "state-dir", required_argument, NULL, O_STATE },
 	{ "report-dir", required_argument, NULL, O_REPORT },
 	{ "json", no_argument, NULL, O_JSON },
@@ -354,6 +361,7 @@ static int cmd_bisect(int argc, char **argv)
 				return usage_error(usage_bisect, "%s",
 						   pb_error_last());
 			break;
+		case O_NOIDENTICAL: o.no_identical = 1; break;
 		case O_STATE: o.state_dir = optarg; break;
 		case O_REPORT: o.report_dir = optarg; report_set = 1; break;
 		case O_JSON: o.json = 1; break;

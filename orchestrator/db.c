@@ -137,31 +137,56 @@ static int migration_version(const char *name)
 	return (int)v;
 }
 
-static int migrate(struct pb_db *db, const struct pb_embedded *m, size_t n)
+/* The version of the last of n migrations, or -1 when their numbers do
+ * not increase.  Numbers may skip: work on parallel branches takes the
+ * numbers it will have once merged (0006 before 0004 and 0005 are in). */
+static int last_version(const struct pb_embedded *m, size_t n)
 {
-	int have, rc;
+	int prev = 0;
 
-	if ((rc = pb_db_user_version(db, &have)) < 0)
-		return rc;
 	for (size_t i = 0; i < n; i++) {
 		int v = migration_version(m[i].name);
 
-		if (v != (int)i + 1)
-			return pb_error_set("migration '%s' is out of order",
-					    m[i].name);
+		if (v <= prev) {
+			pb_error_set("migration '%s' is out of order",
+				     m[i].name);
+			return -1;
+		}
+		prev = v;
 	}
-	if (have > (int)n)
+	return prev;
+}
+
+int pb_db_schema_version(void)
+{
+	return last_version(pb_schema, pb_schema_count);
+}
+
+/* Applies, in order, every migration numbered above the database's
+ * user_version, each in its own transaction that also sets user_version
+ * to its number. */
+static int migrate(struct pb_db *db, const struct pb_embedded *m, size_t n)
+{
+	int have, rc, last = last_version(m, n);
+
+	if (last < 0)
+		return PB_ERROR;
+	if ((rc = pb_db_user_version(db, &have)) < 0)
+		return rc;
+	if (have > last)
 		return pb_error_code(PB_EINFRA,
 				     "database schema version %d is newer than "
-				     "this program's (%zu): upgrade perfbisect",
-				     have, n);
-	for (size_t i = (size_t)have; i < n; i++) {
+				     "this program's (%d): upgrade perfbisect",
+				     have, last);
+	for (size_t i = 0; i < n; i++) {
+		int v = migration_version(m[i].name);
 		char pragma[64];
 
+		if (v <= have)
+			continue;
 		if ((rc = pb_db_begin(db)) < 0)
 			return rc;
-		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %zu",
-			 i + 1);
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v);
 		if ((rc = exec(db, m[i].content, m[i].name)) < 0 ||
 		    (rc = exec(db, pragma, "set user_version")) < 0 ||
 		    (rc = pb_db_commit(db)) < 0) {
@@ -232,12 +257,12 @@ int pb_db_open_readonly(struct pb_db **out, const char *path)
 		pb_db_close(db);
 		return rc;
 	}
-	if (v != (int)pb_schema_count) {
+	if (v != pb_db_schema_version()) {
 		pb_db_close(db);
 		return pb_error_code(PB_EINFRA,
 				     "database '%s' has schema version %d, this "
-				     "program reads version %zu",
-				     path, v, pb_schema_count);
+				     "program reads version %d",
+				     path, v, pb_db_schema_version());
 	}
 	*out = db;
 	return PB_OK;
@@ -793,9 +818,9 @@ int pb_db_bisection_save(struct pb_db *db, int64_t id,
 			       "commit_id, verdict, runs, failed_runs, median, "
 			       "slow_fraction, slow, fast, p_bad, ipc, ipc_note, "
 			       "remote_access, remote_note, start_nodes, "
-			       "disturbed, interference) VALUES "
+			       "disturbed, interference, identical_to) VALUES "
 			       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-			       "?13, ?14, ?15, ?16, ?17, ?18)",
+			       "?13, ?14, ?15, ?16, ?17, ?18, ?19)",
 			       &st)) < 0)
 			goto fail;
 		sqlite3_bind_int64(st, 1, id);
@@ -824,6 +849,7 @@ int pb_db_bisection_save(struct pb_db *db, int64_t id,
 		sqlite3_bind_text(st, 16, nodes, -1, free);
 		sqlite3_bind_int(st, 17, (int)steps[i].disturbed);
 		bind_real(st, 18, m.busy);
+		bind_id(st, 19, steps[i].identical_to);
 		if ((rc = run_done(db, st, "store step")) < 0)
 			goto fail;
 	}
@@ -940,9 +966,10 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 		       "s.runs, s.failed_runs, s.median, s.slow_fraction, s.ipc, "
 		       "s.remote_access, s.start_nodes, coalesce(s.slow, -1), "
 		       "coalesce(s.fast, -1), s.p_bad, s.ipc_note, "
-		       "s.remote_note, s.disturbed, s.interference "
+		       "s.remote_note, s.disturbed, s.interference, p.sha "
 		       "FROM bisection_steps s "
 		       "JOIN commits c ON c.id = s.commit_id "
+		       "LEFT JOIN commits p ON p.id = s.identical_to "
 		       "WHERE s.bisection_id = ?1 ORDER BY s.seq",
 		       &st)) < 0)
 		goto fail;
@@ -987,6 +1014,7 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 		p->p_bad = col_real(st, 14);
 		p->disturbed = (unsigned)sqlite3_column_int(st, 17);
 		p->interference = col_real(st, 18);
+		col_copy(st, 19, p->identical_to, sizeof(p->identical_to));
 	}
 	if (s != SQLITE_DONE) {
 		rc = db_fail(db, "read steps");
@@ -999,6 +1027,130 @@ fail:
 	sqlite3_finalize(st);
 	pb_bisection_view_free(v);
 	return rc < 0 ? rc : PB_ERROR;
+}
+
+static const char *const image_kinds[] = { "elf", "other", "error" };
+
+void pb_image_rows_free(struct pb_image_row *rows, size_t n)
+{
+	if (!rows)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		free(rows[i].path);
+		free(rows[i].digest);
+		free(rows[i].note);
+	}
+	free(rows);
+}
+
+int pb_db_images_load(struct pb_db *db, int64_t commit_id, int64_t bench_id,
+		      const char *machine, struct pb_image_row **out,
+		      size_t *n)
+{
+	struct pb_image_row *rows = NULL, *r;
+	sqlite3_stmt *st;
+	size_t k = 0, alloc = 0;
+	int rc, s;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = prep(db,
+		       "SELECT path, kind, digest, note FROM build_images "
+		       "WHERE commit_id = ?1 AND benchmark_id = ?2 AND "
+		       "machine = ?3 ORDER BY path",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, commit_id);
+	sqlite3_bind_int64(st, 2, bench_id);
+	bind_text(st, 3, machine);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *kind = (const char *)sqlite3_column_text(st, 1);
+
+		if (k == alloc) {
+			size_t na = alloc ? 2 * alloc : 8;
+
+			r = realloc(rows, na * sizeof(*r));
+			if (!r) {
+				rc = pb_error_set("out of memory");
+				goto fail;
+			}
+			rows = r;
+			alloc = na;
+		}
+		r = &rows[k++];
+		memset(r, 0, sizeof(*r));
+		r->kind = PB_IMAGE_ERROR;
+		for (int i = 0; i < 3; i++)
+			if (kind && !strcmp(kind, image_kinds[i]))
+				r->kind = (enum pb_image_kind)i;
+		r->path = col_dup(st, 0);
+		r->digest = col_dup(st, 2);
+		r->note = col_dup(st, 3);
+		if (!r->path || (sqlite3_column_type(st, 2) != SQLITE_NULL &&
+				 !r->digest)) {
+			rc = pb_error_set("out of memory");
+			goto fail;
+		}
+		if (r->kind == PB_IMAGE_ELF && !r->digest)
+			r->kind = PB_IMAGE_ERROR;
+	}
+	if (s != SQLITE_DONE) {
+		rc = db_fail(db, "read build images");
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	*out = rows;
+	*n = k;
+	return PB_OK;
+fail:
+	sqlite3_finalize(st);
+	pb_image_rows_free(rows, k);
+	return rc;
+}
+
+int pb_db_image_put(struct pb_db *db, int64_t commit_id, int64_t bench_id,
+		    const char *machine, const struct pb_image_row *row)
+{
+	sqlite3_stmt *st;
+	int rc, elf = row->kind == PB_IMAGE_ELF;
+
+	if ((unsigned)row->kind > PB_IMAGE_ERROR || (elf && !row->digest))
+		return pb_error_set("a malformed build image row");
+	if ((rc = prep(db,
+		       "INSERT INTO build_images (commit_id, benchmark_id, "
+		       "machine, path, kind, digest, note, created_at) VALUES "
+		       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT "
+		       "(commit_id, benchmark_id, machine, path) DO UPDATE SET "
+		       "kind = excluded.kind, digest = excluded.digest, "
+		       "note = excluded.note, created_at = excluded.created_at",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, commit_id);
+	sqlite3_bind_int64(st, 2, bench_id);
+	bind_text(st, 3, machine);
+	bind_text(st, 4, row->path);
+	bind_text(st, 5, image_kinds[row->kind]);
+	bind_text(st, 6, elf ? row->digest : NULL);
+	bind_text(st, 7, row->note);
+	sqlite3_bind_double(st, 8, pb_now_real());
+	return run_done(db, st, "store build image");
+}
+
+int pb_db_images_forget(struct pb_db *db, int64_t commit_id,
+			int64_t bench_id, const char *machine)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "DELETE FROM build_images WHERE commit_id = ?1 AND "
+		       "benchmark_id = ?2 AND machine = ?3",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, commit_id);
+	sqlite3_bind_int64(st, 2, bench_id);
+	bind_text(st, 3, machine);
+	return run_done(db, st, "forget build images");
 }
 
 int pb_db_bisection_ids(struct pb_db *db, int64_t **out, size_t *n)

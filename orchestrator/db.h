@@ -3,7 +3,8 @@
  *
  * One sqlite file in WAL mode with a busy timeout.  The schema is the list
  * of schema/NNNN-name.sql files compiled into the program and applied in
- * order inside one transaction each, recorded in PRAGMA user_version, so an
+ * order inside one transaction each, recorded in PRAGMA user_version (the
+ * number of the last one applied; numbers increase and may skip), so an
  * older database is upgraded in place and a newer one is refused.  Every
  * statement is prepared with bound parameters.
  *
@@ -37,6 +38,9 @@ int pb_db_open_with(struct pb_db **out, const char *path,
 void pb_db_close(struct pb_db *db);
 
 int pb_db_user_version(struct pb_db *db, int *out);
+/* The compiled-in schema's version: the number of its last migration
+ * (numbers increase, and may skip). */
+int pb_db_schema_version(void);
 
 int pb_db_begin(struct pb_db *db);
 int pb_db_commit(struct pb_db *db);
@@ -143,6 +147,8 @@ struct pb_step_row {
 	int slow, fast;               /* -1: NULL */
 	double p_bad;                 /* NAN: NULL */
 	unsigned disturbed;           /* runs not counted */
+	int64_t identical_to;         /* the parent whose code it shares
+					 (schema 0006); 0: NULL */
 };
 
 struct pb_bisection_end {
@@ -169,6 +175,35 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 			 struct pb_bisection_view **out);
 /* All bisection ids, newest first; *out is malloc'd. */
 int pb_db_bisection_ids(struct pb_db *db, int64_t **out, size_t *n);
+
+/* What one build's runs mapped from its work tree (schema 0006). */
+enum pb_image_kind {
+	PB_IMAGE_ELF = 0,     /* digest holds its loadable contents' digest */
+	PB_IMAGE_OTHER,       /* not ELF: outside the claim */
+	PB_IMAGE_ERROR,       /* unreadable or malformed: no claim; note says
+				 why */
+};
+
+struct pb_image_row {
+	char *path;               /* relative to the work tree; "/" for the
+				     set itself (too many files) */
+	enum pb_image_kind kind;
+	char *digest;             /* PB_IMAGE_ELF only, else NULL */
+	char *note;               /* why, for the others; may be NULL */
+};
+
+/* The rows of a build, sorted by path (byte order, as strcmp); *out is
+ * malloc'd (NULL when there are none): free with pb_image_rows_free(). */
+int pb_db_images_load(struct pb_db *db, int64_t commit_id, int64_t bench_id,
+		      const char *machine, struct pb_image_row **out,
+		      size_t *n);
+void pb_image_rows_free(struct pb_image_row *rows, size_t n);
+/* Stores one row (replacing the build's row of that path). */
+int pb_db_image_put(struct pb_db *db, int64_t commit_id, int64_t bench_id,
+		    const char *machine, const struct pb_image_row *row);
+/* Forgets every row of a build (it is being built again). */
+int pb_db_images_forget(struct pb_db *db, int64_t commit_id,
+			int64_t bench_id, const char *machine);
 
 /* Counts stored runs of a bisection by status (for tests and reports). */
 int pb_db_run_count(struct pb_db *db, int64_t bisection_id, unsigned *ok,

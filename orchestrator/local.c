@@ -32,6 +32,7 @@
 #include "common/util.h"
 #include "orchestrator/core/engine.h"
 #include "orchestrator/db.h"
+#include "orchestrator/identical.h"
 #include "orchestrator/local.h"
 #include "web/report.h"
 
@@ -58,6 +59,9 @@ struct local {
 	int described;            /* what the machine can count was said */
 	char end_reason[2][256]; /* last failure at the good / bad end */
 	double started;
+	struct pb_identical *ident; /* NULL with --no-identical */
+	unsigned char *told;        /* per commit: the engine was told it is
+				       identical to its parent */
 };
 
 /* What --config, --events, --sysroot, --nic and --snoop ask of this
@@ -68,7 +72,7 @@ static int setup_measure(struct local *L)
 	const struct pb_local_opts *o = L->o;
 	struct pb_measure_opts mo = { o->sysroot, o->events, o->config, o->nic,
 				      o->snoop, !o->no_rotate,
-				      o->busy_threshold };
+				      o->busy_threshold, !o->no_identical };
 	int rc = pb_measure_new(&L->measure, &mo);
 
 	if (rc < 0)
@@ -132,6 +136,13 @@ static int replay_one(void *ctx, int64_t commit_id, int ok, int disturbed,
 	return 0;
 }
 
+/* STATE/worktrees/<benchmark id>-<sha>: a commit's work tree and its
+ * parent's differ in the sha alone, and their paths have one length.  A
+ * build that records its own absolute path (assert()'s __FILE__ under
+ * absolute source paths, an rpath) therefore differs from its parent's in
+ * the bytes of the two shas only, which the digest of identical.h masks
+ * (agent/image.c); under any other naming such builds would never be
+ * found identical. */
 static char *worktree_path(const struct local *L, size_t i)
 {
 	char name[128];
@@ -139,6 +150,51 @@ static char *worktree_path(const struct local *L, size_t i)
 	snprintf(name, sizeof(name), "%lld-%s", (long long)L->bench_id,
 		 L->commits[i].sha);
 	return pb_path_join(L->worktrees, name);
+}
+
+/* Tells the engine every change of which commits map the same code as
+ * their parents (identical.h), and the person watching when a run made
+ * one (live). */
+static void tell_identical(struct local *L, int live)
+{
+	for (size_t i = 1; L->ident && i < L->n; i++) {
+		int is = pb_identical_is(L->ident, i);
+
+		if (is == L->told[i])
+			continue;
+		pb_engine_identical(L->engine, i, is);
+		L->told[i] = (unsigned char)is;
+		if (!live || L->o->quiet)
+			continue;
+		if (is)
+			pb_log_info("%.12s maps the same code as its parent "
+				    "%.12s: hardly the culprit",
+				    L->commits[i].sha, L->commits[i - 1].sha);
+		else
+			pb_log_info("%.12s and its parent %.12s no longer map "
+				    "the same code", L->commits[i].sha,
+				    L->commits[i - 1].sha);
+	}
+}
+
+/* What run of commit i mapped from its work tree: digested once per build
+ * and file, stored, compared with the neighbours. */
+static int note_mapped(struct local *L, size_t i,
+		       const struct pb_image_files *files)
+{
+	char *dir;
+	int rc;
+
+	if (!L->ident)
+		return PB_OK;
+	dir = worktree_path(L, i);
+	if (!dir)
+		return PB_ERROR;
+	rc = pb_identical_add(L->ident, i, dir, files);
+	free(dir);
+	if (rc == PB_OK)
+		tell_identical(L, 1);
+	return rc;
 }
 
 /* Builds commit i once: reuses an earlier successful build whose work tree
@@ -168,6 +224,12 @@ static int ensure_built(struct local *L, size_t i)
 	if (!L->o->quiet)
 		pb_log_info("building %.12s %s", L->commits[i].sha,
 			    L->commits[i].subject);
+	/* what an earlier build mapped says nothing about this one */
+	if (L->ident) {
+		if ((rc = pb_identical_forget(L->ident, i)) < 0)
+			goto out;
+		tell_identical(L, 0);
+	}
 	if ((rc = pb_rm_rf(dir)) < 0 ||
 	    (rc = pb_git_checkout(L->git, L->commits[i].sha, dir)) < 0 ||
 	    (rc = pb_identity_own_tree(&L->id, dir)) < 0)
@@ -282,6 +344,8 @@ static int run_once(struct local *L, size_t i)
 		else if (pb_engine_observe(L->engine, i, res.value) < 0)
 			rc = pb_error_code(PB_EINFRA, "out of memory");
 	}
+	if (rc == PB_OK)
+		rc = note_mapped(L, i, &res.tree_files);
 	if (!L->o->quiet && !L->described) {
 		char what[1024];
 
@@ -401,6 +465,9 @@ static int save(struct local *L, const struct pb_engine_result *res,
 		rows[k].fast = isnan(s.slow_fraction) ? -1 : (int)s.fast;
 		rows[k].p_bad = s.p_bad;
 		rows[k].disturbed = s.disturbed;
+		rows[k].identical_to = s.commit > 0 && L->told[s.commit]
+					       ? L->commit_ids[s.commit - 1]
+					       : 0;
 	}
 	stats_of(L, res, &stats);
 	memset(&end, 0, sizeof(end));
@@ -517,6 +584,27 @@ static int start_bisection(struct local *L)
 	eo.max_runs = L->o->max_runs;
 	if (pb_engine_new(&L->engine, &eo) < 0)
 		return pb_error_set("cannot start the engine");
+	/* The claims the stored digests make, before any run is replayed:
+	 * the engine's state is a function of the claims and the runs. */
+	if (!L->o->no_identical) {
+		struct pb_identical_opts io = { L->db, L->bench_id, MACHINE,
+						L->n, L->commit_ids,
+						L->commits };
+		size_t claims = 0;
+
+		if ((rc = pb_identical_new(&L->ident, &io)) < 0)
+			return rc;
+		tell_identical(L, 0);
+		for (size_t i = 1; i < L->n; i++)
+			claims += L->told[i];
+		if (claims && !L->o->quiet)
+			pb_log_info("%zu commit%s map%s the same code as %s "
+				    "parent%s (digests stored by earlier runs)",
+				    claims, claims == 1 ? "" : "s",
+				    claims == 1 ? "s" : "",
+				    claims == 1 ? "its" : "their",
+				    claims == 1 ? "" : "s");
+	}
 	rc = pb_db_bisection_find_running(L->db, &d, &L->bisection_id);
 	if (rc == PB_OK) {
 		if ((rc = pb_db_bisection_replay(L->db, L->bisection_id,
@@ -694,7 +782,8 @@ int pb_local_bisect(const struct pb_local_opts *o, struct pb_local_result *out)
 	L.commit_ids = calloc(L.n, sizeof(*L.commit_ids));
 	L.built = calloc(L.n, sizeof(*L.built));
 	L.run_count = calloc(L.n, sizeof(*L.run_count));
-	if (!L.commit_ids || !L.built || !L.run_count) {
+	L.told = calloc(L.n, sizeof(*L.told));
+	if (!L.commit_ids || !L.built || !L.run_count || !L.told) {
 		rc = pb_error_set("out of memory");
 		goto out;
 	}
@@ -763,6 +852,7 @@ int pb_local_bisect(const struct pb_local_opts *o, struct pb_local_result *out)
 	rc = PB_OK;
 out:
 	out->exit_code = code;
+	pb_identical_free(L.ident);
 	pb_engine_free(L.engine);
 	pb_db_close(L.db);
 	pb_git_free(L.git);
@@ -770,6 +860,7 @@ out:
 	free(L.commit_ids);
 	free(L.built);
 	free(L.run_count);
+	free(L.told);
 	pb_measure_free(L.measure);
 	free(L.worktrees);
 	return code;

@@ -27,12 +27,13 @@ struct pb_local_opts {
 	double busy_threshold; /* CPUs of other work that disturb a run; <= 0:
 				  none does */
 	double busy_backoff_s; /* first wait while the machine is busy */
+	int no_identical; /* no claims that a commit maps its parent's code */
 };
 
 #define PB_LOCAL_OPTS_INIT                                                   \
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, 0.99, 0, 500, 600, 3600,     \
 	  NULL, NULL, NULL, NULL, NULL, NULL, ".perfbisect",                  \
-	  ".perfbisect/report", 0, 0, 0, 0.25, 1.0 }
+	  ".perfbisect/report", 0, 0, 0, 0.25, 1.0, 0 }
 
 struct pb_local_result {
 	int exit_code;          /* the contract's: 0, 1, 2 or 3 */

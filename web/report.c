@@ -251,6 +251,13 @@ int pb_report_bisection_html(struct pb_buf *b,
 		rc = rc ? rc : pb_html_put(b, s->verdict);
 		rc = rc ? rc : pb_buf_puts(b, "\">");
 		rc = rc ? rc : pb_html_put(b, s->verdict);
+		if (s->identical_to[0]) {
+			rc = rc ? rc : pb_buf_puts(b, " <span class=\"identical\" "
+						      "title=\"maps the same code "
+						      "as its parent ");
+			rc = rc ? rc : pb_html_put(b, s->identical_to);
+			rc = rc ? rc : pb_buf_puts(b, "\">(= parent)</span>");
+		}
 		rc = rc ? rc : pb_buf_printf(b, "</td><td>%u</td><td>%u</td><td>",
 					     s->runs, s->failed_runs);
 		rc = rc ? rc : put_num(b, s->median);
@@ -282,7 +289,9 @@ int pb_report_bisection_html(struct pb_buf *b,
 		"classified against the two ends' modes (for a shift, by "
 		"which end's distribution explains them better). P(bad): the "
 		"posterior probability that the commit already has the "
-		"slowdown. IPC and remote accesses: medians over the commit's "
+		"slowdown. (= parent): every program file its runs mapped "
+		"from its work tree has the loadable contents of its "
+		"parent's, so it is hardly the culprit. IPC and remote accesses: medians over the commit's "
 		"runs. Start nodes: how many runs started on each NUMA node. "
 		"n/a: not computed.</p>\n");
 	if (ipc_note || remote_note) {

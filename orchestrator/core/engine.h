@@ -180,6 +180,21 @@ int pb_engine_disturbed(struct pb_engine *e, size_t commit);
 /* `commit` cannot be built. */
 int pb_engine_skip(struct pb_engine *e, size_t commit);
 
+/*
+ * The driver found that `commit` maps the same code as commit - 1 (its
+ * build's executable and libraries have the same loadable contents:
+ * orchestrator/identical.h): identical = 1.  Such a commit is hardly the
+ * culprit, so its prior weight becomes IDENTICAL_PRIOR (bayes.c) of the
+ * others'; not zero, as a commit can change what the build does not show
+ * (data the benchmark reads, a script the run command interprets).
+ * identical = 0 withdraws the claim.  -1 for the good end or a commit out
+ * of range.  Claims may come at any time and again after a restart: the
+ * engine's choices depend on the claims in force and the results, not on
+ * when a claim came, so a driver that replays stored runs after giving the
+ * stored claims resumes where it stopped.
+ */
+int pb_engine_identical(struct pb_engine *e, size_t commit, int identical);
+
 void pb_engine_result(const struct pb_engine *e, struct pb_engine_result *out);
 /* Brings the posterior up to date with every run fed so far (which changes
  * nothing the engine will decide) and describes it. */

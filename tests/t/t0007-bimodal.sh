@@ -20,7 +20,7 @@ for q in 0.5 0.25; do
 	[ "$(json "$o" 'j["culprit"]')" = "$culprit" ] || fail "q=$q: wrong culprit"
 	[ "$(json "$o" 'j["mode"]')" = bimodal ] || fail "q=$q: mode"
 	[ "$(json "$o" 'j["confidence"] >= 0.999')" = True ] || fail "q=$q: confidence"
-	[ "$(json "$o" 'j["runs"] == sum(s["runs"] + s["failed_runs"] for s in j["steps"])')" = True ] \
+	[ "$(json "$o" 'j["runs"] == sum(s["runs"] + s["failed_runs"] + s["disturbed"] for s in j["steps"])')" = True ] \
 		|| fail "q=$q: runs do not add up"
 	# every judged step has its slow fraction; good ones are never slow
 	[ "$(json "$o" 'all(s["slow_fraction"] is not None and 0 <= s["slow_fraction"] <= 1 for s in j["steps"])')" = True ] \

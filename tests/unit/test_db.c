@@ -83,7 +83,8 @@ static void test_db__fresh_database_gets_every_migration(void **state)
 	(void)state;
 	assert_int_equal(pb_db_open(&db, path), 0);
 	assert_int_equal(pb_db_user_version(db, &v), 0);
-	assert_int_equal(v, (int)pb_schema_count);
+	assert_int_equal(v, pb_db_schema_version());
+	assert_true(v >= (int)pb_schema_count);
 	pb_db_close(db);
 	mode = query(path, "PRAGMA journal_mode");
 	assert_string_equal(mode, "wal");
@@ -91,8 +92,8 @@ static void test_db__fresh_database_gets_every_migration(void **state)
 			     "FROM sqlite_master WHERE type = 'table' ORDER BY "
 			     "name)");
 	assert_string_equal(tables, "benchmarks,bisection_steps,bisections,"
-				    "builds,commits,configurations,repositories,"
-				    "runs");
+				    "build_images,builds,commits,configurations,"
+				    "repositories,runs");
 	free(mode);
 	free(tables);
 	/* opening again changes nothing */
@@ -161,6 +162,110 @@ static void test_db__newer_database_is_refused(void **state)
 	assert_int_equal(pb_db_open_with(&db, path, v1, 1), PB_EINFRA);
 	assert_null(db);
 	assert_non_null(strstr(pb_error_last(), "newer"));
+	cleanup(path);
+}
+
+/* Numbers may skip (a branch's migration takes the number it will have
+ * once merged) but never go back. */
+static void test_db__migration_numbers_may_skip(void **state)
+{
+	static const struct pb_embedded gap[] = {
+		{ "0001-first.sql", "CREATE TABLE a (x INTEGER);" },
+		{ "0003-third.sql", "CREATE TABLE c (z INTEGER);" },
+	};
+	static const struct pb_embedded back[] = {
+		{ "0002-second.sql", "CREATE TABLE b (y INTEGER);" },
+		{ "0001-first.sql", "CREATE TABLE a (x INTEGER);" },
+	};
+	char *path = tmp_db(), *row;
+	struct pb_db *db = NULL;
+	int v;
+
+	(void)state;
+	assert_int_equal(pb_db_open_with(&db, path, gap, 1), 0);
+	pb_db_close(db);
+	assert_int_equal(pb_db_open_with(&db, path, gap, 2), 0);
+	assert_int_equal(pb_db_user_version(db, &v), 0);
+	assert_int_equal(v, 3);
+	pb_db_close(db);
+	row = query(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+			  "('a', 'c')");
+	assert_string_equal(row, "2");
+	free(row);
+	db = NULL;
+	assert_true(pb_db_open_with(&db, path, back, 2) < 0);
+	assert_null(db);
+	assert_non_null(strstr(pb_error_last(), "out of order"));
+	cleanup(path);
+}
+
+/* What a build's runs mapped: stored, loaded in path order, replaced,
+ * forgotten; and a step's identical_to as its parent's sha. */
+static void test_db__build_images(void **state)
+{
+	char *path = tmp_db();
+	struct pb_db *db;
+	struct pb_commit_info ci = { "3333333333333333333333333333333333333333",
+				     "c", "C <c@x>", 3 };
+	struct pb_benchmark_def bd = { "bench", "make", "./run", "ops", 0, 60,
+				       600 };
+	struct pb_image_row rows[3] = {
+		{ "lib/libz.so.1", PB_IMAGE_ELF, "elf1:ab", NULL },
+		{ "bench", PB_IMAGE_ELF, "elf1:cd", NULL },
+		{ "data.bin", PB_IMAGE_OTHER, NULL, "not an ELF file" },
+	};
+	struct pb_image_row bad = { "x", PB_IMAGE_ELF, NULL, NULL };
+	struct pb_image_row *got = NULL;
+	int64_t repo, bench, c;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(pb_db_open(&db, path), 0);
+	assert_int_equal(pb_db_repo_ensure(db, "/r", "/r", &repo), 0);
+	assert_int_equal(pb_db_benchmark_ensure(db, repo, &bd, &bench), 0);
+	assert_int_equal(pb_db_commit_ensure(db, repo, &ci, &c), 0);
+	assert_int_equal(pb_db_images_load(db, c, bench, "local", &got, &n), 0);
+	assert_int_equal(n, 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(pb_db_image_put(db, c, bench, "local",
+						 &rows[i]), 0);
+	assert_true(pb_db_image_put(db, c, bench, "local", &bad) < 0);
+	/* another machine's build is another build */
+	assert_int_equal(pb_db_image_put(db, c, bench, "elsewhere", &rows[0]),
+			 0);
+	assert_int_equal(pb_db_images_load(db, c, bench, "local", &got, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(got[0].path, "bench");
+	assert_int_equal(got[0].kind, PB_IMAGE_ELF);
+	assert_string_equal(got[0].digest, "elf1:cd");
+	assert_null(got[0].note);
+	assert_string_equal(got[1].path, "data.bin");
+	assert_int_equal(got[1].kind, PB_IMAGE_OTHER);
+	assert_null(got[1].digest);
+	assert_string_equal(got[1].note, "not an ELF file");
+	assert_string_equal(got[2].path, "lib/libz.so.1");
+	pb_image_rows_free(got, n);
+	/* a row put again replaces the old one */
+	rows[1].kind = PB_IMAGE_ERROR;
+	rows[1].digest = NULL;
+	rows[1].note = "truncated";
+	assert_int_equal(pb_db_image_put(db, c, bench, "local", &rows[1]), 0);
+	assert_int_equal(pb_db_images_load(db, c, bench, "local", &got, &n), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(got[0].kind, PB_IMAGE_ERROR);
+	assert_null(got[0].digest);
+	assert_string_equal(got[0].note, "truncated");
+	pb_image_rows_free(got, n);
+	assert_int_equal(pb_db_images_forget(db, c, bench, "local"), 0);
+	assert_int_equal(pb_db_images_load(db, c, bench, "local", &got, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(got);
+	assert_int_equal(pb_db_images_load(db, c, bench, "elsewhere", &got,
+					   &n), 0);
+	assert_int_equal(n, 1);
+	pb_image_rows_free(got, n);
+	pb_image_rows_free(NULL, 0);
+	pb_db_close(db);
 	cleanup(path);
 }
 
@@ -254,9 +359,9 @@ static void test_db__runs_are_idempotent_and_bisections_round_trip(void **state)
 	assert_int_equal(seq, 5);
 
 	steps[0] = (struct pb_step_row){ c0, "good", 1, 1, 12.5, 0.0, 0, 1,
-					 0.001, 0 };
+					 0.001, 0, 0 };
 	steps[1] = (struct pb_step_row){ c1, "bad", 0, 0, NAN, NAN, -1, -1,
-					 NAN, 2 };
+					 NAN, 2, c0 };
 	pb_stats_view_init(&stats);
 	pb_strlcpy(stats.ci_first, ci[1].sha, sizeof(stats.ci_first));
 	pb_strlcpy(stats.ci_last, ci[1].sha, sizeof(stats.ci_last));
@@ -305,6 +410,9 @@ static void test_db__runs_are_idempotent_and_bisections_round_trip(void **state)
 	assert_true(v->steps[0].p_bad == 0.001);
 	assert_int_equal(v->steps[1].slow, -1);
 	assert_true(isnan(v->steps[1].p_bad));
+	/* identical_to: the parent's sha, or "" */
+	assert_string_equal(v->steps[0].identical_to, "");
+	assert_string_equal(v->steps[1].identical_to, ci[0].sha);
 	assert_string_equal(v->stats.ci_first, ci[1].sha);
 	assert_int_equal(v->stats.culprit_slow, 3);
 	assert_int_equal(v->stats.parent_fast, 9);
@@ -327,6 +435,8 @@ int main(void)
 		cmocka_unit_test(test_db__older_database_is_upgraded_in_place),
 		cmocka_unit_test(test_db__failed_migration_rolls_back_whole),
 		cmocka_unit_test(test_db__newer_database_is_refused),
+		cmocka_unit_test(test_db__migration_numbers_may_skip),
+		cmocka_unit_test(test_db__build_images),
 		cmocka_unit_test(test_db__unopenable_file_is_infrastructure),
 		cmocka_unit_test(
 			test_db__runs_are_idempotent_and_bisections_round_trip),

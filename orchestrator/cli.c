@@ -6,11 +6,13 @@
  * to the contract's exit codes: 0 culprit found, 1 no culprit at the asked
  * confidence, 2 usage or input error, 3 infrastructure error.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "agent/knobs.h"
 #include "common/err.h"
@@ -212,11 +214,14 @@ static const char usage_detect[] =
 "  perfbisect detect --window 30 --pvalue 0.01 --min-magnitude 0.05 \\\n"
 "      history.csv\n";
 
-static int usage_error(const char *usage, const char *fmt, const char *arg)
+/* A usage error: one line that says what is wrong, and where the help is
+ * (the whole help text would bury the one line that matters). */
+static int usage_error(const char *topic, const char *fmt, const char *arg)
 {
-	fprintf(stderr, "perfbisect: ");
+	fprintf(stderr, "perfbisect%s%s: ", *topic ? " " : "", topic);
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n\n%s", usage);
+	fprintf(stderr, "\nsee `perfbisect help%s%s`\n", *topic ? " " : "",
+		topic);
 	return 2;
 }
 
@@ -290,7 +295,7 @@ static int cmd_bisect(int argc, char **argv)
 		case O_CONF:
 			if (parse_num(&d, optarg, 0, 1, "--confidence") < 0 ||
 			    d <= 0 || d >= 1)
-				return usage_error(usage_bisect,
+				return usage_error("bisect",
 						   "--confidence: '%s' is not "
 						   "between 0 and 1 (exclusive)",
 						   optarg);
@@ -298,13 +303,13 @@ static int cmd_bisect(int argc, char **argv)
 			break;
 		case O_SEED:
 			if (pb_parse_u64(&u, optarg, 0, INT64_MAX, "--seed") < 0)
-				return usage_error(usage_bisect, "%s",
+				return usage_error("bisect", "%s",
 						   pb_error_last());
 			o.seed = u;
 			break;
 		case O_MAXRUNS:
 			if (pb_parse_u64(&u, optarg, 1, 1000000, "--max-runs") < 0)
-				return usage_error(usage_bisect, "%s",
+				return usage_error("bisect", "%s",
 						   pb_error_last());
 			o.max_runs = (unsigned)u;
 			break;
@@ -313,7 +318,7 @@ static int cmd_bisect(int argc, char **argv)
 			if (parse_num(&d, optarg, 0.001, 7 * 86400.0,
 				      c == O_TIMEOUT ? "--timeout"
 						     : "--build-timeout") < 0)
-				return usage_error(usage_bisect, "%s",
+				return usage_error("bisect", "%s",
 						   pb_error_last());
 			if (c == O_TIMEOUT)
 				o.timeout_s = d;
@@ -335,24 +340,24 @@ static int cmd_bisect(int argc, char **argv)
 		case O_WAIT: break; /* --server mode only */
 		case O_HELP: fputs(usage_bisect, stdout); return 0;
 		default:
-			return usage_error(usage_bisect, "unknown or incomplete "
+			return usage_error("bisect", "unknown or incomplete "
 					   "option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return usage_error(usage_bisect, "unexpected argument '%s'",
+		return usage_error("bisect", "unexpected argument '%s'",
 				   argv[optind]);
 	if (server && local)
-		return usage_error(usage_bisect, "%s",
+		return usage_error("bisect", "%s",
 				   "--local and --server exclude each other");
 	if (server)
-		return usage_error(usage_bisect, "--server %s: the service is "
+		return usage_error("bisect", "--server %s: the service is "
 				   "not in this build; use --local", server);
 	if (!local)
-		return usage_error(usage_bisect, "%s", "missing --local");
+		return usage_error("bisect", "%s", "missing --local");
 #define REQUIRE(field, flag)                                                  \
 	if (!o.field || !*o.field)                                            \
-		return usage_error(usage_bisect, "missing %s", flag);
+		return usage_error("bisect", "missing %s", flag);
 	REQUIRE(repo, "--repo");
 	REQUIRE(good, "--good");
 	REQUIRE(bad, "--bad");
@@ -395,14 +400,44 @@ static int cmd_demo(int argc, char **argv)
 		case 'q': o.quiet = 1; break;
 		case 'h': fputs(usage_demo, stdout); return 0;
 		default:
-			return usage_error(usage_demo, "unknown or incomplete "
+			return usage_error("demo", "unknown or incomplete "
 					   "option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return usage_error(usage_demo, "unexpected argument '%s'",
+		return usage_error("demo", "unexpected argument '%s'",
 				   argv[optind]);
 	return pb_demo_run(&o);
+}
+
+/* --db names the database file.  A directory (the state directory, most
+ * likely) or a missing file is the user's mistake, said plainly with exit
+ * 2, not sqlite's "unable to open database file" with exit 3. */
+static int check_db_file(const char *db)
+{
+	struct stat st;
+	char *inside;
+	int has_db;
+
+	if (stat(db, &st) < 0) {
+		fprintf(stderr, "perfbisect report: error: --db '%s': %s\n", db,
+			strerror(errno));
+		return 2;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return 0;
+	inside = pb_path_join(db, "perfbisect.db");
+	has_db = inside && stat(inside, &st) == 0 && S_ISREG(st.st_mode);
+	if (has_db)
+		fprintf(stderr, "perfbisect report: error: --db '%s' is a "
+			"directory; it holds the database '%s': give that\n",
+			db, inside);
+	else
+		fprintf(stderr, "perfbisect report: error: --db '%s' is a "
+			"directory, not a database file (a state directory "
+			"holds one named perfbisect.db)\n", db);
+	free(inside);
+	return 2;
 }
 
 static int cmd_report(int argc, char **argv)
@@ -424,13 +459,15 @@ static int cmd_report(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'h': fputs(usage_report, stdout); return 0;
 		default:
-			return usage_error(usage_report, "unknown or incomplete "
+			return usage_error("report", "unknown or incomplete "
 					   "option '%s'", argv[optind - 1]);
 		}
 	}
 	if (!db || !out)
-		return usage_error(usage_report, "missing %s",
+		return usage_error("report", "missing %s",
 				   !db ? "--db" : "--out");
+	if ((rc = check_db_file(db)) != 0)
+		return rc;
 	rc = pb_local_report(db, out);
 	if (rc < 0) {
 		fprintf(stderr, "perfbisect: error: %s\n", pb_error_last());
@@ -523,14 +560,14 @@ static int cmd_detect(int argc, char **argv)
 		case 'w':
 			if (pb_parse_u64(&u, optarg, 2, PB_DETECT_MAX_WINDOW,
 					 "--window") < 0)
-				return usage_error(usage_detect, "%s",
+				return usage_error("detect", "%s",
 						   pb_error_last());
 			o.window = (size_t)u;
 			break;
 		case 'p':
 			if (parse_num(&d, optarg, 0, 1, "--pvalue") < 0 ||
 			    d <= 0)
-				return usage_error(usage_detect,
+				return usage_error("detect",
 						   "--pvalue: '%s' is not in "
 						   "(0, 1]", optarg);
 			o.max_pvalue = d;
@@ -538,22 +575,22 @@ static int cmd_detect(int argc, char **argv)
 		case 'm':
 			if (parse_num(&d, optarg, 0, 1e300,
 				      "--min-magnitude") < 0)
-				return usage_error(usage_detect, "%s",
+				return usage_error("detect", "%s",
 						   pb_error_last());
 			o.min_magnitude = d;
 			break;
 		case 'l': o.lower_is_better = 1; break;
 		case 'h': fputs(usage_detect, stdout); return 0;
 		default:
-			return usage_error(usage_detect, "unknown or "
+			return usage_error("detect", "unknown or "
 					   "incomplete option '%s'",
 					   argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return usage_error(usage_detect, "%s", "missing FILE");
+		return usage_error("detect", "%s", "missing FILE");
 	if (optind + 1 < argc)
-		return usage_error(usage_detect, "unexpected argument '%s'",
+		return usage_error("detect", "unexpected argument '%s'",
 				   argv[optind + 1]);
 	rc = pb_detect_file(&res, argv[optind], &o);
 	if (rc < 0) {
@@ -655,9 +692,9 @@ int main(int argc, char **argv)
 		rc = cmd_detect(argc - 1, argv + 1);
 	else if (!strcmp(cmd, "merge") || !strcmp(cmd, "status") ||
 		 !strcmp(cmd, "configs"))
-		rc = usage_error(usage_main, "'%s' is not in this build yet", cmd);
+		rc = usage_error("", "'%s' is not in this build yet", cmd);
 	else
-		rc = usage_error(usage_main, "unknown command '%s'", cmd);
+		rc = usage_error("", "unknown command '%s'", cmd);
 	pb_git_global_shutdown();
 	return rc;
 }

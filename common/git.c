@@ -232,6 +232,19 @@ int pb_git_init_repo(struct pb_git **out, const char *path)
 	return PB_OK;
 }
 
+int pb_git_checkout_branch(struct pb_git *g, const char *branch)
+{
+	git_checkout_options opts;
+
+	if (git_repository_set_head(g->repo, branch) < 0)
+		return git_fail(PB_ERROR, "cannot point HEAD at the branch");
+	git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
+	opts.checkout_strategy = GIT_CHECKOUT_FORCE;
+	if (git_checkout_head(g->repo, &opts) < 0)
+		return git_fail(PB_EINFRA, "cannot check out the branch");
+	return PB_OK;
+}
+
 int pb_git_commit_tree(struct pb_git *g, const char *branch,
 		       const struct pb_git_file *files, size_t nfiles,
 		       const char *const *parents, size_t nparents,

@@ -52,6 +52,12 @@ int pb_git_checkout(struct pb_git *g, const char *sha, const char *dir);
 /* For the demo and tests: makes a new non-bare repository at `path`. */
 int pb_git_init_repo(struct pb_git **out, const char *path);
 
+/* For repositories perfbisect made (the demo): points HEAD at `branch`
+ * ("refs/heads/main"), which must exist, and writes its tree to the work
+ * tree and the index, so the repository looks as `git clone` leaves one.
+ * Never used on a user's repository. */
+int pb_git_checkout_branch(struct pb_git *g, const char *branch);
+
 struct pb_git_file {
 	const char *path;     /* in the tree, e.g. "src/bench.c" (one level of
 			       * directories at most) */

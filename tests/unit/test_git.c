@@ -186,6 +186,34 @@ static void test_git__checkout_into_own_dir(void **state)
 	free(dir);
 }
 
+/* The demo's repository: HEAD names the branch that holds the commits,
+ * and its files are in the work tree, as after `git clone`. */
+static void test_git__checkout_branch_points_head_at_it(void **state)
+{
+	struct fixture *f = *state;
+	char *head = pb_path_join(f->repo_path, ".git/HEAD");
+	char *file = pb_path_join(f->repo_path, "file.txt");
+	char buf[64] = "";
+	FILE *fp;
+
+	assert_int_equal(pb_git_checkout_branch(f->g, "refs/heads/main"), 0);
+	fp = fopen(head, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(buf, sizeof(buf), fp));
+	fclose(fp);
+	assert_string_equal(buf, "ref: refs/heads/main\n");
+	fp = fopen(file, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(buf, sizeof(buf), fp));
+	fclose(fp);
+	assert_string_equal(buf, "version 5\n");
+	/* a branch that does not exist is refused */
+	assert_int_not_equal(pb_git_checkout_branch(f->g, "refs/heads/nope"),
+			     0);
+	free(head);
+	free(file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +222,7 @@ int main(void)
 		cmocka_unit_test(test_git__first_parent_range),
 		cmocka_unit_test(test_git__range_rejects_side_branch_and_reverse),
 		cmocka_unit_test(test_git__checkout_into_own_dir),
+		cmocka_unit_test(test_git__checkout_branch_points_head_at_it),
 	};
 	int rc;
 

@@ -36,10 +36,12 @@ void pb_git_free(struct pb_git *g);
  * is not a commit. */
 int pb_git_resolve(struct pb_git *g, const char *rev, char out[41]);
 
-/* Lists good, then every commit on bad's first-parent line after good, up to
- * and including bad, oldest first: (*out)[0] is good, (*out)[*n - 1] is bad.
- * PB_ERANGE when good is not on that line (or good == bad).  Free the list
- * with pb_commit_list_free(). */
+/* Lists good, then bad's first-parent commits that good cannot reach (as
+ * `git bisect --first-parent` takes them), oldest first: (*out)[0] is
+ * good, (*out)[*n - 1] is bad.  Good may sit off that line, as a release
+ * tag on a merged branch does: the range then starts after the commit its
+ * branch forked from.  PB_ERANGE when good is not an ancestor of bad (or
+ * good == bad).  Free the list with pb_commit_list_free(). */
 int pb_git_first_parent_range(struct pb_git *g, const char *good_sha,
 			      const char *bad_sha, struct pb_commit_info **out,
 			      size_t *n);

@@ -137,19 +137,55 @@ static void test_git__first_parent_range(void **state)
 	pb_commit_list_free(list, n);
 }
 
-static void test_git__range_rejects_side_branch_and_reverse(void **state)
+/* good on a merged side branch (a release tag, say) is an ancestor of bad
+ * off its first-parent line: the range is the first-parent commits side
+ * cannot reach, as `git bisect --first-parent` takes it - 3, the merge 4
+ * and 5, after side's fork point 2. */
+static void test_git__range_from_a_merged_side_branch(void **state)
+{
+	struct fixture *f = *state;
+	struct pb_commit_info *list;
+	size_t n;
+
+	assert_int_equal(pb_git_first_parent_range(f->g, f->side, f->line[5],
+						   &list, &n),
+			 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(list[0].sha, f->side);
+	assert_string_equal(list[0].subject, "side work");
+	for (size_t i = 1; i < n; i++)
+		assert_string_equal(list[i].sha, f->line[i + 2]);
+	pb_commit_list_free(list, n);
+	/* up to the merge itself */
+	assert_int_equal(pb_git_first_parent_range(f->g, f->side, f->line[4],
+						   &list, &n),
+			 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(list[2].sha, f->line[4]);
+	pb_commit_list_free(list, n);
+}
+
+static void test_git__range_rejects_non_ancestor_and_reverse(void **state)
 {
 	struct fixture *f = *state;
 	struct pb_commit_info *list = NULL;
 	size_t n = 0;
+	char other[41];
+	const char *p[1] = { f->line[1] };
 
-	/* the side commit is an ancestor of main, but not on its first-parent
-	 * line */
-	assert_int_equal(pb_git_first_parent_range(f->g, f->side, f->line[5],
+	/* a branch never merged into main is not an ancestor of it */
+	assert_int_equal(commit(f, "refs/heads/other", "other\n", p, 1,
+				"unmerged", other),
+			 0);
+	assert_int_equal(pb_git_first_parent_range(f->g, other, f->line[5],
 						   &list, &n),
 			 PB_ERANGE);
 	assert_null(list);
+	assert_non_null(strstr(pb_error_last(), "not an ancestor"));
 	assert_int_equal(pb_git_first_parent_range(f->g, f->line[4], f->line[2],
+						   &list, &n),
+			 PB_ERANGE);
+	assert_int_equal(pb_git_first_parent_range(f->g, f->side, f->line[3],
 						   &list, &n),
 			 PB_ERANGE);
 	assert_int_equal(pb_git_first_parent_range(f->g, f->line[2], f->line[2],
@@ -220,7 +256,8 @@ int main(void)
 		cmocka_unit_test(test_git__resolve_revisions),
 		cmocka_unit_test(test_git__open_not_a_repo),
 		cmocka_unit_test(test_git__first_parent_range),
-		cmocka_unit_test(test_git__range_rejects_side_branch_and_reverse),
+		cmocka_unit_test(test_git__range_from_a_merged_side_branch),
+		cmocka_unit_test(test_git__range_rejects_non_ancestor_and_reverse),
 		cmocka_unit_test(test_git__checkout_into_own_dir),
 		cmocka_unit_test(test_git__checkout_branch_points_head_at_it),
 	};

@@ -255,6 +255,43 @@ done:
 	return rc;
 }
 
+const char *pb_git_workdir(struct pb_git *g)
+{
+	return git_repository_workdir(g->repo);
+}
+
+int pb_git_merge_sides(struct pb_git *g, const char *sha,
+		       struct pb_merge_side *out, size_t max, size_t *n)
+{
+	git_commit *c = NULL;
+	git_oid id, base;
+	int rc = PB_OK;
+
+	*n = 0;
+	if (git_oid_fromstr(&id, sha) < 0)
+		return pb_error_code(PB_EINVAL, "'%s' is not a sha", sha);
+	if (git_commit_lookup(&c, g->repo, &id) < 0)
+		return git_fail(PB_ENOTFOUND, "cannot read commit");
+	for (unsigned k = 1; k < git_commit_parentcount(c) && *n < max; k++) {
+		const git_oid *first = git_commit_parent_id(c, 0);
+		const git_oid *side = git_commit_parent_id(c, k);
+		struct pb_merge_side *m = &out[(*n)++];
+		int b = git_merge_base(&base, g->repo, first, side);
+
+		git_oid_tostr(m->parent, sizeof(m->parent), side);
+		if (b == 0) {
+			git_oid_tostr(m->base, sizeof(m->base), &base);
+		} else if (b == GIT_ENOTFOUND) {
+			m->base[0] = '\0';
+		} else {
+			rc = git_fail(PB_ERROR, "cannot find a merge base");
+			break;
+		}
+	}
+	git_commit_free(c);
+	return rc;
+}
+
 int pb_git_checkout(struct pb_git *g, const char *sha, const char *dir)
 {
 	git_checkout_options opts;

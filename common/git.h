@@ -47,6 +47,22 @@ int pb_git_first_parent_range(struct pb_git *g, const char *good_sha,
 			      size_t *n);
 void pb_commit_list_free(struct pb_commit_info *list, size_t n);
 
+/* The repository's work tree (ends in '/'), or NULL for a bare one. */
+const char *pb_git_workdir(struct pb_git *g);
+
+/* One side a merge commit brought in: a parent after the first, and where
+ * it forked from the first parent (their merge base, "" when the two
+ * histories share none). */
+struct pb_merge_side {
+	char parent[41];
+	char base[41];
+};
+
+/* The sides merge commit `sha` brought in, up to `max`: *n = 0 for a
+ * commit with one parent or none. */
+int pb_git_merge_sides(struct pb_git *g, const char *sha,
+		       struct pb_merge_side *out, size_t max, size_t *n);
+
 /* Writes the tree of commit `sha` into directory `dir`, which must not exist
  * yet (it is created).  Files get their modes from git. */
 int pb_git_checkout(struct pb_git *g, const char *sha, const char *dir);

@@ -222,6 +222,28 @@ static void test_git__checkout_into_own_dir(void **state)
 	free(dir);
 }
 
+/* A merge commit's sides: each parent after the first, with where it
+ * forked from the first (line[4] merged side, forked at line[2]). */
+static void test_git__merge_sides(void **state)
+{
+	struct fixture *f = *state;
+	struct pb_merge_side m[4];
+	size_t n = 9;
+
+	assert_int_equal(pb_git_merge_sides(f->g, f->line[4], m, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(m[0].parent, f->side);
+	assert_string_equal(m[0].base, f->line[2]);
+	/* not a merge */
+	assert_int_equal(pb_git_merge_sides(f->g, f->line[3], m, 4, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(pb_git_merge_sides(f->g, f->line[0], m, 4, &n), 0);
+	assert_int_equal(n, 0);
+	/* a non-bare repository has a work tree */
+	assert_non_null(pb_git_workdir(f->g));
+	assert_non_null(strstr(pb_git_workdir(f->g), "/repo/"));
+}
+
 /* The demo's repository: HEAD names the branch that holds the commits,
  * and its files are in the work tree, as after `git clone`. */
 static void test_git__checkout_branch_points_head_at_it(void **state)
@@ -259,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_git__range_from_a_merged_side_branch),
 		cmocka_unit_test(test_git__range_rejects_non_ancestor_and_reverse),
 		cmocka_unit_test(test_git__checkout_into_own_dir),
+		cmocka_unit_test(test_git__merge_sides),
 		cmocka_unit_test(test_git__checkout_branch_points_head_at_it),
 	};
 	int rc;

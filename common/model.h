@@ -36,6 +36,11 @@ struct pb_step_view {
 	double remote_access;
 	char *remote_note;
 	char *start_nodes_json; /* JSON object text, or NULL: null */
+	/* Why its build failed (a skipped commit) or, else, why its last
+	 * failed run did, with the end of that build's log or run's output
+	 * (capped); both malloc'd, NULL when nothing failed. */
+	char *failure_reason;
+	char *failure_log;
 };
 
 /* What the statistical engine found, beside the verdict (all optional). */

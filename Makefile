@@ -58,7 +58,7 @@ LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o) $(GEN_SRC:%.c=%.o)
 CLI_OBJ    := $(B)/orchestrator/cli.o
 
 UNIT_TESTS := buf metric proc git db engine html ranktest edivisive dip \
-              mixture stats pmu knobs numa human util
+              mixture stats pmu knobs numa human util local
 UNIT_BIN   := $(UNIT_TESTS:%=$(B)/tests/test_%)
 
 .PHONY: all check demo deps install clean unit-tests bench

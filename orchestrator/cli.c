@@ -55,8 +55,15 @@ static const char usage_bisect[] =
 "(slow), on this machine.  Each tested commit is checked out into a work\n"
 "tree of its own under the state directory (your work tree is never\n"
 "touched), built once with CMD, and run several times; runs are compared\n"
-"with the two ends.  All state is kept in sqlite; a bisection that was interrupted\n"
-"resumes when started again with the same arguments.\n"
+"with the two ends.  All state is kept in sqlite.  Started again with\n"
+"the same command (the same ends, build, run, metric, configuration,\n"
+"confidence and seed), a bisection that was interrupted resumes, and one\n"
+"that finished prints its stored verdict again - the same JSON, the same\n"
+"exit status - unless --again is given, or its run budget was spent and\n"
+"a larger --max-runs goes on from its stored runs.  A finished bisection\n"
+"removes its work trees; the database and the report stay.  A culprit\n"
+"that is a merge commit comes with the command that bisects inside the\n"
+"branch it merged.\n"
 "\n"
 "Required:\n"
 "  --local              run everything here, without a service\n"
@@ -75,7 +82,9 @@ static const char usage_bisect[] =
 "  --lower-is-better    smaller values are better (default: higher)\n"
 "  --confidence P       asked confidence, 0 < P < 1 (default 0.99)\n"
 "  --seed N             seed of every random choice (default 0)\n"
-"  --max-runs N         budget of benchmark runs, ends included (500)\n"
+"  --max-runs N         budget of benchmark runs, ends included (500);\n"
+"                       after a bisection that spent its budget, a larger\n"
+"                       one goes on with the runs it made\n"
 "  --timeout S          limit of one run in seconds (600)\n"
 "  --build-timeout S    limit of one build in seconds (3600)\n"
 "  --run-as USER        who builds and runs when perfbisect is root\n"
@@ -110,10 +119,19 @@ static const char usage_bisect[] =
 "  --no-rotate-start    let the scheduler choose where runs start (default:\n"
 "                       successive runs of a commit start on different\n"
 "                       NUMA nodes, pinned there for their first 0.1 s)\n"
-"  --state-dir DIR      where the database and work trees live\n"
-"                       (default .perfbisect)\n"
+"  --state-dir DIR      where the database (perfbisect.db) and the work\n"
+"                       trees live (default $XDG_STATE_HOME/perfbisect,\n"
+"                       i.e. ~/.local/state/perfbisect, or\n"
+"                       /var/lib/perfbisect as root); never inside the\n"
+"                       repository's work tree, and as root every\n"
+"                       directory on the way must let the run user in\n"
 "  --report-dir DIR     where the HTML report goes\n"
-"                       (default .perfbisect/report)\n"
+"                       (default: report/ in the state directory)\n"
+"  --again              start a new bisection even where the same command\n"
+"                       finished one (or left one unfinished)\n"
+"  --keep-worktrees     keep the work trees of the tested commits, built,\n"
+"                       when the bisection finishes (they are removed by\n"
+"                       default: each is a whole checkout and its build)\n"
 "  --json               print the result as one JSON object on stdout\n"
 "  -q, --quiet          no progress on stderr\n"
 "\n"
@@ -126,8 +144,15 @@ static const char usage_bisect[] =
 "settings journal (/var/lib/perfbisect/settings.journal, or under\n"
 "--sysroot) lets any later start put back what a killed run changed.\n"
 "\n"
+"Progress, on stderr, gives each run with the runs so far against the\n"
+"budget and the time so far, its value (three digits and an SI prefix),\n"
+"and the most probable culprit with its posterior; a failed build or run\n"
+"with its last line.\n"
+"\n"
 "Exit status: 0 culprit found; 1 no culprit (no regression, only skipped\n"
-"commits left, or budget spent); 2 usage or input error; 3 infrastructure\n"
+"commits left, or budget spent); 2 usage or input error (also an end\n"
+"that cannot be built or never prints the metric: the message gives the\n"
+"last lines of its output, and the names it printed); 3 infrastructure\n"
 "error (the state database cannot be opened or written).\n"
 "\n"
 "Example:\n"
@@ -231,7 +256,7 @@ enum {
 	O_LOCAL = 256, O_SERVER, O_REPO, O_GOOD, O_BAD, O_BUILD, O_RUN,
 	O_METRIC, O_LOWER, O_CONF, O_SEED, O_MAXRUNS, O_TIMEOUT, O_BTIMEOUT,
 	O_RUNAS, O_EVENTS, O_CONFIG, O_SYSROOT, O_NIC, O_SNOOP, O_NOROTATE, O_STATE,
-	O_REPORT, O_JSON, O_BENCH, O_WAIT, O_HELP,
+	O_REPORT, O_JSON, O_BENCH, O_WAIT, O_HELP, O_AGAIN, O_KEEP,
 };
 
 static const struct option bisect_opts[] = {
@@ -259,6 +284,8 @@ static const struct option bisect_opts[] = {
 	{ "state-dir", required_argument, NULL, O_STATE },
 	{ "report-dir", required_argument, NULL, O_REPORT },
 	{ "json", no_argument, NULL, O_JSON },
+	{ "again", no_argument, NULL, O_AGAIN },
+	{ "keep-worktrees", no_argument, NULL, O_KEEP },
 	{ "benchmark", required_argument, NULL, O_BENCH },
 	{ "wait", no_argument, NULL, O_WAIT },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -276,7 +303,7 @@ static int cmd_bisect(int argc, char **argv)
 {
 	struct pb_local_opts o = PB_LOCAL_OPTS_INIT;
 	struct pb_local_result res;
-	int local = 0, c, report_set = 0;
+	int local = 0, c;
 	const char *server = NULL;
 	uint64_t u;
 	double d;
@@ -335,7 +362,9 @@ static int cmd_bisect(int argc, char **argv)
 		case O_SNOOP: o.snoop = optarg; break;
 		case O_NOROTATE: o.no_rotate = 1; break;
 		case O_STATE: o.state_dir = optarg; break;
-		case O_REPORT: o.report_dir = optarg; report_set = 1; break;
+		case O_REPORT: o.report_dir = optarg; break;
+		case O_AGAIN: o.again = 1; break;
+		case O_KEEP: o.keep_worktrees = 1; break;
 		case O_JSON: o.json = 1; break;
 		case 'q': o.quiet = 1; break;
 		case O_BENCH:
@@ -367,17 +396,9 @@ static int cmd_bisect(int argc, char **argv)
 	REQUIRE(run, "--run");
 	REQUIRE(metric, "--metric");
 #undef REQUIRE
-	if (!report_set) {
-		char *r = pb_path_join(o.state_dir, "report");
-		if (!r)
-			return 3;
-		o.report_dir = r;
-	}
 	pb_local_bisect(&o, &res);
 	if (res.exit_code >= 2)
 		fprintf(stderr, "perfbisect: error: %s\n", pb_error_last());
-	if (!report_set)
-		free((char *)o.report_dir);
 	return res.exit_code;
 }
 

@@ -461,31 +461,6 @@ int pb_db_bisection_find(struct pb_db *db, const struct pb_bisection_def *d,
 	return rc;
 }
 
-int pb_db_bisection_find_running(struct pb_db *db,
-				 const struct pb_bisection_def *d, int64_t *out)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if ((rc = prep(db,
-		       "SELECT id FROM bisections WHERE state = 'running' AND "
-		       "repo_id = ?1 AND benchmark_id = ?2 AND "
-		       "config_id IS ?3 AND good_sha = ?4 AND bad_sha = ?5 AND "
-		       "confidence_asked = ?6 AND seed = ?7 AND max_runs = ?8 "
-		       "ORDER BY id DESC LIMIT 1",
-		       &st)) < 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, d->repo_id);
-	sqlite3_bind_int64(st, 2, d->bench_id);
-	bind_id(st, 3, d->config_id);
-	bind_text(st, 4, d->good_sha);
-	bind_text(st, 5, d->bad_sha);
-	sqlite3_bind_double(st, 6, d->confidence);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)d->seed);
-	sqlite3_bind_int64(st, 8, d->max_runs);
-	return select_id(db, st, out, "find bisection");
-}
-
 int pb_db_bisection_reopen(struct pb_db *db, int64_t id, unsigned max_runs)
 {
 	sqlite3_stmt *st;

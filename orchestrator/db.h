@@ -84,11 +84,6 @@ struct pb_bisection_def {
 	unsigned max_runs;
 };
 
-/* The id of an unfinished ('running') bisection with exactly these
- * parameters, or PB_ENOTFOUND. */
-int pb_db_bisection_find_running(struct pb_db *db,
-				 const struct pb_bisection_def *def,
-				 int64_t *out);
 /* What pb_db_bisection_find() found of a stored bisection. */
 struct pb_bisection_found {
 	int64_t id;

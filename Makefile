@@ -34,7 +34,7 @@ ALL_CFLAGS  = -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -I. -I$(B)/gen \
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LDLIBS_ALL  = $(PKG_LDLIBS) -lpfm -lnuma -lm
 
-COMMON_SRC := common/buf.c common/err.c common/git.c common/log.c \
+COMMON_SRC := common/buf.c common/err.c common/git.c common/human.c common/log.c \
               common/metric.c common/model.c common/proc.c common/proto.c \
               common/record.c common/sysroot.c \
               common/util.c
@@ -60,7 +60,8 @@ CLI_OBJ    := $(B)/orchestrator/cli.o
 
 UNIT_TESTS := buf metric proc git db engine html ranktest edivisive dip \
               interfere \
-              mixture stats pmu knobs numa verify image identical
+              mixture stats pmu knobs numa verify image identical human util \
+              local
 UNIT_BIN   := $(UNIT_TESTS:%=$(B)/tests/test_%)
 
 .PHONY: all check demo deps install clean unit-tests bench

@@ -117,49 +117,119 @@ void pb_commit_list_free(struct pb_commit_info *list, size_t n)
 	free(list);
 }
 
+static int oid_cmp(const void *a, const void *b)
+{
+	return git_oid_cmp(a, b);
+}
+
+/* Every commit bad reaches and good does not (git rev-list bad ^good), in
+ * a sorted array for bsearch. */
+static int unreachable_from_good(struct pb_git *g, const git_oid *good,
+				 const git_oid *bad, git_oid **out, size_t *n)
+{
+	git_revwalk *w = NULL;
+	git_oid id, *set = NULL;
+	size_t k = 0, alloc = 0;
+	int rc = PB_OK, s;
+
+	*out = NULL;
+	*n = 0;
+	if (git_revwalk_new(&w, g->repo) < 0 || git_revwalk_push(w, bad) < 0 ||
+	    git_revwalk_hide(w, good) < 0) {
+		rc = git_fail(PB_ERROR, "cannot walk the history");
+		goto done;
+	}
+	while ((s = git_revwalk_next(&id, w)) == 0) {
+		if (k == alloc) {
+			size_t na = alloc ? alloc * 2 : 256;
+			git_oid *ns = realloc(set, na * sizeof(*ns));
+
+			if (!ns) {
+				rc = pb_error_set("out of memory");
+				goto done;
+			}
+			set = ns;
+			alloc = na;
+		}
+		set[k++] = id;
+	}
+	if (s != GIT_ITEROVER) {
+		rc = git_fail(PB_ERROR, "cannot walk the history");
+		goto done;
+	}
+	qsort(set, k, sizeof(*set), oid_cmp);
+	*out = set;
+	*n = k;
+	set = NULL;
+done:
+	free(set);
+	git_revwalk_free(w);
+	return rc;
+}
+
+/* Appends the facts of commit `id` to the list. */
+static int list_add(struct pb_git *g, const git_oid *id,
+		    struct pb_commit_info **list, size_t *n, size_t *alloc)
+{
+	git_commit *c = NULL;
+	int rc;
+
+	if (*n == *alloc) {
+		size_t na = *alloc ? *alloc * 2 : 64;
+		struct pb_commit_info *nl = realloc(*list, na * sizeof(*nl));
+
+		if (!nl)
+			return pb_error_set("out of memory");
+		memset(nl + *alloc, 0, (na - *alloc) * sizeof(*nl));
+		*list = nl;
+		*alloc = na;
+	}
+	if (git_commit_lookup(&c, g->repo, id) < 0)
+		return git_fail(PB_ERROR, "cannot read commit");
+	rc = fill_info(&(*list)[(*n)++], c) < 0 ? PB_ERROR : PB_OK;
+	git_commit_free(c);
+	return rc;
+}
+
 int pb_git_first_parent_range(struct pb_git *g, const char *good_sha,
 			      const char *bad_sha, struct pb_commit_info **out,
 			      size_t *nout)
 {
-	git_oid good, cur;
+	git_oid good, bad, cur, *set = NULL;
 	git_commit *c = NULL;
 	struct pb_commit_info *list = NULL;
-	size_t n = 0, alloc = 0;
-	int rc = PB_OK, found = 0;
+	size_t n = 0, alloc = 0, nset = 0;
+	int rc = PB_OK, desc;
 
 	*out = NULL;
 	*nout = 0;
 	if (git_oid_fromstr(&good, good_sha) < 0 ||
-	    git_oid_fromstr(&cur, bad_sha) < 0)
+	    git_oid_fromstr(&bad, bad_sha) < 0)
 		return pb_error_code(PB_EINVAL, "not a sha");
-	if (git_oid_equal(&good, &cur))
+	if (git_oid_equal(&good, &bad))
 		return pb_error_code(PB_ERANGE,
 				     "good and bad are the same commit %.12s",
 				     good_sha);
-	/* Walk back from bad along first parents; collect newest first. */
-	for (;;) {
+	desc = git_graph_descendant_of(g->repo, &bad, &good);
+	if (desc < 0)
+		return git_fail(PB_ERROR, "cannot read the history");
+	if (!desc)
+		return pb_error_code(PB_ERANGE,
+				     "good %.12s is not an ancestor of bad %.12s",
+				     good_sha, bad_sha);
+	/* The range is bad's first-parent line back to the first commit good
+	 * reaches (as `git bisect --first-parent` takes it): good itself when
+	 * it is on that line, else where its branch forked (a release tag on
+	 * a merged branch).  Collect newest first. */
+	if ((rc = unreachable_from_good(g, &good, &bad, &set, &nset)) < 0)
+		goto done;
+	cur = bad;
+	while (bsearch(&cur, set, nset, sizeof(*set), oid_cmp)) {
+		if ((rc = list_add(g, &cur, &list, &n, &alloc)) < 0)
+			goto done;
 		if (git_commit_lookup(&c, g->repo, &cur) < 0) {
 			rc = git_fail(PB_ERROR, "cannot read commit");
 			goto done;
-		}
-		if (n == alloc) {
-			size_t na = alloc ? alloc * 2 : 64;
-			struct pb_commit_info *nl = realloc(list, na * sizeof(*nl));
-			if (!nl) {
-				rc = pb_error_set("out of memory");
-				goto done;
-			}
-			memset(nl + alloc, 0, (na - alloc) * sizeof(*nl));
-			list = nl;
-			alloc = na;
-		}
-		if (fill_info(&list[n++], c) < 0) {
-			rc = PB_ERROR;
-			goto done;
-		}
-		if (git_oid_equal(git_commit_id(c), &good)) {
-			found = 1;
-			break;
 		}
 		if (git_commit_parentcount(c) == 0)
 			break;
@@ -167,13 +237,8 @@ int pb_git_first_parent_range(struct pb_git *g, const char *good_sha,
 		git_commit_free(c);
 		c = NULL;
 	}
-	if (!found) {
-		rc = pb_error_code(PB_ERANGE,
-				   "good %.12s is not an ancestor of bad %.12s on "
-				   "bad's first-parent line",
-				   good_sha, bad_sha);
+	if ((rc = list_add(g, &good, &list, &n, &alloc)) < 0)
 		goto done;
-	}
 	for (size_t i = 0; i < n / 2; i++) {
 		struct pb_commit_info t = list[i];
 		list[i] = list[n - 1 - i];
@@ -184,8 +249,46 @@ int pb_git_first_parent_range(struct pb_git *g, const char *good_sha,
 	list = NULL;
 done:
 	git_commit_free(c);
+	free(set);
 	if (list)
 		pb_commit_list_free(list, n);
+	return rc;
+}
+
+const char *pb_git_workdir(struct pb_git *g)
+{
+	return git_repository_workdir(g->repo);
+}
+
+int pb_git_merge_sides(struct pb_git *g, const char *sha,
+		       struct pb_merge_side *out, size_t max, size_t *n)
+{
+	git_commit *c = NULL;
+	git_oid id, base;
+	int rc = PB_OK;
+
+	*n = 0;
+	if (git_oid_fromstr(&id, sha) < 0)
+		return pb_error_code(PB_EINVAL, "'%s' is not a sha", sha);
+	if (git_commit_lookup(&c, g->repo, &id) < 0)
+		return git_fail(PB_ENOTFOUND, "cannot read commit");
+	for (unsigned k = 1; k < git_commit_parentcount(c) && *n < max; k++) {
+		const git_oid *first = git_commit_parent_id(c, 0);
+		const git_oid *side = git_commit_parent_id(c, k);
+		struct pb_merge_side *m = &out[(*n)++];
+		int b = git_merge_base(&base, g->repo, first, side);
+
+		git_oid_tostr(m->parent, sizeof(m->parent), side);
+		if (b == 0) {
+			git_oid_tostr(m->base, sizeof(m->base), &base);
+		} else if (b == GIT_ENOTFOUND) {
+			m->base[0] = '\0';
+		} else {
+			rc = git_fail(PB_ERROR, "cannot find a merge base");
+			break;
+		}
+	}
+	git_commit_free(c);
 	return rc;
 }
 
@@ -229,6 +332,19 @@ int pb_git_init_repo(struct pb_git **out, const char *path)
 		return git_fail(PB_EINFRA, "cannot create repository");
 	}
 	*out = g;
+	return PB_OK;
+}
+
+int pb_git_checkout_branch(struct pb_git *g, const char *branch)
+{
+	git_checkout_options opts;
+
+	if (git_repository_set_head(g->repo, branch) < 0)
+		return git_fail(PB_ERROR, "cannot point HEAD at the branch");
+	git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
+	opts.checkout_strategy = GIT_CHECKOUT_FORCE;
+	if (git_checkout_head(g->repo, &opts) < 0)
+		return git_fail(PB_EINFRA, "cannot check out the branch");
 	return PB_OK;
 }
 

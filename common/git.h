@@ -36,14 +36,32 @@ void pb_git_free(struct pb_git *g);
  * is not a commit. */
 int pb_git_resolve(struct pb_git *g, const char *rev, char out[41]);
 
-/* Lists good, then every commit on bad's first-parent line after good, up to
- * and including bad, oldest first: (*out)[0] is good, (*out)[*n - 1] is bad.
- * PB_ERANGE when good is not on that line (or good == bad).  Free the list
- * with pb_commit_list_free(). */
+/* Lists good, then bad's first-parent commits that good cannot reach (as
+ * `git bisect --first-parent` takes them), oldest first: (*out)[0] is
+ * good, (*out)[*n - 1] is bad.  Good may sit off that line, as a release
+ * tag on a merged branch does: the range then starts after the commit its
+ * branch forked from.  PB_ERANGE when good is not an ancestor of bad (or
+ * good == bad).  Free the list with pb_commit_list_free(). */
 int pb_git_first_parent_range(struct pb_git *g, const char *good_sha,
 			      const char *bad_sha, struct pb_commit_info **out,
 			      size_t *n);
 void pb_commit_list_free(struct pb_commit_info *list, size_t n);
+
+/* The repository's work tree (ends in '/'), or NULL for a bare one. */
+const char *pb_git_workdir(struct pb_git *g);
+
+/* One side a merge commit brought in: a parent after the first, and where
+ * it forked from the first parent (their merge base, "" when the two
+ * histories share none). */
+struct pb_merge_side {
+	char parent[41];
+	char base[41];
+};
+
+/* The sides merge commit `sha` brought in, up to `max`: *n = 0 for a
+ * commit with one parent or none. */
+int pb_git_merge_sides(struct pb_git *g, const char *sha,
+		       struct pb_merge_side *out, size_t max, size_t *n);
 
 /* Writes the tree of commit `sha` into directory `dir`, which must not exist
  * yet (it is created).  Files get their modes from git. */
@@ -51,6 +69,12 @@ int pb_git_checkout(struct pb_git *g, const char *sha, const char *dir);
 
 /* For the demo and tests: makes a new non-bare repository at `path`. */
 int pb_git_init_repo(struct pb_git **out, const char *path);
+
+/* For repositories perfbisect made (the demo): points HEAD at `branch`
+ * ("refs/heads/main"), which must exist, and writes its tree to the work
+ * tree and the index, so the repository looks as `git clone` leaves one.
+ * Never used on a user's repository. */
+int pb_git_checkout_branch(struct pb_git *g, const char *branch);
 
 struct pb_git_file {
 	const char *path;     /* in the tree, e.g. "src/bench.c" (one level of

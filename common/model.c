@@ -28,6 +28,8 @@ void pb_bisection_view_free(struct pb_bisection_view *v)
 		free(v->steps[i].start_nodes_json);
 		free(v->steps[i].ipc_note);
 		free(v->steps[i].remote_note);
+		free(v->steps[i].failure_reason);
+		free(v->steps[i].failure_log);
 	}
 	free(v->steps);
 	free(v->repo);

@@ -42,6 +42,11 @@ struct pb_step_view {
 				   during its runs; NAN: null */
 	char identical_to[41];  /* the parent whose mapped code it shares
 				 * (a commit that cannot matter), "" none */
+	/* Why its build failed (a skipped commit) or, else, why its last
+	 * failed run did, with the end of that build's log or run's output
+	 * (capped); both malloc'd, NULL when nothing failed. */
+	char *failure_reason;
+	char *failure_log;
 };
 
 /* What the statistical engine found, beside the verdict (all optional). */

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ftw.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,6 +163,73 @@ char *pb_path_join(const char *a, const char *b)
 		p[la] = '/';
 	memcpy(p + la + slash, b, lb + 1);
 	return p;
+}
+
+/* `path` made absolute with its existing part resolved: realpath() of the
+ * longest prefix that exists, then the rest as written.  NULL when memory
+ * runs out or the working directory is unknown. */
+static char *resolve_partial(const char *path)
+{
+	char cwd[PATH_MAX], real[PATH_MAX], *abs, *out, *rest;
+	size_t keep, n;
+
+	if (path[0] == '/') {
+		abs = pb_strdup(path);
+	} else {
+		if (!getcwd(cwd, sizeof(cwd)))
+			return NULL;
+		abs = pb_path_join(cwd, path);
+	}
+	if (!abs)
+		return NULL;
+	/* shorten abs[0..keep) a component at a time until it exists ("/"
+	 * always does) */
+	for (keep = strlen(abs);;) {
+		char c = abs[keep];
+		int ok, e;
+
+		abs[keep] = '\0';
+		ok = realpath(abs, real) != NULL;
+		e = errno;
+		abs[keep] = c;
+		if (ok)
+			break;
+		if (e != ENOENT && e != ENOTDIR) {
+			free(abs);
+			return NULL;
+		}
+		while (keep > 1 && abs[keep - 1] != '/')
+			keep--;
+		while (keep > 1 && abs[keep - 1] == '/')
+			keep--;
+	}
+	rest = abs + keep;
+	if (real[strlen(real) - 1] == '/' && *rest == '/')
+		rest++;
+	n = strlen(real) + strlen(rest) + 1;
+	out = malloc(n);
+	if (out)
+		snprintf(out, n, "%s%s", real, rest);
+	else
+		pb_error_set("out of memory");
+	free(abs);
+	return out;
+}
+
+int pb_path_within(const char *path, const char *dir)
+{
+	char *p = resolve_partial(path), *d = resolve_partial(dir);
+	size_t ld = d ? strlen(d) : 0;
+	int in = 0;
+
+	while (ld > 1 && d[ld - 1] == '/')
+		d[--ld] = '\0';
+	if (p && d)
+		in = !strncmp(p, d, ld) &&
+		     (p[ld] == '\0' || p[ld] == '/' || !strcmp(d, "/"));
+	free(p);
+	free(d);
+	return in;
 }
 
 int pb_is_sha(const char *s)

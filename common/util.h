@@ -46,6 +46,11 @@ char *pb_strdup(const char *s);
 /* A malloc'd path "a/b". */
 char *pb_path_join(const char *a, const char *b);
 
+/* 1 when `path` is `dir` or inside it, after both are made absolute and
+ * their symbolic links resolved (as far as `path` exists: the rest of it
+ * is taken as written), else 0. */
+int pb_path_within(const char *path, const char *dir);
+
 /* Returns 1 when `s` is exactly 40 lowercase hex digits. */
 int pb_is_sha(const char *s);
 

@@ -6,11 +6,13 @@
  * to the contract's exit codes: 0 culprit found, 1 no culprit at the asked
  * confidence, 2 usage or input error, 3 infrastructure error.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "agent/knobs.h"
 #include "common/err.h"
@@ -49,19 +51,28 @@ static const char usage_bisect[] =
 "usage: perfbisect bisect --local --repo PATH --good REV --bad REV\n"
 "                  --build CMD --run CMD --metric NAME [OPTIONS]\n"
 "\n"
-"Bisects the first-parent line from REV good (fast) to REV bad (slow) on\n"
-"this machine.  Each tested commit is checked out into a work tree of its\n"
-"own under the state directory (your work tree is never touched), built\n"
-"once with CMD, and run several times; runs are compared with the two\n"
-"ends.  All state is kept in sqlite; a bisection that was interrupted\n"
-"resumes when started again with the same arguments.\n"
+"Bisects bad's first-parent commits that good cannot reach (as 'git\n"
+"bisect --first-parent' takes them), from REV good (fast) to REV bad\n"
+"(slow), on this machine.  Each tested commit is checked out into a work\n"
+"tree of its own under the state directory (your work tree is never\n"
+"touched), built once with CMD, and run several times; runs are compared\n"
+"with the two ends.  All state is kept in sqlite.  Started again with\n"
+"the same command (the same ends, build, run, metric, configuration,\n"
+"confidence and seed), a bisection that was interrupted resumes, and one\n"
+"that finished prints its stored verdict again - the same JSON, the same\n"
+"exit status - unless --again is given, or its run budget was spent and\n"
+"a larger --max-runs goes on from its stored runs.  A finished bisection\n"
+"removes its work trees; the database and the report stay.  A culprit\n"
+"that is a merge commit comes with the command that bisects inside the\n"
+"branch it merged.\n"
 "\n"
 "Required:\n"
 "  --local              run everything here, without a service\n"
 "  --repo PATH          the git repository (work tree or bare)\n"
 "  --good REV           a revision without the slowdown\n"
-"  --bad REV            a later revision with it; good must be on bad's\n"
-"                       first-parent line\n"
+"  --bad REV            a later revision with it; good must be an\n"
+"                       ancestor of bad, on bad's first-parent line or off\n"
+"                       it (a release tag on a merged branch)\n"
 "  --build CMD          shell command that builds the checkout\n"
 "                       (/bin/sh -c, in the work tree, PERFBISECT_COMMIT set)\n"
 "  --run CMD            shell command that runs the benchmark once and\n"
@@ -72,7 +83,9 @@ static const char usage_bisect[] =
 "  --lower-is-better    smaller values are better (default: higher)\n"
 "  --confidence P       asked confidence, 0 < P < 1 (default 0.99)\n"
 "  --seed N             seed of every random choice (default 0)\n"
-"  --max-runs N         budget of benchmark runs, ends included (500)\n"
+"  --max-runs N         budget of benchmark runs, ends included (500);\n"
+"                       after a bisection that spent its budget, a larger\n"
+"                       one goes on with the runs it made\n"
 "  --timeout S          limit of one run in seconds (600)\n"
 "  --build-timeout S    limit of one build in seconds (3600)\n"
 "  --run-as USER        who builds and runs when perfbisect is root\n"
@@ -124,10 +137,19 @@ static const char usage_bisect[] =
 "                       before the next, doubling up to 32 S; after 10 such\n"
 "                       waits in a row the bisection ends \"machine too busy\n"
 "                       to measure\" (exit 3) (default 1)\n"
-"  --state-dir DIR      where the database and work trees live\n"
-"                       (default .perfbisect)\n"
+"  --state-dir DIR      where the database (perfbisect.db) and the work\n"
+"                       trees live (default $XDG_STATE_HOME/perfbisect,\n"
+"                       i.e. ~/.local/state/perfbisect, or\n"
+"                       /var/lib/perfbisect as root); never inside the\n"
+"                       repository's work tree, and as root every\n"
+"                       directory on the way must let the run user in\n"
 "  --report-dir DIR     where the HTML report goes\n"
-"                       (default .perfbisect/report)\n"
+"                       (default: report/ in the state directory)\n"
+"  --again              start a new bisection even where the same command\n"
+"                       finished one (or left one unfinished)\n"
+"  --keep-worktrees     keep the work trees of the tested commits, built,\n"
+"                       when the bisection finishes (they are removed by\n"
+"                       default: each is a whole checkout and its build)\n"
 "  --json               print the result as one JSON object on stdout\n"
 "  -q, --quiet          no progress on stderr\n"
 "\n"
@@ -140,8 +162,15 @@ static const char usage_bisect[] =
 "settings journal (/var/lib/perfbisect/settings.journal, or under\n"
 "--sysroot) lets any later start put back what a killed run changed.\n"
 "\n"
+"Progress, on stderr, gives each run with the runs so far against the\n"
+"budget and the time so far, its value (three digits and an SI prefix),\n"
+"and the most probable culprit with its posterior; a failed build or run\n"
+"with its last line.\n"
+"\n"
 "Exit status: 0 culprit found; 1 no culprit (no regression, only skipped\n"
-"commits left, or budget spent); 2 usage or input error; 3 infrastructure\n"
+"commits left, or budget spent); 2 usage or input error (also an end\n"
+"that cannot be built or never prints the metric: the message gives the\n"
+"last lines of its output, and the names it printed); 3 infrastructure\n"
 "error (the state database cannot be opened or written).\n"
 "\n"
 "Example:\n"
@@ -230,11 +259,14 @@ static const char usage_detect[] =
 "  perfbisect detect --window 30 --pvalue 0.01 --min-magnitude 0.05 \\\n"
 "      history.csv\n";
 
-static int usage_error(const char *usage, const char *fmt, const char *arg)
+/* A usage error: one line that says what is wrong, and where the help is
+ * (the whole help text would bury the one line that matters). */
+static int usage_error(const char *topic, const char *fmt, const char *arg)
 {
-	fprintf(stderr, "perfbisect: ");
+	fprintf(stderr, "perfbisect%s%s: ", *topic ? " " : "", topic);
 	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n\n%s", usage);
+	fprintf(stderr, "\nsee `perfbisect help%s%s`\n", *topic ? " " : "",
+		topic);
 	return 2;
 }
 
@@ -243,7 +275,8 @@ enum {
 	O_METRIC, O_LOWER, O_CONF, O_SEED, O_MAXRUNS, O_TIMEOUT, O_BTIMEOUT,
 	O_RUNAS, O_EVENTS, O_CONFIG, O_SYSROOT, O_NIC, O_SNOOP, O_NOROTATE,
 	O_NOIDENTICAL, O_STATE,
-	O_REPORT, O_JSON, O_BENCH, O_WAIT, O_HELP, O_BUSY, O_BACKOFF,
+	O_REPORT, O_JSON, O_BENCH, O_WAIT, O_HELP, O_BUSY, O_BACKOFF, O_AGAIN,
+	O_KEEP,
 };
 
 static const struct option bisect_opts[] = {
@@ -274,6 +307,8 @@ static const struct option bisect_opts[] = {
 	{ "state-dir", required_argument, NULL, O_STATE },
 	{ "report-dir", required_argument, NULL, O_REPORT },
 	{ "json", no_argument, NULL, O_JSON },
+	{ "again", no_argument, NULL, O_AGAIN },
+	{ "keep-worktrees", no_argument, NULL, O_KEEP },
 	{ "benchmark", required_argument, NULL, O_BENCH },
 	{ "wait", no_argument, NULL, O_WAIT },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -291,7 +326,7 @@ static int cmd_bisect(int argc, char **argv)
 {
 	struct pb_local_opts o = PB_LOCAL_OPTS_INIT;
 	struct pb_local_result res;
-	int local = 0, c, report_set = 0;
+	int local = 0, c;
 	const char *server = NULL;
 	uint64_t u;
 	double d;
@@ -312,7 +347,7 @@ static int cmd_bisect(int argc, char **argv)
 		case O_CONF:
 			if (parse_num(&d, optarg, 0, 1, "--confidence") < 0 ||
 			    d <= 0 || d >= 1)
-				return usage_error(usage_bisect,
+				return usage_error("bisect",
 						   "--confidence: '%s' is not "
 						   "between 0 and 1 (exclusive)",
 						   optarg);
@@ -320,13 +355,13 @@ static int cmd_bisect(int argc, char **argv)
 			break;
 		case O_SEED:
 			if (pb_parse_u64(&u, optarg, 0, INT64_MAX, "--seed") < 0)
-				return usage_error(usage_bisect, "%s",
+				return usage_error("bisect", "%s",
 						   pb_error_last());
 			o.seed = u;
 			break;
 		case O_MAXRUNS:
 			if (pb_parse_u64(&u, optarg, 1, 1000000, "--max-runs") < 0)
-				return usage_error(usage_bisect, "%s",
+				return usage_error("bisect", "%s",
 						   pb_error_last());
 			o.max_runs = (unsigned)u;
 			break;
@@ -335,7 +370,7 @@ static int cmd_bisect(int argc, char **argv)
 			if (parse_num(&d, optarg, 0.001, 7 * 86400.0,
 				      c == O_TIMEOUT ? "--timeout"
 						     : "--build-timeout") < 0)
-				return usage_error(usage_bisect, "%s",
+				return usage_error("bisect", "%s",
 						   pb_error_last());
 			if (c == O_TIMEOUT)
 				o.timeout_s = d;
@@ -363,31 +398,33 @@ static int cmd_bisect(int argc, char **argv)
 			break;
 		case O_NOIDENTICAL: o.no_identical = 1; break;
 		case O_STATE: o.state_dir = optarg; break;
-		case O_REPORT: o.report_dir = optarg; report_set = 1; break;
+		case O_REPORT: o.report_dir = optarg; break;
+		case O_AGAIN: o.again = 1; break;
+		case O_KEEP: o.keep_worktrees = 1; break;
 		case O_JSON: o.json = 1; break;
 		case 'q': o.quiet = 1; break;
 		case O_BENCH:
 		case O_WAIT: break; /* --server mode only */
 		case O_HELP: fputs(usage_bisect, stdout); return 0;
 		default:
-			return usage_error(usage_bisect, "unknown or incomplete "
+			return usage_error("bisect", "unknown or incomplete "
 					   "option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return usage_error(usage_bisect, "unexpected argument '%s'",
+		return usage_error("bisect", "unexpected argument '%s'",
 				   argv[optind]);
 	if (server && local)
-		return usage_error(usage_bisect, "%s",
+		return usage_error("bisect", "%s",
 				   "--local and --server exclude each other");
 	if (server)
-		return usage_error(usage_bisect, "--server %s: the service is "
+		return usage_error("bisect", "--server %s: the service is "
 				   "not in this build; use --local", server);
 	if (!local)
-		return usage_error(usage_bisect, "%s", "missing --local");
+		return usage_error("bisect", "%s", "missing --local");
 #define REQUIRE(field, flag)                                                  \
 	if (!o.field || !*o.field)                                            \
-		return usage_error(usage_bisect, "missing %s", flag);
+		return usage_error("bisect", "missing %s", flag);
 	REQUIRE(repo, "--repo");
 	REQUIRE(good, "--good");
 	REQUIRE(bad, "--bad");
@@ -395,12 +432,6 @@ static int cmd_bisect(int argc, char **argv)
 	REQUIRE(run, "--run");
 	REQUIRE(metric, "--metric");
 #undef REQUIRE
-	if (!report_set) {
-		char *r = pb_path_join(o.state_dir, "report");
-		if (!r)
-			return 3;
-		o.report_dir = r;
-	}
 	pb_local_bisect(&o, &res);
 	if (res.exit_code >= 2) {
 		fprintf(stderr, "perfbisect: error: %s\n", pb_error_last());
@@ -412,8 +443,6 @@ static int cmd_bisect(int argc, char **argv)
 			free(j);
 		}
 	}
-	if (!report_set)
-		free((char *)o.report_dir);
 	return res.exit_code;
 }
 
@@ -438,14 +467,44 @@ static int cmd_demo(int argc, char **argv)
 		case 'q': o.quiet = 1; break;
 		case 'h': fputs(usage_demo, stdout); return 0;
 		default:
-			return usage_error(usage_demo, "unknown or incomplete "
+			return usage_error("demo", "unknown or incomplete "
 					   "option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return usage_error(usage_demo, "unexpected argument '%s'",
+		return usage_error("demo", "unexpected argument '%s'",
 				   argv[optind]);
 	return pb_demo_run(&o);
+}
+
+/* --db names the database file.  A directory (the state directory, most
+ * likely) or a missing file is the user's mistake, said plainly with exit
+ * 2, not sqlite's "unable to open database file" with exit 3. */
+static int check_db_file(const char *db)
+{
+	struct stat st;
+	char *inside;
+	int has_db;
+
+	if (stat(db, &st) < 0) {
+		fprintf(stderr, "perfbisect report: error: --db '%s': %s\n", db,
+			strerror(errno));
+		return 2;
+	}
+	if (!S_ISDIR(st.st_mode))
+		return 0;
+	inside = pb_path_join(db, "perfbisect.db");
+	has_db = inside && stat(inside, &st) == 0 && S_ISREG(st.st_mode);
+	if (has_db)
+		fprintf(stderr, "perfbisect report: error: --db '%s' is a "
+			"directory; it holds the database '%s': give that\n",
+			db, inside);
+	else
+		fprintf(stderr, "perfbisect report: error: --db '%s' is a "
+			"directory, not a database file (a state directory "
+			"holds one named perfbisect.db)\n", db);
+	free(inside);
+	return 2;
 }
 
 static int cmd_report(int argc, char **argv)
@@ -467,13 +526,15 @@ static int cmd_report(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'h': fputs(usage_report, stdout); return 0;
 		default:
-			return usage_error(usage_report, "unknown or incomplete "
+			return usage_error("report", "unknown or incomplete "
 					   "option '%s'", argv[optind - 1]);
 		}
 	}
 	if (!db || !out)
-		return usage_error(usage_report, "missing %s",
+		return usage_error("report", "missing %s",
 				   !db ? "--db" : "--out");
+	if ((rc = check_db_file(db)) != 0)
+		return rc;
 	rc = pb_local_report(db, out);
 	if (rc < 0) {
 		fprintf(stderr, "perfbisect: error: %s\n", pb_error_last());
@@ -566,14 +627,14 @@ static int cmd_detect(int argc, char **argv)
 		case 'w':
 			if (pb_parse_u64(&u, optarg, 2, PB_DETECT_MAX_WINDOW,
 					 "--window") < 0)
-				return usage_error(usage_detect, "%s",
+				return usage_error("detect", "%s",
 						   pb_error_last());
 			o.window = (size_t)u;
 			break;
 		case 'p':
 			if (parse_num(&d, optarg, 0, 1, "--pvalue") < 0 ||
 			    d <= 0)
-				return usage_error(usage_detect,
+				return usage_error("detect",
 						   "--pvalue: '%s' is not in "
 						   "(0, 1]", optarg);
 			o.max_pvalue = d;
@@ -581,22 +642,22 @@ static int cmd_detect(int argc, char **argv)
 		case 'm':
 			if (parse_num(&d, optarg, 0, 1e300,
 				      "--min-magnitude") < 0)
-				return usage_error(usage_detect, "%s",
+				return usage_error("detect", "%s",
 						   pb_error_last());
 			o.min_magnitude = d;
 			break;
 		case 'l': o.lower_is_better = 1; break;
 		case 'h': fputs(usage_detect, stdout); return 0;
 		default:
-			return usage_error(usage_detect, "unknown or "
+			return usage_error("detect", "unknown or "
 					   "incomplete option '%s'",
 					   argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return usage_error(usage_detect, "%s", "missing FILE");
+		return usage_error("detect", "%s", "missing FILE");
 	if (optind + 1 < argc)
-		return usage_error(usage_detect, "unexpected argument '%s'",
+		return usage_error("detect", "unexpected argument '%s'",
 				   argv[optind + 1]);
 	rc = pb_detect_file(&res, argv[optind], &o);
 	if (rc < 0) {
@@ -698,9 +759,9 @@ int main(int argc, char **argv)
 		rc = cmd_detect(argc - 1, argv + 1);
 	else if (!strcmp(cmd, "merge") || !strcmp(cmd, "status") ||
 		 !strcmp(cmd, "configs"))
-		rc = usage_error(usage_main, "'%s' is not in this build yet", cmd);
+		rc = usage_error("", "'%s' is not in this build yet", cmd);
 	else
-		rc = usage_error(usage_main, "unknown command '%s'", cmd);
+		rc = usage_error("", "unknown command '%s'", cmd);
 	pb_git_global_shutdown();
 	return rc;
 }

@@ -276,6 +276,8 @@ void pb_db_close(struct pb_db *db)
 	free(db);
 }
 
+static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t size);
+
 /* Runs a one-row SELECT of an id; PB_ENOTFOUND without a row. */
 static int select_id(struct pb_db *db, sqlite3_stmt *st, int64_t *out,
 		     const char *what)
@@ -389,8 +391,9 @@ int pb_db_build_get(struct pb_db *db, int64_t commit_id, int64_t bench_id,
 	int rc, s;
 
 	if ((rc = prep(db,
-		       "SELECT status, coalesce(reason, '') FROM builds WHERE "
-		       "commit_id = ?1 AND benchmark_id = ?2 AND machine = ?3",
+		       "SELECT status, coalesce(reason, ''), created_at FROM "
+		       "builds WHERE commit_id = ?1 AND benchmark_id = ?2 AND "
+		       "machine = ?3",
 		       &st)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, commit_id);
@@ -401,6 +404,7 @@ int pb_db_build_get(struct pb_db *db, int64_t commit_id, int64_t bench_id,
 		out->ok = !strcmp((const char *)sqlite3_column_text(st, 0), "ok");
 		pb_strlcpy(out->reason, (const char *)sqlite3_column_text(st, 1),
 			   sizeof(out->reason));
+		out->created_at = sqlite3_column_double(st, 2);
 		rc = PB_OK;
 	} else {
 		rc = s == SQLITE_DONE ? PB_ENOTFOUND : db_fail(db, "read build");
@@ -437,17 +441,22 @@ int pb_db_build_put(struct pb_db *db, int64_t commit_id, int64_t bench_id,
 	return run_done(db, st, "store build");
 }
 
-int pb_db_bisection_find_running(struct pb_db *db,
-				 const struct pb_bisection_def *d, int64_t *out)
+int pb_db_bisection_find(struct pb_db *db, const struct pb_bisection_def *d,
+			 struct pb_bisection_found *out)
 {
 	sqlite3_stmt *st;
-	int rc;
+	int rc, s;
 
+	memset(out, 0, sizeof(*out));
 	if ((rc = prep(db,
-		       "SELECT id FROM bisections WHERE state = 'running' AND "
-		       "repo_id = ?1 AND benchmark_id = ?2 AND "
-		       "config_id IS ?3 AND good_sha = ?4 AND bad_sha = ?5 AND "
-		       "confidence_asked = ?6 AND seed = ?7 AND max_runs = ?8 "
+		       "SELECT id, state, coalesce(exit_code, -1), max_runs, "
+		       "runs, culprit_sha IS NOT NULL, "
+		       "range_first_sha IS NOT NULL, coalesce(mode, ''), "
+		       "created_at, coalesce(verdict, '') FROM bisections "
+		       "WHERE repo_id = ?1 AND "
+		       "benchmark_id = ?2 AND config_id IS ?3 AND "
+		       "good_sha = ?4 AND bad_sha = ?5 AND "
+		       "confidence_asked = ?6 AND seed = ?7 "
 		       "ORDER BY id DESC LIMIT 1",
 		       &st)) < 0)
 		return rc;
@@ -458,8 +467,40 @@ int pb_db_bisection_find_running(struct pb_db *db,
 	bind_text(st, 5, d->bad_sha);
 	sqlite3_bind_double(st, 6, d->confidence);
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)d->seed);
-	sqlite3_bind_int64(st, 8, d->max_runs);
-	return select_id(db, st, out, "find bisection");
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		col_copy(st, 1, out->state, sizeof(out->state));
+		out->exit_code = sqlite3_column_int(st, 2);
+		out->max_runs = (unsigned)sqlite3_column_int64(st, 3);
+		out->runs = (unsigned)sqlite3_column_int64(st, 4);
+		out->has_culprit = sqlite3_column_int(st, 5);
+		out->has_range = sqlite3_column_int(st, 6);
+		col_copy(st, 7, out->mode, sizeof(out->mode));
+		out->created_at = sqlite3_column_double(st, 8);
+		col_copy(st, 9, out->verdict, sizeof(out->verdict));
+		rc = PB_OK;
+	} else {
+		rc = s == SQLITE_DONE ? PB_ENOTFOUND
+				      : db_fail(db, "find bisection");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int pb_db_bisection_reopen(struct pb_db *db, int64_t id, unsigned max_runs)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "UPDATE bisections SET state = 'running', max_runs = ?2, "
+		       "exit_code = NULL, finished_at = NULL WHERE id = ?1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, max_runs);
+	return run_done(db, st, "reopen bisection");
 }
 
 int pb_db_bisection_create(struct pb_db *db, const struct pb_bisection_def *d,
@@ -882,11 +923,51 @@ static double col_real(sqlite3_stmt *st, int i)
 		       : sqlite3_column_double(st, i);
 }
 
+/* The end of a build log or run output kept for a person: enough for the
+ * last lines, not the whole log. */
+#define FAILURE_LOG_TAIL 4000
+
+/* Why a step failed: its build, for a skipped commit, else its last failed
+ * run in this bisection; nothing when neither is stored. */
+static int step_failure_load(struct pb_db *db, int64_t bis, int64_t bench,
+			     int64_t commit, struct pb_step_view *p)
+{
+	sqlite3_stmt *st;
+	int rc, s, skip = !strcmp(p->verdict, "skip");
+
+	if ((rc = prep(db,
+		       skip ? "SELECT reason, substr(log, -?4) FROM builds "
+			      "WHERE commit_id = ?1 AND benchmark_id = ?2 AND "
+			      "status = 'failed' ORDER BY created_at DESC "
+			      "LIMIT 1"
+			    : "SELECT failure_reason, substr(output, -?4) "
+			      "FROM runs WHERE commit_id = ?1 AND "
+			      "benchmark_id = ?2 AND bisection_id = ?3 AND "
+			      "status = 'failed' ORDER BY seq DESC LIMIT 1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, commit);
+	sqlite3_bind_int64(st, 2, bench);
+	sqlite3_bind_int64(st, 3, bis); /* (builds belong to no bisection) */
+	sqlite3_bind_int(st, 4, FAILURE_LOG_TAIL);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		p->failure_reason = col_dup(st, 0);
+		p->failure_log = col_dup(st, 1);
+		rc = PB_OK;
+	} else {
+		rc = s == SQLITE_DONE ? PB_OK : db_fail(db, "read a failure");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int pb_db_bisection_load(struct pb_db *db, int64_t id,
 			 struct pb_bisection_view **out)
 {
 	struct pb_bisection_view *v = calloc(1, sizeof(*v));
 	sqlite3_stmt *st = NULL;
+	int64_t bench = 0, *commit_ids = NULL; /* of steps that failed */
 	size_t alloc = 0;
 	int rc, s;
 
@@ -906,7 +987,7 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 		       "coalesce(b.parent_fast, -1), b.fast_mode, b.slow_mode, "
 		       "b.ashman_d, b.q0, b.q1, b.dip_p, "
 		       "coalesce(b.good_bimodal, -1), b.good_dip_p, b.mwu_p, "
-		       "b.ks_p, b.verdict FROM bisections b "
+		       "b.ks_p, b.verdict, b.benchmark_id FROM bisections b "
 		       "JOIN repositories r ON r.id = b.repo_id "
 		       "JOIN benchmarks m ON m.id = b.benchmark_id WHERE b.id = ?1",
 		       &st)) < 0)
@@ -958,6 +1039,7 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 	v->stats.mwu_p = col_real(st, 35);
 	v->stats.ks_p = col_real(st, 36);
 	col_copy(st, 37, v->verdict, sizeof(v->verdict));
+	bench = sqlite3_column_int64(st, 38);
 	sqlite3_finalize(st);
 	st = NULL;
 
@@ -966,8 +1048,8 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 		       "s.runs, s.failed_runs, s.median, s.slow_fraction, s.ipc, "
 		       "s.remote_access, s.start_nodes, coalesce(s.slow, -1), "
 		       "coalesce(s.fast, -1), s.p_bad, s.ipc_note, "
-		       "s.remote_note, s.disturbed, s.interference, p.sha "
-		       "FROM bisection_steps s "
+		       "s.remote_note, s.disturbed, s.interference, p.sha, "
+		       "s.commit_id FROM bisection_steps s "
 		       "JOIN commits c ON c.id = s.commit_id "
 		       "LEFT JOIN commits p ON p.id = s.identical_to "
 		       "WHERE s.bisection_id = ?1 ORDER BY s.seq",
@@ -979,7 +1061,11 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 
 		if (v->nsteps == alloc) {
 			size_t na = alloc ? alloc * 2 : 16;
-			p = realloc(v->steps, na * sizeof(*p));
+			int64_t *ids = realloc(commit_ids, na * sizeof(*ids));
+
+			if (ids)
+				commit_ids = ids;
+			p = ids ? realloc(v->steps, na * sizeof(*p)) : NULL;
 			if (!p) {
 				rc = pb_error_set("out of memory");
 				goto fail;
@@ -987,6 +1073,7 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 			v->steps = p;
 			alloc = na;
 		}
+		commit_ids[v->nsteps] = 0;
 		p = &v->steps[v->nsteps++];
 		memset(p, 0, sizeof(*p));
 		col_copy(st, 0, p->sha, sizeof(p->sha));
@@ -1015,16 +1102,26 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 		p->disturbed = (unsigned)sqlite3_column_int(st, 17);
 		p->interference = col_real(st, 18);
 		col_copy(st, 19, p->identical_to, sizeof(p->identical_to));
+		if (!strcmp(p->verdict, "skip") || p->failed_runs)
+			commit_ids[v->nsteps - 1] = sqlite3_column_int64(st, 20);
 	}
 	if (s != SQLITE_DONE) {
 		rc = db_fail(db, "read steps");
 		goto fail;
 	}
 	sqlite3_finalize(st);
+	st = NULL;
+	for (size_t i = 0; i < v->nsteps; i++)
+		if (commit_ids[i] &&
+		    (rc = step_failure_load(db, id, bench, commit_ids[i],
+					    &v->steps[i])) < 0)
+			goto fail;
+	free(commit_ids);
 	*out = v;
 	return PB_OK;
 fail:
 	sqlite3_finalize(st);
+	free(commit_ids);
 	pb_bisection_view_free(v);
 	return rc < 0 ? rc : PB_ERROR;
 }

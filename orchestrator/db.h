@@ -71,6 +71,7 @@ int pb_db_config_ensure(struct pb_db *db, const char *name,
 struct pb_build_row {
 	int ok;
 	char reason[256];
+	double created_at;  /* when it was built, epoch seconds */
 };
 
 int pb_db_build_get(struct pb_db *db, int64_t commit_id, int64_t bench_id,
@@ -87,11 +88,27 @@ struct pb_bisection_def {
 	unsigned max_runs;
 };
 
-/* The id of an unfinished ('running') bisection with exactly these
- * parameters, or PB_ENOTFOUND. */
-int pb_db_bisection_find_running(struct pb_db *db,
-				 const struct pb_bisection_def *def,
-				 int64_t *out);
+/* What pb_db_bisection_find() found of a stored bisection. */
+struct pb_bisection_found {
+	int64_t id;
+	char state[12];               /* running, done, failed */
+	int exit_code;                /* -1: none yet */
+	unsigned max_runs, runs;
+	int has_culprit, has_range;   /* culprit_sha, culprit_range stored */
+	char mode[12];                /* "" : none */
+	double created_at;
+	char verdict[16];             /* "": none stored (see schema 0004) */
+};
+
+/* The newest bisection of the same repository, benchmark, configuration,
+ * ends, asked confidence and seed - whatever its state and budget (the
+ * --local driver resumes it, prints its verdict or starts anew) - or
+ * PB_ENOTFOUND. */
+int pb_db_bisection_find(struct pb_db *db, const struct pb_bisection_def *def,
+			 struct pb_bisection_found *out);
+/* Makes a finished bisection 'running' again with the budget max_runs
+ * (more runs after its budget was spent; its runs are kept). */
+int pb_db_bisection_reopen(struct pb_db *db, int64_t id, unsigned max_runs);
 int pb_db_bisection_create(struct pb_db *db, const struct pb_bisection_def *def,
 			   int64_t *out);
 

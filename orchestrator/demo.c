@@ -1,12 +1,12 @@
 /*
  * demo.c - the sample repository and its bisection (see demo.h).
  *
- * The repository has 60 commits on main.  Commit 0 adds kvbench (a hash
- * table benchmark, demo/bench.c) and each later commit bumps version.h and
- * NEWS under an ordinary subject; commit PLANTED inserts demo/verify.inc
- * into the lookup loop: a checksum pass over half of the table after every
- * batch, about twice the work per lookup.  That commit is the one the
- * bisection must name.
+ * The repository has 60 commits on main, where HEAD points, checked out.
+ * Commit 0 adds kvbench (a hash table benchmark, demo/bench.c) and each
+ * later commit bumps version.h and NEWS under an ordinary subject; commit
+ * PLANTED inserts demo/verify.inc into the lookup loop: a checksum pass
+ * over half of the table after every batch, about twice the work per
+ * lookup.  That commit is the one the bisection must name.
  */
 #include <errno.h>
 #include <limits.h>
@@ -166,6 +166,9 @@ static int make_repo(const char *path, char good[41], char bad[41],
 		memcpy(prev, cur, 41);
 	}
 	memcpy(bad, prev, 41);
+	/* HEAD on main, its files in the work tree: a repository to look
+	 * around in, and to bisect by hand */
+	rc = pb_git_checkout_branch(g, "refs/heads/main");
 out:
 	pb_git_free(g);
 	free(plain);

@@ -10,23 +10,31 @@
  *   -> store the steps -> print progress
  *
  * Every run is stored before the engine sees it, so a killed bisection
- * loses at most the run in flight.
+ * loses at most the run in flight.  A bisection is found again by its
+ * command (repository, ends, build, run, metric, configuration, asked
+ * confidence, seed): unfinished, it resumes; finished, its stored verdict
+ * is printed again, unless its budget was spent and a larger one is given
+ * (it resumes) or `again` asks for a new one.  Its work trees live under
+ * worktrees/ID in the state directory and go when it finishes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <openssl/evp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/measure.h"
 #include "agent/runner.h"
 #include "common/err.h"
 #include "common/git.h"
+#include "common/human.h"
 #include "common/log.h"
 #include "common/proto.h"
 #include "common/util.h"
@@ -57,12 +65,27 @@ struct local {
 	struct pb_measure *measure;
 	unsigned *run_count;      /* runs so far per commit: the start CPU */
 	int described;            /* what the machine can count was said */
-	char end_reason[2][256]; /* last failure at the good / bad end */
-	double started;
+	struct end_failure {      /* the last failure at the good / bad end */
+		char reason[256];
+		char *tail;       /* last lines of its log or output */
+		char *names;      /* the metric names the run printed, or
+				   * NULL when it did print the metric */
+		char meant[PB_METRIC_NAME_MAX]; /* the closest, or "" */
+	} end[2];
+	double started;           /* pb_now_mono() at the start */
+	double since;             /* epoch seconds the bisection began */
+	int stored;               /* finished: print its stored verdict
+				   * (2: its budget was spent) */
+	unsigned stored_budget;   /* ... and the budget it had */
+	int state_given;          /* --state-dir was given */
 	struct pb_identical *ident; /* NULL with --no-identical */
 	unsigned char *told;        /* per commit: the engine was told it is
 				       identical to its parent */
 };
+
+/* Lines and width of a failed build's or run's output shown to a person. */
+#define TAIL_LINES 4
+#define TAIL_WIDTH 120
 
 /* What --config, --events, --sysroot, --nic and --snoop ask of this
  * machine (agent/measure.h); threads=N is exported to the benchmark as
@@ -85,8 +108,10 @@ static int setup_measure(struct local *L)
 	return PB_OK;
 }
 
-/* The benchmark's name in the database: its commands and metric, hashed,
- * so a changed build or run command is a different benchmark. */
+/* The benchmark's name in the database: its commands and metric (and the
+ * --config it runs under, when there is one), hashed, so a changed build
+ * or run command or configuration is a different benchmark - and the same
+ * command finds its bisection again. */
 static void benchmark_name(const struct pb_local_opts *o, char out[64])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
@@ -98,6 +123,8 @@ static void benchmark_name(const struct pb_local_opts *o, char out[64])
 		for (int i = 0; i < 3; i++)
 			EVP_DigestUpdate(c, parts[i], strlen(parts[i]) + 1);
 		EVP_DigestUpdate(c, o->lower_is_better ? "L" : "H", 1);
+		if (o->config && *o->config)
+			EVP_DigestUpdate(c, o->config, strlen(o->config) + 1);
 		EVP_DigestFinal_ex(c, md, &len);
 	}
 	EVP_MD_CTX_free(c);
@@ -136,20 +163,69 @@ static int replay_one(void *ctx, int64_t commit_id, int ok, int disturbed,
 	return 0;
 }
 
-/* STATE/worktrees/<benchmark id>-<sha>: a commit's work tree and its
- * parent's differ in the sha alone, and their paths have one length.  A
- * build that records its own absolute path (assert()'s __FILE__ under
- * absolute source paths, an rpath) therefore differs from its parent's in
- * the bytes of the two shas only, which the digest of identical.h masks
- * (agent/image.c); under any other naming such builds would never be
- * found identical. */
+/* worktrees/ID: the work trees of this bisection, removed together. */
+static char *trees_dir(const struct local *L)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "%lld", (long long)L->bisection_id);
+	return pb_path_join(L->worktrees, name);
+}
+
+/* worktrees/ID/<sha>: a commit's work tree and its parent's differ in the
+ * sha alone, and their paths have one length.  A build that records its
+ * own absolute path (assert()'s __FILE__ under absolute source paths, an
+ * rpath) therefore differs from its parent's in the bytes of the two shas
+ * only, which the digest of identical.h masks (agent/image.c); under any
+ * other naming such builds would never be found identical. */
 static char *worktree_path(const struct local *L, size_t i)
 {
-	char name[128];
+	char *dir = trees_dir(L), *path;
 
-	snprintf(name, sizeof(name), "%lld-%s", (long long)L->bench_id,
-		 L->commits[i].sha);
-	return pb_path_join(L->worktrees, name);
+	if (!dir)
+		return NULL;
+	path = pb_path_join(dir, L->commits[i].sha);
+	free(dir);
+	return path;
+}
+
+/* Keeps what failed at an end for the error message: the reason, the last
+ * lines of the log or output and, when a run that exited 0 (its metrics m)
+ * never printed the metric, the names it did print and the one most
+ * likely meant. */
+static void note_end_failure(struct local *L, size_t i, const char *reason,
+			     const char *log, const struct pb_metrics *m)
+{
+	struct end_failure *f = &L->end[i ? 1 : 0];
+	struct pb_buf b = PB_BUF_INIT(64 * 1024);
+	double v;
+
+	pb_strlcpy(f->reason, reason, sizeof(f->reason));
+	free(f->tail);
+	free(f->names);
+	f->tail = f->names = NULL;
+	f->meant[0] = '\0';
+	if (pb_human_tail(&b, log, TAIL_LINES, TAIL_WIDTH, "    | ") > 0)
+		f->tail = pb_buf_detach(&b);
+	pb_buf_release(&b);
+	if (!m || pb_metrics_get(m, L->o->metric, &v) == 0)
+		return;
+	{
+		const char *names[PB_METRIC_MAX_NAMES];
+		int k;
+
+		for (size_t j = 0; j < m->n; j++) {
+			names[j] = m->kv[j].name;
+			if ((j && pb_buf_puts(&b, ", ") < 0) ||
+			    pb_buf_puts(&b, names[j]) < 0)
+				break;
+		}
+		f->names = pb_buf_detach(&b);
+		k = pb_human_closest(L->o->metric, names, m->n);
+		if (k >= 0)
+			pb_strlcpy(f->meant, names[k], sizeof(f->meant));
+	}
+	pb_buf_release(&b);
 }
 
 /* Tells the engine every change of which commits map the same code as
@@ -198,7 +274,9 @@ static int note_mapped(struct local *L, size_t i,
 }
 
 /* Builds commit i once: reuses an earlier successful build whose work tree
- * is still there, else checks it out afresh and runs --build. */
+ * is still there, and a failed build of this bisection, else checks it out
+ * afresh and runs --build (a build that failed before this bisection began
+ * is tried again: the compiler may have been installed since). */
 static int ensure_built(struct local *L, size_t i)
 {
 	struct pb_build_row row;
@@ -216,7 +294,8 @@ static int ensure_built(struct local *L, size_t i)
 	rc = pb_db_build_get(L->db, L->commit_ids[i], L->bench_id, MACHINE, &row);
 	if (rc < 0 && rc != PB_ENOTFOUND)
 		goto out;
-	if (rc == PB_OK && (!row.ok || stat(dir, &st) == 0)) {
+	if (rc == PB_OK && (row.ok ? stat(dir, &st) == 0
+				   : row.created_at >= L->since)) {
 		L->built[i] = row.ok ? BUILD_OK : BUILD_FAILED;
 		rc = PB_OK;
 		goto out;
@@ -241,17 +320,74 @@ static int ensure_built(struct local *L, size_t i)
 		goto out;
 	L->built[i] = br.ok ? BUILD_OK : BUILD_FAILED;
 	if (!br.ok && (i == 0 || i == L->n - 1))
-		pb_strlcpy(L->end_reason[i ? 1 : 0], br.reason,
-			   sizeof(L->end_reason[0]));
-	if (!br.ok && !L->o->quiet)
-		pb_log_info("build of %.12s failed (%s): skipped",
-			    L->commits[i].sha, br.reason);
+		note_end_failure(L, i, br.reason, br.log, NULL);
+	if (!br.ok && !L->o->quiet) {
+		struct pb_buf last = PB_BUF_INIT(4096);
+
+		pb_human_tail(&last, br.log, 1, TAIL_WIDTH, "");
+		if (last.len)
+			last.ptr[last.len - 1] = '\0'; /* its newline */
+		pb_log_info("build of %.12s failed (%s): skipped%s%s%s",
+			    L->commits[i].sha, br.reason,
+			    last.len ? "; its last line: '" : "", last.ptr,
+			    last.len ? "'" : "");
+		pb_buf_release(&last);
+	}
 	rc = pb_db_build_put(L->db, L->commit_ids[i], L->bench_id, MACHINE, br.ok,
 			     br.reason, br.log, br.wall_s);
 	pb_build_result_release(&br);
 out:
 	free(dir);
 	return rc;
+}
+
+/* One line per run for a person: the runs against the budget, the time
+ * so far, the commit and its value, and where the search stands - in
+ * numbers a person reads, counted as the final summary counts them. */
+static void progress(struct local *L, size_t i, const struct pb_run_result *res)
+{
+	struct pb_engine_progress p;
+	char head[64], el[16], val[32], prob[24];
+	int w = snprintf(NULL, 0, "%u", L->o->max_runs);
+
+	pb_engine_progress(L->engine, &p);
+	pb_human_elapsed(el, sizeof(el), pb_now_mono() - L->started);
+	snprintf(head, sizeof(head), "[%*u/%u runs %5s]", w, p.runs,
+		 L->o->max_runs, el);
+	pb_human_si(val, sizeof(val), res->value);
+	if (res->ok && res->measured.disturbed) {
+		fprintf(stderr, "  %s %.12s  %s = %s   disturbed, not counted: "
+			"%s\n", head, L->commits[i].sha, L->o->metric, val,
+			res->measured.disturbed_why);
+	} else if (!res->ok) {
+		struct pb_buf last = PB_BUF_INIT(4096);
+
+		pb_human_tail(&last, res->output, 1, TAIL_WIDTH, "");
+		if (last.len)
+			last.ptr[last.len - 1] = '\0';
+		fprintf(stderr, "  %s %.12s  run failed: %s%s%s%s\n", head,
+			L->commits[i].sha, res->reason,
+			last.len ? " (last line: '" : "", last.ptr,
+			last.len ? "')" : "");
+		pb_buf_release(&last);
+	} else if (p.ends) {
+		fprintf(stderr, "  %s %.12s  %s = %s   (the %s end)\n", head,
+			L->commits[i].sha, L->o->metric, val,
+			i ? "bad" : "good");
+	} else if (isnan(p.confidence)) {
+		/* no posterior to show (yet): never "nan" */
+		fprintf(stderr, "  %s %.12s  %s = %s\n", head,
+			L->commits[i].sha, L->o->metric, val);
+	} else {
+		size_t k = p.hi - p.lo + 1;
+
+		pb_human_prob(prob, sizeof(prob), p.confidence);
+		fprintf(stderr, "  %s %.12s  %s = %s   (%u slow / %u fast "
+			"here; most probable culprit %.12s at %s, 95 %% "
+			"within %zu commit%s)\n", head, L->commits[i].sha,
+			L->o->metric, val, p.slow, p.fast,
+			L->commits[p.best].sha, prob, k, k == 1 ? "" : "s");
+	}
 }
 
 static int run_once(struct local *L, size_t i)
@@ -331,8 +467,9 @@ static int run_once(struct local *L, size_t i)
 	row.interference_json = busy;
 	rc = pb_db_run_insert(L->db, &row);
 	if (!res.ok && (i == 0 || i == L->n - 1))
-		pb_strlcpy(L->end_reason[i ? 1 : 0], res.reason,
-			   sizeof(L->end_reason[0]));
+		note_end_failure(L, i, res.reason, res.output,
+				 res.exited && !res.exit_code ? &res.metrics
+							      : NULL);
 	if (rc == PB_OK) {
 		L->seq++;
 		/* (a value out of the engine's range was made a failed
@@ -353,34 +490,8 @@ static int run_once(struct local *L, size_t i)
 		pb_log_info("measuring: %s", what);
 		L->described = 1;
 	}
-	if (!L->o->quiet) {
-		struct pb_engine_progress p;
-		pb_engine_progress(L->engine, &p);
-		if (row.disturbed)
-			fprintf(stderr,
-				"  [%3u runs] %.12s  %s = %g   disturbed, not "
-				"counted: %s\n",
-				p.runs, L->commits[i].sha, L->o->metric,
-				res.value, m->disturbed_why);
-		else if (res.ok && p.ends)
-			fprintf(stderr,
-				"  [%3u runs] %.12s  %s = %g   (measuring the "
-				"%s end)\n",
-				p.runs, L->commits[i].sha, L->o->metric,
-				res.value, i ? "bad" : "good");
-		else if (res.ok)
-			fprintf(stderr,
-				"  [%3u runs] %.12s  %s = %g   (%u slow / %u "
-				"fast here; best %.12s at %.3f, 95%% within "
-				"%zu commits)\n",
-				p.runs, L->commits[i].sha, L->o->metric,
-				res.value, p.slow, p.fast,
-				L->commits[p.best].sha, p.confidence,
-				p.hi - p.lo + 1);
-		else
-			fprintf(stderr, "  [%3u runs] %.12s  run failed: %s\n",
-				p.runs, L->commits[i].sha, res.reason);
-	}
+	if (!L->o->quiet)
+		progress(L, i, &res);
 out:
 	free(metrics);
 	free(counters);
@@ -518,6 +629,49 @@ static int exit_for(int rc)
 	return 3;
 }
 
+/* Builds and runs happen as the run user, in work trees under the state
+ * directory: every directory on the way must let that user through
+ * (search permission as owner, group or other; supplementary groups are
+ * dropped before exec).  PB_EINVAL, naming the first one that does not. */
+static int check_enterable(const struct local *L, const char *dir)
+{
+	char real[PATH_MAX], *p;
+	struct stat st;
+
+	if (!L->id.drop)
+		return PB_OK;
+	if (!realpath(dir, real))
+		return pb_error_code(PB_EINFRA, "cannot resolve '%s': %s", dir,
+				     strerror(errno));
+	for (p = real;; p++) {
+		char c = *p;
+		mode_t need;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (stat(p == real ? "/" : real, &st) < 0)
+			return pb_error_code(PB_EINFRA, "cannot stat '%s': %s",
+					     p == real ? "/" : real,
+					     strerror(errno));
+		need = st.st_uid == L->id.uid	? S_IXUSR
+		       : st.st_gid == L->id.gid ? S_IXGRP
+						: S_IXOTH;
+		if (!(st.st_mode & need))
+			return pb_error_code(
+				PB_EINVAL,
+				"the run user '%s' cannot enter '%s' (mode "
+				"%04o) on the way to the work trees in '%s': "
+				"choose a --state-dir it can reach (as root "
+				"the default is /var/lib/perfbisect)",
+				L->id.user, p == real ? "/" : real,
+				(unsigned)(st.st_mode & 07777), dir);
+		*p = c;
+		if (!c)
+			return PB_OK;
+	}
+}
+
 static int open_state(struct local *L)
 {
 	const struct pb_local_opts *o = L->o;
@@ -526,18 +680,56 @@ static int open_state(struct local *L)
 
 	if ((rc = pb_mkdir_p(o->state_dir, 0755)) < 0)
 		return rc;
-	/* Builds run as another user: the tree they work in must be theirs,
-	 * and reachable. */
-	chmod(o->state_dir, 0755);
 	L->worktrees = pb_path_join(o->state_dir, "worktrees");
 	if (!L->worktrees || (rc = pb_mkdir_p(L->worktrees, 0755)) < 0)
 		return rc < 0 ? rc : PB_ERROR;
+	/* Builds run as another user: the trees they work in are given to
+	 * it, and must be reachable whatever the umask. */
+	if (L->id.drop) {
+		chmod(o->state_dir, 0755);
+		chmod(L->worktrees, 0755);
+	}
+	if ((rc = check_enterable(L, L->worktrees)) < 0)
+		return rc;
 	dbpath = pb_path_join(o->state_dir, "perfbisect.db");
 	if (!dbpath)
 		return PB_ERROR;
 	rc = pb_db_open(&L->db, dbpath);
 	free(dbpath);
 	return rc;
+}
+
+/* Makes worktrees/ID, where this bisection's work trees go. */
+static int make_trees_dir(struct local *L)
+{
+	char *dir = trees_dir(L);
+	int rc;
+
+	if (!dir)
+		return PB_ERROR;
+	rc = pb_mkdir_p(dir, 0755);
+	if (rc == PB_OK && L->id.drop)
+		chmod(dir, 0755);
+	free(dir);
+	return rc;
+}
+
+/* Removes this bisection's work trees once it has finished (the database
+ * and the report keep everything a person needs); a failure is said, and
+ * changes nothing of the verdict. */
+static void remove_trees(struct local *L)
+{
+	char *dir = trees_dir(L);
+
+	if (!dir)
+		return;
+	if (L->o->keep_worktrees) {
+		if (!L->o->quiet)
+			fprintf(stderr, "  work trees kept in %s\n", dir);
+	} else if (pb_rm_rf(dir) < 0) {
+		pb_log_warnx("the work trees stay: %s", pb_error_last());
+	}
+	free(dir);
 }
 
 static int record_range(struct local *L)
@@ -568,6 +760,24 @@ fail:
 	return rc;
 }
 
+/* A finished bisection whose budget was spent: its verdict says so (a
+ * database from before schema 0004 has none: done with exit 1, neither a
+ * culprit nor a range, not "no regression" (mode none), its budget all
+ * used - the engine ended so only for the budget). */
+static int budget_spent(const struct pb_bisection_found *f)
+{
+	if (f->verdict[0])
+		return !strcmp(f->verdict, "budget");
+	return !strcmp(f->state, "done") && f->exit_code == 1 &&
+	       !f->has_culprit && !f->has_range && strcmp(f->mode, "none") &&
+	       f->runs >= f->max_runs;
+}
+
+/* Finds the bisection of this command or starts one.  Unfinished, it
+ * resumes (with this budget); finished, L->stored is set - unless its
+ * budget was spent and this one is larger: then it resumes too.  A failed
+ * one (an end that could not be built or measured) has no verdict to
+ * print: it starts anew, as --again does. */
 static int start_bisection(struct local *L)
 {
 	struct pb_engine_opts eo = PB_ENGINE_OPTS_INIT;
@@ -575,7 +785,8 @@ static int start_bisection(struct local *L)
 				      L->commits[0].sha, L->commits[L->n - 1].sha,
 				      L->o->confidence, L->o->seed,
 				      L->o->max_runs };
-	int rc;
+	struct pb_bisection_found f;
+	int rc, more = 0;
 
 	eo.n = L->n;
 	eo.lower_is_better = L->o->lower_is_better;
@@ -605,40 +816,171 @@ static int start_bisection(struct local *L)
 				    claims == 1 ? "its" : "their",
 				    claims == 1 ? "" : "s");
 	}
-	rc = pb_db_bisection_find_running(L->db, &d, &L->bisection_id);
-	if (rc == PB_OK) {
-		if ((rc = pb_db_bisection_replay(L->db, L->bisection_id,
-						 replay_one, L)) < 0 ||
-		    (rc = pb_db_bisection_next_seq(L->db, L->bisection_id,
-						   &L->seq)) < 0)
-			return rc;
-		if (!L->o->quiet)
-			pb_log_info("resuming bisection %lld after %lld stored "
-				    "runs",
-				    (long long)L->bisection_id,
-				    (long long)L->seq - 1);
-		return PB_OK;
-	}
-	if (rc != PB_ENOTFOUND)
+	rc = L->o->again ? PB_ENOTFOUND : pb_db_bisection_find(L->db, &d, &f);
+	if (rc != PB_OK && rc != PB_ENOTFOUND)
 		return rc;
-	L->seq = 1;
-	return pb_db_bisection_create(L->db, &d, &L->bisection_id);
+	if (rc == PB_OK && !strcmp(f.state, "done")) {
+		L->bisection_id = f.id;
+		if (!budget_spent(&f) || L->o->max_runs <= f.max_runs) {
+			L->stored = budget_spent(&f) ? 2 : 1;
+			L->stored_budget = f.max_runs;
+			return PB_OK;
+		}
+		more = 1;
+	} else if (rc != PB_OK || strcmp(f.state, "running")) {
+		L->seq = 1;
+		L->since = pb_now_real();
+		return pb_db_bisection_create(L->db, &d, &L->bisection_id);
+	}
+	L->bisection_id = f.id;
+	L->since = f.created_at;
+	if ((f.max_runs != L->o->max_runs &&
+	     (rc = pb_db_bisection_reopen(L->db, f.id, L->o->max_runs)) < 0) ||
+	    (rc = pb_db_bisection_replay(L->db, L->bisection_id, replay_one,
+					 L)) < 0 ||
+	    (rc = pb_db_bisection_next_seq(L->db, L->bisection_id, &L->seq)) <
+		    0)
+		return rc;
+	if (!L->o->quiet && more)
+		pb_log_info("resuming bisection %lld after %lld stored runs: its "
+			    "budget of %u runs was spent, this one is %u",
+			    (long long)L->bisection_id, (long long)L->seq - 1,
+			    f.max_runs, L->o->max_runs);
+	else if (!L->o->quiet)
+		pb_log_info("resuming bisection %lld after %lld stored runs",
+			    (long long)L->bisection_id, (long long)L->seq - 1);
+	return PB_OK;
+}
+
+/* Appends s for a POSIX shell: as is when it is plain, else in single
+ * quotes (a quote inside becoming '\''). */
+static int shell_word(struct pb_buf *b, const char *s)
+{
+	int plain = *s != '\0';
+	int rc = 0;
+
+	for (const char *p = s; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "0123456789_./:=@%+,-", *p))
+			plain = 0;
+	if (plain)
+		return pb_buf_puts(b, s);
+	rc = pb_buf_puts(b, "'");
+	for (const char *p = s; rc == 0 && *p; p++)
+		rc = *p == '\'' ? pb_buf_puts(b, "'\\''") : pb_buf_put(b, p, 1);
+	return rc ? rc : pb_buf_puts(b, "'");
+}
+
+/* A culprit that is a merge commit: says so, and gives the command that
+ * bisects inside the branch it merged.  Not from the first parent: the
+ * branch never had the first parent's later changes, so its tip may differ
+ * from the first parent for reasons of the main line alone.  From where the
+ * branch forked (the merge base of the two parents) to the branch's tip: if
+ * the slowdown lives in the branch, that finds the commit; if it finds no
+ * regression, the slowdown needs changes of both sides together. */
+static void merge_hint(const struct local *L, const char *sha)
+{
+	struct pb_merge_side sides[8];
+	struct pb_buf cmd = PB_BUF_INIT(64 * 1024);
+	size_t n = 0;
+
+	if (pb_git_merge_sides(L->git, sha, sides, PB_ARRAY_SIZE(sides), &n) <
+		    0 ||
+	    n == 0)
+		return;
+	fprintf(stderr,
+		"  %.12s is a merge commit: the slowdown came in with what it "
+		"merged, or needs both sides together\n", sha);
+	for (size_t k = 0; k < n; k++) {
+		const struct pb_merge_side *m = &sides[k];
+		int rc;
+
+		if (!m->base[0]) {
+			fprintf(stderr, "  its parent %zu (%.12s) shares no "
+				"history with the first parent: nothing to "
+				"bisect inside it\n", k + 2, m->parent);
+			continue;
+		}
+		if (!strcmp(m->base, m->parent)) {
+			fprintf(stderr, "  its parent %zu (%.12s) adds nothing "
+				"the first parent lacks: the merge's own "
+				"changes are the culprit\n", k + 2, m->parent);
+			continue;
+		}
+		pb_buf_reset(&cmd);
+		rc = pb_buf_puts(&cmd, "perfbisect bisect --local --repo ");
+		rc = rc ? rc : shell_word(&cmd, L->o->repo);
+		rc = rc ? rc : pb_buf_printf(&cmd, " --good %s --bad %s "
+					     "--build ", m->base, m->parent);
+		rc = rc ? rc : shell_word(&cmd, L->o->build);
+		rc = rc ? rc : pb_buf_puts(&cmd, " --run ");
+		rc = rc ? rc : shell_word(&cmd, L->o->run);
+		rc = rc ? rc : pb_buf_puts(&cmd, " --metric ");
+		rc = rc ? rc : shell_word(&cmd, L->o->metric);
+		if (L->o->lower_is_better)
+			rc = rc ? rc : pb_buf_puts(&cmd, " --lower-is-better");
+		if (L->o->config) {
+			rc = rc ? rc : pb_buf_puts(&cmd, " --config ");
+			rc = rc ? rc : shell_word(&cmd, L->o->config);
+		}
+		if (L->state_given) {
+			rc = rc ? rc : pb_buf_puts(&cmd, " --state-dir ");
+			rc = rc ? rc : shell_word(&cmd, L->o->state_dir);
+		}
+		if (rc)
+			break;
+		fprintf(stderr,
+			"  to find the commit inside the branch of parent %zu "
+			"(%.12s), bisect it from where it forked from the first "
+			"parent (their merge base %.12s) - not from the first "
+			"parent, whose later changes the branch never had:\n"
+			"    %s\n"
+			"  if that finds no regression, the slowdown needs "
+			"changes of both sides together\n",
+			k + 2, m->parent, m->base, cmd.ptr);
+	}
+	pb_buf_release(&cmd);
+}
+
+/* "16 runs (budget 500), 5 builds in 0:12": the counts of the progress;
+ * disturbed runs, which the budget does not count, said apart. */
+static void cost_line(const struct local *L, const struct pb_engine_result *res)
+{
+	char el[16];
+
+	pb_human_elapsed(el, sizeof(el), pb_now_mono() - L->started);
+	fprintf(stderr, "  %u run%s (budget %u), %zu builds in %s", res->runs,
+		res->runs == 1 ? "" : "s", L->o->max_runs,
+		pb_engine_nsteps(L->engine), el);
+	if (res->disturbed)
+		fprintf(stderr, "; %u more disturbed by other work, not "
+			"counted", res->disturbed);
+	fputc('\n', stderr);
 }
 
 static void finish_message(const struct local *L,
 			   const struct pb_engine_result *res)
 {
+	char gm[32], bm[32], change[32] = "";
+
+	pb_human_si(gm, sizeof(gm), res->good_median);
+	pb_human_si(bm, sizeof(bm), res->bad_median);
+	if (isfinite(res->good_median) && isfinite(res->bad_median) &&
+	    res->good_median != 0)
+		snprintf(change, sizeof(change), " (%+.1f %%)",
+			 100 * (res->bad_median - res->good_median) /
+				 fabs(res->good_median));
 	switch (res->outcome) {
 	case PB_OUT_CULPRIT:
 		fprintf(stderr,
-			"\nculprit: %s %s\n  by %s\n  %s median %g at the good "
-			"end, %g at the bad end; %u runs, %zu builds\n"
-			"  %s\n",
+			"\nculprit: %s %s\n  by %s\n  %s median %s at the good "
+			"end, %s at the bad end%s\n  %s\n",
 			L->commits[res->culprit].sha,
 			L->commits[res->culprit].subject,
-			L->commits[res->culprit].author, L->o->metric,
-			res->good_median, res->bad_median, res->runs,
-			pb_engine_nsteps(L->engine), res->why);
+			L->commits[res->culprit].author, L->o->metric, gm, bm,
+			change, res->why);
+		cost_line(L, res);
+		merge_hint(L, L->commits[res->culprit].sha);
 		break;
 	case PB_OUT_RANGE:
 		fprintf(stderr,
@@ -646,19 +988,25 @@ static void finish_message(const struct local *L,
 			"of %.12s .. %.12s\n",
 			res->why, L->commits[res->range_first].sha,
 			L->commits[res->range_last].sha);
+		cost_line(L, res);
 		break;
 	case PB_OUT_BUDGET:
 	case PB_OUT_STUCK:
 		fprintf(stderr,
 			"\nno culprit at the asked confidence: %s\n  most "
-			"probable: %.12s; 95%% credible interval %.12s .. "
+			"probable: %.12s; 95 %% credible interval %.12s .. "
 			"%.12s\n",
 			res->why, L->commits[res->culprit].sha,
 			L->commits[res->ci_first].sha,
 			L->commits[res->ci_last].sha);
+		cost_line(L, res);
+		if (res->outcome == PB_OUT_BUDGET)
+			fprintf(stderr, "  the same command with a larger "
+				"--max-runs goes on from here\n");
 		break;
 	default:
 		fprintf(stderr, "\nno culprit: %s\n", res->why);
+		cost_line(L, res);
 		break;
 	}
 }
@@ -744,22 +1092,174 @@ int pb_local_report(const char *db_path, const char *out_dir)
 	return rc;
 }
 
-int pb_local_bisect(const struct pb_local_opts *o, struct pb_local_result *out)
+int pb_local_default_state_dir(char **out, uid_t euid,
+			       const char *xdg_state_home, const char *home)
 {
+	*out = NULL;
+	if (euid == 0)
+		*out = pb_strdup("/var/lib/perfbisect");
+	else if (xdg_state_home && xdg_state_home[0] == '/')
+		*out = pb_path_join(xdg_state_home, "perfbisect");
+	else if (home && home[0] == '/')
+		*out = pb_path_join(home, ".local/state/perfbisect");
+	else
+		return pb_error_code(PB_EINVAL,
+				     "no state directory: HOME is not set; give "
+				     "--state-dir");
+	return *out ? PB_OK : PB_ERROR;
+}
+
+/* The state and report directories: as given, else the defaults. */
+static int resolve_dirs(struct pb_local_opts *o, char **state, char **report)
+{
+	int rc;
+
+	*state = *report = NULL;
+	if (o->state_dir) {
+		*state = pb_strdup(o->state_dir);
+	} else {
+		const char *home = getenv("HOME");
+		struct passwd pw, *res = NULL;
+		char buf[4096];
+
+		if (!home && getpwuid_r(geteuid(), &pw, buf, sizeof(buf),
+					&res) == 0 && res)
+			home = res->pw_dir;
+		if ((rc = pb_local_default_state_dir(state, geteuid(),
+						     getenv("XDG_STATE_HOME"),
+						     home)) < 0)
+			return rc;
+	}
+	if (!*state)
+		return PB_ERROR;
+	*report = o->report_dir ? pb_strdup(o->report_dir)
+				: pb_path_join(*state, "report");
+	if (!*report)
+		return PB_ERROR;
+	o->state_dir = *state;
+	o->report_dir = *report;
+	return PB_OK;
+}
+
+/* Never inside the bisected work tree: perfbisect would litter it, and a
+ * `git clean` or checkout there would take its state with it. */
+static int check_state_dir(const struct local *L)
+{
+	const char *wt = pb_git_workdir(L->git);
+
+	if (wt && pb_path_within(L->o->state_dir, wt))
+		return pb_error_code(PB_EINVAL,
+				     "the state directory '%s' is inside the "
+				     "work tree of the repository '%s', which "
+				     "perfbisect never writes to: give a "
+				     "--state-dir outside it (the default is "
+				     "~/.local/state/perfbisect, or "
+				     "/var/lib/perfbisect as root)",
+				     L->o->state_dir, wt);
+	return PB_OK;
+}
+
+/* The exit-2 message of an end that cannot be built or measured: what the
+ * engine found, the end's last failure, the metric names its runs printed
+ * when they never printed the asked one, and the last lines of its log. */
+static void bad_end_error(const struct local *L,
+			  const struct pb_engine_result *res, const char *report)
+{
+	const struct end_failure *f = &L->end[res->bad_end ? 1 : 0];
+	char what[1024];
+
+	if (f->names && f->names[0])
+		snprintf(what, sizeof(what),
+			 ": metric '%s' never printed; the runs printed: "
+			 "%s%s%s%s (%s)", L->o->metric, f->names,
+			 f->meant[0] ? "; did you mean `" : "", f->meant,
+			 f->meant[0] ? "`?" : "", f->reason);
+	else if (f->names)
+		snprintf(what, sizeof(what),
+			 ": %s; the runs printed no 'NAME: VALUE' line at all",
+			 f->reason);
+	else
+		snprintf(what, sizeof(what), "%s%s", f->reason[0] ? ": " : "",
+			 f->reason);
+	pb_error_code(PB_EINVAL, "%s (%.12s)%s\n%s%s  details: %s", res->why,
+		      L->commits[res->bad_end].sha, what,
+		      f->tail ? "  its last lines:\n" : "",
+		      f->tail ? f->tail : "", report);
+}
+
+/* The verdict of the finished bisection of this same command, printed
+ * again as it was (the same JSON, the same exit code) instead of running
+ * it again.  Returns the exit code, 3 when it cannot be read. */
+static int print_stored(struct local *L, struct pb_local_result *out)
+{
+	struct pb_bisection_view *v = NULL;
+	const struct pb_step_view *c = NULL;
+	char when[64] = "";
+	time_t t;
+	struct tm tm;
+	int code;
+
+	if (write_report(L, out, 1) < 0 ||
+	    write_all_reports(L->db, L->o->report_dir) < 0 ||
+	    pb_db_bisection_load(L->db, L->bisection_id, &v) < 0)
+		return 3;
+	code = v->exit_code >= 0 ? v->exit_code : 1;
+	pb_strlcpy(out->culprit, v->culprit, sizeof(out->culprit));
+	for (size_t i = 0; i < v->nsteps && v->culprit[0]; i++)
+		if (!strcmp(v->steps[i].sha, v->culprit))
+			c = &v->steps[i];
+	t = (time_t)v->finished_at;
+	if (isfinite(v->finished_at) && localtime_r(&t, &tm))
+		strftime(when, sizeof(when), " on %Y-%m-%d at %H:%M", &tm);
+	if (L->o->quiet)
+		goto out;
+	pb_log_info("bisection %lld of this same command finished%s; its "
+		    "stored verdict follows (--again starts a new bisection)",
+		    v->id, when);
+	if (c)
+		fprintf(stderr, "\nculprit: %s %s\n  by %s\n", c->sha,
+			c->subject, c->author);
+	else if (v->range_first[0])
+		fprintf(stderr, "\nno single culprit: the first bad commit is "
+			"one of %.12s .. %.12s\n", v->range_first,
+			v->range_last);
+	else
+		fprintf(stderr, "\nno culprit:\n");
+	fprintf(stderr, "  %s\n  %u runs (budget %u), %u builds\n",
+		v->outcome ? v->outcome : "", v->runs, L->stored_budget,
+		v->builds);
+	if (c)
+		merge_hint(L, c->sha);
+	if (L->stored == 2)
+		fprintf(stderr, "  the same command with a --max-runs above %u "
+			"goes on from here\n", L->stored_budget);
+	fprintf(stderr, "  report: %s\n", out->report);
+out:
+	pb_bisection_view_free(v);
+	return code;
+}
+
+int pb_local_bisect(const struct pb_local_opts *given,
+		    struct pb_local_result *out)
+{
+	struct pb_local_opts opts = *given, *o = &opts;
 	struct local L;
 	struct pb_engine_result res;
 	struct pb_engine_progress prog;
 	struct pb_action act;
-	char good[41], bad[41];
+	char good[41], bad[41], *state = NULL, *report = NULL;
 	int rc, code = 3;
 
 	memset(&L, 0, sizeof(L));
 	memset(out, 0, sizeof(*out));
 	L.o = o;
+	L.state_given = given->state_dir != NULL;
 	L.started = pb_now_mono();
-	if ((rc = setup_measure(&L)) < 0 ||
+	if ((rc = resolve_dirs(o, &state, &report)) < 0 ||
+	    (rc = setup_measure(&L)) < 0 ||
 	    (rc = pb_identity_resolve(&L.id, o->run_as)) < 0 ||
 	    (rc = pb_git_open(&L.git, o->repo)) < 0 ||
+	    (rc = check_state_dir(&L)) < 0 ||
 	    (rc = pb_git_resolve(L.git, o->good, good)) < 0 ||
 	    (rc = pb_git_resolve(L.git, o->bad, bad)) < 0 ||
 	    (rc = pb_git_first_parent_range(L.git, good, bad, &L.commits, &L.n)) <
@@ -771,8 +1271,8 @@ int pb_local_bisect(const struct pb_local_opts *o, struct pb_local_result *out)
 		char warn[1024], *line, *save = NULL;
 
 		pb_log_info("%zu commits after good %.12s up to bad %.12s; builds "
-			    "and runs as user '%s'",
-			    L.n - 1, good, bad, L.id.user);
+			    "and runs as user '%s'; state in %s",
+			    L.n - 1, good, bad, L.id.user, o->state_dir);
 		if (pb_measure_noise_warnings(L.measure, warn, sizeof(warn)) ==
 		    PB_OK)
 			for (line = strtok_r(warn, "\n", &save); line;
@@ -789,10 +1289,16 @@ int pb_local_bisect(const struct pb_local_opts *o, struct pb_local_result *out)
 	}
 	if ((rc = open_state(&L)) < 0 || (rc = record_range(&L)) < 0 ||
 	    (rc = start_bisection(&L)) < 0) {
-		code = 3;
+		code = rc == PB_EINVAL ? 2 : 3;
 		goto out;
 	}
 	out->bisection_id = L.bisection_id;
+	if (L.stored) {
+		code = print_stored(&L, out);
+		goto out;
+	}
+	if ((rc = make_trees_dir(&L)) < 0)
+		goto out;
 
 	for (;;) {
 		pb_engine_next(L.engine, &act);
@@ -838,16 +1344,18 @@ int pb_local_bisect(const struct pb_local_opts *o, struct pb_local_result *out)
 		goto out;
 	}
 	if (code == 3) {
+		remove_trees(&L);
 		pb_error_code(PB_EINFRA, "%s; details in %s", res.why,
 			      out->report);
 	} else if (code == 2) {
-		const char *last = L.end_reason[res.bad_end ? 1 : 0];
-		pb_error_code(PB_EINVAL, "%s (%.12s)%s%s; details in %s", res.why,
-			      L.commits[res.bad_end].sha, last[0] ? ": " : "",
-			      last, out->report);
-	} else if (!o->quiet) {
-		finish_message(&L, &res);
-		fprintf(stderr, "  report: %s\n", out->report);
+		remove_trees(&L);
+		bad_end_error(&L, &res, out->report);
+	} else {
+		if (!o->quiet) {
+			finish_message(&L, &res);
+			fprintf(stderr, "  report: %s\n", out->report);
+		}
+		remove_trees(&L);
 	}
 	rc = PB_OK;
 out:
@@ -863,5 +1371,11 @@ out:
 	free(L.told);
 	pb_measure_free(L.measure);
 	free(L.worktrees);
+	for (int k = 0; k < 2; k++) {
+		free(L.end[k].tail);
+		free(L.end[k].names);
+	}
+	free(state);
+	free(report);
 	return code;
 }

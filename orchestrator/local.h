@@ -3,12 +3,16 @@
  * in-process against this machine, with every benchmark run exactly as an
  * agent runs it (agent/runner.h) and all state in sqlite under the state
  * directory.  A bisection killed half-way resumes when started again with
- * the same arguments: its stored runs are replayed into the engine.
+ * the same arguments: its stored runs are replayed into the engine.  Once
+ * it has finished, the same command prints its stored verdict (a larger
+ * --max-runs resumes one whose budget was spent; `again` starts anew), and
+ * its work trees are gone unless kept.
  */
 #ifndef PB_LOCAL_H
 #define PB_LOCAL_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 struct pb_local_opts {
 	const char *repo, *good, *bad;
@@ -20,7 +24,8 @@ struct pb_local_opts {
 	double timeout_s, build_timeout_s;
 	const char *run_as;
 	const char *events, *config, *sysroot, *nic, *snoop;
-	const char *state_dir, *report_dir;
+	const char *state_dir;  /* NULL: pb_local_default_state_dir() */
+	const char *report_dir; /* NULL: report/ in the state directory */
 	int json;    /* print the result object on stdout */
 	int quiet;   /* no progress on stderr */
 	int no_rotate; /* leave the start to the scheduler */
@@ -28,12 +33,22 @@ struct pb_local_opts {
 				  none does */
 	double busy_backoff_s; /* first wait while the machine is busy */
 	int no_identical; /* no claims that a commit maps its parent's code */
+	int again;   /* a new bisection even where one of the same command
+		      * finished (or is unfinished) */
+	int keep_worktrees; /* leave the work trees when it finishes */
 };
 
 #define PB_LOCAL_OPTS_INIT                                                   \
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, 0.99, 0, 500, 600, 3600,     \
-	  NULL, NULL, NULL, NULL, NULL, NULL, ".perfbisect",                  \
-	  ".perfbisect/report", 0, 0, 0, 0.25, 1.0, 0 }
+	  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0.25, 1.0, \
+	  0, 0, 0 }
+
+/* The state directory when none is given (DESIGN.md section 3): as root
+ * (euid 0) /var/lib/perfbisect; else $XDG_STATE_HOME/perfbisect when
+ * xdg_state_home is an absolute path, else HOME/.local/state/perfbisect.
+ * *out is malloc'd.  PB_EINVAL when neither gives a place. */
+int pb_local_default_state_dir(char **out, uid_t euid,
+			       const char *xdg_state_home, const char *home);
 
 struct pb_local_result {
 	int exit_code;          /* the contract's: 0, 1, 2 or 3 */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/human.h"
 #include "common/util.h"
 #include "web/html.h"
 #include "web/report.h"
@@ -32,7 +33,8 @@ static const char style[] =
 	".good{color:#1a7f37}.bad{color:#cf222e}.skip,.undecided{color:#777}"
 	"code{font-size:95%}"
 	".verdict{font-size:1.3em;margin:1em 0}"
-	".note{color:#555;font-size:90%}";
+	".note{color:#555;font-size:90%}"
+	"pre{margin:0;white-space:pre-wrap;font-size:90%}";
 
 void pb_report_page_name(long long id, char *out, size_t size)
 {
@@ -187,6 +189,53 @@ static int evidence_table(struct pb_buf *b, const struct pb_bisection_view *v)
 	return rc;
 }
 
+/* Lines of a failed build's log or run's output shown per commit. */
+#define FAILURE_LINES 12
+
+/* Why builds and runs failed, per commit: the reason and the last lines
+ * of the build log or of the last failed run's output (stored with them),
+ * so a skipped commit or a failing benchmark can be understood here. */
+static int failures_table(struct pb_buf *b, const struct pb_bisection_view *v)
+{
+	struct pb_buf tail = PB_BUF_INIT(64 * 1024);
+	int rc = 0, any = 0;
+
+	for (size_t i = 0; rc == 0 && i < v->nsteps; i++) {
+		const struct pb_step_view *s = &v->steps[i];
+
+		if (!s->failure_reason && !s->failure_log)
+			continue;
+		if (!any++)
+			rc = pb_buf_puts(b, "<h2 id=\"failures\">Failures</h2>\n"
+					    "<table class=\"failures\">\n<tr>"
+					    "<th>commit</th><th>subject</th>"
+					    "<th>what failed</th><th>last "
+					    "lines</th></tr>\n");
+		pb_buf_reset(&tail);
+		if (rc == 0 && pb_human_tail(&tail, s->failure_log,
+					     FAILURE_LINES, 200, "") < 0)
+			rc = PB_ERROR;
+		rc = rc ? rc : pb_buf_puts(b, "<tr><td><code>");
+		rc = rc ? rc : pb_buf_put(b, s->sha, 12);
+		rc = rc ? rc : pb_buf_puts(b, "</code></td><td>");
+		rc = rc ? rc : pb_html_put(b, s->subject ? s->subject : "");
+		rc = rc ? rc : pb_buf_printf(b, "</td><td>%s: ",
+					     !strcmp(s->verdict, "skip")
+						     ? "build"
+						     : "last failed run");
+		rc = rc ? rc : pb_html_put(b, s->failure_reason
+						      ? s->failure_reason
+						      : "");
+		rc = rc ? rc : pb_buf_puts(b, "</td><td><pre>");
+		rc = rc ? rc : pb_html_put(b, tail.ptr);
+		rc = rc ? rc : pb_buf_puts(b, "</pre></td></tr>\n");
+	}
+	if (any)
+		rc = rc ? rc : pb_buf_puts(b, "</table>\n");
+	pb_buf_release(&tail);
+	return rc;
+}
+
 int pb_report_bisection_html(struct pb_buf *b,
 			     const struct pb_bisection_view *v)
 {
@@ -312,6 +361,7 @@ int pb_report_bisection_html(struct pb_buf *b,
 		}
 		rc = rc ? rc : pb_buf_puts(b, ".</p>\n");
 	}
+	rc = rc ? rc : failures_table(b, v);
 	rc = rc ? rc : pb_buf_puts(b, "</body></html>\n");
 	return rc;
 }

@@ -87,5 +87,7 @@ while { alive "$bench" || alive "$shell"; } && [ $i -lt 100 ]; do sleep 0.1; i=$
 [ "$(cat "$S/proc/sys/vm/zone_reclaim_mode")" = 1 ] || fail "nothing left to restore: the test proves nothing"
 expect_exit 2 "$PERFBISECT" bisect --local --sysroot "$S" --no-such-flag 2> "$T/err3"
 cat "$T/err3"
-grep -q "put back" "$T/err3" || fail "the restore is not said"
+# (said as "put back N settings", or as a warning that counts what was
+# restored when a value - the managed IRQ's - could not be written back)
+grep -Eq "put back|restored [0-9]+ value" "$T/err3" || fail "the restore is not said"
 check_old "after the restart"

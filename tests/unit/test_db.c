@@ -298,6 +298,7 @@ static void test_db__runs_are_idempotent_and_bisections_round_trip(void **state)
 	struct pb_stats_view stats;
 	struct pb_bisection_view *v;
 	int64_t repo, bench, c0, c1, bis, again, seq;
+	struct pb_bisection_found found;
 	unsigned ok, failed;
 
 	(void)state;
@@ -310,11 +311,21 @@ static void test_db__runs_are_idempotent_and_bisections_round_trip(void **state)
 	assert_int_equal(pb_db_commit_ensure(db, repo, &ci[1], &c1), 0);
 	d = (struct pb_bisection_def){ repo, bench, 0, ci[0].sha, ci[1].sha,
 				       0.99, 7, 100 };
-	assert_int_equal(pb_db_bisection_find_running(db, &d, &bis),
-			 PB_ENOTFOUND);
+	assert_int_equal(pb_db_bisection_find(db, &d, &found), PB_ENOTFOUND);
 	assert_int_equal(pb_db_bisection_create(db, &d, &bis), 0);
-	assert_int_equal(pb_db_bisection_find_running(db, &d, &again), 0);
-	assert_int_equal(bis, again);
+	assert_int_equal(pb_db_bisection_find(db, &d, &found), 0);
+	assert_int_equal(found.id, bis);
+	assert_string_equal(found.state, "running");
+	assert_int_equal(found.exit_code, -1);
+	assert_int_equal(found.max_runs, 100);
+	/* another seed is another bisection; another budget is not */
+	d.seed = 8;
+	assert_int_equal(pb_db_bisection_find(db, &d, &found), PB_ENOTFOUND);
+	d.seed = 7;
+	d.max_runs = 50;
+	assert_int_equal(pb_db_bisection_find(db, &d, &found), 0);
+	assert_int_equal(found.id, bis);
+	d.max_runs = 100;
 
 	memset(&run, 0, sizeof(run));
 	run.run_id = "r-1";
@@ -384,8 +395,21 @@ static void test_db__runs_are_idempotent_and_bisections_round_trip(void **state)
 	end.exit_code = 0;
 	end.finished = 1;
 	assert_int_equal(pb_db_bisection_save(db, bis, &end, steps, 2), 0);
-	assert_int_equal(pb_db_bisection_find_running(db, &d, &again),
-			 PB_ENOTFOUND);
+	/* finished: found with its verdict's facts, and reopened with a
+	 * larger budget */
+	assert_int_equal(pb_db_bisection_find(db, &d, &found), 0);
+	assert_string_equal(found.state, "done");
+	assert_int_equal(found.exit_code, 0);
+	assert_int_equal(found.runs, 4);
+	assert_int_equal(found.has_culprit, 1);
+	assert_int_equal(found.has_range, 0);
+	assert_string_equal(found.mode, "shift");
+	assert_int_equal(pb_db_bisection_reopen(db, bis, 300), 0);
+	assert_int_equal(pb_db_bisection_find(db, &d, &found), 0);
+	assert_string_equal(found.state, "running");
+	assert_int_equal(found.max_runs, 300);
+	assert_int_equal(found.exit_code, -1);
+	assert_int_equal(pb_db_bisection_save(db, bis, &end, steps, 2), 0);
 	assert_int_equal(pb_db_bisection_load(db, bis, &v), 0);
 	assert_string_equal(v->culprit, ci[1].sha);
 	assert_string_equal(v->mode, "shift");

@@ -137,19 +137,55 @@ static void test_git__first_parent_range(void **state)
 	pb_commit_list_free(list, n);
 }
 
-static void test_git__range_rejects_side_branch_and_reverse(void **state)
+/* good on a merged side branch (a release tag, say) is an ancestor of bad
+ * off its first-parent line: the range is the first-parent commits side
+ * cannot reach, as `git bisect --first-parent` takes it - 3, the merge 4
+ * and 5, after side's fork point 2. */
+static void test_git__range_from_a_merged_side_branch(void **state)
+{
+	struct fixture *f = *state;
+	struct pb_commit_info *list;
+	size_t n;
+
+	assert_int_equal(pb_git_first_parent_range(f->g, f->side, f->line[5],
+						   &list, &n),
+			 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(list[0].sha, f->side);
+	assert_string_equal(list[0].subject, "side work");
+	for (size_t i = 1; i < n; i++)
+		assert_string_equal(list[i].sha, f->line[i + 2]);
+	pb_commit_list_free(list, n);
+	/* up to the merge itself */
+	assert_int_equal(pb_git_first_parent_range(f->g, f->side, f->line[4],
+						   &list, &n),
+			 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(list[2].sha, f->line[4]);
+	pb_commit_list_free(list, n);
+}
+
+static void test_git__range_rejects_non_ancestor_and_reverse(void **state)
 {
 	struct fixture *f = *state;
 	struct pb_commit_info *list = NULL;
 	size_t n = 0;
+	char other[41];
+	const char *p[1] = { f->line[1] };
 
-	/* the side commit is an ancestor of main, but not on its first-parent
-	 * line */
-	assert_int_equal(pb_git_first_parent_range(f->g, f->side, f->line[5],
+	/* a branch never merged into main is not an ancestor of it */
+	assert_int_equal(commit(f, "refs/heads/other", "other\n", p, 1,
+				"unmerged", other),
+			 0);
+	assert_int_equal(pb_git_first_parent_range(f->g, other, f->line[5],
 						   &list, &n),
 			 PB_ERANGE);
 	assert_null(list);
+	assert_non_null(strstr(pb_error_last(), "not an ancestor"));
 	assert_int_equal(pb_git_first_parent_range(f->g, f->line[4], f->line[2],
+						   &list, &n),
+			 PB_ERANGE);
+	assert_int_equal(pb_git_first_parent_range(f->g, f->side, f->line[3],
 						   &list, &n),
 			 PB_ERANGE);
 	assert_int_equal(pb_git_first_parent_range(f->g, f->line[2], f->line[2],
@@ -186,14 +222,67 @@ static void test_git__checkout_into_own_dir(void **state)
 	free(dir);
 }
 
+/* A merge commit's sides: each parent after the first, with where it
+ * forked from the first (line[4] merged side, forked at line[2]). */
+static void test_git__merge_sides(void **state)
+{
+	struct fixture *f = *state;
+	struct pb_merge_side m[4];
+	size_t n = 9;
+
+	assert_int_equal(pb_git_merge_sides(f->g, f->line[4], m, 4, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(m[0].parent, f->side);
+	assert_string_equal(m[0].base, f->line[2]);
+	/* not a merge */
+	assert_int_equal(pb_git_merge_sides(f->g, f->line[3], m, 4, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(pb_git_merge_sides(f->g, f->line[0], m, 4, &n), 0);
+	assert_int_equal(n, 0);
+	/* a non-bare repository has a work tree */
+	assert_non_null(pb_git_workdir(f->g));
+	assert_non_null(strstr(pb_git_workdir(f->g), "/repo/"));
+}
+
+/* The demo's repository: HEAD names the branch that holds the commits,
+ * and its files are in the work tree, as after `git clone`. */
+static void test_git__checkout_branch_points_head_at_it(void **state)
+{
+	struct fixture *f = *state;
+	char *head = pb_path_join(f->repo_path, ".git/HEAD");
+	char *file = pb_path_join(f->repo_path, "file.txt");
+	char buf[64] = "";
+	FILE *fp;
+
+	assert_int_equal(pb_git_checkout_branch(f->g, "refs/heads/main"), 0);
+	fp = fopen(head, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(buf, sizeof(buf), fp));
+	fclose(fp);
+	assert_string_equal(buf, "ref: refs/heads/main\n");
+	fp = fopen(file, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(buf, sizeof(buf), fp));
+	fclose(fp);
+	assert_string_equal(buf, "version 5\n");
+	/* a branch that does not exist is refused */
+	assert_int_not_equal(pb_git_checkout_branch(f->g, "refs/heads/nope"),
+			     0);
+	free(head);
+	free(file);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_git__resolve_revisions),
 		cmocka_unit_test(test_git__open_not_a_repo),
 		cmocka_unit_test(test_git__first_parent_range),
-		cmocka_unit_test(test_git__range_rejects_side_branch_and_reverse),
+		cmocka_unit_test(test_git__range_from_a_merged_side_branch),
+		cmocka_unit_test(test_git__range_rejects_non_ancestor_and_reverse),
 		cmocka_unit_test(test_git__checkout_into_own_dir),
+		cmocka_unit_test(test_git__merge_sides),
+		cmocka_unit_test(test_git__checkout_branch_points_head_at_it),
 	};
 	int rc;
 

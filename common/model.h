@@ -66,6 +66,15 @@ struct pb_stats_view {
 /* Sets every field of s to null. */
 void pb_stats_view_init(struct pb_stats_view *s);
 
+/* The last verification of a culprit against its parent, if any. */
+struct pb_verification_view {
+	char commit[41];        /* "": none ran */
+	unsigned attempts, pairs;
+	double effect, lo, hi;  /* +0.3: 30 % slower; NAN: null */
+	double p;
+	int confirmed;
+};
+
 struct pb_bisection_view {
 	long long id;
 	char *repo;             /* malloc'd */
@@ -86,6 +95,7 @@ struct pb_bisection_view {
 	char verdict[16];       /* culprit, range, no_regression,
 				   inconclusive, budget; "" null */
 	struct pb_stats_view stats;
+	struct pb_verification_view verification;
 	int exit_code;          /* -1 while running */
 	double created_at, finished_at;
 	struct pb_step_view *steps;

@@ -183,6 +183,23 @@ char *pb_proto_bisection_json(const struct pb_bisection_view *v,
 						counts_json(v->stats.parent_slow,
 							    v->stats.parent_fast)));
 	json_object_set_new(o, "model", stats_json(&v->stats));
+	if (v->verification.commit[0]) {
+		const struct pb_verification_view *w = &v->verification;
+
+		json_object_set_new(
+			o, "verification",
+			json_pack("{s:s, s:i, s:i, s:o, s:o, s:o, s:b}", "commit",
+				  w->commit, "attempts", (int)w->attempts,
+				  "pairs", (int)w->pairs, "effect",
+				  num_or_null(w->effect), "interval",
+				  isnan(w->lo) || isnan(w->hi)
+					  ? json_null()
+					  : json_pack("[ff]", w->lo, w->hi),
+				  "p", num_or_null(w->p), "confirmed",
+				  w->confirmed));
+	} else {
+		json_object_set_new(o, "verification", json_null());
+	}
 	json_object_set_new(o, "runs", json_integer(v->runs));
 	json_object_set_new(o, "builds", json_integer(v->builds));
 	json_object_set_new(o, "mode",

@@ -820,7 +820,10 @@ int pb_db_bisection_save(struct pb_db *db, int64_t id,
 		       "parent_fast = ?18, fast_mode = ?19, slow_mode = ?20, "
 		       "ashman_d = ?21, q0 = ?22, q1 = ?23, dip_p = ?24, "
 		       "good_bimodal = ?25, good_dip_p = ?26, mwu_p = ?27, "
-		       "ks_p = ?28, verdict = ?29 WHERE id = ?1",
+		       "ks_p = ?28, verdict = ?29, verify_sha = ?30, "
+		       "verify_attempts = ?31, verify_pairs = ?32, "
+		       "verify_effect = ?33, verify_lo = ?34, verify_hi = ?35, "
+		       "verify_p = ?36, verify_confirmed = ?37 WHERE id = ?1",
 		       &st)) < 0)
 		goto fail;
 	sqlite3_bind_int64(st, 1, id);
@@ -840,6 +843,18 @@ int pb_db_bisection_save(struct pb_db *db, int64_t id,
 	bind_real(st, 12, e->finished ? pb_now_real() : NAN);
 	bind_stats(st, 13, e->stats);
 	bind_text(st, 29, e->verdict);
+	if (e->verification && e->verification->commit[0]) {
+		const struct pb_verification_view *w = e->verification;
+
+		bind_text(st, 30, w->commit);
+		sqlite3_bind_int(st, 31, (int)w->attempts);
+		sqlite3_bind_int(st, 32, (int)w->pairs);
+		bind_real(st, 33, w->effect);
+		bind_real(st, 34, w->lo);
+		bind_real(st, 35, w->hi);
+		bind_real(st, 36, w->p);
+		sqlite3_bind_int(st, 37, w->confirmed ? 1 : 0);
+	}
 	if ((rc = run_done(db, st, "update bisection")) < 0)
 		goto fail;
 	if ((rc = prep(db, "DELETE FROM bisection_steps WHERE bisection_id = ?1",
@@ -987,7 +1002,11 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 		       "coalesce(b.parent_fast, -1), b.fast_mode, b.slow_mode, "
 		       "b.ashman_d, b.q0, b.q1, b.dip_p, "
 		       "coalesce(b.good_bimodal, -1), b.good_dip_p, b.mwu_p, "
-		       "b.ks_p, b.verdict, b.benchmark_id FROM bisections b "
+		       "b.ks_p, b.verdict, b.benchmark_id, b.verify_sha, "
+		       "coalesce(b.verify_attempts, 0), "
+		       "coalesce(b.verify_pairs, 0), b.verify_effect, "
+		       "b.verify_lo, b.verify_hi, b.verify_p, "
+		       "coalesce(b.verify_confirmed, 0) FROM bisections b "
 		       "JOIN repositories r ON r.id = b.repo_id "
 		       "JOIN benchmarks m ON m.id = b.benchmark_id WHERE b.id = ?1",
 		       &st)) < 0)
@@ -1040,6 +1059,15 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 	v->stats.ks_p = col_real(st, 36);
 	col_copy(st, 37, v->verdict, sizeof(v->verdict));
 	bench = sqlite3_column_int64(st, 38);
+	col_copy(st, 39, v->verification.commit,
+		 sizeof(v->verification.commit));
+	v->verification.attempts = (unsigned)sqlite3_column_int(st, 40);
+	v->verification.pairs = (unsigned)sqlite3_column_int(st, 41);
+	v->verification.effect = col_real(st, 42);
+	v->verification.lo = col_real(st, 43);
+	v->verification.hi = col_real(st, 44);
+	v->verification.p = col_real(st, 45);
+	v->verification.confirmed = sqlite3_column_int(st, 46);
 	sqlite3_finalize(st);
 	st = NULL;
 

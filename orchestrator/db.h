@@ -179,6 +179,7 @@ struct pb_bisection_end {
 	int exit_code;                /* < 0: NULL (still running) */
 	int finished;
 	const struct pb_stats_view *stats; /* NULL: all NULL */
+	const struct pb_verification_view *verification; /* NULL: none */
 };
 
 /* Replaces the bisection's summary and steps, in one transaction. */

@@ -382,11 +382,20 @@ static void progress(struct local *L, size_t i, const struct pb_run_result *res)
 		size_t k = p.hi - p.lo + 1;
 
 		pb_human_prob(prob, sizeof(prob), p.confidence);
-		fprintf(stderr, "  %s %.12s  %s = %s   (%u slow / %u fast "
-			"here; most probable culprit %.12s at %s, 95 %% "
-			"within %zu commit%s)\n", head, L->commits[i].sha,
-			L->o->metric, val, p.slow, p.fast,
-			L->commits[p.best].sha, prob, k, k == 1 ? "" : "s");
+		if (p.verifying)
+			fprintf(stderr, "  %s %.12s  %s = %s   (%u slow / %u "
+				"fast here; verifying %.12s at %s against its "
+				"parent %.12s, alternately)\n", head,
+				L->commits[i].sha, L->o->metric, val, p.slow,
+				p.fast, L->commits[p.ver_commit].sha, prob,
+				L->commits[p.ver_parent].sha);
+		else
+			fprintf(stderr, "  %s %.12s  %s = %s   (%u slow / %u "
+				"fast here; most probable culprit %.12s at %s, "
+				"95 %% within %zu commit%s)\n", head,
+				L->commits[i].sha, L->o->metric, val, p.slow,
+				p.fast, L->commits[p.best].sha, prob, k,
+				k == 1 ? "" : "s");
 	}
 }
 
@@ -559,6 +568,7 @@ static int save(struct local *L, const struct pb_engine_result *res,
 	struct pb_step_row *rows = calloc(ns ? ns : 1, sizeof(*rows));
 	struct pb_bisection_end end;
 	struct pb_stats_view stats;
+	struct pb_verification_view ver;
 	int rc;
 
 	if (!rows)
@@ -583,6 +593,19 @@ static int save(struct local *L, const struct pb_engine_result *res,
 	stats_of(L, res, &stats);
 	memset(&end, 0, sizeof(end));
 	end.stats = &stats;
+	if (res->verification.done) {
+		memset(&ver, 0, sizeof(ver));
+		pb_strlcpy(ver.commit, L->commits[res->verification.commit].sha,
+			   sizeof(ver.commit));
+		ver.attempts = res->verification.attempts;
+		ver.pairs = res->verification.pairs;
+		ver.effect = res->verification.effect;
+		ver.lo = res->verification.lo;
+		ver.hi = res->verification.hi;
+		ver.p = res->verification.p;
+		ver.confirmed = res->verification.confirmed;
+		end.verification = &ver;
+	}
 	end.state = state;
 	end.mode = pb_mode_name(res->mode);
 	end.culprit_sha = res->outcome == PB_OUT_CULPRIT

@@ -101,6 +101,7 @@
 #include "ranktest.h"
 #include "rng.h"
 #include "stats.h"
+#include "verify.h"
 
 enum {
 	MIN_END_RUNS = 3,      /* per end, before any decision */
@@ -121,6 +122,10 @@ enum {
 	ENDGAME_RUNS = 6,      /* larger batches: the joint choice only */
 	EIG_GRID = 201,        /* P(bad) grid of the density model's gain */
 	EXCHANGE_PASSES = 4,   /* after the greedy joint choice */
+	VERIFY_ATTEMPTS = 3,   /* verifications a bisection may begin */
+	REVERIFY_RUNS = 10,    /* runs after a verification did not confirm
+				* a commit before it is verified again */
+	VERIFY_LANES = 8,      /* agents verifying at once, at most */
 };
 
 #define SEP_D 3.0            /* Ashman's D of two separate modes */
@@ -265,6 +270,18 @@ struct pb_engine {
 	unsigned disturbed;     /* all disturbed runs */
 	unsigned busy_waits;    /* waits in a row without a clean run */
 	int waited;             /* a wait was asked: the next call runs */
+
+	/* verification of the best commit against its parent (verify.h) */
+	struct pb_verify *ver;  /* under way, or NULL */
+	size_t ver_c, ver_p;    /* the commit verified and its parent */
+	enum model ver_model;   /* the model it classified runs with */
+	size_t confirmed;       /* the commit a verification confirmed, 0 */
+	unsigned *refuted_at;   /* per commit: runs when a verification did
+				 * not confirm it, 0 never */
+	unsigned vq_lane[VERIFY_LANES]; /* the sides handed out this round, */
+	int vq_side[VERIFY_LANES];      /* in order: which lane a returning */
+	unsigned vq_n;                  /* run of a side belongs to */
+	int ver_gave_up;        /* the best commit could not be confirmed */
 	/* the prior over c: log weight of each j (0, or log IDENTICAL_PRIOR
 	 * for a commit identical to its parent) and the weights' sum */
 	double *lprior;
@@ -408,9 +425,10 @@ int pb_engine_new(struct pb_engine **out, const struct pb_engine_opts *o)
 	e->tmp = calloc(n + 1, sizeof(double));
 	e->pf = calloc(n * PF, sizeof(double));
 	e->lprior = calloc(n, sizeof(double));
+	e->refuted_at = calloc(n, sizeof(unsigned));
 	e->prior_sum = (double)(n - 1);
 	if (!e->c || !e->order || !e->post || !e->cdf || !e->eig || !e->r1 ||
-	    !e->r0 || !e->tmp || !e->pf || !e->lprior) {
+	    !e->r0 || !e->tmp || !e->pf || !e->lprior || !e->refuted_at) {
 		pb_engine_free(e);
 		return -1;
 	}
@@ -434,6 +452,8 @@ int pb_engine_new(struct pb_engine **out, const struct pb_engine_opts *o)
 	e->res.mwu_p = e->res.ks_p = NAN;
 	e->res.ci_first = 1;
 	e->res.ci_last = n - 1;
+	e->res.verification.effect = e->res.verification.lo = NAN;
+	e->res.verification.hi = e->res.verification.p = NAN;
 	*out = e;
 	return 0;
 }
@@ -457,6 +477,8 @@ void pb_engine_free(struct pb_engine *e)
 	free(e->tmp);
 	free(e->pf);
 	free(e->lprior);
+	free(e->refuted_at);
+	pb_verify_free(e->ver);
 	free(e->lg_a1.v);
 	free(e->lg_b1.v);
 	free(e->lg_ab1.v);
@@ -553,6 +575,7 @@ static void rescore_all(struct pb_engine *e)
 
 static void judge_ends(struct pb_engine *e);
 static void recheck_modes(struct pb_engine *e);
+static void update(struct pb_engine *e);
 
 /* Remembers whether the latest run was disturbed; a clean one ends a
  * busy spell. */
@@ -591,6 +614,205 @@ int pb_engine_disturbed(struct pb_engine *e, size_t i)
 	return 0;
 }
 
+/* ---- verification (verify.h) ----
+ *
+ * Once one commit c holds opts.confidence of the posterior - where the
+ * search would have named it - c and its parent p (the nearest commit
+ * before it that still runs) run in ABBA order on each agent under
+ * verify.c's sequential test: shift models test the runs' values, class
+ * models their classes.  The runs are evidence for the search as well.
+ * c is named the culprit only when the verification confirmed it and it
+ * still holds opts.confidence.  (Begun earlier, at half the posterior,
+ * verifications were spent on the wrong commits: in a bimodal search the
+ * best commit at 0.5 is often a neighbour of the culprit, and every
+ * attempt spends error rate.)  A
+ * verification that does not confirm c leaves its runs as evidence; c is
+ * verified again only REVERIFY_RUNS runs later (new evidence pointing at
+ * it), at most VERIFY_ATTEMPTS verifications in all, their error rates
+ * spent as pb_verify_attempt_alpha() says, 1 - confidence in all.  The
+ * verifier sees fresh runs only - those taken while it runs - never the
+ * ones that made the search pick c. */
+
+static void verify_end(struct pb_engine *e)
+{
+	static const char *const stops[] = { "", "evidence", "futility",
+					     "hopeless", "max pairs" };
+	struct pb_engine_verification *r = &e->res.verification;
+	struct pb_verify_state st;
+
+	pb_verify_state(e->ver, &st);
+	r->done = 1;
+	r->confirmed = st.status == PB_VERIFY_CONFIRMED;
+	r->commit = e->ver_c;
+	r->pairs = st.pairs;
+	r->effect = st.effect;
+	r->lo = st.lo;
+	r->hi = st.hi;
+	r->p = st.p;
+	snprintf(r->stop, sizeof(r->stop), "%s",
+		 st.stop <= PB_VERIFY_STOP_MAX_PAIRS ? stops[st.stop] : "");
+	if (r->confirmed)
+		e->confirmed = e->ver_c;
+	else
+		e->refuted_at[e->ver_c] = e->runs ? e->runs : 1;
+	pb_verify_free(e->ver);
+	e->ver = NULL;
+	e->vq_n = 0;
+}
+
+/* A clean run of commit i (raw value, oriented x): the verification takes
+ * it when it is the side the run's agent was asked for. */
+static void verify_feed(struct pb_engine *e, size_t i, double raw, double x)
+{
+	enum pb_verify_side side;
+	unsigned lane = 0, k;
+
+	if (!e->ver || (i != e->ver_c && i != e->ver_p))
+		return;
+	if (e->model != e->ver_model) {
+		/* the runs are judged with another model now: its classes
+		 * no longer mean what they meant; begin again, this one
+		 * unspent (it confirmed nothing) */
+		pb_verify_free(e->ver);
+		e->ver = NULL;
+		e->vq_n = 0;
+		e->res.verification.attempts--;
+		return;
+	}
+	side = i == e->ver_c ? PB_VERIFY_CULPRIT : PB_VERIFY_PARENT;
+	for (k = 0; k < e->vq_n && e->vq_side[k] != (int)side; k++)
+		;
+	if (k < e->vq_n) {
+		lane = e->vq_lane[k];
+		memmove(e->vq_lane + k, e->vq_lane + k + 1,
+			(e->vq_n - k - 1) * sizeof(e->vq_lane[0]));
+		memmove(e->vq_side + k, e->vq_side + k + 1,
+			(e->vq_n - k - 1) * sizeof(e->vq_side[0]));
+		e->vq_n--;
+	}
+	if (pb_verify_next(e->ver, lane) != side)
+		return;
+	if (pb_verify_add(e->ver, lane, side, raw,
+			  e->ver_model == M_CLASS && x < e->tau) < 0) {
+		/* a value the test cannot take (not > 0: it works on log
+		 * ratios): this verification cannot go on */
+		e->refuted_at[e->ver_c] = e->runs ? e->runs : 1;
+		e->res.verification.attempts = VERIFY_ATTEMPTS;
+		pb_verify_free(e->ver);
+		e->ver = NULL;
+		e->vq_n = 0;
+		return;
+	}
+	if (pb_verify_status(e->ver) != PB_VERIFY_RUNNING)
+		verify_end(e);
+}
+
+/* The parent c is verified against: the nearest commit before it that
+ * still runs (c - 1 unless that one fails in most of its runs), or c when
+ * there is none. */
+static size_t verify_parent(const struct pb_engine *e, size_t c)
+{
+	for (size_t p = c; p-- > 0;)
+		if (runnable(&e->c[p]))
+			return p;
+	return c;
+}
+
+/* Whether commit c can (still) be verified against its parent. */
+static int verify_possible(const struct pb_engine *e, size_t c)
+{
+	return (e->ver && e->ver_c == c) ||
+	       (c >= 1 && e->res.verification.attempts < VERIFY_ATTEMPTS &&
+		runnable(&e->c[c]) && verify_parent(e, c) < c);
+}
+
+/* Begins the verification of the best commit when it is time; 1 when one
+ * is under way afterwards. */
+static int verify_begin(struct pb_engine *e)
+{
+	struct pb_verify_opts vo = PB_VERIFY_OPTS_INIT;
+	size_t c = e->best;
+	unsigned attempt = e->res.verification.attempts + 1;
+
+	if (e->ver)
+		return 1;
+	if (e->best_mass < e->o.confidence || c == 0 || e->block_first != c ||
+	    e->confirmed == c || !verify_possible(e, c) ||
+	    (e->refuted_at[c] && e->runs < e->refuted_at[c] + REVERIFY_RUNS))
+		return 0;
+	vo.kind = e->model == M_CLASS ? PB_VERIFY_BIMODAL : PB_VERIFY_SHIFT;
+	vo.lower_is_better = e->o.lower_is_better;
+	vo.alpha = pb_verify_attempt_alpha(1 - e->o.confidence, attempt);
+	vo.lanes = VERIFY_LANES;
+	if (vo.kind == PB_VERIFY_SHIFT) {
+		double noise = e->s_f / fabs(e->mu_f);
+
+		if (isfinite(noise) && noise > 0 && noise < 1)
+			vo.noise = noise;
+	} else {
+		const struct cobs *g = &e->c[0], *b = &e->c[e->n - 1];
+		double q0 = g->slow + g->fast
+				    ? (double)g->slow / (g->slow + g->fast)
+				    : -1;
+		double q1 = b->slow + b->fast
+				    ? (double)b->slow / (b->slow + b->fast)
+				    : -1;
+
+		if (q0 >= 0 && q1 > q0 && q1 <= 1) {
+			vo.q0 = q0;
+			vo.q1 = q1;
+		}
+	}
+	/* more pairs where a small alpha needs them */
+	while (pb_verify_new(&e->ver, &vo) < 0) {
+		unsigned mp = vo.max_pairs ? vo.max_pairs
+			      : vo.kind == PB_VERIFY_SHIFT ? 40 : 60;
+
+		if (mp >= PB_VERIFY_MAX_PAIRS / 2)
+			return 0;
+		vo.max_pairs = 2 * mp;
+	}
+	e->ver_c = c;
+	e->ver_p = verify_parent(e, c);
+	e->ver_model = e->model;
+	e->vq_n = 0;
+	e->res.verification.attempts = attempt;
+	return 1;
+}
+
+/* The sides the verification wants next, one per agent (lane). */
+static size_t verify_pick(struct pb_engine *e, size_t k, size_t *out)
+{
+	size_t m = 0;
+
+	e->vq_n = 0;
+	for (unsigned lane = 0; lane < k && lane < VERIFY_LANES; lane++) {
+		enum pb_verify_side side = pb_verify_next(e->ver, lane);
+
+		if (side == PB_VERIFY_NONE)
+			continue;
+		out[m++] = side == PB_VERIFY_CULPRIT ? e->ver_c : e->ver_p;
+		e->vq_lane[e->vq_n] = lane;
+		e->vq_side[e->vq_n++] = side;
+	}
+	return m;
+}
+
+/* After every run fed (or commit skipped): a verification begins as soon
+ * as the runs so far call for it, whether or not the driver asks what to
+ * run next in between, so a replay of the same runs begins it at the same
+ * run. */
+static void after_feed(struct pb_engine *e)
+{
+	if (e->ver && (!runnable(&e->c[e->ver_c]) ||
+		       !runnable(&e->c[e->ver_p])))
+		verify_end(e); /* one side no longer runs: not confirmed */
+	if (e->phase != PH_SEARCH || e->ver)
+		return;
+	update(e);
+	verify_begin(e);
+}
+
 int pb_engine_observe(struct pb_engine *e, size_t i, double value)
 {
 	struct cobs *c;
@@ -622,6 +844,8 @@ int pb_engine_observe(struct pb_engine *e, size_t i, double value)
 	score_run(e, c, orient(e, value));
 	judge_ends(e);
 	recheck_modes(e);
+	verify_feed(e, i, value, orient(e, value));
+	after_feed(e);
 	return 0;
 }
 
@@ -636,6 +860,7 @@ int pb_engine_run_failed(struct pb_engine *e, size_t i)
 	e->last = i;
 	list_commit(e, i);
 	judge_ends(e);
+	after_feed(e);
 	return 0;
 }
 
@@ -647,6 +872,7 @@ int pb_engine_skip(struct pb_engine *e, size_t i)
 	e->stale = 1;
 	list_commit(e, i);
 	judge_ends(e);
+	after_feed(e);
 	return 0;
 }
 
@@ -664,6 +890,7 @@ int pb_engine_identical(struct pb_engine *e, size_t i, int identical)
 		for (size_t j = 1; j < e->n; j++)
 			e->prior_sum += exp(e->lprior[j]);
 		e->stale = 1;
+		after_feed(e);
 	}
 	return 0;
 }
@@ -2006,8 +2233,16 @@ static int search_done(struct pb_engine *e)
 	if (e->best_mass >= e->o.confidence) {
 		evidence(e);
 		if (e->block_first == e->best) {
+			if (e->confirmed != e->best &&
+			    verify_possible(e, e->best))
+				goto search_on; /* verified first */
 			e->res.culprit = e->best;
-			finish(e, PB_OUT_CULPRIT);
+			if (e->confirmed == e->best) {
+				finish(e, PB_OUT_CULPRIT);
+			} else {
+				e->ver_gave_up = 1;
+				finish(e, PB_OUT_STUCK);
+			}
 		} else {
 			e->res.range_first = e->block_first;
 			e->res.range_last = e->best;
@@ -2015,12 +2250,15 @@ static int search_done(struct pb_engine *e)
 		}
 		return 1;
 	}
+search_on:
 	if (e->runs >= e->o.max_runs) {
 		evidence(e);
 		e->res.culprit = e->best;
 		finish(e, PB_OUT_BUDGET);
 		return 1;
 	}
+	if (e->ver)
+		return 0;
 	/* Something left worth a run?  Not when only the ends can still
 	 * run and their runs teach (next to) nothing about the culprit: they
 	 * are good and bad under every hypothesis (the shift model gives
@@ -2079,10 +2317,14 @@ static void write_why(struct pb_engine *e)
 	switch (r->outcome) {
 	case PB_OUT_CULPRIT:
 		snprintf(r->why, sizeof(r->why),
-			 "culprit at posterior %.4f (%s; the culprit had %u "
-			 "slow / %u fast runs, its parent %u / %u)",
-			 r->confidence, what, r->culprit_slow, r->culprit_fast,
-			 r->parent_slow, r->parent_fast);
+			 "culprit at posterior %.4f, verified against its "
+			 "parent in %u alternating pairs (%+.1f %%, p %.2g) "
+			 "(%s; the culprit had %u slow / %u fast runs, its "
+			 "parent %u / %u)",
+			 r->confidence, r->verification.pairs,
+			 100 * r->verification.effect, r->verification.p, what,
+			 r->culprit_slow, r->culprit_fast, r->parent_slow,
+			 r->parent_fast);
 		break;
 	case PB_OUT_RANGE:
 		snprintf(r->why, sizeof(r->why),
@@ -2098,6 +2340,22 @@ static void write_why(struct pb_engine *e)
 			 e->o.max_runs, r->confidence, what);
 		break;
 	case PB_OUT_STUCK:
+		if (e->ver_gave_up) {
+			snprintf(r->why, sizeof(r->why),
+				 "inconclusive: the most probable culprit holds "
+				 "%.4f, but %u verification%s against its "
+				 "parent did not confirm it (the last: %u "
+				 "pairs, %+.1f %%, p %.2g, stopped by %s) (%s)",
+				 r->confidence, r->verification.attempts,
+				 r->verification.attempts == 1 ? "" : "s",
+				 r->verification.pairs,
+				 100 * r->verification.effect,
+				 r->verification.p,
+				 r->verification.stop[0] ? r->verification.stop
+							 : "its parent's runs",
+				 what);
+			break;
+		}
 		snprintf(r->why, sizeof(r->why),
 			 "no commit is left that a run could narrow it down "
 			 "with (each is skipped, or fails in most of its "
@@ -2185,6 +2443,14 @@ size_t pb_engine_next_batch(struct pb_engine *e, size_t k, size_t *out)
 		note_remodel(e);
 		return 0;
 	}
+	if (e->ver) {
+		size_t m = verify_pick(e, k, out);
+
+		if (m == k)
+			return k;
+		if (m > 0 && k > 1)
+			return m + batch_pick(e, k - m, out + m);
+	}
 	if (k == 1) {
 		gains(e);
 		out[0] = argmax_gain(e);
@@ -2242,6 +2508,9 @@ void pb_engine_progress(struct pb_engine *e, struct pb_engine_progress *out)
 {
 	out->runs = e->runs;
 	out->ends = e->phase == PH_ENDS;
+	out->verifying = e->ver != NULL;
+	out->ver_commit = e->ver_c;
+	out->ver_parent = e->ver_p;
 	out->last = e->last;
 	out->slow = e->c[e->last].slow;
 	out->fast = e->c[e->last].fast;

@@ -118,6 +118,21 @@ struct pb_engine_result {
 	double good_dip_p;
 	double mwu_p, ks_p;       /* good side vs bad side runs (shift) */
 	char why[512];            /* what was found, for a person */
+	/* The verification of the culprit (verify.h): its parent and it run
+	 * alternately (ABBA) under a sequential test before it is named.
+	 * The last verification, or none (done 0). */
+	struct pb_engine_verification {
+		int done;             /* one finished (confirmed or not) */
+		int confirmed;
+		size_t commit;        /* the commit it verified */
+		unsigned attempts;    /* verifications begun so far */
+		unsigned pairs;
+		double effect;        /* +0.3: 30 % slower than its parent */
+		double lo, hi;        /* 95 % interval, NAN when too few */
+		double p;             /* its sequential p-value */
+		char stop[24];        /* "evidence", "futility", "hopeless",
+					 * "max pairs" */
+	} verification;
 };
 
 struct pb_engine_step {
@@ -144,6 +159,8 @@ struct pb_engine_progress {
 	double confidence;        /* its posterior, NAN during the ends */
 	size_t last;              /* the commit of the latest run ... */
 	unsigned slow, fast;      /* ... and its classified runs so far */
+	int verifying;            /* a verification is under way: */
+	size_t ver_commit, ver_parent; /* of this commit against this one */
 };
 
 int pb_engine_new(struct pb_engine **out, const struct pb_engine_opts *opts);

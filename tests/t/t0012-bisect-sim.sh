@@ -41,11 +41,12 @@ grep -q 'seed=4$' "$T/c" || fail "seed 4 header: $(cat "$T/c")"
 grep -Eq '^  q0=0\.01 +[01]\.[0-9]{4} ' "$T/q" || fail "told-q0: $(cat "$T/q")"
 ! grep -q bisect- "$T/c" || fail "--no-baselines: $(cat "$T/c")"
 
-# 3. four agents: rounds; and a history where nothing changed
+# 3. four agents: rounds (printed to 0.1, so 4 x rounds may fall 0.2 short
+# of the runs it rounds); and a history where nothing changed
 "$SIM" --n 200 --k 4 --trials 20 --seed 5 > "$T/k" 2>&1 || fail "k 4: exit $?"
 grep -Eq '^  method +accuracy +wilson95 +mean-runs +p95 +p99 +rounds +p95$' "$T/k" ||
 	fail "rounds header: $(cat "$T/k")"
-awk '$1 == "engine" { r = $7; n = $4 } END { exit !(r > 0 && r * 4 >= n) }' "$T/k" ||
+awk '$1 == "engine" { r = $7; n = $4 } END { exit !(r > 0 && (r + 0.05) * 4 >= n) }' "$T/k" ||
 	fail "rounds: $(cat "$T/k")"
 "$SIM" --n 200 --q0 0.3 --q1 0.3 --trials 20 --seed 6 > "$T/n" 2>&1 ||
 	fail "no change: exit $?"

@@ -758,8 +758,9 @@ static void run_clean(size_t n, size_t culprit, int lower_is_better,
 	e = run_sim(&s, &res);
 	check_clean_culprit(&s, e, &res);
 	/* a clean shift is cheap: the ends and about log2 n probes, with
-	 * a few repeats while the rates are learnt */
-	if (res.runs > 24 + 3 * (unsigned)ceil(log2((double)n)))
+	 * a few repeats while the rates are learnt, and the verification's
+	 * pairs (7 at least: verify.c needs as many signs at this alpha) */
+	if (res.runs > 24 + 3 * (unsigned)ceil(log2((double)n)) + 2 * 10)
 		fail_msg("n=%zu culprit=%zu: %u runs", n, culprit, res.runs);
 	pb_engine_free(e);
 	sim_free(&s);
@@ -1725,8 +1726,13 @@ static void test_engine__end_skipped_after_search(void **state)
 				assert_int_equal(res.ci_first, 1);
 				assert_int_equal(res.ci_last, n - 1);
 			} else {
-				assert_int_equal(res.outcome, PB_OUT_CULPRIT);
+				/* the culprit can no longer run against its
+				 * parent: not verified, so not named */
+				assert_int_equal(res.outcome, PB_OUT_STUCK);
 				assert_int_equal(res.culprit, 1);
+				assert_non_null(strstr(res.why,
+						       "inconclusive"));
+				assert_false(res.verification.confirmed);
 			}
 			assert_true(res.confidence >= 0.99);
 			assert_int_equal(res.runs, 10);
@@ -3046,15 +3052,30 @@ static void test_engine__identical_not_named_on_weak_evidence(void **state)
 	(void)state;
 	o.n = 12;
 	o.seed = 42;
-	/* Without the claim the two slow runs name commit 5. */
+	/* Without the claim the two slow runs put commit 5 past the asked
+	 * confidence - and its verification begins: its parent runs first.
+	 * With the truth answering, the verification does not confirm it
+	 * and the search goes on to commit 8. */
 	assert_int_equal(pb_engine_new(&e, &o), 0);
 	feed_weak(e);
+	pb_engine_progress(e, &p);
+	assert_int_equal(p.best, 5);
+	assert_true(p.confidence >= o.confidence);
 	assert_int_equal(pb_engine_next(e, &act), 0);
-	assert_int_equal(act.kind, PB_ACT_DONE);
+	assert_int_equal(act.kind, PB_ACT_RUN);
+	assert_int_equal(act.commit, 4);
+	sim_init(&s, 12, 8);
+	s.bad = 70.0;
+	s.engine_seed = 42;
+	drive(e, &s);
 	pb_engine_result(e, &res);
 	assert_int_equal(res.outcome, PB_OUT_CULPRIT);
-	assert_int_equal(res.culprit, 5);
+	assert_int_equal(res.culprit, 8);
+	assert_true(res.verification.done && res.verification.confirmed);
+	assert_int_equal(res.verification.commit, 8);
+	assert_true(res.verification.attempts >= 2);
 	pb_engine_free(e);
+	sim_free(&s);
 
 	/* With it, no commit holds even half: the search goes on ... */
 	assert_int_equal(pb_engine_new(&e, &o), 0);

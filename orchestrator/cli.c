@@ -127,6 +127,12 @@ static const char usage_bisect[] =
 "                       files (ELF) with the same loadable contents as its\n"
 "                       parent's is hardly the culprit (JSON step key\n"
 "                       \"identical_to\")\n"
+"  --min-effect F       the smallest slowdown worth finding, as a fraction\n"
+"                       (default 0.03): \"no regression\" is said only when\n"
+"                       the upper confidence bound of the slowdown of the\n"
+"                       ends' mean metric is below it; ends too noisy to\n"
+"                       show that within a quarter of the budget make the\n"
+"                       verdict \"inconclusive\", with the noise in numbers\n"
 "  --busy-threshold CPUS\n"
 "                       a run during which other user-space work (and\n"
 "                       steal time) held this many CPUs on average is\n"
@@ -276,7 +282,7 @@ enum {
 	O_RUNAS, O_EVENTS, O_CONFIG, O_SYSROOT, O_NIC, O_SNOOP, O_NOROTATE,
 	O_NOIDENTICAL, O_STATE,
 	O_REPORT, O_JSON, O_BENCH, O_WAIT, O_HELP, O_BUSY, O_BACKOFF, O_AGAIN,
-	O_KEEP,
+	O_KEEP, O_MINEFFECT,
 };
 
 static const struct option bisect_opts[] = {
@@ -302,6 +308,7 @@ static const struct option bisect_opts[] = {
 	{ "snoop", required_argument, NULL, O_SNOOP },
 	{ "no-rotate-start", no_argument, NULL, O_NOROTATE },
 	{ "busy-threshold", required_argument, NULL, O_BUSY },
+	{ "min-effect", required_argument, NULL, O_MINEFFECT },
 	{ "busy-backoff", required_argument, NULL, O_BACKOFF },
 	{ "no-identical", no_argument, NULL, O_NOIDENTICAL },
 	{ "state-dir", required_argument, NULL, O_STATE },
@@ -384,6 +391,15 @@ static int cmd_bisect(int argc, char **argv)
 		case O_NIC: o.nic = optarg; break;
 		case O_SNOOP: o.snoop = optarg; break;
 		case O_NOROTATE: o.no_rotate = 1; break;
+		case O_MINEFFECT:
+			if (parse_num(&d, optarg, 0, 1, "--min-effect") < 0 ||
+			    d <= 0 || d >= 1)
+				return usage_error("bisect",
+						   "--min-effect: '%s' is not "
+						   "between 0 and 1 (exclusive)",
+						   optarg);
+			o.min_effect = d;
+			break;
 		case O_BUSY:
 			if (parse_num(&o.busy_threshold, optarg, 0, 4096,
 				      "--busy-threshold") < 0)

@@ -816,6 +816,7 @@ static int start_bisection(struct local *L)
 	eo.confidence = L->o->confidence;
 	eo.seed = L->o->seed;
 	eo.max_runs = L->o->max_runs;
+	eo.min_effect = L->o->min_effect;
 	if (pb_engine_new(&L->engine, &eo) < 0)
 		return pb_error_set("cannot start the engine");
 	/* The claims the stored digests make, before any run is replayed:
@@ -1013,8 +1014,14 @@ static void finish_message(const struct local *L,
 			L->commits[res->range_last].sha);
 		cost_line(L, res);
 		break;
-	case PB_OUT_BUDGET:
 	case PB_OUT_STUCK:
+		if (res->mode == PB_MODE_NONE) { /* the ends too noisy */
+			fprintf(stderr, "\nno culprit: %s\n", res->why);
+			cost_line(L, res);
+			break;
+		}
+		/* fall through */
+	case PB_OUT_BUDGET:
 		fprintf(stderr,
 			"\nno culprit at the asked confidence: %s\n  most "
 			"probable: %.12s; 95 %% credible interval %.12s .. "

@@ -126,6 +126,9 @@ enum {
 	REVERIFY_RUNS = 10,    /* runs after a verification did not confirm
 				* a commit before it is verified again */
 	VERIFY_LANES = 8,      /* agents verifying at once, at most */
+	ENDS_SHARE_DIV = 4,    /* the ends' share of the budget: a quarter,
+				* to show "no regression" before it says
+				* "inconclusive" */
 };
 
 #define SEP_D 3.0            /* Ashman's D of two separate modes */
@@ -282,6 +285,10 @@ struct pb_engine {
 	int vq_side[VERIFY_LANES];      /* in order: which lane a returning */
 	unsigned vq_n;                  /* run of a side belongs to */
 	int ver_gave_up;        /* the best commit could not be confirmed */
+	int improvement;        /* say_none() is told the bad end is faster */
+	int too_noisy;          /* "no regression" could not be shown */
+	int ends_more;          /* the search found no change: the ends run
+				 * on to show it (finish_none()) */
 	/* the prior over c: log weight of each j (0, or log IDENTICAL_PRIOR
 	 * for a commit identical to its parent) and the weights' sum */
 	double *lprior;
@@ -1077,20 +1084,146 @@ static void fit_class(struct pb_engine *e, const struct pb_mix *m)
 	rescore_all(e);
 }
 
+/*
+ * "No regression" is said only when the ends are shown to differ by less
+ * than opts.min_effect: the upper confidence bound (one-sided, at the
+ * asked confidence; Welch's t on all the ends' runs) of the slowdown of
+ * their mean metric is below it (DESIGN.md's outcome table).  Not shown,
+ * the ends run on up to their share of the budget (ENDS_SHARE_DIV); then
+ * the bisection is inconclusive, with the noise in numbers.  A bad end
+ * that is faster needs no bound.  Returns 1 when shown; *bound gets the
+ * interval in words either way.
+ */
+static int none_shown(const struct pb_engine *e, char *bound, size_t size,
+		      double *need)
+{
+	const struct cobs *g = &e->c[0], *b = &e->c[e->n - 1];
+	double mg = pb_mean(g->v, g->nv), mb = pb_mean(b->v, b->nv);
+	double vg = 0, vb = 0, se, df, t, d, ub, sd;
+	double min = e->o.min_effect > 0 ? e->o.min_effect : 0.03;
+
+	*need = INFINITY;
+	if (g->nv < 2 || b->nv < 2 || !(fabs(mg) > 0)) {
+		snprintf(bound, size, "too few runs at the ends to bound "
+			 "their difference");
+		return 0;
+	}
+	for (unsigned k = 0; k < g->nv; k++)
+		vg += (g->v[k] - mg) * (g->v[k] - mg);
+	for (unsigned k = 0; k < b->nv; k++)
+		vb += (b->v[k] - mb) * (b->v[k] - mb);
+	vg /= g->nv - 1;
+	vb /= b->nv - 1;
+	se = sqrt(vg / g->nv + vb / b->nv);
+	df = se > 0 ? pow(se, 4) / (pow(vg / g->nv, 2) / (g->nv - 1) +
+				    pow(vb / b->nv, 2) / (b->nv - 1))
+		    : 1;
+	if (!(df >= 1))
+		df = 1;
+	t = pb_t_quantile(e->o.confidence, df);
+	/* the slowdown, in the better-is direction: + is slower */
+	d = (mg - mb) / fabs(mg);
+	ub = d + t * se / fabs(mg);
+	sd = sqrt((vg + vb) / 2) / fabs(mg);
+	/* runs per end the bound would need were there no difference (what
+	 * "no regression" claims) and the noise what it seems */
+	*need = 2 * pow(t * sd / min, 2);
+	snprintf(bound, size,
+		 "the bad end's mean is %+.1f %% slower than the good end's, "
+		 "at most %+.1f %% (%.4g upper bound) over %u and %u runs, "
+		 "run-to-run noise %.1f %%; %.1f %% is the smallest slowdown "
+		 "asked for (--min-effect)",
+		 100 * d, 100 * ub, e->o.confidence, g->nv, b->nv, 100 * sd,
+		 100 * min);
+	return ub < min;
+}
+
+/* The ends' runs so far, and their share of the budget. */
+static int ends_share_spent(const struct pb_engine *e)
+{
+	const struct cobs *g = &e->c[0], *b = &e->c[e->n - 1];
+
+	return (g->nv + g->failed + b->nv + b->failed) * ENDS_SHARE_DIV >=
+	       e->o.max_runs;
+}
+
+/* Could not show "no regression": ends inconclusive, with why. */
+static void say_too_noisy(struct pb_engine *e, const char *what,
+			  const char *bound)
+{
+	e->res.mode = PB_MODE_NONE;
+	e->too_noisy = 1;
+	snprintf(e->res.why, sizeof(e->res.why),
+		 "inconclusive: %.200s, but no regression cannot be shown: %.240s",
+		 what, bound);
+	e->res.confidence = NAN;
+	finish(e, PB_OUT_STUCK);
+}
+
 static void say_none(struct pb_engine *e, const char *what)
 {
 	const struct cobs *g = &e->c[0], *b = &e->c[e->n - 1];
 	double gm = pb_median(g->raw, g->nv), bm = pb_median(b->raw, b->nv);
+	char bound[320] = "";
+	double need;
 
+	e->res.good_median = gm;
+	e->res.bad_median = bm;
+	if (!e->improvement && !none_shown(e, bound, sizeof(bound), &need)) {
+		/* the ends run on while their share of the budget may still
+		 * show it; not when even all of it would not */
+		if (e->phase == PH_ENDS && !ends_share_spent(e) &&
+		    e->runs < e->o.max_runs &&
+		    2 * need * ENDS_SHARE_DIV <= e->o.max_runs)
+			return;
+		say_too_noisy(e, what, bound);
+		return;
+	}
 	e->res.mode = PB_MODE_NONE;
 	e->res.good_median = gm;
 	e->res.bad_median = bm;
 	snprintf(e->res.why, sizeof(e->res.why),
 		 "%s (median %g at the good end over %u runs, %g at the bad "
-		 "end over %u runs, %+.1f %%)",
+		 "end over %u runs, %+.1f %%%s%s)",
 		 what, gm, g->nv, bm, b->nv,
-		 gm != 0 ? 100.0 * (bm - gm) / fabs(gm) : 0.0);
+		 gm != 0 ? 100.0 * (bm - gm) / fabs(gm) : 0.0,
+		 bound[0] ? "; " : "", bound);
 	finish(e, PB_OUT_NO_REGRESSION);
+}
+
+/* The search found no change (P(no change), or a stall): "no regression"
+ * when the ends show it (none_shown()); else the ends run on while their
+ * share of the budget may still show it; else inconclusive.  Returns 1
+ * when the search is over. */
+static int finish_none(struct pb_engine *e)
+{
+	char bound[320], what[512];
+	double need;
+	size_t len;
+
+	if (!none_shown(e, bound, sizeof(bound), &need)) {
+		if (!ends_share_spent(e) && e->runs < e->o.max_runs &&
+		    2 * need * ENDS_SHARE_DIV <= e->o.max_runs &&
+		    runnable(&e->c[0]) && runnable(&e->c[e->n - 1])) {
+			/* the ends run on (next_batch()): their runs so far
+			 * are too few to show it */
+			e->ends_more = 1;
+			e->res.why[0] = '\0';
+			e->res.mode = e->model == M_CLASS ? PB_MODE_BIMODAL
+							   : PB_MODE_SHIFT;
+			return 0;
+		}
+		snprintf(what, sizeof(what), "after %u runs no commit stands "
+			 "out from the others", e->runs);
+		say_too_noisy(e, what, bound);
+		return 1;
+	}
+	len = strlen(e->res.why);
+	if (len < sizeof(e->res.why))
+		snprintf(e->res.why + len, sizeof(e->res.why) - len, "; %s",
+			 bound);
+	finish(e, PB_OUT_NO_REGRESSION);
+	return 1;
 }
 
 /*
@@ -1262,6 +1395,7 @@ static int decide_ends(struct pb_engine *e)
 			ret = 1;
 		} else if (gs >= 2 && nb >= NONE_GOOD_RUNS &&
 			   down >= IMPROVEMENT_P) {
+			e->improvement = 1;
 			say_none(e, "no regression: the bad end is faster "
 				    "than the good end, it is slow less often");
 			ret = -1;
@@ -1325,6 +1459,7 @@ static int decide_ends(struct pb_engine *e)
 			fit_density(e, 0);
 			ret = 1;
 		} else if (p <= SHIFT_P && t < 0 && nb >= NONE_GOOD_RUNS) {
+			e->improvement = 1;
 			say_none(e, "no regression: the bad end is faster "
 				    "than the good end (an improvement)");
 			ret = -1;
@@ -2194,8 +2329,7 @@ static int stalled(struct pb_engine *e)
 			 "them as well (%s): the ends' difference was noise",
 			 e->runs, e->best_mass, what);
 	e->res.confidence = NAN;
-	finish(e, PB_OUT_NO_REGRESSION);
-	return 1;
+	return finish_none(e);
 }
 
 /* Checks the stopping rule; returns 1 when the search is over. */
@@ -2227,8 +2361,9 @@ static int search_done(struct pb_engine *e)
 				 "(P = %.4f)", e->runs,
 				 unorient(e, e->mu_n), e->s_n, e->p_none);
 		e->res.confidence = NAN; /* no culprit to be confident in */
-		finish(e, PB_OUT_NO_REGRESSION);
-		return 1;
+		if (finish_none(e))
+			return 1;
+		goto search_on;
 	}
 	if (e->best_mass >= e->o.confidence) {
 		evidence(e);
@@ -2442,6 +2577,15 @@ size_t pb_engine_next_batch(struct pb_engine *e, size_t k, size_t *out)
 		write_why(e);
 		note_remodel(e);
 		return 0;
+	}
+	if (e->ends_more) {
+		const struct cobs *g = &e->c[0], *b = &e->c[e->n - 1];
+		unsigned ng = g->nv + g->failed, nb = b->nv + b->failed;
+
+		e->ends_more = 0; /* the next search_done() says again */
+		for (size_t t = 0; t < k; t++)
+			out[t] = ng <= nb ? (ng++, 0) : (nb++, e->n - 1);
+		return k;
 	}
 	if (e->ver) {
 		size_t m = verify_pick(e, k, out);

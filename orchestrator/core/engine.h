@@ -41,9 +41,12 @@ struct pb_engine_opts {
 	double confidence;    /* asked confidence, in (0, 1) */
 	uint64_t seed;        /* every random choice derives from it */
 	unsigned max_runs;    /* budget, ends and failed runs included */
+	double min_effect;    /* the smallest slowdown worth finding, a
+			       * fraction: "no regression" only when the
+			       * ends are shown to differ by less */
 };
 
-#define PB_ENGINE_OPTS_INIT { 0, 0, 0.99, 0, 500 }
+#define PB_ENGINE_OPTS_INIT { 0, 0, 0.99, 0, 500, 0.03 }
 
 /* PB_ACT_WAIT: most recent runs were disturbed by other work on the
  * machine (pb_engine_disturbed()); wait before the next run.  `wait_round`
@@ -79,13 +82,19 @@ enum pb_outcome {
 	PB_OUT_RUNNING = 0,
 	PB_OUT_CULPRIT,       /* culprit found (at the asked confidence) */
 	PB_OUT_RANGE,         /* skipped commits hide it: range_first..last */
-	PB_OUT_NO_REGRESSION, /* the ends do not differ (or bad is faster) */
+	PB_OUT_NO_REGRESSION, /* the ends differ by less than min_effect (the
+			       * upper confidence bound of the slowdown of
+			       * their mean), or bad is faster */
 	PB_OUT_BUDGET,        /* max_runs spent first */
 	PB_OUT_BAD_END,       /* an end cannot be built or never yields the
 			       * metric: the input is unusable */
-	PB_OUT_STUCK,         /* no commit left that a run could narrow it
-			       * with (every candidate skipped, or failing
-			       * in most runs): culprit = the most probable */
+	PB_OUT_STUCK,         /* inconclusive: no commit left that a run
+			       * could narrow it with (every candidate
+			       * skipped, or failing in most runs), the
+			       * culprit not confirmed by its verification,
+			       * or the ends too noisy to rule out a
+			       * slowdown of min_effect within their share
+			       * of the budget; culprit = the most probable */
 	PB_OUT_TOO_BUSY,      /* other work disturbed most runs through
 			       * PB_BUSY_WAITS waits: nothing can be measured
 			       * (an infrastructure error, exit 3) */

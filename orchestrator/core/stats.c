@@ -174,3 +174,24 @@ double pb_beta_greater(double a1, double b1, double a0, double b0)
 	}
 	return s * h;
 }
+
+double pb_t_quantile(double p, double df)
+{
+	double lo = 0, hi = 1e6, want;
+
+	if (!(p > 0 && p < 1) || !(df > 0))
+		return NAN;
+	if (p == 0.5)
+		return 0;
+	/* P(T > t) = pvalue(t) / 2 for t >= 0 */
+	want = 2 * (p > 0.5 ? 1 - p : p);
+	for (int k = 0; k < 200 && hi - lo > 1e-9 * (1 + lo); k++) {
+		double mid = (lo + hi) / 2;
+
+		if (pb_t_pvalue(mid, df) > want)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return p > 0.5 ? (lo + hi) / 2 : -(lo + hi) / 2;
+}

@@ -24,6 +24,10 @@ double pb_betainc(double a, double b, double x);
 /* Two-sided p-value of Student's t with df degrees of freedom (df > 0). */
 double pb_t_pvalue(double t, double df);
 
+/* The quantile of Student's t with df degrees of freedom: t with
+ * P(T <= t) = p, for p in (0, 1) (by bisection on pb_t_pvalue, to 1e-9). */
+double pb_t_quantile(double p, double df);
+
 /*
  * Two-sided p-value of Student's t-test of two samples given by their
  * means, standard deviations and sizes, the variance pooled as

@@ -468,7 +468,7 @@ static void check_steps(const struct sim *s, struct pb_engine *e,
 		assert_true(res->ci_first <= res->range_first &&
 			    res->range_last <= res->ci_last);
 	if (res->outcome == PB_OUT_CULPRIT || res->outcome == PB_OUT_BUDGET ||
-	    res->outcome == PB_OUT_STUCK) {
+	    (res->outcome == PB_OUT_STUCK && res->mode != PB_MODE_NONE)) {
 		size_t c = res->culprit, p = c - 1;
 		struct pb_engine_step cs, ps;
 
@@ -816,10 +816,14 @@ static void bimodal_trial(struct sim *s, struct tally *t)
 	e = run_sim(s, &res);
 	t->trials++;
 	t->runs += res.runs;
-	if (res.outcome == PB_OUT_NO_REGRESSION) {
+	if (res.outcome == PB_OUT_NO_REGRESSION ||
+	    (res.outcome == PB_OUT_STUCK && strstr(res.why, "inconclusive"))) {
 		/* a rare slow mode can hide from the bad end's first
-		 * NONE_BAD_RUNS runs ((3/4)^16 = 1 % at q1 = 0.25): a miss */
-		assert_int_equal(res.mode, PB_MODE_NONE);
+		 * NONE_BAD_RUNS runs ((3/4)^16 = 1 % at q1 = 0.25): a miss,
+		 * said as "no regression" or, where the ends' noise cannot
+		 * rule out a slowdown, "inconclusive" - never a culprit */
+		if (res.outcome == PB_OUT_NO_REGRESSION)
+			assert_int_equal(res.mode, PB_MODE_NONE);
 		check_steps(s, e, &res);
 		pb_engine_free(e);
 		sim_free(s);
@@ -1055,10 +1059,12 @@ static void test_engine__tail_is_no_mode(void **state)
 			      res.runs, res.why);
 		assert_int_equal(res.outcome, PB_OUT_NO_REGRESSION);
 		assert_int_equal(res.mode, PB_MODE_NONE);
-		assert_non_null(strstr(res.why, "one distribution for every "
-					       "commit"));
+		assert_non_null(strstr(res.why, "no change explains them"));
 		assert_non_null(strstr(res.why, "did not hold up"));
-		assert_true(res.runs <= 100);
+		/* the ends may run on until they show the difference is
+		 * below --min-effect (seed 5: 29 and 28 runs) */
+		assert_non_null(strstr(res.why, "upper bound"));
+		assert_true(res.runs <= 200);
 		check_steps(&s, e, &res);
 		pb_engine_free(e);
 		sim_free(&s);
@@ -1176,7 +1182,12 @@ static void test_engine__no_regression_bimodal(void **state)
 			searched++;
 		pb_engine_free(e);
 		sim_free(&s);
-		if (res.outcome != PB_OUT_NO_REGRESSION) {
+		/* Both ends slow in 30 % of runs: their means, 18 % of
+		 * noise, cannot be shown closer than 3 %, so the answer is
+		 * "inconclusive", with the noise, never a culprit. */
+		if (res.outcome != PB_OUT_NO_REGRESSION &&
+		    !(res.outcome == PB_OUT_STUCK &&
+		      strstr(res.why, "no regression cannot be shown"))) {
 			print_message("seed %llu: outcome %d culprit %zu after "
 				      "%u runs (%s)\n",
 				      (unsigned long long)seed,
@@ -1186,7 +1197,6 @@ static void test_engine__no_regression_bimodal(void **state)
 			continue;
 		}
 		assert_int_equal(res.mode, PB_MODE_NONE);
-		assert_int_equal(res.culprit, 0);
 		assert_true(isnan(res.confidence));
 		assert_non_null(strstr(res.why, "no regression"));
 	}
@@ -1209,52 +1219,41 @@ static void test_engine__no_regression_bimodal(void **state)
 static void test_engine__no_regression_why(void **state)
 {
 	static const uint64_t seeds[] = { 52, 69, 73, 91 };
-	unsigned low = 0, high = 0, ends = 0;
+	unsigned inconclusive = 0;
 
+	/* Slow in 20 % of runs before the change and 60 % after it: the
+	 * search may not place the change, but the ends' means differ by
+	 * about 16 %, so it is never "no regression" (as it was before
+	 * --min-effect, for these seeds): a right culprit, or
+	 * "inconclusive" with the bound and the noise in numbers. */
 	(void)state;
 	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
 		struct sim s;
 		struct pb_engine_result res;
 		struct pb_engine *e;
-		const char *p;
 
 		sim_init_bimodal(&s, 200, 40 + seeds[i] % 120, 0.2, 0.6,
 				 seeds[i]);
 		e = run_sim(&s, &res);
 		pb_engine_free(e);
-		sim_free(&s);
 		print_message("seed %llu: outcome %d, %u runs: %s\n",
 			      (unsigned long long)seeds[i], (int)res.outcome,
 			      res.runs, res.why);
-		assert_int_equal(res.outcome, PB_OUT_NO_REGRESSION);
-		if ((p = strstr(res.why, "P(more often) "))) {
-			unsigned bs, nb, gs, ng;
-
-			ends++;
-			assert_int_equal(sscanf(strstr(res.why, "(in "),
-						"(in %u of %u runs, the good "
-						"end in %u of %u", &bs, &nb,
-						&gs, &ng), 4);
-			assert_true(bs * ng > gs * nb);
-			assert_true(strtod(p + strlen("P(more often) "),
-					   NULL) < 0.99);
-			assert_null(strstr(res.why, "differ a little"));
-		} else if ((p = strstr(res.why, "P(no change) "))) {
-			double p_none = strtod(p + strlen("P(no change) "),
-					       NULL);
-
-			assert_non_null(strstr(res.why, "stands out"));
-			if (p_none < 0.5) {
-				low++;
-				assert_null(strstr(res.why, "was noise"));
-				assert_non_null(strstr(res.why, "by chance"));
-			} else {
-				high++;
-				assert_non_null(strstr(res.why, "was noise"));
-			}
+		assert_int_not_equal(res.outcome, PB_OUT_NO_REGRESSION);
+		if (res.outcome == PB_OUT_CULPRIT) {
+			assert_int_equal(res.culprit, s.culprit);
+		} else {
+			assert_int_equal(res.outcome, PB_OUT_STUCK);
+			assert_non_null(strstr(res.why, "inconclusive"));
+			assert_non_null(strstr(res.why, "no regression cannot "
+							"be shown"));
+			assert_non_null(strstr(res.why, "run-to-run noise"));
+			assert_true(isnan(res.confidence));
+			inconclusive++;
 		}
+		sim_free(&s);
 	}
-	assert_true(ends >= 1 && low >= 1 && high >= 1);
+	assert_true(inconclusive >= 1);
 }
 
 /* The same weak case, where the ends were a close call at 48 bad-end

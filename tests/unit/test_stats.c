@@ -224,9 +224,26 @@ static void test_stats__beta_greater_singular(void **state)
 		    "(0.25,50|1,1)");
 }
 
+/* Student's t quantiles against tables (R's qt, 10 digits). */
+static void test_stats__t_quantile(void **state)
+{
+	(void)state;
+	expect_near(pb_t_quantile(0.975, 10), 2.228138852, 1e-6, "qt(.975,10)");
+	expect_near(pb_t_quantile(0.99, 30), 2.457261531, 1e-6, "qt(.99,30)");
+	expect_near(pb_t_quantile(0.95, 1), 6.313751515, 1e-5, "qt(.95,1)");
+	expect_near(pb_t_quantile(0.025, 10), -2.228138852, 1e-6,
+		    "qt(.025,10)");
+	expect_near(pb_t_quantile(0.5, 3), 0, 1e-12, "qt(.5,3)");
+	expect_near(pb_t_quantile(0.99, 1e6), 2.326348, 1e-4, "qt(.99,inf)");
+	assert_true(isnan(pb_t_quantile(0, 5)));
+	assert_true(isnan(pb_t_quantile(1, 5)));
+	assert_true(isnan(pb_t_quantile(0.9, 0)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stats__t_quantile),
 		cmocka_unit_test(test_stats__median),
 		cmocka_unit_test(test_stats__mad),
 		cmocka_unit_test(test_stats__mean),

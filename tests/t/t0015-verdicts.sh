@@ -1,0 +1,68 @@
+#!/bin/sh
+# The verdict table (DESIGN.md): a culprit is named only once verified -
+# "verification" in --json says how (pairs, effect, interval, p); "no
+# regression" only when the ends are shown to differ by less than
+# --min-effect; ends too noisy to show that end "inconclusive" early, with
+# the noise in numbers, exit 1 - never a culprit.
+. "$PB_FIXTURES/lib.sh"
+sh "$PB_FIXTURES/mkrepo.sh" "$T/shift" 10 6 > "$T/shift.shas"
+expect_exit 0 "$PERFBISECT" bisect --local --repo "$T/shift" --good main~9 \
+	--bad main --build "$BUILD" --run "$RUN" --metric score --seed 1 \
+	--state-dir "$T/s1" --json > "$T/shift.json" 2> "$T/shift.err"
+o="$T/shift.json"
+[ "$(json "$o" 'j["verdict"]')" = culprit ] || fail "verdict"
+[ "$(json "$o" 'j["culprit"]')" = "$(sed -n 7p "$T/shift.shas")" ] || fail "culprit"
+[ "$(json "$o" 'j["verification"]["confirmed"] and j["verification"]["commit"] == j["culprit"] and j["verification"]["pairs"] >= 7 and j["verification"]["effect"] > 0.5 and j["verification"]["interval"][0] > 0 and j["verification"]["p"] <= 0.01')" = True ] ||
+	fail "verification: $(json "$o" 'j["verification"]')"
+grep -q "verified against its parent in [0-9]* alternating pairs" "$T/shift.err" || fail "the verification is not said"
+grep -q "verifying $(sed -n 7p "$T/shift.shas" | cut -c1-12) " "$T/shift.err" || fail "progress does not say what it verifies"
+
+# Nothing changed, and the runs are 40 % noise: "no regression" cannot be
+# shown within a quarter of the budget, so it is inconclusive, at once.
+mkdir "$T/noisy"
+cd "$T/noisy"
+git init -q -b main .
+cat > bench.sh <<'EOS'
+# uniform noise, 80 to 120, repeatable: the run's number (counted in
+# .runs) steps a linear congruential generator seeded with the commit
+n=$(cat .runs 2>/dev/null || echo 0)
+echo $((n + 1)) > .runs
+x=$(printf %s "$PERFBISECT_COMMIT" | cksum | cut -d' ' -f1)
+i=0
+while [ "$i" -le "$n" ]; do
+	x=$(( (x * 1103515245 + 12345) % 2147483648 ))
+	i=$((i + 1))
+done
+echo "score: $((80 + x / 65536 % 41))"
+EOS
+export GIT_AUTHOR_NAME=T GIT_AUTHOR_EMAIL=t@example.org
+export GIT_COMMITTER_NAME=T GIT_COMMITTER_EMAIL=t@example.org
+for i in 0 1 2 3 4 5; do
+	echo "$i" > NOTES
+	git add bench.sh NOTES
+	GIT_COMMITTER_DATE="@$((1700000000 + i * 60))" \
+		git commit -q -m "change $i" --date "@$((1700000000 + i * 60))"
+done
+cd - > /dev/null
+expect_exit 1 "$PERFBISECT" bisect --local --repo "$T/noisy" --good main~5 \
+	--bad main --build true --run 'sh bench.sh' --metric score --seed 1 \
+	--state-dir "$T/s2" --json > "$T/noisy.json" 2> "$T/noisy.err"
+tail -n 3 "$T/noisy.err"
+o="$T/noisy.json"
+[ "$(json "$o" 'j["verdict"]')" = inconclusive ] || fail "noisy: verdict $(json "$o" 'j["verdict"]')"
+[ "$(json "$o" 'j["culprit"]')" = None ] || fail "noisy: a culprit"
+json "$o" 'j["outcome"]' | grep -q "no regression cannot be shown: .*run-to-run noise" ||
+	fail "noisy: the why has no numbers: $(json "$o" 'j["outcome"]')"
+[ "$(json "$o" 'j["runs"] <= 250')" = True ] || fail "noisy: burnt the budget: $(json "$o" 'j["runs"]')"
+# asked for a slowdown of 50 % or more, the same runs show there is none
+expect_exit 1 "$PERFBISECT" bisect --local --repo "$T/noisy" --good main~5 \
+	--bad main --build true --run 'sh bench.sh' --metric score --seed 1 \
+	--min-effect 0.5 --state-dir "$T/s3" --json > "$T/wide.json" 2> "$T/wide.err"
+[ "$(json "$T/wide.json" 'j["verdict"]')" = no_regression ] ||
+	fail "--min-effect 0.5: $(json "$T/wide.json" 'j["verdict"]'): $(json "$T/wide.json" 'j["outcome"]')"
+json "$T/wide.json" 'j["outcome"]' | grep -q "50.0 % is the smallest slowdown asked for" ||
+	fail "--min-effect 0.5: the bound is not said"
+expect_exit 2 "$PERFBISECT" bisect --local --repo "$T/noisy" --good main~5 \
+	--bad main --build true --run 'sh bench.sh' --metric score \
+	--min-effect 1.5 --state-dir "$T/s4" 2> "$T/bad.err"
+grep -q "min-effect" "$T/bad.err" || fail "a bad --min-effect"

@@ -50,6 +50,21 @@
 #include "common/err.h"
 #include "common/util.h"
 
+/* How the simulated machine changes while it runs (D1..D4 of issue 20):
+ * every run's value is multiplied by the machine's speed at that run. */
+enum drift {
+	DR_NONE = 0,
+	DR_STEP,        /* 30 % slower from a run uniform in 1..150 on */
+	DR_RAMP,        /* slower by 20 % * run / 500, up to 20 % */
+	DR_BURSTS,      /* 20 % of runs 10-50 % slower; the interference
+			 * signal flags 80 % of those and 2 % of the others
+			 * (pb_engine_disturbed()) */
+	DR_BURSTS_BLIND, /* the same bursts, no signal */
+};
+
+static const char *const drift_names[] = { "none", "step", "ramp", "bursts",
+					   "bursts-unflagged" };
+
 struct scenario {
 	const char *name;
 	size_t n;               /* candidate commits (N) */
@@ -66,6 +81,7 @@ struct scenario {
 	int decompose;          /* the told-q0 and told-q1 lines too */
 	int fixed_q0_set;       /* a line told q0 = fixed_q0 */
 	double fixed_q0;
+	enum drift drift;       /* the machine changing under the runs */
 };
 
 /* What a job simulates: the engine, told all, one or none of the rates,
@@ -75,6 +91,7 @@ enum strategy { S_ENGINE, S_ORACLE, S_TOLD_Q0, S_TOLD_Q1, S_FIXED_Q0,
 
 struct tally {
 	unsigned trials, right;
+	unsigned wrong;          /* a culprit named, and not the one */
 	unsigned *runs;          /* per trial */
 	unsigned *rounds;
 };
@@ -123,6 +140,8 @@ struct history {
 	const struct scenario *sc;
 	size_t culprit;
 	struct rng rng;
+	unsigned t;             /* runs so far: the machine's clock */
+	unsigned step_at;       /* DR_STEP: the run it slows down at */
 };
 
 static int is_bad(const struct history *h, size_t i)
@@ -130,10 +149,36 @@ static int is_bad(const struct history *h, size_t i)
 	return i >= h->culprit;
 }
 
-static double run_value(struct history *h, size_t i)
+/* One run of commit i: its value, and in *flagged whether the machine's
+ * interference signal marked it disturbed (DR_BURSTS). */
+static double run_value_flag(struct history *h, size_t i, int *flagged)
 {
 	const struct scenario *sc = h->sc;
-	double centre;
+	double centre, speed = 1;
+	unsigned t = h->t++;
+
+	*flagged = 0;
+	switch (sc->drift) {
+	case DR_STEP:
+		speed = t >= h->step_at ? 0.7 : 1;
+		break;
+	case DR_RAMP:
+		speed = 1 - 0.2 * (t < 500 ? t / 500.0 : 1);
+		break;
+	case DR_BURSTS:
+	case DR_BURSTS_BLIND: {
+		int burst = rng_unif(&h->rng) < 0.2;
+		double u = rng_unif(&h->rng), f = rng_unif(&h->rng);
+
+		if (burst)
+			speed = 1 - (0.1 + 0.4 * u);
+		if (sc->drift == DR_BURSTS)
+			*flagged = f < (burst ? 0.8 : 0.02);
+		break;
+	}
+	default:
+		break;
+	}
 
 	if (sc->shift > 0) {
 		centre = is_bad(h, i) ? 1 - sc->shift : 1.0;
@@ -142,7 +187,14 @@ static double run_value(struct history *h, size_t i)
 
 		centre = rng_unif(&h->rng) < q ? 0.6 : 1.0;
 	}
-	return centre * (1 + sc->noise * rng_normal(&h->rng));
+	return speed * centre * (1 + sc->noise * rng_normal(&h->rng));
+}
+
+static double run_value(struct history *h, size_t i)
+{
+	int flagged;
+
+	return run_value_flag(h, i, &flagged);
 }
 
 static double true_threshold(const struct scenario *sc)
@@ -153,7 +205,8 @@ static double true_threshold(const struct scenario *sc)
 /* ---- strategies ---- */
 
 static int run_engine(const struct scenario *sc, struct history *h,
-		      enum strategy st, unsigned *runs, unsigned *rounds)
+		      enum strategy st, unsigned *runs, unsigned *rounds,
+		      unsigned *wrong)
 {
 	struct pb_engine_opts o = PB_ENGINE_OPTS_INIT;
 	struct pb_engine_result res;
@@ -181,19 +234,28 @@ static int run_engine(const struct scenario *sc, struct history *h,
 	*rounds = 0;
 	while ((got = pb_engine_next_batch(e, k, batch)) > 0) {
 		(*rounds)++;
-		for (size_t t = 0; t < got; t++)
-			pb_engine_observe(e, batch[t],
-					  run_value(h, batch[t]));
+		for (size_t t = 0; t < got; t++) {
+			int flagged;
+			double v = run_value_flag(h, batch[t], &flagged);
+
+			if (flagged)
+				pb_engine_disturbed(e, batch[t]);
+			else
+				pb_engine_observe(e, batch[t], v);
+		}
 	}
 	pb_engine_result(e, &res);
-	*runs = res.runs;
+	*runs = res.runs + res.disturbed;
 	/* a history where nothing changed (q0 == q1): right is "no
 	 * regression", and any culprit is wrong */
-	if (sc->shift == 0 && sc->q0 == sc->q1)
+	if (sc->shift == 0 && sc->q0 == sc->q1) {
 		right = res.outcome == PB_OUT_NO_REGRESSION;
-	else
+		*wrong += res.outcome == PB_OUT_CULPRIT;
+	} else {
 		right = res.outcome == PB_OUT_CULPRIT &&
 			res.culprit == h->culprit;
+		*wrong += res.outcome == PB_OUT_CULPRIT && !right;
+	}
 	if (!right && sc->trace)
 		fprintf(stderr, "%s: culprit %zu, said %zu (outcome %d, mode %s, "
 			"confidence %.4f, %u runs): %s\n",
@@ -269,6 +331,17 @@ static double mean_of(const unsigned *v, unsigned n)
 	return s / n;
 }
 
+/* 95 % Wilson score interval, upper bound. */
+static double wilson_upper(unsigned k, unsigned n)
+{
+	double z = 1.959963984540054, p = (double)k / n;
+	double d = 1 + z * z / n;
+	double c = p + z * z / (2.0 * n);
+	double r = z * sqrt(p * (1 - p) / n + z * z / (4.0 * n * n));
+
+	return (c + r) / d;
+}
+
 /* 95 % Wilson score interval, lower bound. */
 static double wilson_lower(unsigned k, unsigned n)
 {
@@ -280,7 +353,8 @@ static double wilson_lower(unsigned k, unsigned n)
 	return (c - r) / d;
 }
 
-static void print_row(const char *name, const struct tally *t, int rounds)
+static void print_row(const char *name, const struct tally *t, int rounds,
+		      int wrong)
 {
 	unsigned n = t->trials;
 	double acc = (double)t->right / n;
@@ -293,6 +367,9 @@ static void print_row(const char *name, const struct tally *t, int rounds)
 	if (rounds)
 		printf(" %8.1f %6.0f", mean_of(t->rounds, n),
 		       quantile(t->rounds, n, 0.95));
+	if (wrong)
+		printf(" %8.4f %8.4f", (double)t->wrong / n,
+		       wilson_upper(t->wrong, n));
 	printf("\n");
 }
 
@@ -309,20 +386,22 @@ static void simulate(const struct scenario *sc, enum strategy strategy,
 		     unsigned reps, struct tally *t, unsigned *done)
 {
 	t->trials = sc->trials;
-	t->right = 0;
+	t->right = t->wrong = 0;
 	for (unsigned i = 0; i < sc->trials; i++) {
 		struct history h;
 		uint64_t s = sc->seed * 1000003ULL + i;
 
 		h.sc = sc;
+		h.t = 0;
 		rng_seed(&h.rng, s);
 		h.culprit = 1 + (size_t)(rng_unif(&h.rng) * sc->n);
 		if (h.culprit > sc->n)
 			h.culprit = sc->n;
+		h.step_at = 1 + (unsigned)(rng_unif(&h.rng) * 150);
 		t->rounds[i] = 0;
 		if (strategy != S_FIXED)
 			t->right += run_engine(sc, &h, strategy, &t->runs[i],
-					       &t->rounds[i]);
+					       &t->rounds[i], &t->wrong);
 		else
 			t->right += run_fixed(sc, &h, reps, &t->runs[i]);
 		__atomic_store_n(done, i + 1, __ATOMIC_RELAXED);
@@ -361,6 +440,7 @@ static void start_job(const struct scenario *sc, struct job *j)
 		close(p[0]);
 		simulate(sc, j->strategy, j->reps, &j->t, j->done);
 		if (write(p[1], &j->t.right, sizeof(j->t.right)) < 0 ||
+		    write(p[1], &j->t.wrong, sizeof(j->t.wrong)) < 0 ||
 		    write(p[1], j->t.runs, sz) < 0 ||
 		    write(p[1], j->t.rounds, sz) < 0)
 			_exit(1);
@@ -392,6 +472,7 @@ static void finish_job(const struct scenario *sc, struct job *j)
 
 	j->t.trials = sc->trials;
 	read_all(j->fd, &j->t.right, sizeof(j->t.right));
+	read_all(j->fd, &j->t.wrong, sizeof(j->t.wrong));
 	read_all(j->fd, j->t.runs, sc->trials * sizeof(unsigned));
 	read_all(j->fd, j->t.rounds, sc->trials * sizeof(unsigned));
 	close(j->fd);
@@ -506,16 +587,20 @@ static void run_scenario(const struct scenario *sc, int jobs_at_once)
 		printf(" shift=%.0f%%", 100 * sc->shift);
 	else
 		printf(" q1=%.2f q0=%.2f", sc->q1, sc->q0);
-	printf(" noise=%.0f%% K=%zu confidence=%.3f trials=%u seed=%" PRIu64
-	       "\n", 100 * sc->noise, sc->k, sc->confidence, sc->trials,
-	       sc->seed);
+	printf(" noise=%.0f%% K=%zu confidence=%.3f trials=%u seed=%" PRIu64,
+	       100 * sc->noise, sc->k, sc->confidence, sc->trials, sc->seed);
+	if (sc->drift)
+		printf(" drift=%s", drift_names[sc->drift]);
+	printf("\n");
 	printf("  %-12s %8s %8s %9s %6s %6s", "method", "accuracy", "wilson95",
 	       "mean-runs", "p95", "p99");
 	if (sc->k > 1)
 		printf(" %8s %6s", "rounds", "p95");
+	printf(" %8s %8s", "wrong", "wilson95");
 	printf("\n");
 	for (size_t i = 0; i < nj; i++)
-		print_row(jobs[i].name, &jobs[i].t, sc->k > 1);
+		print_row(jobs[i].name, &jobs[i].t, sc->k > 1,
+			  jobs[i].strategy != S_FIXED);
 	print_budget(sc, jobs, nj);
 	for (size_t i = 0; i < nj; i++) {
 		free(jobs[i].t.runs);
@@ -537,6 +622,7 @@ static void usage(FILE *f)
 "                  [--k AGENTS] [--trials T] [--seed S] [--confidence C]\n"
 "                  [--max-runs R] [--no-baselines] [--decompose]\n"
 "                  [--told-q0 X] [--acceptance] [--jobs 1..8] [--trace]\n"
+"                  [--drift step|ramp|bursts|bursts-unflagged]\n"
 "\n"
 "Simulates bisections of synthetic histories and prints accuracy and runs\n"
 "of the engine, the engine told the true rates (oracle), and classic\n"
@@ -567,6 +653,14 @@ static void usage(FILE *f)
 "                   minutes with --jobs 2\n"
 "  --jobs J         methods simulated at once, one process each (default 2)\n"
 "  --trace          print each history the engine got wrong, on stderr\n"
+"  --drift KIND     the machine changes under the runs: step (30 %% slower\n"
+"                   from a run uniform in 1..150 on), ramp (20 %% slower\n"
+"                   over 500 runs), bursts (20 %% of runs 10-50 %% slower,\n"
+"                   80 %% of those and 2 %% of the others flagged disturbed\n"
+"                   as the agent's interference signal would), or\n"
+"                   bursts-unflagged (no signal); \"wrong\" is the share\n"
+"                   that named a wrong culprit, with its 95 %% Wilson upper\n"
+"                   bound\n"
 "\n"
 "Tables go to stdout; progress goes to stderr when it is a terminal.\n"
 "Exit status: 0 done, 2 bad arguments.\n");
@@ -591,11 +685,12 @@ int main(int argc, char **argv)
 		{ "acceptance", no_argument, NULL, 'A' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "trace", no_argument, NULL, 'T' },
+		{ "drift", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct scenario sc = { "custom", 1000, 0, 0.5, 0, 0.03, 1, 2000, 1,
-			       0.99, 500, 1, 0, 0, 0, 0 };
+			       0.99, 500, 1, 0, 0, 0, 0, DR_NONE };
 	int acceptance = 0, jobs = 2, ch, rc = 0;
 	uint64_t u;
 
@@ -637,6 +732,22 @@ int main(int argc, char **argv)
 		case 'j': rc = pb_parse_u64(&u, optarg, 1, 8, "--jobs");
 			  jobs = (int)u; break;
 		case 'T': sc.trace = 1; break;
+		case 'd': {
+			size_t k;
+
+			for (k = 0; k < sizeof(drift_names) / sizeof(drift_names[0]);
+			     k++)
+				if (!strcmp(optarg, drift_names[k]))
+					break;
+			if (k == sizeof(drift_names) / sizeof(drift_names[0])) {
+				fprintf(stderr, "bisect-sim: --drift: '%s' is "
+					"not none, step, ramp, bursts or "
+					"bursts-unflagged\n", optarg);
+				return 2;
+			}
+			sc.drift = (enum drift)k;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -659,21 +770,39 @@ int main(int argc, char **argv)
 	{
 		struct scenario a[] = {
 			{ "A1 bimodal", 1000, 0, 0.5, 0, 0.03, 1, 2000, 1,
-			  0.99, 500, 1, 0, 0, 0, 0 },
+			  0.99, 500, 1, 0, 0, 0, 0, DR_NONE },
 			{ "A2 bimodal, misread fast runs", 1000, 0.02, 0.5, 0,
-			  0.03, 1, 2000, 2, 0.99, 500, 1, 0, 0, 0, 0 },
+			  0.03, 1, 2000, 2, 0.99, 500, 1, 0, 0, 0, 0, DR_NONE },
 			{ "A3 bimodal, rare slow mode", 1000, 0, 0.3, 0, 0.03,
-			  1, 2000, 3, 0.99, 500, 1, 0, 0, 0, 0 },
+			  1, 2000, 3, 0.99, 500, 1, 0, 0, 0, 0, DR_NONE },
 			{ "A4 shift", 1000, 0, 1, 0.10, 0.03, 1, 2000, 4, 0.99,
-			  500, 1, 0, 0, 0, 0 },
+			  500, 1, 0, 0, 0, 0, DR_NONE },
 			{ "A5 four agents", 1000, 0, 0.5, 0, 0.03, 4, 2000, 5,
-			  0.99, 500, 0, 0, 0, 0, 0 },
+			  0.99, 500, 0, 0, 0, 0, 0, DR_NONE },
 			{ "N1 no change, both ends bimodal", 1000, 0.3, 0.3,
-			  0, 0.03, 1, 2000, 6, 0.99, 500, 0, 0, 0, 0, 0 },
+			  0, 0.03, 1, 2000, 6, 0.99, 500, 0, 0, 0, 0, 0, DR_NONE },
 			{ "N2 no change, noise only", 1000, 0, 0, 0, 0.03, 1,
-			  4000, 8, 0.99, 500, 0, 0, 0, 0, 0 },
+			  4000, 8, 0.99, 500, 0, 0, 0, 0, 0, DR_NONE },
 			{ "N3 no change, rare slow runs", 1000, 0.05, 0.05, 0,
-			  0.03, 1, 2000, 9, 0.99, 500, 0, 0, 0, 0, 0 },
+			  0.03, 1, 2000, 9, 0.99, 500, 0, 0, 0, 0, 0, DR_NONE },
+			{ "D1 machine 30 % slower from a run on (A1)", 1000, 0,
+			  0.5, 0, 0.03, 1, 2000, 11, 0.99, 500, 0, 0, 0, 0, 0,
+			  DR_STEP },
+			{ "D1 machine 30 % slower from a run on (A4)", 1000, 0,
+			  1, 0.10, 0.03, 1, 2000, 12, 0.99, 500, 0, 0, 0, 0, 0,
+			  DR_STEP },
+			{ "D2 20 % ramp over 500 runs (A1)", 1000, 0, 0.5, 0,
+			  0.03, 1, 2000, 13, 0.99, 500, 0, 0, 0, 0, 0, DR_RAMP },
+			{ "D2 20 % ramp over 500 runs (A4)", 1000, 0, 1, 0.10,
+			  0.03, 1, 2000, 14, 0.99, 500, 0, 0, 0, 0, 0, DR_RAMP },
+			{ "D3 bursts, flagged (A1)", 1000, 0, 0.5, 0, 0.03, 1,
+			  2000, 15, 0.99, 500, 0, 0, 0, 0, 0, DR_BURSTS },
+			{ "D3 bursts, flagged (A4)", 1000, 0, 1, 0.10, 0.03, 1,
+			  2000, 16, 0.99, 500, 0, 0, 0, 0, 0, DR_BURSTS },
+			{ "D4 bursts, no signal (A1)", 1000, 0, 0.5, 0, 0.03, 1,
+			  2000, 17, 0.99, 500, 0, 0, 0, 0, 0, DR_BURSTS_BLIND },
+			{ "D4 bursts, no signal (A4)", 1000, 0, 1, 0.10, 0.03, 1,
+			  2000, 18, 0.99, 500, 0, 0, 0, 0, 0, DR_BURSTS_BLIND },
 		};
 		for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
 			a[i].trace = sc.trace;

@@ -126,6 +126,11 @@ enum {
 	REVERIFY_RUNS = 10,    /* runs after a verification did not confirm
 				* a commit before it is verified again */
 	VERIFY_LANES = 8,      /* agents verifying at once, at most */
+	REF_EVERY = 12,        /* search runs between two of the good end's,
+				* the reference the machine is judged by */
+	DRIFT_SEGS = 16,       /* the machine's levels kept, at most */
+	DRIFT_MIN_RUNS = 5,    /* the good end's runs on a level before a
+				* reference is judged against it */
 	ENDS_SHARE_DIV = 4,    /* the ends' share of the budget: a quarter,
 				* to show "no regression" before it says
 				* "inconclusive" */
@@ -171,6 +176,9 @@ enum {
  * 9d66cec2 was named so at 0.998), while a real change seen in every
  * run still is (test_engine.c, test_engine__identical_*). */
 #define IDENTICAL_PRIOR 1e-3
+#define DRIFT_SIGMAS 4.0     /* a reference this many of the good end's sds
+			      * from its level, twice in a row and alike:
+			      * the machine moved */
 #define GAIN_MIN 1e-6        /* bits: when only the ends can run, a gain
 			      * below this is nothing left to learn */
 
@@ -205,6 +213,7 @@ enum model { M_NONE, M_CLASS, M_DENSITY };
 struct cobs {
 	double *v;              /* successful runs' values, oriented */
 	double *raw;            /* the same, as measured */
+	unsigned *at;           /* the engine's clock at each of them */
 	unsigned nv, av;
 	unsigned failed;
 	unsigned slow, fast;    /* class model */
@@ -289,6 +298,20 @@ struct pb_engine {
 	int too_noisy;          /* "no regression" could not be shown */
 	int ends_more;          /* the search found no change: the ends run
 				 * on to show it (finish_none()) */
+
+	/* the machine's speed over time, from the good end's runs (the
+	 * references): levels (log of the good end's value) from clock
+	 * seg_from[j] on; runs are judged divided by exp(level - level 0) */
+	unsigned clock;         /* every run fed, disturbed ones included */
+	unsigned last_ref;      /* clock of the good end's latest run */
+	unsigned nseg;
+	unsigned seg_from[DRIFT_SEGS];
+	double seg_level[DRIFT_SEGS];
+	unsigned seg_first[DRIFT_SEGS]; /* its first good-end run's index */
+	unsigned pending;       /* references off the level in a row */
+	int ref_now;            /* a reference before the next decision */
+	double drift_sd;        /* the good end's noise, log scale */
+	char drift_note[160];   /* what moved and when, for the why */
 	/* the prior over c: log weight of each j (0, or log IDENTICAL_PRIOR
 	 * for a commit identical to its parent) and the weights' sum */
 	double *lprior;
@@ -473,6 +496,7 @@ void pb_engine_free(struct pb_engine *e)
 		for (size_t i = 0; i < e->n; i++) {
 			free(e->c[i].v);
 			free(e->c[i].raw);
+			free(e->c[i].at);
 		}
 	free(e->c);
 	free(e->order);
@@ -583,6 +607,7 @@ static void rescore_all(struct pb_engine *e)
 static void judge_ends(struct pb_engine *e);
 static void recheck_modes(struct pb_engine *e);
 static void update(struct pb_engine *e);
+static void fit_density(struct pb_engine *e, int refit);
 
 /* Remembers whether the latest run was disturbed; a clean one ends a
  * busy spell. */
@@ -615,10 +640,155 @@ int pb_engine_disturbed(struct pb_engine *e, size_t i)
 		return -1;
 	e->c[i].disturbed++;
 	e->disturbed++;
+	e->clock++;
 	e->last = i;
 	list_commit(e, i);
 	note_recent(e, 1);
 	return 0;
+}
+
+/* ---- the machine changing under the runs ----
+ *
+ * A real machine changes while it is measured: another tenant arrives,
+ * the clock is throttled, a page cache fills.  Judged against the ends'
+ * first runs, a machine 30 % slower from some run on makes every later
+ * fast run look slow, and the search blames whatever commit it was
+ * running.  So the good end is run again every REF_EVERY runs of the
+ * search as a reference, and its runs, in time order, give the machine's
+ * level: a reference DRIFT_SIGMAS of the good end's sds off the current
+ * level, twice in a row and alike, starts a new level (from halfway
+ * between the last reference on the old level and the first on the new
+ * one).  Every run is judged divided by its level's ratio to the first,
+ * and a new level re-judges every run after it; the why says what moved
+ * and when.  A ramp slower than the noise is left alone: its runs move
+ * less than the modes are apart, and the verification, whose pairs are
+ * next to each other in time, cancels it. */
+
+static double speed_at(const struct pb_engine *e, unsigned t)
+{
+	unsigned j = e->nseg;
+
+	while (j > 1 && e->seg_from[j - 1] > t)
+		j--;
+	return j > 1 ? exp(e->seg_level[j - 1] - e->seg_level[0]) : 1.0;
+}
+
+/* The level of segment j: the median of its good-end runs' logs. */
+static double seg_level_of(const struct pb_engine *e, unsigned j,
+			   unsigned to)
+{
+	const struct cobs *g = &e->c[0];
+	double buf[64];
+	unsigned n = 0, from = e->seg_first[j];
+
+	if (to - from > 64)
+		from = to - 64;
+	for (unsigned k = from; k < to; k++)
+		if (g->raw[k] > 0)
+			buf[n++] = log(g->raw[k]);
+	return n ? pb_median(buf, n) : e->seg_level[j];
+}
+
+/* Every run judged again with the levels as they are now. */
+static void rejudge(struct pb_engine *e)
+{
+	for (size_t i = 0; i < e->n; i++) {
+		struct cobs *c = &e->c[i];
+
+		for (unsigned k = 0; k < c->nv; k++)
+			c->v[k] = orient(e, c->raw[k] / speed_at(e, c->at[k]));
+	}
+	if (e->model == M_DENSITY)
+		fit_density(e, 0);
+	rescore_all(e);
+	e->stale = 1;
+}
+
+/* After a run of the good end: has the machine moved? */
+static void drift_check(struct pb_engine *e)
+{
+	const struct cobs *g = &e->c[0];
+	unsigned k = g->nv - 1, j = e->nseg - 1;
+	double x, dev;
+
+	e->last_ref = g->at[k];
+	e->ref_now = 0;
+	if (!(g->raw[k] > 0))
+		return;
+	x = log(g->raw[k]);
+	if (e->nseg == 0) {
+		e->nseg = 1;
+		e->seg_from[0] = 0;
+		e->seg_first[0] = 0;
+		e->seg_level[0] = x;
+		return;
+	}
+	/* The good end's noise, from its runs on the current level around
+	 * that level (the MAD's sd); no judgement on fewer than
+	 * DRIFT_MIN_RUNS of them, nor below 1 %. */
+	{
+		double d[64];
+		unsigned n = 0, from = e->seg_first[j];
+
+		if (k - from > 64)
+			from = k - 64;
+		for (unsigned t = from; t < k; t++)
+			if (g->raw[t] > 0)
+				d[n++] = fabs(log(g->raw[t]) - e->seg_level[j]);
+		if (n < DRIFT_MIN_RUNS) {
+			e->seg_level[j] = seg_level_of(e, j, k + 1);
+			return;
+		}
+		e->drift_sd = fmax(0.01, 1.4826 * pb_median(d, n));
+	}
+	dev = x - e->seg_level[j];
+	/* A good end that is bimodal itself visits its slow mode now and
+	 * then: a run there is no move of the machine (nor a reason to
+	 * forget one seen) - the class model knows where that mode lies. */
+	if (e->model == M_CLASS && e->mix.mu[0] != 0 &&
+	    unorient(e, e->mix.mu[0]) > 0 &&
+	    fabs(x - log(speed_at(e, g->at[k])) -
+		 log(unorient(e, e->mix.mu[0]))) <= 2.5 * e->drift_sd)
+		return;
+	if (fabs(dev) <= DRIFT_SIGMAS * e->drift_sd) {
+		e->pending = 0;
+		e->seg_level[j] = seg_level_of(e, j, k + 1);
+		return;
+	}
+	if (e->pending && k >= 1 && g->raw[k - 1] > 0 &&
+	    (log(g->raw[k - 1]) - e->seg_level[j]) * dev > 0 &&
+	    fabs(log(g->raw[k - 1]) - x) <= 3 * M_SQRT2 * e->drift_sd &&
+	    e->nseg < DRIFT_SEGS) {
+		/* two references off the level, alike: a new level, from
+		 * halfway between the last one on the old level and the first
+		 * on the new */
+		unsigned before = k >= 2 ? g->at[k - 2] : 0;
+		double old = exp(e->seg_level[j]), now;
+
+		e->seg_first[e->nseg] = k - 1;
+		e->seg_from[e->nseg] = (before + g->at[k - 1] + 1) / 2;
+		e->seg_level[e->nseg] = (log(g->raw[k - 1]) + x) / 2;
+		e->nseg++;
+		e->pending = 0;
+		now = exp(e->seg_level[e->nseg - 1]);
+		snprintf(e->drift_note, sizeof(e->drift_note),
+			 "the machine changed under the bisection: the good "
+			 "end went from %.4g to %.4g (%+.0f %%) at about run "
+			 "%u, and the runs were judged against it",
+			 old, now, 100 * (now / old - 1),
+			 e->seg_from[e->nseg - 1]);
+		rejudge(e);
+		return;
+	}
+	e->pending++;
+}
+
+/* Whether the search should run the good end now, as a reference. */
+static int want_reference(const struct pb_engine *e)
+{
+	return e->phase == PH_SEARCH && !e->ver && runnable(&e->c[0]) &&
+	       (e->pending || e->ref_now ||
+		e->clock >= e->last_ref + REF_EVERY);
 }
 
 /* ---- verification (verify.h) ----
@@ -839,19 +1009,29 @@ int pb_engine_observe(struct pb_engine *e, size_t i, double value)
 		if (!nr)
 			return -1;
 		c->raw = nr;
+		{
+			unsigned *na_at = realloc(c->at, na * sizeof(*na_at));
+
+			if (!na_at)
+				return -1;
+			c->at = na_at;
+		}
 		c->av = na;
 	}
-	c->v[c->nv] = orient(e, value);
+	c->at[c->nv] = e->clock++;
+	c->v[c->nv] = orient(e, value / speed_at(e, c->at[c->nv]));
 	c->raw[c->nv++] = value;
 	e->runs++;
 	note_recent(e, 0);
 	e->stale = 1;
 	e->last = i;
 	list_commit(e, i);
-	score_run(e, c, orient(e, value));
+	score_run(e, c, c->v[c->nv - 1]);
+	if (i == 0)
+		drift_check(e);
 	judge_ends(e);
 	recheck_modes(e);
-	verify_feed(e, i, value, orient(e, value));
+	verify_feed(e, i, value, c->v[c->nv - 1]);
 	after_feed(e);
 	return 0;
 }
@@ -862,6 +1042,7 @@ int pb_engine_run_failed(struct pb_engine *e, size_t i)
 		return -1;
 	e->c[i].failed++;
 	e->runs++;
+	e->clock++;
 	note_recent(e, 0);
 	e->stale = 1;
 	e->last = i;
@@ -1201,6 +1382,17 @@ static int finish_none(struct pb_engine *e)
 	double need;
 	size_t len;
 
+	/* The machine may have moved since the last reference, which would
+	 * make every run after it look alike: look again first. */
+	if (e->phase == PH_SEARCH && runnable(&e->c[0]) &&
+	    (e->pending || e->clock > e->last_ref + 1) &&
+	    e->runs < e->o.max_runs) {
+		e->ref_now = 1;
+		e->res.why[0] = '\0';
+		e->res.mode = e->model == M_CLASS ? PB_MODE_BIMODAL
+						   : PB_MODE_SHIFT;
+		return 0;
+	}
 	if (!none_shown(e, bound, sizeof(bound), &need)) {
 		if (!ends_share_spent(e) && e->runs < e->o.max_runs &&
 		    2 * need * ENDS_SHARE_DIV <= e->o.max_runs &&
@@ -2507,6 +2699,11 @@ static void note_remodel(struct pb_engine *e)
 {
 	size_t len = strlen(e->res.why);
 
+	if (e->drift_note[0] && len + 1 < sizeof(e->res.why)) {
+		snprintf(e->res.why + len, sizeof(e->res.why) - len, "; %s",
+			 e->drift_note);
+		len = strlen(e->res.why);
+	}
 	if (!e->remodelled || len + 1 >= sizeof(e->res.why))
 		return;
 	snprintf(e->res.why + len, sizeof(e->res.why) - len,
@@ -2577,6 +2774,13 @@ size_t pb_engine_next_batch(struct pb_engine *e, size_t k, size_t *out)
 		write_why(e);
 		note_remodel(e);
 		return 0;
+	}
+	if (want_reference(e)) {
+		out[0] = 0;
+		if (k == 1)
+			return 1;
+		return 1 + (e->ver ? verify_pick(e, k - 1, out + 1)
+				   : batch_pick(e, k - 1, out + 1));
 	}
 	if (e->ends_more) {
 		const struct cobs *g = &e->c[0], *b = &e->c[e->n - 1];

@@ -12,7 +12,13 @@ SIM=${PB_BISECT_SIM:?run through tests/run.sh}
 [ ! -s "$T/a.err" ] || fail "stderr not a terminal, yet: $(cat "$T/a.err")"
 grep -q '^custom: N=200 q1=0.50 q0=0.00 noise=3% K=1 confidence=0.990 trials=30 seed=3$' "$T/a" ||
 	fail "header: $(cat "$T/a")"
-for m in engine oracle bisect-1 bisect-5 bisect-7 bisect-10 bisect-14; do
+# the engine's rows also say how often it named a wrong culprit, with the
+# Wilson upper bound; the baselines' do not
+for m in engine oracle; do
+	grep -Eq "^  $m +[01]\.[0-9]{4} +[01]\.[0-9]{4} +[0-9]+\.[0-9] +[0-9]+ +[0-9]+ +[01]\.[0-9]{4} +[01]\.[0-9]{4}$" "$T/a" ||
+		fail "row $m: $(cat "$T/a")"
+done
+for m in bisect-1 bisect-5 bisect-7 bisect-10 bisect-14; do
 	grep -Eq "^  $m +[01]\.[0-9]{4} +[01]\.[0-9]{4} +[0-9]+\.[0-9] +[0-9]+ +[0-9]+$" "$T/a" ||
 		fail "row $m: $(cat "$T/a")"
 done
@@ -44,7 +50,7 @@ grep -Eq '^  q0=0\.01 +[01]\.[0-9]{4} ' "$T/q" || fail "told-q0: $(cat "$T/q")"
 # 3. four agents: rounds (printed to 0.1, so 4 x rounds may fall 0.2 short
 # of the runs it rounds); and a history where nothing changed
 "$SIM" --n 200 --k 4 --trials 20 --seed 5 > "$T/k" 2>&1 || fail "k 4: exit $?"
-grep -Eq '^  method +accuracy +wilson95 +mean-runs +p95 +p99 +rounds +p95$' "$T/k" ||
+grep -Eq '^  method +accuracy +wilson95 +mean-runs +p95 +p99 +rounds +p95 +wrong +wilson95$' "$T/k" ||
 	fail "rounds header: $(cat "$T/k")"
 awk '$1 == "engine" { r = $7; n = $4 } END { exit !(r > 0 && (r + 0.05) * 4 >= n) }' "$T/k" ||
 	fail "rounds: $(cat "$T/k")"
@@ -52,6 +58,12 @@ awk '$1 == "engine" { r = $7; n = $4 } END { exit !(r > 0 && (r + 0.05) * 4 >= n
 	fail "no change: exit $?"
 grep -q 'nothing changed: "accuracy" is the share that said no regression' "$T/n" ||
 	fail "no change: $(cat "$T/n")"
+# 3b. the machine changing under the runs: the drift is said in the header
+"$SIM" --n 200 --q1 0.5 --trials 10 --seed 7 --no-baselines --drift step > "$T/d" 2>&1 ||
+	fail "drift: exit $?"
+grep -q 'drift=step$' "$T/d" || fail "drift header: $(cat "$T/d")"
+"$SIM" --drift sideways > "$T/d2" 2>&1 && fail "a bad --drift was taken"
+grep -q "not none, step, ramp, bursts or bursts-unflagged" "$T/d2" || fail "bad --drift: $(cat "$T/d2")"
 
 # 4. progress, on a terminal only (script(1) gives the run one)
 if command -v script > /dev/null; then

@@ -83,6 +83,22 @@
  *    a block with skipped commits is a range; or when the run budget is
  *    spent, or nothing left to run can narrow it (PB_OUT_STUCK).
  *
+ * 3. Trusting it on a real machine.
+ *    - A run the driver found disturbed by other work
+ *      (pb_engine_disturbed()) is no evidence and costs no budget; most
+ *      of the latest runs disturbed make the driver wait, PB_BUSY_WAITS
+ *      waits in a row end it PB_OUT_TOO_BUSY.
+ *    - The good end runs again every REF_EVERY search runs as a reference
+ *      of the machine's level; a move (DRIFT_SIGMAS) re-judges every run
+ *      against the level of its time (drift_check()).
+ *    - The commit that holds opts.confidence is verified against its
+ *      parent, ABBA, under verify.c's sequential test before it is named
+ *      (verify_begin(); VERIFY_ATTEMPTS, REVERIFY_RUNS).
+ *    - "No regression" needs the ends shown to differ by less than
+ *      opts.min_effect (none_shown()); otherwise the ends run on within
+ *      their share of the budget (ENDS_SHARE_DIV), then "inconclusive".
+ *    Each has its own comment below.
+ *
  * The engine is deterministic: the same observations in the same order
  * give the same choices, which is how a resumed bisection replays its
  * stored runs.  opts.seed only breaks exact ties between equally

@@ -456,7 +456,8 @@ int pb_db_bisection_find(struct pb_db *db, const struct pb_bisection_def *d,
 		       "WHERE repo_id = ?1 AND "
 		       "benchmark_id = ?2 AND config_id IS ?3 AND "
 		       "good_sha = ?4 AND bad_sha = ?5 AND "
-		       "confidence_asked = ?6 AND seed = ?7 "
+		       "confidence_asked = ?6 AND seed = ?7 AND "
+		       "coalesce(min_effect, 0.03) = ?8 "
 		       "ORDER BY id DESC LIMIT 1",
 		       &st)) < 0)
 		return rc;
@@ -467,6 +468,7 @@ int pb_db_bisection_find(struct pb_db *db, const struct pb_bisection_def *d,
 	bind_text(st, 5, d->bad_sha);
 	sqlite3_bind_double(st, 6, d->confidence);
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)d->seed);
+	sqlite3_bind_double(st, 8, d->min_effect > 0 ? d->min_effect : 0.03);
 	s = sqlite3_step(st);
 	if (s == SQLITE_ROW) {
 		out->id = sqlite3_column_int64(st, 0);
@@ -512,8 +514,8 @@ int pb_db_bisection_create(struct pb_db *db, const struct pb_bisection_def *d,
 	if ((rc = prep(db,
 		       "INSERT INTO bisections (repo_id, benchmark_id, config_id, "
 		       "good_sha, bad_sha, state, confidence_asked, seed, "
-		       "max_runs, created_at) VALUES (?1, ?2, ?3, ?4, ?5, "
-		       "'running', ?6, ?7, ?8, ?9) RETURNING id",
+		       "max_runs, created_at, min_effect) VALUES (?1, ?2, ?3, "
+		       "?4, ?5, 'running', ?6, ?7, ?8, ?9, ?10) RETURNING id",
 		       &st)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, d->repo_id);
@@ -525,6 +527,7 @@ int pb_db_bisection_create(struct pb_db *db, const struct pb_bisection_def *d,
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)d->seed);
 	sqlite3_bind_int64(st, 8, d->max_runs);
 	sqlite3_bind_double(st, 9, pb_now_real());
+	bind_real(st, 10, d->min_effect);
 	rc = select_id(db, st, out, "create bisection");
 	return rc == PB_ENOTFOUND ? db_fail(db, "create bisection") : rc;
 }

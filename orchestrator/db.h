@@ -86,6 +86,7 @@ struct pb_bisection_def {
 	double confidence;
 	uint64_t seed;
 	unsigned max_runs;
+	double min_effect;            /* part of what makes it the same */
 };
 
 /* What pb_db_bisection_find() found of a stored bisection. */

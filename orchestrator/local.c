@@ -807,7 +807,7 @@ static int start_bisection(struct local *L)
 	struct pb_bisection_def d = { L->repo_id, L->bench_id, 0,
 				      L->commits[0].sha, L->commits[L->n - 1].sha,
 				      L->o->confidence, L->o->seed,
-				      L->o->max_runs };
+				      L->o->max_runs, L->o->min_effect };
 	struct pb_bisection_found f;
 	int rc, more = 0;
 

@@ -269,6 +269,19 @@ int pb_report_bisection_html(struct pb_buf *b,
 	rc = rc ? rc : row(b, "confidence", num);
 	snprintf(num, sizeof(num), "%u runs, %u builds", v->runs, v->builds);
 	rc = rc ? rc : row(b, "cost", num);
+	if (v->verification.commit[0]) {
+		const struct pb_verification_view *w = &v->verification;
+		char ver[256];
+
+		snprintf(ver, sizeof(ver),
+			 "%.12s against its parent, alternately: %s after %u "
+			 "pairs (attempt %u); %+.1f %% slower, 95 %% interval "
+			 "[%+.1f %%, %+.1f %%], p %.2g",
+			 w->commit, w->confirmed ? "confirmed" : "not confirmed",
+			 w->pairs, w->attempts, 100 * w->effect, 100 * w->lo,
+			 100 * w->hi, w->p);
+		rc = rc ? rc : row(b, "verification", ver);
+	}
 	rc = rc ? rc : pb_buf_puts(b, "<tr><th>started</th><td>");
 	rc = rc ? rc : put_time(b, v->created_at);
 	rc = rc ? rc : pb_buf_puts(b, "</td></tr>\n<tr><th>finished</th><td>");
@@ -283,7 +296,8 @@ int pb_report_bisection_html(struct pb_buf *b,
 		"<th>commit</th><th>subject</th><th>verdict</th><th>runs</th>"
 		"<th>failed</th><th>median</th><th>slow / fast</th>"
 		"<th>P(bad)</th><th>IPC</th><th>remote accesses</th>"
-		"<th>start nodes</th></tr>\n");
+		"<th>start nodes</th><th>disturbed</th><th>interference</th>"
+		"</tr>\n");
 	for (size_t i = 0; rc == 0 && i < v->nsteps; i++) {
 		const struct pb_step_view *s = &v->steps[i];
 		int culprit = !strcmp(s->sha, v->culprit);
@@ -327,6 +341,13 @@ int pb_report_bisection_html(struct pb_buf *b,
 		rc = rc ? rc : pb_html_put(b, s->start_nodes_json
 						      ? s->start_nodes_json
 						      : "n/a");
+		rc = rc ? rc : pb_buf_printf(b, "</td><td class=\"disturbed\">"
+					     "%u</td><td>", s->disturbed);
+		if (isfinite(s->interference))
+			rc = rc ? rc : pb_buf_printf(b, "%.1f %%",
+						     100 * s->interference);
+		else
+			rc = rc ? rc : pb_buf_puts(b, "n/a");
 		rc = rc ? rc : pb_buf_puts(b, "</td></tr>\n");
 		if (!ipc_note && s->ipc_state == PB_VAL_UNSUPPORTED)
 			ipc_note = s->ipc_note;
@@ -342,6 +363,9 @@ int pb_report_bisection_html(struct pb_buf *b,
 		"from its work tree has the loadable contents of its "
 		"parent's, so it is hardly the culprit. IPC and remote accesses: medians over the commit's "
 		"runs. Start nodes: how many runs started on each NUMA node. "
+		"Disturbed: runs taken while other work held the machine, "
+		"kept but not counted. Interference: the median share of the "
+		"machine that other work used during its runs. "
 		"n/a: not computed.</p>\n");
 	if (ipc_note || remote_note) {
 		rc = rc ? rc : pb_buf_puts(b, "<p class=\"note\" "

@@ -826,6 +826,14 @@ static int want_reference(const struct pb_engine *e)
  * verifier sees fresh runs only - those taken while it runs - never the
  * ones that made the search pick c. */
 
+/* Forgets the verification under way. */
+static void verify_drop(struct pb_engine *e)
+{
+	pb_verify_free(e->ver);
+	e->ver = NULL;
+	e->vq_n = 0;
+}
+
 static void verify_end(struct pb_engine *e)
 {
 	static const char *const stops[] = { "", "evidence", "futility",
@@ -848,9 +856,7 @@ static void verify_end(struct pb_engine *e)
 		e->confirmed = e->ver_c;
 	else
 		e->refuted_at[e->ver_c] = e->runs ? e->runs : 1;
-	pb_verify_free(e->ver);
-	e->ver = NULL;
-	e->vq_n = 0;
+	verify_drop(e);
 }
 
 /* A clean run of commit i (raw value, oriented x): the verification takes
@@ -866,9 +872,7 @@ static void verify_feed(struct pb_engine *e, size_t i, double raw, double x)
 		/* the runs are judged with another model now: its classes
 		 * no longer mean what they meant; begin again, this one
 		 * unspent (it confirmed nothing) */
-		pb_verify_free(e->ver);
-		e->ver = NULL;
-		e->vq_n = 0;
+		verify_drop(e);
 		e->res.verification.attempts--;
 		return;
 	}
@@ -891,9 +895,7 @@ static void verify_feed(struct pb_engine *e, size_t i, double raw, double x)
 		 * ratios): this verification cannot go on */
 		e->refuted_at[e->ver_c] = e->runs ? e->runs : 1;
 		e->res.verification.attempts = VERIFY_ATTEMPTS;
-		pb_verify_free(e->ver);
-		e->ver = NULL;
-		e->vq_n = 0;
+		verify_drop(e);
 		return;
 	}
 	if (pb_verify_status(e->ver) != PB_VERIFY_RUNNING)

@@ -310,9 +310,13 @@ static void test_db__runs_are_idempotent_and_bisections_round_trip(void **state)
 	assert_int_equal(pb_db_commit_ensure(db, repo, &ci[0], &c0), 0);
 	assert_int_equal(pb_db_commit_ensure(db, repo, &ci[1], &c1), 0);
 	d = (struct pb_bisection_def){ repo, bench, 0, ci[0].sha, ci[1].sha,
-				       0.99, 7, 100 };
+				       0.99, 7, 100, 0.03 };
 	assert_int_equal(pb_db_bisection_find(db, &d, &found), PB_ENOTFOUND);
 	assert_int_equal(pb_db_bisection_create(db, &d, &bis), 0);
+	/* another --min-effect is another bisection */
+	d.min_effect = 0.1;
+	assert_int_equal(pb_db_bisection_find(db, &d, &found), PB_ENOTFOUND);
+	d.min_effect = 0.03;
 	assert_int_equal(pb_db_bisection_find(db, &d, &found), 0);
 	assert_int_equal(found.id, bis);
 	assert_string_equal(found.state, "running");

@@ -352,8 +352,10 @@ static void progress(struct local *L, size_t i, const struct pb_run_result *res)
 
 	pb_engine_progress(L->engine, &p);
 	pb_human_elapsed(el, sizeof(el), pb_now_mono() - L->started);
-	snprintf(head, sizeof(head), "[%*u/%u runs %5s]", w, p.runs,
-		 L->o->max_runs, el);
+	/* every run taken: the disturbed ones too (they do not count
+	 * against the budget, and the summary says how many they were) */
+	snprintf(head, sizeof(head), "[%*u/%u runs %5s]", w,
+		 p.runs + p.disturbed, L->o->max_runs, el);
 	pb_human_si(val, sizeof(val), res->value);
 	if (res->ok && res->measured.disturbed) {
 		fprintf(stderr, "  %s %.12s  %s = %s   disturbed, not counted: "
@@ -966,19 +968,21 @@ static void merge_hint(const struct local *L, const char *sha)
 	pb_buf_release(&cmd);
 }
 
-/* "16 runs (budget 500), 5 builds in 0:12": the counts of the progress;
- * disturbed runs, which the budget does not count, said apart. */
+/* "16 runs (budget 500), 5 builds in 0:12": the counts of the progress,
+ * every run taken; the disturbed ones, which the budget does not count,
+ * said apart. */
 static void cost_line(const struct local *L, const struct pb_engine_result *res)
 {
 	char el[16];
 
 	pb_human_elapsed(el, sizeof(el), pb_now_mono() - L->started);
-	fprintf(stderr, "  %u run%s (budget %u), %zu builds in %s", res->runs,
-		res->runs == 1 ? "" : "s", L->o->max_runs,
+	fprintf(stderr, "  %u run%s (budget %u), %zu builds in %s",
+		res->runs + res->disturbed,
+		res->runs + res->disturbed == 1 ? "" : "s", L->o->max_runs,
 		pb_engine_nsteps(L->engine), el);
 	if (res->disturbed)
-		fprintf(stderr, "; %u more disturbed by other work, not "
-			"counted", res->disturbed);
+		fprintf(stderr, "; %u of them disturbed by other work, not "
+			"counted against the budget", res->disturbed);
 	fputc('\n', stderr);
 }
 

@@ -2873,6 +2873,7 @@ void pb_engine_result(const struct pb_engine *e, struct pb_engine_result *out)
 void pb_engine_progress(struct pb_engine *e, struct pb_engine_progress *out)
 {
 	out->runs = e->runs;
+	out->disturbed = e->disturbed;
 	out->ends = e->phase == PH_ENDS;
 	out->verifying = e->ver != NULL;
 	out->ver_commit = e->ver_c;

@@ -163,6 +163,7 @@ struct pb_engine_progress {
 	size_t lo, hi;            /* 95 % credible interval of the culprit,
 				   * 0 and n-1 while the ends are measured */
 	unsigned runs;
+	unsigned disturbed;       /* runs taken beside them, not counted */
 	int ends;                 /* still characterising the ends */
 	size_t best;              /* most probable culprit */
 	double confidence;        /* its posterior, NAN during the ends */

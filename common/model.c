@@ -2,6 +2,7 @@
  * model.c - initialisers and destructors for the plain views of model.h.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,4 +39,33 @@ void pb_bisection_view_free(struct pb_bisection_view *v)
 	free(v->run_cmd);
 	free(v->outcome);
 	free(v);
+}
+
+int pb_counter_moved(const struct pb_counter_move *m)
+{
+	if (m->state != PB_VAL_NUMBER || isnan(m->lo) || isnan(m->hi))
+		return -1;
+	return m->lo > 0 || m->hi < 0;
+}
+
+void pb_counter_move_say(const struct pb_counter_move *m, const char *name,
+			 char *buf, size_t size)
+{
+	int moved = pb_counter_moved(m);
+
+	if (!size)
+		return;
+	buf[0] = '\0';
+	if (m->state == PB_VAL_UNSUPPORTED)
+		snprintf(buf, size, "%s not counted (%s)", name, m->note);
+	else if (m->state == PB_VAL_NUMBER && moved < 0)
+		snprintf(buf, size,
+			 "%s %+.1f %% over %u pairs: too few pairs to say "
+			 "whether it moved", name, 100 * m->change, m->pairs);
+	else if (m->state == PB_VAL_NUMBER)
+		snprintf(buf, size,
+			 "%s %s: %+.1f %% (95 %% interval %+.1f %% to "
+			 "%+.1f %%, %u pairs)", name,
+			 moved ? "moved with it" : "did not move",
+			 100 * m->change, 100 * m->lo, 100 * m->hi, m->pairs);
 }

@@ -66,6 +66,27 @@ struct pb_stats_view {
 /* Sets every field of s to null. */
 void pb_stats_view_init(struct pb_stats_view *s);
 
+/* Whether a counter moved with the metric in a verification's pairs. */
+struct pb_counter_move {
+	enum pb_value_state state;  /* NULL: not described; UNSUPPORTED:
+				       note says why */
+	double change, lo, hi;  /* culprit against parent, +0.1: 10 % more;
+				   lo, hi NAN below 6 pairs */
+	unsigned pairs;
+	char note[256];
+};
+
+/* The counter moved: its interval excludes no change; -1 unknown (no
+ * interval). */
+int pb_counter_moved(const struct pb_counter_move *m);
+
+/* One phrase for a person: "IPC moved with it: -12.0 % (95 % interval
+ * -15.0 % to -9.0 %, 16 pairs)", "... did not move ...", "... too few
+ * pairs to say ...", "IPC not counted (<the machine's reason>)"; "" when
+ * not described.  `name` is what to call the counter. */
+void pb_counter_move_say(const struct pb_counter_move *m, const char *name,
+			 char *buf, size_t size);
+
 /* The last verification of a culprit against its parent, if any. */
 struct pb_verification_view {
 	char commit[41];        /* "": none ran */
@@ -73,6 +94,7 @@ struct pb_verification_view {
 	double effect, lo, hi;  /* +0.3: 30 % slower; NAN: null */
 	double p;
 	int confirmed;
+	struct pb_counter_move ipc, remote;
 };
 
 struct pb_bisection_view {

@@ -86,6 +86,36 @@ static json_t *counts_json(int slow, int fast)
 }
 
 /* The engine's model and diagnostics: "model" in the JSON output. */
+/* Whether a counter moved with the metric in the verification's pairs:
+ * key {"change", "interval", "moved", "pairs"}, or "unsupported" with
+ * key_note the machine's reason, or null when not described. */
+static void move_set(json_t *o, const char *key,
+		     const struct pb_counter_move *m)
+{
+	char note[64];
+	int moved = pb_counter_moved(m);
+
+	if (m->state == PB_VAL_UNSUPPORTED) {
+		json_object_set_new(o, key, json_string("unsupported"));
+		snprintf(note, sizeof(note), "%s_note", key);
+		json_object_set_new(o, note, json_string(m->note));
+		return;
+	}
+	if (m->state != PB_VAL_NUMBER) {
+		json_object_set_new(o, key, json_null());
+		return;
+	}
+	json_object_set_new(
+		o, key,
+		json_pack("{s:o, s:o, s:o, s:i}", "change",
+			  num_or_null(m->change), "interval",
+			  isnan(m->lo) || isnan(m->hi)
+				  ? json_null()
+				  : json_pack("[ff]", m->lo, m->hi),
+			  "moved", moved < 0 ? json_null() : json_boolean(moved),
+			  "pairs", (int)m->pairs));
+}
+
 static json_t *stats_json(const struct pb_stats_view *sv)
 {
 	json_t *o = json_object();
@@ -185,18 +215,21 @@ char *pb_proto_bisection_json(const struct pb_bisection_view *v,
 	json_object_set_new(o, "model", stats_json(&v->stats));
 	if (v->verification.commit[0]) {
 		const struct pb_verification_view *w = &v->verification;
+		json_t *vo = json_pack(
+			"{s:s, s:i, s:i, s:o, s:o, s:o, s:b}", "commit",
+			w->commit, "attempts", (int)w->attempts, "pairs",
+			(int)w->pairs, "effect", num_or_null(w->effect),
+			"interval",
+			isnan(w->lo) || isnan(w->hi)
+				? json_null()
+				: json_pack("[ff]", w->lo, w->hi),
+			"p", num_or_null(w->p), "confirmed", w->confirmed);
 
-		json_object_set_new(
-			o, "verification",
-			json_pack("{s:s, s:i, s:i, s:o, s:o, s:o, s:b}", "commit",
-				  w->commit, "attempts", (int)w->attempts,
-				  "pairs", (int)w->pairs, "effect",
-				  num_or_null(w->effect), "interval",
-				  isnan(w->lo) || isnan(w->hi)
-					  ? json_null()
-					  : json_pack("[ff]", w->lo, w->hi),
-				  "p", num_or_null(w->p), "confirmed",
-				  w->confirmed));
+		if (vo) {
+			move_set(vo, "ipc", &w->ipc);
+			move_set(vo, "remote_access", &w->remote);
+		}
+		json_object_set_new(o, "verification", vo);
 	} else {
 		json_object_set_new(o, "verification", json_null());
 	}

@@ -277,6 +277,7 @@ void pb_db_close(struct pb_db *db)
 }
 
 static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t size);
+static double col_real(sqlite3_stmt *st, int i);
 
 /* Runs a one-row SELECT of an id; PB_ENOTFOUND without a row. */
 static int select_id(struct pb_db *db, sqlite3_stmt *st, int64_t *out,
@@ -602,21 +603,53 @@ int pb_db_bisection_replay(struct pb_db *db, int64_t id, pb_db_run_cb cb,
 	int rc, s;
 
 	if ((rc = prep(db,
-		       "SELECT commit_id, status = 'ok', disturbed, value FROM "
-		       "runs WHERE bisection_id = ?1 ORDER BY seq",
+		       "SELECT seq, commit_id, status = 'ok', disturbed, value "
+		       "FROM runs WHERE bisection_id = ?1 ORDER BY seq",
 		       &st)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
 	rc = PB_OK;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		rc = cb(ctx, sqlite3_column_int64(st, 0),
-			sqlite3_column_int(st, 1), sqlite3_column_int(st, 2),
-			sqlite3_column_double(st, 3));
+			sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2),
+			sqlite3_column_int(st, 3),
+			sqlite3_column_double(st, 4));
 		if (rc)
 			break;
 	}
 	if (!rc && s != SQLITE_DONE)
 		rc = db_fail(db, "read runs");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int pb_db_run_counts(struct pb_db *db, int64_t id, int64_t seq,
+		     struct pb_run_counts *out)
+{
+	sqlite3_stmt *st;
+	int rc, s;
+
+	memset(out, 0, sizeof(*out));
+	out->ipc = out->remote_access = NAN;
+	if ((rc = prep(db,
+		       "SELECT ipc, ipc_note, remote_access, remote_note FROM "
+		       "runs WHERE bisection_id = ?1 AND seq = ?2",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, seq);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		out->ipc = col_real(st, 0);
+		col_copy(st, 1, out->ipc_note, sizeof(out->ipc_note));
+		out->remote_access = col_real(st, 2);
+		col_copy(st, 3, out->remote_note, sizeof(out->remote_note));
+		rc = PB_OK;
+	} else if (s == SQLITE_DONE) {
+		rc = PB_ENOTFOUND;
+	} else {
+		rc = db_fail(db, "read run counters");
+	}
 	sqlite3_finalize(st);
 	return rc;
 }
@@ -803,6 +836,39 @@ out:
 	return rc;
 }
 
+/* A counter's move in a verification: change, lo, hi, pairs, note at
+ * columns at .. at + 4 (all NULL when not described). */
+static void bind_move(sqlite3_stmt *st, int at,
+		      const struct pb_counter_move *m)
+{
+	if (m->state == PB_VAL_NULL)
+		return;
+	bind_real(st, at, m->state == PB_VAL_NUMBER ? m->change : NAN);
+	bind_real(st, at + 1, m->lo);
+	bind_real(st, at + 2, m->hi);
+	sqlite3_bind_int(st, at + 3, (int)m->pairs);
+	bind_text(st, at + 4, m->state == PB_VAL_UNSUPPORTED ? m->note : NULL);
+}
+
+/* The reverse of bind_move(). */
+static void col_move(sqlite3_stmt *st, int at, struct pb_counter_move *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->change = m->lo = m->hi = NAN;
+	if (sqlite3_column_type(st, at + 3) == SQLITE_NULL)
+		return;
+	m->pairs = (unsigned)sqlite3_column_int(st, at + 3);
+	if (sqlite3_column_type(st, at + 4) != SQLITE_NULL) {
+		m->state = PB_VAL_UNSUPPORTED;
+		col_copy(st, at + 4, m->note, sizeof(m->note));
+		return;
+	}
+	m->state = PB_VAL_NUMBER;
+	m->change = col_real(st, at);
+	m->lo = col_real(st, at + 1);
+	m->hi = col_real(st, at + 2);
+}
+
 int pb_db_bisection_save(struct pb_db *db, int64_t id,
 			 const struct pb_bisection_end *e,
 			 const struct pb_step_row *steps, size_t nsteps)
@@ -826,7 +892,13 @@ int pb_db_bisection_save(struct pb_db *db, int64_t id,
 		       "ks_p = ?28, verdict = ?29, verify_sha = ?30, "
 		       "verify_attempts = ?31, verify_pairs = ?32, "
 		       "verify_effect = ?33, verify_lo = ?34, verify_hi = ?35, "
-		       "verify_p = ?36, verify_confirmed = ?37 WHERE id = ?1",
+		       "verify_p = ?36, verify_confirmed = ?37, "
+		       "verify_ipc_change = ?38, verify_ipc_lo = ?39, "
+		       "verify_ipc_hi = ?40, verify_ipc_pairs = ?41, "
+		       "verify_ipc_note = ?42, verify_remote_change = ?43, "
+		       "verify_remote_lo = ?44, verify_remote_hi = ?45, "
+		       "verify_remote_pairs = ?46, verify_remote_note = ?47 "
+		       "WHERE id = ?1",
 		       &st)) < 0)
 		goto fail;
 	sqlite3_bind_int64(st, 1, id);
@@ -857,6 +929,8 @@ int pb_db_bisection_save(struct pb_db *db, int64_t id,
 		bind_real(st, 35, w->hi);
 		bind_real(st, 36, w->p);
 		sqlite3_bind_int(st, 37, w->confirmed ? 1 : 0);
+		bind_move(st, 38, &w->ipc);
+		bind_move(st, 43, &w->remote);
 	}
 	if ((rc = run_done(db, st, "update bisection")) < 0)
 		goto fail;
@@ -1009,7 +1083,12 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 		       "coalesce(b.verify_attempts, 0), "
 		       "coalesce(b.verify_pairs, 0), b.verify_effect, "
 		       "b.verify_lo, b.verify_hi, b.verify_p, "
-		       "coalesce(b.verify_confirmed, 0) FROM bisections b "
+		       "coalesce(b.verify_confirmed, 0), b.verify_ipc_change, "
+		       "b.verify_ipc_lo, b.verify_ipc_hi, b.verify_ipc_pairs, "
+		       "b.verify_ipc_note, b.verify_remote_change, "
+		       "b.verify_remote_lo, b.verify_remote_hi, "
+		       "b.verify_remote_pairs, b.verify_remote_note "
+		       "FROM bisections b "
 		       "JOIN repositories r ON r.id = b.repo_id "
 		       "JOIN benchmarks m ON m.id = b.benchmark_id WHERE b.id = ?1",
 		       &st)) < 0)
@@ -1071,6 +1150,8 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 	v->verification.hi = col_real(st, 44);
 	v->verification.p = col_real(st, 45);
 	v->verification.confirmed = sqlite3_column_int(st, 46);
+	col_move(st, 47, &v->verification.ipc);
+	col_move(st, 52, &v->verification.remote);
 	sqlite3_finalize(st);
 	st = NULL;
 

@@ -146,10 +146,19 @@ int pb_db_run_insert(struct pb_db *db, const struct pb_run_row *run);
 
 /* Calls cb for each run of the bisection in order of seq; stops early when
  * cb returns non-zero (and returns that). */
-typedef int (*pb_db_run_cb)(void *ctx, int64_t commit_id, int ok,
-			    int disturbed, double value);
+typedef int (*pb_db_run_cb)(void *ctx, int64_t seq, int64_t commit_id,
+			    int ok, int disturbed, double value);
 int pb_db_bisection_replay(struct pb_db *db, int64_t bisection_id,
 			   pb_db_run_cb cb, void *ctx);
+/* The counters of run `seq` of the bisection: IPC and remote accesses,
+ * NAN with the machine's reason in the note (or "" when it gave none).
+ * PB_ENOTFOUND when there is no such run. */
+struct pb_run_counts {
+	double ipc, remote_access;
+	char ipc_note[256], remote_note[256];
+};
+int pb_db_run_counts(struct pb_db *db, int64_t bisection_id, int64_t seq,
+		     struct pb_run_counts *out);
 /* 1 + the highest seq of its runs (1 for none). */
 int pb_db_bisection_next_seq(struct pb_db *db, int64_t bisection_id,
 			     int64_t *out);

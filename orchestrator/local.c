@@ -39,6 +39,7 @@
 #include "common/proto.h"
 #include "common/util.h"
 #include "orchestrator/core/engine.h"
+#include "orchestrator/core/verify.h"
 #include "orchestrator/db.h"
 #include "orchestrator/identical.h"
 #include "orchestrator/local.h"
@@ -81,6 +82,10 @@ struct local {
 	struct pb_identical *ident; /* NULL with --no-identical */
 	unsigned char *told;        /* per commit: the engine was told it is
 				       identical to its parent */
+	int64_t *fed_seq;         /* the seq of each run fed to the engine, */
+	size_t nfed, afed;        /* in the order fed (its run numbers) */
+	struct pb_counter_move moved[2]; /* IPC, remote accesses in the */
+	unsigned moved_attempt;   /* verification that ended so (0: none) */
 };
 
 /* Lines and width of a failed build's or run's output shown to a person. */
@@ -143,14 +148,32 @@ static int find_index(const struct local *L, int64_t commit_id, size_t *out)
 	return PB_ENOTFOUND;
 }
 
-static int replay_one(void *ctx, int64_t commit_id, int ok, int disturbed,
-		      double value)
+/* The engine numbers the runs it is fed from 0; the database by seq. */
+static int note_fed(struct local *L, int64_t seq)
+{
+	if (L->nfed == L->afed) {
+		size_t na = L->afed ? 2 * L->afed : 64;
+		int64_t *nv = realloc(L->fed_seq, na * sizeof(*nv));
+
+		if (!nv)
+			return pb_error_code(PB_EINFRA, "out of memory");
+		L->fed_seq = nv;
+		L->afed = na;
+	}
+	L->fed_seq[L->nfed++] = seq;
+	return PB_OK;
+}
+
+static int replay_one(void *ctx, int64_t seq, int64_t commit_id, int ok,
+		      int disturbed, double value)
 {
 	struct local *L = ctx;
 	size_t i;
 
 	if (find_index(L, commit_id, &i) < 0)
 		return 0; /* not on this range: ignore */
+	if (note_fed(L, seq) < 0)
+		return PB_EINFRA;
 	L->run_count[i]++;
 	if (ok && disturbed) {
 		pb_engine_disturbed(L->engine, i);
@@ -481,6 +504,8 @@ static int run_once(struct local *L, size_t i)
 		note_end_failure(L, i, res.reason, res.output,
 				 res.exited && !res.exit_code ? &res.metrics
 							      : NULL);
+	if (rc == PB_OK)
+		rc = note_fed(L, L->seq);
 	if (rc == PB_OK) {
 		L->seq++;
 		/* (a value out of the engine's range was made a failed
@@ -561,6 +586,88 @@ static const char *verdict_word(enum pb_outcome o)
 	}
 }
 
+/*
+ * Whether IPC (k 0) and remote accesses (k 1) moved with the metric in the
+ * verification's pairs: the culprit's runs against the parent's runs
+ * beside them (verify.h's pb_verify_describe; remote accesses + 1, so
+ * that a count of 0 compares).  A counter that any run of the pairs could
+ * not count is unsupported, with the machine's reason.
+ */
+static int describe_moves(struct local *L, struct pb_counter_move out[2])
+{
+	unsigned (*pairs)[2];
+	size_t np = pb_engine_verification_pairs(L->engine, NULL, 0), n = 0;
+	double *v;
+	int rc = PB_OK;
+
+	memset(out, 0, 2 * sizeof(*out));
+	for (int k = 0; k < 2; k++)
+		out[k].change = out[k].lo = out[k].hi = NAN;
+	if (!np)
+		return PB_OK;
+	pairs = calloc(np, sizeof(*pairs));
+	v = calloc(4 * np, sizeof(*v)); /* ipc p, c; remote p, c */
+	if (!pairs || !v) {
+		rc = pb_error_code(PB_EINFRA, "out of memory");
+		goto out;
+	}
+	np = pb_engine_verification_pairs(L->engine, pairs, np);
+	for (size_t j = 0; j < np; j++) {
+		for (int side = 0; side < 2; side++) {
+			struct pb_run_counts c;
+			unsigned at = pairs[j][side];
+
+			if (at >= L->nfed) {
+				rc = pb_error_set("verification run %u was "
+						  "never fed", at);
+				goto out;
+			}
+			rc = pb_db_run_counts(L->db, L->bisection_id,
+					      L->fed_seq[at], &c);
+			if (rc < 0)
+				goto out;
+			v[side * np + j] = c.ipc;
+			v[(2 + side) * np + j] = isnan(c.remote_access)
+							 ? NAN
+							 : c.remote_access + 1;
+			if (isnan(c.ipc) && !out[0].note[0])
+				pb_strlcpy(out[0].note, c.ipc_note[0]
+					   ? c.ipc_note : "not counted",
+					   sizeof(out[0].note));
+			if (isnan(c.remote_access) && !out[1].note[0])
+				pb_strlcpy(out[1].note, c.remote_note[0]
+					   ? c.remote_note : "not counted",
+					   sizeof(out[1].note));
+		}
+		n++;
+	}
+	for (int k = 0; k < 2; k++) {
+		struct pb_verify_effect eff;
+
+		out[k].pairs = (unsigned)n;
+		if (out[k].note[0]) {
+			out[k].state = PB_VAL_UNSUPPORTED;
+			continue;
+		}
+		/* a log ratio of culprit to parent, unflipped */
+		if (pb_verify_describe(&eff, v + 2 * k * np,
+				       v + (2 * k + 1) * np, n, 1) < 0) {
+			out[k].state = PB_VAL_UNSUPPORTED;
+			pb_strlcpy(out[k].note, "a count was not positive",
+				   sizeof(out[k].note));
+			continue;
+		}
+		out[k].state = PB_VAL_NUMBER;
+		out[k].change = expm1(eff.effect);
+		out[k].lo = expm1(eff.lo);
+		out[k].hi = expm1(eff.hi);
+	}
+out:
+	free(pairs);
+	free(v);
+	return rc;
+}
+
 /* Stores the engine's view of the bisection (after every run, so the report
  * and a resumed run see it). */
 static int save(struct local *L, const struct pb_engine_result *res,
@@ -606,6 +713,15 @@ static int save(struct local *L, const struct pb_engine_result *res,
 		ver.hi = res->verification.hi;
 		ver.p = res->verification.p;
 		ver.confirmed = res->verification.confirmed;
+		if (L->moved_attempt != res->verification.ended) {
+			if ((rc = describe_moves(L, L->moved)) < 0) {
+				free(rows);
+				return rc;
+			}
+			L->moved_attempt = res->verification.ended;
+		}
+		ver.ipc = L->moved[0];
+		ver.remote = L->moved[1];
 		end.verification = &ver;
 	}
 	end.state = state;
@@ -1007,6 +1123,15 @@ static void finish_message(const struct local *L,
 			L->commits[res->culprit].subject,
 			L->commits[res->culprit].author, L->o->metric, gm, bm,
 			change, res->why);
+		for (int k = 0; k < 2; k++) {
+			char said[512];
+
+			pb_counter_move_say(&L->moved[k],
+					    k ? "remote accesses" : "IPC", said,
+					    sizeof(said));
+			if (said[0])
+				fprintf(stderr, "  %s\n", said);
+		}
 		cost_line(L, res);
 		merge_hint(L, L->commits[res->culprit].sha);
 		break;
@@ -1403,6 +1528,7 @@ out:
 	free(L.built);
 	free(L.run_count);
 	free(L.told);
+	free(L.fed_seq);
 	pb_measure_free(L.measure);
 	free(L.worktrees);
 	for (int k = 0; k < 2; k++) {

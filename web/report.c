@@ -281,6 +281,15 @@ int pb_report_bisection_html(struct pb_buf *b,
 			 w->pairs, w->attempts, 100 * w->effect, 100 * w->lo,
 			 100 * w->hi, w->p);
 		rc = rc ? rc : row(b, "verification", ver);
+		for (int k = 0; k < 2; k++) {
+			char said[512];
+
+			pb_counter_move_say(k ? &w->remote : &w->ipc,
+					    k ? "remote accesses" : "IPC", said,
+					    sizeof(said));
+			if (said[0])
+				rc = rc ? rc : row(b, "with it", said);
+		}
 	}
 	rc = rc ? rc : pb_buf_puts(b, "<tr><th>started</th><td>");
 	rc = rc ? rc : put_time(b, v->created_at);

@@ -310,6 +310,13 @@ struct pb_engine {
 	int vq_side[VERIFY_LANES];      /* in order: which lane a returning */
 	unsigned vq_n;                  /* run of a side belongs to */
 	int ver_gave_up;        /* the best commit could not be confirmed */
+	/* the runs paired by the verification under way (cur) and by the
+	 * last finished one (last): clock stamps, [k][0] parent, [k][1]
+	 * culprit; per lane the first half of its open pair */
+	unsigned (*vp_cur)[2], (*vp_last)[2];
+	size_t vp_ncur, vp_nlast, vp_acur;
+	unsigned vp_open[VERIFY_LANES];
+	unsigned char vp_has[VERIFY_LANES];
 	int improvement;        /* say_none() is told the bad end is faster */
 	int too_noisy;          /* "no regression" could not be shown */
 	int ends_more;          /* the search found no change: the ends run
@@ -525,6 +532,8 @@ void pb_engine_free(struct pb_engine *e)
 	free(e->pf);
 	free(e->lprior);
 	free(e->refuted_at);
+	free(e->vp_cur);
+	free(e->vp_last);
 	pb_verify_free(e->ver);
 	free(e->lg_a1.v);
 	free(e->lg_b1.v);
@@ -843,6 +852,7 @@ static void verify_end(struct pb_engine *e)
 
 	pb_verify_state(e->ver, &st);
 	r->done = 1;
+	r->ended++;
 	r->confirmed = st.status == PB_VERIFY_CONFIRMED;
 	r->commit = e->ver_c;
 	r->pairs = st.pairs;
@@ -856,7 +866,40 @@ static void verify_end(struct pb_engine *e)
 		e->confirmed = e->ver_c;
 	else
 		e->refuted_at[e->ver_c] = e->runs ? e->runs : 1;
+	free(e->vp_last); /* its pairs become the last finished ones */
+	e->vp_last = e->vp_cur;
+	e->vp_nlast = e->vp_ncur;
+	e->vp_cur = NULL;
+	e->vp_ncur = e->vp_acur = 0;
 	verify_drop(e);
+}
+
+/* Notes a run the verification took (clock stamp `at`, of `side`, on
+ * `lane`): every second run of a lane completes its pair.  0, or -1 when
+ * memory runs out (the pairs are then incomplete, which only the
+ * description of what moved with the metric uses). */
+static int verify_note_pair(struct pb_engine *e, unsigned lane, int side,
+			    unsigned at)
+{
+	if (!e->vp_has[lane]) {
+		e->vp_open[lane] = at;
+		e->vp_has[lane] = 1;
+		return 0;
+	}
+	e->vp_has[lane] = 0;
+	if (e->vp_ncur == e->vp_acur) {
+		size_t na = e->vp_acur ? 2 * e->vp_acur : 16;
+		unsigned (*nv)[2] = realloc(e->vp_cur, na * sizeof(*nv));
+
+		if (!nv)
+			return -1;
+		e->vp_cur = nv;
+		e->vp_acur = na;
+	}
+	e->vp_cur[e->vp_ncur][side == PB_VERIFY_CULPRIT] = at;
+	e->vp_cur[e->vp_ncur][side != PB_VERIFY_CULPRIT] = e->vp_open[lane];
+	e->vp_ncur++;
+	return 0;
 }
 
 /* A clean run of commit i (raw value, oriented x): the verification takes
@@ -898,6 +941,7 @@ static void verify_feed(struct pb_engine *e, size_t i, double raw, double x)
 		verify_drop(e);
 		return;
 	}
+	(void)verify_note_pair(e, lane, side, e->clock - 1);
 	if (pb_verify_status(e->ver) != PB_VERIFY_RUNNING)
 		verify_end(e);
 }
@@ -971,6 +1015,8 @@ static int verify_begin(struct pb_engine *e)
 	e->ver_p = verify_parent(e, c);
 	e->ver_model = e->model;
 	e->vq_n = 0;
+	e->vp_ncur = 0;
+	memset(e->vp_has, 0, sizeof(e->vp_has));
 	e->res.verification.attempts = attempt;
 	return 1;
 }
@@ -2861,6 +2907,16 @@ int pb_engine_next(struct pb_engine *e, struct pb_action *out)
 		out->commit = 0;
 	}
 	return 0;
+}
+
+size_t pb_engine_verification_pairs(const struct pb_engine *e,
+				    unsigned (*pairs)[2], size_t cap)
+{
+	for (size_t k = 0; k < e->vp_nlast && k < cap; k++) {
+		pairs[k][0] = e->vp_last[k][0];
+		pairs[k][1] = e->vp_last[k][1];
+	}
+	return e->vp_nlast;
 }
 
 void pb_engine_result(const struct pb_engine *e, struct pb_engine_result *out)

@@ -135,6 +135,8 @@ struct pb_engine_result {
 		int confirmed;
 		size_t commit;        /* the commit it verified */
 		unsigned attempts;    /* verifications begun so far */
+		unsigned ended;       /* ... and finished (this is the
+				       * ended-th) */
 		unsigned pairs;
 		double effect;        /* +0.3: 30 % slower than its parent */
 		double lo, hi;        /* 95 % interval, NAN when too few */
@@ -223,6 +225,20 @@ int pb_engine_skip(struct pb_engine *e, size_t commit);
 int pb_engine_identical(struct pb_engine *e, size_t commit, int identical);
 
 void pb_engine_result(const struct pb_engine *e, struct pb_engine_result *out);
+
+/*
+ * The pairs of runs the last finished verification (result.verification)
+ * compared, in the order they completed: pairs[k][0] is the parent's run,
+ * pairs[k][1] the culprit's, each named by how many runs were fed before
+ * it (pb_engine_observe, _run_failed and _disturbed calls, from 0), so a
+ * driver that numbers its runs as it feeds them finds their records, e.g.
+ * to say whether IPC moved with the metric (verify.h's
+ * pb_verify_describe).  Writes at most cap pairs and returns how many
+ * there are (0 before a verification finished; fewer than
+ * verification.pairs only when memory ran out while it ran).
+ */
+size_t pb_engine_verification_pairs(const struct pb_engine *e,
+				    unsigned (*pairs)[2], size_t cap);
 /* Brings the posterior up to date with every run fed so far (which changes
  * nothing the engine will decide) and describes it. */
 void pb_engine_progress(struct pb_engine *e, struct pb_engine_progress *out);

@@ -15,6 +15,16 @@ o="$T/shift.json"
 [ "$(json "$o" 'j["verification"]["confirmed"] and j["verification"]["commit"] == j["culprit"] and j["verification"]["pairs"] >= 7 and j["verification"]["effect"] > 0.5 and j["verification"]["interval"][0] > 0 and j["verification"]["p"] <= 0.01')" = True ] ||
 	fail "verification: $(json "$o" 'j["verification"]')"
 grep -q "verified against its parent in [0-9]* alternating pairs" "$T/shift.err" || fail "the verification is not said"
+# whether IPC and remote accesses moved with the metric, in the pairs:
+# where a step's counter is "unsupported" (no hardware counters, as on
+# most CI machines) so is the verification's, with the machine's reason;
+# where counted, a change with its interval and "moved"
+for k in ipc remote_access; do
+	[ "$(json "$o" '(lambda c, v, w: (c == "unsupported") == (v == "unsupported") and (v != "unsupported" or len(w["'$k'_note"]) > 0) and (v == "unsupported" or (v["pairs"] == w["pairs"] and "moved" in v and "change" in v)))([s for s in j["steps"] if s["commit"] == j["culprit"]][0]["'$k'"], j["verification"]["'$k'"], j["verification"])')" = True ] ||
+		fail "verification $k: $(json "$o" 'j["verification"]')"
+done
+grep -Eq "^  IPC (not counted \(.+\)|moved with it|did not move|.*too few pairs)" "$T/shift.err" || fail "whether IPC moved is not said"
+grep -Eq "^  remote accesses (not counted \(.+\)|moved with it|did not move|.*too few pairs)" "$T/shift.err" || fail "whether remote accesses moved is not said"
 grep -q "verifying $(sed -n 7p "$T/shift.shas" | cut -c1-12) " "$T/shift.err" || fail "progress does not say what it verifies"
 
 # Nothing changed, and the runs are 40 % noise: "no regression" cannot be

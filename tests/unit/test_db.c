@@ -450,7 +450,81 @@ static void test_db__runs_are_idempotent_and_bisections_round_trip(void **state)
 	assert_int_equal(v->stats.good_bimodal, 0);
 	assert_true(isnan(v->stats.mwu_p));
 	assert_int_equal(v->exit_code, 0);
+	assert_string_equal(v->verification.commit, "");
+	assert_int_equal(v->verification.ipc.state, PB_VAL_NULL);
 	pb_bisection_view_free(v);
+
+	/* a run's counters by seq, the machine's reason with a NAN */
+	{
+		struct pb_run_counts rc;
+
+		assert_int_equal(pb_db_run_counts(db, bis, 3, &rc), 0);
+		assert_true(rc.ipc == 0.5);
+		assert_true(isnan(rc.remote_access));
+		assert_string_equal(rc.remote_note, "unsupported: no "
+				    "remote-access event for this CPU");
+		assert_int_equal(pb_db_run_counts(db, bis, 99, &rc),
+				 PB_ENOTFOUND);
+	}
+	/* the verification with what moved with it: a number with its
+	 * interval, and a counter the machine could not count */
+	{
+		struct pb_verification_view w;
+		char said[512];
+
+		memset(&w, 0, sizeof(w));
+		pb_strlcpy(w.commit, ci[1].sha, sizeof(w.commit));
+		w.attempts = 2;
+		w.pairs = 9;
+		w.effect = 0.4;
+		w.lo = 0.3;
+		w.hi = 0.5;
+		w.p = 0.004;
+		w.confirmed = 1;
+		w.ipc = (struct pb_counter_move){ PB_VAL_NUMBER, -0.2, -0.25,
+						  -0.1, 9, "" };
+		w.remote = (struct pb_counter_move){ PB_VAL_UNSUPPORTED, NAN,
+						     NAN, NAN, 9,
+						     "no remote-access event" };
+		end.verification = &w;
+		assert_int_equal(pb_db_bisection_save(db, bis, &end, steps, 2),
+				 0);
+		assert_int_equal(pb_db_bisection_load(db, bis, &v), 0);
+		assert_string_equal(v->verification.commit, ci[1].sha);
+		assert_int_equal(v->verification.pairs, 9);
+		assert_int_equal(v->verification.ipc.state, PB_VAL_NUMBER);
+		assert_true(v->verification.ipc.change == -0.2);
+		assert_true(v->verification.ipc.lo == -0.25);
+		assert_true(v->verification.ipc.hi == -0.1);
+		assert_int_equal(v->verification.ipc.pairs, 9);
+		assert_int_equal(pb_counter_moved(&v->verification.ipc), 1);
+		pb_counter_move_say(&v->verification.ipc, "IPC", said,
+				    sizeof(said));
+		assert_string_equal(said, "IPC moved with it: -20.0 % (95 % "
+				    "interval -25.0 % to -10.0 %, 9 pairs)");
+		assert_int_equal(v->verification.remote.state,
+				 PB_VAL_UNSUPPORTED);
+		assert_string_equal(v->verification.remote.note,
+				    "no remote-access event");
+		assert_int_equal(pb_counter_moved(&v->verification.remote),
+				 -1);
+		pb_counter_move_say(&v->verification.remote, "remote accesses",
+				    said, sizeof(said));
+		assert_string_equal(said, "remote accesses not counted (no "
+				    "remote-access event)");
+		pb_bisection_view_free(v);
+		/* no interval: too few pairs; an interval over 0: no move */
+		w.ipc.lo = w.ipc.hi = NAN;
+		pb_counter_move_say(&w.ipc, "IPC", said, sizeof(said));
+		assert_string_equal(said, "IPC -20.0 % over 9 pairs: too few "
+				    "pairs to say whether it moved");
+		w.ipc.lo = -0.3;
+		w.ipc.hi = 0.01;
+		assert_int_equal(pb_counter_moved(&w.ipc), 0);
+		pb_counter_move_say(&w.ipc, "IPC", said, sizeof(said));
+		assert_string_equal(said, "IPC did not move: -20.0 % (95 % "
+				    "interval -30.0 % to +1.0 %, 9 pairs)");
+	}
 	assert_int_equal(pb_db_bisection_load(db, bis + 100, &v), PB_ENOTFOUND);
 	pb_db_close(db);
 	cleanup(path);

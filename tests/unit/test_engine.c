@@ -3042,6 +3042,70 @@ static void feed_weak(struct pb_engine *e)
 	assert_int_equal(pb_engine_observe(e, 5, 69.5), 0);
 }
 
+/* The verification's pairs name runs by the number fed before them: each
+ * pair is one run of the parent and one of the culprit, as many pairs as
+ * the verification counted, every run at most once - for one agent and
+ * for four (pairs never span lanes, so they need not be adjacent). */
+static void test_engine__verification_pairs(void **state)
+{
+	static const size_t ks[] = { 1, 4 };
+
+	(void)state;
+	for (size_t t = 0; t < 4; t++) {
+		struct pb_engine_result res;
+		struct pb_engine *e;
+		unsigned pairs[200][2];
+		size_t np, *at_run;
+		unsigned char *used;
+		struct sim s;
+
+		if (t < 2)
+			sim_init(&s, 30, 17);
+		else
+			sim_init_bimodal(&s, 30, 17, 0, 0.5, 7 + t);
+		s.k = ks[t % 2];
+		e = run_sim(&s, &res);
+		assert_int_equal(res.outcome, PB_OUT_CULPRIT);
+		assert_true(res.verification.done &&
+			    res.verification.confirmed);
+		assert_int_equal(res.verification.ended, 1);
+		np = pb_engine_verification_pairs(e, pairs, 200);
+		assert_int_equal(np, res.verification.pairs);
+		assert_true(np >= 1 && np <= 200);
+		/* run number -> event */
+		at_run = calloc(s.nlog, sizeof(*at_run));
+		used = calloc(s.nlog, 1);
+		assert_non_null(at_run);
+		assert_non_null(used);
+		{
+			size_t r = 0;
+
+			for (size_t i = 0; i < s.nlog; i++)
+				if (s.log[i].kind != EV_SKIP)
+					at_run[r++] = i;
+			for (size_t j = 0; j < np; j++)
+				for (int side = 0; side < 2; side++) {
+					unsigned a = pairs[j][side];
+
+					assert_true(a < r);
+					assert_false(used[a]);
+					used[a] = 1;
+					assert_int_equal(
+						s.log[at_run[a]].kind,
+						EV_OBSERVE);
+					assert_int_equal(
+						s.log[at_run[a]].commit,
+						side ? res.culprit
+						     : res.culprit - 1);
+				}
+		}
+		free(at_run);
+		free(used);
+		pb_engine_free(e);
+		sim_free(&s);
+	}
+}
+
 static void test_engine__identical_not_named_on_weak_evidence(void **state)
 {
 	struct pb_engine_opts o = PB_ENGINE_OPTS_INIT;
@@ -3374,6 +3438,7 @@ int main(void)
 		cmocka_unit_test(test_engine__batch_endgame),
 		cmocka_unit_test(test_engine__names),
 		cmocka_unit_test(test_engine__disturbed_runs_wait_then_too_busy),
+		cmocka_unit_test(test_engine__verification_pairs),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);

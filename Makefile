@@ -47,6 +47,7 @@ CORE_SRC   := orchestrator/core/bayes.c orchestrator/core/mixture.c \
               orchestrator/core/edivisive.c orchestrator/core/dip.c \
               orchestrator/core/dip_table.c orchestrator/core/verify.c
 ORCH_SRC   := orchestrator/db.c orchestrator/local.c orchestrator/demo.c \
+              orchestrator/session.c orchestrator/sched.c \
               orchestrator/detect.c orchestrator/identical.c
 WEB_SRC    := web/html.c web/report.c
 GEN_SRC    := $(B)/gen/schema.c $(B)/gen/demo_files.c
@@ -61,7 +62,7 @@ CLI_OBJ    := $(B)/orchestrator/cli.o
 UNIT_TESTS := buf metric proc git db engine html ranktest edivisive dip \
               interfere \
               mixture stats pmu knobs numa verify image identical human util \
-              local
+              local session sched
 UNIT_BIN   := $(UNIT_TESTS:%=$(B)/tests/test_%)
 
 .PHONY: all check demo deps install clean unit-tests bench

@@ -31,6 +31,13 @@ void pb_git_global_shutdown(void);
 int pb_git_open(struct pb_git **out, const char *path);
 void pb_git_free(struct pb_git *g);
 
+/* A bare mirror of `url` (a URL libgit2 fetches, or a local path) in
+ * `dir`: cloned when dir does not exist, else fetched; every branch and
+ * tag of the remote as its own (refs/heads/ *, refs/tags/ *, forced), so
+ * revisions resolve as they do in the remote.  Opened into *out.
+ * PB_ENOTFOUND when the remote cannot be reached or is no repository. */
+int pb_git_mirror(struct pb_git **out, const char *url, const char *dir);
+
 /* Resolves any revision git understands (sha, prefix, branch, tag, HEAD~2)
  * to the sha of a commit.  PB_ENOTFOUND for an unknown revision or one that
  * is not a commit. */

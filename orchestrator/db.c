@@ -19,6 +19,7 @@
 
 struct pb_db {
 	sqlite3 *h;
+	unsigned depth;   /* pb_db_begin() calls not yet committed */
 };
 
 static int db_fail(struct pb_db *db, const char *what)
@@ -92,16 +93,35 @@ static int exec(struct pb_db *db, const char *sql, const char *what)
 
 int pb_db_begin(struct pb_db *db)
 {
-	return exec(db, "BEGIN IMMEDIATE", "begin");
+	int rc;
+
+	if (db->depth) { /* inside a caller's transaction: part of it */
+		db->depth++;
+		return PB_OK;
+	}
+	if ((rc = exec(db, "BEGIN IMMEDIATE", "begin")) == PB_OK)
+		db->depth = 1;
+	return rc;
 }
 
 int pb_db_commit(struct pb_db *db)
 {
-	return exec(db, "COMMIT", "commit");
+	int rc;
+
+	if (db->depth > 1) {
+		db->depth--;
+		return PB_OK;
+	}
+	rc = exec(db, "COMMIT", "commit");
+	db->depth = 0;
+	return rc;
 }
 
 void pb_db_rollback(struct pb_db *db)
 {
+	/* the whole transaction, however deep: the outer caller, seeing
+	 * the error, rolls back again (a no-op) */
+	db->depth = 0;
 	if (!sqlite3_get_autocommit(db->h))
 		(void)sqlite3_exec(db->h, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -545,11 +565,12 @@ int pb_db_run_insert(struct pb_db *db, const struct pb_run_row *r)
 		       "notes, counters, numa, machine_facts, run_as, output, "
 		       "started_at, finished_at, settings, start_cpu, "
 		       "start_node, ipc, ipc_note, remote_access, remote_note, "
-		       "cpu_s, busy_share, disturbed, interference) "
+		       "cpu_s, busy_share, disturbed, interference, lease_id, "
+		       "run_index, orphan, body_hash) "
 		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
 		       "?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, "
 		       "?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, "
-		       "?34) "
+		       "?34, ?35, ?36, ?37, ?38) "
 		       "ON CONFLICT (run_id) DO NOTHING",
 		       &st)) < 0)
 		return rc;
@@ -593,7 +614,14 @@ int pb_db_run_insert(struct pb_db *db, const struct pb_run_row *r)
 	bind_real(st, 32, r->busy_share);
 	sqlite3_bind_int(st, 33, r->disturbed ? 1 : 0);
 	bind_text(st, 34, r->interference_json);
-	return run_done(db, st, "store run");
+	bind_text(st, 35, r->lease_id);
+	if (r->lease_id)
+		sqlite3_bind_int(st, 36, r->run_index);
+	sqlite3_bind_int(st, 37, r->orphan ? 1 : 0);
+	bind_text(st, 38, r->body_hash);
+	if ((rc = run_done(db, st, "store run")) < 0)
+		return rc;
+	return sqlite3_changes(db->h) > 0 ? PB_OK : PB_DB_REPEAT;
 }
 
 int pb_db_bisection_replay(struct pb_db *db, int64_t id, pb_db_run_cb cb,
@@ -603,17 +631,19 @@ int pb_db_bisection_replay(struct pb_db *db, int64_t id, pb_db_run_cb cb,
 	int rc, s;
 
 	if ((rc = prep(db,
-		       "SELECT seq, commit_id, status = 'ok', disturbed, value "
-		       "FROM runs WHERE bisection_id = ?1 ORDER BY seq",
+		       "SELECT seq, commit_id, machine, status = 'ok', "
+		       "disturbed, value FROM runs WHERE bisection_id = ?1 "
+		       "AND orphan = 0 ORDER BY seq",
 		       &st)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
 	rc = PB_OK;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		rc = cb(ctx, sqlite3_column_int64(st, 0),
-			sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2),
-			sqlite3_column_int(st, 3),
-			sqlite3_column_double(st, 4));
+			sqlite3_column_int64(st, 1),
+			(const char *)sqlite3_column_text(st, 2),
+			sqlite3_column_int(st, 3), sqlite3_column_int(st, 4),
+			sqlite3_column_double(st, 5));
 		if (rc)
 			break;
 	}
@@ -836,6 +866,41 @@ out:
 	return rc;
 }
 
+/* Step `seq` of bisection `id`: the medians of what its commit's runs
+ * measured (IPC, remote accesses, start nodes, interference). */
+static int step_measures_store(struct pb_db *db, int64_t id, int64_t seq,
+			       int64_t commit_id)
+{
+	struct step_measures m;
+	sqlite3_stmt *st;
+	char *nodes;
+	int rc;
+
+	if ((rc = step_measures_load(db, id, commit_id, &m)) < 0)
+		return rc;
+	nodes = m.nnodes ? pb_proto_node_counts_json(m.nodes, m.counts, m.nnodes)
+			 : NULL;
+	if (m.nnodes && !nodes)
+		return pb_error_set("out of memory");
+	if ((rc = prep(db,
+		       "UPDATE bisection_steps SET ipc = ?3, ipc_note = ?4, "
+		       "remote_access = ?5, remote_note = ?6, start_nodes = ?7, "
+		       "interference = ?8 WHERE bisection_id = ?1 AND seq = ?2",
+		       &st)) < 0) {
+		free(nodes);
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, seq);
+	bind_real(st, 3, m.ipc);
+	bind_text(st, 4, m.ipc_note[0] ? m.ipc_note : NULL);
+	bind_real(st, 5, m.remote);
+	bind_text(st, 6, m.remote_note[0] ? m.remote_note : NULL);
+	sqlite3_bind_text(st, 7, nodes, -1, free);
+	bind_real(st, 8, m.busy);
+	return run_done(db, st, "store step measures");
+}
+
 /* A counter's move in a verification: change, lo, hi, pairs, note at
  * columns at .. at + 4 (all NULL when not described). */
 static void bind_move(sqlite3_stmt *st, int at,
@@ -934,56 +999,50 @@ int pb_db_bisection_save(struct pb_db *db, int64_t id,
 	}
 	if ((rc = run_done(db, st, "update bisection")) < 0)
 		goto fail;
-	if ((rc = prep(db, "DELETE FROM bisection_steps WHERE bisection_id = ?1",
-		       &st)) < 0)
-		goto fail;
-	sqlite3_bind_int64(st, 1, id);
-	if ((rc = run_done(db, st, "clear steps")) < 0)
-		goto fail;
 	for (size_t i = 0; i < nsteps; i++) {
-		struct step_measures m;
-		char *nodes;
+		const struct pb_step_row *r = &steps[i];
 
-		if ((rc = step_measures_load(db, id, steps[i].commit_id, &m)) < 0)
-			goto fail;
+		if (r->unchanged)
+			continue;
+		/* what the engine says of it */
 		if ((rc = prep(db,
 			       "INSERT INTO bisection_steps (bisection_id, seq, "
 			       "commit_id, verdict, runs, failed_runs, median, "
-			       "slow_fraction, slow, fast, p_bad, ipc, ipc_note, "
-			       "remote_access, remote_note, start_nodes, "
-			       "disturbed, interference, identical_to) VALUES "
-			       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-			       "?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+			       "slow_fraction, slow, fast, p_bad, disturbed, "
+			       "identical_to) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+			       "?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT "
+			       "(bisection_id, seq) DO UPDATE SET "
+			       "commit_id = excluded.commit_id, "
+			       "verdict = excluded.verdict, runs = excluded.runs, "
+			       "failed_runs = excluded.failed_runs, "
+			       "median = excluded.median, "
+			       "slow_fraction = excluded.slow_fraction, "
+			       "slow = excluded.slow, fast = excluded.fast, "
+			       "p_bad = excluded.p_bad, "
+			       "disturbed = excluded.disturbed, "
+			       "identical_to = excluded.identical_to",
 			       &st)) < 0)
 			goto fail;
 		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)i + 1);
-		sqlite3_bind_int64(st, 3, steps[i].commit_id);
-		bind_text(st, 4, steps[i].verdict);
-		sqlite3_bind_int(st, 5, (int)steps[i].runs);
-		sqlite3_bind_int(st, 6, (int)steps[i].failed_runs);
-		bind_real(st, 7, steps[i].median);
-		bind_real(st, 8, steps[i].slow_fraction);
-		bind_count(st, 9, steps[i].slow);
-		bind_count(st, 10, steps[i].fast);
-		bind_real(st, 11, steps[i].p_bad);
-		bind_real(st, 12, m.ipc);
-		bind_text(st, 13, m.ipc_note[0] ? m.ipc_note : NULL);
-		bind_real(st, 14, m.remote);
-		bind_text(st, 15, m.remote_note[0] ? m.remote_note : NULL);
-		nodes = m.nnodes ? pb_proto_node_counts_json(m.nodes, m.counts,
-							     m.nnodes)
-				 : NULL;
-		if (m.nnodes && !nodes) {
-			sqlite3_finalize(st);
-			rc = pb_error_set("out of memory");
-			goto fail;
-		}
-		sqlite3_bind_text(st, 16, nodes, -1, free);
-		sqlite3_bind_int(st, 17, (int)steps[i].disturbed);
-		bind_real(st, 18, m.busy);
-		bind_id(st, 19, steps[i].identical_to);
+		sqlite3_bind_int64(st, 3, r->commit_id);
+		bind_text(st, 4, r->verdict);
+		sqlite3_bind_int(st, 5, (int)r->runs);
+		sqlite3_bind_int(st, 6, (int)r->failed_runs);
+		bind_real(st, 7, r->median);
+		bind_real(st, 8, r->slow_fraction);
+		bind_count(st, 9, r->slow);
+		bind_count(st, 10, r->fast);
+		bind_real(st, 11, r->p_bad);
+		sqlite3_bind_int(st, 12, (int)r->disturbed);
+		bind_id(st, 13, r->identical_to);
 		if ((rc = run_done(db, st, "store step")) < 0)
+			goto fail;
+		if (r->same_runs)
+			continue;
+		/* what its runs measured */
+		if ((rc = step_measures_store(db, id, (int64_t)i + 1,
+					      r->commit_id)) < 0)
 			goto fail;
 	}
 	if ((rc = pb_db_commit(db)) < 0)
@@ -1397,4 +1456,786 @@ int pb_db_bisection_ids(struct pb_db *db, int64_t **out, size_t *n)
 	*out = ids;
 	*n = k;
 	return PB_OK;
+}
+
+/* ---- the service: by name, jobs and leases (schema 0010) ---- */
+
+static int repo_row(struct pb_db *db, sqlite3_stmt *st,
+		    struct pb_repo_row *out)
+{
+	int rc, s = sqlite3_step(st);
+
+	if (s == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		col_copy(st, 1, out->name, sizeof(out->name));
+		col_copy(st, 2, out->url, sizeof(out->url));
+		col_copy(st, 3, out->branch, sizeof(out->branch));
+		rc = PB_OK;
+	} else {
+		rc = s == SQLITE_DONE ? PB_ENOTFOUND : db_fail(db, "read repo");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int pb_db_repo_by_name(struct pb_db *db, const char *name,
+		       struct pb_repo_row *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = prep(db,
+		       "SELECT id, name, url, branch FROM repositories WHERE "
+		       "name = ?1",
+		       &st)) < 0)
+		return rc;
+	bind_text(st, 1, name);
+	return repo_row(db, st, out);
+}
+
+int pb_db_repo_by_id(struct pb_db *db, int64_t id, struct pb_repo_row *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = prep(db,
+		       "SELECT id, name, url, branch FROM repositories WHERE "
+		       "id = ?1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	return repo_row(db, st, out);
+}
+
+static int bench_row(struct pb_db *db, sqlite3_stmt *st,
+		     struct pb_bench_row *out)
+{
+	int s = sqlite3_step(st), rc;
+
+	memset(out, 0, sizeof(*out));
+	if (s == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->repo_id = sqlite3_column_int64(st, 1);
+		col_copy(st, 2, out->name, sizeof(out->name));
+		out->build_cmd = col_dup(st, 3);
+		out->run_cmd = col_dup(st, 4);
+		out->metric = col_dup(st, 5);
+		out->lower_is_better = sqlite3_column_int(st, 6);
+		out->timeout_s = sqlite3_column_double(st, 7);
+		out->build_timeout_s = sqlite3_column_double(st, 8);
+		rc = out->build_cmd && out->run_cmd && out->metric
+			     ? PB_OK
+			     : pb_error_code(PB_EINFRA, "out of memory");
+		if (rc < 0)
+			pb_bench_row_release(out);
+	} else {
+		rc = s == SQLITE_DONE ? PB_ENOTFOUND
+				      : db_fail(db, "read benchmark");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+#define BENCH_COLS                                                          \
+	"SELECT id, repo_id, name, build_cmd, run_cmd, metric, "           \
+	"lower_is_better, timeout_s, build_timeout_s FROM benchmarks "
+
+int pb_db_bench_by_name(struct pb_db *db, int64_t repo_id, const char *name,
+			struct pb_bench_row *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db, BENCH_COLS "WHERE repo_id = ?1 AND name = ?2",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, repo_id);
+	bind_text(st, 2, name);
+	return bench_row(db, st, out);
+}
+
+int pb_db_bench_by_id(struct pb_db *db, int64_t id, struct pb_bench_row *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db, BENCH_COLS "WHERE id = ?1", &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	return bench_row(db, st, out);
+}
+
+void pb_bench_row_release(struct pb_bench_row *b)
+{
+	free(b->build_cmd);
+	free(b->run_cmd);
+	free(b->metric);
+	b->build_cmd = b->run_cmd = b->metric = NULL;
+}
+
+int pb_db_bisection_commits_put(struct pb_db *db, int64_t id,
+				const int64_t *ids, size_t n)
+{
+	int rc;
+
+	if ((rc = pb_db_begin(db)) < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st;
+
+		if ((rc = prep(db,
+			       "INSERT INTO bisection_commits (bisection_id, idx, "
+			       "commit_id) VALUES (?1, ?2, ?3)",
+			       &st)) < 0)
+			goto fail;
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+		sqlite3_bind_int64(st, 3, ids[i]);
+		if ((rc = run_done(db, st, "store bisection commit")) < 0)
+			goto fail;
+	}
+	return pb_db_commit(db);
+fail:
+	pb_db_rollback(db);
+	return rc;
+}
+
+/* Reads int64 column 0 of every row into a malloc'd array. */
+static int ids_of(struct pb_db *db, sqlite3_stmt *st, int64_t **out,
+		  size_t *n, const char *what)
+{
+	int64_t *v = NULL;
+	size_t k = 0, a = 0;
+	int s;
+
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (k == a) {
+			size_t na = a ? 2 * a : 16;
+			int64_t *nv = realloc(v, na * sizeof(*nv));
+
+			if (!nv) {
+				free(v);
+				sqlite3_finalize(st);
+				return pb_error_code(PB_EINFRA, "out of memory");
+			}
+			v = nv;
+			a = na;
+		}
+		v[k++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	if (s != SQLITE_DONE) {
+		free(v);
+		return db_fail(db, what);
+	}
+	*out = v;
+	*n = k;
+	return PB_OK;
+}
+
+int pb_db_bisection_commits_get(struct pb_db *db, int64_t id, int64_t **ids,
+				size_t *n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if ((rc = prep(db,
+		       "SELECT commit_id FROM bisection_commits WHERE "
+		       "bisection_id = ?1 ORDER BY idx",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = ids_of(db, st, ids, n, "read bisection commits")) < 0)
+		return rc;
+	return *n ? PB_OK : PB_ENOTFOUND;
+}
+
+int pb_db_commit_infos(struct pb_db *db, const int64_t *ids, size_t n,
+		       struct pb_commit_info **out)
+{
+	struct pb_commit_info *list = calloc(n ? n : 1, sizeof(*list));
+	int rc = PB_OK;
+
+	*out = NULL;
+	if (!list)
+		return pb_error_code(PB_EINFRA, "out of memory");
+	for (size_t i = 0; i < n && rc == PB_OK; i++) {
+		sqlite3_stmt *st;
+		int s;
+
+		if ((rc = prep(db,
+			       "SELECT sha, subject, author, time FROM commits "
+			       "WHERE id = ?1",
+			       &st)) < 0)
+			break;
+		sqlite3_bind_int64(st, 1, ids[i]);
+		s = sqlite3_step(st);
+		if (s == SQLITE_ROW) {
+			col_copy(st, 0, list[i].sha, sizeof(list[i].sha));
+			list[i].subject = col_dup(st, 1);
+			list[i].author = col_dup(st, 2);
+			list[i].time = sqlite3_column_int64(st, 3);
+			if (!list[i].subject || !list[i].author)
+				rc = pb_error_code(PB_EINFRA, "out of memory");
+		} else {
+			rc = s == SQLITE_DONE ? PB_ENOTFOUND
+					      : db_fail(db, "read commit");
+		}
+		sqlite3_finalize(st);
+	}
+	if (rc < 0) {
+		pb_commit_list_free(list, n);
+		return rc;
+	}
+	*out = list;
+	return PB_OK;
+}
+
+int pb_db_bisection_row(struct pb_db *db, int64_t id,
+			struct pb_bisection_row *out)
+{
+	sqlite3_stmt *st;
+	int rc, s;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = prep(db,
+		       "SELECT id, repo_id, benchmark_id, state, "
+		       "confidence_asked, seed, max_runs, "
+		       "coalesce(min_effect, 0.03), cancelled_at IS NOT NULL "
+		       "FROM bisections WHERE id = ?1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->repo_id = sqlite3_column_int64(st, 1);
+		out->bench_id = sqlite3_column_int64(st, 2);
+		col_copy(st, 3, out->state, sizeof(out->state));
+		out->confidence = sqlite3_column_double(st, 4);
+		out->seed = (uint64_t)sqlite3_column_int64(st, 5);
+		out->max_runs = (unsigned)sqlite3_column_int(st, 6);
+		out->min_effect = sqlite3_column_double(st, 7);
+		out->cancelled = sqlite3_column_int(st, 8);
+		rc = PB_OK;
+	} else {
+		rc = s == SQLITE_DONE ? PB_ENOTFOUND
+				      : db_fail(db, "read bisection");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int pb_db_bisections_running(struct pb_db *db, int64_t **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "SELECT id FROM bisections WHERE state = 'running' AND "
+		       "id IN (SELECT bisection_id FROM bisection_commits) "
+		       "ORDER BY id",
+		       &st)) < 0)
+		return rc;
+	return ids_of(db, st, out, n, "read running bisections");
+}
+
+/* One statement with ?1 bound to an id. */
+static int exec_id(struct pb_db *db, const char *sql, int64_t id,
+		   const char *what)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db, sql, &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	return run_done(db, st, what);
+}
+
+int pb_db_bisection_started_by(struct pb_db *db, int64_t id, const char *who)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db, "UPDATE bisections SET started_by = ?2 WHERE id = ?1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, who);
+	return run_done(db, st, "store who started a bisection");
+}
+
+int pb_db_bisection_jobs_end(struct pb_db *db, int64_t id)
+{
+	int rc;
+
+	if ((rc = pb_db_begin(db)) < 0)
+		return rc;
+	if ((rc = exec_id(db,
+			  "UPDATE leases SET state = 'cancelled' WHERE state = "
+			  "'active' AND job_id IN (SELECT id FROM jobs WHERE "
+			  "bisection_id = ?1)",
+			  id, "cancel leases")) < 0 ||
+	    (rc = exec_id(db,
+			  "UPDATE jobs SET state = 'cancelled', ended_at = "
+			  "(julianday('now') - 2440587.5) * 86400.0 WHERE bisection_id = ?1 AND "
+			  "state IN ('queued', 'leased')",
+			  id, "cancel jobs")) < 0)
+		goto fail;
+	return pb_db_commit(db);
+fail:
+	pb_db_rollback(db);
+	return rc;
+}
+
+int pb_db_bisection_cancel(struct pb_db *db, int64_t id)
+{
+	struct pb_bisection_row b;
+	int rc;
+
+	if ((rc = pb_db_begin(db)) < 0)
+		return rc;
+	if ((rc = pb_db_bisection_row(db, id, &b)) < 0)
+		goto fail;
+	if ((rc = exec_id(db,
+			  "UPDATE bisections SET cancelled_at = "
+			  "coalesce(cancelled_at, (julianday('now') - 2440587.5) * 86400.0) WHERE "
+			  "id = ?1",
+			  id, "cancel bisection")) < 0 ||
+	    (rc = pb_db_bisection_jobs_end(db, id)) < 0)
+		goto fail;
+	return pb_db_commit(db);
+fail:
+	pb_db_rollback(db);
+	return rc;
+}
+
+int pb_db_bisection_infra_fail(struct pb_db *db, int64_t id, const char *why)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = pb_db_begin(db)) < 0)
+		return rc;
+	if ((rc = prep(db,
+		       "UPDATE bisections SET state = 'failed', exit_code = 3, "
+		       "infra_error = ?2, outcome = ?2, finished_at = "
+		       "(julianday('now') - 2440587.5) * 86400.0 WHERE id = ?1",
+		       &st)) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, why);
+	if ((rc = run_done(db, st, "fail bisection")) < 0 ||
+	    (rc = pb_db_bisection_jobs_end(db, id)) < 0)
+		goto fail;
+	return pb_db_commit(db);
+fail:
+	pb_db_rollback(db);
+	return rc;
+}
+
+int pb_db_job_create(struct pb_db *db, int64_t bisection_id, const char *kind,
+		     const int64_t *ids, size_t n, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = pb_db_begin(db)) < 0)
+		return rc;
+	if ((rc = prep(db,
+		       "INSERT INTO jobs (bisection_id, kind, created_at) VALUES "
+		       "(?1, ?2, (julianday('now') - 2440587.5) * 86400.0) RETURNING id",
+		       &st)) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, bisection_id);
+	bind_text(st, 2, kind);
+	if ((rc = select_id(db, st, out, "create job")) < 0)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = prep(db,
+			       "INSERT INTO job_runs (job_id, idx, commit_id) "
+			       "VALUES (?1, ?2, ?3)",
+			       &st)) < 0)
+			goto fail;
+		sqlite3_bind_int64(st, 1, *out);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+		sqlite3_bind_int64(st, 3, ids[i]);
+		if ((rc = run_done(db, st, "store job run")) < 0)
+			goto fail;
+	}
+	return pb_db_commit(db);
+fail:
+	pb_db_rollback(db);
+	return rc < 0 ? rc : db_fail(db, "create job");
+}
+
+int pb_db_job_get(struct pb_db *db, int64_t id, struct pb_job_row *out)
+{
+	sqlite3_stmt *st;
+	int rc, s;
+	size_t a = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = prep(db,
+		       "SELECT id, bisection_id, kind, state, expiries FROM jobs "
+		       "WHERE id = ?1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	s = sqlite3_step(st);
+	if (s != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return s == SQLITE_DONE ? PB_ENOTFOUND : db_fail(db, "read job");
+	}
+	out->id = sqlite3_column_int64(st, 0);
+	out->bisection_id = sqlite3_column_int64(st, 1);
+	col_copy(st, 2, out->kind, sizeof(out->kind));
+	col_copy(st, 3, out->state, sizeof(out->state));
+	out->expiries = (unsigned)sqlite3_column_int(st, 4);
+	sqlite3_finalize(st);
+	/* its runs, and whether a counted record of each is stored under
+	 * any of the job's leases */
+	if ((rc = prep(db,
+		       "SELECT jr.commit_id, EXISTS (SELECT 1 FROM runs r JOIN "
+		       "leases l ON l.id = r.lease_id WHERE l.job_id = "
+		       "jr.job_id AND r.run_index = jr.idx AND r.orphan = 0) "
+		       "FROM job_runs jr WHERE jr.job_id = ?1 ORDER BY jr.idx",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (out->nruns == a) {
+			size_t na = a ? 2 * a : 8;
+			int64_t *ni = realloc(out->commit_ids,
+					      na * sizeof(*ni));
+			unsigned char *np;
+
+			if (ni)
+				out->commit_ids = ni;
+			np = ni ? realloc(out->posted, na) : NULL;
+			if (!np) {
+				sqlite3_finalize(st);
+				pb_job_row_release(out);
+				return pb_error_code(PB_EINFRA, "out of memory");
+			}
+			out->posted = np;
+			a = na;
+		}
+		out->commit_ids[out->nruns] = sqlite3_column_int64(st, 0);
+		out->posted[out->nruns++] = (unsigned char)sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (s != SQLITE_DONE) {
+		pb_job_row_release(out);
+		return db_fail(db, "read job runs");
+	}
+	return PB_OK;
+}
+
+void pb_job_row_release(struct pb_job_row *j)
+{
+	free(j->commit_ids);
+	free(j->posted);
+	j->commit_ids = NULL;
+	j->posted = NULL;
+	j->nruns = 0;
+}
+
+int pb_db_job_claim(struct pb_db *db, const char *agent, int64_t *job_id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "UPDATE jobs SET state = 'leased' WHERE id = (SELECT j.id "
+		       "FROM jobs j WHERE j.state = 'queued' AND NOT EXISTS "
+		       "(SELECT 1 FROM job_losers x WHERE x.job_id = j.id AND "
+		       "x.agent = ?1) ORDER BY j.created_at, j.id LIMIT 1) "
+		       "RETURNING id",
+		       &st)) < 0)
+		return rc;
+	bind_text(st, 1, agent);
+	return select_id(db, st, job_id, "claim job");
+}
+
+int pb_db_job_set_state(struct pb_db *db, int64_t id, const char *state)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "UPDATE jobs SET state = ?2, ended_at = CASE WHEN ?2 IN "
+		       "('queued', 'leased') THEN NULL ELSE "
+		       "(julianday('now') - 2440587.5) * 86400.0 END WHERE id = ?1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, state);
+	return run_done(db, st, "update job");
+}
+
+int pb_db_pending_runs(struct pb_db *db, int64_t bisection_id,
+		       void (*cb)(void *ctx, int64_t commit_id,
+				  const char *agent),
+		       void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc, s;
+
+	if ((rc = prep(db,
+		       "SELECT jr.commit_id, l.agent FROM jobs j JOIN job_runs "
+		       "jr ON jr.job_id = j.id LEFT JOIN leases l ON l.job_id = "
+		       "j.id AND l.state = 'active' WHERE j.bisection_id = ?1 "
+		       "AND j.state IN ('queued', 'leased') AND NOT EXISTS "
+		       "(SELECT 1 FROM runs r JOIN leases m ON m.id = r.lease_id "
+		       "WHERE m.job_id = j.id AND r.run_index = jr.idx AND "
+		       "r.orphan = 0) ORDER BY j.id, jr.idx",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, bisection_id);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW)
+		cb(ctx, sqlite3_column_int64(st, 0),
+		   (const char *)sqlite3_column_text(st, 1));
+	sqlite3_finalize(st);
+	return s == SQLITE_DONE ? PB_OK : db_fail(db, "read pending runs");
+}
+
+static int lease_row(struct pb_db *db, sqlite3_stmt *st,
+		     struct pb_lease_row *out)
+{
+	int s = sqlite3_step(st), rc;
+
+	memset(out, 0, sizeof(*out));
+	if (s == SQLITE_ROW) {
+		col_copy(st, 0, out->id, sizeof(out->id));
+		out->job_id = sqlite3_column_int64(st, 1);
+		col_copy(st, 2, out->agent, sizeof(out->agent));
+		col_copy(st, 3, out->state, sizeof(out->state));
+		out->expires_at = sqlite3_column_double(st, 4);
+		rc = PB_OK;
+	} else {
+		rc = s == SQLITE_DONE ? PB_ENOTFOUND : db_fail(db, "read lease");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+#define LEASE_COLS "SELECT id, job_id, agent, state, expires_at FROM leases "
+
+int pb_db_lease_create(struct pb_db *db, const char *id, int64_t job_id,
+		       const char *agent, const char *request_id,
+		       double expires_at)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "INSERT INTO leases (id, job_id, agent, request_id, "
+		       "created_at, expires_at) VALUES (?1, ?2, ?3, ?4, "
+		       "(julianday('now') - 2440587.5) * 86400.0, ?5)",
+		       &st)) < 0)
+		return rc;
+	bind_text(st, 1, id);
+	sqlite3_bind_int64(st, 2, job_id);
+	bind_text(st, 3, agent);
+	bind_text(st, 4, request_id);
+	sqlite3_bind_double(st, 5, expires_at);
+	return run_done(db, st, "create lease");
+}
+
+int pb_db_lease_get(struct pb_db *db, const char *id, struct pb_lease_row *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db, LEASE_COLS "WHERE id = ?1", &st)) < 0)
+		return rc;
+	bind_text(st, 1, id);
+	return lease_row(db, st, out);
+}
+
+int pb_db_lease_by_request(struct pb_db *db, const char *agent,
+			   const char *request_id, struct pb_lease_row *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db, LEASE_COLS "WHERE agent = ?1 AND request_id = ?2",
+		       &st)) < 0)
+		return rc;
+	bind_text(st, 1, agent);
+	bind_text(st, 2, request_id);
+	return lease_row(db, st, out);
+}
+
+int pb_db_lease_extend(struct pb_db *db, const char *id, double expires_at)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "UPDATE leases SET expires_at = max(expires_at, ?2) "
+		       "WHERE id = ?1 AND state = 'active'",
+		       &st)) < 0)
+		return rc;
+	bind_text(st, 1, id);
+	sqlite3_bind_double(st, 2, expires_at);
+	return run_done(db, st, "extend lease");
+}
+
+int pb_db_lease_set_state(struct pb_db *db, const char *id, const char *state)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db, "UPDATE leases SET state = ?2 WHERE id = ?1",
+		       &st)) < 0)
+		return rc;
+	bind_text(st, 1, id);
+	bind_text(st, 2, state);
+	return run_done(db, st, "update lease");
+}
+
+int pb_db_leases_expired(struct pb_db *db, double now,
+			 struct pb_lease_row **out, size_t *n)
+{
+	struct pb_lease_row *v = NULL;
+	size_t k = 0, a = 0;
+	sqlite3_stmt *st;
+	int rc, s;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = prep(db,
+		       LEASE_COLS "WHERE state = 'active' AND expires_at < ?1 "
+				  "ORDER BY expires_at",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_double(st, 1, now);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (k == a) {
+			size_t na = a ? 2 * a : 8;
+			struct pb_lease_row *nv = realloc(v, na * sizeof(*nv));
+
+			if (!nv) {
+				free(v);
+				sqlite3_finalize(st);
+				return pb_error_code(PB_EINFRA, "out of memory");
+			}
+			v = nv;
+			a = na;
+		}
+		memset(&v[k], 0, sizeof(v[k]));
+		col_copy(st, 0, v[k].id, sizeof(v[k].id));
+		v[k].job_id = sqlite3_column_int64(st, 1);
+		col_copy(st, 2, v[k].agent, sizeof(v[k].agent));
+		col_copy(st, 3, v[k].state, sizeof(v[k].state));
+		v[k].expires_at = sqlite3_column_double(st, 4);
+		k++;
+	}
+	sqlite3_finalize(st);
+	if (s != SQLITE_DONE) {
+		free(v);
+		return db_fail(db, "read expired leases");
+	}
+	*out = v;
+	*n = k;
+	return PB_OK;
+}
+
+int pb_db_job_lost(struct pb_db *db, int64_t job_id, const char *agent,
+		   unsigned max_expiries, int *failed)
+{
+	sqlite3_stmt *st;
+	int64_t expiries = 0;
+	int rc;
+
+	*failed = 0;
+	if ((rc = pb_db_begin(db)) < 0)
+		return rc;
+	if ((rc = prep(db,
+		       "INSERT OR IGNORE INTO job_losers (job_id, agent) VALUES "
+		       "(?1, ?2)",
+		       &st)) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, job_id);
+	bind_text(st, 2, agent);
+	if ((rc = run_done(db, st, "note job loser")) < 0)
+		goto fail;
+	if ((rc = prep(db,
+		       "UPDATE jobs SET expiries = expiries + 1 WHERE id = ?1 "
+		       "RETURNING expiries",
+		       &st)) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, job_id);
+	if ((rc = select_id(db, st, &expiries, "count expiry")) < 0)
+		goto fail;
+	*failed = expiries >= (int64_t)max_expiries;
+	if ((rc = pb_db_job_set_state(db, job_id,
+				      *failed ? "infra_failed" : "queued")) < 0)
+		goto fail;
+	return pb_db_commit(db);
+fail:
+	pb_db_rollback(db);
+	return rc;
+}
+
+int pb_db_run_body_hash(struct pb_db *db, const char *run_id, char out[72])
+{
+	sqlite3_stmt *st;
+	int rc, s;
+
+	out[0] = '\0';
+	if ((rc = prep(db, "SELECT body_hash FROM runs WHERE run_id = ?1",
+		       &st)) < 0)
+		return rc;
+	bind_text(st, 1, run_id);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		col_copy(st, 0, out, 72);
+		rc = PB_OK;
+	} else {
+		rc = s == SQLITE_DONE ? PB_ENOTFOUND : db_fail(db, "read run");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int pb_db_run_conflict(struct pb_db *db, const char *run_id, const char *agent,
+		       const char *body)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "INSERT INTO run_conflicts (run_id, agent, body, "
+		       "received_at) VALUES (?1, ?2, ?3, (julianday('now') - 2440587.5) * 86400.0)",
+		       &st)) < 0)
+		return rc;
+	bind_text(st, 1, run_id);
+	bind_text(st, 2, agent);
+	bind_text(st, 3, body);
+	return run_done(db, st, "store conflicting run");
+}
+
+int pb_db_agent_seen(struct pb_db *db, const char *name, const char *facts)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "INSERT INTO agents (name, facts, last_seen) VALUES (?1, "
+		       "?2, (julianday('now') - 2440587.5) * 86400.0) ON CONFLICT (name) DO UPDATE "
+		       "SET facts = coalesce(excluded.facts, facts), last_seen "
+		       "= excluded.last_seen",
+		       &st)) < 0)
+		return rc;
+	bind_text(st, 1, name);
+	bind_text(st, 2, facts);
+	return run_done(db, st, "note agent");
 }

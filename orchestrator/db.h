@@ -42,9 +42,15 @@ int pb_db_user_version(struct pb_db *db, int *out);
  * (numbers increase, and may skip). */
 int pb_db_schema_version(void);
 
+/* Write transactions (BEGIN IMMEDIATE).  They nest: a begin inside a
+ * begun transaction joins it, and only the outermost commit commits; a
+ * rollback anywhere rolls the whole transaction back. */
 int pb_db_begin(struct pb_db *db);
 int pb_db_commit(struct pb_db *db);
 void pb_db_rollback(struct pb_db *db);
+
+/* A positive answer: the row was stored already, nothing changed. */
+#define PB_DB_REPEAT 1
 
 int pb_db_repo_ensure(struct pb_db *db, const char *name, const char *url,
 		      int64_t *out);
@@ -138,16 +144,23 @@ struct pb_run_row {
 	int disturbed;              /* other work held the machine: stored,
 				       shown, never evidence */
 	const char *interference_json; /* may be NULL */
+	/* taken for a job (schema 0010): its lease and index, else NULL */
+	const char *lease_id;
+	int run_index;
+	int orphan;                 /* on a lease that was no longer the
+				       agent's: stored, never counted */
+	const char *body_hash;      /* of the posted record, may be NULL */
 };
 
-/* Stores a run record; a record whose run_id is already stored is counted
- * once (returns PB_OK and changes nothing). */
+/* Stores a run record: PB_OK; a record whose run_id is already stored is
+ * counted once: PB_DB_REPEAT, and nothing changes. */
 int pb_db_run_insert(struct pb_db *db, const struct pb_run_row *run);
 
-/* Calls cb for each run of the bisection in order of seq; stops early when
- * cb returns non-zero (and returns that). */
+/* Calls cb for each counted run of the bisection (orphans left out) in
+ * order of seq; stops early when cb returns non-zero (and returns that). */
 typedef int (*pb_db_run_cb)(void *ctx, int64_t seq, int64_t commit_id,
-			    int ok, int disturbed, double value);
+			    const char *machine, int ok, int disturbed,
+			    double value);
 int pb_db_bisection_replay(struct pb_db *db, int64_t bisection_id,
 			   pb_db_run_cb cb, void *ctx);
 /* The counters of run `seq` of the bisection: IPC and remote accesses,
@@ -176,6 +189,12 @@ struct pb_step_row {
 	unsigned disturbed;           /* runs not counted */
 	int64_t identical_to;         /* the parent whose code it shares
 					 (schema 0006); 0: NULL */
+	/* What pb_db_bisection_save() may leave as stored (a step is
+	 * updated, not rewritten): */
+	int unchanged;                /* the row is as last saved */
+	int same_runs;                /* no run of its commit came since
+					 the last save: its run measurements
+					 (IPC, nodes, interference) stand */
 };
 
 struct pb_bisection_end {
@@ -192,7 +211,9 @@ struct pb_bisection_end {
 	const struct pb_verification_view *verification; /* NULL: none */
 };
 
-/* Replaces the bisection's summary and steps, in one transaction. */
+/* Updates the bisection's summary and steps (step k is row k + 1; rows
+ * marked unchanged are left as stored), in one transaction, or in the
+ * caller's (pb_db_begin() nests). */
 int pb_db_bisection_save(struct pb_db *db, int64_t id,
 			 const struct pb_bisection_end *end,
 			 const struct pb_step_row *steps, size_t nsteps);
@@ -236,5 +257,125 @@ int pb_db_images_forget(struct pb_db *db, int64_t commit_id,
 /* Counts stored runs of a bisection by status (for tests and reports). */
 int pb_db_run_count(struct pb_db *db, int64_t bisection_id, unsigned *ok,
 		    unsigned *failed);
+
+/* ---- the service: repositories and benchmarks by name, jobs, leases
+ * (schema 0010; docs/agent-protocol.md) ---- */
+
+struct pb_repo_row {
+	int64_t id;
+	char name[256];
+	char url[1024];
+	char branch[256];       /* "" : none */
+};
+int pb_db_repo_by_name(struct pb_db *db, const char *name,
+		       struct pb_repo_row *out);
+int pb_db_repo_by_id(struct pb_db *db, int64_t id, struct pb_repo_row *out);
+
+struct pb_bench_row {
+	int64_t id, repo_id;
+	char name[256];
+	char *build_cmd, *run_cmd, *metric;  /* malloc'd: pb_bench_row_release */
+	int lower_is_better;
+	double timeout_s, build_timeout_s;
+};
+int pb_db_bench_by_name(struct pb_db *db, int64_t repo_id, const char *name,
+			struct pb_bench_row *out);
+int pb_db_bench_by_id(struct pb_db *db, int64_t id, struct pb_bench_row *out);
+void pb_bench_row_release(struct pb_bench_row *b);
+
+/* A bisection's commits, oldest first (bisection_commits). */
+int pb_db_bisection_commits_put(struct pb_db *db, int64_t bisection_id,
+				const int64_t *commit_ids, size_t n);
+/* *ids malloc'd; PB_ENOTFOUND when none are stored. */
+int pb_db_bisection_commits_get(struct pb_db *db, int64_t bisection_id,
+				int64_t **ids, size_t *n);
+/* The commits' shas, subjects and authors, in the order of ids (the list
+ * is the caller's to free with pb_commit_list_free()). */
+int pb_db_commit_infos(struct pb_db *db, const int64_t *ids, size_t n,
+		       struct pb_commit_info **out);
+
+/* What a started bisection needs to run again. */
+struct pb_bisection_row {
+	int64_t id, repo_id, bench_id;
+	char state[12];
+	double confidence;
+	uint64_t seed;
+	unsigned max_runs;
+	double min_effect;
+	int cancelled;
+};
+int pb_db_bisection_row(struct pb_db *db, int64_t id,
+			struct pb_bisection_row *out);
+/* Ids of bisections in state 'running', oldest first (*out malloc'd). */
+int pb_db_bisections_running(struct pb_db *db, int64_t **out, size_t *n);
+int pb_db_bisection_started_by(struct pb_db *db, int64_t id, const char *who);
+/* Asks it to stop: cancelled_at set, its queued and leased jobs and their
+ * leases cancelled.  PB_ENOTFOUND for no such bisection. */
+int pb_db_bisection_cancel(struct pb_db *db, int64_t id);
+/* Ends it as failed for the infrastructure (state 'failed', exit 3),
+ * with the reason; its open jobs cancelled. */
+int pb_db_bisection_infra_fail(struct pb_db *db, int64_t id,
+			       const char *why);
+/* Its open jobs (queued, leased) and their leases cancelled. */
+int pb_db_bisection_jobs_end(struct pb_db *db, int64_t id);
+
+/* A job: kind "runs" or "pair", its runs' commits in order. */
+int pb_db_job_create(struct pb_db *db, int64_t bisection_id, const char *kind,
+		     const int64_t *commit_ids, size_t n, int64_t *out);
+struct pb_job_row {
+	int64_t id, bisection_id;
+	char kind[8];
+	char state[16];
+	unsigned expiries;
+	size_t nruns;
+	int64_t *commit_ids;    /* malloc'd, nruns of them */
+	unsigned char *posted;  /* per run: a counted record is stored */
+};
+int pb_db_job_get(struct pb_db *db, int64_t id, struct pb_job_row *out);
+void pb_job_row_release(struct pb_job_row *j);
+/* Claims the oldest queued job `agent` never lost: one UPDATE ...
+ * RETURNING.  PB_ENOTFOUND when there is none. */
+int pb_db_job_claim(struct pb_db *db, const char *agent, int64_t *job_id);
+int pb_db_job_set_state(struct pb_db *db, int64_t id, const char *state);
+
+/* Runs still owed to a bisection by its queued and leased jobs: cb(ctx,
+ * commit_id, machine or NULL when not leased) for each. */
+int pb_db_pending_runs(struct pb_db *db, int64_t bisection_id,
+		       void (*cb)(void *ctx, int64_t commit_id,
+				  const char *agent),
+		       void *ctx);
+
+struct pb_lease_row {
+	char id[72];
+	int64_t job_id;
+	char agent[128];
+	char state[12];
+	double expires_at;
+};
+int pb_db_lease_create(struct pb_db *db, const char *id, int64_t job_id,
+		       const char *agent, const char *request_id,
+		       double expires_at);
+int pb_db_lease_get(struct pb_db *db, const char *id,
+		    struct pb_lease_row *out);
+/* The lease an earlier try of the same request got. */
+int pb_db_lease_by_request(struct pb_db *db, const char *agent,
+			   const char *request_id, struct pb_lease_row *out);
+int pb_db_lease_extend(struct pb_db *db, const char *id, double expires_at);
+int pb_db_lease_set_state(struct pb_db *db, const char *id, const char *state);
+/* Active leases whose time ran out before `now` (*out malloc'd). */
+int pb_db_leases_expired(struct pb_db *db, double now,
+			 struct pb_lease_row **out, size_t *n);
+/* A job whose lease expired: back to the queue, never to `agent`, or
+ * infra_failed after max_expiries; *failed says which. */
+int pb_db_job_lost(struct pb_db *db, int64_t job_id, const char *agent,
+		   unsigned max_expiries, int *failed);
+
+/* The body hash of a stored run, "" when it has none; PB_ENOTFOUND. */
+int pb_db_run_body_hash(struct pb_db *db, const char *run_id, char out[72]);
+int pb_db_run_conflict(struct pb_db *db, const char *run_id,
+		       const char *agent, const char *body);
+
+int pb_db_agent_seen(struct pb_db *db, const char *name,
+		     const char *facts_json);
 
 #endif

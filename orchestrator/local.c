@@ -43,6 +43,7 @@
 #include "orchestrator/db.h"
 #include "orchestrator/identical.h"
 #include "orchestrator/local.h"
+#include "orchestrator/session.h"
 #include "web/report.h"
 
 #define MACHINE "local"
@@ -58,8 +59,9 @@ struct local {
 	size_t n;
 	int64_t *commit_ids;
 	enum build_state *built;
-	int64_t repo_id, bench_id, bisection_id, seq;
-	struct pb_engine *engine;
+	int64_t repo_id, bench_id, bisection_id;
+	struct pb_session *ses;   /* the bisection: engine and storage */
+	struct pb_engine *engine; /* its engine */
 	char *worktrees;
 	char *extra_env[4];
 	char threads_env[64];
@@ -79,13 +81,6 @@ struct local {
 				   * (2: its budget was spent) */
 	unsigned stored_budget;   /* ... and the budget it had */
 	int state_given;          /* --state-dir was given */
-	struct pb_identical *ident; /* NULL with --no-identical */
-	unsigned char *told;        /* per commit: the engine was told it is
-				       identical to its parent */
-	int64_t *fed_seq;         /* the seq of each run fed to the engine, */
-	size_t nfed, afed;        /* in the order fed (its run numbers) */
-	struct pb_counter_move moved[2]; /* IPC, remote accesses in the */
-	unsigned moved_attempt;   /* verification that ended so (0: none) */
 };
 
 /* Lines and width of a failed build's or run's output shown to a person. */
@@ -136,54 +131,6 @@ static void benchmark_name(const struct pb_local_opts *o, char out[64])
 	snprintf(out, 64, "local-");
 	for (unsigned i = 0; i < 6 && i < len; i++)
 		snprintf(out + 6 + 2 * i, 3, "%02x", md[i]);
-}
-
-static int find_index(const struct local *L, int64_t commit_id, size_t *out)
-{
-	for (size_t i = 0; i < L->n; i++)
-		if (L->commit_ids[i] == commit_id) {
-			*out = i;
-			return PB_OK;
-		}
-	return PB_ENOTFOUND;
-}
-
-/* The engine numbers the runs it is fed from 0; the database by seq. */
-static int note_fed(struct local *L, int64_t seq)
-{
-	if (L->nfed == L->afed) {
-		size_t na = L->afed ? 2 * L->afed : 64;
-		int64_t *nv = realloc(L->fed_seq, na * sizeof(*nv));
-
-		if (!nv)
-			return pb_error_code(PB_EINFRA, "out of memory");
-		L->fed_seq = nv;
-		L->afed = na;
-	}
-	L->fed_seq[L->nfed++] = seq;
-	return PB_OK;
-}
-
-static int replay_one(void *ctx, int64_t seq, int64_t commit_id, int ok,
-		      int disturbed, double value)
-{
-	struct local *L = ctx;
-	size_t i;
-
-	if (find_index(L, commit_id, &i) < 0)
-		return 0; /* not on this range: ignore */
-	if (note_fed(L, seq) < 0)
-		return PB_EINFRA;
-	L->run_count[i]++;
-	if (ok && disturbed) {
-		pb_engine_disturbed(L->engine, i);
-		return 0;
-	}
-	/* a value the engine refuses (stored by an older version) counts as
-	 * the failed run it is */
-	if (!ok || pb_engine_observe(L->engine, i, value) < 0)
-		pb_engine_run_failed(L->engine, i);
-	return 0;
 }
 
 /* worktrees/ID: the work trees of this bisection, removed together. */
@@ -251,49 +198,21 @@ static void note_end_failure(struct local *L, size_t i, const char *reason,
 	pb_buf_release(&b);
 }
 
-/* Tells the engine every change of which commits map the same code as
- * their parents (identical.h), and the person watching when a run made
- * one (live). */
-static void tell_identical(struct local *L, int live)
+/* A run made (or withdrew) the claim that commit i maps the same code
+ * as its parent (identical.h): the person watching hears of it. */
+static void on_claim(void *ctx, size_t i, int is)
 {
-	for (size_t i = 1; L->ident && i < L->n; i++) {
-		int is = pb_identical_is(L->ident, i);
+	struct local *L = ctx;
 
-		if (is == L->told[i])
-			continue;
-		pb_engine_identical(L->engine, i, is);
-		L->told[i] = (unsigned char)is;
-		if (!live || L->o->quiet)
-			continue;
-		if (is)
-			pb_log_info("%.12s maps the same code as its parent "
-				    "%.12s: hardly the culprit",
-				    L->commits[i].sha, L->commits[i - 1].sha);
-		else
-			pb_log_info("%.12s and its parent %.12s no longer map "
-				    "the same code", L->commits[i].sha,
-				    L->commits[i - 1].sha);
-	}
-}
-
-/* What run of commit i mapped from its work tree: digested once per build
- * and file, stored, compared with the neighbours. */
-static int note_mapped(struct local *L, size_t i,
-		       const struct pb_image_files *files)
-{
-	char *dir;
-	int rc;
-
-	if (!L->ident)
-		return PB_OK;
-	dir = worktree_path(L, i);
-	if (!dir)
-		return PB_ERROR;
-	rc = pb_identical_add(L->ident, i, dir, files);
-	free(dir);
-	if (rc == PB_OK)
-		tell_identical(L, 1);
-	return rc;
+	if (L->o->quiet)
+		return;
+	if (is)
+		pb_log_info("%.12s maps the same code as its parent %.12s: "
+			    "hardly the culprit",
+			    L->commits[i].sha, L->commits[i - 1].sha);
+	else
+		pb_log_info("%.12s and its parent %.12s no longer map the same "
+			    "code", L->commits[i].sha, L->commits[i - 1].sha);
 }
 
 /* Builds commit i once: reuses an earlier successful build whose work tree
@@ -327,11 +246,8 @@ static int ensure_built(struct local *L, size_t i)
 		pb_log_info("building %.12s %s", L->commits[i].sha,
 			    L->commits[i].subject);
 	/* what an earlier build mapped says nothing about this one */
-	if (L->ident) {
-		if ((rc = pb_identical_forget(L->ident, i)) < 0)
-			goto out;
-		tell_identical(L, 0);
-	}
+	if ((rc = pb_session_rebuilt(L->ses, i)) < 0)
+		goto out;
 	if ((rc = pb_rm_rf(dir)) < 0 ||
 	    (rc = pb_git_checkout(L->git, L->commits[i].sha, dir)) < 0 ||
 	    (rc = pb_identity_own_tree(&L->id, dir)) < 0)
@@ -430,6 +346,7 @@ static int run_once(struct local *L, size_t i)
 	struct pb_run_row row;
 	struct pb_runner r;
 	char run_id[96], *dir = worktree_path(L, i), *metrics = NULL;
+	long long seq = (long long)pb_session_seq(L->ses) + 1;
 	char *counters = NULL, *numa = NULL, *settings = NULL, *facts = NULL;
 	char *busy = NULL;
 	const struct pb_run_measurements *m = &res.measured;
@@ -440,8 +357,8 @@ static int run_once(struct local *L, size_t i)
 	r = (struct pb_runner){ dir, L->commits[i].sha, &L->id, L->extra_env,
 				L->measure, L->run_count[i]++ };
 	rc = pb_runner_run(&res, &r, L->o->run, L->o->metric, L->o->timeout_s);
-	free(dir);
 	if (rc < 0) {
+		free(dir);
 		pb_run_result_release(&res);
 		return rc;
 	}
@@ -463,13 +380,10 @@ static int run_once(struct local *L, size_t i)
 		goto out;
 	}
 	snprintf(run_id, sizeof(run_id), "local-%lld-%lld",
-		 (long long)L->bisection_id, (long long)L->seq);
+		 (long long)L->bisection_id, seq);
 	memset(&row, 0, sizeof(row));
 	row.run_id = run_id;
-	row.bisection_id = L->bisection_id;
-	row.seq = L->seq;
-	row.commit_id = L->commit_ids[i];
-	row.bench_id = L->bench_id;
+	row.seq = seq;
 	row.machine = MACHINE;
 	row.ok = res.ok;
 	row.failure_reason = res.reason;
@@ -499,26 +413,15 @@ static int run_once(struct local *L, size_t i)
 	row.busy_share = m->interference;
 	row.disturbed = res.ok && m->disturbed;
 	row.interference_json = busy;
-	rc = pb_db_run_insert(L->db, &row);
+	/* stored, fed to the engine, steps updated: one transaction */
+	rc = pb_session_add_run(L->ses, i, &row, dir, &res.tree_files);
+	if (rc == PB_DB_REPEAT)
+		rc = pb_error_code(PB_EINFRA, "run %s was stored already",
+				   run_id);
 	if (!res.ok && (i == 0 || i == L->n - 1))
 		note_end_failure(L, i, res.reason, res.output,
 				 res.exited && !res.exit_code ? &res.metrics
 							      : NULL);
-	if (rc == PB_OK)
-		rc = note_fed(L, L->seq);
-	if (rc == PB_OK) {
-		L->seq++;
-		/* (a value out of the engine's range was made a failed
-		 * run above: a refusal here is memory) */
-		if (!res.ok)
-			pb_engine_run_failed(L->engine, i);
-		else if (row.disturbed)
-			pb_engine_disturbed(L->engine, i);
-		else if (pb_engine_observe(L->engine, i, res.value) < 0)
-			rc = pb_error_code(PB_EINFRA, "out of memory");
-	}
-	if (rc == PB_OK)
-		rc = note_mapped(L, i, &res.tree_files);
 	if (!L->o->quiet && !L->described) {
 		char what[1024];
 
@@ -529,6 +432,7 @@ static int run_once(struct local *L, size_t i)
 	if (!L->o->quiet)
 		progress(L, i, &res);
 out:
+	free(dir);
 	free(metrics);
 	free(counters);
 	free(numa);
@@ -536,214 +440,6 @@ out:
 	free(facts);
 	free(busy);
 	pb_run_result_release(&res);
-	return rc;
-}
-
-/* The engine's model and evidence, once the search has a posterior. */
-static void stats_of(const struct local *L, const struct pb_engine_result *r,
-		     struct pb_stats_view *sv)
-{
-	int searched = r->mode == PB_MODE_BIMODAL || r->mode == PB_MODE_SHIFT;
-	int ended = r->outcome == PB_OUT_CULPRIT || r->outcome == PB_OUT_RANGE ||
-		    r->outcome == PB_OUT_BUDGET || r->outcome == PB_OUT_STUCK;
-
-	pb_stats_view_init(sv);
-	if (!searched && !ended)
-		return;
-	pb_strlcpy(sv->ci_first, L->commits[r->ci_first].sha,
-		   sizeof(sv->ci_first));
-	pb_strlcpy(sv->ci_last, L->commits[r->ci_last].sha,
-		   sizeof(sv->ci_last));
-	if (!ended)
-		return;
-	sv->culprit_slow = (int)r->culprit_slow;
-	sv->culprit_fast = (int)r->culprit_fast;
-	sv->parent_slow = (int)r->parent_slow;
-	sv->parent_fast = (int)r->parent_fast;
-	sv->fast_mode = r->fast_mode;
-	sv->slow_mode = r->slow_mode;
-	sv->ashman_d = r->ashman_d;
-	sv->q0 = r->q0;
-	sv->q1 = r->q1;
-	sv->dip_p = r->dip_p;
-	sv->good_bimodal = r->good_bimodal;
-	sv->good_dip_p = r->good_dip_p;
-	sv->mwu_p = r->mwu_p;
-	sv->ks_p = r->ks_p;
-}
-
-/* DESIGN.md's verdict for an outcome; NULL while running and for the
- * failures of exits 2 and 3. */
-static const char *verdict_word(enum pb_outcome o)
-{
-	switch (o) {
-	case PB_OUT_CULPRIT: return "culprit";
-	case PB_OUT_RANGE: return "range";
-	case PB_OUT_NO_REGRESSION: return "no_regression";
-	case PB_OUT_BUDGET: return "budget";
-	case PB_OUT_STUCK: return "inconclusive";
-	default: return NULL;
-	}
-}
-
-/*
- * Whether IPC (k 0) and remote accesses (k 1) moved with the metric in the
- * verification's pairs: the culprit's runs against the parent's runs
- * beside them (verify.h's pb_verify_describe; remote accesses + 1, so
- * that a count of 0 compares).  A counter that any run of the pairs could
- * not count is unsupported, with the machine's reason.
- */
-static int describe_moves(struct local *L, struct pb_counter_move out[2])
-{
-	unsigned (*pairs)[2];
-	size_t np = pb_engine_verification_pairs(L->engine, NULL, 0), n = 0;
-	double *v;
-	int rc = PB_OK;
-
-	memset(out, 0, 2 * sizeof(*out));
-	for (int k = 0; k < 2; k++)
-		out[k].change = out[k].lo = out[k].hi = NAN;
-	if (!np)
-		return PB_OK;
-	pairs = calloc(np, sizeof(*pairs));
-	v = calloc(4 * np, sizeof(*v)); /* ipc p, c; remote p, c */
-	if (!pairs || !v) {
-		rc = pb_error_code(PB_EINFRA, "out of memory");
-		goto out;
-	}
-	np = pb_engine_verification_pairs(L->engine, pairs, np);
-	for (size_t j = 0; j < np; j++) {
-		for (int side = 0; side < 2; side++) {
-			struct pb_run_counts c;
-			unsigned at = pairs[j][side];
-
-			if (at >= L->nfed) {
-				rc = pb_error_set("verification run %u was "
-						  "never fed", at);
-				goto out;
-			}
-			rc = pb_db_run_counts(L->db, L->bisection_id,
-					      L->fed_seq[at], &c);
-			if (rc < 0)
-				goto out;
-			v[side * np + j] = c.ipc;
-			v[(2 + side) * np + j] = isnan(c.remote_access)
-							 ? NAN
-							 : c.remote_access + 1;
-			if (isnan(c.ipc) && !out[0].note[0])
-				pb_strlcpy(out[0].note, c.ipc_note[0]
-					   ? c.ipc_note : "not counted",
-					   sizeof(out[0].note));
-			if (isnan(c.remote_access) && !out[1].note[0])
-				pb_strlcpy(out[1].note, c.remote_note[0]
-					   ? c.remote_note : "not counted",
-					   sizeof(out[1].note));
-		}
-		n++;
-	}
-	for (int k = 0; k < 2; k++) {
-		struct pb_verify_effect eff;
-
-		out[k].pairs = (unsigned)n;
-		if (out[k].note[0]) {
-			out[k].state = PB_VAL_UNSUPPORTED;
-			continue;
-		}
-		/* a log ratio of culprit to parent, unflipped */
-		if (pb_verify_describe(&eff, v + 2 * k * np,
-				       v + (2 * k + 1) * np, n, 1) < 0) {
-			out[k].state = PB_VAL_UNSUPPORTED;
-			pb_strlcpy(out[k].note, "a count was not positive",
-				   sizeof(out[k].note));
-			continue;
-		}
-		out[k].state = PB_VAL_NUMBER;
-		out[k].change = expm1(eff.effect);
-		out[k].lo = expm1(eff.lo);
-		out[k].hi = expm1(eff.hi);
-	}
-out:
-	free(pairs);
-	free(v);
-	return rc;
-}
-
-/* Stores the engine's view of the bisection (after every run, so the report
- * and a resumed run see it). */
-static int save(struct local *L, const struct pb_engine_result *res,
-		const char *state, int exit_code)
-{
-	size_t ns = pb_engine_nsteps(L->engine);
-	struct pb_step_row *rows = calloc(ns ? ns : 1, sizeof(*rows));
-	struct pb_bisection_end end;
-	struct pb_stats_view stats;
-	struct pb_verification_view ver;
-	int rc;
-
-	if (!rows)
-		return pb_error_set("out of memory");
-	for (size_t k = 0; k < ns; k++) {
-		struct pb_engine_step s;
-		pb_engine_step(L->engine, k, &s);
-		rows[k].commit_id = L->commit_ids[s.commit];
-		rows[k].verdict = pb_verdict_name(s.verdict);
-		rows[k].runs = s.runs;
-		rows[k].failed_runs = s.failed_runs;
-		rows[k].median = s.median;
-		rows[k].slow_fraction = s.slow_fraction;
-		rows[k].slow = isnan(s.slow_fraction) ? -1 : (int)s.slow;
-		rows[k].fast = isnan(s.slow_fraction) ? -1 : (int)s.fast;
-		rows[k].p_bad = s.p_bad;
-		rows[k].disturbed = s.disturbed;
-		rows[k].identical_to = s.commit > 0 && L->told[s.commit]
-					       ? L->commit_ids[s.commit - 1]
-					       : 0;
-	}
-	stats_of(L, res, &stats);
-	memset(&end, 0, sizeof(end));
-	end.stats = &stats;
-	if (res->verification.done) {
-		memset(&ver, 0, sizeof(ver));
-		pb_strlcpy(ver.commit, L->commits[res->verification.commit].sha,
-			   sizeof(ver.commit));
-		ver.attempts = res->verification.attempts;
-		ver.pairs = res->verification.pairs;
-		ver.effect = res->verification.effect;
-		ver.lo = res->verification.lo;
-		ver.hi = res->verification.hi;
-		ver.p = res->verification.p;
-		ver.confirmed = res->verification.confirmed;
-		if (L->moved_attempt != res->verification.ended) {
-			if ((rc = describe_moves(L, L->moved)) < 0) {
-				free(rows);
-				return rc;
-			}
-			L->moved_attempt = res->verification.ended;
-		}
-		ver.ipc = L->moved[0];
-		ver.remote = L->moved[1];
-		end.verification = &ver;
-	}
-	end.state = state;
-	end.mode = pb_mode_name(res->mode);
-	end.culprit_sha = res->outcome == PB_OUT_CULPRIT
-				  ? L->commits[res->culprit].sha
-				  : NULL;
-	end.range_first_sha = res->outcome == PB_OUT_RANGE
-				      ? L->commits[res->range_first].sha
-				      : NULL;
-	end.range_last_sha = res->outcome == PB_OUT_RANGE
-				     ? L->commits[res->range_last].sha
-				     : NULL;
-	end.confidence = res->confidence;
-	end.runs = res->runs + res->disturbed; /* every run taken */
-	end.builds = (unsigned)ns;
-	end.outcome = res->outcome == PB_OUT_RUNNING ? NULL : res->why;
-	end.verdict = verdict_word(res->outcome);
-	end.exit_code = exit_code;
-	end.finished = exit_code >= 0;
-	rc = pb_db_bisection_save(L->db, L->bisection_id, &end, rows, ns);
-	free(rows);
 	return rc;
 }
 
@@ -921,43 +617,15 @@ static int budget_spent(const struct pb_bisection_found *f)
  * print: it starts anew, as --again does. */
 static int start_bisection(struct local *L)
 {
-	struct pb_engine_opts eo = PB_ENGINE_OPTS_INIT;
 	struct pb_bisection_def d = { L->repo_id, L->bench_id, 0,
 				      L->commits[0].sha, L->commits[L->n - 1].sha,
 				      L->o->confidence, L->o->seed,
 				      L->o->max_runs, L->o->min_effect };
+	struct pb_session_opts so;
 	struct pb_bisection_found f;
-	int rc, more = 0;
+	int rc, more = 0, resumed = 0;
+	size_t claims = 0;
 
-	eo.n = L->n;
-	eo.lower_is_better = L->o->lower_is_better;
-	eo.confidence = L->o->confidence;
-	eo.seed = L->o->seed;
-	eo.max_runs = L->o->max_runs;
-	eo.min_effect = L->o->min_effect;
-	if (pb_engine_new(&L->engine, &eo) < 0)
-		return pb_error_set("cannot start the engine");
-	/* The claims the stored digests make, before any run is replayed:
-	 * the engine's state is a function of the claims and the runs. */
-	if (!L->o->no_identical) {
-		struct pb_identical_opts io = { L->db, L->bench_id, MACHINE,
-						L->n, L->commit_ids,
-						L->commits };
-		size_t claims = 0;
-
-		if ((rc = pb_identical_new(&L->ident, &io)) < 0)
-			return rc;
-		tell_identical(L, 0);
-		for (size_t i = 1; i < L->n; i++)
-			claims += L->told[i];
-		if (claims && !L->o->quiet)
-			pb_log_info("%zu commit%s map%s the same code as %s "
-				    "parent%s (digests stored by earlier runs)",
-				    claims, claims == 1 ? "" : "s",
-				    claims == 1 ? "s" : "",
-				    claims == 1 ? "its" : "their",
-				    claims == 1 ? "" : "s");
-	}
 	rc = L->o->again ? PB_ENOTFOUND : pb_db_bisection_find(L->db, &d, &f);
 	if (rc != PB_OK && rc != PB_ENOTFOUND)
 		return rc;
@@ -969,28 +637,62 @@ static int start_bisection(struct local *L)
 			return PB_OK;
 		}
 		more = 1;
-	} else if (rc != PB_OK || strcmp(f.state, "running")) {
-		L->seq = 1;
-		L->since = pb_now_real();
-		return pb_db_bisection_create(L->db, &d, &L->bisection_id);
 	}
-	L->bisection_id = f.id;
-	L->since = f.created_at;
-	if ((f.max_runs != L->o->max_runs &&
-	     (rc = pb_db_bisection_reopen(L->db, f.id, L->o->max_runs)) < 0) ||
-	    (rc = pb_db_bisection_replay(L->db, L->bisection_id, replay_one,
-					 L)) < 0 ||
-	    (rc = pb_db_bisection_next_seq(L->db, L->bisection_id, &L->seq)) <
-		    0)
+	if (rc == PB_OK && (more || !strcmp(f.state, "running"))) {
+		L->bisection_id = f.id;
+		L->since = f.created_at;
+		resumed = 1;
+		if (f.max_runs != L->o->max_runs &&
+		    (rc = pb_db_bisection_reopen(L->db, f.id,
+						 L->o->max_runs)) < 0)
+			return rc;
+	} else {
+		L->since = pb_now_real();
+		if ((rc = pb_db_bisection_create(L->db, &d,
+						 &L->bisection_id)) < 0)
+			return rc;
+	}
+	/* the engine, the stored claims, the stored runs replayed */
+	memset(&so, 0, sizeof(so));
+	so.db = L->db;
+	so.bisection_id = L->bisection_id;
+	so.bench_id = L->bench_id;
+	so.n = L->n;
+	so.commits = L->commits;
+	so.commit_ids = L->commit_ids;
+	so.engine = (struct pb_engine_opts)PB_ENGINE_OPTS_INIT;
+	so.engine.lower_is_better = L->o->lower_is_better;
+	so.engine.confidence = L->o->confidence;
+	so.engine.seed = L->o->seed;
+	so.engine.max_runs = L->o->max_runs;
+	so.engine.min_effect = L->o->min_effect;
+	so.identical = !L->o->no_identical;
+	so.machine = MACHINE;
+	so.on_claim = on_claim;
+	so.ctx = L;
+	if ((rc = pb_session_open(&L->ses, &so)) < 0)
 		return rc;
-	if (!L->o->quiet && more)
+	L->engine = pb_session_engine(L->ses);
+	for (size_t i = 1; i < L->n; i++)
+		claims += (size_t)pb_session_identical(L->ses, i);
+	if (claims && !L->o->quiet)
+		pb_log_info("%zu commit%s map%s the same code as %s parent%s "
+			    "(digests stored by earlier runs)",
+			    claims, claims == 1 ? "" : "s",
+			    claims == 1 ? "s" : "", claims == 1 ? "its" : "their",
+			    claims == 1 ? "" : "s");
+	if (!resumed || L->o->quiet)
+		return PB_OK;
+	if (more)
 		pb_log_info("resuming bisection %lld after %lld stored runs: its "
 			    "budget of %u runs was spent, this one is %u",
-			    (long long)L->bisection_id, (long long)L->seq - 1,
-			    f.max_runs, L->o->max_runs);
-	else if (!L->o->quiet)
+			    (long long)L->bisection_id,
+			    (long long)pb_session_seq(L->ses), f.max_runs,
+			    L->o->max_runs);
+	else
 		pb_log_info("resuming bisection %lld after %lld stored runs",
-			    (long long)L->bisection_id, (long long)L->seq - 1);
+			    (long long)L->bisection_id,
+			    (long long)pb_session_seq(L->ses));
 	return PB_OK;
 }
 
@@ -1126,7 +828,7 @@ static void finish_message(const struct local *L,
 		for (int k = 0; k < 2; k++) {
 			char said[512];
 
-			pb_counter_move_say(&L->moved[k],
+			pb_counter_move_say(&pb_session_moved(L->ses)[k],
 					    k ? "remote accesses" : "IPC", said,
 					    sizeof(said));
 			if (said[0])
@@ -1404,7 +1106,6 @@ int pb_local_bisect(const struct pb_local_opts *given,
 	struct pb_local_opts opts = *given, *o = &opts;
 	struct local L;
 	struct pb_engine_result res;
-	struct pb_engine_progress prog;
 	struct pb_action act;
 	char good[41], bad[41], *state = NULL, *report = NULL;
 	int rc, code = 3;
@@ -1441,8 +1142,7 @@ int pb_local_bisect(const struct pb_local_opts *given,
 	L.commit_ids = calloc(L.n, sizeof(*L.commit_ids));
 	L.built = calloc(L.n, sizeof(*L.built));
 	L.run_count = calloc(L.n, sizeof(*L.run_count));
-	L.told = calloc(L.n, sizeof(*L.told));
-	if (!L.commit_ids || !L.built || !L.run_count || !L.told) {
+	if (!L.commit_ids || !L.built || !L.run_count) {
 		rc = pb_error_set("out of memory");
 		goto out;
 	}
@@ -1470,33 +1170,19 @@ int pb_local_bisect(const struct pb_local_opts *given,
 		if ((rc = ensure_built(&L, act.commit)) < 0)
 			goto out;
 		if (L.built[act.commit] == BUILD_FAILED)
-			pb_engine_skip(L.engine, act.commit);
-		else if ((rc = run_once(&L, act.commit)) < 0)
-			goto out;
-		/* the stored result, like its steps, with this run in it */
-		pb_engine_progress(L.engine, &prog);
-		pb_engine_result(L.engine, &res);
-		if ((rc = save(&L, &res, "running", -1)) < 0)
+			rc = pb_session_skip(L.ses, act.commit);
+		else
+			rc = run_once(&L, act.commit);
+		if (rc < 0)
 			goto out;
 	}
 	pb_engine_result(L.engine, &res);
-	switch (res.outcome) {
-	case PB_OUT_CULPRIT:
-		code = 0;
+	code = pb_session_exit_code(res.outcome);
+	if (res.outcome == PB_OUT_CULPRIT)
 		pb_strlcpy(out->culprit, L.commits[res.culprit].sha,
 			   sizeof(out->culprit));
-		break;
-	case PB_OUT_BAD_END:
-		code = 2;
-		break;
-	case PB_OUT_TOO_BUSY:
-		code = 3;
-		break;
-	default:
-		code = 1;
-		break;
-	}
-	if ((rc = save(&L, &res, code >= 2 ? "failed" : "done", code)) < 0 ||
+	if ((rc = pb_session_save(L.ses, code >= 2 ? "failed" : "done",
+				  code)) < 0 ||
 	    (rc = write_report(&L, out, code < 2)) < 0 ||
 	    (rc = write_all_reports(L.db, o->report_dir)) < 0) {
 		code = 3;
@@ -1519,16 +1205,13 @@ int pb_local_bisect(const struct pb_local_opts *given,
 	rc = PB_OK;
 out:
 	out->exit_code = code;
-	pb_identical_free(L.ident);
-	pb_engine_free(L.engine);
+	pb_session_free(L.ses);
 	pb_db_close(L.db);
 	pb_git_free(L.git);
 	pb_commit_list_free(L.commits, L.n);
 	free(L.commit_ids);
 	free(L.built);
 	free(L.run_count);
-	free(L.told);
-	free(L.fed_seq);
 	pb_measure_free(L.measure);
 	free(L.worktrees);
 	for (int k = 0; k < 2; k++) {

@@ -347,7 +347,7 @@ static void test_db__runs_are_idempotent_and_bisections_round_trip(void **state)
 	run.remote_access = NAN;
 	run.remote_note = "unsupported: no remote-access event for this CPU";
 	assert_int_equal(pb_db_run_insert(db, &run), 0);
-	assert_int_equal(pb_db_run_insert(db, &run), 0); /* posted twice */
+	assert_int_equal(pb_db_run_insert(db, &run), PB_DB_REPEAT); /* posted twice */
 	run.run_id = "r-2";
 	run.seq = 2;
 	run.ok = 0;
@@ -374,9 +374,9 @@ static void test_db__runs_are_idempotent_and_bisections_round_trip(void **state)
 	assert_int_equal(seq, 5);
 
 	steps[0] = (struct pb_step_row){ c0, "good", 1, 1, 12.5, 0.0, 0, 1,
-					 0.001, 0, 0 };
+					 0.001, 0, 0, 0, 0 };
 	steps[1] = (struct pb_step_row){ c1, "bad", 0, 0, NAN, NAN, -1, -1,
-					 NAN, 2, c0 };
+					 NAN, 2, c0, 0, 0 };
 	pb_stats_view_init(&stats);
 	pb_strlcpy(stats.ci_first, ci[1].sha, sizeof(stats.ci_first));
 	pb_strlcpy(stats.ci_last, ci[1].sha, sizeof(stats.ci_last));

@@ -1,0 +1,1027 @@
+/*
+ * sched.c - the service's scheduler (see sched.h).
+ *
+ * Work is planned when an agent asks for it.  The queue holds jobs that
+ * lost their lease (they go to other agents first); when it is empty, the
+ * running bisections are asked in turn, the one with the fewest runs out
+ * first, for one more job: the engine's joint choice for all the runs
+ * out and one more (pb_engine_next_batch()), less the runs out - so K
+ * agents get K different useful probes while results arrive one at a
+ * time, in any order.  While the engine verifies a culprit the job is a
+ * pair sequence (parent, culprit, culprit, parent) on the asking agent.
+ *
+ * A posted record goes through the bisection's session: stored and fed to
+ * the engine with its steps, in one transaction.  When the engine has an
+ * outcome the bisection is stored as finished and its open jobs end.
+ */
+#define _GNU_SOURCE
+#include <math.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/err.h"
+#include "common/git.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "orchestrator/sched.h"
+#include "orchestrator/session.h"
+
+struct bis {
+	int64_t id;
+	struct pb_session *ses;
+	struct pb_commit_info *commits;
+	int64_t *ids;
+	size_t n;
+	struct pb_bench_row bench;
+	unsigned out;                 /* runs out on agents or queued */
+	struct bis *next;
+};
+
+struct pb_sched {
+	struct pb_sched_opts o;
+	pthread_mutex_t lock;
+	struct bis *list;             /* running bisections, loaded */
+	int loaded;                   /* list read from the database */
+	double started;               /* for the restart grace */
+};
+
+static double now_of(const struct pb_sched *s)
+{
+	return s->o.now ? s->o.now() : pb_now_real();
+}
+
+static void wake(struct pb_sched *s)
+{
+	if (s->o.on_work)
+		s->o.on_work(s->o.ctx);
+}
+
+int pb_sched_new(struct pb_sched **out, const struct pb_sched_opts *o)
+{
+	struct pb_sched *s = calloc(1, sizeof(*s));
+
+	*out = NULL;
+	if (!s)
+		return pb_error_code(PB_EINFRA, "out of memory");
+	s->o = *o;
+	if (s->o.lease_s <= 0)
+		s->o.lease_s = 120;
+	if (s->o.restart_grace_s < 0)
+		s->o.restart_grace_s = 0;
+	else if (s->o.restart_grace_s == 0)
+		s->o.restart_grace_s = s->o.lease_s;
+	if (!s->o.max_expiries)
+		s->o.max_expiries = 3;
+	if (s->o.pair_runs < 2)
+		s->o.pair_runs = 4;
+	s->o.pair_runs &= ~1u; /* whole pairs */
+	pthread_mutex_init(&s->lock, NULL);
+	s->started = now_of(s);
+	*out = s;
+	return PB_OK;
+}
+
+static void bis_free(struct bis *b)
+{
+	if (!b)
+		return;
+	pb_session_free(b->ses);
+	pb_commit_list_free(b->commits, b->n);
+	free(b->ids);
+	pb_bench_row_release(&b->bench);
+	free(b);
+}
+
+void pb_sched_free(struct pb_sched *s)
+{
+	if (!s)
+		return;
+	while (s->list) {
+		struct bis *b = s->list;
+
+		s->list = b->next;
+		bis_free(b);
+	}
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+void pb_sched_job_release(struct pb_sched_job *j)
+{
+	pb_bench_row_release(&j->bench);
+	free(j->runs);
+	j->runs = NULL;
+	j->nruns = 0;
+}
+
+/* ---- bisections in memory ---- */
+
+static void count_out(void *ctx, int64_t commit_id, const char *agent)
+{
+	struct bis *b = ctx;
+
+	(void)commit_id;
+	(void)agent;
+	b->out++;
+}
+
+/* Loads bisection `id` with its session (its runs replayed). */
+static int bis_load(struct pb_sched *s, int64_t id, struct bis **out)
+{
+	struct pb_bisection_row r;
+	struct pb_session_opts so;
+	struct bis *b = calloc(1, sizeof(*b));
+	int rc;
+
+	*out = NULL;
+	if (!b)
+		return pb_error_code(PB_EINFRA, "out of memory");
+	b->id = id;
+	if ((rc = pb_db_bisection_row(s->o.db, id, &r)) < 0 ||
+	    (rc = pb_db_bench_by_id(s->o.db, r.bench_id, &b->bench)) < 0 ||
+	    (rc = pb_db_bisection_commits_get(s->o.db, id, &b->ids, &b->n)) <
+		    0 ||
+	    (rc = pb_db_commit_infos(s->o.db, b->ids, b->n, &b->commits)) < 0)
+		goto fail;
+	memset(&so, 0, sizeof(so));
+	so.db = s->o.db;
+	so.bisection_id = id;
+	so.bench_id = r.bench_id;
+	so.n = b->n;
+	so.commits = b->commits;
+	so.commit_ids = b->ids;
+	so.engine = (struct pb_engine_opts)PB_ENGINE_OPTS_INIT;
+	so.engine.lower_is_better = b->bench.lower_is_better;
+	so.engine.confidence = r.confidence;
+	so.engine.seed = r.seed;
+	so.engine.max_runs = r.max_runs;
+	so.engine.min_effect = r.min_effect;
+	so.identical = 0; /* agents' digests are not sent yet */
+	so.machine = "service";
+	if ((rc = pb_session_open(&b->ses, &so)) < 0 ||
+	    (rc = pb_db_pending_runs(s->o.db, id, count_out, b)) < 0)
+		goto fail;
+	*out = b;
+	return PB_OK;
+fail:
+	bis_free(b);
+	return rc;
+}
+
+/* The running bisections, loaded once (after a restart: from sqlite). */
+static int load_all(struct pb_sched *s)
+{
+	int64_t *ids = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (s->loaded)
+		return PB_OK;
+	if ((rc = pb_db_bisections_running(s->o.db, &ids, &n)) < 0)
+		return rc;
+	for (size_t k = n; k-- > 0;) {
+		struct bis *b;
+
+		if ((rc = bis_load(s, ids[k], &b)) < 0) {
+			pb_log_warnx("bisection %lld cannot be resumed: %s",
+				     (long long)ids[k], pb_error_last());
+			continue;
+		}
+		b->next = s->list;
+		s->list = b;
+	}
+	free(ids);
+	s->loaded = 1;
+	return PB_OK;
+}
+
+static struct bis *find_bis(struct pb_sched *s, int64_t id)
+{
+	for (struct bis *b = s->list; b; b = b->next)
+		if (b->id == id)
+			return b;
+	return NULL;
+}
+
+static void drop_bis(struct pb_sched *s, struct bis *gone)
+{
+	for (struct bis **p = &s->list; *p; p = &(*p)->next)
+		if (*p == gone) {
+			*p = gone->next;
+			bis_free(gone);
+			return;
+		}
+}
+
+/* The engine has an outcome: the bisection is stored as finished and its
+ * open jobs end. */
+static int finish(struct pb_sched *s, struct bis *b)
+{
+	struct pb_engine_result res;
+	int code, rc;
+
+	pb_engine_result(pb_session_engine(b->ses), &res);
+	code = pb_session_exit_code(res.outcome);
+	if ((rc = pb_db_begin(s->o.db)) < 0)
+		return rc;
+	if ((rc = pb_session_save(b->ses, code >= 2 ? "failed" : "done",
+				  code)) < 0 ||
+	    (rc = pb_db_bisection_jobs_end(s->o.db, b->id)) < 0 ||
+	    (rc = pb_db_commit(s->o.db)) < 0) {
+		pb_db_rollback(s->o.db);
+		return rc;
+	}
+	pb_log_info("bisection %lld finished: %s", (long long)b->id, res.why);
+	drop_bis(s, b);
+	return PB_OK;
+}
+
+static int ended(struct bis *b)
+{
+	struct pb_engine_result res;
+
+	pb_engine_result(pb_session_engine(b->ses), &res);
+	return res.outcome != PB_OUT_RUNNING;
+}
+
+/* ---- starting ---- */
+
+int pb_sched_start(struct pb_sched *s, const struct pb_sched_start *q,
+		   int64_t *id, char good[41], char bad[41])
+{
+	struct pb_repo_row repo;
+	struct pb_bench_row bench;
+	struct pb_bisection_def d;
+	struct pb_git *g = NULL;
+	struct pb_commit_info *commits = NULL;
+	int64_t *ids = NULL;
+	size_t n = 0;
+	char *dir = NULL, sub[64], msg[512];
+	struct bis *b;
+	int rc;
+
+	memset(&bench, 0, sizeof(bench));
+	/* names first, under the lock; the fetch outside it */
+	pthread_mutex_lock(&s->lock);
+	rc = pb_db_repo_by_name(s->o.db, q->repo, &repo);
+	if (rc == PB_OK)
+		rc = pb_db_bench_by_name(s->o.db, repo.id, q->benchmark, &bench);
+	pthread_mutex_unlock(&s->lock);
+	if (rc == PB_ENOTFOUND)
+		return pb_error_code(PB_ENOTFOUND,
+				     repo.id ? "repository '%s' has no "
+					       "benchmark '%s'"
+					     : "unknown repository '%s'",
+				     q->repo, q->benchmark);
+	if (rc < 0)
+		return rc;
+	snprintf(sub, sizeof(sub), "mirrors/%lld", (long long)repo.id);
+	if (!(dir = pb_path_join(s->o.work_dir, sub))) {
+		rc = pb_error_code(PB_EINFRA, "out of memory");
+		goto out;
+	}
+	{
+		char *parent = pb_path_join(s->o.work_dir, "mirrors");
+
+		rc = parent ? pb_mkdir_p(parent, 0700)
+			    : pb_error_code(PB_EINFRA, "out of memory");
+		free(parent);
+		if (rc < 0)
+			goto out;
+	}
+	if ((rc = pb_git_mirror(&g, repo.url, dir)) < 0) {
+		pb_strlcpy(msg, pb_error_last(), sizeof(msg));
+		rc = pb_error_code(PB_EINFRA, "repository '%s' (%s): %s",
+				   repo.name, repo.url, msg);
+		goto out;
+	}
+	if ((rc = pb_git_resolve(g, q->good, good)) < 0 ||
+	    (rc = pb_git_resolve(g, q->bad, bad)) < 0) {
+		pb_strlcpy(msg, pb_error_last(), sizeof(msg));
+		rc = pb_error_code(PB_EINVAL, "repository '%s': %s", repo.name,
+				   msg);
+		goto out;
+	}
+	if ((rc = pb_git_first_parent_range(g, good, bad, &commits, &n)) < 0) {
+		rc = rc == PB_ERANGE ? PB_EINVAL : rc;
+		goto out;
+	}
+	if (!(ids = calloc(n, sizeof(*ids)))) {
+		rc = pb_error_code(PB_EINFRA, "out of memory");
+		goto out;
+	}
+	pthread_mutex_lock(&s->lock);
+	if ((rc = load_all(s)) < 0 || (rc = pb_db_begin(s->o.db)) < 0) {
+		pthread_mutex_unlock(&s->lock);
+		goto out;
+	}
+	for (size_t i = 0; i < n && rc == PB_OK; i++)
+		rc = pb_db_commit_ensure(s->o.db, repo.id, &commits[i], &ids[i]);
+	d = (struct pb_bisection_def){ repo.id, bench.id, 0, good, bad,
+				       q->confidence > 0 ? q->confidence : 0.99,
+				       q->seed ? q->seed : 1,
+				       q->max_runs ? q->max_runs : 500,
+				       q->min_effect > 0 ? q->min_effect
+							 : 0.03 };
+	if (rc == PB_OK)
+		rc = pb_db_bisection_create(s->o.db, &d, id);
+	if (rc == PB_OK)
+		rc = pb_db_bisection_commits_put(s->o.db, *id, ids, n);
+	if (rc == PB_OK && q->by)
+		rc = pb_db_bisection_started_by(s->o.db, *id, q->by);
+	if (rc == PB_OK)
+		rc = pb_db_commit(s->o.db);
+	else
+		pb_db_rollback(s->o.db);
+	if (rc == PB_OK && (rc = bis_load(s, *id, &b)) == PB_OK) {
+		b->next = s->list;
+		s->list = b;
+		pb_session_save(b->ses, "running", -1);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (rc == PB_OK) {
+		pb_log_info("bisection %lld: %s %s, %zu commits %.12s..%.12s",
+			    (long long)*id, repo.name, bench.name, n - 1, good,
+			    bad);
+		wake(s);
+	}
+out:
+	pb_bench_row_release(&bench);
+	pb_commit_list_free(commits, n);
+	free(ids);
+	free(dir);
+	pb_git_free(g);
+	return rc;
+}
+
+int pb_sched_cancel(struct pb_sched *s, int64_t id)
+{
+	struct bis *b;
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	if ((rc = load_all(s)) == PB_OK &&
+	    (rc = pb_db_bisection_cancel(s->o.db, id)) == PB_OK &&
+	    (b = find_bis(s, id)))
+		drop_bis(s, b);
+	pthread_mutex_unlock(&s->lock);
+	if (rc == PB_ENOTFOUND)
+		return pb_error_code(PB_ENOTFOUND, "no bisection %lld",
+				     (long long)id);
+	return rc;
+}
+
+/* ---- planning ---- */
+
+struct pending {
+	struct bis *b;
+	size_t *idx;
+	size_t n;
+	size_t bad;     /* pending runs not of the range (none expected) */
+};
+
+static void collect(void *ctx, int64_t commit_id, const char *agent)
+{
+	struct pending *p = ctx;
+	size_t i;
+
+	(void)agent;
+	if (pb_session_index(p->b->ses, commit_id, &i) == PB_OK)
+		p->idx[p->n++] = i;
+	else
+		p->bad++;
+}
+
+/* One more job for bisection b: 1 when created. */
+static int plan_one(struct pb_sched *s, struct bis *b)
+{
+	struct pb_engine *e = pb_session_engine(b->ses);
+	struct pb_engine_progress pg;
+	struct pending p = { b, NULL, 0, 0 };
+	size_t want, *choice = NULL, k, pick = (size_t)-1;
+	int64_t job, ids[64];
+	int rc;
+
+	pb_engine_progress(e, &pg);
+	if (pg.verifying) {
+		/* the culprit against its parent, interleaved on the asking
+		 * agent; one such job out at a time */
+		if (b->out)
+			return 0;
+		for (unsigned r = 0; r < s->o.pair_runs; r++) {
+			int parent = r % 4 == 0 || r % 4 == 3;
+
+			ids[r] = b->ids[parent ? pg.ver_parent : pg.ver_commit];
+		}
+		rc = pb_db_job_create(s->o.db, b->id, "pair", ids,
+				      s->o.pair_runs, &job);
+		if (rc < 0)
+			return rc;
+		b->out += s->o.pair_runs;
+		return 1;
+	}
+	p.idx = calloc(b->out + 1, sizeof(*p.idx));
+	choice = calloc(b->out + 1, sizeof(*choice));
+	if (!p.idx || !choice) {
+		rc = pb_error_code(PB_EINFRA, "out of memory");
+		goto out;
+	}
+	b->out = 0;
+	{
+		/* the runs out, from the database: the truth after restarts */
+		unsigned count;
+
+		if ((rc = pb_db_pending_runs(s->o.db, b->id, count_out, b)) < 0)
+			goto out;
+		count = b->out;
+		if (count) {
+			size_t *ni = realloc(p.idx, (count + 1) * sizeof(*ni));
+			size_t *nc = ni ? realloc(choice,
+						  (count + 1) * sizeof(*nc))
+					: NULL;
+
+			if (ni)
+				p.idx = ni;
+			if (!nc) {
+				rc = pb_error_code(PB_EINFRA, "out of memory");
+				goto out;
+			}
+			choice = nc;
+			if ((rc = pb_db_pending_runs(s->o.db, b->id, collect,
+						     &p)) < 0)
+				goto out;
+		}
+	}
+	want = pb_engine_next_batch(e, p.n + 1, choice);
+	/* the choice less what is out already: a multiset difference */
+	for (k = 0; k < want && pick == (size_t)-1; k++) {
+		size_t j;
+
+		for (j = 0; j < p.n && p.idx[j] != choice[k]; j++)
+			;
+		if (j < p.n)
+			p.idx[j] = (size_t)-1; /* matched once */
+		else
+			pick = choice[k];
+	}
+	rc = 0;
+	if (pick == (size_t)-1)
+		goto out;
+	ids[0] = b->ids[pick];
+	if ((rc = pb_db_job_create(s->o.db, b->id, "runs", ids, 1, &job)) < 0)
+		goto out;
+	b->out++;
+	rc = 1;
+out:
+	free(p.idx);
+	free(choice);
+	return rc;
+}
+
+/* Plans jobs until one the agent may take is queued: 1, or 0 when no
+ * bisection wants more now. */
+static int plan(struct pb_sched *s)
+{
+	for (;;) {
+		struct bis *best = NULL;
+		int rc;
+
+		for (struct bis *b = s->list, *nx; b; b = nx) {
+			nx = b->next;
+			if (ended(b)) {
+				if ((rc = finish(s, b)) < 0)
+					return rc;
+				continue;
+			}
+			if (!best || b->out < best->out)
+				best = b;
+		}
+		if (!best)
+			return 0;
+		if ((rc = plan_one(s, best)) != 0)
+			return rc;
+		/* this one wants nothing more now: try the others */
+		{
+			int any = 0;
+
+			for (struct bis *b = s->list; b; b = b->next) {
+				if (b == best)
+					continue;
+				if ((rc = plan_one(s, b)) < 0)
+					return rc;
+				if (rc) {
+					any = 1;
+					break;
+				}
+			}
+			return any;
+		}
+	}
+}
+
+/* ---- leases ---- */
+
+static int new_lease_id(char out[72])
+{
+	unsigned char r[24];
+
+	if (RAND_bytes(r, sizeof(r)) != 1)
+		return pb_error_code(PB_EINFRA, "no randomness for a lease");
+	memcpy(out, "pbl_", 4);
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(out + 4 + 2 * i, 3, "%02x", r[i]);
+	return PB_OK;
+}
+
+/* The job's description for the agent: the runs still owed. */
+static int describe_job(struct pb_sched *s, const struct pb_lease_row *l,
+			struct pb_sched_job *out)
+{
+	struct pb_job_row j;
+	struct bis *b;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = pb_db_job_get(s->o.db, l->job_id, &j)) < 0)
+		return rc;
+	b = find_bis(s, j.bisection_id);
+	if (!b) {
+		pb_job_row_release(&j);
+		return pb_error_code(PB_ENOTFOUND, "bisection %lld is over",
+				     (long long)j.bisection_id);
+	}
+	pb_strlcpy(out->lease, l->id, sizeof(out->lease));
+	out->expires_in_s = l->expires_at - now_of(s);
+	out->job_id = j.id;
+	out->bisection_id = j.bisection_id;
+	pb_strlcpy(out->kind, j.kind, sizeof(out->kind));
+	if ((rc = pb_db_bench_by_id(s->o.db, b->bench.id, &out->bench)) < 0)
+		goto out;
+	{
+		struct pb_bisection_row r;
+
+		if ((rc = pb_db_bisection_row(s->o.db, j.bisection_id, &r)) <
+			    0 ||
+		    (rc = pb_db_repo_by_id(s->o.db, r.repo_id, &out->repo)) < 0)
+			goto out;
+	}
+	out->runs = calloc(j.nruns ? j.nruns : 1, sizeof(*out->runs));
+	if (!out->runs) {
+		rc = pb_error_code(PB_EINFRA, "out of memory");
+		goto out;
+	}
+	for (size_t k = 0; k < j.nruns; k++) {
+		size_t i;
+
+		if (j.posted[k] ||
+		    pb_session_index(b->ses, j.commit_ids[k], &i) < 0)
+			continue;
+		out->runs[out->nruns].index = (unsigned)k;
+		pb_strlcpy(out->runs[out->nruns].commit, b->commits[i].sha,
+			   sizeof(out->runs[0].commit));
+		out->nruns++;
+	}
+	rc = PB_OK;
+out:
+	pb_job_row_release(&j);
+	if (rc < 0)
+		pb_sched_job_release(out);
+	return rc;
+}
+
+int pb_sched_lease(struct pb_sched *s, const char *agent,
+		   const char *request_id, const char *facts_json,
+		   struct pb_sched_job *out)
+{
+	struct pb_lease_row l;
+	int64_t job;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&s->lock);
+	if ((rc = load_all(s)) < 0 ||
+	    (rc = pb_db_agent_seen(s->o.db, agent, facts_json)) < 0)
+		goto out;
+	/* a retried request: the same lease, while it holds */
+	rc = pb_db_lease_by_request(s->o.db, agent, request_id, &l);
+	if (rc == PB_OK) {
+		rc = !strcmp(l.state, "active") && l.expires_at > now_of(s)
+			     ? describe_job(s, &l, out)
+			     : PB_ENOTFOUND;
+		goto out;
+	}
+	if (rc != PB_ENOTFOUND)
+		goto out;
+	if ((rc = pb_db_begin(s->o.db)) < 0)
+		goto out;
+	rc = pb_db_job_claim(s->o.db, agent, &job);
+	if (rc == PB_ENOTFOUND) {
+		rc = plan(s);
+		if (rc == 1)
+			rc = pb_db_job_claim(s->o.db, agent, &job);
+		else if (rc == 0)
+			rc = PB_ENOTFOUND;
+	}
+	if (rc == PB_OK) {
+		memset(&l, 0, sizeof(l));
+		l.job_id = job;
+		pb_strlcpy(l.agent, agent, sizeof(l.agent));
+		pb_strlcpy(l.state, "active", sizeof(l.state));
+		l.expires_at = now_of(s) + s->o.lease_s;
+		if ((rc = new_lease_id(l.id)) == PB_OK)
+			rc = pb_db_lease_create(s->o.db, l.id, job, agent,
+						request_id, l.expires_at);
+	}
+	if (rc == PB_OK || rc == PB_ENOTFOUND) {
+		/* no job is no failure: what planning stored stands (a
+		 * bisection it found finished, say) */
+		int crc = pb_db_commit(s->o.db);
+
+		rc = crc < 0 ? crc : rc;
+	} else {
+		pb_db_rollback(s->o.db);
+	}
+	if (rc == PB_OK)
+		rc = describe_job(s, &l, out);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+/* The lease if it is the agent's and active; else PB_ECONFLICT and why. */
+static int own_lease(struct pb_sched *s, const char *agent, const char *id,
+		     struct pb_lease_row *l, struct pb_sched_refusal *why)
+{
+	int rc = pb_db_lease_get(s->o.db, id, l);
+
+	memset(why, 0, sizeof(*why));
+	if (rc == PB_ENOTFOUND || (rc == PB_OK && strcmp(l->agent, agent))) {
+		pb_strlcpy(why->state, "unknown", sizeof(why->state));
+		snprintf(why->why, sizeof(why->why),
+			 "no lease %.40s of agent '%s'", id, agent);
+		return PB_ECONFLICT;
+	}
+	if (rc < 0)
+		return rc;
+	if (!strcmp(l->state, "active") && l->expires_at < now_of(s) &&
+	    now_of(s) >= s->started + s->o.restart_grace_s) {
+		/* ran out before the reaper saw it: the same as expired */
+		int failed;
+
+		if ((rc = pb_db_begin(s->o.db)) < 0)
+			return rc;
+		if ((rc = pb_db_lease_set_state(s->o.db, l->id, "expired")) <
+			    0 ||
+		    (rc = pb_db_job_lost(s->o.db, l->job_id, agent,
+					 s->o.max_expiries, &failed)) < 0) {
+			pb_db_rollback(s->o.db);
+			return rc;
+		}
+		if ((rc = pb_db_commit(s->o.db)) < 0)
+			return rc;
+		pb_strlcpy(l->state, "expired", sizeof(l->state));
+	}
+	if (strcmp(l->state, "active")) {
+		pb_strlcpy(why->state, l->state, sizeof(why->state));
+		snprintf(why->why, sizeof(why->why), "lease %.40s is %s", id,
+			 l->state);
+		return PB_ECONFLICT;
+	}
+	return PB_OK;
+}
+
+/* Whether the lease's bisection still wants its job. */
+static int wanted(struct pb_sched *s, const struct pb_lease_row *l)
+{
+	struct pb_job_row j;
+	int yes;
+
+	if (pb_db_job_get(s->o.db, l->job_id, &j) < 0)
+		return 0;
+	yes = find_bis(s, j.bisection_id) != NULL &&
+	      !strcmp(j.state, "leased");
+	pb_job_row_release(&j);
+	return yes;
+}
+
+int pb_sched_heartbeat(struct pb_sched *s, const char *agent,
+		       const char *lease, double run_s, double *expires_in_s,
+		       int *cont, struct pb_sched_refusal *why)
+{
+	struct pb_lease_row l;
+	double until;
+	int rc;
+
+	*cont = 0;
+	*expires_in_s = 0;
+	pthread_mutex_lock(&s->lock);
+	if ((rc = load_all(s)) < 0 ||
+	    (rc = own_lease(s, agent, lease, &l, why)) < 0)
+		goto out;
+	until = now_of(s) + s->o.lease_s + (run_s > 0 ? run_s : 0);
+	if ((rc = pb_db_lease_extend(s->o.db, l.id, until)) < 0)
+		goto out;
+	*expires_in_s = until - now_of(s);
+	*cont = wanted(s, &l);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}
+
+static int sha256_hex(const char *body, size_t len, char out[72])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (EVP_Digest(body, len, md, &n, EVP_sha256(), NULL) != 1)
+		return pb_error_code(PB_EINFRA, "cannot hash a record");
+	for (unsigned i = 0; i < n && 2 * i + 2 < 72; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return PB_OK;
+}
+
+/* Ends a lease and its job (done), and the bisection when it has an
+ * outcome. */
+static int end_lease(struct pb_sched *s, const struct pb_lease_row *l,
+		     const char *state)
+{
+	int rc;
+
+	if ((rc = pb_db_begin(s->o.db)) < 0)
+		return rc;
+	if ((rc = pb_db_lease_set_state(s->o.db, l->id, state)) < 0 ||
+	    (rc = pb_db_job_set_state(s->o.db, l->job_id, "done")) < 0) {
+		pb_db_rollback(s->o.db);
+		return rc;
+	}
+	return pb_db_commit(s->o.db);
+}
+
+int pb_sched_post_run(struct pb_sched *s, const char *agent,
+		      const char *lease, unsigned index, const char *commit,
+		      struct pb_run_row *row, const char *body, size_t len,
+		      int *repeat, int *cont, struct pb_sched_refusal *why)
+{
+	struct pb_lease_row l;
+	struct pb_job_row j;
+	char run_id[96], hash[72], stored[72];
+	struct bis *b;
+	size_t i;
+	int rc;
+
+	*repeat = *cont = 0;
+	memset(&j, 0, sizeof(j));
+	memset(why, 0, sizeof(why[0]));
+	if ((rc = sha256_hex(body, len, hash)) < 0)
+		return rc;
+	snprintf(run_id, sizeof(run_id), "%.71s:%u", lease, index);
+	pthread_mutex_lock(&s->lock);
+	if ((rc = load_all(s)) < 0)
+		goto out;
+	/* a record stored already: the same, or a conflict */
+	rc = pb_db_run_body_hash(s->o.db, run_id, stored);
+	if (rc == PB_OK) {
+		if (!strcmp(stored, hash)) {
+			*repeat = 1;
+			rc = pb_db_lease_get(s->o.db, lease, &l);
+			*cont = rc == PB_OK && !strcmp(l.state, "active") &&
+				wanted(s, &l);
+			rc = PB_OK;
+			goto out;
+		}
+		(void)pb_db_run_conflict(s->o.db, run_id, agent, body);
+		pb_strlcpy(why->state, "conflict", sizeof(why->state));
+		snprintf(why->why, sizeof(why->why),
+			 "run %s was posted before with other contents: "
+			 "kept for audit, not counted", run_id);
+		rc = PB_ECONFLICT;
+		goto out;
+	}
+	if (rc != PB_ENOTFOUND)
+		goto out;
+	rc = own_lease(s, agent, lease, &l, why);
+	if (rc == PB_ECONFLICT && strcmp(why->state, "unknown")) {
+		/* the agent's lease, no longer valid: kept as an orphan */
+		if (pb_db_job_get(s->o.db, l.job_id, &j) == PB_OK &&
+		    index < j.nruns) {
+			row->run_id = run_id;
+			row->bisection_id = j.bisection_id;
+			row->commit_id = j.commit_ids[index];
+			row->machine = agent;
+			row->lease_id = lease;
+			row->run_index = (int)index;
+			row->orphan = 1;
+			row->body_hash = hash;
+			{
+				struct pb_bisection_row br;
+
+				if (pb_db_bisection_row(s->o.db, j.bisection_id,
+							&br) == PB_OK) {
+					row->bench_id = br.bench_id;
+					(void)pb_db_run_insert(s->o.db, row);
+				}
+			}
+		}
+		snprintf(why->why, sizeof(why->why),
+			 "lease %.40s is %s: the record is kept as an orphan "
+			 "and not counted", lease, l.state);
+		rc = PB_ECONFLICT;
+		goto out;
+	}
+	if (rc < 0)
+		goto out;
+	if ((rc = pb_db_job_get(s->o.db, l.job_id, &j)) < 0)
+		goto out;
+	b = find_bis(s, j.bisection_id);
+	if (index >= j.nruns) {
+		rc = pb_error_code(PB_EINVAL, "the job has no run %u", index);
+		goto out;
+	}
+	if (!b || pb_session_index(b->ses, j.commit_ids[index], &i) < 0) {
+		pb_strlcpy(why->state, "cancelled", sizeof(why->state));
+		snprintf(why->why, sizeof(why->why),
+			 "bisection %lld is over", (long long)j.bisection_id);
+		rc = PB_ECONFLICT;
+		goto out;
+	}
+	if (strcmp(b->commits[i].sha, commit)) {
+		rc = pb_error_code(PB_EINVAL,
+				   "run %u of the job is of commit %s, not %.40s",
+				   index, b->commits[i].sha, commit);
+		goto out;
+	}
+	row->run_id = run_id;
+	row->seq = 0;
+	row->machine = agent;
+	row->lease_id = lease;
+	row->run_index = (int)index;
+	row->orphan = 0;
+	row->body_hash = hash;
+	rc = pb_session_add_run(b->ses, i, row, NULL, NULL);
+	if (rc == PB_DB_REPEAT) /* a race with itself: already counted */
+		rc = PB_OK;
+	if (rc < 0)
+		goto out;
+	if (b->out)
+		b->out--;
+	(void)pb_db_lease_extend(s->o.db, l.id, now_of(s) + s->o.lease_s);
+	if (ended(b)) {
+		if ((rc = finish(s, b)) < 0)
+			goto out;
+		*cont = 0;
+	} else {
+		*cont = wanted(s, &l);
+	}
+out:
+	pb_job_row_release(&j);
+	pthread_mutex_unlock(&s->lock);
+	if (rc == PB_OK && !*repeat)
+		wake(s);
+	return rc;
+}
+
+int pb_sched_build_failed(struct pb_sched *s, const char *agent,
+			  const char *lease, const char *commit,
+			  const char *reason, const char *log,
+			  struct pb_sched_refusal *why)
+{
+	struct pb_lease_row l;
+	struct pb_job_row j;
+	struct bis *b;
+	int rc;
+
+	memset(&j, 0, sizeof(j));
+	pthread_mutex_lock(&s->lock);
+	if ((rc = load_all(s)) < 0 ||
+	    (rc = own_lease(s, agent, lease, &l, why)) < 0 ||
+	    (rc = pb_db_job_get(s->o.db, l.job_id, &j)) < 0)
+		goto out;
+	b = find_bis(s, j.bisection_id);
+	rc = PB_EINVAL;
+	for (size_t k = 0; b && k < j.nruns; k++) {
+		size_t i;
+
+		if (pb_session_index(b->ses, j.commit_ids[k], &i) < 0 ||
+		    strcmp(b->commits[i].sha, commit))
+			continue;
+		if ((rc = pb_db_build_put(s->o.db, j.commit_ids[k],
+					  b->bench.id, agent, 0, reason, log,
+					  0)) < 0 ||
+		    (rc = pb_session_skip(b->ses, i)) < 0)
+			goto out;
+		break;
+	}
+	if (rc == PB_EINVAL) {
+		rc = pb_error_code(PB_EINVAL, "commit %.40s is not of the job",
+				   commit);
+		goto out;
+	}
+	if ((rc = end_lease(s, &l, "done")) < 0)
+		goto out;
+	if (b && ended(b))
+		rc = finish(s, b);
+out:
+	pb_job_row_release(&j);
+	pthread_mutex_unlock(&s->lock);
+	if (rc == PB_OK)
+		wake(s);
+	return rc;
+}
+
+int pb_sched_done(struct pb_sched *s, const char *agent, const char *lease,
+		  struct pb_sched_refusal *why)
+{
+	struct pb_lease_row l;
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	if ((rc = load_all(s)) == PB_OK &&
+	    (rc = own_lease(s, agent, lease, &l, why)) == PB_OK)
+		rc = end_lease(s, &l, "done");
+	/* runs it did not post are the engine's to ask again */
+	for (struct bis *b = s->list; rc == PB_OK && b; b = b->next)
+		b->out = 0;
+	for (struct bis *b = s->list; rc == PB_OK && b; b = b->next)
+		rc = pb_db_pending_runs(s->o.db, b->id, count_out, b);
+	pthread_mutex_unlock(&s->lock);
+	if (rc == PB_OK)
+		wake(s);
+	return rc;
+}
+
+int pb_sched_reap(struct pb_sched *s)
+{
+	struct pb_lease_row *v = NULL;
+	size_t n = 0;
+	int rc, any = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (now_of(s) < s->started + s->o.restart_grace_s) {
+		pthread_mutex_unlock(&s->lock);
+		return PB_OK;
+	}
+	if ((rc = load_all(s)) < 0 ||
+	    (rc = pb_db_leases_expired(s->o.db, now_of(s), &v, &n)) < 0)
+		goto out;
+	for (size_t k = 0; k < n; k++) {
+		struct pb_job_row j;
+		int failed = 0;
+
+		if ((rc = pb_db_begin(s->o.db)) < 0)
+			goto out;
+		if ((rc = pb_db_lease_set_state(s->o.db, v[k].id, "expired")) <
+			    0 ||
+		    (rc = pb_db_job_lost(s->o.db, v[k].job_id, v[k].agent,
+					 s->o.max_expiries, &failed)) < 0 ||
+		    (rc = pb_db_commit(s->o.db)) < 0) {
+			pb_db_rollback(s->o.db);
+			goto out;
+		}
+		any = 1;
+		pb_log_info("lease %.12s of agent '%s' expired: job %lld %s",
+			    v[k].id, v[k].agent, (long long)v[k].job_id,
+			    failed ? "failed" : "queued again");
+		if (!failed || pb_db_job_get(s->o.db, v[k].job_id, &j) < 0)
+			continue;
+		{
+			char msg[256];
+			struct bis *b = find_bis(s, j.bisection_id);
+
+			snprintf(msg, sizeof(msg),
+				 "infrastructure: job %lld lost its lease %u "
+				 "times (its agents stopped reporting; the last "
+				 "was '%s')",
+				 (long long)j.id, s->o.max_expiries,
+				 v[k].agent);
+			rc = pb_db_bisection_infra_fail(s->o.db, j.bisection_id,
+							msg);
+			if (b)
+				drop_bis(s, b);
+			pb_job_row_release(&j);
+			if (rc < 0)
+				goto out;
+		}
+	}
+out:
+	free(v);
+	pthread_mutex_unlock(&s->lock);
+	if (any)
+		wake(s);
+	return rc;
+}
+
+int pb_sched_with_db(struct pb_sched *s, int (*fn)(struct pb_db *, void *),
+		     void *ctx)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	rc = fn(s->o.db, ctx);
+	pthread_mutex_unlock(&s->lock);
+	return rc;
+}

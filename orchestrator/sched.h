@@ -1,0 +1,132 @@
+/*
+ * sched.h - the service's scheduler: bisections started over HTTP, their
+ * runs handed to agents as jobs under leases, the records they post fed
+ * back (docs/agent-protocol.md).  perfbisectd's handlers call it; it
+ * holds one session (session.h) per running bisection and keeps all of
+ * its state in sqlite, so a restarted orchestrator resumes every
+ * bisection where it stopped.
+ *
+ * Thread-safe: every call takes the scheduler's lock (the handlers run on
+ * libmicrohttpd's thread pool); the database connection is used under it
+ * only.  Calls are short (no network I/O under the lock) except
+ * pb_sched_start(), which fetches the repository before taking it.
+ */
+#ifndef PB_SCHED_H
+#define PB_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "orchestrator/db.h"
+
+struct pb_sched;
+
+struct pb_sched_opts {
+	struct pb_db *db;           /* borrowed */
+	const char *work_dir;       /* repository mirrors under mirrors/ */
+	double lease_s;             /* a lease's life without a call: 120 */
+	double restart_grace_s;     /* no lease expires before start + this
+				     * (agents may still report): lease_s */
+	unsigned max_expiries;      /* a job lost so often is an
+				     * infrastructure failure: 3 */
+	unsigned pair_runs;         /* runs of a verification job (ABBA):
+				     * 4 */
+	double (*now)(void);        /* epoch seconds; NULL: the real clock */
+	/* New work may be ready: wake the agents' long polls. */
+	void (*on_work)(void *ctx);
+	void *ctx;
+};
+
+int pb_sched_new(struct pb_sched **out, const struct pb_sched_opts *o);
+void pb_sched_free(struct pb_sched *s);
+
+/* POST /api/v1/bisections */
+struct pb_sched_start {
+	const char *repo, *benchmark;  /* registered names */
+	const char *good, *bad;        /* any revision of the repository */
+	const char *by;                /* the client that asks */
+	double confidence;             /* 0: 0.99 */
+	unsigned max_runs;             /* 0: 500 */
+	uint64_t seed;                 /* 0: 1 */
+	double min_effect;             /* 0: 0.03 */
+};
+/* Starts one: PB_OK with its id and both ends' full shas; PB_ENOTFOUND
+ * for an unknown repository or benchmark (message says which), PB_EINVAL
+ * for a revision the repository does not have or a bad range (message
+ * says why), PB_EINFRA when the repository cannot be fetched. */
+int pb_sched_start(struct pb_sched *s, const struct pb_sched_start *req,
+		   int64_t *id, char good[41], char bad[41]);
+
+/* POST /api/v1/bisections/ID/cancel: its open jobs end at their agents'
+ * next call.  PB_ENOTFOUND. */
+int pb_sched_cancel(struct pb_sched *s, int64_t id);
+
+/* A job handed out. */
+struct pb_sched_job {
+	char lease[72];
+	double expires_in_s;
+	int64_t job_id, bisection_id;
+	char kind[8];                  /* "runs" or "pair" */
+	struct pb_repo_row repo;
+	struct pb_bench_row bench;     /* release with pb_sched_job_release */
+	size_t nruns;
+	struct pb_sched_job_run {
+		unsigned index;
+		char commit[41];
+	} *runs;                       /* malloc'd: the runs still owed */
+};
+void pb_sched_job_release(struct pb_sched_job *j);
+
+/* POST /api/v1/agents/lease: PB_OK with a job (a retried request_id gets
+ * its lease again), PB_ENOTFOUND when there is no work now. */
+int pb_sched_lease(struct pb_sched *s, const char *agent,
+		   const char *request_id, const char *facts_json,
+		   struct pb_sched_job *out);
+
+/* The lease is no longer the agent's: PB_ECONFLICT (409) and why. */
+#define PB_ECONFLICT (-20)
+struct pb_sched_refusal {
+	char state[16];                /* expired, cancelled, done, unknown */
+	char why[256];
+};
+
+/* POST /api/v1/leases/L/heartbeat: extended by lease_s, or to cover a run
+ * of run_s (> 0) starting now.  *cont 0 when the job should stop. */
+int pb_sched_heartbeat(struct pb_sched *s, const char *agent,
+		       const char *lease, double run_s, double *expires_in_s,
+		       int *cont, struct pb_sched_refusal *why);
+
+/* POST /api/v1/runs: one record (row filled from the body, run_id,
+ * machine, lease and index set here; body is the raw request, hashed to
+ * tell an identical repeat from a conflicting one).  PB_OK (*repeat set
+ * for an identical repeat), PB_ECONFLICT for a conflicting repeat (kept
+ * for audit) or a lease that is no longer the agent's (the record kept as
+ * an orphan when the lease was the agent's), PB_EINVAL for an index or
+ * commit not of the job. */
+int pb_sched_post_run(struct pb_sched *s, const char *agent,
+		      const char *lease, unsigned index, const char *commit,
+		      struct pb_run_row *row, const char *body, size_t len,
+		      int *repeat, int *cont, struct pb_sched_refusal *why);
+
+/* POST /api/v1/leases/L/build-failed: the commit is skipped by its
+ * bisection; the job ends. */
+int pb_sched_build_failed(struct pb_sched *s, const char *agent,
+			  const char *lease, const char *commit,
+			  const char *reason, const char *log,
+			  struct pb_sched_refusal *why);
+
+/* POST /api/v1/leases/L/done. */
+int pb_sched_done(struct pb_sched *s, const char *agent, const char *lease,
+		  struct pb_sched_refusal *why);
+
+/* Expires leases past their time (not before the restart grace): their
+ * jobs go back to the queue, or fail their bisection after max_expiries.
+ * Call it every second or so. */
+int pb_sched_reap(struct pb_sched *s);
+
+/* Runs `fn` with the database under the scheduler's lock (reads for the
+ * client API: GET /api/v1/bisections...). */
+int pb_sched_with_db(struct pb_sched *s, int (*fn)(struct pb_db *, void *),
+		     void *ctx);
+
+#endif

@@ -93,7 +93,7 @@ static void test_db__fresh_database_gets_every_migration(void **state)
 			     "name)");
 	assert_string_equal(tables, "benchmarks,bisection_steps,bisections,"
 				    "build_images,builds,commits,configurations,"
-				    "repositories,runs");
+				    "principals,repositories,runs");
 	free(mode);
 	free(tables);
 	/* opening again changes nothing */

@@ -18,8 +18,9 @@ int pb_api_report_register(struct pb_http_server *http, struct pb_srv *srv);
 
 /* With debug_routes only (tests): POST /api/v1/debug/hold?key=K&hold=S
  * [&replace=1] holds until woken (200 {"woken": 1}) or for S seconds
- * (204); POST /api/v1/debug/wake?key=K wakes them (200 {"woken": N}).
- * Both need an admin client token. */
+ * (204); POST /api/v1/debug/wake[?key=K] wakes them, all without a key
+ * (200 {"woken": N}); GET /api/v1/debug/held counts the held requests
+ * (200 {"held": N}).  All need an admin client token. */
 int pb_api_debug_register(struct pb_http_server *http, struct pb_srv *srv);
 
 #endif

@@ -54,7 +54,7 @@ static const struct pb_config_setting table[] = {
 	    "most connections at once, held long polls included"),
 	ROW(per_ip_connection_limit, PB_CFG_INT, 0, 65536, "0",
 	    "most connections from one address; 0: no limit (behind a "
-	    "reverse proxy every client has its address)"),
+	    "reverse proxy, every client has the proxy's address)"),
 	ROW(threads, PB_CFG_INT, 1, 64, "4", "HTTP worker threads"),
 	ROW(max_waiters, PB_CFG_INT, 1, 65536, "1024",
 	    "most long polls held at once; one more is answered 204 at "
@@ -77,8 +77,9 @@ static const struct pb_config_setting table[] = {
 	    "a job whose lease expired this many times fails instead of "
 	    "going back to the queue"),
 	ROW(debug_routes, PB_CFG_BOOL, 0, 1, "no",
-	    "test-only routes POST /api/v1/debug/hold and /api/v1/debug/wake "
-	    "(admin client): never in production"),
+	    "test-only routes POST /api/v1/debug/hold, POST "
+	    "/api/v1/debug/wake and GET /api/v1/debug/held (admin client): "
+	    "never in production"),
 };
 
 _Static_assert(PB_ARRAY_SIZE(table) <= 64, "pb_config.given has 64 bits");

@@ -29,6 +29,8 @@ names=$(sed -n 's/^#\([a-z_]*\) = .*/\1/p' "$T/example.conf")
 [ "$(echo "$names" | wc -l)" -ge 15 ] || fail "too few settings"
 for n in $names; do
 	grep -q "^  $n (.*default" "$T/help" || fail "--help lacks $n"
+	grep -q "^| \`$n\` |" "$top/docs/perfbisectd.md" ||
+		fail "docs/perfbisectd.md lacks the setting $n"
 done
 for n in listen db report_dir work_dir allow_local_repos allow_private_notify \
 	report_requires_token max_body connection_timeout_s threads lease_s \

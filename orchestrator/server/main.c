@@ -522,6 +522,7 @@ fail:
 	status = exit_of(rc);
 out:
 	pb_http_server_free(srv.http);
+	pb_srv_run_at_stop(&srv);
 	pb_db_close(srv.db);
 	pthread_mutex_destroy(&srv.db_mu);
 	if (status == 0)

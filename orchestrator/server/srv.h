@@ -17,11 +17,17 @@
 #include "orchestrator/server/config.h"
 #include "orchestrator/server/http.h"
 
+#define PB_SRV_MAX_AT_STOP 8
+
 struct pb_srv {
 	const struct pb_config *cfg;
 	struct pb_http_server *http;
 	struct pb_db *db;           /* only between lock and unlock */
 	pthread_mutex_t db_mu;
+	/* private: pb_srv_at_stop()'s functions */
+	void (*at_stop[PB_SRV_MAX_AT_STOP])(void *arg);
+	void *at_stop_arg[PB_SRV_MAX_AT_STOP];
+	size_t nat_stop;
 };
 
 static inline struct pb_srv *pb_srv_of(const struct pb_http_req *req)
@@ -37,8 +43,19 @@ void pb_srv_db_unlock(struct pb_srv *s);
  * (token.h). */
 int pb_srv_auth(void *app, const char *token, struct pb_principal *out);
 
+/* Has fn(arg) called when the server stops: after the HTTP server has
+ * stopped (no handler runs any more) and before the database is closed,
+ * in the reverse order of registration.  For a route set that starts a
+ * thread of its own (a lease reaper): start it in its register function,
+ * stop and join it here.  PB_ETOOBIG past PB_SRV_MAX_AT_STOP. */
+int pb_srv_at_stop(struct pb_srv *s, void (*fn)(void *arg), void *arg);
+
+/* Runs the at_stop functions (main.c, once). */
+void pb_srv_run_at_stop(struct pb_srv *s);
+
 /* Every set of routes is registered by one function of this shape, called
- * from main.c in turn (api.h). */
+ * from main.c in turn (api.h), after the database is open and before the
+ * server listens. */
 typedef int (*pb_srv_register_fn)(struct pb_http_server *http,
 				  struct pb_srv *srv);
 

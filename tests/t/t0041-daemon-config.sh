@@ -1,7 +1,8 @@
 #!/bin/sh
 # perfbisectd's settings and commands without a server: -n checks a
 # config file (silent and 0 when good, every error as FILE:LINE and exit 2
-# when not), --help lists every setting, deploy/perfbisectd.conf is what
+# when not), --help and docs/perfbisectd.md list every setting, the
+# example file deploy/perfbisectd.conf is what
 # --example-config makes from the table, the token commands (a token
 # printed once, only its digest stored; a taken name, an unknown name,
 # a bad name) and usage errors in one line with the pointer to --help.

@@ -331,7 +331,8 @@ int pb_http_route_add(struct pb_http_server *s,
 		if (s->nroutes == MAX_ROUTES)
 			return pb_error_code(PB_ETOOBIG, "too many routes");
 		for (size_t j = 0; j < s->nroutes; j++)
-			if (!strcmp(s->routes[j].r.pattern, routes[i].pattern) &&
+			if (!strcmp(s->routes[j].r.pattern,
+				    routes[i].pattern) &&
 			    !strcmp(s->routes[j].r.method, routes[i].method))
 				return pb_error_code(PB_EINVAL,
 						     "route %s %s is there "
@@ -389,7 +390,8 @@ static int match(struct pb_http_conn *c, const struct route *rt,
 
 		if (rt->rest && i == rt->nsegs - 1) {
 			c->pnames[np] = "*";
-			c->params[np] = pb_strdup(rest_raw[i] ? rest_raw[i] : "");
+			c->params[np] =
+				pb_strdup(rest_raw[i] ? rest_raw[i] : "");
 			if (!c->params[np])
 				return pb_error_set("out of memory");
 			c->nparams = ++np;

@@ -235,21 +235,25 @@ static int parse_args(struct args *a, int argc, char **argv)
 	       (c = getopt_long(argc, argv, "nvh", opts, NULL)) != -1) {
 		switch (c) {
 		case O_CONFIG: a->config = optarg; break;
-		case O_LISTEN: rc = add_override(a, "listen", optarg, "--listen"); break;
+		case O_LISTEN:
+			rc = add_override(a, "listen", optarg, "--listen");
+			break;
 		case O_DB: rc = add_override(a, "db", optarg, "--db"); break;
 		case O_REPORT:
-			rc = add_override(a, "report_dir", optarg, "--report-dir");
+			rc = add_override(a, "report_dir", optarg,
+					  "--report-dir");
 			break;
 		case O_WORK:
-			rc = add_override(a, "work_dir", optarg, "--work-dir");
+			rc = add_override(a, "work_dir", optarg,
+					  "--work-dir");
 			break;
 		case O_SET: {
 			const char *eq = strchr(optarg, '=');
 			char *name;
 
 			if (!eq || eq == optarg)
-				return usage_error("--set '%s': want NAME=VALUE",
-						   optarg);
+				return usage_error("--set '%s': want "
+						   "NAME=VALUE", optarg);
 			name = strndup(optarg, (size_t)(eq - optarg));
 			if (!name || a->nowned == MAX_OVERRIDES) {
 				free(name);
@@ -296,9 +300,9 @@ static int parse_args(struct args *a, int argc, char **argv)
 	if ((a->mode == M_ADD_AGENT || a->mode == M_ADD_CLIENT ||
 	     a->mode == M_REVOKE) &&
 	    !pb_principal_name_ok(a->name))
-		return usage_error("'%s' is not a name: 1 to 64 letters, digits, "
-				   "'.', '_' or '-', not starting with '-' or "
-				   "'.'",
+		return usage_error("'%s' is not a name: 1 to 64 letters, "
+				   "digits, '.', '_' or '-', not starting with "
+				   "'-' or '.'",
 				   a->name);
 	return 0;
 }

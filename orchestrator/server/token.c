@@ -87,7 +87,8 @@ int pb_token_hash(unsigned char out[PB_TOKEN_HASH_LEN], const char *token)
 {
 	unsigned int n = 0;
 
-	if (EVP_Digest(token, strlen(token), out, &n, EVP_sha256(), NULL) != 1 ||
+	if (EVP_Digest(token, strlen(token), out, &n, EVP_sha256(), NULL) !=
+		    1 ||
 	    n != PB_TOKEN_HASH_LEN)
 		return pb_error_set("SHA-256 failed");
 	return PB_OK;

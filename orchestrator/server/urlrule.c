@@ -66,7 +66,8 @@ int pb_addr_is_private(const struct sockaddr *sa)
 		return v4_private(ntohl(
 			((const struct sockaddr_in *)sa)->sin_addr.s_addr));
 	if (sa->sa_family == AF_INET6)
-		return v6_private(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+		return v6_private(
+			&((const struct sockaddr_in6 *)sa)->sin6_addr);
 	return 1;
 }
 

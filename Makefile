@@ -1,6 +1,6 @@
 # perfbisect - one non-recursive Makefile.
 #
-#   make            build bin/perfbisect
+#   make            build bin/perfbisect and bin/perfbisectd
 #   make check      build with AddressSanitizer + UBSan, run every test
 #   make demo       bisect the built-in sample repository end to end
 #   make deps       install the Debian packages (as root) or name them
@@ -20,6 +20,9 @@ PKG_LIBS := libgit2 sqlite3 jansson libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
 PKG_LDLIBS := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+# the orchestrator daemon alone needs libmicrohttpd
+SRV_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+SRV_LDLIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null) -pthread
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
@@ -30,7 +33,7 @@ SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
             -fno-omit-frame-pointer
 endif
 ALL_CFLAGS  = -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -I. -I$(B)/gen \
-              $(PKG_CFLAGS) -MMD -MP
+              $(PKG_CFLAGS) $(SRV_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LDLIBS_ALL  = $(PKG_LDLIBS) -lpfm -lnuma -lm
 
@@ -59,20 +62,35 @@ DEMO_FILES := demo/bench.c demo/verify.inc demo/README
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o) $(GEN_SRC:%.c=%.o)
 CLI_OBJ    := $(B)/orchestrator/cli.o
 
+# perfbisectd: the HTTP layer, settings, tokens and route sets, and its main
+SRV_SRC    := orchestrator/server/api_core.c orchestrator/server/api_report.c \
+              orchestrator/server/config.c orchestrator/server/http.c \
+              orchestrator/server/srv.c orchestrator/server/token.c \
+              orchestrator/server/urlrule.c
+SRV_OBJ    := $(SRV_SRC:%.c=$(B)/%.o)
+SRVD_OBJ   := $(B)/orchestrator/server/main.o
+
 UNIT_TESTS := buf metric proc git db engine html ranktest edivisive dip \
               interfere \
               mixture stats pmu knobs numa verify image identical human util \
               local session sched
 UNIT_BIN   := $(UNIT_TESTS:%=$(B)/tests/test_%)
+# unit tests of perfbisectd's parts (linked with them and libmicrohttpd)
+SRV_UNIT_TESTS := config token urlrule http db_service
+SRV_UNIT_BIN   := $(SRV_UNIT_TESTS:%=$(B)/tests/test_%)
 
 .PHONY: all check demo deps install clean unit-tests bench
 .DEFAULT_GOAL := all
 
-all: $(BIN)/perfbisect
+all: $(BIN)/perfbisect $(BIN)/perfbisectd
 
 $(BIN)/perfbisect: $(CLI_OBJ) $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(BIN)/perfbisectd: $(SRVD_OBJ) $(SRV_OBJ) $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SRV_LDLIBS) $(LDLIBS_ALL)
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -93,7 +111,12 @@ $(B)/tests/test_%: $(B)/tests/unit/test_%.o $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS_ALL)
 
-unit-tests: $(UNIT_BIN) $(BIN)/perfbisect
+$(SRV_UNIT_BIN): $(B)/tests/test_%: $(B)/tests/unit/test_%.o $(SRV_OBJ) \
+		$(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(SRV_LDLIBS) $(LDLIBS_ALL)
+
+unit-tests: $(UNIT_BIN) $(SRV_UNIT_BIN) $(BIN)/perfbisect $(BIN)/perfbisectd
 
 # Harnesses in bench/: built by `make bench`, run by hand (see bench/README.md);
 # `make check` builds bisect-sim under the sanitizers and t0012 runs it small.
@@ -144,6 +167,7 @@ demo: deps
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BIN)/perfbisect $(DESTDIR)$(PREFIX)/bin/perfbisect
+	install -m 0755 $(BIN)/perfbisectd $(DESTDIR)$(PREFIX)/bin/perfbisectd
 
 clean:
 	rm -rf build bin perfbisect-demo

@@ -20,6 +20,7 @@ enum {
 	PB_ETIMEOUT = -5,  /* a child or peer did not finish in time */
 	PB_ERANGE = -6,    /* good is not on bad's first-parent line */
 	PB_EINFRA = -7,    /* storage or system failure (db, disk, fork) */
+	PB_EEXIST = -8,    /* a named thing exists already (a token's name) */
 };
 
 /* Sets the current thread's message (printf-style); returns PB_ERROR so

@@ -17,11 +17,14 @@ void pb_log_init(const char *progname, int verbose)
 	verbosity = verbose;
 }
 
+/* One line, whole: perfbisectd logs from several threads. */
 static void vlog(const char *prefix, const char *fmt, va_list ap)
 {
+	flockfile(stderr);
 	fprintf(stderr, "%s: %s", prog, prefix);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void pb_log_warnx(const char *fmt, ...)

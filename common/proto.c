@@ -1,14 +1,17 @@
 /*
- * proto.c - JSON encoding with jansson (see proto.h).  A NAN double is
- * encoded as null: a value that cannot be computed honestly is never
- * invented.
+ * proto.c - JSON with jansson (see proto.h): the encoding of results and
+ * run records, and perfbisectd's request bodies and answers.  A NAN
+ * double is encoded as null: a value that cannot be computed honestly is
+ * never invented.
  */
+#include <ctype.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
 #include "proto.h"
 #include "record.h"
 #include "util.h"
@@ -511,4 +514,363 @@ char *pb_proto_error_json(const char *message)
 	json_object_set_new(o, "error", str(message ? message : ""));
 	json_object_set_new(o, "verdict", json_null());
 	return dump(o);
+}
+
+/*
+ * perfbisectd's requests and answers.
+ */
+
+/* An answer of perfbisectd: numbers with 15 significant digits, so a
+ * value a client sent (0.05) comes back as it was written. */
+static char *dump_api(json_t *o)
+{
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII |
+					    JSON_REAL_PRECISION(15))
+		    : NULL;
+
+	json_decref(o);
+	return s;
+}
+
+char *pb_proto_error_body(const char *message)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "error", str(message ? message : ""));
+	return dump_api(o);
+}
+
+char *pb_proto_health_json(void)
+{
+	return dump_api(json_pack("{s:b}", "ok", 1));
+}
+
+char *pb_proto_number_json(const char *key, int64_t n)
+{
+	return dump_api(json_pack("{s:I}", key, (json_int_t)n));
+}
+
+/* Field checks: each returns PB_EINVAL with the field named. */
+
+static int field_string(json_t *o, const char *key, int required,
+			size_t max, char **out)
+{
+	json_t *v = json_object_get(o, key);
+	const char *s;
+	size_t n;
+
+	*out = NULL;
+	if (!v || json_is_null(v)) {
+		if (required)
+			return pb_error_code(PB_EINVAL, "missing field '%s'",
+					     key);
+		return PB_OK;
+	}
+	if (!json_is_string(v))
+		return pb_error_code(PB_EINVAL, "field '%s': must be a string",
+				     key);
+	s = json_string_value(v);
+	n = json_string_length(v);
+	if (n == 0)
+		return pb_error_code(PB_EINVAL, "field '%s': must not be empty",
+				     key);
+	if (n > max)
+		return pb_error_code(PB_EINVAL, "field '%s': longer than %zu "
+				     "bytes", key, max);
+	if (strlen(s) != n)
+		return pb_error_code(PB_EINVAL, "field '%s': has a NUL "
+				     "character", key);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return pb_error_code(PB_EINVAL, "field '%s': has a "
+					     "control character", key);
+	*out = pb_strdup(s);
+	return *out ? PB_OK : pb_error_set("out of memory");
+}
+
+static int field_number(json_t *o, const char *key, double lo, double hi,
+			int lo_open, double def, double *out)
+{
+	json_t *v = json_object_get(o, key);
+	double d;
+
+	*out = def;
+	if (!v || json_is_null(v))
+		return PB_OK;
+	if (!json_is_number(v))
+		return pb_error_code(PB_EINVAL, "field '%s': must be a number",
+				     key);
+	d = json_number_value(v);
+	if (!isfinite(d) || d < lo || d > hi || (lo_open && d == lo))
+		return pb_error_code(PB_EINVAL, "field '%s': %g is out of "
+				     "range (%s%g to %g)", key, d,
+				     lo_open ? "above " : "", lo, hi);
+	*out = d;
+	return PB_OK;
+}
+
+static int field_count(json_t *o, const char *key, json_int_t lo,
+		       json_int_t hi, unsigned def, unsigned *out)
+{
+	json_t *v = json_object_get(o, key);
+	json_int_t i;
+
+	*out = def;
+	if (!v || json_is_null(v))
+		return PB_OK;
+	if (!json_is_integer(v))
+		return pb_error_code(PB_EINVAL, "field '%s': must be a whole "
+				     "number", key);
+	i = json_integer_value(v);
+	if (i < lo || i > hi)
+		return pb_error_code(PB_EINVAL, "field '%s': %lld is out of "
+				     "range (%lld to %lld)", key, (long long)i,
+				     (long long)lo, (long long)hi);
+	*out = (unsigned)i;
+	return PB_OK;
+}
+
+static int field_bool(json_t *o, const char *key, int def, int *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = def;
+	if (!v || json_is_null(v))
+		return PB_OK;
+	if (!json_is_boolean(v))
+		return pb_error_code(PB_EINVAL, "field '%s': must be true or "
+				     "false", key);
+	*out = json_is_true(v);
+	return PB_OK;
+}
+
+/* Parses a request body that must be a JSON object with only the known
+ * keys; *out is a new reference. */
+static int parse_object(json_t **out, const char *body, size_t len,
+			const char *const *keys)
+{
+	json_error_t e;
+	json_t *o;
+	const char *k;
+	json_t *v;
+
+	*out = NULL;
+	if (len == 0)
+		return pb_error_code(PB_EINVAL, "the body is empty: send a "
+				     "JSON object");
+	o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &e);
+	if (!o)
+		return pb_error_code(PB_EINVAL, "the body is not JSON: %s "
+				     "(line %d, column %d)", e.text, e.line,
+				     e.column);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return pb_error_code(PB_EINVAL, "the body must be a JSON "
+				     "object");
+	}
+	json_object_foreach(o, k, v) {
+		size_t i;
+
+		(void)v;
+		for (i = 0; keys[i] && strcmp(keys[i], k); i++)
+			;
+		if (!keys[i]) {
+			int rc = pb_error_code(PB_EINVAL, "unknown field '%s'",
+					       k);
+
+			json_decref(o);
+			return rc;
+		}
+	}
+	*out = o;
+	return PB_OK;
+}
+
+int pb_proto_repo_name_ok(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	if (n == 0 || n > 128 || !isalnum((unsigned char)name[0]) ||
+	    name[n - 1] == '/' || strstr(name, "..") || strstr(name, "//"))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("._-/", name[i]))
+			return 0;
+	return 1;
+}
+
+/* A branch as git check-ref-format would take it, roughly: no blanks,
+ * no "..", "@{", "//", none of ~^:?*[\, not starting with '-' or '/', not
+ * ending with '/', '.' or ".lock". */
+static int branch_ok(const char *b)
+{
+	size_t n = strlen(b);
+
+	if (b[0] == '-' || b[0] == '/' || b[n - 1] == '/' || b[n - 1] == '.' ||
+	    strstr(b, "..") || strstr(b, "@{") || strstr(b, "//") ||
+	    (n >= 5 && !strcmp(b + n - 5, ".lock")))
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (b[i] == ' ' || strchr("~^:?*[\\", b[i]))
+			return 0;
+	return 1;
+}
+
+/* A metric name of the benchmark output contract: letters, digits and
+ * '_', '.', '-'. */
+static int metric_ok(const char *m)
+{
+	for (const char *p = m; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("_.-", *p))
+			return 0;
+	return 1;
+}
+
+void pb_repo_req_release(struct pb_repo_req *r)
+{
+	free(r->name);
+	free(r->url);
+	free(r->branch);
+	free(r->webhook_secret);
+	free(r->notify_url);
+	memset(r, 0, sizeof(*r));
+}
+
+int pb_proto_parse_repo_req(struct pb_repo_req *out, const char *body,
+			    size_t len)
+{
+	static const char *const keys[] = { "name", "url", "branch",
+					    "webhook_secret", "notify_url",
+					    NULL };
+	json_t *o;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = parse_object(&o, body, len, keys)) < 0)
+		return rc;
+	if ((rc = field_string(o, "name", 1, 128, &out->name)) < 0 ||
+	    (rc = field_string(o, "url", 1, 2048, &out->url)) < 0 ||
+	    (rc = field_string(o, "branch", 1, 255, &out->branch)) < 0 ||
+	    (rc = field_string(o, "webhook_secret", 0, 256,
+			       &out->webhook_secret)) < 0 ||
+	    (rc = field_string(o, "notify_url", 0, 2048, &out->notify_url)) <
+		    0)
+		goto out;
+	if (!pb_proto_repo_name_ok(out->name))
+		rc = pb_error_code(PB_EINVAL,
+				   "field 'name': '%s' is not a repository "
+				   "name (letters, digits, '.', '_', '-', "
+				   "'/'; starting with a letter or digit)",
+				   out->name);
+	else if (!branch_ok(out->branch))
+		rc = pb_error_code(PB_EINVAL, "field 'branch': '%s' is not a "
+				   "branch name", out->branch);
+out:
+	json_decref(o);
+	if (rc < 0)
+		pb_repo_req_release(out);
+	return rc;
+}
+
+char *pb_proto_repo_json(int64_t id, const struct pb_repo_req *r)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "id", json_integer(id));
+	json_object_set_new(o, "name", str(r->name));
+	json_object_set_new(o, "url", str(r->url));
+	json_object_set_new(o, "branch", str(r->branch));
+	json_object_set_new(o, "notify_url", str(r->notify_url));
+	json_object_set_new(o, "webhook_secret",
+			    json_boolean(r->webhook_secret != NULL));
+	return dump_api(o);
+}
+
+void pb_benchmark_req_release(struct pb_benchmark_req *r)
+{
+	free(r->name);
+	free(r->repo);
+	free(r->build);
+	free(r->run);
+	free(r->metric);
+	memset(r, 0, sizeof(*r));
+}
+
+int pb_proto_parse_benchmark_req(struct pb_benchmark_req *out,
+				 const char *body, size_t len)
+{
+	static const char *const keys[] = {
+		"name", "repo", "build", "run", "metric", "lower_is_better",
+		"timeout_s", "build_timeout_s", "repeats", "alert_threshold",
+		NULL,
+	};
+	json_t *o;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = parse_object(&o, body, len, keys)) < 0)
+		return rc;
+	if ((rc = field_string(o, "name", 1, 128, &out->name)) < 0 ||
+	    (rc = field_string(o, "repo", 1, 128, &out->repo)) < 0 ||
+	    (rc = field_string(o, "build", 1, 16384, &out->build)) < 0 ||
+	    (rc = field_string(o, "run", 1, 16384, &out->run)) < 0 ||
+	    (rc = field_string(o, "metric", 1, 128, &out->metric)) < 0 ||
+	    (rc = field_bool(o, "lower_is_better", 0,
+			     &out->lower_is_better)) < 0 ||
+	    (rc = field_number(o, "timeout_s", 0, 7 * 86400.0, 1,
+			       PB_BENCH_DEFAULT_TIMEOUT_S, &out->timeout_s)) <
+		    0 ||
+	    (rc = field_number(o, "build_timeout_s", 0, 7 * 86400.0, 1,
+			       PB_BENCH_DEFAULT_BUILD_TIMEOUT_S,
+			       &out->build_timeout_s)) < 0 ||
+	    (rc = field_count(o, "repeats", 1, 1000, PB_BENCH_DEFAULT_REPEATS,
+			      &out->repeats)) < 0 ||
+	    (rc = field_number(o, "alert_threshold", 0, 1, 1,
+			       PB_BENCH_DEFAULT_ALERT,
+			       &out->alert_threshold)) < 0)
+		goto out;
+	if (out->alert_threshold >= 1)
+		rc = pb_error_code(PB_EINVAL, "field 'alert_threshold': must "
+				   "be a fraction below 1 (0.05 for 5 %%)");
+	else if (!pb_proto_repo_name_ok(out->name))
+		rc = pb_error_code(PB_EINVAL,
+				   "field 'name': '%s' is not a benchmark "
+				   "name (letters, digits, '.', '_', '-', "
+				   "'/'; starting with a letter or digit)",
+				   out->name);
+	else if (!metric_ok(out->metric))
+		rc = pb_error_code(PB_EINVAL,
+				   "field 'metric': '%s' is not a metric name "
+				   "(letters, digits, '_', '.', '-')",
+				   out->metric);
+out:
+	json_decref(o);
+	if (rc < 0)
+		pb_benchmark_req_release(out);
+	return rc;
+}
+
+char *pb_proto_benchmark_json(int64_t id, const struct pb_benchmark_req *r)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "id", json_integer(id));
+	json_object_set_new(o, "name", str(r->name));
+	json_object_set_new(o, "repo", str(r->repo));
+	json_object_set_new(o, "metric", str(r->metric));
+	json_object_set_new(o, "lower_is_better",
+			    json_boolean(r->lower_is_better));
+	json_object_set_new(o, "timeout_s", json_real(r->timeout_s));
+	json_object_set_new(o, "build_timeout_s",
+			    json_real(r->build_timeout_s));
+	json_object_set_new(o, "repeats", json_integer(r->repeats));
+	json_object_set_new(o, "alert_threshold",
+			    json_real(r->alert_threshold));
+	return dump_api(o);
 }

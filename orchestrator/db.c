@@ -217,7 +217,8 @@ static int migrate(struct pb_db *db, const struct pb_embedded *m, size_t n)
 	return PB_OK;
 }
 
-static int open_db(struct pb_db **out, const char *path, int flags)
+static int open_db(struct pb_db **out, const char *path, int flags,
+		   int busy_timeout_ms)
 {
 	struct pb_db *db = calloc(1, sizeof(*db));
 
@@ -232,27 +233,38 @@ static int open_db(struct pb_db **out, const char *path, int flags)
 		free(db);
 		return rc;
 	}
-	sqlite3_busy_timeout(db->h, 10000);
+	sqlite3_busy_timeout(db->h, busy_timeout_ms);
 	sqlite3_extended_result_codes(db->h, 0);
 	*out = db;
 	return PB_OK;
 }
 
-int pb_db_open_with(struct pb_db **out, const char *path,
-		    const struct pb_embedded *migrations, size_t n)
+/* The connection's pragmas, then the migrations.  Pragmas take no bound
+ * parameters: the only number pasted is journal_size_limit, an integer
+ * of the caller's options, never input. */
+static int open_migrate(struct pb_db **out, const char *path,
+			const struct pb_embedded *migrations, size_t n,
+			const struct pb_db_opts *o)
 {
 	struct pb_db *db;
+	char limit[64];
 	int rc;
 
 	*out = NULL;
-	if ((rc = open_db(&db, path,
-			  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)) < 0)
+	if ((rc = open_db(&db, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+			  o->busy_timeout_ms)) < 0)
 		return rc;
+	snprintf(limit, sizeof(limit), "PRAGMA journal_size_limit = %lld",
+		 (long long)(o->journal_size_limit < 0 ? -1
+						       : o->journal_size_limit));
 	if ((rc = exec(db, "PRAGMA journal_mode = WAL", "set WAL mode")) < 0 ||
 	    (rc = exec(db, "PRAGMA foreign_keys = ON", "enable foreign keys")) <
 		    0 ||
-	    (rc = exec(db, "PRAGMA synchronous = NORMAL", "set synchronous")) <
-		    0 ||
+	    (rc = exec(db,
+		       o->synchronous_full ? "PRAGMA synchronous = FULL"
+					   : "PRAGMA synchronous = NORMAL",
+		       "set synchronous")) < 0 ||
+	    (rc = exec(db, limit, "set journal_size_limit")) < 0 ||
 	    (rc = migrate(db, migrations, n)) < 0) {
 		pb_db_close(db);
 		return rc;
@@ -261,9 +273,74 @@ int pb_db_open_with(struct pb_db **out, const char *path,
 	return PB_OK;
 }
 
+int pb_db_open_with(struct pb_db **out, const char *path,
+		    const struct pb_embedded *migrations, size_t n)
+{
+	static const struct pb_db_opts cli = PB_DB_OPTS_CLI;
+
+	return open_migrate(out, path, migrations, n, &cli);
+}
+
 int pb_db_open(struct pb_db **out, const char *path)
 {
 	return pb_db_open_with(out, path, pb_schema, pb_schema_count);
+}
+
+int pb_db_open_opts(struct pb_db **out, const char *path,
+		    const struct pb_db_opts *o)
+{
+	return open_migrate(out, path, pb_schema, pb_schema_count, o);
+}
+
+static void col_copy(sqlite3_stmt *st, int i, char *dst, size_t size);
+
+static int pragma_text(struct pb_db *db, const char *sql, char *dst,
+		       size_t size)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db, sql, &st)) < 0)
+		return rc;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		rc = db_fail(db, sql);
+	} else {
+		col_copy(st, 0, dst, size);
+		rc = PB_OK;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int pb_db_settings(struct pb_db *db, struct pb_db_settings *out)
+{
+	char v[32];
+	uint64_t u;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = pragma_text(db, "PRAGMA journal_mode", out->journal_mode,
+			      sizeof(out->journal_mode))) < 0)
+		return rc;
+	if ((rc = pragma_text(db, "PRAGMA synchronous", v, sizeof(v))) < 0)
+		return rc;
+	out->synchronous = v[0] - '0';
+	if ((rc = pragma_text(db, "PRAGMA foreign_keys", v, sizeof(v))) < 0)
+		return rc;
+	out->foreign_keys = v[0] == '1';
+	if ((rc = pragma_text(db, "PRAGMA busy_timeout", v, sizeof(v))) < 0)
+		return rc;
+	out->busy_timeout_ms = pb_parse_u64(&u, v, 0, INT32_MAX, "busy") < 0
+				       ? -1 : (int)u;
+	if ((rc = pragma_text(db, "PRAGMA journal_size_limit", v, sizeof(v))) <
+	    0)
+		return rc;
+	out->journal_size_limit = v[0] == '-' ? -1
+				  : pb_parse_u64(&u, v, 0, INT64_MAX, "limit") <
+					    0
+					  ? -1
+					  : (int64_t)u;
+	return PB_OK;
 }
 
 int pb_db_open_readonly(struct pb_db **out, const char *path)
@@ -271,7 +348,7 @@ int pb_db_open_readonly(struct pb_db **out, const char *path)
 	struct pb_db *db;
 	int rc, v;
 
-	if ((rc = open_db(&db, path, SQLITE_OPEN_READONLY)) < 0)
+	if ((rc = open_db(&db, path, SQLITE_OPEN_READONLY, 10000)) < 0)
 		return rc;
 	if ((rc = pb_db_user_version(db, &v)) < 0) {
 		pb_db_close(db);
@@ -2238,4 +2315,405 @@ int pb_db_agent_seen(struct pb_db *db, const char *name, const char *facts)
 	bind_text(st, 1, name);
 	bind_text(st, 2, facts);
 	return run_done(db, st, "note agent");
+}
+
+/*
+ * The service: principals, registered repositories and benchmarks
+ * (schema 0009).
+ */
+
+static const char *kind_word(enum pb_principal_kind kind)
+{
+	return kind == PB_PRINCIPAL_AGENT ? "agent" : "client";
+}
+
+static const char *a_kind(enum pb_principal_kind kind)
+{
+	return kind == PB_PRINCIPAL_AGENT ? "an agent" : "a client";
+}
+
+/* Runs body in a BEGIN IMMEDIATE transaction: committed when it returns
+ * PB_OK, rolled back otherwise. */
+#define IN_TRANSACTION(db, rc, body)                                          \
+	do {                                                                  \
+		if (((rc) = pb_db_begin(db)) < 0)                             \
+			break;                                                \
+		body;                                                         \
+		if ((rc) == PB_OK)                                            \
+			(rc) = pb_db_commit(db);                              \
+		if ((rc) != PB_OK)                                            \
+			pb_db_rollback(db);                                   \
+	} while (0)
+
+/* The kind and state of a principal by name: PB_ENOTFOUND when none. */
+static int principal_state(struct pb_db *db, const char *name,
+			   enum pb_principal_kind *kind, int *revoked)
+{
+	sqlite3_stmt *st;
+	int rc, s;
+
+	if ((rc = prep(db,
+		       "SELECT kind, revoked_at IS NOT NULL FROM principals "
+		       "WHERE name = ?1",
+		       &st)) < 0)
+		return rc;
+	bind_text(st, 1, name);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(st, 0);
+
+		*kind = k && !strcmp(k, "agent") ? PB_PRINCIPAL_AGENT
+						 : PB_PRINCIPAL_CLIENT;
+		*revoked = sqlite3_column_int(st, 1);
+		rc = PB_OK;
+	} else if (s == SQLITE_DONE) {
+		rc = PB_ENOTFOUND;
+	} else {
+		rc = db_fail(db, "read principal");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int principal_store(struct pb_db *db, const char *name,
+			   enum pb_principal_kind kind, int admin,
+			   const unsigned char *hash, int64_t *out)
+{
+	enum pb_principal_kind have;
+	sqlite3_stmt *st;
+	int rc, revoked;
+
+	rc = principal_state(db, name, &have, &revoked);
+	if (rc == PB_OK && !revoked)
+		return pb_error_code(PB_EEXIST,
+				     "'%s' exists already (%s with a live "
+				     "token): revoke it first, or choose "
+				     "another name",
+				     name, a_kind(have));
+	if (rc == PB_OK && have != kind)
+		return pb_error_code(PB_EEXIST,
+				     "'%s' was %s (revoked): %s needs "
+				     "another name",
+				     name, a_kind(have), a_kind(kind));
+	if (rc == PB_OK)
+		rc = prep(db,
+			  "UPDATE principals SET token_hash = ?3, admin = ?4, "
+			  "created_at = ?5, revoked_at = NULL WHERE name = ?1 "
+			  "AND kind = ?2 RETURNING id",
+			  &st);
+	else if (rc == PB_ENOTFOUND)
+		rc = prep(db,
+			  "INSERT INTO principals (name, kind, token_hash, "
+			  "admin, created_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+			  "RETURNING id",
+			  &st);
+	if (rc < 0)
+		return rc;
+	bind_text(st, 1, name);
+	bind_text(st, 2, kind_word(kind));
+	sqlite3_bind_blob(st, 3, hash, PB_TOKEN_HASH_LEN, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 4, admin && kind == PB_PRINCIPAL_CLIENT);
+	sqlite3_bind_double(st, 5, pb_now_real());
+	rc = select_id(db, st, out, "store principal");
+	return rc == PB_ENOTFOUND ? db_fail(db, "store principal") : rc;
+}
+
+int pb_db_principal_add(struct pb_db *db, const char *name,
+			enum pb_principal_kind kind, int admin,
+			const unsigned char hash[PB_TOKEN_HASH_LEN],
+			int64_t *out)
+{
+	int rc;
+
+	if (kind != PB_PRINCIPAL_AGENT && kind != PB_PRINCIPAL_CLIENT)
+		return pb_error_code(PB_EINVAL, "a principal is an agent or a "
+				     "client");
+	IN_TRANSACTION(db, rc,
+		       rc = principal_store(db, name, kind, admin, hash, out));
+	return rc;
+}
+
+static void principal_row(sqlite3_stmt *st, struct pb_principal_row *out)
+{
+	const void *h;
+	const char *k;
+
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(st, 0);
+	col_copy(st, 1, out->name, sizeof(out->name));
+	k = (const char *)sqlite3_column_text(st, 2);
+	out->kind = k && !strcmp(k, "agent") ? PB_PRINCIPAL_AGENT
+					     : PB_PRINCIPAL_CLIENT;
+	out->admin = sqlite3_column_int(st, 3);
+	h = sqlite3_column_blob(st, 4);
+	if (h && sqlite3_column_bytes(st, 4) == PB_TOKEN_HASH_LEN)
+		memcpy(out->token_hash, h, PB_TOKEN_HASH_LEN);
+	out->created_at = sqlite3_column_double(st, 5);
+	out->revoked = sqlite3_column_type(st, 6) != SQLITE_NULL;
+	out->revoked_at = col_real(st, 6);
+}
+
+#define PRINCIPAL_COLUMNS                                                     \
+	"id, name, kind, admin, token_hash, created_at, revoked_at"
+
+int pb_db_principal_by_hash(struct pb_db *db,
+			    const unsigned char hash[PB_TOKEN_HASH_LEN],
+			    struct pb_principal_row *out)
+{
+	sqlite3_stmt *st;
+	int rc, s;
+
+	if ((rc = prep(db,
+		       "SELECT " PRINCIPAL_COLUMNS " FROM principals WHERE "
+		       "token_hash = ?1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_blob(st, 1, hash, PB_TOKEN_HASH_LEN, SQLITE_TRANSIENT);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		principal_row(st, out);
+		rc = PB_OK;
+	} else if (s == SQLITE_DONE) {
+		rc = PB_ENOTFOUND;
+	} else {
+		rc = db_fail(db, "look up token");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int principal_revoke(struct pb_db *db, const char *name,
+			    int *was_revoked)
+{
+	enum pb_principal_kind kind;
+	sqlite3_stmt *st;
+	int rc, revoked;
+
+	if ((rc = principal_state(db, name, &kind, &revoked)) < 0) {
+		if (rc == PB_ENOTFOUND)
+			pb_error_code(rc, "no agent or client is named '%s'",
+				      name);
+		return rc;
+	}
+	if (was_revoked)
+		*was_revoked = revoked;
+	if (revoked)
+		return PB_OK;
+	if ((rc = prep(db,
+		       "UPDATE principals SET revoked_at = ?2 WHERE name = ?1",
+		       &st)) < 0)
+		return rc;
+	bind_text(st, 1, name);
+	sqlite3_bind_double(st, 2, pb_now_real());
+	return run_done(db, st, "revoke token");
+}
+
+int pb_db_principal_revoke(struct pb_db *db, const char *name,
+			   int *was_revoked)
+{
+	int rc;
+
+	IN_TRANSACTION(db, rc, rc = principal_revoke(db, name, was_revoked));
+	return rc;
+}
+
+int pb_db_principals_each(struct pb_db *db, pb_db_principal_cb cb, void *ctx)
+{
+	struct pb_principal_row row;
+	sqlite3_stmt *st;
+	int rc, s;
+
+	if ((rc = prep(db,
+		       "SELECT " PRINCIPAL_COLUMNS " FROM principals ORDER BY "
+		       "name",
+		       &st)) < 0)
+		return rc;
+	rc = PB_OK;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		principal_row(st, &row);
+		if ((rc = cb(ctx, &row)) != 0)
+			break;
+	}
+	if (rc == PB_OK && s != SQLITE_DONE)
+		rc = db_fail(db, "list principals");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int repo_store(struct pb_db *db, const struct pb_repo_def *d,
+		      int64_t *out, int *created)
+{
+	sqlite3_stmt *st;
+	int64_t id;
+	int rc;
+
+	if ((rc = prep(db, "SELECT id FROM repositories WHERE name = ?1",
+		       &st)) < 0)
+		return rc;
+	bind_text(st, 1, d->name);
+	rc = select_id(db, st, &id, "find repository");
+	if (rc < 0 && rc != PB_ENOTFOUND)
+		return rc;
+	if (created)
+		*created = rc == PB_ENOTFOUND;
+	if ((rc = prep(db,
+		       rc == PB_ENOTFOUND
+			       ? "INSERT INTO repositories (name, url, branch, "
+				 "webhook_secret, notify_url, created_at) "
+				 "VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id"
+			       : "UPDATE repositories SET url = ?2, branch = "
+				 "?3, webhook_secret = ?4, notify_url = ?5 "
+				 "WHERE name = ?1 RETURNING id",
+		       &st)) < 0)
+		return rc;
+	bind_text(st, 1, d->name);
+	bind_text(st, 2, d->url);
+	bind_text(st, 3, d->branch);
+	bind_text(st, 4, d->webhook_secret);
+	bind_text(st, 5, d->notify_url);
+	sqlite3_bind_double(st, 6, pb_now_real());
+	rc = select_id(db, st, out, "store repository");
+	return rc == PB_ENOTFOUND ? db_fail(db, "store repository") : rc;
+}
+
+int pb_db_repo_register(struct pb_db *db, const struct pb_repo_def *def,
+			int64_t *out, int *created)
+{
+	int rc;
+
+	IN_TRANSACTION(db, rc, rc = repo_store(db, def, out, created));
+	return rc;
+}
+
+/* A malloc'd copy of a text column, NULL for NULL; *fail set when memory
+ * runs out. */
+static char *col_dup_oom(sqlite3_stmt *st, int i, int *fail)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	char *c;
+
+	if (!t)
+		return NULL;
+	c = pb_strdup((const char *)t);
+	if (!c)
+		*fail = 1;
+	return c;
+}
+
+int pb_db_repo_get(struct pb_db *db, const char *name,
+		   struct pb_repo_row *out)
+{
+	sqlite3_stmt *st;
+	int rc, s, oom = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = prep(db,
+		       "SELECT id, name, url, branch, webhook_secret, "
+		       "notify_url, created_at FROM repositories WHERE "
+		       "name = ?1",
+		       &st)) < 0)
+		return rc;
+	bind_text(st, 1, name);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->name = col_dup_oom(st, 1, &oom);
+		out->url = col_dup_oom(st, 2, &oom);
+		out->branch = col_dup_oom(st, 3, &oom);
+		out->webhook_secret = col_dup_oom(st, 4, &oom);
+		out->notify_url = col_dup_oom(st, 5, &oom);
+		out->created_at = sqlite3_column_double(st, 6);
+		rc = PB_OK;
+		if (oom) {
+			pb_repo_row_release(out);
+			rc = pb_error_set("out of memory");
+		}
+	} else if (s == SQLITE_DONE) {
+		rc = PB_ENOTFOUND;
+	} else {
+		rc = db_fail(db, "read repository");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+void pb_repo_row_release(struct pb_repo_row *row)
+{
+	if (!row)
+		return;
+	free(row->name);
+	free(row->url);
+	free(row->branch);
+	free(row->webhook_secret);
+	free(row->notify_url);
+	memset(row, 0, sizeof(*row));
+}
+
+int pb_db_benchmark_find(struct pb_db *db, int64_t repo_id, const char *name,
+			 int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "SELECT id FROM benchmarks WHERE repo_id = ?1 AND "
+		       "name = ?2",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, repo_id);
+	bind_text(st, 2, name);
+	return select_id(db, st, out, "find benchmark");
+}
+
+static int benchmark_store(struct pb_db *db, int64_t repo_id,
+			   const struct pb_benchmark_reg *r, int64_t *out,
+			   int *created)
+{
+	const struct pb_benchmark_def *d = &r->def;
+	sqlite3_stmt *st;
+	int64_t id;
+	int rc;
+
+	rc = pb_db_benchmark_find(db, repo_id, d->name, &id);
+	if (rc < 0 && rc != PB_ENOTFOUND)
+		return rc;
+	if (created)
+		*created = rc == PB_ENOTFOUND;
+	if ((rc = prep(db,
+		       "INSERT INTO benchmarks (repo_id, name, build_cmd, "
+		       "run_cmd, metric, lower_is_better, timeout_s, "
+		       "build_timeout_s, repeats, alert_threshold) VALUES "
+		       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+		       "ON CONFLICT (repo_id, name) DO UPDATE SET "
+		       "build_cmd = excluded.build_cmd, run_cmd = "
+		       "excluded.run_cmd, metric = excluded.metric, "
+		       "lower_is_better = excluded.lower_is_better, "
+		       "timeout_s = excluded.timeout_s, build_timeout_s = "
+		       "excluded.build_timeout_s, repeats = excluded.repeats, "
+		       "alert_threshold = excluded.alert_threshold RETURNING id",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, repo_id);
+	bind_text(st, 2, d->name);
+	bind_text(st, 3, d->build_cmd);
+	bind_text(st, 4, d->run_cmd);
+	bind_text(st, 5, d->metric);
+	sqlite3_bind_int(st, 6, d->lower_is_better ? 1 : 0);
+	sqlite3_bind_double(st, 7, d->timeout_s);
+	sqlite3_bind_double(st, 8, d->build_timeout_s);
+	sqlite3_bind_int64(st, 9, r->repeats);
+	bind_real(st, 10, r->alert_threshold);
+	rc = select_id(db, st, out, "store benchmark");
+	return rc == PB_ENOTFOUND ? db_fail(db, "store benchmark") : rc;
+}
+
+int pb_db_benchmark_register(struct pb_db *db, int64_t repo_id,
+			     const struct pb_benchmark_reg *reg, int64_t *out,
+			     int *created)
+{
+	int rc;
+
+	IN_TRANSACTION(db, rc,
+		       rc = benchmark_store(db, repo_id, reg, out, created));
+	return rc;
 }

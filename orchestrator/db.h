@@ -20,6 +20,7 @@
 #include "common/embed.h"
 #include "common/git.h"
 #include "common/model.h"
+#include "orchestrator/principal.h"
 
 struct pb_db;
 
@@ -27,8 +28,39 @@ struct pb_db;
 extern const struct pb_embedded pb_schema[];
 extern const size_t pb_schema_count;
 
-/* Opens (creating if needed) and migrates to the compiled-in schema. */
+/* Opens (creating if needed) and migrates to the compiled-in schema, with
+ * the command line's settings (PB_DB_OPTS_CLI). */
 int pb_db_open(struct pb_db **out, const char *path);
+
+/* How a read-write connection is set up.  Every connection is in WAL mode
+ * with foreign keys on.  The command line keeps synchronous=NORMAL and a
+ * 10 s busy timeout; the service (perfbisectd) takes synchronous=FULL,
+ * because a 2xx lets an agent forget what it posted, a 5 s busy timeout
+ * and a 64 MiB journal_size_limit (docs: service-practice.md section 2). */
+struct pb_db_opts {
+	int synchronous_full;        /* 1: FULL, 0: NORMAL */
+	int busy_timeout_ms;
+	int64_t journal_size_limit;  /* bytes kept of the WAL after a
+					checkpoint; < 0: no limit */
+};
+#define PB_DB_OPTS_CLI { 0, 10000, -1 }
+#define PB_DB_OPTS_SERVICE { 1, 5000, (int64_t)64 << 20 }
+
+/* Opens (creating if needed) and migrates to the compiled-in schema with
+ * the given settings. */
+int pb_db_open_opts(struct pb_db **out, const char *path,
+		    const struct pb_db_opts *o);
+
+/* The connection's settings as sqlite reports them (for tests and the
+ * daemon's start-up line). */
+struct pb_db_settings {
+	char journal_mode[16];       /* "wal" */
+	int synchronous;             /* 1 NORMAL, 2 FULL */
+	int foreign_keys;
+	int busy_timeout_ms;
+	int64_t journal_size_limit;  /* -1: none */
+};
+int pb_db_settings(struct pb_db *db, struct pb_db_settings *out);
 /* Opens an existing database read-only, as the report generator does. */
 int pb_db_open_readonly(struct pb_db **out, const char *path);
 /* Opens and migrates with the given migrations, named "NNNN-name.sql" and
@@ -377,5 +409,101 @@ int pb_db_run_conflict(struct pb_db *db, const char *run_id,
 
 int pb_db_agent_seen(struct pb_db *db, const char *name,
 		     const char *facts_json);
+
+/*
+ * The service (schema 0009): principals and their tokens, repositories and
+ * benchmarks registered through the API.  Each of these functions that
+ * writes runs in a transaction of its own: call it outside one.
+ */
+
+#define PB_TOKEN_HASH_LEN 32       /* SHA-256 */
+
+struct pb_principal_row {
+	int64_t id;
+	char name[PB_PRINCIPAL_NAME_MAX + 1];
+	enum pb_principal_kind kind;
+	int admin;                 /* clients only */
+	unsigned char token_hash[PB_TOKEN_HASH_LEN];
+	double created_at;
+	int revoked;               /* revoked_at is set */
+	double revoked_at;         /* NAN when not revoked */
+};
+
+/* Adds a principal with the digest of its new token.  A name that is
+ * taken by a principal with a live token is PB_EEXIST, and so is one
+ * revoked of the other kind; a revoked one of the same kind gets the new
+ * token (and admin flag) and is live again.  *out: its id. */
+int pb_db_principal_add(struct pb_db *db, const char *name,
+			enum pb_principal_kind kind, int admin,
+			const unsigned char hash[PB_TOKEN_HASH_LEN],
+			int64_t *out);
+
+/* The principal whose token has this digest, revoked or not (the caller
+ * compares the digests in constant time and looks at `revoked`), or
+ * PB_ENOTFOUND. */
+int pb_db_principal_by_hash(struct pb_db *db,
+			    const unsigned char hash[PB_TOKEN_HASH_LEN],
+			    struct pb_principal_row *out);
+
+/* Revokes the principal's token.  PB_ENOTFOUND when no principal has that
+ * name; *was_revoked (may be NULL) is set to 1 when it was revoked
+ * already (then nothing changes). */
+int pb_db_principal_revoke(struct pb_db *db, const char *name,
+			   int *was_revoked);
+
+/* Calls cb for every principal, by name; stops early when cb returns
+ * non-zero (and returns that). */
+typedef int (*pb_db_principal_cb)(void *ctx,
+				  const struct pb_principal_row *row);
+int pb_db_principals_each(struct pb_db *db, pb_db_principal_cb cb,
+			  void *ctx);
+
+/* A repository as POST /api/v1/repos registers it. */
+struct pb_repo_def {
+	const char *name;
+	const char *url;
+	const char *branch;
+	const char *webhook_secret;  /* NULL: none */
+	const char *notify_url;      /* NULL: none */
+};
+
+/* Registers a repository, or replaces the definition of the one of that
+ * name (optional fields not given become NULL).  *out its id; *created
+ * (may be NULL) 1 when it is new. */
+int pb_db_repo_register(struct pb_db *db, const struct pb_repo_def *def,
+			int64_t *out, int *created);
+
+/* A stored repository; strings are malloc'd (NULL where the column is
+ * NULL): free them with pb_repo_row_release(). */
+struct pb_repo_row {
+	int64_t id;
+	char *name, *url, *branch, *webhook_secret, *notify_url;
+	double created_at;
+};
+
+/* The repository of that name, or PB_ENOTFOUND. */
+int pb_db_repo_get(struct pb_db *db, const char *name,
+		   struct pb_repo_row *out);
+void pb_repo_row_release(struct pb_repo_row *row);
+
+/* A benchmark as POST /api/v1/benchmarks registers it. */
+struct pb_benchmark_reg {
+	struct pb_benchmark_def def;
+	unsigned repeats;            /* runs per commit of the merge matrix */
+	double alert_threshold;      /* the smallest slowdown that raises an
+					alert, a fraction in (0, 1) */
+};
+
+/* Registers a benchmark of the repository, or replaces the definition of
+ * the one of that name there.  *out its id; *created (may be NULL) 1 when
+ * it is new. */
+int pb_db_benchmark_register(struct pb_db *db, int64_t repo_id,
+			     const struct pb_benchmark_reg *reg, int64_t *out,
+			     int *created);
+
+/* The id of the repository's benchmark of that name, or PB_ENOTFOUND. */
+int pb_db_benchmark_find(struct pb_db *db, int64_t repo_id, const char *name,
+			 int64_t *out);
+
 
 #endif

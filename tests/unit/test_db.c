@@ -94,8 +94,8 @@ static void test_db__fresh_database_gets_every_migration(void **state)
 	assert_string_equal(tables, "agents,benchmarks,bisection_commits,"
 				    "bisection_steps,bisections,build_images,"
 				    "builds,commits,configurations,job_losers,"
-				    "job_runs,jobs,leases,repositories,"
-				    "run_conflicts,runs");
+				    "job_runs,jobs,leases,principals,"
+				    "repositories,run_conflicts,runs");
 	free(mode);
 	free(tables);
 	/* opening again changes nothing */

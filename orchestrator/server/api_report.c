@@ -1,0 +1,219 @@
+/*
+ * api_report.c - GET /report/... : the static files of report_dir.
+ *
+ * The path after /report/ is decoded one segment at a time; a segment
+ * that is "." or "..", or that decodes to one holding '/' or NUL, is
+ * refused (400) before the file system is asked anything, and a segment
+ * starting with '.' (".git", a temporary file) is not served (404).  The
+ * file's real path (every symbolic link resolved) must still lie inside
+ * the real report_dir, so a link out of the directory is not followed
+ * (404); the file is then opened with O_NOFOLLOW and must be a regular
+ * file.  A directory serves its index.html (a path to one without the
+ * trailing '/' is redirected, so relative links work).  Only the report
+ * generator writes report_dir, which makes the gap between the check and
+ * the open harmless.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/err.h"
+#include "orchestrator/server/api.h"
+#include "common/util.h"
+
+static const struct {
+	const char *ext, *type;
+} types[] = {
+	{ ".html", "text/html; charset=utf-8" },
+	{ ".htm", "text/html; charset=utf-8" },
+	{ ".css", "text/css; charset=utf-8" },
+	{ ".js", "text/javascript; charset=utf-8" },
+	{ ".json", "application/json" },
+	{ ".svg", "image/svg+xml" },
+	{ ".png", "image/png" },
+	{ ".jpg", "image/jpeg" },
+	{ ".jpeg", "image/jpeg" },
+	{ ".gif", "image/gif" },
+	{ ".ico", "image/x-icon" },
+	{ ".txt", "text/plain; charset=utf-8" },
+	{ ".csv", "text/csv; charset=utf-8" },
+	{ ".log", "text/plain; charset=utf-8" },
+};
+
+static const char *content_type(const char *path)
+{
+	size_t n = strlen(path);
+
+	for (size_t i = 0; i < PB_ARRAY_SIZE(types); i++) {
+		size_t e = strlen(types[i].ext);
+
+		if (n > e && !strcasecmp(path + n - e, types[i].ext))
+			return types[i].type;
+	}
+	return "application/octet-stream";
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decodes one segment [s, s+n) onto out; a message for the client when it
+ * is not one a file name may be. */
+static const char *append_segment(struct pb_buf *out, const char *s, size_t n)
+{
+	size_t start = out->len;
+
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (ch == '%') {
+			int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
+			int lo = i + 2 < n ? hexval(s[i + 2]) : -1;
+
+			if (hi < 0 || lo < 0)
+				return "bad percent-escape in the path";
+			ch = (char)(hi << 4 | lo);
+			i += 2;
+		}
+		if (ch == '\0')
+			return "a NUL in the path";
+		if (ch == '/')
+			return "an escaped '/' in the path";
+		if (pb_buf_put(out, &ch, 1) < 0)
+			return "the path is too long";
+	}
+	if (!strcmp(out->ptr + start, "..") || !strcmp(out->ptr + start, "."))
+		return "'.' and '..' are not allowed in the path";
+	return NULL;
+}
+
+/* 1 when `path` is `dir` or below it; both are real paths. */
+static int below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n == 1 && dir[0] == '/')
+		return 1;
+	return !strncmp(path, dir, n) && (path[n] == '/' || path[n] == '\0');
+}
+
+static int serve(struct pb_http_req *req, struct pb_http_resp *resp)
+{
+	const struct pb_config *cfg = pb_srv_of(req)->cfg;
+	const char *rest = pb_http_param(req, "*"), *why, *p;
+	struct pb_buf rel = PB_BUF_INIT(PATH_MAX);
+	char base[PATH_MAX], real[PATH_MAX], *full = NULL, *index = NULL;
+	const char *target;
+	struct stat st;
+	int fd = -1, rc, dir_wanted, hidden = 0;
+
+	if (!cfg->report_dir || !realpath(cfg->report_dir, base))
+		return pb_http_resp_error(resp, 404, "no report here");
+	/* split at '/', decode, refuse what is not a plain name */
+	for (p = rest ? rest : ""; *p;) {
+		size_t n = strcspn(p, "/"), start;
+
+		if (n == 0)
+			why = "an empty segment in the path";
+		else if (rel.len && pb_buf_put(&rel, "/", 1) < 0)
+			why = "the path is too long";
+		else
+			why = NULL;
+		start = rel.len;
+		if (why || (why = append_segment(&rel, p, n))) {
+			pb_buf_release(&rel);
+			return pb_http_resp_error(resp, 400, "%s", why);
+		}
+		if (rel.ptr[start] == '.')
+			hidden = 1;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	if (hidden)
+		goto not_found;
+	dir_wanted = !rest || !*rest || rest[strlen(rest) - 1] == '/';
+	full = pb_path_join(base, rel.len ? rel.ptr : ".");
+	if (!full) {
+		rc = pb_error_set("out of memory");
+		goto out;
+	}
+	if (!realpath(full, real) || !below(real, base))
+		goto not_found;
+	if (stat(real, &st) < 0)
+		goto not_found;
+	target = real;
+	if (S_ISDIR(st.st_mode)) {
+		if (!dir_wanted) {
+			struct pb_buf loc = PB_BUF_INIT(PATH_MAX + 16);
+
+			pb_buf_printf(&loc, "%s/", req->path);
+			pb_http_resp_empty(resp, 308);
+			pb_http_resp_header(resp, "Location", loc.ptr);
+			pb_buf_release(&loc);
+			rc = PB_HTTP_DONE;
+			goto out;
+		}
+		index = pb_path_join(real, "index.html");
+		if (!index) {
+			rc = pb_error_set("out of memory");
+			goto out;
+		}
+		if (!realpath(index, real) || !below(real, base))
+			goto not_found;
+		target = real;
+	}
+	fd = open(target, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		goto not_found;
+	pb_http_resp_fd(resp, 200, fd, (uint64_t)st.st_size,
+			content_type(target));
+	pb_http_resp_header(resp, "X-Content-Type-Options", "nosniff");
+	fd = -1;
+	rc = PB_HTTP_DONE;
+	goto out;
+not_found:
+	rc = pb_http_resp_error(resp, 404, "no such file in the report");
+out:
+	if (fd >= 0)
+		close(fd);
+	free(full);
+	free(index);
+	pb_buf_release(&rel);
+	return rc;
+}
+
+static int report_root(struct pb_http_req *req, struct pb_http_resp *resp)
+{
+	(void)req;
+	pb_http_resp_empty(resp, 308);
+	return pb_http_resp_header(resp, "Location", "/report/") < 0
+		       ? PB_ERROR
+		       : PB_HTTP_DONE;
+}
+
+int pb_api_report_register(struct pb_http_server *http, struct pb_srv *srv)
+{
+	enum pb_http_auth a = srv->cfg->report_requires_token ? PB_HTTP_CLIENT
+							      : PB_HTTP_OPEN;
+	const struct pb_http_route routes[] = {
+		{ "GET", "/report", report_root, a, 0, NULL },
+		{ "GET", "/report/*", serve, a, 0, NULL },
+	};
+
+	return pb_http_route_add(http, routes, PB_ARRAY_SIZE(routes));
+}

@@ -1,0 +1,45 @@
+/*
+ * srv.c - the shared state of perfbisectd's handlers (see srv.h).
+ */
+#include "common/err.h"
+#include "orchestrator/server/srv.h"
+#include "orchestrator/server/token.h"
+#include "common/util.h"
+
+struct pb_db *pb_srv_db_lock(struct pb_srv *s)
+{
+	pthread_mutex_lock(&s->db_mu);
+	return s->db;
+}
+
+void pb_srv_db_unlock(struct pb_srv *s)
+{
+	pthread_mutex_unlock(&s->db_mu);
+}
+
+int pb_srv_auth(void *app, const char *token, struct pb_principal *out)
+{
+	struct pb_srv *s = app;
+	int rc;
+
+	rc = pb_token_check(pb_srv_db_lock(s), token, out);
+	pb_srv_db_unlock(s);
+	return rc;
+}
+
+int pb_srv_at_stop(struct pb_srv *s, void (*fn)(void *arg), void *arg)
+{
+	if (s->nat_stop == PB_SRV_MAX_AT_STOP)
+		return pb_error_code(PB_ETOOBIG, "too many at_stop functions");
+	s->at_stop[s->nat_stop] = fn;
+	s->at_stop_arg[s->nat_stop++] = arg;
+	return PB_OK;
+}
+
+void pb_srv_run_at_stop(struct pb_srv *s)
+{
+	while (s->nat_stop > 0) {
+		s->nat_stop--;
+		s->at_stop[s->nat_stop](s->at_stop_arg[s->nat_stop]);
+	}
+}

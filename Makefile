@@ -66,7 +66,7 @@ CLI_OBJ    := $(B)/orchestrator/cli.o
 SRV_SRC    := orchestrator/server/api_core.c orchestrator/server/api_report.c \
               orchestrator/server/config.c orchestrator/server/http.c \
               orchestrator/server/srv.c orchestrator/server/token.c \
-              orchestrator/server/urlrule.c
+              orchestrator/server/urlrule.c orchestrator/server/api_service.c
 SRV_OBJ    := $(SRV_SRC:%.c=$(B)/%.o)
 SRVD_OBJ   := $(B)/orchestrator/server/main.o
 

@@ -119,6 +119,7 @@ struct pb_bisection_view {
 	struct pb_stats_view stats;
 	struct pb_verification_view verification;
 	int exit_code;          /* -1 while running */
+	int cancelled;          /* a cancel was asked (the service) */
 	double created_at, finished_at;
 	struct pb_step_view *steps;
 	size_t nsteps;

@@ -190,7 +190,9 @@ char *pb_proto_bisection_json(const struct pb_bisection_view *v,
 		return NULL;
 	}
 	json_object_set_new(o, "id", json_integer(v->id));
-	json_object_set_new(o, "state", json_string(v->state));
+	json_object_set_new(o, "state", json_string(v->cancelled
+							    ? "cancelled"
+							    : v->state));
 	json_object_set_new(o, "verdict", v->verdict[0] ? json_string(v->verdict)
 							: json_null());
 	json_object_set_new(o, "culprit", sha_or_null(v->culprit));
@@ -872,5 +874,283 @@ char *pb_proto_benchmark_json(int64_t id, const struct pb_benchmark_req *r)
 	json_object_set_new(o, "repeats", json_integer(r->repeats));
 	json_object_set_new(o, "alert_threshold",
 			    json_real(r->alert_threshold));
+	return dump_api(o);
+}
+
+/* ---- the service's bisections and the agent protocol, server side
+ * (docs/agent-protocol.md) ---- */
+
+int pb_proto_parse_bisect_req(struct pb_bisect_req *out, const char *body,
+			      size_t len)
+{
+	static const char *const keys[] = { "repo", "benchmark", "good", "bad",
+					    "config", "confidence", "max_runs",
+					    "seed", "min_effect", NULL };
+	json_t *o;
+	double seed;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = parse_object(&o, body, len, keys)) < 0)
+		return rc;
+	if ((rc = field_string(o, "repo", 1, 128, &out->repo)) < 0 ||
+	    (rc = field_string(o, "benchmark", 1, 128, &out->benchmark)) < 0 ||
+	    (rc = field_string(o, "good", 1, 256, &out->good)) < 0 ||
+	    (rc = field_string(o, "bad", 1, 256, &out->bad)) < 0 ||
+	    (rc = field_string(o, "config", 0, 128, &out->config)) < 0 ||
+	    (rc = field_number(o, "confidence", 0.5, 0.999999, 0, 0.99,
+			       &out->confidence)) < 0 ||
+	    (rc = field_count(o, "max_runs", 4, 100000, 500,
+			      &out->max_runs)) < 0 ||
+	    (rc = field_number(o, "seed", 1, 4294967295.0, 0, 1, &seed)) < 0 ||
+	    (rc = field_number(o, "min_effect", 0, 1, 1, 0.03,
+			       &out->min_effect)) < 0)
+		goto out;
+	out->seed = (uint64_t)seed;
+	if (out->good[0] == '-' || out->bad[0] == '-')
+		rc = pb_error_code(PB_EINVAL, "field '%s': a revision does not "
+				   "start with '-'",
+				   out->good[0] == '-' ? "good" : "bad");
+out:
+	json_decref(o);
+	if (rc < 0)
+		pb_bisect_req_release(out);
+	return rc;
+}
+
+void pb_bisect_req_release(struct pb_bisect_req *r)
+{
+	free(r->repo);
+	free(r->benchmark);
+	free(r->good);
+	free(r->bad);
+	free(r->config);
+	memset(r, 0, sizeof(*r));
+}
+
+char *pb_proto_started_json(int64_t id, const char *good, const char *bad)
+{
+	return dump_api(json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id,
+				  "state", "running", "good", good, "bad",
+				  bad));
+}
+
+char *pb_proto_bisection_list_json(const struct pb_bisection_item *v,
+				   size_t n)
+{
+	json_t *a = json_array();
+
+	if (!a)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(
+			a, json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "id",
+				     (json_int_t)v[i].id, "state", v[i].state,
+				     "repo", v[i].repo, "benchmark",
+				     v[i].benchmark, "verdict",
+				     str(v[i].verdict[0] ? v[i].verdict
+							 : NULL),
+				     "culprit", sha_or_null(v[i].culprit),
+				     "started", num_or_null(v[i].started)));
+	return dump_api(json_pack("{s:o}", "bisections", a));
+}
+
+int pb_proto_parse_lease_req(struct pb_lease_req *out, const char *body,
+			     size_t len)
+{
+	static const char *const keys[] = { "request_id", "wait_s", "facts",
+					    NULL };
+	json_t *o, *facts;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = parse_object(&o, body, len, keys)) < 0)
+		return rc;
+	if ((rc = field_string(o, "request_id", 1, 128, &out->request_id)) <
+		    0 ||
+	    (rc = field_count(o, "wait_s", 0, 3600, 0, &out->wait_s)) < 0)
+		goto out;
+	facts = json_object_get(o, "facts");
+	if (facts && !json_is_null(facts)) {
+		if (!json_is_object(facts)) {
+			rc = pb_error_code(PB_EINVAL, "field 'facts': must be "
+					   "an object");
+			goto out;
+		}
+		out->facts_json = json_dumps(facts, JSON_COMPACT |
+							    JSON_SORT_KEYS);
+		if (!out->facts_json)
+			rc = pb_error_set("out of memory");
+	}
+out:
+	json_decref(o);
+	if (rc < 0)
+		pb_lease_req_release(out);
+	return rc;
+}
+
+void pb_lease_req_release(struct pb_lease_req *r)
+{
+	free(r->request_id);
+	free(r->facts_json);
+	memset(r, 0, sizeof(*r));
+}
+
+int pb_proto_parse_heartbeat_req(double *run_s, const char *body, size_t len)
+{
+	static const char *const keys[] = { "run_s", NULL };
+	json_t *o;
+	int rc;
+
+	*run_s = 0;
+	if (len == 0)
+		return PB_OK; /* {} may be sent as nothing */
+	if ((rc = parse_object(&o, body, len, keys)) < 0)
+		return rc;
+	rc = field_number(o, "run_s", 0, 7 * 86400.0, 0, 0, run_s);
+	json_decref(o);
+	return rc;
+}
+
+int pb_proto_parse_run_post(struct pb_run_post *out, const char *body,
+			    size_t len)
+{
+	static const char *const keys[] = { "lease", "index", "commit",
+					    "record", NULL };
+	json_t *o, *rec;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = parse_object(&o, body, len, keys)) < 0)
+		return rc;
+	if ((rc = field_string(o, "lease", 1, 128, &out->lease)) < 0 ||
+	    (rc = field_count(o, "index", 0, 100000, 0, &out->index)) < 0 ||
+	    (rc = field_string(o, "commit", 1, 40, &out->commit)) < 0)
+		goto out;
+	if (!json_object_get(o, "index")) {
+		rc = pb_error_code(PB_EINVAL, "missing field 'index'");
+		goto out;
+	}
+	if (!pb_is_sha(out->commit)) {
+		rc = pb_error_code(PB_EINVAL, "field 'commit': '%s' is not a "
+				   "40-hex sha", out->commit);
+		goto out;
+	}
+	rec = json_object_get(o, "record");
+	if (!rec || !json_is_object(rec)) {
+		rc = pb_error_code(PB_EINVAL, "field 'record': must be an "
+				   "object");
+		goto out;
+	}
+	out->record_json = json_dumps(rec, JSON_COMPACT);
+	if (!out->record_json)
+		rc = pb_error_set("out of memory");
+out:
+	json_decref(o);
+	if (rc < 0)
+		pb_run_post_release(out);
+	return rc;
+}
+
+void pb_run_post_release(struct pb_run_post *r)
+{
+	free(r->lease);
+	free(r->commit);
+	free(r->record_json);
+	memset(r, 0, sizeof(*r));
+}
+
+int pb_proto_parse_build_failed(struct pb_build_failed_req *out,
+				const char *body, size_t len)
+{
+	static const char *const keys[] = { "commit", "reason", "log_tail",
+					    NULL };
+	json_t *o, *log;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = parse_object(&o, body, len, keys)) < 0)
+		return rc;
+	if ((rc = field_string(o, "commit", 1, 40, &out->commit)) < 0 ||
+	    (rc = field_string(o, "reason", 1, 255, &out->reason)) < 0)
+		goto out;
+	if (!pb_is_sha(out->commit)) {
+		rc = pb_error_code(PB_EINVAL, "field 'commit': '%s' is not a "
+				   "40-hex sha", out->commit);
+		goto out;
+	}
+	/* the log's last lines: any text (newlines, tabs), capped */
+	log = json_object_get(o, "log_tail");
+	if (log && !json_is_null(log)) {
+		if (!json_is_string(log) || json_string_length(log) > 65536) {
+			rc = pb_error_code(PB_EINVAL, "field 'log_tail': must "
+					   "be a string of at most 65536 "
+					   "bytes");
+			goto out;
+		}
+		out->log_tail = pb_strdup(json_string_value(log));
+		if (!out->log_tail)
+			rc = pb_error_set("out of memory");
+	}
+out:
+	json_decref(o);
+	if (rc < 0)
+		pb_build_failed_release(out);
+	return rc;
+}
+
+void pb_build_failed_release(struct pb_build_failed_req *r)
+{
+	free(r->commit);
+	free(r->reason);
+	free(r->log_tail);
+	memset(r, 0, sizeof(*r));
+}
+
+char *pb_proto_lease_refusal_json(const char *state, const char *why)
+{
+	return dump_api(json_pack("{s:s, s:s}", "error", why ? why : "",
+				  "lease_state", state ? state : "unknown"));
+}
+
+char *pb_proto_heartbeat_answer_json(double expires_in_s, int cont)
+{
+	return dump_api(json_pack("{s:f, s:b}", "expires_in_s", expires_in_s,
+				  "continue", cont));
+}
+
+char *pb_proto_run_answer_json(int repeat, int cont)
+{
+	return dump_api(json_pack("{s:b, s:b, s:b}", "accepted", 1, "repeat",
+				  repeat, "continue", cont));
+}
+
+char *pb_proto_continue_json(int cont)
+{
+	return dump_api(json_pack("{s:b}", "continue", cont));
+}
+
+char *pb_proto_job_answer_json(const struct pb_job_answer *j)
+{
+	json_t *runs = json_array(), *o;
+
+	if (!runs)
+		return NULL;
+	for (size_t k = 0; k < j->nruns; k++)
+		json_array_append_new(runs,
+				      json_pack("{s:i, s:s}", "index",
+						(int)j->index[k], "commit",
+						j->commit[k]));
+	o = json_pack(
+		"{s:s, s:f, s:f, s:{s:I, s:I, s:s, s:{s:s, s:s}, "
+		"s:{s:s, s:s, s:s, s:s, s:b, s:f, s:f, s:b}, s:{}, s:o}}",
+		"lease", j->lease, "expires_in_s", j->expires_in_s,
+		"heartbeat_s", j->heartbeat_s, "job", "id", (json_int_t)j->id,
+		"bisection", (json_int_t)j->bisection, "kind", j->kind, "repo",
+		"name", j->repo_name, "url", j->repo_url, "benchmark", "name",
+		j->bench_name, "build", j->build, "run", j->run, "metric",
+		j->metric, "lower_is_better", j->lower_is_better, "timeout_s",
+		j->timeout_s, "build_timeout_s", j->build_timeout_s, "ccache",
+		j->ccache, "config", "runs", runs);
 	return dump_api(o);
 }

@@ -131,4 +131,99 @@ char *pb_proto_benchmark_json(int64_t id, const struct pb_benchmark_req *r);
  * "//" or a '/' at the end ("org/app"). */
 int pb_proto_repo_name_ok(const char *name);
 
+/* ---- the service's bisections and the agent protocol, server side
+ * (docs/agent-protocol.md): request parsers as above (PB_EINVAL naming the
+ * field), answers as malloc'd text ---- */
+
+/* POST /api/v1/bisections: {repo, benchmark, good, bad, config?,
+ * confidence?, max_runs?, seed?, min_effect?}. */
+struct pb_bisect_req {
+	char *repo, *benchmark, *good, *bad, *config;
+	double confidence;       /* 0.99 */
+	unsigned max_runs;       /* 500 */
+	uint64_t seed;           /* 1 */
+	double min_effect;       /* 0.03 */
+};
+int pb_proto_parse_bisect_req(struct pb_bisect_req *out, const char *body,
+			      size_t len);
+void pb_bisect_req_release(struct pb_bisect_req *r);
+/* 201: {"id", "state": "running", "good", "bad"} (full shas). */
+char *pb_proto_started_json(int64_t id, const char *good, const char *bad);
+
+/* GET /api/v1/bisections: {"bisections": [{id, state, repo, benchmark,
+ * verdict, culprit, started}]}. */
+struct pb_bisection_item {
+	int64_t id;
+	char state[12];          /* queued running done failed cancelled */
+	char repo[256], benchmark[256];
+	char verdict[16];        /* "" : null */
+	char culprit[41];        /* "" : null */
+	double started;          /* epoch seconds */
+};
+char *pb_proto_bisection_list_json(const struct pb_bisection_item *v,
+				   size_t n);
+
+/* POST /api/v1/agents/lease: {request_id, wait_s?, facts?}; facts kept as
+ * compact JSON text (NULL when absent). */
+struct pb_lease_req {
+	char *request_id;
+	unsigned wait_s;
+	char *facts_json;
+};
+int pb_proto_parse_lease_req(struct pb_lease_req *out, const char *body,
+			     size_t len);
+void pb_lease_req_release(struct pb_lease_req *r);
+
+/* POST .../heartbeat: {run_s?} (an empty body is {}). */
+int pb_proto_parse_heartbeat_req(double *run_s, const char *body, size_t len);
+
+/* POST /api/v1/runs: {lease, index, commit, record}; the record kept as
+ * compact JSON text for pb_proto_run_record_parse(). */
+struct pb_run_post {
+	char *lease;
+	unsigned index;
+	char *commit;
+	char *record_json;
+};
+int pb_proto_parse_run_post(struct pb_run_post *out, const char *body,
+			    size_t len);
+void pb_run_post_release(struct pb_run_post *r);
+
+/* POST .../build-failed: {commit, reason, log_tail?}. */
+struct pb_build_failed_req {
+	char *commit, *reason, *log_tail;
+};
+int pb_proto_parse_build_failed(struct pb_build_failed_req *out,
+				const char *body, size_t len);
+void pb_build_failed_release(struct pb_build_failed_req *r);
+
+/* 409 on a lease that is not the agent's: {"error", "lease_state"}. */
+char *pb_proto_lease_refusal_json(const char *state, const char *why);
+/* {"expires_in_s", "continue"} */
+char *pb_proto_heartbeat_answer_json(double expires_in_s, int cont);
+/* {"accepted": true, "repeat", "continue"} */
+char *pb_proto_run_answer_json(int repeat, int cont);
+/* {"continue"} */
+char *pb_proto_continue_json(int cont);
+
+/* 200 to a lease request (docs/agent-protocol.md): {"lease",
+ * "expires_in_s", "heartbeat_s", "job": {"id", "bisection", "kind",
+ * "repo": {"name", "url"}, "benchmark": {"name", "build", "run",
+ * "metric", "lower_is_better", "timeout_s", "build_timeout_s", "ccache"},
+ * "config": {}, "runs": [{"index", "commit"}]}}. */
+struct pb_job_answer {
+	const char *lease;
+	double expires_in_s, heartbeat_s;
+	int64_t id, bisection;
+	const char *kind;
+	const char *repo_name, *repo_url;
+	const char *bench_name, *build, *run, *metric;
+	int lower_is_better, ccache;
+	double timeout_s, build_timeout_s;
+	size_t nruns;
+	const unsigned *index;
+	const char *const *commit;
+};
+char *pb_proto_job_answer_json(const struct pb_job_answer *j);
+
 #endif

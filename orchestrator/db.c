@@ -1223,7 +1223,8 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 		       "b.verify_ipc_lo, b.verify_ipc_hi, b.verify_ipc_pairs, "
 		       "b.verify_ipc_note, b.verify_remote_change, "
 		       "b.verify_remote_lo, b.verify_remote_hi, "
-		       "b.verify_remote_pairs, b.verify_remote_note "
+		       "b.verify_remote_pairs, b.verify_remote_note, "
+		       "b.cancelled_at IS NOT NULL "
 		       "FROM bisections b "
 		       "JOIN repositories r ON r.id = b.repo_id "
 		       "JOIN benchmarks m ON m.id = b.benchmark_id WHERE b.id = ?1",
@@ -1288,6 +1289,7 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 	v->verification.confirmed = sqlite3_column_int(st, 46);
 	col_move(st, 47, &v->verification.ipc);
 	col_move(st, 52, &v->verification.remote);
+	v->cancelled = sqlite3_column_int(st, 57);
 	sqlite3_finalize(st);
 	st = NULL;
 
@@ -1537,8 +1539,8 @@ int pb_db_bisection_ids(struct pb_db *db, int64_t **out, size_t *n)
 
 /* ---- the service: by name, jobs and leases (schema 0010) ---- */
 
-static int repo_row(struct pb_db *db, sqlite3_stmt *st,
-		    struct pb_repo_row *out)
+static int repo_ref(struct pb_db *db, sqlite3_stmt *st,
+		    struct pb_repo_ref *out)
 {
 	int rc, s = sqlite3_step(st);
 
@@ -1556,7 +1558,7 @@ static int repo_row(struct pb_db *db, sqlite3_stmt *st,
 }
 
 int pb_db_repo_by_name(struct pb_db *db, const char *name,
-		       struct pb_repo_row *out)
+		       struct pb_repo_ref *out)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -1568,10 +1570,10 @@ int pb_db_repo_by_name(struct pb_db *db, const char *name,
 		       &st)) < 0)
 		return rc;
 	bind_text(st, 1, name);
-	return repo_row(db, st, out);
+	return repo_ref(db, st, out);
 }
 
-int pb_db_repo_by_id(struct pb_db *db, int64_t id, struct pb_repo_row *out)
+int pb_db_repo_by_id(struct pb_db *db, int64_t id, struct pb_repo_ref *out)
 {
 	sqlite3_stmt *st;
 	int rc;
@@ -1583,7 +1585,7 @@ int pb_db_repo_by_id(struct pb_db *db, int64_t id, struct pb_repo_row *out)
 		       &st)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
-	return repo_row(db, st, out);
+	return repo_ref(db, st, out);
 }
 
 static int bench_row(struct pb_db *db, sqlite3_stmt *st,
@@ -2716,4 +2718,49 @@ int pb_db_benchmark_register(struct pb_db *db, int64_t repo_id,
 	IN_TRANSACTION(db, rc,
 		       rc = benchmark_store(db, repo_id, reg, out, created));
 	return rc;
+}
+
+int pb_db_bisection_list(struct pb_db *db, size_t max,
+			 struct pb_bisection_item **out, size_t *n)
+{
+	struct pb_bisection_item *v;
+	sqlite3_stmt *st;
+	size_t k = 0;
+	int rc, s;
+
+	*out = NULL;
+	*n = 0;
+	v = calloc(max ? max : 1, sizeof(*v));
+	if (!v)
+		return pb_error_code(PB_EINFRA, "out of memory");
+	if ((rc = prep(db,
+		       "SELECT b.id, CASE WHEN b.cancelled_at IS NOT NULL THEN "
+		       "'cancelled' ELSE b.state END, r.name, m.name, "
+		       "b.verdict, b.culprit_sha, b.created_at FROM bisections "
+		       "b JOIN repositories r ON r.id = b.repo_id JOIN "
+		       "benchmarks m ON m.id = b.benchmark_id ORDER BY b.id "
+		       "DESC LIMIT ?1",
+		       &st)) < 0) {
+		free(v);
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+	while (k < max && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		v[k].id = sqlite3_column_int64(st, 0);
+		col_copy(st, 1, v[k].state, sizeof(v[k].state));
+		col_copy(st, 2, v[k].repo, sizeof(v[k].repo));
+		col_copy(st, 3, v[k].benchmark, sizeof(v[k].benchmark));
+		col_copy(st, 4, v[k].verdict, sizeof(v[k].verdict));
+		col_copy(st, 5, v[k].culprit, sizeof(v[k].culprit));
+		v[k].started = sqlite3_column_double(st, 6);
+		k++;
+	}
+	sqlite3_finalize(st);
+	if (k < max && s != SQLITE_DONE) {
+		free(v);
+		return db_fail(db, "list bisections");
+	}
+	*out = v;
+	*n = k;
+	return PB_OK;
 }

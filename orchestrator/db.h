@@ -20,6 +20,7 @@
 #include "common/embed.h"
 #include "common/git.h"
 #include "common/model.h"
+#include "common/proto.h"
 #include "orchestrator/principal.h"
 
 struct pb_db;
@@ -293,15 +294,15 @@ int pb_db_run_count(struct pb_db *db, int64_t bisection_id, unsigned *ok,
 /* ---- the service: repositories and benchmarks by name, jobs, leases
  * (schema 0010; docs/agent-protocol.md) ---- */
 
-struct pb_repo_row {
+struct pb_repo_ref {
 	int64_t id;
 	char name[256];
 	char url[1024];
 	char branch[256];       /* "" : none */
 };
 int pb_db_repo_by_name(struct pb_db *db, const char *name,
-		       struct pb_repo_row *out);
-int pb_db_repo_by_id(struct pb_db *db, int64_t id, struct pb_repo_row *out);
+		       struct pb_repo_ref *out);
+int pb_db_repo_by_id(struct pb_db *db, int64_t id, struct pb_repo_ref *out);
 
 struct pb_bench_row {
 	int64_t id, repo_id;
@@ -505,5 +506,10 @@ int pb_db_benchmark_register(struct pb_db *db, int64_t repo_id,
 int pb_db_benchmark_find(struct pb_db *db, int64_t repo_id, const char *name,
 			 int64_t *out);
 
+
+/* The newest bisections first, at most `max` (*out malloc'd): what GET
+ * /api/v1/bisections lists. */
+int pb_db_bisection_list(struct pb_db *db, size_t max,
+			 struct pb_bisection_item **out, size_t *n);
 
 #endif

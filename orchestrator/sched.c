@@ -44,7 +44,8 @@ struct bis {
 
 struct pb_sched {
 	struct pb_sched_opts o;
-	pthread_mutex_t lock;
+	pthread_mutex_t own;          /* the lock, unless the caller's */
+	pthread_mutex_t *lk;          /* the lock every call takes */
 	struct bis *list;             /* running bisections, loaded */
 	int loaded;                   /* list read from the database */
 	double started;               /* for the restart grace */
@@ -80,7 +81,8 @@ int pb_sched_new(struct pb_sched **out, const struct pb_sched_opts *o)
 	if (s->o.pair_runs < 2)
 		s->o.pair_runs = 4;
 	s->o.pair_runs &= ~1u; /* whole pairs */
-	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->own, NULL);
+	s->lk = o->lock ? o->lock : &s->own;
 	s->started = now_of(s);
 	*out = s;
 	return PB_OK;
@@ -107,7 +109,7 @@ void pb_sched_free(struct pb_sched *s)
 		s->list = b->next;
 		bis_free(b);
 	}
-	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->own);
 	free(s);
 }
 
@@ -254,7 +256,7 @@ static int ended(struct bis *b)
 int pb_sched_start(struct pb_sched *s, const struct pb_sched_start *q,
 		   int64_t *id, char good[41], char bad[41])
 {
-	struct pb_repo_row repo;
+	struct pb_repo_ref repo;
 	struct pb_bench_row bench;
 	struct pb_bisection_def d;
 	struct pb_git *g = NULL;
@@ -267,11 +269,11 @@ int pb_sched_start(struct pb_sched *s, const struct pb_sched_start *q,
 
 	memset(&bench, 0, sizeof(bench));
 	/* names first, under the lock; the fetch outside it */
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(s->lk);
 	rc = pb_db_repo_by_name(s->o.db, q->repo, &repo);
 	if (rc == PB_OK)
 		rc = pb_db_bench_by_name(s->o.db, repo.id, q->benchmark, &bench);
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(s->lk);
 	if (rc == PB_ENOTFOUND)
 		return pb_error_code(PB_ENOTFOUND,
 				     repo.id ? "repository '%s' has no "
@@ -315,9 +317,9 @@ int pb_sched_start(struct pb_sched *s, const struct pb_sched_start *q,
 		rc = pb_error_code(PB_EINFRA, "out of memory");
 		goto out;
 	}
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(s->lk);
 	if ((rc = load_all(s)) < 0 || (rc = pb_db_begin(s->o.db)) < 0) {
-		pthread_mutex_unlock(&s->lock);
+		pthread_mutex_unlock(s->lk);
 		goto out;
 	}
 	for (size_t i = 0; i < n && rc == PB_OK; i++)
@@ -343,7 +345,7 @@ int pb_sched_start(struct pb_sched *s, const struct pb_sched_start *q,
 		s->list = b;
 		pb_session_save(b->ses, "running", -1);
 	}
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(s->lk);
 	if (rc == PB_OK) {
 		pb_log_info("bisection %lld: %s %s, %zu commits %.12s..%.12s",
 			    (long long)*id, repo.name, bench.name, n - 1, good,
@@ -364,12 +366,12 @@ int pb_sched_cancel(struct pb_sched *s, int64_t id)
 	struct bis *b;
 	int rc;
 
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(s->lk);
 	if ((rc = load_all(s)) == PB_OK &&
 	    (rc = pb_db_bisection_cancel(s->o.db, id)) == PB_OK &&
 	    (b = find_bis(s, id)))
 		drop_bis(s, b);
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(s->lk);
 	if (rc == PB_ENOTFOUND)
 		return pb_error_code(PB_ENOTFOUND, "no bisection %lld",
 				     (long long)id);
@@ -603,7 +605,7 @@ int pb_sched_lease(struct pb_sched *s, const char *agent,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(s->lk);
 	if ((rc = load_all(s)) < 0 ||
 	    (rc = pb_db_agent_seen(s->o.db, agent, facts_json)) < 0)
 		goto out;
@@ -649,7 +651,7 @@ int pb_sched_lease(struct pb_sched *s, const char *agent,
 	if (rc == PB_OK)
 		rc = describe_job(s, &l, out);
 out:
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(s->lk);
 	return rc;
 }
 
@@ -719,7 +721,7 @@ int pb_sched_heartbeat(struct pb_sched *s, const char *agent,
 
 	*cont = 0;
 	*expires_in_s = 0;
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(s->lk);
 	if ((rc = load_all(s)) < 0 ||
 	    (rc = own_lease(s, agent, lease, &l, why)) < 0)
 		goto out;
@@ -729,7 +731,7 @@ int pb_sched_heartbeat(struct pb_sched *s, const char *agent,
 	*expires_in_s = until - now_of(s);
 	*cont = wanted(s, &l);
 out:
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(s->lk);
 	return rc;
 }
 
@@ -780,7 +782,7 @@ int pb_sched_post_run(struct pb_sched *s, const char *agent,
 	if ((rc = sha256_hex(body, len, hash)) < 0)
 		return rc;
 	snprintf(run_id, sizeof(run_id), "%.71s:%u", lease, index);
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(s->lk);
 	if ((rc = load_all(s)) < 0)
 		goto out;
 	/* a record stored already: the same, or a conflict */
@@ -879,7 +881,7 @@ int pb_sched_post_run(struct pb_sched *s, const char *agent,
 	}
 out:
 	pb_job_row_release(&j);
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(s->lk);
 	if (rc == PB_OK && !*repeat)
 		wake(s);
 	return rc;
@@ -896,7 +898,7 @@ int pb_sched_build_failed(struct pb_sched *s, const char *agent,
 	int rc;
 
 	memset(&j, 0, sizeof(j));
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(s->lk);
 	if ((rc = load_all(s)) < 0 ||
 	    (rc = own_lease(s, agent, lease, &l, why)) < 0 ||
 	    (rc = pb_db_job_get(s->o.db, l.job_id, &j)) < 0)
@@ -927,7 +929,7 @@ int pb_sched_build_failed(struct pb_sched *s, const char *agent,
 		rc = finish(s, b);
 out:
 	pb_job_row_release(&j);
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(s->lk);
 	if (rc == PB_OK)
 		wake(s);
 	return rc;
@@ -939,7 +941,7 @@ int pb_sched_done(struct pb_sched *s, const char *agent, const char *lease,
 	struct pb_lease_row l;
 	int rc;
 
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(s->lk);
 	if ((rc = load_all(s)) == PB_OK &&
 	    (rc = own_lease(s, agent, lease, &l, why)) == PB_OK)
 		rc = end_lease(s, &l, "done");
@@ -948,7 +950,7 @@ int pb_sched_done(struct pb_sched *s, const char *agent, const char *lease,
 		b->out = 0;
 	for (struct bis *b = s->list; rc == PB_OK && b; b = b->next)
 		rc = pb_db_pending_runs(s->o.db, b->id, count_out, b);
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(s->lk);
 	if (rc == PB_OK)
 		wake(s);
 	return rc;
@@ -960,9 +962,9 @@ int pb_sched_reap(struct pb_sched *s)
 	size_t n = 0;
 	int rc, any = 0;
 
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(s->lk);
 	if (now_of(s) < s->started + s->o.restart_grace_s) {
-		pthread_mutex_unlock(&s->lock);
+		pthread_mutex_unlock(s->lk);
 		return PB_OK;
 	}
 	if ((rc = load_all(s)) < 0 ||
@@ -1009,7 +1011,7 @@ int pb_sched_reap(struct pb_sched *s)
 	}
 out:
 	free(v);
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(s->lk);
 	if (any)
 		wake(s);
 	return rc;
@@ -1020,8 +1022,8 @@ int pb_sched_with_db(struct pb_sched *s, int (*fn)(struct pb_db *, void *),
 {
 	int rc;
 
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(s->lk);
 	rc = fn(s->o.db, ctx);
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(s->lk);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #ifndef PB_SCHED_H
 #define PB_SCHED_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,9 @@ struct pb_sched_opts {
 	unsigned pair_runs;         /* runs of a verification job (ABBA):
 				     * 4 */
 	double (*now)(void);        /* epoch seconds; NULL: the real clock */
+	/* The lock of the database connection when others use it too (the
+	 * server's); NULL: the scheduler's own. */
+	pthread_mutex_t *lock;
 	/* New work may be ready: wake the agents' long polls. */
 	void (*on_work)(void *ctx);
 	void *ctx;
@@ -67,7 +71,7 @@ struct pb_sched_job {
 	double expires_in_s;
 	int64_t job_id, bisection_id;
 	char kind[8];                  /* "runs" or "pair" */
-	struct pb_repo_row repo;
+	struct pb_repo_ref repo;
 	struct pb_bench_row bench;     /* release with pb_sched_job_release */
 	size_t nruns;
 	struct pb_sched_job_run {

@@ -16,6 +16,11 @@ int pb_api_core_register(struct pb_http_server *http, struct pb_srv *srv);
  * report_requires_token). */
 int pb_api_report_register(struct pb_http_server *http, struct pb_srv *srv);
 
+/* Bisections over agents: POST/GET /api/v1/bisections, GET
+ * /api/v1/bisections/ID, POST .../cancel (clients); the agent protocol
+ * (docs/agent-protocol.md).  Starts the lease reaper. */
+int pb_api_service_register(struct pb_http_server *http, struct pb_srv *srv);
+
 /* With debug_routes only (tests): POST /api/v1/debug/hold?key=K&hold=S
  * [&replace=1] holds until woken (200 {"woken": 1}) or for S seconds
  * (204); POST /api/v1/debug/wake[?key=K] wakes them, all without a key

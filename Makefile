@@ -39,7 +39,7 @@ COMMON_SRC := common/buf.c common/err.c common/git.c common/human.c common/log.c
               common/record.c common/sysroot.c \
               common/util.c
 AGENT_SRC  := agent/facts.c agent/image.c agent/interfere.c agent/knobs.c \
-              agent/measure.c \
+              agent/hostlock.c agent/measure.c \
               agent/numa.c agent/pmu.c \
               agent/runner.c
 CORE_SRC   := orchestrator/core/bayes.c orchestrator/core/mixture.c \

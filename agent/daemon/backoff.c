@@ -13,8 +13,8 @@
 void pb_backoff_init(struct pb_backoff *b, double min_s, double max_s,
 		     uint64_t seed)
 {
-	b->min_s = min_s > 0 ? min_s : 1.0;
-	b->max_s = max_s >= b->min_s ? max_s : b->min_s;
+	b->max_s = max_s > 0 ? max_s : 60.0;
+	b->min_s = min_s > 0 && min_s <= b->max_s ? min_s : b->max_s;
 	b->cur_s = 0;
 	b->rng = seed ? seed : 0x9e3779b97f4a7c15ULL;
 }

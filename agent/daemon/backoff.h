@@ -20,7 +20,8 @@ struct pb_backoff {
 	uint64_t rng;      /* xorshift64 state, never 0 */
 };
 
-/* min_s > 0, max_s >= min_s (max_s is raised to min_s otherwise). */
+/* Waits from min_s up to max_s; a max_s below min_s lowers min_s to it
+ * (a test that wants short waits gives only the maximum). */
 void pb_backoff_init(struct pb_backoff *b, double min_s, double max_s,
 		     uint64_t seed);
 

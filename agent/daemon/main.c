@@ -354,8 +354,6 @@ int main(int argc, char **argv)
 			if (pb_parse_double(&o.backoff_max_s, optarg, 0.001,
 					    86400, "--backoff-max") < 0)
 				return usage_error("%s", pb_error_last());
-			if (o.backoff_min_s > o.backoff_max_s)
-				o.backoff_min_s = o.backoff_max_s;
 			break;
 		case O_POLL:
 			if (pb_parse_double(&o.poll_s, optarg, 1, 3600,

@@ -82,6 +82,10 @@ struct agent {
 	} *counts;
 	size_t ncounts;
 	int described;            /* what the machine measures was said */
+	size_t spooled;           /* records the spool held at the last try */
+	double next_wait;         /* the back-off after the last failed call */
+	char request_id[33];      /* of the lease request being retried, */
+	int retrying;             /* ... when retrying is set */
 };
 
 /* --- small things --------------------------------------------------------- */
@@ -192,20 +196,26 @@ static int call(struct agent *A, const char *path, const char *body,
 			pb_backoff_reset(&A->bo);
 			return refused(A, out) ? PB_EINFRA : PB_OK;
 		}
-		if (out->status)
+		if (out->status) {
+			struct pb_proto_reply rep;
+
+			(void)pb_proto_reply_parse(out->body.ptr, out->body.len,
+						   &rep);
 			snprintf(A->last_error, sizeof(A->last_error),
-				 "HTTP %ld from %s", out->status, path);
-		else
-			snprintf(A->last_error, sizeof(A->last_error), "%s",
-				 out->error);
+				 "%s: HTTP %ld%s%.200s", path, out->status,
+				 rep.error[0] ? ": " : "", rep.error);
+		} else {
+			snprintf(A->last_error, sizeof(A->last_error),
+				 "%s: %s", path, out->error);
+		}
 		if (out->aborted || ((flags & STOPPABLE) && *A->stop))
 			return pb_error_code(PB_EINFRA, "stopped");
 		wait = pb_backoff_next(&A->bo, out->retry_after);
+		A->next_wait = wait;
 		if ((max_tries && tries >= max_tries) ||
 		    (deadline >= 0 && pb_now_mono() + wait > deadline))
 			return pb_error_code(PB_EINFRA, "%s", A->last_error);
-		pb_log_info("%s: %s; trying again in %.1f s", path,
-			    A->last_error, wait);
+		pb_log_info("%s; trying again in %.1f s", A->last_error, wait);
 		pb_http_reply_release(out);
 		if (!nap(A, wait) && (flags & STOPPABLE)) {
 			pb_http_reply_init(out);
@@ -245,9 +255,9 @@ static enum post_result post_spooled(struct agent *A, const char *name,
 	} else if (r.status == 409) {
 		res = LOST;
 		pb_log_info("record %s: the server keeps it but does not count "
-			    "it (%s%s%s)", name,
-			    rep->lease_state[0] ? "lease " : "",
-			    rep->lease_state, rep->error[0] ? rep->error : "");
+			    "it: %s (lease %s)", name,
+			    rep->error[0] ? rep->error : "conflict",
+			    rep->lease_state[0] ? rep->lease_state : "unknown");
 	} else if (r.status == 400 || r.status == 413) {
 		res = REJECTED;
 		pb_log_warnx("record %s refused by the server (HTTP %ld: %s); "
@@ -256,7 +266,7 @@ static enum post_result post_spooled(struct agent *A, const char *name,
 			     A->spool);
 	} else {
 		snprintf(A->last_error, sizeof(A->last_error),
-			 "HTTP %ld from /api/v1/runs%s%s", r.status,
+			 "/api/v1/runs: HTTP %ld%s%.200s", r.status,
 			 rep->error[0] ? ": " : "", rep->error);
 		pb_log_warnx("record %s: %s; kept in the spool", name,
 			     A->last_error);
@@ -284,9 +294,10 @@ static int replay_spool(struct agent *A)
 		pb_log_warnx("%s", pb_error_last());
 		return rc;
 	}
-	if (n)
+	if (n && n != A->spooled)
 		pb_log_info("posting %zu record%s left in the spool", n,
 			    n == 1 ? "" : "s");
+	A->spooled = n;
 	for (size_t i = 0; i < n && !down && !A->fatal; i++) {
 		char *body;
 		size_t len;
@@ -304,6 +315,8 @@ static int replay_spool(struct agent *A)
 		free(body);
 	}
 	pb_spool_list_free(names, n);
+	if (!down)
+		A->spooled = 0;
 	return down || A->fatal ? PB_EINFRA : PB_OK;
 }
 
@@ -384,6 +397,8 @@ static void *beat_main(void *arg)
 		pthread_mutex_unlock(&b->mu);
 		beat_once(b, 0, 1);
 		pthread_mutex_lock(&b->mu);
+		if (b->lost || b->stop)
+			break; /* the job stops: nothing more to keep */
 	}
 	pthread_mutex_unlock(&b->mu);
 	return NULL;
@@ -706,7 +721,7 @@ static int ensure_built(struct job *J, struct build *b)
 		return rc;
 	if (rc == 1) {
 		b->state = B_BUILT;
-		pb_log_info("%.12s: built before (%s)", b->sha, b->tree);
+		pb_log_info("%.12s: built before", b->sha);
 		return PB_OK;
 	}
 	if (!pb_git_has_commit(J->git, b->sha)) {
@@ -848,8 +863,9 @@ static int take_run(struct job *J, const struct pb_job_run *jr)
 	} else if (pr == KEPT) {
 		rc = PB_EINFRA; /* stopped, or the server cannot take it */
 	} else if (pr == POSTED && !rep.cont) {
-		pb_log_info("the bisection needs no more runs of this job");
 		J->beat.stop = 1;
+		snprintf(J->beat.why, sizeof(J->beat.why), "the bisection "
+			 "needs no more runs of this job");
 	}
 out:
 	free(body);
@@ -950,15 +966,18 @@ done:
 
 /* --- asking for work ------------------------------------------------------ */
 
-enum lease_result { L_JOB, L_NONE, L_GAVE_UP, L_STOPPED, L_FATAL };
+enum lease_result { L_JOB, L_NONE, L_RETRY, L_STOPPED, L_FATAL };
 
-/* One lease request, retried with the same request_id until an answer
- * comes.  On L_JOB *job is filled. */
+/* One try of a lease request.  A request that got no answer (L_RETRY,
+ * A->next_wait says how long to wait) is tried again with the same
+ * request_id, so a lease granted in an answer that was lost comes back;
+ * an answered one makes the next request a new one.  On L_JOB *job is
+ * filled. */
 static enum lease_result ask(struct agent *A, double deadline,
 			     struct pb_job *job)
 {
 	struct pb_http_reply r;
-	char id[33], err[512], *body;
+	char err[512], *body;
 	unsigned wait_s = (unsigned)A->o->poll_s;
 	enum lease_result res = L_NONE;
 	int rc;
@@ -970,19 +989,22 @@ static enum lease_result ask(struct agent *A, double deadline,
 		if (left < wait_s)
 			wait_s = left > 1 ? (unsigned)left : 1;
 	}
-	if (random_id(id) < 0) {
+	if (!A->retrying && random_id(A->request_id) < 0) {
 		pb_log_warnx("%s", pb_error_last());
 		return L_FATAL;
 	}
-	if (!(body = pb_proto_lease_request_json(id, wait_s, &A->facts)))
+	if (!(body = pb_proto_lease_request_json(A->request_id, wait_s,
+						 &A->facts)))
 		return L_FATAL;
 	rc = call(A, "/api/v1/agents/lease", body, wait_s + LEASE_GRACE_S,
-		  STOPPABLE | ABORTABLE, deadline, 0, &r);
+		  STOPPABLE | ABORTABLE, -1, 1, &r);
 	free(body);
 	if (rc < 0) {
-		res = A->fatal ? L_FATAL : *A->stop ? L_STOPPED : L_GAVE_UP;
+		A->retrying = 1;
+		res = A->fatal ? L_FATAL : *A->stop ? L_STOPPED : L_RETRY;
 		goto out;
 	}
+	A->retrying = 0;
 	if (r.status == 204) {
 		res = L_NONE;
 	} else if (r.status == 200) {
@@ -1005,7 +1027,7 @@ static enum lease_result ask(struct agent *A, double deadline,
 
 		(void)pb_proto_reply_parse(r.body.ptr, r.body.len, &rep);
 		snprintf(A->last_error, sizeof(A->last_error),
-			 "HTTP %ld from /api/v1/agents/lease%s%s", r.status,
+			 "/api/v1/agents/lease: HTTP %ld%s%.200s", r.status,
 			 rep.error[0] ? ": " : "", rep.error);
 		pb_log_warnx("%s", A->last_error);
 		if (!nap(A, pb_backoff_next(&A->bo, r.retry_after)))
@@ -1220,7 +1242,7 @@ int pb_agent_run(const struct pb_agent_opts *o, volatile sig_atomic_t *stop)
 	struct agent A;
 	struct pb_hostlock host;
 	struct pb_job job;
-	double deadline = -1, wait;
+	double deadline = -1;
 	int code = 0, said_busy = 0;
 
 	memset(&A, 0, sizeof(A));
@@ -1240,18 +1262,12 @@ int pb_agent_run(const struct pb_agent_opts *o, volatile sig_atomic_t *stop)
 	while (!*stop && !A.fatal) {
 		char holder[128];
 
-		if (replay_spool(&A) < 0) {
-			if (A.fatal)
-				break;
-			wait = pb_backoff_next(&A.bo, -1);
-			if (deadline >= 0 && pb_now_mono() + wait > deadline)
-				goto gave_up;
-			pb_log_info("the server cannot take the spooled "
-				    "records now (%s); trying again in %.1f s",
-				    A.last_error, wait);
-			nap(&A, wait);
-			continue;
-		}
+		/* what the spool holds goes first; a server that cannot take
+		 * it now is tried again before the next request for work,
+		 * whose own tries back off (a record the server chokes on
+		 * must not keep the agent from working) */
+		if (replay_spool(&A) < 0 && A.fatal)
+			break;
 		if (pb_hostlock_busy(o->sysroot, holder, sizeof(holder))) {
 			if (!said_busy++)
 				pb_log_info("%s builds or measures on this "
@@ -1270,8 +1286,14 @@ int pb_agent_run(const struct pb_agent_opts *o, volatile sig_atomic_t *stop)
 			if (deadline >= 0 && pb_now_mono() >= deadline)
 				goto no_job;
 			continue;
-		case L_GAVE_UP:
-			goto gave_up;
+		case L_RETRY:
+			if (deadline >= 0 &&
+			    pb_now_mono() + A.next_wait > deadline)
+				goto gave_up;
+			pb_log_info("%s; trying again in %.1f s", A.last_error,
+				    A.next_wait);
+			nap(&A, A.next_wait);
+			continue;
 		case L_STOPPED:
 			continue;
 		case L_FATAL:

@@ -1,6 +1,6 @@
 # perfbisect - one non-recursive Makefile.
 #
-#   make            build bin/perfbisect and bin/perfbisectd
+#   make            build bin/perfbisect, bin/perfbisectd and bin/perfbisect-agent
 #   make check      build with AddressSanitizer + UBSan, run every test
 #   make demo       bisect the built-in sample repository end to end
 #   make deps       install the Debian packages (as root) or name them
@@ -16,9 +16,17 @@ CC      ?= cc
 B       ?= build/release
 BIN     ?= bin
 
-PKG_LIBS := libgit2 sqlite3 jansson libcrypto
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKG_LIBS) 2>/dev/null)
-PKG_LDLIBS := $(shell pkg-config --libs $(PKG_LIBS) 2>/dev/null)
+# The layers are link lines: perfbisect links the orchestrator and sqlite,
+# perfbisect-agent links libcurl and never sqlite.  Each program has its own
+# object list and its own libraries below, so the agent cannot pick up
+# orchestrator code or -lsqlite3 by accident (`make check-layers` checks
+# the built binary as well).
+SHARED_PKGS := libgit2 jansson libcrypto
+ORCH_PKGS   := $(SHARED_PKGS) sqlite3
+AGENT_PKGS  := $(SHARED_PKGS) libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(SHARED_PKGS) sqlite3 libcurl 2>/dev/null)
+PKG_LDLIBS := $(shell pkg-config --libs $(ORCH_PKGS) 2>/dev/null)
+AGENT_PKG_LDLIBS := $(shell pkg-config --libs $(AGENT_PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 # the orchestrator daemon alone needs libmicrohttpd
 SRV_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
@@ -36,15 +44,22 @@ ALL_CFLAGS  = -std=gnu11 $(WARN) $(CFLAGS) $(SANFLAGS) -I. -I$(B)/gen \
               $(PKG_CFLAGS) $(SRV_CFLAGS) -MMD -MP
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LDLIBS_ALL  = $(PKG_LDLIBS) -lpfm -lnuma -lm
+LDLIBS_AGENT = $(AGENT_PKG_LDLIBS) -lpfm -lnuma -lm -pthread
 
 COMMON_SRC := common/buf.c common/err.c common/git.c common/human.c common/log.c \
               common/metric.c common/model.c common/proc.c common/proto.c \
               common/record.c common/sysroot.c \
               common/util.c
 AGENT_SRC  := agent/facts.c agent/image.c agent/interfere.c agent/knobs.c \
-              agent/measure.c \
+              agent/hostlock.c agent/measure.c \
               agent/numa.c agent/pmu.c \
               agent/runner.c
+# perfbisect-agent's own code (libcurl, spool, build cache, the loop):
+# never part of perfbisect.
+AGENTD_SRC := agent/daemon/backoff.c agent/daemon/cache.c \
+              agent/daemon/net.c agent/daemon/record.c \
+              agent/daemon/spool.c agent/daemon/loop.c
+AGENTD_MAIN := agent/daemon/main.c
 CORE_SRC   := orchestrator/core/bayes.c orchestrator/core/mixture.c \
               orchestrator/core/stats.c orchestrator/core/ranktest.c \
               orchestrator/core/edivisive.c orchestrator/core/dip.c \
@@ -69,6 +84,10 @@ SRV_SRC    := orchestrator/server/api_core.c orchestrator/server/api_report.c \
               orchestrator/server/urlrule.c orchestrator/server/api_service.c
 SRV_OBJ    := $(SRV_SRC:%.c=$(B)/%.o)
 SRVD_OBJ   := $(B)/orchestrator/server/main.o
+# Everything perfbisect-agent is made of: common/, agent/ and agent/daemon/.
+AGENT_LIB_OBJ := $(COMMON_SRC:%.c=$(B)/%.o) $(AGENT_SRC:%.c=$(B)/%.o) \
+                 $(AGENTD_SRC:%.c=$(B)/%.o)
+AGENT_MAIN_OBJ := $(AGENTD_MAIN:%.c=$(B)/%.o)
 
 UNIT_TESTS := buf metric proc git db engine html ranktest edivisive dip \
               interfere \
@@ -78,11 +97,14 @@ UNIT_BIN   := $(UNIT_TESTS:%=$(B)/tests/test_%)
 # unit tests of perfbisectd's parts (linked with them and libmicrohttpd)
 SRV_UNIT_TESTS := config token urlrule http db_service
 SRV_UNIT_BIN   := $(SRV_UNIT_TESTS:%=$(B)/tests/test_%)
+# Unit tests of the agent's side, linked as the agent is (no sqlite).
+AGENT_TESTS := proto_record spool cache backoff
+AGENT_TEST_BIN := $(AGENT_TESTS:%=$(B)/tests/test_%)
 
-.PHONY: all check demo deps install clean unit-tests bench
+.PHONY: all check check-layers demo deps install clean unit-tests bench
 .DEFAULT_GOAL := all
 
-all: $(BIN)/perfbisect $(BIN)/perfbisectd
+all: $(BIN)/perfbisect $(BIN)/perfbisectd $(BIN)/perfbisect-agent
 
 $(BIN)/perfbisect: $(CLI_OBJ) $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -91,6 +113,25 @@ $(BIN)/perfbisect: $(CLI_OBJ) $(LIB_OBJ)
 $(BIN)/perfbisectd: $(SRVD_OBJ) $(SRV_OBJ) $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SRV_LDLIBS) $(LDLIBS_ALL)
+$(BIN)/perfbisect-agent: $(AGENT_MAIN_OBJ) $(AGENT_LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_AGENT)
+
+# The agent's layers, checked on what was built: no sqlite in the binary
+# or among the libraries it loads, no orchestrator header included by
+# common/ or agent/.
+check-layers: $(BIN)/perfbisect-agent
+	@if nm $(BIN)/perfbisect-agent | grep -q ' sqlite3_'; then \
+		echo "check-layers: perfbisect-agent has sqlite3 symbols" >&2; \
+		exit 1; fi
+	@if ldd $(BIN)/perfbisect-agent | grep -q sqlite; then \
+		echo "check-layers: perfbisect-agent loads libsqlite3" >&2; \
+		exit 1; fi
+	@if grep -ln '#include "orchestrator/\|#include "web/\|sqlite3\.h' \
+		common/*.[ch] agent/*.[ch] agent/daemon/*.[ch]; then \
+		echo "check-layers: the files above reach past their layer" >&2; \
+		exit 1; fi
+	@echo "check-layers: perfbisect-agent is common/ + agent/ only, no sqlite"
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
@@ -116,7 +157,12 @@ $(SRV_UNIT_BIN): $(B)/tests/test_%: $(B)/tests/unit/test_%.o $(SRV_OBJ) \
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(SRV_LDLIBS) $(LDLIBS_ALL)
 
-unit-tests: $(UNIT_BIN) $(SRV_UNIT_BIN) $(BIN)/perfbisect $(BIN)/perfbisectd
+$(AGENT_TEST_BIN): $(B)/tests/test_%: $(B)/tests/unit/test_%.o $(AGENT_LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS_AGENT)
+
+unit-tests: $(UNIT_BIN) $(SRV_UNIT_BIN) $(AGENT_TEST_BIN) \
+	    $(BIN)/perfbisect $(BIN)/perfbisectd $(BIN)/perfbisect-agent
 
 # Harnesses in bench/: built by `make bench`, run by hand (see bench/README.md);
 # `make check` builds bisect-sim under the sanitizers and t0012 runs it small.
@@ -158,6 +204,8 @@ deps:
 check: deps
 	@$(MAKE) --no-print-directory B=build/check BIN=build/check/bin SAN=1 \
 		unit-tests build/check/bench/bisect-sim
+	@$(MAKE) --no-print-directory B=build/check BIN=build/check/bin SAN=1 \
+		check-layers
 	@sh tests/run.sh build/check
 
 demo: deps
@@ -168,6 +216,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BIN)/perfbisect $(DESTDIR)$(PREFIX)/bin/perfbisect
 	install -m 0755 $(BIN)/perfbisectd $(DESTDIR)$(PREFIX)/bin/perfbisectd
+	install -m 0755 $(BIN)/perfbisect-agent \
+		$(DESTDIR)$(PREFIX)/bin/perfbisect-agent
 
 clean:
 	rm -rf build bin perfbisect-demo

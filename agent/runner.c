@@ -88,7 +88,20 @@ int pb_identity_own_tree(const struct pb_identity *id, const char *dir)
 	return PB_OK;
 }
 
-/* Builds the child's environment: ours, minus what we set, plus ours. */
+/* Whether extra holds a NAME=... for the NAME of var (NAME=VALUE). */
+static int overridden(const char *var, char *const *extra)
+{
+	size_t len = strcspn(var, "=");
+
+	for (size_t i = 0; extra && extra[i]; i++)
+		if (!strncmp(extra[i], var, len) && extra[i][len] == '=')
+			return 1;
+	return 0;
+}
+
+/* Builds the child's environment: ours, minus what we set (the names
+ * below and those of r->extra_env, which replace ours: PATH, TMPDIR),
+ * plus ours. */
 static char **make_env(const struct pb_runner *r)
 {
 	static const char *const replaced[] = { "PERFBISECT_COMMIT=", "HOME=",
@@ -109,7 +122,7 @@ static char **make_env(const struct pb_runner *r)
 			if (!strncmp(environ[i], replaced[j], strlen(replaced[j])) &&
 			    (j == 0 || r->id->drop))
 				skip = 1;
-		if (!skip)
+		if (!skip && !overridden(environ[i], r->extra_env))
 			env[k++] = environ[i];
 	}
 	for (size_t i = 0; i < extra; i++)

@@ -16,6 +16,7 @@
 
 #include <sys/types.h>
 
+#include "agent/hostlock.h"    /* callers hold it around builds and runs */
 #include "agent/image.h"
 #include "common/metric.h"
 #include "common/record.h"
@@ -43,7 +44,8 @@ struct pb_runner {
 	const char *workdir;          /* the commit's work tree */
 	const char *commit_sha;       /* exported as PERFBISECT_COMMIT */
 	const struct pb_identity *id;
-	char *const *extra_env;       /* NAME=VALUE strings added, may be NULL */
+	char *const *extra_env;       /* NAME=VALUE strings added, replacing
+					 ours of the same NAME; may be NULL */
 	struct pb_measure *measure;   /* runs only: measure.h; NULL: measure
 					 nothing */
 	unsigned run_index;           /* the how-many-th run of this commit */

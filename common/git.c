@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "git.h"
@@ -338,6 +339,78 @@ int pb_git_merge_sides(struct pb_git *g, const char *sha,
 	}
 	git_commit_free(c);
 	return rc;
+}
+
+int pb_git_clone_bare(struct pb_git **out, const char *url, const char *dir)
+{
+	git_clone_options opts;
+	struct pb_git *g;
+	char *tmp;
+	size_t len = strlen(dir) + 32;
+	int rc;
+
+	*out = NULL;
+	if (!(g = calloc(1, sizeof(*g))) || !(tmp = malloc(len))) {
+		free(g);
+		return pb_error_set("out of memory");
+	}
+	snprintf(tmp, len, "%s.tmp-%ld", dir, (long)getpid());
+	if ((rc = pb_rm_rf(tmp)) < 0)
+		goto fail;
+	git_clone_options_init(&opts, GIT_CLONE_OPTIONS_VERSION);
+	opts.bare = 1;
+	if (git_clone(&g->repo, url, tmp, &opts) < 0) {
+		rc = git_fail(PB_EINFRA, "cannot clone the repository");
+		goto fail;
+	}
+	git_repository_free(g->repo);
+	g->repo = NULL;
+	if (rename(tmp, dir) < 0) {
+		rc = pb_error_code(PB_EINFRA, "cannot rename '%s': %s", tmp,
+				   strerror(errno));
+		goto fail;
+	}
+	free(tmp);
+	free(g);
+	return pb_git_open(out, dir);
+fail:
+	git_repository_free(g->repo);
+	(void)pb_rm_rf(tmp);
+	free(tmp);
+	free(g);
+	return rc;
+}
+
+int pb_git_fetch(struct pb_git *g, const char *url)
+{
+	static char *specs[] = { "+refs/heads/*:refs/heads/*",
+				 "+refs/tags/*:refs/tags/*" };
+	git_strarray refspecs = { specs, 2 };
+	git_fetch_options opts;
+	git_remote *remote = NULL;
+	int rc = PB_OK;
+
+	git_fetch_options_init(&opts, GIT_FETCH_OPTIONS_VERSION);
+	opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE; /* by refspec */
+	if (git_remote_create_anonymous(&remote, g->repo, url) < 0)
+		return git_fail(PB_EINFRA, "cannot fetch the repository");
+	if (git_remote_fetch(remote, &refspecs, &opts, NULL) < 0)
+		rc = git_fail(PB_EINFRA, "cannot fetch the repository");
+	git_remote_free(remote);
+	return rc;
+}
+
+int pb_git_has_commit(struct pb_git *g, const char *sha)
+{
+	git_commit *c = NULL;
+	git_oid oid;
+
+	if (!pb_is_sha(sha) || git_oid_fromstr(&oid, sha) < 0)
+		return 0;
+	if (git_commit_lookup(&c, g->repo, &oid) < 0)
+		return 0;
+	git_commit_free(c);
+	return 1;
 }
 
 int pb_git_checkout(struct pb_git *g, const char *sha, const char *dir)

@@ -74,6 +74,21 @@ int pb_git_merge_sides(struct pb_git *g, const char *sha,
  * yet (it is created).  Files get their modes from git. */
 int pb_git_checkout(struct pb_git *g, const char *sha, const char *dir);
 
+/* For the agent: a bare copy at `dir` of the repository at `url` (a path,
+ * a file:// URL or anything else libgit2 can fetch without credentials:
+ * https://, git://), cloned into DIR.tmp-PID and renamed to dir when
+ * whole, so a clone cut short is never taken for a repository.  dir must
+ * not exist.  Opens it into *out. */
+int pb_git_clone_bare(struct pb_git **out, const char *url, const char *dir);
+
+/* Fetches the branches and tags of `url` into g (a bare copy made by
+ * pb_git_clone_bare()), forced: a rewritten branch is taken as it is now.
+ * Commits fetched before stay. */
+int pb_git_fetch(struct pb_git *g, const char *url);
+
+/* 1 when g holds commit sha (40 hex), 0 when not. */
+int pb_git_has_commit(struct pb_git *g, const char *sha);
+
 /* For the demo and tests: makes a new non-bare repository at `path`. */
 int pb_git_init_repo(struct pb_git **out, const char *path);
 

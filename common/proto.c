@@ -7,10 +7,12 @@
 #include <ctype.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "err.h"
 #include "proto.h"
 #include "record.h"
@@ -1153,4 +1155,932 @@ char *pb_proto_job_answer_json(const struct pb_job_answer *j)
 		j->timeout_s, "build_timeout_s", j->build_timeout_s, "ccache",
 		j->ccache, "config", "runs", runs);
 	return dump_api(o);
+}
+
+/* --- the agent protocol -------------------------------------------------- */
+
+/* The context of one parse: where its message goes and what it reads
+ * ("record", "job"). */
+struct chk {
+	char *err;
+	size_t errlen;
+	const char *what;
+};
+
+__attribute__((format(printf, 3, 4)))
+static int bad(struct chk *c, const char *field, const char *fmt, ...)
+{
+	char msg[384];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (c->errlen) {
+		if (field)
+			snprintf(c->err, c->errlen, "%s: '%s' %s", c->what,
+				 field, msg);
+		else
+			snprintf(c->err, c->errlen, "%s: %s", c->what, msg);
+	}
+	return PB_EINVAL;
+}
+
+static json_t *load(struct chk *c, const char *json, size_t len)
+{
+	json_error_t je;
+	json_t *o;
+
+	if (!json || len > PB_WIRE_BODY_MAX) {
+		bad(c, NULL, "body missing or over %d bytes", PB_WIRE_BODY_MAX);
+		return NULL;
+	}
+	o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+	if (!o) {
+		bad(c, NULL, "not JSON: %s (line %d, column %d)", je.text,
+		    je.line, je.column);
+		return NULL;
+	}
+	if (!json_is_object(o)) {
+		json_decref(o);
+		bad(c, NULL, "not a JSON object");
+		return NULL;
+	}
+	return o;
+}
+
+/* A required boolean. */
+static int get_bool(struct chk *c, json_t *o, const char *key, int *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v)
+		return bad(c, key, "is missing");
+	if (!json_is_boolean(v))
+		return bad(c, key, "must be true or false");
+	*out = json_is_true(v);
+	return PB_OK;
+}
+
+/* A required integer in [min, max]; null gives `null_as` when nullable. */
+static int get_int(struct chk *c, json_t *o, const char *key, long long min,
+		   long long max, int nullable, int null_as, int *out)
+{
+	json_t *v = json_object_get(o, key);
+	long long x;
+
+	if (!v)
+		return bad(c, key, "is missing");
+	if (json_is_null(v) && nullable) {
+		*out = null_as;
+		return PB_OK;
+	}
+	if (!json_is_integer(v))
+		return bad(c, key, "must be an integer%s",
+			   nullable ? " or null" : "");
+	x = json_integer_value(v);
+	if (x < min || x > max)
+		return bad(c, key, "must lie in [%lld, %lld], not %lld", min,
+			   max, x);
+	*out = (int)x;
+	return PB_OK;
+}
+
+/* A required number in [min, max] (integers too); null gives NAN when
+ * nullable. */
+static int get_num(struct chk *c, json_t *o, const char *key, double min,
+		   double max, int nullable, double *out)
+{
+	json_t *v = json_object_get(o, key);
+	double x;
+
+	if (!v)
+		return bad(c, key, "is missing");
+	if (json_is_null(v) && nullable) {
+		*out = NAN;
+		return PB_OK;
+	}
+	if (!json_is_number(v))
+		return bad(c, key, "must be a number%s",
+			   nullable ? " or null" : "");
+	x = json_number_value(v);
+	if (!isfinite(x) || x < min || x > max)
+		return bad(c, key, "must be a finite number in [%g, %g]", min,
+			   max);
+	*out = x;
+	return PB_OK;
+}
+
+/* A string of at most max bytes, copied; absent or null give NULL when
+ * optional. */
+static int get_str(struct chk *c, json_t *o, const char *key, size_t max,
+		   int optional, char **out)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v)) {
+		if (optional)
+			return PB_OK;
+		return bad(c, key, "is missing");
+	}
+	if (!json_is_string(v))
+		return bad(c, key, "must be a string");
+	if (json_string_length(v) > max)
+		return bad(c, key, "is longer than %zu bytes", max);
+	*out = pb_strdup(json_string_value(v));
+	return *out ? PB_OK : PB_ERROR;
+}
+
+/* A string into a fixed array (at most size-1 bytes). */
+static int get_fixed(struct chk *c, json_t *o, const char *key, char *out,
+		     size_t size, int optional)
+{
+	json_t *v = json_object_get(o, key);
+
+	out[0] = '\0';
+	if (!v || json_is_null(v))
+		return optional ? PB_OK : bad(c, key, "is missing");
+	if (!json_is_string(v))
+		return bad(c, key, "must be a string");
+	if (json_string_length(v) >= size)
+		return bad(c, key, "is longer than %zu bytes", size - 1);
+	pb_strlcpy(out, json_string_value(v), size);
+	return PB_OK;
+}
+
+/* Checks a record's nested value: depth, string lengths, member counts,
+ * finite numbers.  `path` names it in messages. */
+static int check_tree(struct chk *c, json_t *v, char *path, size_t size,
+		      int depth)
+{
+	size_t at = strlen(path);
+	int rc = PB_OK;
+
+	if (depth > PB_WIRE_DEPTH_MAX)
+		return bad(c, path, "is nested deeper than %d levels",
+			   PB_WIRE_DEPTH_MAX);
+	if (json_is_string(v)) {
+		if (json_string_length(v) > PB_WIRE_STR_MAX)
+			return bad(c, path, "is longer than %d bytes",
+				   PB_WIRE_STR_MAX);
+	} else if (json_is_real(v)) {
+		if (!isfinite(json_real_value(v)))
+			return bad(c, path, "is not a finite number");
+	} else if (json_is_object(v)) {
+		const char *key;
+		json_t *m;
+
+		if (json_object_size(v) > 4096)
+			return bad(c, path, "has more than 4096 members");
+		json_object_foreach(v, key, m) {
+			if (strlen(key) > 512)
+				return bad(c, path, "has a key longer than "
+					   "512 bytes");
+			snprintf(path + at, size - at, ".%s", key);
+			rc = check_tree(c, m, path, size, depth + 1);
+			path[at] = '\0';
+			if (rc)
+				return rc;
+		}
+	} else if (json_is_array(v)) {
+		size_t i;
+		json_t *m;
+
+		if (json_array_size(v) > 4096)
+			return bad(c, path, "has more than 4096 elements");
+		json_array_foreach(v, i, m) {
+			snprintf(path + at, size - at, "[%zu]", i);
+			rc = check_tree(c, m, path, size, depth + 1);
+			path[at] = '\0';
+			if (rc)
+				return rc;
+		}
+	}
+	return PB_OK;
+}
+
+enum shape { OBJECT, ARRAY };
+
+/* A nested object or array, checked and kept as compact JSON text. */
+static int get_json(struct chk *c, json_t *o, const char *key,
+		    enum shape shape, char **out)
+{
+	json_t *v = json_object_get(o, key);
+	char path[1024];
+	int rc;
+
+	*out = NULL;
+	if (!v)
+		return bad(c, key, "is missing");
+	if (shape == OBJECT ? !json_is_object(v) : !json_is_array(v))
+		return bad(c, key, "must be %s",
+			   shape == OBJECT ? "an object" : "an array");
+	pb_strlcpy(path, key, sizeof(path));
+	if ((rc = check_tree(c, v, path, sizeof(path), 1)) < 0)
+		return rc;
+	*out = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII);
+	return *out ? PB_OK : pb_error_set("out of memory");
+}
+
+/* "metrics": {NAME: number|null}, names as the output contract has them. */
+static int check_metrics(struct chk *c, json_t *o)
+{
+	json_t *v = json_object_get(o, "metrics"), *m;
+	const char *key;
+	char field[PB_METRIC_NAME_MAX + 16];
+
+	if (!json_is_object(v))
+		return PB_OK; /* get_json() says so */
+	if (json_object_size(v) > PB_METRIC_MAX_NAMES)
+		return bad(c, "metrics", "has more than %d names",
+			   PB_METRIC_MAX_NAMES);
+	json_object_foreach(v, key, m) {
+		if (!key[0] || strlen(key) >= PB_METRIC_NAME_MAX)
+			return bad(c, "metrics", "has a name that is empty or "
+				   "longer than %d bytes",
+				   PB_METRIC_NAME_MAX - 1);
+		snprintf(field, sizeof(field), "metrics.%s", key);
+		if (!json_is_number(m) && !json_is_null(m))
+			return bad(c, field, "must be a number or null");
+	}
+	return PB_OK;
+}
+
+/* "machine": {key: string}. */
+static int check_machine(struct chk *c, json_t *o)
+{
+	json_t *v = json_object_get(o, "machine"), *m;
+	const char *key;
+	char field[600];
+
+	if (!json_is_object(v))
+		return PB_OK;
+	json_object_foreach(v, key, m) {
+		snprintf(field, sizeof(field), "machine.%s", key);
+		if (!json_is_string(m))
+			return bad(c, field, "must be a string");
+	}
+	return PB_OK;
+}
+
+/* "settings": [{"setting", "target", "old", "new", "status", ...}]. */
+static int check_settings(struct chk *c, json_t *o)
+{
+	static const char *const keys[] = { "setting", "target", "old", "new",
+					    "status" };
+	json_t *v = json_object_get(o, "settings"), *m;
+	char field[64];
+	size_t i;
+
+	if (!json_is_array(v))
+		return PB_OK;
+	json_array_foreach(v, i, m) {
+		snprintf(field, sizeof(field), "settings[%zu]", i);
+		if (!json_is_object(m))
+			return bad(c, field, "must be an object");
+		for (size_t k = 0; k < PB_ARRAY_SIZE(keys); k++) {
+			json_t *s = json_object_get(m, keys[k]);
+
+			snprintf(field, sizeof(field), "settings[%zu].%s", i,
+				 keys[k]);
+			if (!json_is_string(s))
+				return bad(c, field, "must be a string");
+		}
+	}
+	return PB_OK;
+}
+
+static const char *const image_kinds[] = { NULL, "elf", "other", "error" };
+
+static int is_digest(const char *s)
+{
+	size_t p = strlen(PB_IMAGE_DIGEST_PREFIX_WIRE);
+
+	if (strncmp(s, PB_IMAGE_DIGEST_PREFIX_WIRE, p) || strlen(s) != p + 64)
+		return 0;
+	for (s += p; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* "images": [{"path", "kind", "digest", "note"}]. */
+static int get_images(struct chk *c, json_t *o, struct pb_run_row_wire *w)
+{
+	json_t *v = json_object_get(o, "images"), *m;
+	char field[64];
+	size_t i;
+	int rc;
+
+	if (!v)
+		return bad(c, "images", "is missing");
+	if (!json_is_array(v))
+		return bad(c, "images", "must be an array");
+	if (json_array_size(v) > PB_WIRE_IMAGES_MAX)
+		return bad(c, "images", "has more than %d files",
+			   PB_WIRE_IMAGES_MAX);
+	if (!json_array_size(v))
+		return PB_OK;
+	w->images = calloc(json_array_size(v), sizeof(*w->images));
+	if (!w->images)
+		return pb_error_set("out of memory");
+	json_array_foreach(v, i, m) {
+		struct pb_wire_image *im = &w->images[i];
+		struct chk sub = *c;
+		char kind[8];
+		int k;
+
+		snprintf(field, sizeof(field), "record: 'images[%zu]'", i);
+		sub.what = field;
+		w->nimages = i + 1;
+		if (!json_is_object(m))
+			return bad(c, "images", "must hold objects");
+		if ((rc = get_str(&sub, m, "path", 4096, 0, &im->path)) < 0 ||
+		    (rc = get_fixed(&sub, m, "kind", kind, sizeof(kind), 0)) <
+			    0 ||
+		    (rc = get_str(&sub, m, "digest", PB_WIRE_STR_MAX, 1,
+				  &im->digest)) < 0 ||
+		    (rc = get_str(&sub, m, "note", PB_WIRE_STR_MAX, 1,
+				  &im->note)) < 0)
+			return rc;
+		if (!im->path[0] || (im->path[0] == '/' && im->path[1]))
+			return bad(&sub, "path", "must be relative to the work "
+				   "tree (or \"/\" for the set)");
+		for (k = 1; k < (int)PB_ARRAY_SIZE(image_kinds); k++)
+			if (!strcmp(kind, image_kinds[k]))
+				break;
+		if (k == (int)PB_ARRAY_SIZE(image_kinds))
+			return bad(&sub, "kind", "must be \"elf\", \"other\" "
+				   "or \"error\"");
+		im->kind = (enum pb_wire_image_kind)k;
+		if (im->kind == PB_WIRE_IMAGE_ELF &&
+		    (!im->digest || !is_digest(im->digest)))
+			return bad(&sub, "digest", "must be \"%s\" and 64 hex "
+				   "digits for an ELF file",
+				   PB_IMAGE_DIGEST_PREFIX_WIRE);
+		if (im->kind != PB_WIRE_IMAGE_ELF && im->digest)
+			return bad(&sub, "digest", "is for ELF files only");
+	}
+	return PB_OK;
+}
+
+void pb_run_row_wire_init(struct pb_run_row_wire *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->exit_code = 0;
+	w->wall_s = w->value = w->started_at = NAN;
+	w->start_cpu = w->start_node = -1;
+	w->ipc = w->remote_access = w->cpu_s = w->busy_share = NAN;
+}
+
+void pb_run_row_wire_release(struct pb_run_row_wire *w)
+{
+	if (!w)
+		return;
+	free(w->reason);
+	free(w->metrics_json);
+	free(w->notes);
+	free(w->output);
+	free(w->run_as);
+	free(w->counters_json);
+	free(w->numa_json);
+	free(w->settings_json);
+	free(w->machine_json);
+	free(w->interference_json);
+	free(w->ipc_note);
+	free(w->remote_note);
+	for (size_t i = 0; i < w->nimages; i++) {
+		free(w->images[i].path);
+		free(w->images[i].digest);
+		free(w->images[i].note);
+	}
+	free(w->images);
+	pb_run_row_wire_init(w);
+}
+
+int pb_proto_run_record_parse(const char *json, size_t len,
+			      struct pb_run_row_wire *out, char *err,
+			      size_t errlen)
+{
+	struct chk c = { err, errlen, "record" };
+	json_t *o;
+	int rc;
+
+	pb_run_row_wire_init(out);
+	if (errlen)
+		err[0] = '\0';
+	if (!(o = load(&c, json, len)))
+		return PB_EINVAL;
+	if ((rc = get_bool(&c, o, "ok", &out->ok)) < 0 ||
+	    (rc = get_str(&c, o, "reason", 255, 0, &out->reason)) < 0 ||
+	    (rc = get_bool(&c, o, "exited", &out->exited)) < 0 ||
+	    (rc = get_int(&c, o, "exit_code", -1, 255, 0, 0,
+			  &out->exit_code)) < 0 ||
+	    (rc = get_int(&c, o, "signal", 0, 128, 0, 0, &out->signal)) < 0 ||
+	    (rc = get_bool(&c, o, "timed_out", &out->timed_out)) < 0 ||
+	    (rc = get_num(&c, o, "wall_s", 0, 1e9, 0, &out->wall_s)) < 0 ||
+	    (rc = get_num(&c, o, "value", -HUGE_VAL, HUGE_VAL, 1,
+			  &out->value)) < 0 ||
+	    (rc = get_json(&c, o, "metrics", OBJECT, &out->metrics_json)) <
+		    0 ||
+	    (rc = check_metrics(&c, o)) < 0 ||
+	    (rc = get_str(&c, o, "notes", PB_WIRE_NOTES_MAX, 0,
+			  &out->notes)) < 0 ||
+	    (rc = get_str(&c, o, "output", PB_WIRE_OUTPUT_MAX, 1,
+			  &out->output)) < 0 ||
+	    (rc = get_num(&c, o, "started_at", 0, 1e11, 0,
+			  &out->started_at)) < 0 ||
+	    (rc = get_str(&c, o, "run_as", 63, 0, &out->run_as)) < 0 ||
+	    (rc = get_json(&c, o, "counters", OBJECT, &out->counters_json)) <
+		    0 ||
+	    (rc = get_json(&c, o, "numa", OBJECT, &out->numa_json)) < 0 ||
+	    (rc = get_json(&c, o, "settings", ARRAY, &out->settings_json)) <
+		    0 ||
+	    (rc = check_settings(&c, o)) < 0 ||
+	    (rc = get_json(&c, o, "machine", OBJECT, &out->machine_json)) <
+		    0 ||
+	    (rc = check_machine(&c, o)) < 0 ||
+	    (rc = get_int(&c, o, "start_cpu", 0, PB_WIRE_CPU_MAX, 1, -1,
+			  &out->start_cpu)) < 0 ||
+	    (rc = get_int(&c, o, "start_node", 0, PB_WIRE_NODE_MAX, 1, -1,
+			  &out->start_node)) < 0 ||
+	    (rc = get_num(&c, o, "ipc", 0, HUGE_VAL, 1, &out->ipc)) < 0 ||
+	    (rc = get_str(&c, o, "ipc_note", 319, 0, &out->ipc_note)) < 0 ||
+	    (rc = get_num(&c, o, "remote_access", 0, HUGE_VAL, 1,
+			  &out->remote_access)) < 0 ||
+	    (rc = get_str(&c, o, "remote_note", 319, 0, &out->remote_note)) <
+		    0 ||
+	    (rc = get_num(&c, o, "cpu_s", 0, 1e12, 1, &out->cpu_s)) < 0 ||
+	    (rc = get_num(&c, o, "busy_share", -HUGE_VAL, HUGE_VAL, 1,
+			  &out->busy_share)) < 0 ||
+	    (rc = get_bool(&c, o, "disturbed", &out->disturbed)) < 0 ||
+	    (rc = get_json(&c, o, "interference", OBJECT,
+			   &out->interference_json)) < 0 ||
+	    (rc = get_images(&c, o, out)) < 0)
+		goto out;
+	if (out->ok && isnan(out->value))
+		rc = bad(&c, "value", "must be a number when 'ok' is true");
+	else if (out->ok && out->output)
+		rc = bad(&c, "output", "is sent for failed runs only");
+	else if (out->ok && out->reason[0])
+		rc = bad(&c, "reason", "must be empty when 'ok' is true");
+	else if (!out->ok && !out->reason[0])
+		rc = bad(&c, "reason", "must say why the run failed");
+out:
+	json_decref(o);
+	if (rc == PB_ERROR && errlen)
+		snprintf(err, errlen, "record: %s", pb_error_last());
+	return rc;
+}
+
+/* The text of a nested object, loaded to embed it; NULL text: null. */
+static int embed(json_t *o, const char *key, const char *text)
+{
+	json_error_t je;
+	json_t *v;
+
+	if (!text)
+		return json_object_set_new(o, key, json_null()) ? PB_ERROR
+								: PB_OK;
+	v = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+	if (!v)
+		return pb_error_code(PB_EINVAL, "record: '%s' is not JSON: %s",
+				     key, je.text);
+	return json_object_set_new(o, key, v) ? PB_ERROR : PB_OK;
+}
+
+static json_t *int_null(int v)
+{
+	return v >= 0 ? json_integer(v) : json_null();
+}
+
+static json_t *record_obj(const struct pb_run_row_wire *w)
+{
+	json_t *o = json_object(), *imgs = json_array();
+	int rc = PB_OK;
+
+	if (!o || !imgs)
+		goto fail;
+	json_object_set_new(o, "ok", json_boolean(w->ok));
+	json_object_set_new(o, "reason", str(w->reason ? w->reason : ""));
+	json_object_set_new(o, "exited", json_boolean(w->exited));
+	json_object_set_new(o, "exit_code", json_integer(w->exit_code));
+	json_object_set_new(o, "signal", json_integer(w->signal));
+	json_object_set_new(o, "timed_out", json_boolean(w->timed_out));
+	json_object_set_new(o, "wall_s", num_or_null(w->wall_s));
+	json_object_set_new(o, "value", num_or_null(w->value));
+	json_object_set_new(o, "notes", str(w->notes ? w->notes : ""));
+	json_object_set_new(o, "output",
+			    w->ok || !w->output ? json_null() : str(w->output));
+	json_object_set_new(o, "started_at", num_or_null(w->started_at));
+	json_object_set_new(o, "run_as", str(w->run_as ? w->run_as : ""));
+	json_object_set_new(o, "start_cpu", int_null(w->start_cpu));
+	json_object_set_new(o, "start_node", int_null(w->start_node));
+	json_object_set_new(o, "ipc", num_or_null(w->ipc));
+	json_object_set_new(o, "ipc_note", str(w->ipc_note ? w->ipc_note : ""));
+	json_object_set_new(o, "remote_access", num_or_null(w->remote_access));
+	json_object_set_new(o, "remote_note",
+			    str(w->remote_note ? w->remote_note : ""));
+	json_object_set_new(o, "cpu_s", num_or_null(w->cpu_s));
+	json_object_set_new(o, "busy_share", num_or_null(w->busy_share));
+	json_object_set_new(o, "disturbed", json_boolean(w->disturbed));
+	if ((rc = embed(o, "metrics", w->metrics_json)) < 0 ||
+	    (rc = embed(o, "counters", w->counters_json)) < 0 ||
+	    (rc = embed(o, "numa", w->numa_json)) < 0 ||
+	    (rc = embed(o, "settings", w->settings_json)) < 0 ||
+	    (rc = embed(o, "machine", w->machine_json)) < 0 ||
+	    (rc = embed(o, "interference", w->interference_json)) < 0)
+		goto fail;
+	for (size_t i = 0; i < w->nimages; i++) {
+		const struct pb_wire_image *im = &w->images[i];
+		json_t *e = json_object();
+
+		if (!e || json_array_append_new(imgs, e))
+			goto fail;
+		json_object_set_new(e, "path", str(im->path));
+		json_object_set_new(
+			e, "kind",
+			json_string(im->kind >= PB_WIRE_IMAGE_ELF &&
+						    im->kind <= PB_WIRE_IMAGE_ERROR
+					    ? image_kinds[im->kind]
+					    : "error"));
+		json_object_set_new(e, "digest", str(im->digest));
+		json_object_set_new(e, "note", str(im->note));
+	}
+	json_object_set_new(o, "images", imgs);
+	return o;
+fail:
+	if (rc == PB_OK)
+		pb_error_set("out of memory");
+	json_decref(imgs);
+	json_decref(o);
+	return NULL;
+}
+
+char *pb_proto_run_record_json(const struct pb_run_row_wire *w)
+{
+	json_t *o = record_obj(w);
+
+	return o ? dump(o) : NULL;
+}
+
+char *pb_proto_run_post_json(const char *lease, unsigned index,
+			     const char *commit,
+			     const struct pb_run_row_wire *rec)
+{
+	json_t *r = record_obj(rec), *o;
+
+	if (!r)
+		return NULL;
+	o = json_pack("{s:s, s:I, s:s, s:o}", "lease", lease, "index",
+		      (json_int_t)index, "commit", commit, "record", r);
+	if (!o)
+		pb_error_set("out of memory");
+	return dump(o);
+}
+
+static json_t *str_null(const char *s)
+{
+	return s && *s ? str(s) : json_null();
+}
+
+char *pb_proto_lease_request_json(const char *request_id, unsigned wait_s,
+				  const struct pb_agent_facts *f)
+{
+	json_t *o = json_object(), *facts = json_object();
+
+	if (!o || !facts) {
+		json_decref(o);
+		json_decref(facts);
+		return NULL;
+	}
+	json_object_set_new(facts, "kernel", str_null(f->kernel));
+	json_object_set_new(facts, "cpu_model", str_null(f->cpu_model));
+	json_object_set_new(facts, "nodes", int_null(f->nodes));
+	json_object_set_new(facts, "cpus", int_null(f->cpus));
+	json_object_set_new(facts, "numa_online", str_null(f->numa_online));
+	json_object_set_new(facts, "snoop", str_null(f->snoop));
+	json_object_set_new(facts, "thp", str_null(f->thp));
+	json_object_set_new(facts, "thp_defrag", str_null(f->thp_defrag));
+	json_object_set_new(facts, "zone_reclaim_mode",
+			    int_null(f->zone_reclaim_mode));
+	json_object_set_new(facts, "nic", str_null(f->nic));
+	json_object_set_new(o, "request_id", str(request_id));
+	json_object_set_new(o, "wait_s", json_integer(wait_s));
+	json_object_set_new(o, "facts", facts);
+	return dump(o);
+}
+
+void pb_job_release(struct pb_job *j)
+{
+	if (!j)
+		return;
+	free(j->repo_name);
+	free(j->repo_url);
+	free(j->bench_name);
+	free(j->build);
+	free(j->run);
+	free(j->config);
+	free(j->runs);
+	memset(j, 0, sizeof(*j));
+}
+
+/* A lease id travels in URL paths: letters, digits, '.', '_', '-'. */
+static int lease_ok(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' ||
+		      *s == '-'))
+			return 0;
+	return 1;
+}
+
+/* An optional number: absent or null keep *out. */
+static int opt_num(struct chk *c, json_t *o, const char *key, double min,
+		   double max, double *out)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v || json_is_null(v))
+		return PB_OK;
+	return get_num(c, o, key, min, max, 0, out);
+}
+
+/* A key of a configuration: lowercase letters and '_'. */
+static int config_word(const char *s, int value)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch <= ' ' || ch >= 0x7f || ch == ',' || ch == '=')
+			return 0;
+		if (!value && !((ch >= 'a' && ch <= 'z') || ch == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "config": {K: string|integer} as "K=V,..." with keys sorted. */
+static int job_config(struct chk *c, json_t *job, char **out)
+{
+	json_t *v = json_object_get(job, "config"), *m;
+	struct pb_buf b = PB_BUF_INIT(8192);
+	const char *keys[64], *key;
+	char field[96], num[32];
+	size_t n = 0;
+	int rc = PB_OK;
+
+	*out = NULL;
+	if (v && !json_is_null(v) && !json_is_object(v))
+		return bad(c, "job.config", "must be an object");
+	if (v && json_is_object(v)) {
+		if (json_object_size(v) > PB_ARRAY_SIZE(keys))
+			return bad(c, "job.config", "has too many keys");
+		json_object_foreach(v, key, m)
+			keys[n++] = key;
+	}
+	qsort(keys, n, sizeof(*keys), cmp_str);
+	for (size_t i = 0; i < n && rc == PB_OK; i++) {
+		const char *val;
+
+		m = json_object_get(v, keys[i]);
+		snprintf(field, sizeof(field), "job.config.%.64s", keys[i]);
+		if (!config_word(keys[i], 0) || strlen(keys[i]) > 32)
+			return bad(c, field, "is not a configuration key");
+		if (json_is_integer(m)) {
+			snprintf(num, sizeof(num), "%lld",
+				 (long long)json_integer_value(m));
+			val = num;
+		} else if (json_is_string(m)) {
+			val = json_string_value(m);
+		} else {
+			return bad(c, field, "must be a string or an integer");
+		}
+		if (!config_word(val, 1) || strlen(val) > 256)
+			return bad(c, field, "has a value with blanks, ',' or "
+				   "'=' in it, or longer than 256 bytes");
+		rc = pb_buf_printf(&b, "%s%s=%s", i ? "," : "", keys[i], val);
+	}
+	if (rc < 0) {
+		pb_buf_release(&b);
+		return pb_error_set("out of memory");
+	}
+	*out = pb_buf_detach(&b);
+	return *out ? PB_OK : pb_error_set("out of memory");
+}
+
+static int job_runs(struct chk *c, json_t *job, struct pb_job *out)
+{
+	json_t *v = json_object_get(job, "runs"), *m;
+	char field[64];
+	size_t i;
+	int idx, rc;
+
+	if (!v)
+		return bad(c, "job.runs", "is missing");
+	if (!json_is_array(v) || !json_array_size(v))
+		return bad(c, "job.runs", "must be a non-empty array");
+	if (json_array_size(v) > 100000)
+		return bad(c, "job.runs", "has more than 100000 runs");
+	out->runs = calloc(json_array_size(v), sizeof(*out->runs));
+	if (!out->runs)
+		return pb_error_set("out of memory");
+	json_array_foreach(v, i, m) {
+		struct chk sub = *c;
+		char what[64];
+
+		snprintf(what, sizeof(what), "job: 'runs[%zu]'", i);
+		sub.what = what;
+		if (!json_is_object(m))
+			return bad(c, "job.runs", "must hold objects");
+		if ((rc = get_int(&sub, m, "index", 0, INT32_MAX, 0, 0, &idx)) <
+			    0 ||
+		    (rc = get_fixed(&sub, m, "commit", out->runs[i].commit,
+				    sizeof(out->runs[i].commit), 0)) < 0)
+			return rc;
+		if (!pb_is_sha(out->runs[i].commit)) {
+			snprintf(field, sizeof(field), "runs[%zu].commit", i);
+			return bad(c, field, "is not a 40-hex sha");
+		}
+		out->runs[i].index = (unsigned)idx;
+		out->nruns = i + 1;
+	}
+	return PB_OK;
+}
+
+int pb_proto_lease_parse(const char *json, size_t len, struct pb_job *out,
+			 char *err, size_t errlen)
+{
+	struct chk c = { err, errlen, "job" };
+	json_t *o, *job, *repo, *bench, *v;
+	double id = 0, bis = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->expires_in_s = 120;
+	out->heartbeat_s = 30;
+	out->build_timeout_s = 3600;
+	out->ccache = 1;
+	if (errlen)
+		err[0] = '\0';
+	if (!(o = load(&c, json, len)))
+		return PB_EINVAL;
+	job = json_object_get(o, "job");
+	repo = json_object_get(job, "repo");
+	bench = json_object_get(job, "benchmark");
+	if ((rc = get_fixed(&c, o, "lease", out->lease, sizeof(out->lease),
+			    0)) < 0)
+		goto out;
+	if (!lease_ok(out->lease)) {
+		rc = bad(&c, "lease", "must be letters, digits, '.', '_' or "
+			 "'-'");
+		goto out;
+	}
+	if ((rc = opt_num(&c, o, "expires_in_s", 1, 1e7,
+			  &out->expires_in_s)) < 0 ||
+	    (rc = opt_num(&c, o, "heartbeat_s", 0.1, 1e6,
+			  &out->heartbeat_s)) < 0)
+		goto out;
+	if (!json_is_object(job)) {
+		rc = bad(&c, "job", "is missing or not an object");
+		goto out;
+	}
+	if (!json_is_object(repo) || !json_is_object(bench)) {
+		rc = bad(&c, json_is_object(repo) ? "job.benchmark" : "job.repo",
+			 "is missing or not an object");
+		goto out;
+	}
+	c.what = "job";
+	if ((rc = get_num(&c, job, "id", 0, 9e15, 0, &id)) < 0 ||
+	    (rc = opt_num(&c, job, "bisection", 0, 9e15, &bis)) < 0 ||
+	    (rc = get_fixed(&c, job, "kind", out->kind, sizeof(out->kind),
+			    0)) < 0)
+		goto out;
+	out->id = (int64_t)id;
+	out->bisection = (int64_t)bis;
+	if (strcmp(out->kind, "runs") && strcmp(out->kind, "pair")) {
+		rc = bad(&c, "job.kind", "must be \"runs\" or \"pair\"");
+		goto out;
+	}
+	c.what = "job: 'repo'";
+	if ((rc = get_str(&c, repo, "name", 256, 1, &out->repo_name)) < 0 ||
+	    (rc = get_str(&c, repo, "url", 4096, 0, &out->repo_url)) < 0)
+		goto out;
+	if (!out->repo_url[0]) {
+		rc = bad(&c, "url", "is empty");
+		goto out;
+	}
+	c.what = "job: 'benchmark'";
+	if ((rc = get_str(&c, bench, "name", 256, 1, &out->bench_name)) < 0 ||
+	    (rc = get_str(&c, bench, "build", 65536, 0, &out->build)) < 0 ||
+	    (rc = get_str(&c, bench, "run", 65536, 0, &out->run)) < 0 ||
+	    (rc = get_fixed(&c, bench, "metric", out->metric,
+			    sizeof(out->metric), 0)) < 0 ||
+	    (rc = get_num(&c, bench, "timeout_s", 0.001, 1e7, 0,
+			  &out->timeout_s)) < 0 ||
+	    (rc = opt_num(&c, bench, "build_timeout_s", 0.001, 1e7,
+			  &out->build_timeout_s)) < 0)
+		goto out;
+	if (!out->build[0] || !out->run[0] || !out->metric[0]) {
+		rc = bad(&c, !out->build[0] ? "build" : !out->run[0] ? "run"
+								     : "metric",
+			 "is empty");
+		goto out;
+	}
+	v = json_object_get(bench, "lower_is_better");
+	if (v && !json_is_null(v) &&
+	    (rc = get_bool(&c, bench, "lower_is_better",
+			   &out->lower_is_better)) < 0)
+		goto out;
+	v = json_object_get(bench, "ccache");
+	if (v && !json_is_null(v) &&
+	    (rc = get_bool(&c, bench, "ccache", &out->ccache)) < 0)
+		goto out;
+	c.what = "job";
+	if ((rc = job_config(&c, job, &out->config)) < 0 ||
+	    (rc = job_runs(&c, job, out)) < 0)
+		goto out;
+	if (!out->repo_name)
+		out->repo_name = pb_strdup("");
+	if (!out->bench_name)
+		out->bench_name = pb_strdup("");
+	if (!out->repo_name || !out->bench_name)
+		rc = pb_error_set("out of memory");
+out:
+	json_decref(o);
+	if (rc == PB_ERROR && errlen)
+		snprintf(err, errlen, "job: %s", pb_error_last());
+	return rc;
+}
+
+char *pb_proto_heartbeat_json(double run_s)
+{
+	json_t *o = json_object();
+
+	if (o && run_s > 0)
+		json_object_set_new(o, "run_s", json_real(ceil(run_s)));
+	return dump(o);
+}
+
+char *pb_proto_build_failed_json(const char *commit, const char *reason,
+				 const char *log_tail)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "commit", str(commit));
+	json_object_set_new(o, "reason", str(reason ? reason : ""));
+	json_object_set_new(o, "log_tail", str(log_tail ? log_tail : ""));
+	return dump(o);
+}
+
+char *pb_proto_done_json(void)
+{
+	return dump(json_object());
+}
+
+int pb_proto_reply_parse(const char *json, size_t len,
+			 struct pb_proto_reply *out)
+{
+	json_t *o, *v;
+
+	memset(out, 0, sizeof(*out));
+	out->cont = 1;
+	out->accepted = out->repeat = -1;
+	out->expires_in_s = NAN;
+	if (!json || !len || len > PB_WIRE_BODY_MAX)
+		return PB_EINVAL;
+	o = json_loadb(json, len, 0, NULL);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return PB_EINVAL;
+	}
+	if (json_is_boolean(v = json_object_get(o, "continue")))
+		out->cont = json_is_true(v);
+	if (json_is_boolean(v = json_object_get(o, "accepted")))
+		out->accepted = json_is_true(v);
+	if (json_is_boolean(v = json_object_get(o, "repeat")))
+		out->repeat = json_is_true(v);
+	if (json_is_number(v = json_object_get(o, "expires_in_s")))
+		out->expires_in_s = json_number_value(v);
+	if (json_is_string(v = json_object_get(o, "error")))
+		pb_strlcpy(out->error, json_string_value(v),
+			   sizeof(out->error));
+	if (json_is_string(v = json_object_get(o, "lease_state")))
+		pb_strlcpy(out->lease_state, json_string_value(v),
+			   sizeof(out->lease_state));
+	json_decref(o);
+	return PB_OK;
 }

@@ -226,4 +226,208 @@ struct pb_job_answer {
 };
 char *pb_proto_job_answer_json(const struct pb_job_answer *j);
 
+/* --- the agent protocol (docs/agent-protocol.md) -------------------------
+ *
+ * Both sides of the wire: the agent writes requests and run records and
+ * reads the orchestrator's answers; the orchestrator reads run records with
+ * pb_proto_run_record_parse().  Every parser takes a length (bodies are not
+ * NUL-terminated), refuses duplicate keys, checks every field it uses for
+ * type, range and length, ignores keys it does not know (a newer peer may
+ * add some), and on failure writes a message naming the field to err
+ * ("record: 'wall_s' must be a finite number >= 0") and returns PB_EINVAL.
+ */
+
+#include <stdint.h>
+
+/* Caps of what a peer may send. */
+#define PB_WIRE_BODY_MAX (4 * 1024 * 1024)  /* any one JSON body */
+#define PB_WIRE_STR_MAX 4096                 /* a string inside a record's
+						objects (counters, numa...) */
+#define PB_WIRE_OUTPUT_MAX (256 * 1024)      /* "output" of a failed run */
+#define PB_WIRE_NOTES_MAX 8192               /* "notes" */
+#define PB_WIRE_IMAGES_MAX 257               /* PB_IMAGE_MAX_FILES and "/" */
+#define PB_WIRE_DEPTH_MAX 8                  /* nesting inside a record */
+#define PB_WIRE_LEASE_MAX 128                /* a lease id */
+#define PB_WIRE_CPU_MAX 8191                 /* start_cpu, as facts.h's
+						PB_IDSET_MAX */
+#define PB_WIRE_NODE_MAX 8191                /* start_node */
+/* The digest prefix of agent/image.h (PB_IMAGE_DIGEST_PREFIX), which
+ * common/ cannot include; test_proto_record checks they agree. */
+#define PB_IMAGE_DIGEST_PREFIX_WIRE "elf1:"
+
+enum pb_wire_image_kind {
+	PB_WIRE_IMAGE_ELF = 1,   /* "elf": digest is set */
+	PB_WIRE_IMAGE_OTHER,     /* "other": not an ELF file */
+	PB_WIRE_IMAGE_ERROR,     /* "error": unreadable or malformed; for path
+				    "/" the run's whole set (too many files,
+				    or mapped by a program from outside the
+				    tree); note says why */
+};
+
+/* One file a run mapped from its work tree (agent/image.h). */
+struct pb_wire_image {
+	char *path;              /* relative to the work tree, or "/" */
+	enum pb_wire_image_kind kind;
+	char *digest;            /* "elf1:" + 64 hex for ELF, else NULL */
+	char *note;              /* why, for the others; may be NULL */
+};
+
+/*
+ * A run record as it crosses the wire: the fields `perfbisect bisect
+ * --local` stores for each run (orchestrator/db.h's struct pb_run_row),
+ * as plain data the orchestrator maps onto its row.  Every string and
+ * array is malloc'd and owned by the struct (pb_run_row_wire_release()).
+ * The JSON objects of the record (metrics, counters, numa, settings,
+ * machine, interference) are kept as compact JSON text, in the form
+ * pb_proto_metrics_json(), pb_proto_counters_json() & co. write them, which
+ * is what the database stores.
+ */
+struct pb_run_row_wire {
+	int ok;                  /* the metric was printed and it exited 0 */
+	char *reason;            /* why it failed, "" when ok (<= 255 bytes) */
+	int exited, exit_code, signal, timed_out;
+	double wall_s;
+	double value;            /* the metric; NAN (null) unless ok */
+	char *metrics_json;      /* {"NAME": number|null} */
+	char *notes;             /* the metric parser's notes, "" none */
+	char *output;            /* failed runs: capped output; else NULL */
+	double started_at;       /* epoch seconds */
+	char *run_as;            /* the user it ran as (<= 63 bytes) */
+	char *counters_json;     /* pb_proto_counters_json() */
+	char *numa_json;         /* pb_proto_numa_json() */
+	char *settings_json;     /* pb_proto_settings_json() */
+	char *machine_json;      /* pb_proto_facts_json() */
+	char *interference_json; /* pb_proto_interference_json() */
+	int start_cpu, start_node;        /* -1: unknown (null) */
+	double ipc, remote_access;        /* NAN (null): not counted... */
+	char *ipc_note, *remote_note;     /* ...and why ("" none, <= 319) */
+	double cpu_s, busy_share;         /* NAN (null): not measured */
+	int disturbed;           /* other work held the machine: not evidence */
+	struct pb_wire_image *images;     /* sorted by path as the agent
+					     sends them; NULL when none */
+	size_t nimages;
+};
+
+/* Empties w: every pointer NULL, numbers unknown (-1 / NAN), flags 0. */
+void pb_run_row_wire_init(struct pb_run_row_wire *w);
+
+/* Frees everything w owns and empties it.  Accepts NULL. */
+void pb_run_row_wire_release(struct pb_run_row_wire *w);
+
+/*
+ * The run record as JSON (what an agent posts as "record"):
+ *   {"ok": bool, "reason": s, "exited": bool, "exit_code": i, "signal": i,
+ *    "timed_out": bool, "wall_s": x, "value": x|null, "metrics": {...},
+ *    "notes": s, "output": s|null, "started_at": x, "run_as": s,
+ *    "counters": {...}, "numa": {...}, "settings": [...], "machine": {...},
+ *    "start_cpu": i|null, "start_node": i|null, "ipc": x|null,
+ *    "ipc_note": s, "remote_access": x|null, "remote_note": s,
+ *    "cpu_s": x|null, "busy_share": x|null, "disturbed": bool,
+ *    "interference": {...},
+ *    "images": [{"path": s, "kind": "elf"|"other"|"error",
+ *                "digest": s|null, "note": s|null}]}
+ * The *_json texts of w are embedded as objects; NULL ones as null - which
+ * the parser refuses, so the agent always fills them.  NULL when memory runs
+ * out or a *_json text is not JSON (a message is set).  Free with free().
+ */
+char *pb_proto_run_record_json(const struct pb_run_row_wire *w);
+
+/* Parses and checks a record written by pb_proto_run_record_json() (json
+ * is len bytes, not necessarily NUL-terminated) into *out (initialised
+ * here; release it whatever the return).  PB_EINVAL with err naming the
+ * field for anything malformed: a missing or mistyped field, a number that
+ * is not finite or out of range, a string past its cap, a value without
+ * ok, output on a run that did not fail, more than PB_WIRE_IMAGES_MAX
+ * images, an ELF image without a well-formed digest, nesting deeper than
+ * PB_WIRE_DEPTH_MAX, a body over PB_WIRE_BODY_MAX; PB_ERROR when memory
+ * runs out. */
+int pb_proto_run_record_parse(const char *json, size_t len,
+			      struct pb_run_row_wire *out, char *err,
+			      size_t errlen);
+
+/* POST /api/v1/runs: {"lease": s, "index": i, "commit": s, "record": {...}}.
+ * NULL on no memory or a bad *_json (message set). */
+char *pb_proto_run_post_json(const char *lease, unsigned index,
+			     const char *commit,
+			     const struct pb_run_row_wire *rec);
+
+/* What the agent tells about its machine when it asks for work; NULL or ""
+ * strings and negative numbers are sent as null. */
+struct pb_agent_facts {
+	const char *kernel, *cpu_model;
+	int nodes;               /* NUMA nodes online */
+	int cpus;                /* CPUs online */
+	const char *numa_online; /* "0-1" */
+	const char *snoop;       /* as configured (--snoop) */
+	const char *thp, *thp_defrag;
+	int zone_reclaim_mode;
+	const char *nic;         /* --nic */
+};
+
+/* POST /api/v1/agents/lease: {"request_id": s, "wait_s": i, "facts":
+ * {"kernel", "cpu_model", "nodes", "cpus", "numa_online", "snoop", "thp",
+ * "thp_defrag", "zone_reclaim_mode", "nic"}}. */
+char *pb_proto_lease_request_json(const char *request_id, unsigned wait_s,
+				  const struct pb_agent_facts *f);
+
+/* One run a job asks for. */
+struct pb_job_run {
+	unsigned index;
+	char commit[41];
+};
+
+/* A job, as the 200 answer to a lease request gives it.  Owned strings
+ * are freed by pb_job_release(). */
+struct pb_job {
+	char lease[PB_WIRE_LEASE_MAX + 1]; /* [A-Za-z0-9._-], safe in a URL */
+	double expires_in_s;     /* 120 when not given */
+	double heartbeat_s;      /* 30 when not given */
+	int64_t id, bisection;
+	char kind[8];            /* "runs" or "pair" */
+	char *repo_name;         /* "" when not given */
+	char *repo_url;
+	char *bench_name;        /* "" when not given */
+	char *build, *run;       /* shell commands */
+	char metric[PB_METRIC_NAME_MAX];
+	int lower_is_better;
+	double timeout_s;        /* a run's; > 0 */
+	double build_timeout_s;  /* 3600 when not given */
+	int ccache;              /* benchmark "ccache": 1 unless false */
+	char *config;            /* "config" as "K=V,..." (knobs.h), "" none */
+	struct pb_job_run *runs; /* in order; nruns >= 1 */
+	size_t nruns;
+};
+
+/* Parses the 200 answer of a lease request.  "config" is an object of
+ * DESIGN.md section 5's keys, each a string or an integer ({"thp":
+ * "never", "threads": 4}); it becomes the knobs string "thp=never,
+ * threads=4" (keys sorted) for pb_knobs_parse().  PB_EINVAL with err
+ * naming the field ("job: 'runs[2].commit' is not a 40-hex sha").  *out is
+ * initialised here; release it whatever the return. */
+int pb_proto_lease_parse(const char *json, size_t len, struct pb_job *out,
+			 char *err, size_t errlen);
+void pb_job_release(struct pb_job *j);
+
+/* POST .../heartbeat: {"run_s": x}, or {} when run_s <= 0. */
+char *pb_proto_heartbeat_json(double run_s);
+
+/* POST .../build-failed: {"commit", "reason", "log_tail"}. */
+char *pb_proto_build_failed_json(const char *commit, const char *reason,
+				 const char *log_tail);
+
+/* POST .../done: {}. */
+char *pb_proto_done_json(void);
+
+/* What the orchestrator answered, leniently read: absent keys keep their
+ * defaults.  An empty or non-JSON body gives the defaults and PB_EINVAL. */
+struct pb_proto_reply {
+	int cont;                /* "continue"; 1 when absent */
+	int accepted, repeat;    /* -1 when absent */
+	double expires_in_s;     /* NAN when absent */
+	char error[256];         /* "error", "" when absent */
+	char lease_state[16];    /* "lease_state", "" when absent */
+};
+int pb_proto_reply_parse(const char *json, size_t len,
+			 struct pb_proto_reply *out);
+
 #endif

@@ -67,6 +67,7 @@ struct local {
 	char threads_env[64];
 	struct pb_measure *measure;
 	unsigned *run_count;      /* runs so far per commit: the start CPU */
+	struct pb_hostlock host;  /* no agent builds or measures meanwhile */
 	int described;            /* what the machine can count was said */
 	struct end_failure {      /* the last failure at the good / bad end */
 		char reason[256];
@@ -1156,7 +1157,8 @@ int pb_local_bisect(const struct pb_local_opts *given,
 		code = print_stored(&L, out);
 		goto out;
 	}
-	if ((rc = make_trees_dir(&L)) < 0)
+	if ((rc = make_trees_dir(&L)) < 0 || (rc = pb_hostlock_take(&L.host,
+	    o->sysroot, "perfbisect bisect --local", PB_HOSTLOCK_WAIT)) < 0)
 		goto out;
 
 	for (;;) {
@@ -1214,6 +1216,7 @@ out:
 	free(L.run_count);
 	pb_measure_free(L.measure);
 	free(L.worktrees);
+	pb_hostlock_release(&L.host);
 	for (int k = 0; k < 2; k++) {
 		free(L.end[k].tail);
 		free(L.end[k].names);

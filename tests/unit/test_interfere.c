@@ -141,31 +141,38 @@ static void test_interfere__others_and_ours(void **state)
 	 * This machine may be busy with other work meanwhile, so compare
 	 * with the same snapshots taken excluding nobody (-1 is no pid): the
 	 * difference is our own tree's time, and must hold the child's. */
-	for (int tries = 0; tries < 20; tries++) {
-		/* we are in all_a and not in a - unless another process
-		 * came or went between the two (a busy machine): again */
-		assert_int_equal(pb_busy_snap_take(&a, getpid()), 0);
-		assert_int_equal(pb_busy_snap_take(&all_a, -1), 0);
-		if (all_a.procs > a.procs)
+	/* Other work on a busy machine runs between the snapshots too, and
+	 * the two pairs are taken a scan apart: a try that other work
+	 * disturbed is taken again (at most 5). */
+	for (int attempt = 0;; attempt++) {
+		for (int tries = 0; tries < 20; tries++) {
+			/* we are in all_a and not in a - unless another
+			 * process came or went between the two: again */
+			assert_int_equal(pb_busy_snap_take(&a, getpid()), 0);
+			assert_int_equal(pb_busy_snap_take(&all_a, -1), 0);
+			if (all_a.procs > a.procs)
+				break;
+		}
+		assert_true(a.procs >= 1);
+		assert_true(all_a.procs > a.procs);
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			spin_for(0.3);
+			_exit(0);
+		}
+		assert_int_equal(waitpid(pid, NULL, 0), pid);
+		assert_int_equal(pb_busy_snap_take(&b, getpid()), 0);
+		assert_int_equal(pb_busy_snap_take(&all_b, -1), 0);
+		pb_interference_of(&in, &a, &b, 1, 0.25);
+		pb_interference_of(&all, &all_a, &all_b, 1, 0.25);
+		if (all.others_cpu_s - in.others_cpu_s >= 0.2)
 			break;
+		if (attempt == 4)
+			fail_msg("our own child's 0.3 s of CPU: %.3f s counted "
+				 "as others' (%.3f s with nothing excluded)",
+				 in.others_cpu_s, all.others_cpu_s);
 	}
-	assert_true(a.procs >= 1);
-	assert_true(all_a.procs > a.procs);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		spin_for(0.3);
-		_exit(0);
-	}
-	assert_int_equal(waitpid(pid, NULL, 0), pid);
-	assert_int_equal(pb_busy_snap_take(&b, getpid()), 0);
-	assert_int_equal(pb_busy_snap_take(&all_b, -1), 0);
-	pb_interference_of(&in, &a, &b, 1, 0.25);
-	pb_interference_of(&all, &all_a, &all_b, 1, 0.25);
-	if (!(all.others_cpu_s - in.others_cpu_s >= 0.2))
-		fail_msg("our own child's 0.3 s of CPU: %.3f s counted as "
-			 "others' (%.3f s with nothing excluded)",
-			 in.others_cpu_s, all.others_cpu_s);
 
 	/* others: an orphan spinning 0.4 s - its parent exits at once, so it
 	 * descends from init, not from us */

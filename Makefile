@@ -75,7 +75,10 @@ SCHEMA     := $(sort $(wildcard schema/[0-9][0-9][0-9][0-9]-*.sql))
 DEMO_FILES := demo/bench.c demo/verify.inc demo/README
 
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o) $(GEN_SRC:%.c=%.o)
-CLI_OBJ    := $(B)/orchestrator/cli.o
+# perfbisect itself: the command line, and its client of perfbisectd (the
+# agent's libcurl client)
+CLI_OBJ    := $(B)/orchestrator/cli.o $(B)/orchestrator/remote.o \
+              $(B)/agent/daemon/net.o $(B)/agent/daemon/backoff.o
 
 # perfbisectd: the HTTP layer, settings, tokens and route sets, and its main
 SRV_SRC    := orchestrator/server/api_core.c orchestrator/server/api_report.c \
@@ -108,7 +111,8 @@ all: $(BIN)/perfbisect $(BIN)/perfbisectd $(BIN)/perfbisect-agent
 
 $(BIN)/perfbisect: $(CLI_OBJ) $(LIB_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_ALL) \
+		$(shell pkg-config --libs libcurl 2>/dev/null)
 
 $(BIN)/perfbisectd: $(SRVD_OBJ) $(SRV_OBJ) $(LIB_OBJ)
 	@mkdir -p $(@D)

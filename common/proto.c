@@ -2084,3 +2084,64 @@ int pb_proto_reply_parse(const char *json, size_t len,
 	json_decref(o);
 	return PB_OK;
 }
+
+int pb_proto_parse_state(struct pb_remote_state *out, const char *body,
+			 size_t len)
+{
+	json_error_t e;
+	json_t *o, *v;
+
+	memset(out, 0, sizeof(*out));
+	out->confidence = NAN;
+	o = json_loadb(body, len, 0, &e);
+	if (!o || !json_is_object(o)) {
+		json_decref(o);
+		return pb_error_code(PB_EINVAL, "the server's answer is not a "
+				     "JSON object");
+	}
+#define COPY(key, dst)                                                        \
+	if ((v = json_object_get(o, key)) && json_is_string(v))                \
+		pb_strlcpy(dst, json_string_value(v), sizeof(dst));
+	COPY("state", out->state);
+	COPY("verdict", out->verdict);
+	COPY("culprit", out->culprit);
+	COPY("mode", out->mode);
+	COPY("outcome", out->outcome);
+	COPY("error", out->error);
+	COPY("good", out->good);
+	COPY("bad", out->bad);
+#undef COPY
+	if ((v = json_object_get(o, "id")) && json_is_integer(v))
+		out->id = json_integer_value(v);
+	if ((v = json_object_get(o, "runs")) && json_is_integer(v))
+		out->runs = (long long)json_integer_value(v);
+	if ((v = json_object_get(o, "confidence")) && json_is_number(v))
+		out->confidence = json_number_value(v);
+	json_decref(o);
+	return PB_OK;
+}
+
+char *pb_proto_bisect_req_json(const char *repo, const char *benchmark,
+			       const char *good, const char *bad,
+			       const char *config, double confidence,
+			       unsigned max_runs, unsigned long long seed,
+			       double min_effect)
+{
+	json_t *o = json_pack("{s:o, s:o, s:o, s:o}", "repo", str(repo),
+			      "benchmark", str(benchmark), "good", str(good),
+			      "bad", str(bad));
+
+	if (!o)
+		return NULL;
+	if (config)
+		json_object_set_new(o, "config", str(config));
+	if (confidence > 0)
+		json_object_set_new(o, "confidence", json_real(confidence));
+	if (max_runs)
+		json_object_set_new(o, "max_runs", json_integer(max_runs));
+	if (seed)
+		json_object_set_new(o, "seed", json_integer((json_int_t)seed));
+	if (min_effect > 0)
+		json_object_set_new(o, "min_effect", json_real(min_effect));
+	return dump_api(o);
+}

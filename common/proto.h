@@ -430,4 +430,26 @@ struct pb_proto_reply {
 int pb_proto_reply_parse(const char *json, size_t len,
 			 struct pb_proto_reply *out);
 
+/* What the command line reads of perfbisectd's answers about a bisection
+ * (GET /api/v1/bisections/ID, the 201 of a start, an error): absent keys
+ * stay "" / 0 / NAN. */
+struct pb_remote_state {
+	int64_t id;
+	char state[16], verdict[16], culprit[41], mode[12];
+	char good[41], bad[41];
+	char outcome[1024], error[512];
+	double confidence;
+	long long runs;
+};
+int pb_proto_parse_state(struct pb_remote_state *out, const char *body,
+			 size_t len);
+
+/* The body of POST /api/v1/bisections (what `perfbisect bisect --server`
+ * sends); optional fields left out when NULL or 0. */
+char *pb_proto_bisect_req_json(const char *repo, const char *benchmark,
+			       const char *good, const char *bad,
+			       const char *config, double confidence,
+			       unsigned max_runs, unsigned long long seed,
+			       double min_effect);
+
 #endif

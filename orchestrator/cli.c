@@ -23,6 +23,7 @@
 #include "orchestrator/demo.h"
 #include "orchestrator/detect.h"
 #include "orchestrator/local.h"
+#include "orchestrator/remote.h"
 
 #define PB_VERSION "0.1.0"
 
@@ -34,6 +35,12 @@ static const char usage_main[] =
 "\n"
 "Commands:\n"
 "  bisect --local ...   bisect a regression on this machine\n"
+"  bisect --server URL --repo NAME --benchmark NAME --good REV --bad REV\n"
+"                       bisect it on perfbisectd's agents\n"
+"  status --server URL [ID]\n"
+"                       a bisection's state, or the list of them\n"
+"  cancel --server URL ID\n"
+"                       stop a bisection (its runs are kept)\n"
 "  demo [--out DIR]     make a sample repository with a planted slowdown\n"
 "                       and bisect it\n"
 "  report --db FILE --out DIR\n"
@@ -42,8 +49,8 @@ static const char usage_main[] =
 "                       find the change points of a performance history\n"
 "  help [COMMAND]       show help\n"
 "\n"
-"Commands of later stages (bisect --server, merge, status, configs) are\n"
-"not in this build.\n"
+"Commands of later stages (merge, compare, configs) are not in this\n"
+"build.\n"
 "\n"
 "Run 'perfbisect help bisect' for the bisect options.\n";
 
@@ -183,6 +190,32 @@ static const char usage_bisect[] =
 "  perfbisect bisect --local --repo . --good v1.0 --bad main \\\n"
 "      --build 'make -j2' --run './bench --quick' --metric ops_per_sec\n";
 
+static const char usage_server[] =
+"usage: perfbisect bisect --server URL --repo NAME --benchmark NAME\n"
+"                         --good REV --bad REV [--wait] [--json]\n"
+"                         [--confidence C] [--max-runs N] [--seed S]\n"
+"                         [--min-effect F] [--token-file FILE] [-q]\n"
+"       perfbisect status --server URL [ID] [--json] [--token-file FILE]\n"
+"       perfbisect cancel --server URL ID [--token-file FILE]\n"
+"\n"
+"Talks to perfbisectd at URL (http://HOST:PORT) with a client token\n"
+"(`perfbisectd --add-client NAME`) read from --token-file FILE (not\n"
+"readable by group or others) or the environment variable\n"
+"PERFBISECT_TOKEN.\n"
+"\n"
+"bisect starts a bisection of the registered repository NAME and its\n"
+"registered benchmark (its build, run and metric); REVs are anything the\n"
+"repository resolves.  It prints the bisection's id, or with --wait\n"
+"follows it to its verdict, printing progress on stderr and, with\n"
+"--json, the same object `bisect --local --json` prints.\n"
+"status prints one bisection's state, or with no ID the list (JSON).\n"
+"cancel stops one: its jobs end at their agents' next call.\n"
+"\n"
+"Exit status (bisect --wait): as --local - 0 a verified culprit, 1 any\n"
+"other verdict or cancelled, 2 bad input (the server's 4xx), 3 the\n"
+"server unreachable or the bisection failed for its machines.  Without\n"
+"--wait, status and cancel: 0 done, 2 bad input, 3 infrastructure.\n";
+
 static const char usage_demo[] =
 "usage: perfbisect demo [--out DIR] [--json] [--quiet]\n"
 "\n"
@@ -277,7 +310,7 @@ static int usage_error(const char *topic, const char *fmt, const char *arg)
 }
 
 enum {
-	O_LOCAL = 256, O_SERVER, O_REPO, O_GOOD, O_BAD, O_BUILD, O_RUN,
+	O_LOCAL = 256, O_TOKEN, O_SERVER, O_REPO, O_GOOD, O_BAD, O_BUILD, O_RUN,
 	O_METRIC, O_LOWER, O_CONF, O_SEED, O_MAXRUNS, O_TIMEOUT, O_BTIMEOUT,
 	O_RUNAS, O_EVENTS, O_CONFIG, O_SYSROOT, O_NIC, O_SNOOP, O_NOROTATE,
 	O_NOIDENTICAL, O_STATE,
@@ -318,6 +351,7 @@ static const struct option bisect_opts[] = {
 	{ "keep-worktrees", no_argument, NULL, O_KEEP },
 	{ "benchmark", required_argument, NULL, O_BENCH },
 	{ "wait", no_argument, NULL, O_WAIT },
+	{ "token-file", required_argument, NULL, O_TOKEN },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -329,12 +363,26 @@ static int parse_num(double *out, const char *s, double lo, double hi,
 	return pb_parse_double(out, s, lo, hi, what) < 0 ? -1 : 0;
 }
 
+/* A --server command's error: the message, and {"error": ..., "verdict":
+ * null} with --json (as --local's exits 2 and 3). */
+static void server_error(int json)
+{
+	fprintf(stderr, "perfbisect: error: %s\n", pb_error_last());
+	if (json) {
+		char *j = pb_proto_error_json(pb_error_last());
+
+		if (j)
+			printf("%s\n", j);
+		free(j);
+	}
+}
+
 static int cmd_bisect(int argc, char **argv)
 {
 	struct pb_local_opts o = PB_LOCAL_OPTS_INIT;
 	struct pb_local_result res;
-	int local = 0, c;
-	const char *server = NULL;
+	int local = 0, wait = 0, c;
+	const char *server = NULL, *benchmark = NULL, *token_file = NULL;
 	uint64_t u;
 	double d;
 
@@ -419,8 +467,9 @@ static int cmd_bisect(int argc, char **argv)
 		case O_KEEP: o.keep_worktrees = 1; break;
 		case O_JSON: o.json = 1; break;
 		case 'q': o.quiet = 1; break;
-		case O_BENCH:
-		case O_WAIT: break; /* --server mode only */
+		case O_BENCH: benchmark = optarg; break;
+		case O_WAIT: wait = 1; break;
+		case O_TOKEN: token_file = optarg; break;
 		case O_HELP: fputs(usage_bisect, stdout); return 0;
 		default:
 			return usage_error("bisect", "unknown or incomplete "
@@ -433,9 +482,34 @@ static int cmd_bisect(int argc, char **argv)
 	if (server && local)
 		return usage_error("bisect", "%s",
 				   "--local and --server exclude each other");
-	if (server)
-		return usage_error("bisect", "--server %s: the service is "
-				   "not in this build; use --local", server);
+	if (server) {
+		struct pb_remote_opts ro = { server, token_file, o.json,
+					     o.quiet, 2 };
+		struct pb_remote_bisect rb = { o.repo, benchmark, o.good,
+					       o.bad, o.config, o.confidence,
+					       o.max_runs, o.seed,
+					       o.min_effect, wait };
+		int code;
+
+		if (!o.repo || !benchmark || !o.good || !o.bad)
+			return usage_error("bisect", "%s",
+					   "--server needs --repo NAME, "
+					   "--benchmark NAME, --good REV and "
+					   "--bad REV");
+		if (o.build || o.run || o.metric)
+			return usage_error("bisect", "%s",
+					   "--build, --run and --metric are the "
+					   "registered benchmark's with "
+					   "--server: give --benchmark NAME");
+		code = pb_remote_bisect(&ro, &rb);
+		if (code >= 2)
+			server_error(o.json);
+		return code;
+	}
+	if (wait || benchmark || token_file)
+		return usage_error("bisect", "%s",
+				   "--wait, --benchmark and --token-file go "
+				   "with --server");
 	if (!local)
 		return usage_error("bisect", "%s", "missing --local");
 #define REQUIRE(field, flag)                                                  \
@@ -460,6 +534,52 @@ static int cmd_bisect(int argc, char **argv)
 		}
 	}
 	return res.exit_code;
+}
+
+/* perfbisect status|cancel --server URL [ID] */
+static int cmd_remote(const char *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "token-file", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pb_remote_opts o = { NULL, NULL, 0, 0, 2 };
+	uint64_t id = 0;
+	int c, code;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+q", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': o.server = optarg; break;
+		case 't': o.token_file = optarg; break;
+		case 'j': o.json = 1; break;
+		case 'q': o.quiet = 1; break;
+		case 'h': fputs(usage_server, stdout); return 0;
+		default:
+			return usage_error(cmd, "unknown or incomplete option "
+					   "'%s'", argv[optind - 1]);
+		}
+	}
+	if (!o.server)
+		return usage_error(cmd, "%s", "missing --server URL");
+	if (optind < argc &&
+	    pb_parse_u64(&id, argv[optind++], 1, INT64_MAX, "ID") < 0)
+		return usage_error(cmd, "%s", pb_error_last());
+	if (optind < argc)
+		return usage_error(cmd, "unexpected argument '%s'",
+				   argv[optind]);
+	if (!strcmp(cmd, "cancel") && !id)
+		return usage_error(cmd, "%s", "missing the bisection's ID");
+	code = !strcmp(cmd, "cancel") ? pb_remote_cancel(&o, (long long)id)
+				       : pb_remote_status(&o, (long long)id);
+	if (code >= 2)
+		server_error(o.json);
+	return code;
 }
 
 static int cmd_demo(int argc, char **argv)
@@ -750,6 +870,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		const char *topic = argc > 2 ? argv[2] : "";
 		fputs(!strcmp(topic, "bisect")   ? usage_bisect
+		      : !strcmp(topic, "status") || !strcmp(topic, "cancel") ||
+				!strcmp(topic, "server") ? usage_server
 		      : !strcmp(topic, "demo")   ? usage_demo
 		      : !strcmp(topic, "report") ? usage_report
 		      : !strcmp(topic, "detect") ? usage_detect
@@ -767,13 +889,15 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "bisect"))
 		rc = cmd_bisect(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "status") || !strcmp(cmd, "cancel"))
+		rc = cmd_remote(cmd, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "demo"))
 		rc = cmd_demo(argc - 1, argv + 1);
 	else if (!strcmp(cmd, "report"))
 		rc = cmd_report(argc - 1, argv + 1);
 	else if (!strcmp(cmd, "detect"))
 		rc = cmd_detect(argc - 1, argv + 1);
-	else if (!strcmp(cmd, "merge") || !strcmp(cmd, "status") ||
+	else if (!strcmp(cmd, "merge") || !strcmp(cmd, "compare") ||
 		 !strcmp(cmd, "configs"))
 		rc = usage_error("", "'%s' is not in this build yet", cmd);
 	else

@@ -39,6 +39,8 @@ struct bis {
 	size_t n;
 	struct pb_bench_row bench;
 	unsigned out;                 /* runs out on agents or queued */
+	double wait_until;            /* most runs disturbed: no new work
+				       * before this (epoch seconds) */
 	struct bis *next;
 };
 
@@ -80,6 +82,8 @@ int pb_sched_new(struct pb_sched **out, const struct pb_sched_opts *o)
 		s->o.max_expiries = 3;
 	if (s->o.pair_runs < 2)
 		s->o.pair_runs = 4;
+	if (!(s->o.busy_backoff_s > 0))
+		s->o.busy_backoff_s = 1;
 	s->o.pair_runs &= ~1u; /* whole pairs */
 	pthread_mutex_init(&s->own, NULL);
 	s->lk = o->lock ? o->lock : &s->own;
@@ -409,6 +413,34 @@ static int plan_one(struct pb_sched *s, struct bis *b)
 	int64_t job, ids[64];
 	int rc;
 
+	{
+		/* a machine too busy to measure: most of the latest runs
+		 * were disturbed - wait, longer each round, as --local
+		 * does; after PB_BUSY_WAITS the engine ends the bisection
+		 * ("too busy", exit 3) */
+		struct pb_action act;
+
+		if (now_of(s) < b->wait_until)
+			return 0;
+		pb_engine_next(e, &act);
+		if (act.kind == PB_ACT_DONE)
+			return 0;
+		if (act.kind == PB_ACT_WAIT) {
+			double w = s->o.busy_backoff_s *
+				   (double)(1u << (act.wait_round < 6
+							   ? act.wait_round - 1
+							   : 5));
+
+			b->wait_until = now_of(s) + w;
+			pb_log_info("bisection %lld: the machines are busy: "
+				    "most of the latest runs were disturbed "
+				    "by other work; no new runs for %.3g s "
+				    "(wait %u of %d)",
+				    (long long)b->id, w, act.wait_round,
+				    PB_BUSY_WAITS);
+			return 0;
+		}
+	}
 	pb_engine_progress(e, &pg);
 	if (pg.verifying) {
 		/* the culprit against its parent, interleaved on the asking

@@ -32,6 +32,9 @@ struct pb_sched_opts {
 				     * infrastructure failure: 3 */
 	unsigned pair_runs;         /* runs of a verification job (ABBA):
 				     * 4 */
+	double busy_backoff_s;      /* most runs disturbed: the first wait
+				     * before new runs, doubling to 32
+				     * times it: 1 */
 	double (*now)(void);        /* epoch seconds; NULL: the real clock */
 	/* The lock of the database connection when others use it too (the
 	 * server's); NULL: the scheduler's own. */

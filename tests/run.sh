@@ -9,6 +9,7 @@ B=${1:-build/check}
 top=$(cd "$(dirname "$0")/.." && pwd)
 export PERFBISECT="$top/$B/bin/perfbisect"
 export PERFBISECTD="$top/$B/bin/perfbisectd"
+export PERFBISECT_AGENT="$top/$B/bin/perfbisect-agent"
 export PB_BISECT_SIM="$top/$B/bench/bisect-sim"
 export PB_FIXTURES="$top/tests/fixtures"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"

@@ -149,9 +149,10 @@ static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut,
 	return 0;
 }
 
-int pb_net_post(struct pb_net *n, const char *path, const char *body,
-		size_t len, double timeout_s, int abortable,
-		struct pb_http_reply *out)
+/* A POST of body, or a GET when body is NULL. */
+static int request(struct pb_net *n, const char *path, const char *body,
+		   size_t len, double timeout_s, int abortable,
+		   struct pb_http_reply *out)
 {
 	char errbuf[CURL_ERROR_SIZE] = "", *url = NULL;
 	struct curl_slist *hdr = NULL, *h;
@@ -191,9 +192,14 @@ int pb_net_post(struct pb_net *n, const char *path, const char *body,
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, n->agent);
-	curl_easy_setopt(c, CURLOPT_POST, 1L);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)len);
+	} else {
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	}
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
 			 (long)(n->connect_timeout_s * 1000));
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_s * 1000));
@@ -229,4 +235,18 @@ out:
 	curl_easy_cleanup(c);
 	free(url);
 	return rc;
+}
+
+int pb_net_post(struct pb_net *n, const char *path, const char *body,
+		size_t len, double timeout_s, int abortable,
+		struct pb_http_reply *out)
+{
+	return request(n, path, body ? body : "", len, timeout_s, abortable,
+		       out);
+}
+
+int pb_net_get(struct pb_net *n, const char *path, double timeout_s,
+	       struct pb_http_reply *out)
+{
+	return request(n, path, NULL, 0, timeout_s, 0, out);
 }

@@ -59,4 +59,8 @@ int pb_net_post(struct pb_net *n, const char *path, const char *body,
 		size_t len, double timeout_s, int abortable,
 		struct pb_http_reply *out);
 
+/* GETs BASE + path, as pb_net_post() (not abortable). */
+int pb_net_get(struct pb_net *n, const char *path, double timeout_s,
+	       struct pb_http_reply *out);
+
 #endif

@@ -30,6 +30,7 @@
 #include "orchestrator/server/api.h"
 #include "orchestrator/server/config.h"
 #include "orchestrator/server/http.h"
+#include "common/git.h"
 #include "orchestrator/server/srv.h"
 #include "orchestrator/server/token.h"
 #include "common/util.h"
@@ -567,7 +568,16 @@ int main(int argc, char **argv)
 	case M_ADD_CLIENT: rc = cmd_add(&cfg, &a); break;
 	case M_REVOKE: rc = cmd_revoke(&cfg, &a); break;
 	case M_LIST: rc = cmd_list(&cfg); break;
-	case M_SERVE: rc = serve(&cfg, &a); break;
+	case M_SERVE:
+		/* the scheduler fetches repositories (libgit2) */
+		if (pb_git_global_init() < 0) {
+			pb_log_warnx("%s", pb_error_last());
+			rc = 3;
+			break;
+		}
+		rc = serve(&cfg, &a);
+		pb_git_global_shutdown();
+		break;
 	case M_EXAMPLE: break;
 	}
 release:

@@ -1,0 +1,36 @@
+/*
+ * remote.h - the command line against perfbisectd: `perfbisect bisect
+ * --server`, `perfbisect status`, `perfbisect cancel` (DESIGN.md section
+ * 3).  The client token comes from --token-file FILE or the environment
+ * variable PERFBISECT_TOKEN.  Every function prints what a person or a
+ * script reads (the same --json object and exit codes as --local) and
+ * returns the exit status.
+ */
+#ifndef PB_REMOTE_H
+#define PB_REMOTE_H
+
+struct pb_remote_opts {
+	const char *server;      /* http(s)://HOST:PORT */
+	const char *token_file;  /* NULL: $PERFBISECT_TOKEN */
+	int json, quiet;
+	double poll_s;           /* --wait: how often the state is read (2) */
+};
+
+struct pb_remote_bisect {
+	const char *repo, *benchmark, *good, *bad, *config;
+	double confidence;       /* 0: the server's default */
+	unsigned max_runs;       /* 0: the server's default */
+	unsigned long long seed; /* 0: the server's default */
+	double min_effect;       /* 0: the server's default */
+	int wait;                /* until a verdict, then exit as --local */
+};
+
+/* Starts a bisection; without wait prints its id (or {"id": N, ...} with
+ * --json) and exits 0. */
+int pb_remote_bisect(const struct pb_remote_opts *o,
+		     const struct pb_remote_bisect *b);
+/* One bisection's state (id > 0), or the list (id 0). */
+int pb_remote_status(const struct pb_remote_opts *o, long long id);
+int pb_remote_cancel(const struct pb_remote_opts *o, long long id);
+
+#endif

@@ -1,0 +1,122 @@
+#!/bin/sh
+# The service end to end: the real perfbisectd on a loopback port, two real
+# perfbisect-agent processes with their own work directories and tokens,
+# a repository with a planted bimodal slowdown registered over HTTP, a
+# bisection started over HTTP: it names the planted commit, verified,
+# with runs taken by both agents, none counted twice.  Then the agent
+# protocol's refusals: a run record for a lease the agent does not hold,
+# and calls on a finished job's lease.
+. "$PB_FIXTURES/lib.sh"
+. "$PB_FIXTURES/daemon.sh"
+: "${PERFBISECT_AGENT:?run through tests/run.sh}"
+
+mkdir -p "$T/runs" && chmod 777 "$T/runs"
+SLOW_FRACTION=0.5 OPS=30 PB_RUNS_DIR="$T/runs" \
+	sh "$PB_FIXTURES/mkrepo.sh" "$T/repo" 24 13 > "$T/shas"
+planted=$(sed -n 14p "$T/shas")
+
+DB=$T/pb.db
+admin=$("$PERFBISECTD" --add-client admin --admin --db "$DB" 2>/dev/null)
+for a in m1 m2; do
+	"$PERFBISECTD" --add-agent "$a" --db "$DB" 2>/dev/null > "$T/$a.token"
+	chmod 600 "$T/$a.token"
+done
+cat > "$T/pbd.conf" <<EOF
+allow_local_repos = yes
+long_poll_s = 2
+lease_s = 30
+heartbeat_s = 5
+threads = 4
+EOF
+daemon_start --config "$T/pbd.conf" --db "$DB" --report-dir "$T/report" \
+	--work-dir "$T/work"
+
+st=$(req --token "$admin" "$PORT" POST /api/v1/repos --data \
+	"{\"name\": \"app\", \"url\": \"$T/repo\", \"branch\": \"main\"}")
+[ "$st" = 201 ] || { cat "$T/body"; fail "register repository: $st"; }
+st=$(req --token "$admin" "$PORT" POST /api/v1/benchmarks --data \
+	"{\"name\": \"score\", \"repo\": \"app\", \"build\": \"$BUILD\",
+	  \"run\": \"$RUN\", \"metric\": \"score\", \"timeout_s\": 60}")
+[ "$st" = 201 ] || { cat "$T/body"; fail "register benchmark: $st"; }
+
+# the agents, each with its own work directory and token
+for a in m1 m2; do
+	PB_RUNS_DIR="$T/runs" "$PERFBISECT_AGENT" --server "http://127.0.0.1:$PORT" \
+		--token-file "$T/$a.token" --name "$a" --work-dir "$T/w-$a" \
+		--poll 2 --backoff-max 1 --no-ccache 2> "$T/$a.log" &
+	eval "pid_$a=\$!"
+done
+stop_agents() {
+	kill -TERM "$pid_m1" "$pid_m2" 2>/dev/null || true
+	wait "$pid_m1" "$pid_m2" 2>/dev/null || true
+}
+
+# started and followed with the command line, as a person or CI does
+printf '%s\n' "$admin" > "$T/client.token"
+chmod 600 "$T/client.token"
+set +e
+timeout 600 "$PERFBISECT" bisect --server "http://127.0.0.1:$PORT" \
+	--token-file "$T/client.token" --repo app --benchmark score \
+	--good main~23 --bad main --seed 4 --wait --json \
+	> "$T/result.json" 2> "$T/cli.err"
+code=$?
+set -e
+stop_agents
+o=$T/result.json
+[ "$code" = 0 ] || { cat "$T/cli.err" "$o"; tail -n 20 "$T/daemon.log";
+	fail "perfbisect bisect --server --wait exit $code"; }
+id=$(json "$o" "j['id']")
+[ "$(json "$o" "j['state']")" = done ] || fail "state $(json "$o" "j['state']")"
+grep -q "bisection $id started" "$T/cli.err" || fail "no start line"
+grep -q "^culprit: $planted" "$T/cli.err" || { cat "$T/cli.err"; fail "no culprit line"; }
+[ "$(json "$o" "j['verdict']")" = culprit ] ||
+	{ cat "$o"; fail "verdict $(json "$o" "j['verdict']")"; }
+[ "$(json "$o" "j['culprit']")" = "$planted" ] ||
+	fail "culprit $(json "$o" "j['culprit']"), planted $planted"
+[ "$(json "$o" "j['mode']")" = bimodal ] || fail "mode $(json "$o" "j['mode']")"
+[ "$(json "$o" "j['verification']['confirmed'] and \
+j['verification']['commit'] == j['culprit']")" = True ] ||
+	fail "not verified: $(json "$o" "j['verification']")"
+# runs by both agents; none counted twice; the steps' runs are the runs
+[ "$(sqlite3 "$DB" "SELECT count(DISTINCT machine) FROM runs WHERE \
+bisection_id = $id AND orphan = 0")" = 2 ] || fail "runs of one agent only"
+[ "$(sqlite3 "$DB" "SELECT count(*) = count(DISTINCT run_id) FROM runs")" = 1 ] ||
+	fail "a run stored twice"
+[ "$(sqlite3 "$DB" "SELECT runs FROM bisections WHERE id = $id")" = \
+  "$(sqlite3 "$DB" "SELECT count(*) FROM runs WHERE bisection_id = $id AND \
+orphan = 0")" ] || fail "the bisection's run count is not its stored runs"
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM jobs WHERE bisection_id = $id AND \
+state IN ('queued', 'leased')")" = 0 ] || fail "jobs left open"
+# the benchmark ran as an unprivileged user
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM runs WHERE run_as = 'root'")" = 0 ] ||
+	fail "a run as root"
+
+# the list names it; status reads it
+st=$(req --token "$admin" "$PORT" GET /api/v1/bisections)
+[ "$(json "$T/body" "[b['verdict'] for b in j['bisections'] if b['id'] == $id] == ['culprit']")" = True ] ||
+	{ cat "$T/body"; fail "the list"; }
+PERFBISECT_TOKEN=$admin "$PERFBISECT" status --server "http://127.0.0.1:$PORT" \
+	"$id" > "$T/status" || fail "status exit $?"
+grep -q "^culprit: $planted" "$T/status" || { cat "$T/status"; fail "status"; }
+expect_exit 2 "$PERFBISECT" status --server "http://127.0.0.1:$PORT" \
+	--token-file "$T/client.token" 9999
+expect_exit 2 "$PERFBISECT" cancel --server "http://127.0.0.1:$PORT" \
+	--token-file "$T/m1.token" "$id"
+
+# refusals: a record for a lease the agent does not hold (409, nothing
+# counted); an agent token on a client call (401)
+lease=$(sqlite3 "$DB" "SELECT id FROM leases WHERE agent = 'm1' LIMIT 1")
+runs_before=$(sqlite3 "$DB" "SELECT count(*) FROM runs")
+st=$(req --token "$(cat "$T/m2.token")" "$PORT" POST /api/v1/runs --data \
+	"{\"lease\": \"$lease\", \"index\": 0, \"commit\": \"$planted\",
+	  \"record\": {\"ok\": false}}")
+[ "$st" = 400 ] || [ "$st" = 409 ] || { cat "$T/body"; fail "foreign lease: $st"; }
+st=$(req --token "$(cat "$T/m2.token")" "$PORT" POST "/api/v1/leases/$lease/heartbeat" --data '{}')
+[ "$st" = 409 ] || { cat "$T/body"; fail "heartbeat on another's lease: $st"; }
+[ "$(json "$T/body" "j['lease_state']")" = unknown ] || fail "lease_state"
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM runs")" = "$runs_before" ] ||
+	fail "a refused record was stored"
+st=$(req --token "$(cat "$T/m1.token")" "$PORT" GET "/api/v1/bisections/$id")
+[ "$st" = 401 ] || fail "an agent token read a bisection: $st"
+daemon_stop
+[ "$PBD_EXIT" = 0 ] || fail "perfbisectd exit $PBD_EXIT"

@@ -372,6 +372,17 @@ static double clamp(double x, double lo, double hi)
 	return x < lo ? lo : x > hi ? hi : x;
 }
 
+/* pb_h2(p), remembering the last p asked in *lp and its entropy in *lh:
+ * the rates are the same over the untested stretches of a long range. */
+static double h2_memo(double p, double *lp, double *lh)
+{
+	if (p != *lp) {
+		*lp = p;
+		*lh = pb_h2(p);
+	}
+	return *lh;
+}
+
 /* A commit worth another run: not skipped, and its runs do not mostly
  * fail (MAX_FAILS failures or more, and more failures than successes):
  * runs there would spend the budget and teach little. */
@@ -1860,6 +1871,15 @@ static void posterior(struct pb_engine *e)
 			unsigned long s1, f1;
 			double w;
 
+			if (j > 1 && !e->c[j - 1].slow && !e->c[j - 1].fast) {
+				/* no runs at j - 1: the same counts, the same
+				 * likelihood and rates as j - 1's (most of a
+				 * long range, computed once per stretch) */
+				lp[j] = lp[j - 1];
+				e->r1[j] = e->r1[j - 1];
+				e->r0[j] = e->r0[j - 1];
+				continue;
+			}
 			s0 += e->c[j - 1].slow;
 			f0 += e->c[j - 1].fast;
 			s1 = S - s0;
@@ -2003,17 +2023,18 @@ static void gains(struct pb_engine *e)
 	 * plausible, runs that tell it from a change count too. */
 	double tot_r0 = 0, tot_h0 = 0, a = 0, ha = 0;
 	double pn = e->p_none, rn = e->r_none, hn = pb_h2(rn);
+	double m0 = -1, h0 = 0, m1 = -1, h1 = 0;
 
 	for (size_t j = 1; j < n; j++) {
 		tot_r0 += e->post[j] * e->r0[j];
-		tot_h0 += e->post[j] * pb_h2(e->r0[j]);
+		tot_h0 += e->post[j] * h2_memo(e->r0[j], &m0, &h0);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (i >= 1) {
 			a += e->post[i] * e->r1[i];
-			ha += e->post[i] * pb_h2(e->r1[i]);
+			ha += e->post[i] * h2_memo(e->r1[i], &m1, &h1);
 			tot_r0 -= e->post[i] * e->r0[i];
-			tot_h0 -= e->post[i] * pb_h2(e->r0[i]);
+			tot_h0 -= e->post[i] * h2_memo(e->r0[i], &m0, &h0);
 		}
 		e->eig[i] = pb_h2(clamp((1 - pn) * (a + tot_r0) + pn * rn, 0,
 					1)) -
@@ -2062,6 +2083,7 @@ static int cmp_size(const void *a, const void *b)
 static void prefix_rates(struct pb_engine *e)
 {
 	double *pf = e->pf, q0 = e->dq0, q1 = e->dq1;
+	double m0 = -1, h0 = 0, m1 = -1, h1 = 0;
 
 	memset(pf, 0, PF * sizeof(*pf));
 	for (size_t j = 1; j < e->n; j++) {
@@ -2074,8 +2096,8 @@ static void prefix_rates(struct pb_engine *e)
 		c[PF_P] = p[PF_P] + w;
 		c[PF_R0] = p[PF_R0] + w * q0;
 		c[PF_R1] = p[PF_R1] + w * q1;
-		c[PF_H0] = p[PF_H0] + w * pb_h2(q0);
-		c[PF_H1] = p[PF_H1] + w * pb_h2(q1);
+		c[PF_H0] = p[PF_H0] + w * h2_memo(q0, &m0, &h0);
+		c[PF_H1] = p[PF_H1] + w * h2_memo(q1, &m1, &h1);
 	}
 }
 
@@ -2150,30 +2172,48 @@ static double joint_mi(const struct pb_engine *e, const size_t *p, size_t m)
  * posterior after it come from the same marginal likelihoods as the
  * posterior itself, so this is exact.  When no allocation reaches
  * ENDGAME_P, or a skipped commit makes blocks (not modelled here), the
- * joint choice decides.  O(n) per outcome: k = 4 has 35 allocations with
- * 330 outcomes in all, k = ENDGAME_RUNS 84 with 1716.
+ * joint choice decides.  k = 4 has 35 allocations with 330 outcomes in
+ * all, k = ENDGAME_RUNS 84 with 1716; each outcome costs one likelihood
+ * per stretch of culprits that share their counts (struct eg_seg: one per
+ * tested commit and candidate), not one per commit, so a range of 100,000
+ * commits costs what one of a few hundred does.
  */
 struct endgame {
 	const size_t *cc;       /* the candidate commits, ascending */
 	size_t nc;
+	struct eg_seg *seg;     /* the culprits j = 1 .. n-1 in stretches */
+	size_t nseg;
+	double lpn;             /* log P(no change) */
 	unsigned long S, F;     /* slow and fast runs so far, all commits */
-	double *base;           /* log P(c = j) less j's log marginal now */
-	double *lw;             /* scratch: log P(c = j, outcome) */
+};
+
+/* A stretch of culprits j that share the counts on either side of j and
+ * which candidates lie at or after j: their outcomes' likelihoods are the
+ * same, so a round's outcome is weighed once per stretch, not per commit
+ * (a range of 100,000 commits has a few hundred stretches). */
+struct eg_seg {
+	unsigned long s0, f0;   /* runs before j: slow, fast */
+	size_t first;           /* candidates before j (cc[first..] >= j) */
+	double lbase;           /* log P(no change)^c less the runs' marginal
+				 * now, which the outcome's replaces */
+	double mass, top;       /* sum and largest P(c = j | a change) */
+	double lw;              /* scratch: the outcome's log weight per
+				 * unit of P(c = j) */
 };
 
 static double p_finish(struct pb_engine *e, const struct endgame *g,
 		       const unsigned *alloc)
 {
 	unsigned sl[ENDGAME_CAND] = { 0 };
-	const size_t *cc = g->cc;
-	size_t n = e->n, nc = g->nc;
+	size_t nc = g->nc;
 	unsigned long S = g->S, F = g->F;
-	double pfin = 0, *lw = g->lw;
+	double pfin = 0;
 
 	for (;;) {
 		/* the outcome: sl[t] of the alloc[t] runs at cc[t] slow */
-		unsigned long as = 0, af = 0, s0 = 0, f0 = 0;
-		double lcoef = 0, mx = -INFINITY, tot = 0, top = 0;
+		unsigned long as = 0, af = 0;
+		unsigned long sufs[ENDGAME_CAND + 1], suff[ENDGAME_CAND + 1];
+		double lcoef = 0, mx, tot, top = 0, l0;
 		size_t t;
 
 		for (t = 0; t < nc; t++) {
@@ -2182,34 +2222,37 @@ static double p_finish(struct pb_engine *e, const struct endgame *g,
 			as += sl[t];
 			af += alloc[t] - sl[t];
 		}
-		/* culprit j: the runs at probes >= j are bad ones */
-		for (size_t j = 1; j < n; j++) {
-			unsigned long bs = 0, bf = 0, s1, f1;
-
-			s0 += e->c[j - 1].slow;
-			f0 += e->c[j - 1].fast;
-			s1 = S - s0;
-			f1 = F - f0;
-			for (t = 0; t < nc; t++)
-				if (cc[t] >= j) {
-					bs += sl[t];
-					bf += alloc[t] - sl[t];
-				}
-			lw[j] = g->base[j] + lik1(e, s1 + bs, f1 + bf) +
-				lik0(e, s0 + as - bs, f0 + af - bf, NULL);
-			if (lw[j] > mx)
-				mx = lw[j];
+		/* runs of the outcome at candidates first.. (bad for j) */
+		sufs[nc] = suff[nc] = 0;
+		for (t = nc; t-- > 0;) {
+			sufs[t] = sufs[t + 1] + sl[t];
+			suff[t] = suff[t + 1] + alloc[t] - sl[t];
 		}
-		lw[0] = log(e->p_none) + lbeta(1.0 + S + as, 1.0 + F + af) -
-			lbeta(1.0 + S, 1.0 + F);
-		if (lw[0] > mx)
-			mx = lw[0];
-		for (size_t j = 0; j < n; j++) {
-			double v = exp(lw[j] - mx);
+		l0 = g->lpn + lbeta(1.0 + S + as, 1.0 + F + af) -
+		     lbeta(1.0 + S, 1.0 + F);
+		mx = l0;
+		/* culprit j: the runs at probes >= j are bad ones */
+		for (size_t k = 0; k < g->nseg; k++) {
+			struct eg_seg *sg = &g->seg[k];
+			unsigned long bs = sufs[sg->first], bf = suff[sg->first];
+			unsigned long s0 = sg->s0, f0 = sg->f0;
 
-			tot += v;
-			if (j > 0 && v > top)
-				top = v;
+			sg->lw = sg->lbase + lik1(e, S - s0 + bs, F - f0 + bf) +
+				 lik0(e, s0 + as - bs, f0 + af - bf, NULL);
+			if (sg->top > 0 && sg->lw + log(sg->top) > mx)
+				mx = sg->lw + log(sg->top);
+		}
+		tot = exp(l0 - mx);
+		for (size_t k = 0; k < g->nseg; k++) {
+			const struct eg_seg *sg = &g->seg[k];
+			double f;
+
+			if (!(sg->mass > 0))
+				continue;
+			f = exp(sg->lw - mx);
+			tot += sg->mass * f;
+			if (sg->top * f > top)
+				top = sg->top * f;
 		}
 		if (top / tot >= e->o.confidence)
 			pfin += exp(lcoef + mx) * tot;
@@ -2242,21 +2285,46 @@ static int endgame_pick(struct pb_engine *e, size_t k, size_t *out)
 	g.cc = cc;
 	g.nc = nc;
 	g.S = g.F = 0;
+	g.nseg = 0;
+	g.lpn = log(e->p_none);
 	for (size_t i = 0; i < e->n; i++) {
 		g.S += e->c[i].slow;
 		g.F += e->c[i].fast;
 	}
-	g.base = malloc(2 * e->n * sizeof(double));
-	if (!g.base)
+	/* at most one stretch per commit with runs, per candidate, and one */
+	g.seg = malloc((e->norder + nc + 2) * sizeof(*g.seg));
+	if (!g.seg)
 		return 0;
-	g.lw = g.base + e->n;
-	/* what every outcome shares, once: the prior mass of each culprit
-	 * and the marginals of the runs so far, which the outcome's replace */
-	for (size_t j = 1; j < e->n; j++) {
-		s0 += e->c[j - 1].slow;
-		f0 += e->c[j - 1].fast;
-		g.base[j] = log(e->post[j]) + log1p(-e->p_none) -
-			    lik1(e, g.S - s0, g.F - f0) - lik0(e, s0, f0, NULL);
+	/* what every outcome shares, once per stretch: the prior mass of
+	 * its culprits and the marginals of the runs so far, which the
+	 * outcome's replace */
+	for (size_t j = 1, t = 0; j < e->n; j++) {
+		struct eg_seg *sg;
+		int fresh = g.nseg == 0;
+
+		if (e->c[j - 1].slow || e->c[j - 1].fast) {
+			s0 += e->c[j - 1].slow;
+			f0 += e->c[j - 1].fast;
+			fresh = 1;
+		}
+		if (t < nc && cc[t] < j) {
+			while (t < nc && cc[t] < j)
+				t++;
+			fresh = 1;
+		}
+		sg = &g.seg[fresh ? g.nseg++ : g.nseg - 1];
+		if (fresh) {
+			sg->s0 = s0;
+			sg->f0 = f0;
+			sg->first = t;
+			sg->lbase = log1p(-e->p_none) -
+				    lik1(e, g.S - s0, g.F - f0) -
+				    lik0(e, s0, f0, NULL);
+			sg->mass = sg->top = 0;
+		}
+		sg->mass += e->post[j];
+		if (e->post[j] > sg->top)
+			sg->top = e->post[j];
 	}
 	/* every composition of k into nc parts, from (k, 0, ..., 0) */
 	alloc[0] = (unsigned)k;
@@ -2278,7 +2346,7 @@ static int endgame_pick(struct pb_engine *e, size_t k, size_t *out)
 		alloc[t + 1]++;
 		alloc[0] = v - 1;
 	}
-	free(g.base);
+	free(g.seg);
 	if (bestp < ENDGAME_P)
 		return 0;
 	for (size_t t = 0; t < nc; t++)

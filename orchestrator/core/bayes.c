@@ -130,6 +130,7 @@
  * stored runs.  opts.seed only breaks exact ties between equally
  * informative commits.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -395,6 +396,8 @@ struct pb_engine {
 	int ref_final;          /* ... chosen by the first good-end run */
 	unsigned nseen;         /* machines that gave successful runs */
 	int pooled;             /* pb_engine_pool_machines(): all are one */
+	double lref;            /* the reference machine's level */
+	int sync_now;           /* a good-end run: judge every run again */
 	unsigned ref_ask;       /* finish_none() asked for references at
 				 * clock ref_ask - 1; 0 not asking */
 	struct runrec *rlog;    /* every successful run, in order */
@@ -802,6 +805,9 @@ static double seg_level_of(const struct pb_engine *e, unsigned m, unsigned j,
 	return n ? pb_median(buf, n) : M->seg_level[j];
 }
 
+static double run_speed(const struct pb_engine *e, size_t i, unsigned m,
+			unsigned at);
+
 /* Every run judged again with the levels as they are now. */
 static void rejudge(struct pb_engine *e)
 {
@@ -810,7 +816,8 @@ static void rejudge(struct pb_engine *e)
 
 		for (unsigned k = 0; k < c->nv; k++)
 			c->v[k] = orient(e, c->raw[k] /
-					    speed_at(e, c->mach[k], c->at[k]));
+					    run_speed(e, i, c->mach[k],
+						      c->at[k]));
 	}
 	if (e->model == M_DENSITY)
 		fit_density(e, 0);
@@ -914,13 +921,15 @@ static int counted(const struct pb_engine *e, unsigned m)
 
 /*
  * Machine m's reference level: the median of the logs of its good-end
- * runs on its first level (the latest 64).  With the class model, the
- * runs of the slow mode are left out: those more than half the modes'
- * distance below the machine's fastest good-end run, when the rest are
- * at least half of them (a good end slow now and then must not set a
- * machine's speed to its slow mode's).  NAN without such runs.
+ * runs on its first level (the latest 64), but the one at clock `skip`
+ * (UINT_MAX: none).  With the class model, the runs of the slow mode are
+ * left out: those more than half the modes' distance below the machine's
+ * fastest good-end run, when the rest are at least half of them (a good
+ * end slow now and then must not set a machine's speed to its slow
+ * mode's).  NAN without such runs.
  */
-static double machine_level(const struct pb_engine *e, unsigned m)
+static double machine_level(const struct pb_engine *e, unsigned m,
+			    unsigned skip)
 {
 	const struct mach *M = &e->mach[m];
 	double buf[64], top = -INFINITY, gap = INFINITY;
@@ -929,7 +938,7 @@ static double machine_level(const struct pb_engine *e, unsigned m)
 	if (to > 64)
 		from = to - 64;
 	for (unsigned k = from; k < to; k++)
-		if (M->graw[k] > 0) {
+		if (M->graw[k] > 0 && M->gat[k] != skip) {
 			buf[n] = log(M->graw[k]);
 			if (e->o.lower_is_better)
 				buf[n] = -buf[n];
@@ -957,6 +966,28 @@ static double machine_level(const struct pb_engine *e, unsigned m)
 	return (e->o.lower_is_better ? -1 : 1) * pb_median(buf, n);
 }
 
+/*
+ * The speed machine m's run of commit i at clock `at` is judged by:
+ * speed_at(), but a good-end run of a machine other than the reference is
+ * judged by the ratio of that machine's other good-end runs (leave one
+ * out).  Judged by a ratio estimated from itself, each machine's good-end
+ * runs would lie around their own median, tighter than a machine's runs
+ * are: the good end would look less noisy than it is, and a bad end's
+ * fast run slower than the good end's (the ends then call a shift).
+ */
+static double run_speed(const struct pb_engine *e, size_t i, unsigned m,
+			unsigned at)
+{
+	double s = speed_at(e, m, at), l;
+
+	if (i != 0 || (int)m == e->ref_mach || e->nseen <= 1 || e->pooled)
+		return s;
+	l = machine_level(e, m, at);
+	if (!isfinite(l) || !isfinite(e->lref))
+		return s;
+	return s * exp(l - e->lref - e->mach[m].ratio);
+}
+
 static int cobs_push(struct cobs *c, double raw, unsigned at,
 		     unsigned char mach);
 static void judge_ends(struct pb_engine *e);
@@ -978,7 +1009,8 @@ static int machines_sync(struct pb_engine *e)
 	for (unsigned m = 0; m < PB_ENGINE_MACHINES; m++)
 		if (e->mach[m].seen)
 			regather |= counted(e, m) != e->mach[m].gathered;
-	lref = machine_level(e, (unsigned)e->ref_mach);
+	lref = machine_level(e, (unsigned)e->ref_mach, UINT_MAX);
+	e->lref = lref;
 	for (unsigned m = 0; m < PB_ENGINE_MACHINES; m++) {
 		struct mach *M = &e->mach[m];
 		double r = 0;
@@ -986,7 +1018,7 @@ static int machines_sync(struct pb_engine *e)
 		if (!M->seen || !counted(e, m))
 			continue;
 		if ((int)m != e->ref_mach)
-			r = machine_level(e, m) - lref;
+			r = machine_level(e, m, UINT_MAX) - lref;
 		if (!isfinite(r))
 			r = 0;
 		if (fabs(r - M->ratio) > 1e-12) {
@@ -1008,8 +1040,9 @@ static int machines_sync(struct pb_engine *e)
 		for (unsigned m = 0; m < PB_ENGINE_MACHINES; m++)
 			e->mach[m].gathered = (unsigned char)counted(e, m);
 	}
-	if (regather || moved)
+	if (regather || moved || e->sync_now)
 		rejudge(e);
+	e->sync_now = 0;
 	return 0;
 }
 
@@ -1418,7 +1451,7 @@ static int feed(struct pb_engine *e, const struct pb_engine_run *r,
 	e->rlog[e->nrlog++].mach = (unsigned char)m;
 	if (push) {
 		cobs_push(c, value, at, (unsigned char)m);
-		c->v[c->nv - 1] = orient(e, value / speed_at(e, m, at));
+		c->v[c->nv - 1] = orient(e, value / run_speed(e, i, m, at));
 	}
 	e->runs++;
 	note_recent(e, 0);
@@ -1431,6 +1464,7 @@ static int feed(struct pb_engine *e, const struct pb_engine_run *r,
 		M->graw[M->ng] = value;
 		M->gat[M->ng++] = at;
 		M->npos += value > 0;
+		e->sync_now = 1; /* the others' leave-one-out ratios moved */
 		drift_check(e, m);
 	}
 	if (machines_sync(e) < 0)
@@ -3342,28 +3376,21 @@ size_t pb_engine_next_batch(struct pb_engine *e, size_t k, size_t *out)
 
 /* The search's share of pb_engine_next_for(): nw runs for the machines
  * left, jointly with the probes fixed[0..nfix-1] (the runs out, and those
- * handed out in this call); 0 when there is nothing to run. */
+ * handed out in this call), ngx and nbx of the runs out being the ends'
+ * on machines whose runs count; 0 when there is nothing to run. */
 static size_t search_share(struct pb_engine *e, size_t nw, const size_t *fixed,
-			   size_t nfix, size_t *w)
+			   size_t nfix, unsigned ngx, unsigned nbx, size_t *w)
 {
 	if (e->phase == PH_ENDS) {
-		unsigned ng = e->c[0].nv + e->c[0].failed;
-		unsigned nb = e->c[e->n - 1].nv + e->c[e->n - 1].failed;
+		unsigned ng = e->c[0].nv + e->c[0].failed + ngx;
+		unsigned nb = e->c[e->n - 1].nv + e->c[e->n - 1].failed + nbx;
 
-		for (size_t f = 0; f < nfix; f++) {
-			ng += fixed[f] == 0;
-			nb += fixed[f] == e->n - 1;
-		}
 		return ends_batch(e, nw, ng, nb, fixed, nfix, w);
 	}
 	if (e->ends_more) {
 		const struct cobs *g = &e->c[0], *b = &e->c[e->n - 1];
-		unsigned ng = g->nv + g->failed, nb = b->nv + b->failed;
+		unsigned ng = g->nv + g->failed + ngx, nb = b->nv + b->failed + nbx;
 
-		for (size_t f = 0; f < nfix; f++) {
-			ng += fixed[f] == 0;
-			nb += fixed[f] == e->n - 1;
-		}
 		e->ends_more = 0; /* the next search_done() says again */
 		for (size_t t = 0; t < nw; t++)
 			w[t] = ng <= nb ? (ng++, 0) : (nb++, e->n - 1);
@@ -3386,6 +3413,7 @@ int pb_engine_next_for(struct pb_engine *e, const unsigned *idle, size_t k,
 	size_t fixed[2 * PB_ENGINE_MACHINES], nfix = 0, avail, given = 0;
 	size_t who[PB_ENGINE_MACHINES], nw = 0, w[PB_ENGINE_MACHINES];
 	uint64_t seen = 0, busym = 0, refs = 0;
+	unsigned ngx = 0, nbx = 0;
 
 	if (k > PB_ENGINE_MACHINES)
 		return -1;
@@ -3460,10 +3488,18 @@ int pb_engine_next_for(struct pb_engine *e, const unsigned *idle, size_t k,
 		fixed[nfix++] = c;
 		given++;
 	}
-	for (size_t b = 0; b < nbusy && nfix < 2 * PB_ENGINE_MACHINES; b++)
-		fixed[nfix++] = busy[b].commit;
+	for (size_t b = 0; b < nbusy; b++) {
+		unsigned sm = e->pooled ? 0 : busy[b].machine;
+
+		/* a good-end run out on a machine whose runs do not count
+		 * yet is its reference, not one of the ends' runs */
+		ngx += busy[b].commit == 0 && counted(e, sm);
+		nbx += busy[b].commit == e->n - 1;
+		if (nfix < 2 * PB_ENGINE_MACHINES)
+			fixed[nfix++] = busy[b].commit;
+	}
 	if (nw > 0) {
-		size_t got = search_share(e, nw, fixed, nfix, w);
+		size_t got = search_share(e, nw, fixed, nfix, ngx, nbx, w);
 
 		for (size_t t = 0; t < got && t < nw; t++) {
 			out[who[t]] = w[t];

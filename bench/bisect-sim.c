@@ -24,6 +24,8 @@
  *   bound      the information bound log2(N) / C(q1) (q0 = 0; probes)
  *   pooled     with --machines: the engine with its per-machine rule
  *              off (every run judged as one machine's)
+ *   untold     with --machines and --untold-busy: the engine not told
+ *              which runs are out when a machine asks
  * With q0 == q1 nothing changed: "right" is then "said no regression".
  * The baselines are handed the true slow/fast threshold and spend their
  * R runs on each end too (1 for bisect-1): a generous comparison.
@@ -94,6 +96,7 @@ struct scenario {
 	enum drift drift;       /* the machine changing under the runs */
 	unsigned machines;      /* > 0: that many machines of different
 				 * speeds, asking as they become idle */
+	int untold;             /* the "untold" line too (--machines) */
 };
 
 /* The machines' speeds (--machines): 10-20 % apart, the first fastest. */
@@ -104,7 +107,7 @@ static const double machine_speed[] = { 1.0, 0.9, 0.85, 0.8, 0.95, 0.875,
 /* What a job simulates: the engine, told all, one or none of the rates,
  * or classic bisection with fixed repeats. */
 enum strategy { S_ENGINE, S_ORACLE, S_TOLD_Q0, S_TOLD_Q1, S_FIXED_Q0,
-		S_POOLED, S_FIXED };
+		S_POOLED, S_UNTOLD, S_FIXED };
 
 struct tally {
 	unsigned trials, right;
@@ -231,7 +234,8 @@ static double true_threshold(const struct scenario *sc)
  * *time gets when it decided, rounded up.
  */
 static unsigned drive_machines(const struct scenario *sc, struct history *h,
-			       struct pb_engine *e, unsigned *time)
+			       struct pb_engine *e, int untold,
+			       unsigned *time)
 {
 	struct pb_engine_lease lease[MAX_MACHINES];
 	struct pb_engine_result res;
@@ -252,8 +256,8 @@ static unsigned drive_machines(const struct scenario *sc, struct history *h,
 				idle[ni++] = m;
 			}
 		}
-		if (ni > 0 && pb_engine_next_for(e, idle, ni, lease, nb,
-						 out) < 0) {
+		if (ni > 0 && pb_engine_next_for(e, idle, ni, lease,
+						 untold ? 0 : nb, out) < 0) {
 			fprintf(stderr, "bisect-sim: pb_engine_next_for "
 				"refused its arguments\n");
 			exit(2);
@@ -326,7 +330,7 @@ static int run_engine(const struct scenario *sc, struct history *h,
 		pb_engine_pool_machines(e);
 	*rounds = 0;
 	if (sc->machines) {
-		*runs = drive_machines(sc, h, e, rounds);
+		*runs = drive_machines(sc, h, e, st == S_UNTOLD, rounds);
 	} else {
 		while ((got = pb_engine_next_batch(e, k, batch)) > 0) {
 			(*rounds)++;
@@ -360,6 +364,7 @@ static int run_engine(const struct scenario *sc, struct history *h,
 			"confidence %.4f, %u runs): %s\n",
 			st == S_ORACLE	  ? "oracle"
 			: st == S_POOLED  ? "pooled"
+			: st == S_UNTOLD  ? "untold"
 			: st == S_TOLD_Q0 ? "told-q0"
 			: st == S_FIXED_Q0 ? "told-fixed-q0"
 			: st == S_TOLD_Q1 ? "told-q1"
@@ -639,6 +644,10 @@ static void run_scenario(const struct scenario *sc, int jobs_at_once)
 		jobs[nj].strategy = S_POOLED;
 		snprintf(jobs[nj++].name, sizeof(jobs[0].name), "pooled");
 	}
+	if (sc->machines > 1 && sc->untold) {
+		jobs[nj].strategy = S_UNTOLD;
+		snprintf(jobs[nj++].name, sizeof(jobs[0].name), "untold");
+	}
 	if (sc->fixed_q0_set && sc->shift == 0) {
 		jobs[nj].strategy = S_FIXED_Q0;
 		snprintf(jobs[nj++].name, sizeof(jobs[0].name), "q0=%g",
@@ -735,7 +744,7 @@ static void usage(FILE *f)
 "                  [--max-runs R] [--no-baselines] [--decompose]\n"
 "                  [--told-q0 X] [--acceptance] [--jobs 1..8] [--trace]\n"
 "                  [--drift step|ramp|bursts|bursts-unflagged]\n"
-"                  [--machines M]\n"
+"                  [--machines M] [--untold-busy]\n"
 "\n"
 "Simulates bisections of synthetic histories and prints accuracy and runs\n"
 "of the engine, the engine told the true rates (oracle), and classic\n"
@@ -781,6 +790,8 @@ static void usage(FILE *f)
 "                   of time (--k is then M); \"time\" is when the engine\n"
 "                   decided; the \"pooled\" line judges every run as one\n"
 "                   machine's (the per-machine rule off)\n"
+"  --untold-busy    with --machines, add the line \"untold\": the engine\n"
+"                   not told which runs are out when a machine asks\n"
 "\n"
 "Tables go to stdout; progress goes to stderr when it is a terminal.\n"
 "Exit status: 0 done, 2 bad arguments.\n", MAX_MACHINES);
@@ -807,11 +818,12 @@ int main(int argc, char **argv)
 		{ "trace", no_argument, NULL, 'T' },
 		{ "drift", required_argument, NULL, 'd' },
 		{ "machines", required_argument, NULL, 'M' },
+		{ "untold-busy", no_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct scenario sc = { "custom", 1000, 0, 0.5, 0, 0.03, 1, 2000, 1,
-			       0.99, 500, 1, 0, 0, 0, 0, DR_NONE, 0 };
+			       0.99, 500, 1, 0, 0, 0, 0, DR_NONE, 0, 0 };
 	int acceptance = 0, jobs = 2, ch, rc = 0;
 	uint64_t u;
 
@@ -872,6 +884,7 @@ int main(int argc, char **argv)
 		case 'M': rc = pb_parse_u64(&u, optarg, 1, MAX_MACHINES,
 					    "--machines");
 			  sc.machines = (unsigned)u; break;
+		case 'U': sc.untold = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -896,49 +909,50 @@ int main(int argc, char **argv)
 	{
 		struct scenario a[] = {
 			{ "A1 bimodal", 1000, 0, 0.5, 0, 0.03, 1, 2000, 1,
-			  0.99, 500, 1, 0, 0, 0, 0, DR_NONE, 0 },
+			  0.99, 500, 1, 0, 0, 0, 0, DR_NONE, 0, 0 },
 			{ "A2 bimodal, misread fast runs", 1000, 0.02, 0.5, 0,
-			  0.03, 1, 2000, 2, 0.99, 500, 1, 0, 0, 0, 0, DR_NONE, 0 },
+			  0.03, 1, 2000, 2, 0.99, 500, 1, 0, 0, 0, 0, DR_NONE, 0, 0 },
 			{ "A3 bimodal, rare slow mode", 1000, 0, 0.3, 0, 0.03,
-			  1, 2000, 3, 0.99, 500, 1, 0, 0, 0, 0, DR_NONE, 0 },
+			  1, 2000, 3, 0.99, 500, 1, 0, 0, 0, 0, DR_NONE, 0, 0 },
 			{ "A4 shift", 1000, 0, 1, 0.10, 0.03, 1, 2000, 4, 0.99,
-			  500, 1, 0, 0, 0, 0, DR_NONE, 0 },
+			  500, 1, 0, 0, 0, 0, DR_NONE, 0, 0 },
 			{ "A5 four agents", 1000, 0, 0.5, 0, 0.03, 4, 2000, 5,
-			  0.99, 500, 0, 0, 0, 0, 0, DR_NONE, 0 },
+			  0.99, 500, 0, 0, 0, 0, 0, DR_NONE, 0, 0 },
 			{ "N1 no change, both ends bimodal", 1000, 0.3, 0.3,
-			  0, 0.03, 1, 2000, 6, 0.99, 500, 0, 0, 0, 0, 0, DR_NONE, 0 },
+			  0, 0.03, 1, 2000, 6, 0.99, 500, 0, 0, 0, 0, 0, DR_NONE, 0, 0 },
 			{ "N2 no change, noise only", 1000, 0, 0, 0, 0.03, 1,
-			  4000, 8, 0.99, 500, 0, 0, 0, 0, 0, DR_NONE, 0 },
+			  4000, 8, 0.99, 500, 0, 0, 0, 0, 0, DR_NONE, 0, 0 },
 			{ "N3 no change, rare slow runs", 1000, 0.05, 0.05, 0,
-			  0.03, 1, 2000, 9, 0.99, 500, 0, 0, 0, 0, 0, DR_NONE, 0 },
+			  0.03, 1, 2000, 9, 0.99, 500, 0, 0, 0, 0, 0, DR_NONE, 0, 0 },
 			{ "D1 machine 30 % slower from a run on (A1)", 1000, 0,
 			  0.5, 0, 0.03, 1, 2000, 11, 0.99, 500, 0, 0, 0, 0, 0,
-			  DR_STEP, 0 },
+			  DR_STEP, 0, 0 },
 			{ "D1 machine 30 % slower from a run on (A4)", 1000, 0,
 			  1, 0.10, 0.03, 1, 2000, 12, 0.99, 500, 0, 0, 0, 0, 0,
-			  DR_STEP, 0 },
+			  DR_STEP, 0, 0 },
 			{ "D2 20 % ramp over 500 runs (A1)", 1000, 0, 0.5, 0,
-			  0.03, 1, 2000, 13, 0.99, 500, 0, 0, 0, 0, 0, DR_RAMP, 0 },
+			  0.03, 1, 2000, 13, 0.99, 500, 0, 0, 0, 0, 0, DR_RAMP, 0, 0 },
 			{ "D2 20 % ramp over 500 runs (A4)", 1000, 0, 1, 0.10,
-			  0.03, 1, 2000, 14, 0.99, 500, 0, 0, 0, 0, 0, DR_RAMP, 0 },
+			  0.03, 1, 2000, 14, 0.99, 500, 0, 0, 0, 0, 0, DR_RAMP, 0, 0 },
 			{ "D3 bursts, flagged (A1)", 1000, 0, 0.5, 0, 0.03, 1,
-			  2000, 15, 0.99, 500, 0, 0, 0, 0, 0, DR_BURSTS, 0 },
+			  2000, 15, 0.99, 500, 0, 0, 0, 0, 0, DR_BURSTS, 0, 0 },
 			{ "D3 bursts, flagged (A4)", 1000, 0, 1, 0.10, 0.03, 1,
-			  2000, 16, 0.99, 500, 0, 0, 0, 0, 0, DR_BURSTS, 0 },
+			  2000, 16, 0.99, 500, 0, 0, 0, 0, 0, DR_BURSTS, 0, 0 },
 			{ "D4 bursts, no signal (A1)", 1000, 0, 0.5, 0, 0.03, 1,
-			  2000, 17, 0.99, 500, 0, 0, 0, 0, 0, DR_BURSTS_BLIND, 0 },
+			  2000, 17, 0.99, 500, 0, 0, 0, 0, 0, DR_BURSTS_BLIND, 0, 0 },
 			{ "D4 bursts, no signal (A4)", 1000, 0, 1, 0.10, 0.03, 1,
-			  2000, 18, 0.99, 500, 0, 0, 0, 0, 0, DR_BURSTS_BLIND, 0 },
+			  2000, 18, 0.99, 500, 0, 0, 0, 0, 0, DR_BURSTS_BLIND, 0, 0 },
 			{ "M1 four machines 10-20 % apart (A1)", 1000, 0, 0.5,
 			  0, 0.03, 4, 2000, 19, 0.99, 500, 0, 0, 0, 0, 0,
-			  DR_NONE, 4 },
+			  DR_NONE, 4, 0 },
 			{ "M1 four machines 10-20 % apart (A4)", 1000, 0, 1,
 			  0.10, 0.03, 4, 2000, 20, 0.99, 500, 0, 0, 0, 0, 0,
-			  DR_NONE, 4 },
+			  DR_NONE, 4, 0 },
 		};
 		for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
 			a[i].trace = sc.trace;
 			a[i].decompose = sc.decompose;
+			a[i].untold = sc.untold;
 			a[i].fixed_q0_set = sc.fixed_q0_set;
 			a[i].fixed_q0 = sc.fixed_q0;
 			run_scenario(&a[i], jobs);

@@ -885,7 +885,7 @@ static void drift_check(struct pb_engine *e, unsigned m)
 		 * on the new */
 		unsigned before = k >= 2 ? M->gat[k - 2] : 0;
 		double old = exp(M->seg_level[j]), now;
-		char which[32] = "";
+		char which[32] = "the machine";
 
 		M->seg_first[M->nseg] = k - 1;
 		M->seg_from[M->nseg] = (before + M->gat[k - 1] + 1) / 2;
@@ -894,9 +894,9 @@ static void drift_check(struct pb_engine *e, unsigned m)
 		M->pending = 0;
 		now = exp(M->seg_level[M->nseg - 1]);
 		if (e->nseen > 1)
-			snprintf(which, sizeof(which), " (machine %u)", m);
+			snprintf(which, sizeof(which), "machine %u", m);
 		snprintf(e->drift_note, sizeof(e->drift_note),
-			 "the machine%s changed under the bisection: the good "
+			 "%s changed under the bisection: the good "
 			 "end went from %.4g to %.4g (%+.0f %%) at about run "
 			 "%u, and the runs were judged against it", which,
 			 old, now, 100 * (now / old - 1),

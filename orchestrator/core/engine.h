@@ -159,7 +159,9 @@ struct pb_engine_result {
 struct pb_engine_step {
 	size_t commit;
 	enum pb_verdict verdict;
-	unsigned runs;            /* successful runs */
+	unsigned runs;            /* successful runs judged (those of a
+				   * machine without its reference yet wait,
+				   * pb_engine_feed()) */
 	unsigned failed_runs;
 	double median;            /* NAN without runs */
 	double slow_fraction;     /* NAN when the rule has no fast/slow classes */

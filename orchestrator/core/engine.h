@@ -223,8 +223,9 @@ struct pb_engine_lease {
  * while the runs busy[0..nbusy-1] are out on other machines: out[t] is
  * the commit machine idle[t] runs next, or PB_ENGINE_NO_RUN when it has
  * nothing useful to do now (ask again when a result comes in).  Returns
- * how many machines got a run; -1, writing nothing, for an id out of range
- * or given twice in idle, or a busy run's commit out of range.
+ * how many machines got a run; -1, writing nothing, for a machine id out
+ * of range, given twice in idle or both idle and busy, or a busy run's
+ * commit out of range.
  *
  * The runs out count as probes whose outcome is not known yet: the choice
  * for the idle machines is the joint choice with them, so K machines
@@ -239,7 +240,8 @@ struct pb_engine_lease {
  * runs fed and the arguments: the same calls give the same answers, so an
  * orchestrator that replays its stored runs after a restart resumes.
  * Returns 0 once the bisection is done (pb_engine_result()'s outcome is
- * no longer PB_OUT_RUNNING).
+ * no longer PB_OUT_RUNNING).  No machine is told to wait: a spell of
+ * disturbed runs (PB_ACT_WAIT) is pb_engine_next()'s, for one machine.
  */
 int pb_engine_next_for(struct pb_engine *e, const unsigned *idle, size_t k,
 		       const struct pb_engine_lease *busy, size_t nbusy,
@@ -311,9 +313,8 @@ void pb_engine_result(const struct pb_engine *e, struct pb_engine_result *out);
  * compared, in the order they completed: pairs[k][0] is the parent's run,
  * pairs[k][1] the culprit's, each named by how many runs were fed before
  * it (pb_engine_feed, _observe, _run_failed and _disturbed calls, from
- * 0), so a
- * driver that numbers its runs as it feeds them finds their records, e.g.
- * to say whether IPC moved with the metric (verify.h's
+ * 0), so a driver that numbers its runs as it feeds them finds their
+ * records, e.g. to say whether IPC moved with the metric (verify.h's
  * pb_verify_describe).  Writes at most cap pairs and returns how many
  * there are (0 before a verification finished; fewer than
  * verification.pairs only when memory ran out while it ran).

@@ -22,14 +22,26 @@
  *   bisect-1   git bisect with one run per commit
  *   bisect-R   bisect with R fixed repeats, "any slow run means bad"
  *   bound      the information bound log2(N) / C(q1) (q0 = 0; probes)
+ *   pooled     with --machines: the engine with its per-machine rule
+ *              off (every run judged as one machine's)
+ *   untold     with --machines and --untold-busy: the engine not told
+ *              which runs are out when a machine asks
  * With q0 == q1 nothing changed: "right" is then "said no regression".
  * The baselines are handed the true slow/fast threshold and spend their
  * R runs on each end too (1 for bisect-1): a generous comparison.
+ *
+ * --machines M: M agents whose machines differ in speed (1.0, 0.9, 0.85,
+ * 0.8, ...: every run's value times its machine's speed), each asking for
+ * work as it becomes idle (pb_engine_next_for(), with the runs out on the
+ * others); a run takes 1 / speed units of time, +-10 %, so results come
+ * back in any order.  "time" is when the engine decided, in units of one
+ * run on the fastest machine; runs still out then are counted too.
  *
  * Usage: bisect-sim [--n N] [--q1 Q] [--q0 Q] [--shift S] [--noise S]
  *                   [--k AGENTS] [--trials T] [--seed S] [--confidence C]
  *                   [--max-runs R] [--no-baselines] [--decompose]
  *                   [--told-q0 X] [--acceptance] [--jobs 1..8] [--trace]
+ *                   [--machines M]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -82,12 +94,20 @@ struct scenario {
 	int fixed_q0_set;       /* a line told q0 = fixed_q0 */
 	double fixed_q0;
 	enum drift drift;       /* the machine changing under the runs */
+	unsigned machines;      /* > 0: that many machines of different
+				 * speeds, asking as they become idle */
+	int untold;             /* the "untold" line too (--machines) */
 };
+
+/* The machines' speeds (--machines): 10-20 % apart, the first fastest. */
+static const double machine_speed[] = { 1.0, 0.9, 0.85, 0.8, 0.95, 0.875,
+					0.825, 0.925 };
+#define MAX_MACHINES (sizeof(machine_speed) / sizeof(machine_speed[0]))
 
 /* What a job simulates: the engine, told all, one or none of the rates,
  * or classic bisection with fixed repeats. */
 enum strategy { S_ENGINE, S_ORACLE, S_TOLD_Q0, S_TOLD_Q1, S_FIXED_Q0,
-		S_FIXED };
+		S_POOLED, S_UNTOLD, S_FIXED };
 
 struct tally {
 	unsigned trials, right;
@@ -142,6 +162,7 @@ struct history {
 	struct rng rng;
 	unsigned t;             /* runs so far: the machine's clock */
 	unsigned step_at;       /* DR_STEP: the run it slows down at */
+	unsigned index;         /* which of the scenario's histories */
 };
 
 static int is_bad(const struct history *h, size_t i)
@@ -204,6 +225,80 @@ static double true_threshold(const struct scenario *sc)
 
 /* ---- strategies ---- */
 
+/*
+ * The service's way (--machines): every idle machine asks for work with
+ * the runs out on the others; a run of machine m takes 1 / speed(m) units
+ * of time, +-10 %, and its value is the history's times the machine's
+ * speed; results are fed as they complete, with their machine.  Returns
+ * the runs handed out (those still out when the engine decided too);
+ * *time gets when it decided, rounded up.
+ */
+static unsigned drive_machines(const struct scenario *sc, struct history *h,
+			       struct pb_engine *e, int untold,
+			       unsigned *time)
+{
+	struct pb_engine_lease lease[MAX_MACHINES];
+	struct pb_engine_result res;
+	unsigned idle[MAX_MACHINES], started = 0, nm = sc->machines;
+	size_t out[MAX_MACHINES], commit[MAX_MACHINES];
+	double t_end[MAX_MACHINES], now = 0;
+	int busy[MAX_MACHINES] = { 0 };
+
+	for (;;) {
+		size_t ni = 0, nb = 0;
+		unsigned next = nm;
+
+		for (unsigned m = 0; m < nm; m++) {
+			if (busy[m]) {
+				lease[nb].commit = commit[m];
+				lease[nb++].machine = m;
+			} else {
+				idle[ni++] = m;
+			}
+		}
+		if (ni > 0 && pb_engine_next_for(e, idle, ni, lease,
+						 untold ? 0 : nb, out) < 0) {
+			fprintf(stderr, "bisect-sim: pb_engine_next_for "
+				"refused its arguments\n");
+			exit(2);
+		}
+		pb_engine_result(e, &res);
+		if (res.outcome != PB_OUT_RUNNING)
+			break;
+		for (size_t t = 0; t < ni; t++) {
+			unsigned m = idle[t];
+
+			if (out[t] == PB_ENGINE_NO_RUN)
+				continue;
+			busy[m] = 1;
+			commit[m] = out[t];
+			t_end[m] = now + (1 + 0.2 * (rng_unif(&h->rng) - 0.5)) /
+					 machine_speed[m];
+			started++;
+		}
+		for (unsigned m = 0; m < nm; m++)
+			if (busy[m] && (next == nm || t_end[m] < t_end[next]))
+				next = m;
+		if (next == nm)
+			break; /* nothing out, nothing to run: stuck */
+		{
+			struct pb_engine_run r;
+			int flagged;
+			double v = run_value_flag(h, commit[next], &flagged);
+
+			now = t_end[next];
+			busy[next] = 0;
+			r.commit = commit[next];
+			r.machine = next;
+			r.status = flagged ? PB_RUN_DISTURBED : PB_RUN_OK;
+			r.value = v * machine_speed[next];
+			pb_engine_feed(e, &r);
+		}
+	}
+	*time = (unsigned)ceil(now);
+	return started;
+}
+
 static int run_engine(const struct scenario *sc, struct history *h,
 		      enum strategy st, unsigned *runs, unsigned *rounds,
 		      unsigned *wrong)
@@ -231,21 +326,29 @@ static int run_engine(const struct scenario *sc, struct history *h,
 		pb_engine_oracle_rates(e, NAN, sc->q1);
 	else if (st == S_FIXED_Q0)
 		pb_engine_oracle_rates(e, sc->fixed_q0, NAN);
+	else if (st == S_POOLED)
+		pb_engine_pool_machines(e);
 	*rounds = 0;
-	while ((got = pb_engine_next_batch(e, k, batch)) > 0) {
-		(*rounds)++;
-		for (size_t t = 0; t < got; t++) {
-			int flagged;
-			double v = run_value_flag(h, batch[t], &flagged);
+	if (sc->machines) {
+		*runs = drive_machines(sc, h, e, st == S_UNTOLD, rounds);
+	} else {
+		while ((got = pb_engine_next_batch(e, k, batch)) > 0) {
+			(*rounds)++;
+			for (size_t t = 0; t < got; t++) {
+				int flagged;
+				double v = run_value_flag(h, batch[t],
+							  &flagged);
 
-			if (flagged)
-				pb_engine_disturbed(e, batch[t]);
-			else
-				pb_engine_observe(e, batch[t], v);
+				if (flagged)
+					pb_engine_disturbed(e, batch[t]);
+				else
+					pb_engine_observe(e, batch[t], v);
+			}
 		}
 	}
 	pb_engine_result(e, &res);
-	*runs = res.runs + res.disturbed;
+	if (!sc->machines)
+		*runs = res.runs + res.disturbed;
 	/* a history where nothing changed (q0 == q1): right is "no
 	 * regression", and any culprit is wrong */
 	if (sc->shift == 0 && sc->q0 == sc->q1) {
@@ -257,14 +360,16 @@ static int run_engine(const struct scenario *sc, struct history *h,
 		*wrong += res.outcome == PB_OUT_CULPRIT && !right;
 	}
 	if (!right && sc->trace)
-		fprintf(stderr, "%s: culprit %zu, said %zu (outcome %d, mode %s, "
+		fprintf(stderr, "%s: history %u: culprit %zu, said %zu (outcome %d, mode %s, "
 			"confidence %.4f, %u runs): %s\n",
 			st == S_ORACLE	  ? "oracle"
+			: st == S_POOLED  ? "pooled"
+			: st == S_UNTOLD  ? "untold"
 			: st == S_TOLD_Q0 ? "told-q0"
 			: st == S_FIXED_Q0 ? "told-fixed-q0"
 			: st == S_TOLD_Q1 ? "told-q1"
 					  : "engine",
-			h->culprit, res.culprit,
+			h->index, h->culprit, res.culprit,
 			(int)res.outcome,
 			pb_mode_name(res.mode) ? pb_mode_name(res.mode) : "?",
 			res.confidence, res.runs, res.why);
@@ -393,6 +498,7 @@ static void simulate(const struct scenario *sc, enum strategy strategy,
 
 		h.sc = sc;
 		h.t = 0;
+		h.index = i;
 		rng_seed(&h.rng, s);
 		h.culprit = 1 + (size_t)(rng_unif(&h.rng) * sc->n);
 		if (h.culprit > sc->n)
@@ -534,12 +640,21 @@ static void run_scenario(const struct scenario *sc, int jobs_at_once)
 		jobs[nj].strategy = S_TOLD_Q1;
 		snprintf(jobs[nj++].name, sizeof(jobs[0].name), "told-q1");
 	}
+	if (sc->machines > 1) {
+		jobs[nj].strategy = S_POOLED;
+		snprintf(jobs[nj++].name, sizeof(jobs[0].name), "pooled");
+	}
+	if (sc->machines > 1 && sc->untold) {
+		jobs[nj].strategy = S_UNTOLD;
+		snprintf(jobs[nj++].name, sizeof(jobs[0].name), "untold");
+	}
 	if (sc->fixed_q0_set && sc->shift == 0) {
 		jobs[nj].strategy = S_FIXED_Q0;
 		snprintf(jobs[nj++].name, sizeof(jobs[0].name), "q0=%g",
 			 sc->fixed_q0);
 	}
-	if (sc->baselines && sc->k == 1 && !(sc->shift == 0 && sc->q0 == sc->q1))
+	if (sc->baselines && sc->k == 1 && !sc->machines &&
+	    !(sc->shift == 0 && sc->q0 == sc->q1))
 		for (size_t r = 0; r < sizeof(reps) / sizeof(reps[0]); r++) {
 			jobs[nj].strategy = S_FIXED;
 			jobs[nj].reps = reps[r];
@@ -588,18 +703,24 @@ static void run_scenario(const struct scenario *sc, int jobs_at_once)
 	else
 		printf(" q1=%.2f q0=%.2f", sc->q1, sc->q0);
 	printf(" noise=%.0f%% K=%zu confidence=%.3f trials=%u seed=%" PRIu64,
-	       100 * sc->noise, sc->k, sc->confidence, sc->trials, sc->seed);
+	       100 * sc->noise, sc->machines ? (size_t)sc->machines : sc->k,
+	       sc->confidence, sc->trials, sc->seed);
 	if (sc->drift)
 		printf(" drift=%s", drift_names[sc->drift]);
+	if (sc->machines) {
+		printf(" machines=");
+		for (unsigned m = 0; m < sc->machines; m++)
+			printf("%s%g", m ? "," : "", machine_speed[m]);
+	}
 	printf("\n");
 	printf("  %-12s %8s %8s %9s %6s %6s", "method", "accuracy", "wilson95",
 	       "mean-runs", "p95", "p99");
-	if (sc->k > 1)
-		printf(" %8s %6s", "rounds", "p95");
+	if (sc->k > 1 || sc->machines)
+		printf(" %8s %6s", sc->machines ? "time" : "rounds", "p95");
 	printf(" %8s %8s", "wrong", "wilson95");
 	printf("\n");
 	for (size_t i = 0; i < nj; i++)
-		print_row(jobs[i].name, &jobs[i].t, sc->k > 1,
+		print_row(jobs[i].name, &jobs[i].t, sc->k > 1 || sc->machines,
 			  jobs[i].strategy != S_FIXED);
 	print_budget(sc, jobs, nj);
 	for (size_t i = 0; i < nj; i++) {
@@ -623,6 +744,7 @@ static void usage(FILE *f)
 "                  [--max-runs R] [--no-baselines] [--decompose]\n"
 "                  [--told-q0 X] [--acceptance] [--jobs 1..8] [--trace]\n"
 "                  [--drift step|ramp|bursts|bursts-unflagged]\n"
+"                  [--machines M] [--untold-busy]\n"
 "\n"
 "Simulates bisections of synthetic histories and prints accuracy and runs\n"
 "of the engine, the engine told the true rates (oracle), and classic\n"
@@ -647,10 +769,12 @@ static void usage(FILE *f)
 "                   told q0 = X whatever the truth, learning q1 (the line\n"
 "                   q0=X): what one fixed belief about q0 costs\n"
 "  --acceptance     the issue's acceptance scenarios (2,000 trials each,\n"
-"                   fixed seeds) and three kinds of history where nothing\n"
+"                   fixed seeds), three kinds of history where nothing\n"
 "                   changed (N1: both ends bimodal alike; N2: noise only;\n"
-"                   N3: slow in 5 %% of the runs everywhere); about 20\n"
-"                   minutes with --jobs 2\n"
+"                   N3: slow in 5 %% of the runs everywhere), the machine\n"
+"                   changing under the runs (D1-D4) and four machines\n"
+"                   10-20 %% apart asking as they become idle (M1); more\n"
+"                   than an hour with --jobs 2\n"
 "  --jobs J         methods simulated at once, one process each (default 2)\n"
 "  --trace          print each history the engine got wrong, on stderr\n"
 "  --drift KIND     the machine changes under the runs: step (30 %% slower\n"
@@ -661,9 +785,18 @@ static void usage(FILE *f)
 "                   bursts-unflagged (no signal); \"wrong\" is the share\n"
 "                   that named a wrong culprit, with its 95 %% Wilson upper\n"
 "                   bound\n"
+"  --machines M     M agents (1..%zu) on machines of speeds 1.0, 0.9, 0.85,\n"
+"                   0.8, ... (each run's value times its machine's), each\n"
+"                   asking for work as it becomes idle, with the runs out\n"
+"                   on the others, a run taking 1 / speed (+-10 %%) units\n"
+"                   of time (--k is then M); \"time\" is when the engine\n"
+"                   decided; the \"pooled\" line judges every run as one\n"
+"                   machine's (the per-machine rule off)\n"
+"  --untold-busy    with --machines, add the line \"untold\": the engine\n"
+"                   not told which runs are out when a machine asks\n"
 "\n"
 "Tables go to stdout; progress goes to stderr when it is a terminal.\n"
-"Exit status: 0 done, 2 bad arguments.\n");
+"Exit status: 0 done, 2 bad arguments.\n", MAX_MACHINES);
 }
 
 int main(int argc, char **argv)
@@ -686,11 +819,13 @@ int main(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "trace", no_argument, NULL, 'T' },
 		{ "drift", required_argument, NULL, 'd' },
+		{ "machines", required_argument, NULL, 'M' },
+		{ "untold-busy", no_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct scenario sc = { "custom", 1000, 0, 0.5, 0, 0.03, 1, 2000, 1,
-			       0.99, 500, 1, 0, 0, 0, 0, DR_NONE };
+			       0.99, 500, 1, 0, 0, 0, 0, DR_NONE, 0, 0 };
 	int acceptance = 0, jobs = 2, ch, rc = 0;
 	uint64_t u;
 
@@ -748,6 +883,10 @@ int main(int argc, char **argv)
 			sc.drift = (enum drift)k;
 			break;
 		}
+		case 'M': rc = pb_parse_u64(&u, optarg, 1, MAX_MACHINES,
+					    "--machines");
+			  sc.machines = (unsigned)u; break;
+		case 'U': sc.untold = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -763,6 +902,8 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (sc.machines)
+		sc.k = sc.machines;
 	if (!acceptance) {
 		run_scenario(&sc, jobs);
 		return 0;
@@ -770,43 +911,50 @@ int main(int argc, char **argv)
 	{
 		struct scenario a[] = {
 			{ "A1 bimodal", 1000, 0, 0.5, 0, 0.03, 1, 2000, 1,
-			  0.99, 500, 1, 0, 0, 0, 0, DR_NONE },
+			  0.99, 500, 1, 0, 0, 0, 0, DR_NONE, 0, 0 },
 			{ "A2 bimodal, misread fast runs", 1000, 0.02, 0.5, 0,
-			  0.03, 1, 2000, 2, 0.99, 500, 1, 0, 0, 0, 0, DR_NONE },
+			  0.03, 1, 2000, 2, 0.99, 500, 1, 0, 0, 0, 0, DR_NONE, 0, 0 },
 			{ "A3 bimodal, rare slow mode", 1000, 0, 0.3, 0, 0.03,
-			  1, 2000, 3, 0.99, 500, 1, 0, 0, 0, 0, DR_NONE },
+			  1, 2000, 3, 0.99, 500, 1, 0, 0, 0, 0, DR_NONE, 0, 0 },
 			{ "A4 shift", 1000, 0, 1, 0.10, 0.03, 1, 2000, 4, 0.99,
-			  500, 1, 0, 0, 0, 0, DR_NONE },
+			  500, 1, 0, 0, 0, 0, DR_NONE, 0, 0 },
 			{ "A5 four agents", 1000, 0, 0.5, 0, 0.03, 4, 2000, 5,
-			  0.99, 500, 0, 0, 0, 0, 0, DR_NONE },
+			  0.99, 500, 0, 0, 0, 0, 0, DR_NONE, 0, 0 },
 			{ "N1 no change, both ends bimodal", 1000, 0.3, 0.3,
-			  0, 0.03, 1, 2000, 6, 0.99, 500, 0, 0, 0, 0, 0, DR_NONE },
+			  0, 0.03, 1, 2000, 6, 0.99, 500, 0, 0, 0, 0, 0, DR_NONE, 0, 0 },
 			{ "N2 no change, noise only", 1000, 0, 0, 0, 0.03, 1,
-			  4000, 8, 0.99, 500, 0, 0, 0, 0, 0, DR_NONE },
+			  4000, 8, 0.99, 500, 0, 0, 0, 0, 0, DR_NONE, 0, 0 },
 			{ "N3 no change, rare slow runs", 1000, 0.05, 0.05, 0,
-			  0.03, 1, 2000, 9, 0.99, 500, 0, 0, 0, 0, 0, DR_NONE },
+			  0.03, 1, 2000, 9, 0.99, 500, 0, 0, 0, 0, 0, DR_NONE, 0, 0 },
 			{ "D1 machine 30 % slower from a run on (A1)", 1000, 0,
 			  0.5, 0, 0.03, 1, 2000, 11, 0.99, 500, 0, 0, 0, 0, 0,
-			  DR_STEP },
+			  DR_STEP, 0, 0 },
 			{ "D1 machine 30 % slower from a run on (A4)", 1000, 0,
 			  1, 0.10, 0.03, 1, 2000, 12, 0.99, 500, 0, 0, 0, 0, 0,
-			  DR_STEP },
+			  DR_STEP, 0, 0 },
 			{ "D2 20 % ramp over 500 runs (A1)", 1000, 0, 0.5, 0,
-			  0.03, 1, 2000, 13, 0.99, 500, 0, 0, 0, 0, 0, DR_RAMP },
+			  0.03, 1, 2000, 13, 0.99, 500, 0, 0, 0, 0, 0, DR_RAMP, 0, 0 },
 			{ "D2 20 % ramp over 500 runs (A4)", 1000, 0, 1, 0.10,
-			  0.03, 1, 2000, 14, 0.99, 500, 0, 0, 0, 0, 0, DR_RAMP },
+			  0.03, 1, 2000, 14, 0.99, 500, 0, 0, 0, 0, 0, DR_RAMP, 0, 0 },
 			{ "D3 bursts, flagged (A1)", 1000, 0, 0.5, 0, 0.03, 1,
-			  2000, 15, 0.99, 500, 0, 0, 0, 0, 0, DR_BURSTS },
+			  2000, 15, 0.99, 500, 0, 0, 0, 0, 0, DR_BURSTS, 0, 0 },
 			{ "D3 bursts, flagged (A4)", 1000, 0, 1, 0.10, 0.03, 1,
-			  2000, 16, 0.99, 500, 0, 0, 0, 0, 0, DR_BURSTS },
+			  2000, 16, 0.99, 500, 0, 0, 0, 0, 0, DR_BURSTS, 0, 0 },
 			{ "D4 bursts, no signal (A1)", 1000, 0, 0.5, 0, 0.03, 1,
-			  2000, 17, 0.99, 500, 0, 0, 0, 0, 0, DR_BURSTS_BLIND },
+			  2000, 17, 0.99, 500, 0, 0, 0, 0, 0, DR_BURSTS_BLIND, 0, 0 },
 			{ "D4 bursts, no signal (A4)", 1000, 0, 1, 0.10, 0.03, 1,
-			  2000, 18, 0.99, 500, 0, 0, 0, 0, 0, DR_BURSTS_BLIND },
+			  2000, 18, 0.99, 500, 0, 0, 0, 0, 0, DR_BURSTS_BLIND, 0, 0 },
+			{ "M1 four machines 10-20 % apart (A1)", 1000, 0, 0.5,
+			  0, 0.03, 4, 2000, 19, 0.99, 500, 0, 0, 0, 0, 0,
+			  DR_NONE, 4, 0 },
+			{ "M1 four machines 10-20 % apart (A4)", 1000, 0, 1,
+			  0.10, 0.03, 4, 2000, 20, 0.99, 500, 0, 0, 0, 0, 0,
+			  DR_NONE, 4, 0 },
 		};
 		for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
 			a[i].trace = sc.trace;
 			a[i].decompose = sc.decompose;
+			a[i].untold = sc.untold;
 			a[i].fixed_q0_set = sc.fixed_q0_set;
 			a[i].fixed_q0 = sc.fixed_q0;
 			run_scenario(&a[i], jobs);

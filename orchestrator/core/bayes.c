@@ -73,7 +73,10 @@
  *    With k idle agents, k probes are chosen greedily by their joint
  *    mutual information, then improved by single exchanges, duplicates
  *    allowed (batch_pick()); near the end, the allocation around the
- *    best commit most likely to finish this round (endgame_pick()).
+ *    best commit most likely to finish this round (endgame_pick()).  Runs
+ *    handed out and not fed yet (pb_engine_next_for()'s busy runs) are
+ *    probes of that joint choice whose outcome is not known: the idle
+ *    agents' probes are chosen with them, not beside them.
  *
  *    Skipped commits (no build, or only failed runs) cannot be told from
  *    the commit after them, so each forms one block with the next commit
@@ -91,6 +94,29 @@
  *    - The good end runs again every REF_EVERY search runs as a reference
  *      of the machine's level; a move (DRIFT_SIGMAS) re-judges every run
  *      against the level of its time (drift_check()).
+ *    - Several machines (pb_engine_feed()'s machine ids) are strata, never
+ *      one pool: a run is judged divided by its machine's speed, one
+ *      multiplicative factor per machine measured on the good end (all
+ *      of the above is per machine: references, levels, drift).  The
+ *      reference machine is the first to run the good end (before any
+ *      has, the first to give a run); its speed is 1, so its runs count
+ *      at once, as a single machine's always did.  Any other machine's
+ *      speed is the ratio of its good end to the reference machine's
+ *      (machine_level(): medians of the logs, under the class model of
+ *      the fast mode's runs), so its runs are evidence only once it ran
+ *      the good end MIN_END_RUNS times - as the ends need that many runs
+ *      before any decision, so that one misread slow run cannot set a
+ *      machine's speed; until then its runs wait, and then they all
+ *      count, judged by that ratio, which every later good-end run of
+ *      either machine refines (machines_sync(): a new ratio re-judges
+ *      every run).  A machine that never gets there (it gave one run and
+ *      went away) never counts, and changes nothing.  Only the good end
+ *      sets speeds: its runs are the same commit everywhere and mostly
+ *      of the fast mode, while a bimodal bad end's median may lie in
+ *      either mode.  pb_engine_next_for() hands a machine whose runs do
+ *      not count yet the good end first, and each machine its references.
+ *      The verification pairs runs per machine: a machine is a lane
+ *      (VERIFY_LANES of them at once).
  *    - The commit that holds opts.confidence is verified against its
  *      parent, ABBA, under verify.c's sequential test before it is named
  *      (verify_begin(); VERIFY_ATTEMPTS, REVERIFY_RUNS).
@@ -104,6 +130,7 @@
  * stored runs.  opts.seed only breaks exact ties between equally
  * informative commits.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -227,9 +254,11 @@ enum { PF_P, PF_R0, PF_R1, PF_H0, PF_H1, PF };  /* see prefix_rates() */
 enum model { M_NONE, M_CLASS, M_DENSITY };
 
 struct cobs {
-	double *v;              /* successful runs' values, oriented */
+	double *v;              /* successful runs' values, oriented and
+				 * judged against their machine's speed */
 	double *raw;            /* the same, as measured */
 	unsigned *at;           /* the engine's clock at each of them */
+	unsigned char *mach;    /* the machine of each */
 	unsigned nv, av;
 	unsigned failed;
 	unsigned slow, fast;    /* class model */
@@ -237,6 +266,41 @@ struct cobs {
 	double lnone;           /* and of "no change" : good, clipped */
 	unsigned char skipped, listed;
 	unsigned disturbed;     /* runs not counted (pb_engine_disturbed) */
+};
+
+/* One machine (section 3 of the top comment): its good-end runs, in the
+ * order fed, the levels they show over time, and its speed against the
+ * reference machine. */
+struct mach {
+	unsigned char seen;     /* gave a successful run */
+	unsigned clock;         /* runs fed on it, of every kind */
+	unsigned last_ref;      /* its clock at its latest good-end run */
+	double *graw;           /* its good-end runs' values, as measured */
+	unsigned *gat;          /* the engine's clock at each of them */
+	unsigned ng, ag;
+	unsigned npos;          /* of them > 0: the ones a level can use */
+	/* its levels over time (log of the good end's value) from clock
+	 * seg_from[j] on; its runs are judged divided by
+	 * exp(level - level 0) times its ratio */
+	unsigned nseg;
+	unsigned seg_from[DRIFT_SEGS];
+	double seg_level[DRIFT_SEGS];
+	unsigned seg_first[DRIFT_SEGS]; /* its first good-end run's index */
+	unsigned pending;       /* references off the level in a row */
+	int ref_now;            /* a reference before the next decision */
+	double drift_sd;        /* its good end's noise, log scale */
+	double ratio;           /* log of its speed against the reference
+				 * machine's, 0 for that one */
+	unsigned char gathered; /* its runs are in the evidence now */
+};
+
+/* Every successful run fed, in order: the runs of a machine become
+ * evidence when it has its reference, all of them at once. */
+struct runrec {
+	size_t commit;
+	double raw;
+	unsigned at;
+	unsigned char mach;
 };
 
 /* lgamma(base + k) for k = 0, 1, ..., grown on demand. */
@@ -260,7 +324,7 @@ struct pb_engine {
 
 	int ends_two_modes;     /* the bad end showed both modes */
 	size_t lone_end;        /* a lone far run at an end, set aside from */
-	unsigned lone_k;        /* the shift's fit: end, run; lone_end = n */
+	unsigned lone_at;       /* the shift's fit: end, clock; lone_end = n */
 	int rechecked;          /* recheck_modes() has judged the modes */
 	unsigned remodelled;    /* runs when the class model was dropped */
 	int stale;              /* runs fed since the posterior was made */
@@ -306,34 +370,38 @@ struct pb_engine {
 	size_t confirmed;       /* the commit a verification confirmed, 0 */
 	unsigned *refuted_at;   /* per commit: runs when a verification did
 				 * not confirm it, 0 never */
-	unsigned vq_lane[VERIFY_LANES]; /* the sides handed out this round, */
-	int vq_side[VERIFY_LANES];      /* in order: which lane a returning */
-	unsigned vq_n;                  /* run of a side belongs to */
+	unsigned vq_lane[VERIFY_LANES]; /* the sides next_batch() handed out */
+	int vq_side[VERIFY_LANES];      /* this round, in order: which lane a */
+	unsigned vq_n;                  /* run fed without a machine takes */
+	uint64_t ver_lanes;     /* machines that are lanes of the one under
+				 * way (pb_engine_next_for()) */
 	int ver_gave_up;        /* the best commit could not be confirmed */
 	/* the runs paired by the verification under way (cur) and by the
 	 * last finished one (last): clock stamps, [k][0] parent, [k][1]
 	 * culprit; per lane the first half of its open pair */
 	unsigned (*vp_cur)[2], (*vp_last)[2];
 	size_t vp_ncur, vp_nlast, vp_acur;
-	unsigned vp_open[VERIFY_LANES];
-	unsigned char vp_has[VERIFY_LANES];
+	unsigned vp_open[PB_VERIFY_MAX_LANES];
+	unsigned char vp_has[PB_VERIFY_MAX_LANES];
 	int improvement;        /* say_none() is told the bad end is faster */
 	int too_noisy;          /* "no regression" could not be shown */
 	int ends_more;          /* the search found no change: the ends run
 				 * on to show it (finish_none()) */
 
-	/* the machine's speed over time, from the good end's runs (the
-	 * references): levels (log of the good end's value) from clock
-	 * seg_from[j] on; runs are judged divided by exp(level - level 0) */
+	/* the machines' speeds over time, from the good end's runs on each
+	 * (the references) */
 	unsigned clock;         /* every run fed, disturbed ones included */
-	unsigned last_ref;      /* clock of the good end's latest run */
-	unsigned nseg;
-	unsigned seg_from[DRIFT_SEGS];
-	double seg_level[DRIFT_SEGS];
-	unsigned seg_first[DRIFT_SEGS]; /* its first good-end run's index */
-	unsigned pending;       /* references off the level in a row */
-	int ref_now;            /* a reference before the next decision */
-	double drift_sd;        /* the good end's noise, log scale */
+	struct mach mach[PB_ENGINE_MACHINES];
+	int ref_mach;           /* the reference machine, -1 before any run */
+	int ref_final;          /* ... chosen by the first good-end run */
+	unsigned nseen;         /* machines that gave successful runs */
+	int pooled;             /* pb_engine_pool_machines(): all are one */
+	double lref;            /* the reference machine's level */
+	int sync_now;           /* a good-end run: judge every run again */
+	unsigned ref_ask;       /* finish_none() asked for references at
+				 * clock ref_ask - 1; 0 not asking */
+	struct runrec *rlog;    /* every successful run, in order */
+	size_t nrlog, arlog;
 	char drift_note[160];   /* what moved and when, for the why */
 	/* the prior over c: log weight of each j (0, or log IDENTICAL_PRIOR
 	 * for a commit identical to its parent) and the weights' sum */
@@ -370,6 +438,17 @@ static double lbeta(double a, double b)
 static double clamp(double x, double lo, double hi)
 {
 	return x < lo ? lo : x > hi ? hi : x;
+}
+
+/* pb_h2(p), remembering the last p asked in *lp and its entropy in *lh:
+ * the rates are the same over the untested stretches of a long range. */
+static double h2_memo(double p, double *lp, double *lh)
+{
+	if (p != *lp) {
+		*lp = p;
+		*lh = pb_h2(p);
+	}
+	return *lh;
 }
 
 /* A commit worth another run: not skipped, and its runs do not mostly
@@ -468,6 +547,7 @@ int pb_engine_new(struct pb_engine **out, const struct pb_engine_opts *o)
 	e->o = *o;
 	e->n = n;
 	e->lone_end = n; /* none */
+	e->ref_mach = -1;
 	e->c = calloc(n, sizeof(*e->c));
 	e->order = calloc(n, sizeof(*e->order));
 	e->post = calloc(n, sizeof(double));
@@ -520,7 +600,13 @@ void pb_engine_free(struct pb_engine *e)
 			free(e->c[i].v);
 			free(e->c[i].raw);
 			free(e->c[i].at);
+			free(e->c[i].mach);
 		}
+	for (size_t m = 0; m < PB_ENGINE_MACHINES; m++) {
+		free(e->mach[m].graw);
+		free(e->mach[m].gat);
+	}
+	free(e->rlog);
 	free(e->c);
 	free(e->order);
 	free(e->post);
@@ -544,6 +630,11 @@ void pb_engine_free(struct pb_engine *e)
 	free(e->lg_1.v);
 	free(e->lg_2.v);
 	free(e);
+}
+
+void pb_engine_pool_machines(struct pb_engine *e)
+{
+	e->pooled = 1;
 }
 
 void pb_engine_oracle_rates(struct pb_engine *e, double q0, double q1)
@@ -659,18 +750,6 @@ static int machine_busy(const struct pb_engine *e)
 	       2 * d > PB_BUSY_WINDOW;
 }
 
-int pb_engine_disturbed(struct pb_engine *e, size_t i)
-{
-	if (i >= e->n)
-		return -1;
-	e->c[i].disturbed++;
-	e->disturbed++;
-	e->clock++;
-	e->last = i;
-	list_commit(e, i);
-	note_recent(e, 1);
-	return 0;
-}
 
 /* ---- the machine changing under the runs ----
  *
@@ -687,32 +766,47 @@ int pb_engine_disturbed(struct pb_engine *e, size_t i)
  * and a new level re-judges every run after it; the why says what moved
  * and when.  A ramp slower than the noise is left alone: its runs move
  * less than the modes are apart, and the verification, whose pairs are
- * next to each other in time, cancels it. */
+ * next to each other in time, cancels it.
+ *
+ * Several machines are several such levels, one history each, and one
+ * more factor: a machine's speed against the reference machine's, the
+ * ratio of their good ends (machine_level()).  All of it is kept per
+ * machine (struct mach): the references, their schedule (REF_EVERY of the
+ * machine's own runs), the levels and the drift test. */
 
-static double speed_at(const struct pb_engine *e, unsigned t)
+/* The speed that machine m's run at clock t is judged by: its ratio to
+ * the reference machine, times its level then against its first. */
+static double speed_at(const struct pb_engine *e, unsigned m, unsigned t)
 {
-	unsigned j = e->nseg;
+	const struct mach *M = &e->mach[m];
+	unsigned j = M->nseg;
+	double s;
 
-	while (j > 1 && e->seg_from[j - 1] > t)
+	while (j > 1 && M->seg_from[j - 1] > t)
 		j--;
-	return j > 1 ? exp(e->seg_level[j - 1] - e->seg_level[0]) : 1.0;
+	s = j > 1 ? exp(M->seg_level[j - 1] - M->seg_level[0]) : 1.0;
+	return M->ratio != 0 ? s * exp(M->ratio) : s;
 }
 
-/* The level of segment j: the median of its good-end runs' logs. */
-static double seg_level_of(const struct pb_engine *e, unsigned j,
+/* The level of machine m's segment j: the median of its good-end runs'
+ * logs. */
+static double seg_level_of(const struct pb_engine *e, unsigned m, unsigned j,
 			   unsigned to)
 {
-	const struct cobs *g = &e->c[0];
+	const struct mach *M = &e->mach[m];
 	double buf[64];
-	unsigned n = 0, from = e->seg_first[j];
+	unsigned n = 0, from = M->seg_first[j];
 
 	if (to - from > 64)
 		from = to - 64;
 	for (unsigned k = from; k < to; k++)
-		if (g->raw[k] > 0)
-			buf[n++] = log(g->raw[k]);
-	return n ? pb_median(buf, n) : e->seg_level[j];
+		if (M->graw[k] > 0)
+			buf[n++] = log(M->graw[k]);
+	return n ? pb_median(buf, n) : M->seg_level[j];
 }
+
+static double run_speed(const struct pb_engine *e, size_t i, unsigned m,
+			unsigned at);
 
 /* Every run judged again with the levels as they are now. */
 static void rejudge(struct pb_engine *e)
@@ -721,7 +815,9 @@ static void rejudge(struct pb_engine *e)
 		struct cobs *c = &e->c[i];
 
 		for (unsigned k = 0; k < c->nv; k++)
-			c->v[k] = orient(e, c->raw[k] / speed_at(e, c->at[k]));
+			c->v[k] = orient(e, c->raw[k] /
+					    run_speed(e, i, c->mach[k],
+						      c->at[k]));
 	}
 	if (e->model == M_DENSITY)
 		fit_density(e, 0);
@@ -729,23 +825,23 @@ static void rejudge(struct pb_engine *e)
 	e->stale = 1;
 }
 
-/* After a run of the good end: has the machine moved? */
-static void drift_check(struct pb_engine *e)
+/* After a run of the good end on machine m: has the machine moved? */
+static void drift_check(struct pb_engine *e, unsigned m)
 {
-	const struct cobs *g = &e->c[0];
-	unsigned k = g->nv - 1, j = e->nseg - 1;
+	struct mach *M = &e->mach[m];
+	unsigned k = M->ng - 1, j = M->nseg - 1;
 	double x, dev;
 
-	e->last_ref = g->at[k];
-	e->ref_now = 0;
-	if (!(g->raw[k] > 0))
+	M->last_ref = M->clock - 1;
+	M->ref_now = 0;
+	if (!(M->graw[k] > 0))
 		return;
-	x = log(g->raw[k]);
-	if (e->nseg == 0) {
-		e->nseg = 1;
-		e->seg_from[0] = 0;
-		e->seg_first[0] = 0;
-		e->seg_level[0] = x;
+	x = log(M->graw[k]);
+	if (M->nseg == 0) {
+		M->nseg = 1;
+		M->seg_from[0] = 0;
+		M->seg_first[0] = 0;
+		M->seg_level[0] = x;
 		return;
 	}
 	/* The good end's noise, from its runs on the current level around
@@ -753,67 +849,212 @@ static void drift_check(struct pb_engine *e)
 	 * DRIFT_MIN_RUNS of them, nor below 1 %. */
 	{
 		double d[64];
-		unsigned n = 0, from = e->seg_first[j];
+		unsigned n = 0, from = M->seg_first[j];
 
 		if (k - from > 64)
 			from = k - 64;
 		for (unsigned t = from; t < k; t++)
-			if (g->raw[t] > 0)
-				d[n++] = fabs(log(g->raw[t]) - e->seg_level[j]);
+			if (M->graw[t] > 0)
+				d[n++] = fabs(log(M->graw[t]) - M->seg_level[j]);
 		if (n < DRIFT_MIN_RUNS) {
-			e->seg_level[j] = seg_level_of(e, j, k + 1);
+			M->seg_level[j] = seg_level_of(e, m, j, k + 1);
 			return;
 		}
-		e->drift_sd = fmax(0.01, 1.4826 * pb_median(d, n));
+		M->drift_sd = fmax(0.01, 1.4826 * pb_median(d, n));
 	}
-	dev = x - e->seg_level[j];
+	dev = x - M->seg_level[j];
 	/* A good end that is bimodal itself visits its slow mode now and
 	 * then: a run there is no move of the machine (nor a reason to
 	 * forget one seen) - the class model knows where that mode lies. */
 	if (e->model == M_CLASS && e->mix.mu[0] != 0 &&
 	    unorient(e, e->mix.mu[0]) > 0 &&
-	    fabs(x - log(speed_at(e, g->at[k])) -
-		 log(unorient(e, e->mix.mu[0]))) <= 2.5 * e->drift_sd)
+	    fabs(x - log(speed_at(e, m, M->gat[k])) -
+		 log(unorient(e, e->mix.mu[0]))) <= 2.5 * M->drift_sd)
 		return;
-	if (fabs(dev) <= DRIFT_SIGMAS * e->drift_sd) {
-		e->pending = 0;
-		e->seg_level[j] = seg_level_of(e, j, k + 1);
+	if (fabs(dev) <= DRIFT_SIGMAS * M->drift_sd) {
+		M->pending = 0;
+		M->seg_level[j] = seg_level_of(e, m, j, k + 1);
 		return;
 	}
-	if (e->pending && k >= 1 && g->raw[k - 1] > 0 &&
-	    (log(g->raw[k - 1]) - e->seg_level[j]) * dev > 0 &&
-	    fabs(log(g->raw[k - 1]) - x) <= 3 * M_SQRT2 * e->drift_sd &&
-	    e->nseg < DRIFT_SEGS) {
+	if (M->pending && k >= 1 && M->graw[k - 1] > 0 &&
+	    (log(M->graw[k - 1]) - M->seg_level[j]) * dev > 0 &&
+	    fabs(log(M->graw[k - 1]) - x) <= 3 * M_SQRT2 * M->drift_sd &&
+	    M->nseg < DRIFT_SEGS) {
 		/* two references off the level, alike: a new level, from
 		 * halfway between the last one on the old level and the first
 		 * on the new */
-		unsigned before = k >= 2 ? g->at[k - 2] : 0;
-		double old = exp(e->seg_level[j]), now;
+		unsigned before = k >= 2 ? M->gat[k - 2] : 0;
+		double old = exp(M->seg_level[j]), now;
+		char which[32] = "the machine";
 
-		e->seg_first[e->nseg] = k - 1;
-		e->seg_from[e->nseg] = (before + g->at[k - 1] + 1) / 2;
-		e->seg_level[e->nseg] = (log(g->raw[k - 1]) + x) / 2;
-		e->nseg++;
-		e->pending = 0;
-		now = exp(e->seg_level[e->nseg - 1]);
+		M->seg_first[M->nseg] = k - 1;
+		M->seg_from[M->nseg] = (before + M->gat[k - 1] + 1) / 2;
+		M->seg_level[M->nseg] = (log(M->graw[k - 1]) + x) / 2;
+		M->nseg++;
+		M->pending = 0;
+		now = exp(M->seg_level[M->nseg - 1]);
+		if (e->nseen > 1)
+			snprintf(which, sizeof(which), "machine %u", m);
 		snprintf(e->drift_note, sizeof(e->drift_note),
-			 "the machine changed under the bisection: the good "
+			 "%s changed under the bisection: the good "
 			 "end went from %.4g to %.4g (%+.0f %%) at about run "
-			 "%u, and the runs were judged against it",
+			 "%u, and the runs were judged against it", which,
 			 old, now, 100 * (now / old - 1),
-			 e->seg_from[e->nseg - 1]);
+			 M->seg_from[M->nseg - 1]);
 		rejudge(e);
 		return;
 	}
-	e->pending++;
+	M->pending++;
 }
 
-/* Whether the search should run the good end now, as a reference. */
-static int want_reference(const struct pb_engine *e)
+/* Whether machine m's runs are evidence: the reference machine's always
+ * (its speed is 1 by definition), another's once it ran the good end
+ * MIN_END_RUNS times and the reference machine once (section 3 of the top
+ * comment). */
+static int counted(const struct pb_engine *e, unsigned m)
 {
+	if (e->pooled || (int)m == e->ref_mach)
+		return 1;
+	return e->ref_final && e->mach[m].npos >= MIN_END_RUNS &&
+	       e->mach[e->ref_mach].npos >= 1;
+}
+
+/*
+ * Machine m's reference level: the median of the logs of its good-end
+ * runs on its first level (the latest 64), but the one at clock `skip`
+ * (UINT_MAX: none).  With the class model, the runs of the slow mode are
+ * left out: those more than half the modes' distance below the machine's
+ * fastest good-end run, when the rest are at least half of them (a good
+ * end slow now and then must not set a machine's speed to its slow
+ * mode's).  NAN without such runs.
+ */
+static double machine_level(const struct pb_engine *e, unsigned m,
+			    unsigned skip)
+{
+	const struct mach *M = &e->mach[m];
+	double buf[64], top = -INFINITY, gap = INFINITY;
+	unsigned n = 0, to = M->nseg > 1 ? M->seg_first[1] : M->ng, from = 0;
+
+	if (to > 64)
+		from = to - 64;
+	for (unsigned k = from; k < to; k++)
+		if (M->graw[k] > 0 && M->gat[k] != skip) {
+			buf[n] = log(M->graw[k]);
+			if (e->o.lower_is_better)
+				buf[n] = -buf[n];
+			if (buf[n] > top)
+				top = buf[n];
+			n++;
+		}
+	if (n == 0)
+		return NAN;
+	if (e->model == M_CLASS && unorient(e, e->mix.mu[0]) > 0 &&
+	    unorient(e, e->mix.mu[1]) > 0)
+		gap = fabs(log(unorient(e, e->mix.mu[1]) /
+			       unorient(e, e->mix.mu[0])));
+	if (isfinite(gap)) {
+		unsigned f = 0;
+		double fast[64];
+
+		for (unsigned k = 0; k < n; k++)
+			if (buf[k] >= top - gap / 2)
+				fast[f++] = buf[k];
+		if (2 * f >= n)
+			return (e->o.lower_is_better ? -1 : 1) *
+			       pb_median(fast, f);
+	}
+	return (e->o.lower_is_better ? -1 : 1) * pb_median(buf, n);
+}
+
+/*
+ * The speed machine m's run of commit i at clock `at` is judged by:
+ * speed_at(), but a good-end run of a machine other than the reference is
+ * judged by the ratio of that machine's other good-end runs (leave one
+ * out).  Judged by a ratio estimated from itself, each machine's good-end
+ * runs would lie around their own median, tighter than a machine's runs
+ * are: the good end would look less noisy than it is, and a bad end's
+ * fast run slower than the good end's (the ends then call a shift).
+ */
+static double run_speed(const struct pb_engine *e, size_t i, unsigned m,
+			unsigned at)
+{
+	double s = speed_at(e, m, at), l;
+
+	if (i != 0 || (int)m == e->ref_mach || e->nseen <= 1 || e->pooled)
+		return s;
+	l = machine_level(e, m, at);
+	if (!isfinite(l) || !isfinite(e->lref))
+		return s;
+	return s * exp(l - e->lref - e->mach[m].ratio);
+}
+
+static int cobs_push(struct cobs *c, double raw, unsigned at,
+		     unsigned char mach);
+static void judge_ends(struct pb_engine *e);
+
+/*
+ * The machines brought up to date after a run: which machines' runs are
+ * evidence (when that changed, the evidence is gathered again from every
+ * run so far, in order), and each machine's ratio to the reference
+ * machine (when one moved, every run is judged again).  Nothing to do
+ * while one machine gave all the runs.  -1 when memory runs out.
+ */
+static int machines_sync(struct pb_engine *e)
+{
+	double lref;
+	int moved = 0, regather = 0;
+
+	if (e->nseen <= 1 || e->pooled)
+		return 0;
+	for (unsigned m = 0; m < PB_ENGINE_MACHINES; m++)
+		if (e->mach[m].seen)
+			regather |= counted(e, m) != e->mach[m].gathered;
+	lref = machine_level(e, (unsigned)e->ref_mach, UINT_MAX);
+	e->lref = lref;
+	for (unsigned m = 0; m < PB_ENGINE_MACHINES; m++) {
+		struct mach *M = &e->mach[m];
+		double r = 0;
+
+		if (!M->seen || !counted(e, m))
+			continue;
+		if ((int)m != e->ref_mach)
+			r = machine_level(e, m, UINT_MAX) - lref;
+		if (!isfinite(r))
+			r = 0;
+		if (fabs(r - M->ratio) > 1e-12) {
+			M->ratio = r;
+			moved = 1;
+		}
+	}
+	if (regather) {
+		for (size_t i = 0; i < e->n; i++)
+			e->c[i].nv = 0;
+		for (size_t k = 0; k < e->nrlog; k++) {
+			const struct runrec *r = &e->rlog[k];
+
+			if (counted(e, r->mach) &&
+			    cobs_push(&e->c[r->commit], r->raw, r->at,
+				      r->mach) < 0)
+				return -1;
+		}
+		for (unsigned m = 0; m < PB_ENGINE_MACHINES; m++)
+			e->mach[m].gathered = (unsigned char)counted(e, m);
+	}
+	if (regather || moved || e->sync_now)
+		rejudge(e);
+	e->sync_now = 0;
+	return 0;
+}
+
+/* Whether the search should run the good end on machine m now, as its
+ * reference. */
+static int want_reference(const struct pb_engine *e, unsigned m)
+{
+	const struct mach *M = &e->mach[m];
+
 	return e->phase == PH_SEARCH && !e->ver && runnable(&e->c[0]) &&
-	       (e->pending || e->ref_now ||
-		e->clock >= e->last_ref + REF_EVERY);
+	       (M->pending || M->ref_now ||
+		M->clock >= M->last_ref + REF_EVERY);
 }
 
 /* ---- verification (verify.h) ----
@@ -841,6 +1082,7 @@ static void verify_drop(struct pb_engine *e)
 	pb_verify_free(e->ver);
 	e->ver = NULL;
 	e->vq_n = 0;
+	e->ver_lanes = 0;
 }
 
 static void verify_end(struct pb_engine *e)
@@ -902,9 +1144,13 @@ static int verify_note_pair(struct pb_engine *e, unsigned lane, int side,
 	return 0;
 }
 
-/* A clean run of commit i (raw value, oriented x): the verification takes
- * it when it is the side the run's agent was asked for. */
-static void verify_feed(struct pb_engine *e, size_t i, double raw, double x)
+/* A clean run of commit i (raw value, oriented x) on `lane`: the
+ * verification takes it when it is the side the lane runs next.  A run fed
+ * with its machine is on that machine's lane (so a pair never spans two
+ * machines); one fed without (lane -1) takes the lane of the first side
+ * of its kind that pb_engine_next_batch() handed out this round. */
+static void verify_feed(struct pb_engine *e, size_t i, double raw, double x,
+			int by_machine)
 {
 	enum pb_verify_side side;
 	unsigned lane = 0, k;
@@ -922,7 +1168,9 @@ static void verify_feed(struct pb_engine *e, size_t i, double raw, double x)
 	side = i == e->ver_c ? PB_VERIFY_CULPRIT : PB_VERIFY_PARENT;
 	for (k = 0; k < e->vq_n && e->vq_side[k] != (int)side; k++)
 		;
-	if (k < e->vq_n) {
+	if (by_machine >= 0) {
+		lane = (unsigned)by_machine;
+	} else if (k < e->vq_n) {
 		lane = e->vq_lane[k];
 		memmove(e->vq_lane + k, e->vq_lane + k + 1,
 			(e->vq_n - k - 1) * sizeof(e->vq_lane[0]));
@@ -982,7 +1230,8 @@ static int verify_begin(struct pb_engine *e)
 	vo.kind = e->model == M_CLASS ? PB_VERIFY_BIMODAL : PB_VERIFY_SHIFT;
 	vo.lower_is_better = e->o.lower_is_better;
 	vo.alpha = pb_verify_attempt_alpha(1 - e->o.confidence, attempt);
-	vo.lanes = VERIFY_LANES;
+	vo.lanes = PB_VERIFY_MAX_LANES; /* a lane per machine (or place in
+					 * a batch), VERIFY_LANES at once */
 	if (vo.kind == PB_VERIFY_SHIFT) {
 		double noise = e->s_f / fabs(e->mu_f);
 
@@ -1054,66 +1303,205 @@ static void after_feed(struct pb_engine *e)
 	verify_begin(e);
 }
 
-int pb_engine_observe(struct pb_engine *e, size_t i, double value)
+/* Room for one more run at c. */
+static int cobs_reserve(struct cobs *c)
 {
-	struct cobs *c;
+	unsigned na;
+	double *nv, *nr;
+	unsigned *nat;
+	unsigned char *nm;
 
-	if (i >= e->n || !(fabs(value) <= PB_ENGINE_VALUE_MAX))
+	if (c->nv < c->av)
+		return 0;
+	na = c->av ? c->av * 2 : 8;
+	nv = realloc(c->v, na * sizeof(*nv));
+	if (!nv)
 		return -1;
-	c = &e->c[i];
-	if (c->nv == c->av) {
-		unsigned na = c->av ? c->av * 2 : 8;
-		double *nv = realloc(c->v, na * sizeof(*nv));
-		double *nr;
+	c->v = nv;
+	nr = realloc(c->raw, na * sizeof(*nr));
+	if (!nr)
+		return -1;
+	c->raw = nr;
+	nat = realloc(c->at, na * sizeof(*nat));
+	if (!nat)
+		return -1;
+	c->at = nat;
+	nm = realloc(c->mach, na * sizeof(*nm));
+	if (!nm)
+		return -1;
+	c->mach = nm;
+	c->av = na;
+	return 0;
+}
 
-		if (!nv)
-			return -1;
-		c->v = nv;
-		nr = realloc(c->raw, na * sizeof(*nr));
+/* One more run at c as evidence; its value is judged by rejudge() or the
+ * caller. */
+static int cobs_push(struct cobs *c, double raw, unsigned at,
+		     unsigned char mach)
+{
+	if (cobs_reserve(c) < 0)
+		return -1;
+	c->at[c->nv] = at;
+	c->raw[c->nv] = raw;
+	c->mach[c->nv] = mach;
+	c->v[c->nv++] = 0;
+	return 0;
+}
+
+/* Room for one more good-end run of machine M, and one more record. */
+static int rlog_reserve(struct pb_engine *e, struct mach *M, size_t i)
+{
+	if (e->nrlog == e->arlog) {
+		size_t na = e->arlog ? 2 * e->arlog : 64;
+		struct runrec *nr = realloc(e->rlog, na * sizeof(*nr));
+
 		if (!nr)
 			return -1;
-		c->raw = nr;
-		{
-			unsigned *na_at = realloc(c->at, na * sizeof(*na_at));
-
-			if (!na_at)
-				return -1;
-			c->at = na_at;
-		}
-		c->av = na;
+		e->rlog = nr;
+		e->arlog = na;
 	}
-	c->at[c->nv] = e->clock++;
-	c->v[c->nv] = orient(e, value / speed_at(e, c->at[c->nv]));
-	c->raw[c->nv++] = value;
+	if (i == 0 && M->ng == M->ag) {
+		unsigned na = M->ag ? 2 * M->ag : 16;
+		double *ng = realloc(M->graw, na * sizeof(*ng));
+		unsigned *nt;
+
+		if (!ng)
+			return -1;
+		M->graw = ng;
+		nt = realloc(M->gat, na * sizeof(*nt));
+		if (!nt)
+			return -1;
+		M->gat = nt;
+		M->ag = na;
+	}
+	return 0;
+}
+
+/*
+ * One run fed.  by_machine: the driver named the run's machine
+ * (pb_engine_feed()), whose lane it is in the verification; 0 for the
+ * calls without one (machine 0, lanes by place in the batch).
+ */
+static int feed(struct pb_engine *e, const struct pb_engine_run *r,
+		int by_machine)
+{
+	size_t i = r->commit;
+	double value = r->value;
+	unsigned m, at;
+	struct mach *M;
+	struct cobs *c;
+	int push;
+
+	if (i >= e->n || r->machine >= PB_ENGINE_MACHINES)
+		return -1;
+	m = e->pooled ? 0 : r->machine;
+	M = &e->mach[m];
+	c = &e->c[i];
+	switch (r->status) {
+	case PB_RUN_DISTURBED:
+		c->disturbed++;
+		e->disturbed++;
+		e->clock++;
+		M->clock++;
+		e->last = i;
+		list_commit(e, i);
+		note_recent(e, 1);
+		return 0;
+	case PB_RUN_FAILED:
+		c->failed++;
+		e->runs++;
+		e->clock++;
+		M->clock++;
+		note_recent(e, 0);
+		e->stale = 1;
+		e->last = i;
+		list_commit(e, i);
+		judge_ends(e);
+		after_feed(e);
+		return 0;
+	case PB_RUN_OK:
+		break;
+	default:
+		return -1;
+	}
+	if (!(fabs(value) <= PB_ENGINE_VALUE_MAX) || rlog_reserve(e, M, i) < 0)
+		return -1;
+	/* The reference machine: the first to run the good end, and until
+	 * one has, the first to give a run (section 3). */
+	if (e->ref_mach < 0) {
+		e->ref_mach = (int)m;
+		M->gathered = 1;
+	}
+	if (i == 0 && value > 0 && !e->ref_final) {
+		e->ref_final = 1;
+		e->ref_mach = (int)m; /* machines_sync() gathers again */
+	}
+	push = counted(e, m) && M->gathered;
+	if (push && cobs_reserve(c) < 0)
+		return -1;
+	if (!M->seen) {
+		M->seen = 1;
+		e->nseen++;
+	}
+	at = e->clock++;
+	M->clock++;
+	e->rlog[e->nrlog].commit = i;
+	e->rlog[e->nrlog].raw = value;
+	e->rlog[e->nrlog].at = at;
+	e->rlog[e->nrlog++].mach = (unsigned char)m;
+	if (push) {
+		cobs_push(c, value, at, (unsigned char)m);
+		c->v[c->nv - 1] = orient(e, value / run_speed(e, i, m, at));
+	}
 	e->runs++;
 	note_recent(e, 0);
 	e->stale = 1;
 	e->last = i;
 	list_commit(e, i);
-	score_run(e, c, c->v[c->nv - 1]);
-	if (i == 0)
-		drift_check(e);
+	if (push)
+		score_run(e, c, c->v[c->nv - 1]);
+	if (i == 0) {
+		M->graw[M->ng] = value;
+		M->gat[M->ng++] = at;
+		M->npos += value > 0;
+		e->sync_now = 1; /* the others' leave-one-out ratios moved */
+		drift_check(e, m);
+	}
+	if (machines_sync(e) < 0)
+		return -1;
 	judge_ends(e);
 	recheck_modes(e);
-	verify_feed(e, i, value, c->v[c->nv - 1]);
+	if (counted(e, m) && c->nv > 0 && c->at[c->nv - 1] == at)
+		verify_feed(e, i, value, c->v[c->nv - 1],
+			    by_machine ? (int)r->machine : -1);
 	after_feed(e);
 	return 0;
 }
 
+int pb_engine_feed(struct pb_engine *e, const struct pb_engine_run *r)
+{
+	return feed(e, r, 1);
+}
+
+int pb_engine_observe(struct pb_engine *e, size_t i, double value)
+{
+	struct pb_engine_run r = { i, 0, PB_RUN_OK, value };
+
+	return feed(e, &r, 0);
+}
+
 int pb_engine_run_failed(struct pb_engine *e, size_t i)
 {
-	if (i >= e->n)
-		return -1;
-	e->c[i].failed++;
-	e->runs++;
-	e->clock++;
-	note_recent(e, 0);
-	e->stale = 1;
-	e->last = i;
-	list_commit(e, i);
-	judge_ends(e);
-	after_feed(e);
-	return 0;
+	struct pb_engine_run r = { i, 0, PB_RUN_FAILED, 0 };
+
+	return feed(e, &r, 0);
+}
+
+int pb_engine_disturbed(struct pb_engine *e, size_t i)
+{
+	struct pb_engine_run r = { i, 0, PB_RUN_DISTURBED, 0 };
+
+	return feed(e, &r, 0);
 }
 
 int pb_engine_skip(struct pb_engine *e, size_t i)
@@ -1178,7 +1566,7 @@ static int known_side(const struct pb_engine *e, size_t i, int refit)
 /* The ends' lone far run that the shift's fit leaves out (decide_ends()). */
 static int lone(const struct pb_engine *e, size_t i, unsigned k)
 {
-	return i == e->lone_end && k == e->lone_k;
+	return i == e->lone_end && e->c[i].at[k] == e->lone_at;
 }
 
 /* "No change" for the density model: one normal for every run (its
@@ -1446,17 +1834,36 @@ static int finish_none(struct pb_engine *e)
 	double need;
 	size_t len;
 
-	/* The machine may have moved since the last reference, which would
-	 * make every run after it look alike: look again first. */
+	/* A machine may have moved since its last reference, which would
+	 * make every run after it look alike: look again first, on every
+	 * machine whose runs count and that ran since (with several
+	 * machines, for at most REF_EVERY runs: some machine has always run
+	 * since its reference, and one that never asks again is not waited
+	 * for). */
 	if (e->phase == PH_SEARCH && runnable(&e->c[0]) &&
-	    (e->pending || e->clock > e->last_ref + 1) &&
 	    e->runs < e->o.max_runs) {
-		e->ref_now = 1;
-		e->res.why[0] = '\0';
-		e->res.mode = e->model == M_CLASS ? PB_MODE_BIMODAL
-						   : PB_MODE_SHIFT;
-		return 0;
+		int stale = 0;
+
+		for (unsigned m = 0; m < PB_ENGINE_MACHINES; m++) {
+			struct mach *M = &e->mach[m];
+
+			if (M->seen && counted(e, m) &&
+			    (M->pending || M->clock > M->last_ref + 1)) {
+				M->ref_now = 1;
+				stale = 1;
+			}
+		}
+		if (stale && !e->ref_ask)
+			e->ref_ask = e->clock + 1;
+		if (stale && (e->nseen <= 1 ||
+			      e->clock < e->ref_ask - 1 + REF_EVERY)) {
+			e->res.why[0] = '\0';
+			e->res.mode = e->model == M_CLASS ? PB_MODE_BIMODAL
+							   : PB_MODE_SHIFT;
+			return 0;
+		}
 	}
+	e->ref_ask = 0;
 	if (!none_shown(e, bound, sizeof(bound), &need)) {
 		if (!ends_share_spent(e) && e->runs < e->o.max_runs &&
 		    2 * need * ENDS_SHARE_DIV <= e->o.max_runs &&
@@ -1711,7 +2118,8 @@ static int decide_ends(struct pb_engine *e)
 		 * (A3: 3 more wrong of 2,000 at SHIFT_P) */
 		if (p <= (lone_end < e->n ? SHIFT_P / 10 : SHIFT_P) && t > 0) {
 			e->lone_end = lone_end;
-			e->lone_k = lone_k;
+			e->lone_at = lone_end < e->n
+					     ? e->c[lone_end].at[lone_k] : 0;
 			fit_density(e, 0);
 			ret = 1;
 		} else if (p <= SHIFT_P && t < 0 && nb >= NONE_GOOD_RUNS) {
@@ -1860,6 +2268,15 @@ static void posterior(struct pb_engine *e)
 			unsigned long s1, f1;
 			double w;
 
+			if (j > 1 && !e->c[j - 1].slow && !e->c[j - 1].fast) {
+				/* no runs at j - 1: the same counts, the same
+				 * likelihood and rates as j - 1's (most of a
+				 * long range, computed once per stretch) */
+				lp[j] = lp[j - 1];
+				e->r1[j] = e->r1[j - 1];
+				e->r0[j] = e->r0[j - 1];
+				continue;
+			}
 			s0 += e->c[j - 1].slow;
 			f0 += e->c[j - 1].fast;
 			s1 = S - s0;
@@ -2003,17 +2420,18 @@ static void gains(struct pb_engine *e)
 	 * plausible, runs that tell it from a change count too. */
 	double tot_r0 = 0, tot_h0 = 0, a = 0, ha = 0;
 	double pn = e->p_none, rn = e->r_none, hn = pb_h2(rn);
+	double m0 = -1, h0 = 0, m1 = -1, h1 = 0;
 
 	for (size_t j = 1; j < n; j++) {
 		tot_r0 += e->post[j] * e->r0[j];
-		tot_h0 += e->post[j] * pb_h2(e->r0[j]);
+		tot_h0 += e->post[j] * h2_memo(e->r0[j], &m0, &h0);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (i >= 1) {
 			a += e->post[i] * e->r1[i];
-			ha += e->post[i] * pb_h2(e->r1[i]);
+			ha += e->post[i] * h2_memo(e->r1[i], &m1, &h1);
 			tot_r0 -= e->post[i] * e->r0[i];
-			tot_h0 -= e->post[i] * pb_h2(e->r0[i]);
+			tot_h0 -= e->post[i] * h2_memo(e->r0[i], &m0, &h0);
 		}
 		e->eig[i] = pb_h2(clamp((1 - pn) * (a + tot_r0) + pn * rn, 0,
 					1)) -
@@ -2062,6 +2480,7 @@ static int cmp_size(const void *a, const void *b)
 static void prefix_rates(struct pb_engine *e)
 {
 	double *pf = e->pf, q0 = e->dq0, q1 = e->dq1;
+	double m0 = -1, h0 = 0, m1 = -1, h1 = 0;
 
 	memset(pf, 0, PF * sizeof(*pf));
 	for (size_t j = 1; j < e->n; j++) {
@@ -2074,8 +2493,8 @@ static void prefix_rates(struct pb_engine *e)
 		c[PF_P] = p[PF_P] + w;
 		c[PF_R0] = p[PF_R0] + w * q0;
 		c[PF_R1] = p[PF_R1] + w * q1;
-		c[PF_H0] = p[PF_H0] + w * pb_h2(q0);
-		c[PF_H1] = p[PF_H1] + w * pb_h2(q1);
+		c[PF_H0] = p[PF_H0] + w * h2_memo(q0, &m0, &h0);
+		c[PF_H1] = p[PF_H1] + w * h2_memo(q1, &m1, &h1);
 	}
 }
 
@@ -2150,30 +2569,48 @@ static double joint_mi(const struct pb_engine *e, const size_t *p, size_t m)
  * posterior after it come from the same marginal likelihoods as the
  * posterior itself, so this is exact.  When no allocation reaches
  * ENDGAME_P, or a skipped commit makes blocks (not modelled here), the
- * joint choice decides.  O(n) per outcome: k = 4 has 35 allocations with
- * 330 outcomes in all, k = ENDGAME_RUNS 84 with 1716.
+ * joint choice decides.  k = 4 has 35 allocations with 330 outcomes in
+ * all, k = ENDGAME_RUNS 84 with 1716; each outcome costs one likelihood
+ * per stretch of culprits that share their counts (struct eg_seg: one per
+ * tested commit and candidate), not one per commit, so a range of 100,000
+ * commits costs what one of a few hundred does.
  */
 struct endgame {
 	const size_t *cc;       /* the candidate commits, ascending */
 	size_t nc;
+	struct eg_seg *seg;     /* the culprits j = 1 .. n-1 in stretches */
+	size_t nseg;
+	double lpn;             /* log P(no change) */
 	unsigned long S, F;     /* slow and fast runs so far, all commits */
-	double *base;           /* log P(c = j) less j's log marginal now */
-	double *lw;             /* scratch: log P(c = j, outcome) */
+};
+
+/* A stretch of culprits j that share the counts on either side of j and
+ * which candidates lie at or after j: their outcomes' likelihoods are the
+ * same, so a round's outcome is weighed once per stretch, not per commit
+ * (a range of 100,000 commits has a few hundred stretches). */
+struct eg_seg {
+	unsigned long s0, f0;   /* runs before j: slow, fast */
+	size_t first;           /* candidates before j (cc[first..] >= j) */
+	double lbase;           /* log P(no change)^c less the runs' marginal
+				 * now, which the outcome's replaces */
+	double mass, top;       /* sum and largest P(c = j | a change) */
+	double lw;              /* scratch: the outcome's log weight per
+				 * unit of P(c = j) */
 };
 
 static double p_finish(struct pb_engine *e, const struct endgame *g,
 		       const unsigned *alloc)
 {
 	unsigned sl[ENDGAME_CAND] = { 0 };
-	const size_t *cc = g->cc;
-	size_t n = e->n, nc = g->nc;
+	size_t nc = g->nc;
 	unsigned long S = g->S, F = g->F;
-	double pfin = 0, *lw = g->lw;
+	double pfin = 0;
 
 	for (;;) {
 		/* the outcome: sl[t] of the alloc[t] runs at cc[t] slow */
-		unsigned long as = 0, af = 0, s0 = 0, f0 = 0;
-		double lcoef = 0, mx = -INFINITY, tot = 0, top = 0;
+		unsigned long as = 0, af = 0;
+		unsigned long sufs[ENDGAME_CAND + 1], suff[ENDGAME_CAND + 1];
+		double lcoef = 0, mx, tot, top = 0, l0;
 		size_t t;
 
 		for (t = 0; t < nc; t++) {
@@ -2182,34 +2619,37 @@ static double p_finish(struct pb_engine *e, const struct endgame *g,
 			as += sl[t];
 			af += alloc[t] - sl[t];
 		}
-		/* culprit j: the runs at probes >= j are bad ones */
-		for (size_t j = 1; j < n; j++) {
-			unsigned long bs = 0, bf = 0, s1, f1;
-
-			s0 += e->c[j - 1].slow;
-			f0 += e->c[j - 1].fast;
-			s1 = S - s0;
-			f1 = F - f0;
-			for (t = 0; t < nc; t++)
-				if (cc[t] >= j) {
-					bs += sl[t];
-					bf += alloc[t] - sl[t];
-				}
-			lw[j] = g->base[j] + lik1(e, s1 + bs, f1 + bf) +
-				lik0(e, s0 + as - bs, f0 + af - bf, NULL);
-			if (lw[j] > mx)
-				mx = lw[j];
+		/* runs of the outcome at candidates first.. (bad for j) */
+		sufs[nc] = suff[nc] = 0;
+		for (t = nc; t-- > 0;) {
+			sufs[t] = sufs[t + 1] + sl[t];
+			suff[t] = suff[t + 1] + alloc[t] - sl[t];
 		}
-		lw[0] = log(e->p_none) + lbeta(1.0 + S + as, 1.0 + F + af) -
-			lbeta(1.0 + S, 1.0 + F);
-		if (lw[0] > mx)
-			mx = lw[0];
-		for (size_t j = 0; j < n; j++) {
-			double v = exp(lw[j] - mx);
+		l0 = g->lpn + lbeta(1.0 + S + as, 1.0 + F + af) -
+		     lbeta(1.0 + S, 1.0 + F);
+		mx = l0;
+		/* culprit j: the runs at probes >= j are bad ones */
+		for (size_t k = 0; k < g->nseg; k++) {
+			struct eg_seg *sg = &g->seg[k];
+			unsigned long bs = sufs[sg->first], bf = suff[sg->first];
+			unsigned long s0 = sg->s0, f0 = sg->f0;
 
-			tot += v;
-			if (j > 0 && v > top)
-				top = v;
+			sg->lw = sg->lbase + lik1(e, S - s0 + bs, F - f0 + bf) +
+				 lik0(e, s0 + as - bs, f0 + af - bf, NULL);
+			if (sg->top > 0 && sg->lw + log(sg->top) > mx)
+				mx = sg->lw + log(sg->top);
+		}
+		tot = exp(l0 - mx);
+		for (size_t k = 0; k < g->nseg; k++) {
+			const struct eg_seg *sg = &g->seg[k];
+			double f;
+
+			if (!(sg->mass > 0))
+				continue;
+			f = exp(sg->lw - mx);
+			tot += sg->mass * f;
+			if (sg->top * f > top)
+				top = sg->top * f;
 		}
 		if (top / tot >= e->o.confidence)
 			pfin += exp(lcoef + mx) * tot;
@@ -2222,10 +2662,15 @@ static double p_finish(struct pb_engine *e, const struct endgame *g,
 	}
 }
 
-static int endgame_pick(struct pb_engine *e, size_t k, size_t *out)
+/* The endgame's k runs, the runs out (fixed[0..nfixed-1]) counted among
+ * the round's where they are at the candidates (elsewhere they are left
+ * out of P(finishing)). */
+static int endgame_pick(struct pb_engine *e, const size_t *fixed,
+			size_t nfixed, size_t k, size_t *out)
 {
-	size_t cc[ENDGAME_CAND], nc = 0, m = 0;
+	size_t cc[ENDGAME_CAND], nc = 0, m = 0, nfx = 0;
 	unsigned alloc[ENDGAME_CAND] = { 0 }, best[ENDGAME_CAND] = { 0 };
+	unsigned fx[ENDGAME_CAND] = { 0 }, all[ENDGAME_CAND];
 	unsigned long s0 = 0, f0 = 0;
 	double bestp = -1;
 	struct endgame g;
@@ -2239,31 +2684,69 @@ static int endgame_pick(struct pb_engine *e, size_t k, size_t *out)
 	for (size_t i = e->best >= 2 ? e->best - 2 : 0;
 	     i <= e->best + 1 && i < e->n && nc < ENDGAME_CAND; i++)
 		cc[nc++] = i;
+	for (size_t f = 0; f < nfixed; f++)
+		for (size_t t = 0; t < nc; t++)
+			if (fixed[f] == cc[t]) {
+				fx[t]++;
+				nfx++;
+			}
+	if (k + nfx > ENDGAME_RUNS)
+		return 0;
 	g.cc = cc;
 	g.nc = nc;
 	g.S = g.F = 0;
+	g.nseg = 0;
+	g.lpn = log(e->p_none);
 	for (size_t i = 0; i < e->n; i++) {
 		g.S += e->c[i].slow;
 		g.F += e->c[i].fast;
 	}
-	g.base = malloc(2 * e->n * sizeof(double));
-	if (!g.base)
+	/* at most one stretch per commit with runs, per candidate, and one */
+	g.seg = malloc((e->norder + nc + 2) * sizeof(*g.seg));
+	if (!g.seg)
 		return 0;
-	g.lw = g.base + e->n;
-	/* what every outcome shares, once: the prior mass of each culprit
-	 * and the marginals of the runs so far, which the outcome's replace */
-	for (size_t j = 1; j < e->n; j++) {
-		s0 += e->c[j - 1].slow;
-		f0 += e->c[j - 1].fast;
-		g.base[j] = log(e->post[j]) + log1p(-e->p_none) -
-			    lik1(e, g.S - s0, g.F - f0) - lik0(e, s0, f0, NULL);
+	/* what every outcome shares, once per stretch: the prior mass of
+	 * its culprits and the marginals of the runs so far, which the
+	 * outcome's replace */
+	for (size_t j = 1, t = 0; j < e->n; j++) {
+		struct eg_seg *sg;
+		int fresh = g.nseg == 0;
+
+		if (e->c[j - 1].slow || e->c[j - 1].fast) {
+			s0 += e->c[j - 1].slow;
+			f0 += e->c[j - 1].fast;
+			fresh = 1;
+		}
+		if (t < nc && cc[t] < j) {
+			while (t < nc && cc[t] < j)
+				t++;
+			fresh = 1;
+		}
+		sg = &g.seg[fresh ? g.nseg++ : g.nseg - 1];
+		if (fresh) {
+			sg->s0 = s0;
+			sg->f0 = f0;
+			sg->first = t;
+			sg->lbase = log1p(-e->p_none) -
+				    lik1(e, g.S - s0, g.F - f0) -
+				    lik0(e, s0, f0, NULL);
+			sg->mass = sg->top = 0;
+		}
+		sg->mass += e->post[j];
+		if (e->post[j] > sg->top)
+			sg->top = e->post[j];
 	}
 	/* every composition of k into nc parts, from (k, 0, ..., 0) */
 	alloc[0] = (unsigned)k;
 	for (;;) {
-		double p = p_finish(e, &g, alloc);
+		double p;
 		size_t t = 0;
 		unsigned v;
+
+		for (t = 0; t < nc; t++)
+			all[t] = alloc[t] + fx[t];
+		p = p_finish(e, &g, all);
+		t = 0;
 
 		if (p > bestp + 1e-12) {
 			bestp = p;
@@ -2278,7 +2761,7 @@ static int endgame_pick(struct pb_engine *e, size_t k, size_t *out)
 		alloc[t + 1]++;
 		alloc[0] = v - 1;
 	}
-	free(g.base);
+	free(g.seg);
 	if (bestp < ENDGAME_P)
 		return 0;
 	for (size_t t = 0; t < nc; t++)
@@ -2304,17 +2787,18 @@ static double joint_mi_of(const struct pb_engine *e, const size_t *p,
  * until a pass changes nothing (at most EXCHANGE_PASSES passes).  Greedy
  * choice fixes its first probe before it knows the others; with K = 4
  * the exchanges cut A5 by about a quarter of a round, at the same
- * accuracy (bench/README.md).
+ * accuracy (bench/README.md).  Probes chosen[0..from-1] are runs out:
+ * fixed.
  */
 static void batch_exchange(const struct pb_engine *e, const size_t *cand,
-			   size_t nc, size_t *chosen, size_t m)
+			   size_t nc, size_t *chosen, size_t from, size_t m)
 {
 	double cur = joint_mi_of(e, chosen, m);
 
 	for (int pass = 0; pass < EXCHANGE_PASSES; pass++) {
 		int improved = 0;
 
-		for (size_t s = 0; s < m; s++) {
+		for (size_t s = from; s < m; s++) {
 			size_t keep = chosen[s], bi = keep;
 			double bv = cur;
 
@@ -2341,11 +2825,17 @@ static void batch_exchange(const struct pb_engine *e, const size_t *cand,
 	}
 }
 
-/* Greedy joint choice of k probes (duplicates allowed), then exchanges. */
-static size_t batch_pick(struct pb_engine *e, size_t k, size_t *out)
+/*
+ * Greedy joint choice of k probes (duplicates allowed), then exchanges,
+ * given the probes fixed[0..nfixed-1] whose runs are out: the new ones
+ * are chosen jointly with them (at most BATCH_MAX in all, the runs out
+ * first in the order given; beyond it, copies).
+ */
+static size_t batch_pick(struct pb_engine *e, const size_t *fixed,
+			 size_t nfixed, size_t k, size_t *out)
 {
 	size_t cand[256], nc = 0, chosen[BATCH_MAX], trial[BATCH_MAX];
-	size_t m = 0;
+	size_t m, nf = nfixed, knew = k < BATCH_MAX ? k : BATCH_MAX;
 
 	prefix_rates(e);
 	/* Candidates: the commits where P(bad) crosses 1/256, 2/256, ...,
@@ -2372,7 +2862,11 @@ static size_t batch_pick(struct pb_engine *e, size_t k, size_t *out)
 			return 0; /* nothing runnable: search_done() says so */
 		nc = 1;
 	}
-	for (; m < k && m < BATCH_MAX; m++) {
+	if (nf > BATCH_MAX - knew)
+		nf = BATCH_MAX - knew;
+	if (nf)
+		memcpy(chosen, fixed, nf * sizeof(*chosen));
+	for (m = nf; m < nf + knew; m++) {
 		double bv = -1;
 		size_t bi = cand[0];
 
@@ -2390,10 +2884,10 @@ static size_t batch_pick(struct pb_engine *e, size_t k, size_t *out)
 		}
 		chosen[m] = bi;
 	}
-	if (m > 1)
-		batch_exchange(e, cand, nc, chosen, m);
+	if (m - nf > 1)
+		batch_exchange(e, cand, nc, chosen, nf, m);
 	for (size_t t = 0; t < k; t++)
-		out[t] = chosen[t % m];
+		out[t] = chosen[nf + t % (m - nf)];
 	return k;
 }
 
@@ -2787,7 +3281,8 @@ static void note_remodel(struct pb_engine *e)
  * nothing, which costs less than idle agents in every other case.
  */
 static size_t ends_batch(struct pb_engine *e, size_t k, unsigned ng,
-			 unsigned nb, size_t *out)
+			 unsigned nb, const size_t *fixed, size_t nfixed,
+			 size_t *out)
 {
 	size_t nends = k, n = e->n;
 
@@ -2806,10 +3301,20 @@ static size_t ends_batch(struct pb_engine *e, size_t k, unsigned ng,
 		e->r0[j] = PRIOR_A0 / (PRIOR_A0 + PRIOR_B0);
 	}
 	e->best = 1;
-	return nends + batch_pick(e, k - nends, out + nends);
+	return nends + batch_pick(e, fixed, nfixed, k - nends, out + nends);
 }
 
 /* ---- the driver-facing calls ---- */
+
+/* The budget spent on the ends: said and ended. */
+static void ends_out_of_budget(struct pb_engine *e)
+{
+	snprintf(e->res.why, sizeof(e->res.why),
+		 "the run budget (%u runs) was spent on the ends before they "
+		 "could be told apart", e->o.max_runs);
+	e->res.mode = PB_MODE_UNKNOWN;
+	finish(e, PB_OUT_BUDGET);
+}
 
 size_t pb_engine_next_batch(struct pb_engine *e, size_t k, size_t *out)
 {
@@ -2824,27 +3329,22 @@ size_t pb_engine_next_batch(struct pb_engine *e, size_t k, size_t *out)
 		unsigned nb = e->c[e->n - 1].nv + e->c[e->n - 1].failed;
 
 		if (e->runs >= e->o.max_runs) {
-			snprintf(e->res.why, sizeof(e->res.why),
-				 "the run budget (%u runs) was spent on the "
-				 "ends before they could be told apart",
-				 e->o.max_runs);
-			e->res.mode = PB_MODE_UNKNOWN;
-			finish(e, PB_OUT_BUDGET);
+			ends_out_of_budget(e);
 			return 0;
 		}
-		return ends_batch(e, k, ng, nb, out);
+		return ends_batch(e, k, ng, nb, NULL, 0, out);
 	}
 	if (search_done(e)) {
 		write_why(e);
 		note_remodel(e);
 		return 0;
 	}
-	if (want_reference(e)) {
+	if (want_reference(e, 0)) {
 		out[0] = 0;
 		if (k == 1)
 			return 1;
 		return 1 + (e->ver ? verify_pick(e, k - 1, out + 1)
-				   : batch_pick(e, k - 1, out + 1));
+				   : batch_pick(e, NULL, 0, k - 1, out + 1));
 	}
 	if (e->ends_more) {
 		const struct cobs *g = &e->c[0], *b = &e->c[e->n - 1];
@@ -2861,16 +3361,152 @@ size_t pb_engine_next_batch(struct pb_engine *e, size_t k, size_t *out)
 		if (m == k)
 			return k;
 		if (m > 0 && k > 1)
-			return m + batch_pick(e, k - m, out + m);
+			return m + batch_pick(e, NULL, 0, k - m, out + m);
 	}
 	if (k == 1) {
 		gains(e);
 		out[0] = argmax_gain(e);
 		return out[0] < e->n ? 1 : 0;
 	}
-	if (endgame_pick(e, k, out))
+	if (endgame_pick(e, NULL, 0, k, out))
 		return k;
-	return batch_pick(e, k, out);
+	return batch_pick(e, NULL, 0, k, out);
+}
+
+
+/* The search's share of pb_engine_next_for(): nw runs for the machines
+ * left, jointly with the probes fixed[0..nfix-1] (the runs out, and those
+ * handed out in this call), ngx and nbx of the runs out being the ends'
+ * on machines whose runs count; 0 when there is nothing to run. */
+static size_t search_share(struct pb_engine *e, size_t nw, const size_t *fixed,
+			   size_t nfix, unsigned ngx, unsigned nbx, size_t *w)
+{
+	if (e->phase == PH_ENDS) {
+		unsigned ng = e->c[0].nv + e->c[0].failed + ngx;
+		unsigned nb = e->c[e->n - 1].nv + e->c[e->n - 1].failed + nbx;
+
+		return ends_batch(e, nw, ng, nb, fixed, nfix, w);
+	}
+	if (e->ends_more) {
+		const struct cobs *g = &e->c[0], *b = &e->c[e->n - 1];
+		unsigned ng = g->nv + g->failed + ngx, nb = b->nv + b->failed + nbx;
+
+		e->ends_more = 0; /* the next search_done() says again */
+		for (size_t t = 0; t < nw; t++)
+			w[t] = ng <= nb ? (ng++, 0) : (nb++, e->n - 1);
+		return nw;
+	}
+	if (nw == 1 && nfix == 0) {
+		gains(e);
+		w[0] = argmax_gain(e);
+		return w[0] < e->n ? 1 : 0;
+	}
+	if (endgame_pick(e, fixed, nfix, nw, w))
+		return nw;
+	return batch_pick(e, fixed, nfix, nw, w);
+}
+
+int pb_engine_next_for(struct pb_engine *e, const unsigned *idle, size_t k,
+		       const struct pb_engine_lease *busy, size_t nbusy,
+		       size_t *out)
+{
+	size_t fixed[2 * PB_ENGINE_MACHINES], nfix = 0, avail, given = 0;
+	size_t who[PB_ENGINE_MACHINES], nw = 0, w[PB_ENGINE_MACHINES];
+	uint64_t seen = 0, busym = 0, refs = 0;
+	unsigned ngx = 0, nbx = 0;
+
+	if (k > PB_ENGINE_MACHINES)
+		return -1;
+	for (size_t b = 0; b < nbusy; b++) {
+		if (busy[b].commit >= e->n ||
+		    busy[b].machine >= PB_ENGINE_MACHINES)
+			return -1;
+		busym |= UINT64_C(1) << busy[b].machine;
+	}
+	for (size_t t = 0; t < k; t++) {
+		uint64_t bit;
+
+		if (idle[t] >= PB_ENGINE_MACHINES)
+			return -1;
+		bit = UINT64_C(1) << idle[t];
+		if ((seen | busym) & bit)
+			return -1;
+		seen |= bit;
+	}
+	for (size_t t = 0; t < k; t++)
+		out[t] = PB_ENGINE_NO_RUN;
+	if (e->phase == PH_DONE || k == 0)
+		return 0;
+	/* the budget: the runs out are spent already */
+	avail = k;
+	if (e->runs < e->o.max_runs) {
+		if (nbusy >= e->o.max_runs - e->runs)
+			return 0;
+		if (avail > e->o.max_runs - e->runs - nbusy)
+			avail = e->o.max_runs - e->runs - nbusy;
+	}
+	if (e->phase == PH_ENDS && e->runs >= e->o.max_runs) {
+		ends_out_of_budget(e);
+		return 0;
+	}
+	if (e->phase == PH_SEARCH && search_done(e)) {
+		write_why(e);
+		note_remodel(e);
+		return 0;
+	}
+	/* Each machine in turn: its reference, or the verification's lane
+	 * it is, or the search's. */
+	for (size_t t = 0; t < k && given + nw < avail; t++) {
+		unsigned m = idle[t], sm = e->pooled ? 0 : m;
+		int is_ref = e->ref_mach < 0 ? t == 0 : counted(e, sm);
+		size_t c = PB_ENGINE_NO_RUN;
+
+		if (!is_ref || (want_reference(e, sm) &&
+				!((refs >> sm) & 1))) {
+			/* not judged yet, or due: its reference */
+			if (!runnable(&e->c[0]))
+				continue;
+			refs |= UINT64_C(1) << sm;
+			c = 0;
+		} else if (e->ver && !e->ends_more && e->phase == PH_SEARCH &&
+			   (((e->ver_lanes >> m) & 1) ||
+			    __builtin_popcountll(e->ver_lanes) <
+				    VERIFY_LANES)) {
+			enum pb_verify_side side = pb_verify_next(e->ver, m);
+
+			if (side != PB_VERIFY_NONE) {
+				e->ver_lanes |= UINT64_C(1) << m;
+				c = side == PB_VERIFY_CULPRIT ? e->ver_c
+							      : e->ver_p;
+			}
+		}
+		if (c == PB_ENGINE_NO_RUN) {
+			who[nw++] = t;
+			continue;
+		}
+		out[t] = c;
+		fixed[nfix++] = c;
+		given++;
+	}
+	for (size_t b = 0; b < nbusy; b++) {
+		unsigned sm = e->pooled ? 0 : busy[b].machine;
+
+		/* a good-end run out on a machine whose runs do not count
+		 * yet is its reference, not one of the ends' runs */
+		ngx += busy[b].commit == 0 && counted(e, sm);
+		nbx += busy[b].commit == e->n - 1;
+		if (nfix < 2 * PB_ENGINE_MACHINES)
+			fixed[nfix++] = busy[b].commit;
+	}
+	if (nw > 0) {
+		size_t got = search_share(e, nw, fixed, nfix, ngx, nbx, w);
+
+		for (size_t t = 0; t < got && t < nw; t++) {
+			out[who[t]] = w[t];
+			given++;
+		}
+	}
+	return (int)given;
 }
 
 int pb_engine_next(struct pb_engine *e, struct pb_action *out)

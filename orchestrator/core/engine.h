@@ -22,6 +22,16 @@
  * with the same observations in the same order the engine makes the same
  * choices, and all its randomness comes from opts.seed.
  *
+ * Several machines (the service's agents) are told apart by a small id,
+ * 0 .. PB_ENGINE_MACHINES - 1, that the driver maps its agents to: every
+ * run is fed with the machine it ran on (pb_engine_feed()), and idle
+ * machines ask for work with the runs still out on the others
+ * (pb_engine_next_for()).  Each run is judged against references measured
+ * on its own machine, never pooled with another machine's as if one had
+ * made them; bayes.c's top comment gives the rule.  The calls without a
+ * machine (pb_engine_observe(), pb_engine_next(), ...) are one machine,
+ * id 0, as a local bisection is.
+ *
  * The rule behind this interface is in bayes.c: characterise the ends,
  * keep a posterior over the culprit, test where a run is expected to teach
  * the most about it, stop when one commit holds opts.confidence.  A field
@@ -149,7 +159,9 @@ struct pb_engine_result {
 struct pb_engine_step {
 	size_t commit;
 	enum pb_verdict verdict;
-	unsigned runs;            /* successful runs */
+	unsigned runs;            /* successful runs judged (those of a
+				   * machine without its reference yet wait,
+				   * pb_engine_feed()) */
 	unsigned failed_runs;
 	double median;            /* NAN without runs */
 	double slow_fraction;     /* NAN when the rule has no fast/slow classes */
@@ -186,9 +198,54 @@ int pb_engine_next(struct pb_engine *e, struct pb_action *out);
  * appear more than once (near the end, several agents on the culprit and
  * its parent).  Writes up to k commit indices to out and returns how many;
  * 0 once the bisection is done.  Runs handed out and not yet observed are
- * not remembered: call it when all k results are in.
+ * not remembered: call it when all k results are in.  The agents are one
+ * machine (id 0) to the engine; its verification pairs the runs by their
+ * place in the batch.  A driver that knows its machines, or hands out
+ * runs while others are still out, calls pb_engine_next_for() instead.
  */
 size_t pb_engine_next_batch(struct pb_engine *e, size_t k, size_t *out);
+
+/* Machine ids are 0 .. PB_ENGINE_MACHINES - 1. */
+#define PB_ENGINE_MACHINES 64
+
+/* No run for this machine now (pb_engine_next_for()). */
+#define PB_ENGINE_NO_RUN ((size_t)-1)
+
+/* A run handed out and not fed yet: its commit, and the machine that has
+ * it. */
+struct pb_engine_lease {
+	size_t commit;
+	unsigned machine;
+};
+
+/*
+ * The next run for each of k idle machines, idle[0..k-1] (distinct ids),
+ * while the runs busy[0..nbusy-1] are out on other machines: out[t] is
+ * the commit machine idle[t] runs next, or PB_ENGINE_NO_RUN when it has
+ * nothing useful to do now (ask again when a result comes in).  Returns
+ * how many machines got a run; -1, writing nothing, for a machine id out
+ * of range, given twice in idle or both idle and busy, or a busy run's
+ * commit out of range.
+ *
+ * The runs out count as probes whose outcome is not known yet: the choice
+ * for the idle machines is the joint choice with them, so K machines
+ * asking one at a time get K probes that complement each other, and the
+ * budget counts them (0 while the runs out would spend what is left).
+ * Per machine, in this order: a machine whose runs are not judged yet
+ * runs the good end, its reference (bayes.c); a machine due for a
+ * reference runs it; while a verification is under way, a machine that
+ * is one of its lanes (at most VERIFY_LANES machines, bayes.c) runs the
+ * side its lane runs next, so the verification's pairs are formed per
+ * machine; the others share the search's joint choice.  A function of the
+ * runs fed and the arguments: the same calls give the same answers, so an
+ * orchestrator that replays its stored runs after a restart resumes.
+ * Returns 0 once the bisection is done (pb_engine_result()'s outcome is
+ * no longer PB_OUT_RUNNING).  No machine is told to wait: a spell of
+ * disturbed runs (PB_ACT_WAIT) is pb_engine_next()'s, for one machine.
+ */
+int pb_engine_next_for(struct pb_engine *e, const unsigned *idle, size_t k,
+		       const struct pb_engine_lease *busy, size_t nbusy,
+		       size_t *out);
 
 /* Metric values beyond +-PB_ENGINE_VALUE_MAX are no measurement (their
  * squares would overflow the statistics): the engine refuses them, and
@@ -208,6 +265,31 @@ int pb_engine_run_failed(struct pb_engine *e, size_t commit);
 int pb_engine_disturbed(struct pb_engine *e, size_t commit);
 /* `commit` cannot be built. */
 int pb_engine_skip(struct pb_engine *e, size_t commit);
+
+/* What became of one run. */
+enum pb_run_status {
+	PB_RUN_OK = 0,        /* it gave `value` */
+	PB_RUN_FAILED,        /* crash, timeout, no metric */
+	PB_RUN_DISTURBED,     /* other work held its machine: no evidence */
+};
+
+struct pb_engine_run {
+	size_t commit;
+	unsigned machine;     /* 0 .. PB_ENGINE_MACHINES - 1 */
+	enum pb_run_status status;
+	double value;         /* PB_RUN_OK only */
+};
+
+/*
+ * One run of r->commit on r->machine, as the three calls above say for
+ * each status (pb_engine_observe(e, c, v) is a run of machine 0).  The
+ * value is judged against the good end measured on the same machine: a
+ * run of a machine that has no such reference yet waits until it has, and
+ * is evidence from then on (bayes.c).  -1, nothing recorded, for a commit
+ * or machine out of range, a status that is none of the three, or a
+ * value pb_engine_observe() refuses.
+ */
+int pb_engine_feed(struct pb_engine *e, const struct pb_engine_run *r);
 
 /*
  * The driver found that `commit` maps the same code as commit - 1 (its
@@ -230,15 +312,18 @@ void pb_engine_result(const struct pb_engine *e, struct pb_engine_result *out);
  * The pairs of runs the last finished verification (result.verification)
  * compared, in the order they completed: pairs[k][0] is the parent's run,
  * pairs[k][1] the culprit's, each named by how many runs were fed before
- * it (pb_engine_observe, _run_failed and _disturbed calls, from 0), so a
- * driver that numbers its runs as it feeds them finds their records, e.g.
- * to say whether IPC moved with the metric (verify.h's
+ * it (pb_engine_feed, _observe, _run_failed and _disturbed calls, from
+ * 0), so a driver that numbers its runs as it feeds them finds their
+ * records, e.g. to say whether IPC moved with the metric (verify.h's
  * pb_verify_describe).  Writes at most cap pairs and returns how many
  * there are (0 before a verification finished; fewer than
  * verification.pairs only when memory ran out while it ran).
  */
 size_t pb_engine_verification_pairs(const struct pb_engine *e,
 				    unsigned (*pairs)[2], size_t cap);
+/* Both runs of a pair come from one machine when the runs were fed with
+ * their machines (pb_engine_feed()); through the calls without one, from
+ * the same place in the batches pb_engine_next_batch() handed out. */
 /* Brings the posterior up to date with every run fed so far (which changes
  * nothing the engine will decide) and describes it. */
 void pb_engine_progress(struct pb_engine *e, struct pb_engine_progress *out);

@@ -18,4 +18,10 @@
  * weighed unless both are given).  Call before the first observation. */
 void pb_engine_oracle_rates(struct pb_engine *e, double q0, double q1);
 
+/* The per-machine rule switched off: every machine's runs are judged as
+ * if machine 0 had made them, each against the same references (the
+ * verification still pairs runs per machine).  What the rule is worth
+ * (bisect-sim's "pooled" line).  Call before the first run is fed. */
+void pb_engine_pool_machines(struct pb_engine *e);
+
 #endif

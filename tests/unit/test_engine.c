@@ -3378,6 +3378,576 @@ static void test_engine__disturbed_runs_wait_then_too_busy(void **state)
 	pb_engine_free(e);
 }
 
+/* ---- several machines: pb_engine_feed(), pb_engine_next_for() ---- */
+
+enum { MD_MAX = 8 };
+
+/*
+ * A service's driver: machines 0..nm-1 ask for work whenever idle, with
+ * the runs out on the others; one run out completes at a time (the
+ * oldest, the newest, or one picked by a hash), its value the benchmark's
+ * times its machine's speed.
+ */
+struct mdrive {
+	struct sim *s;
+	unsigned nm;
+	double speed[MD_MAX];
+	int order;                 /* 0 oldest first, 1 newest, 2 hashed */
+	int pooled;                /* pb_engine_pool_machines() */
+	/* what happened, per run fed: its machine and commit */
+	unsigned char *mach;
+	size_t *commit;
+	size_t nfed;
+	uint64_t calls;            /* hash of every answer next_for() gave */
+	unsigned *runs_done;       /* per commit */
+	int ver_off_side;          /* a machine got neither side while a
+				    * verification was under way */
+};
+
+static void md_feed(struct pb_engine *e, struct mdrive *d, size_t c,
+		    unsigned m)
+{
+	struct pb_engine_run r;
+
+	r.commit = c;
+	r.machine = m;
+	r.status = PB_RUN_OK;
+	r.value = sim_value(d->s, c, d->runs_done[c]++) * d->speed[m];
+	assert_int_equal(pb_engine_feed(e, &r), 0);
+	d->mach[d->nfed] = (unsigned char)m;
+	d->commit[d->nfed++] = c;
+}
+
+/* Drives a whole bisection; the caller frees the engine and d's arrays
+ * (md_free()). */
+static struct pb_engine *md_run(struct mdrive *d,
+				struct pb_engine_result *res)
+{
+	struct pb_engine_opts o;
+	struct pb_engine *e = NULL;
+	int busy[MD_MAX] = { 0 };
+	size_t bc[MD_MAX];
+	unsigned bseq[MD_MAX], seq = 0;
+
+	opts_for(d->s, &o);
+	assert_int_equal(pb_engine_new(&e, &o), 0);
+	if (d->pooled)
+		pb_engine_pool_machines(e);
+	d->mach = calloc(o.max_runs + MD_MAX, 1);
+	d->commit = calloc(o.max_runs + MD_MAX, sizeof(*d->commit));
+	d->runs_done = calloc(d->s->n, sizeof(*d->runs_done));
+	assert_non_null(d->mach);
+	assert_non_null(d->commit);
+	assert_non_null(d->runs_done);
+	d->nfed = 0;
+	d->calls = 0;
+	for (unsigned iter = 0; iter < 100000; iter++) {
+		unsigned idle[MD_MAX], ni = 0, next = d->nm;
+		struct pb_engine_lease lease[MD_MAX];
+		struct pb_engine_progress pg;
+		size_t nb = 0, out[MD_MAX];
+		int got;
+
+		for (unsigned m = 0; m < d->nm; m++) {
+			if (!busy[m]) {
+				idle[ni++] = m;
+				continue;
+			}
+			lease[nb].commit = bc[m];
+			lease[nb++].machine = m;
+		}
+		pb_engine_progress(e, &pg);
+		got = ni ? pb_engine_next_for(e, idle, ni, lease, nb, out) : 0;
+		assert_true(got >= 0 && got <= (int)ni);
+		for (unsigned t = 0; t < ni; t++) {
+			d->calls = (d->calls ^ out[t]) * 0x100000001b3ULL;
+			if (out[t] == PB_ENGINE_NO_RUN)
+				continue;
+			assert_true(out[t] < d->s->n);
+			if (pg.verifying && out[t] != pg.ver_commit &&
+			    out[t] != pg.ver_parent)
+				d->ver_off_side = 1;
+			busy[idle[t]] = 1;
+			bc[idle[t]] = out[t];
+			bseq[idle[t]] = seq++;
+		}
+		pb_engine_result(e, res);
+		if (res->outcome != PB_OUT_RUNNING)
+			return e;
+		for (unsigned m = 0; m < d->nm; m++) {
+			uint64_t h = (uint64_t)(bseq[m] + 1) * 0x9e3779b97f4a7c15ULL ^
+				     seq;
+
+			if (!busy[m])
+				continue;
+			if (next == d->nm ||
+			    (d->order == 0 && bseq[m] < bseq[next]) ||
+			    (d->order == 1 && bseq[m] > bseq[next]) ||
+			    (d->order == 2 && splitmix64(&h) % 3 == 0))
+				next = m;
+		}
+		if (next == d->nm)
+			fail_msg("nothing out and nothing handed out, not done");
+		busy[next] = 0;
+		md_feed(e, d, bc[next], next);
+	}
+	fail_msg("the engine did not finish");
+	return e;
+}
+
+static void md_free(struct mdrive *d)
+{
+	free(d->mach);
+	free(d->commit);
+	free(d->runs_done);
+	d->mach = NULL;
+	d->commit = NULL;
+	d->runs_done = NULL;
+}
+
+/* Two machines 15 % apart, a planted slowdown of 10 %: the slower
+ * machine's runs of a good commit, judged against its own good end, are
+ * good; pooled with the faster machine's (the per-machine rule off, the
+ * test-only switch) they are bad, and the culprit would be that commit
+ * or one before it. */
+static void test_engine__machines_are_strata(void **state)
+{
+	(void)state;
+	for (int pooled = 0; pooled < 2; pooled++) {
+		struct pb_engine_opts o = PB_ENGINE_OPTS_INIT;
+		struct pb_engine_progress pg;
+		struct pb_engine_step st;
+		struct pb_engine_run r = { 0, 0, PB_RUN_OK, 0 };
+		struct pb_engine *e;
+		double p20 = NAN;
+
+		o.n = 50;
+		assert_int_equal(pb_engine_new(&e, &o), 0);
+		if (pooled)
+			pb_engine_pool_machines(e);
+		/* machine 0 (speed 1): the ends, 100 and 90 */
+		for (int k = 0; k < 6; k++) {
+			r.machine = 0;
+			r.commit = 0;
+			r.value = 100 + (k % 3 - 1) * 0.5;
+			assert_int_equal(pb_engine_feed(e, &r), 0);
+			r.commit = 49;
+			r.value = 90 + (k % 3 - 1) * 0.5;
+			assert_int_equal(pb_engine_feed(e, &r), 0);
+		}
+		/* machine 1 (speed 0.85): commit 20, a good one, then its
+		 * good end, turn about with machine 0's */
+		for (int k = 0; k < 6; k++) {
+			r.machine = 1;
+			r.commit = 20;
+			r.value = 85 + (k % 3 - 1) * 0.4;
+			assert_int_equal(pb_engine_feed(e, &r), 0);
+		}
+		for (int k = 0; k < 3; k++) {
+			r.machine = 1;
+			r.commit = 0;
+			r.value = 85 + (k % 3 - 1) * 0.4;
+			assert_int_equal(pb_engine_feed(e, &r), 0);
+			r.machine = 0;
+			r.value = 100 + (k % 3 - 1) * 0.4;
+			assert_int_equal(pb_engine_feed(e, &r), 0);
+		}
+		pb_engine_progress(e, &pg);
+		for (size_t i = 0; i < pb_engine_nsteps(e); i++) {
+			pb_engine_step(e, i, &st);
+			if (st.commit == 20)
+				p20 = st.p_bad;
+		}
+		/* P(commit 20 is bad): 0.001 judged per machine, 0.989
+		 * pooled */
+		if (!pooled) {
+			assert_true(p20 < 0.01);
+			assert_true(pg.best > 20);
+		} else {
+			assert_true(p20 > 0.95);
+			assert_true(pg.best <= 20);
+		}
+		pb_engine_free(e);
+	}
+}
+
+/* The same on whole bisections: every history right, none wrong; with the
+ * rule off the verification (whose pairs are per machine) keeps most
+ * wrong commits from being named, at a cost in runs. */
+static void test_engine__machines_are_strata_bisections(void **state)
+{
+	unsigned right = 0, pooled_right = 0, wrong = 0;
+	unsigned runs = 0, pooled_runs = 0;
+
+	(void)state;
+	for (uint64_t seed = 1; seed <= 10; seed++) {
+		for (int pooled = 0; pooled < 2; pooled++) {
+			struct pb_engine_result res;
+			struct pb_engine *e;
+			struct mdrive d;
+			struct sim s;
+
+			sim_init(&s, 60, pick_culprit(60, seed));
+			s.good = 100;
+			s.bad = 90;
+			s.seed = seed;
+			memset(&d, 0, sizeof(d));
+			d.s = &s;
+			d.nm = 2;
+			d.speed[0] = 1.0;
+			d.speed[1] = 0.85;
+			d.order = (int)(seed % 3);
+			d.pooled = pooled;
+			e = md_run(&d, &res);
+			if (!pooled) {
+				right += res.outcome == PB_OUT_CULPRIT &&
+					 res.culprit == s.culprit;
+				wrong += res.outcome == PB_OUT_CULPRIT &&
+					 res.culprit != s.culprit;
+				runs += res.runs;
+			} else {
+				pooled_right += res.outcome ==
+							PB_OUT_CULPRIT &&
+						res.culprit == s.culprit;
+				pooled_runs += res.runs;
+			}
+			pb_engine_free(e);
+			md_free(&d);
+			sim_free(&s);
+		}
+	}
+	printf("two machines 15 %% apart, 10 %% shift: %u of 10 right "
+	       "(%u wrong) in %u runs, pooled %u of 10 in %u runs\n", right,
+	       wrong, runs, pooled_right, pooled_runs);
+	assert_int_equal(wrong, 0);
+	assert_true(right >= 9);
+	assert_true(pooled_runs > runs);
+}
+
+/* Machine ids beyond the documented maximum, a status that is none of
+ * the three, and bad arguments to next_for() are refused, with nothing
+ * recorded. */
+static void test_engine__machine_id_refused(void **state)
+{
+	struct pb_engine_opts o = PB_ENGINE_OPTS_INIT;
+	struct pb_engine_result res;
+	struct pb_engine_lease l = { 3, 1 };
+	struct pb_engine_run r = { 0, PB_ENGINE_MACHINES, PB_RUN_OK, 100 };
+	struct pb_engine *e;
+	unsigned idle[2] = { 0, 0 };
+	size_t out[2] = { 7, 7 };
+
+	(void)state;
+	o.n = 20;
+	assert_int_equal(pb_engine_new(&e, &o), 0);
+	assert_int_equal(pb_engine_feed(e, &r), -1);
+	r.machine = 1000;
+	assert_int_equal(pb_engine_feed(e, &r), -1);
+	r.machine = 1;
+	r.status = (enum pb_run_status)7;
+	assert_int_equal(pb_engine_feed(e, &r), -1);
+	r.status = PB_RUN_OK;
+	r.commit = 20;
+	assert_int_equal(pb_engine_feed(e, &r), -1);
+	r.commit = 0;
+	r.value = INFINITY;
+	assert_int_equal(pb_engine_feed(e, &r), -1);
+	pb_engine_result(e, &res);
+	assert_int_equal(res.runs, 0);
+	assert_int_equal(res.disturbed, 0);
+	assert_int_equal(pb_engine_nsteps(e), 0);
+	/* the highest id is fine */
+	r.value = 100;
+	r.machine = PB_ENGINE_MACHINES - 1;
+	assert_int_equal(pb_engine_feed(e, &r), 0);
+	/* next_for: an id out of range, given twice, or busy; a busy run's
+	 * commit or machine out of range */
+	idle[0] = PB_ENGINE_MACHINES;
+	assert_int_equal(pb_engine_next_for(e, idle, 1, NULL, 0, out), -1);
+	idle[0] = 2;
+	idle[1] = 2;
+	assert_int_equal(pb_engine_next_for(e, idle, 2, NULL, 0, out), -1);
+	idle[1] = 1;
+	assert_int_equal(pb_engine_next_for(e, idle, 2, &l, 1, out), -1);
+	l.machine = 5;
+	l.commit = 20;
+	assert_int_equal(pb_engine_next_for(e, idle, 2, &l, 1, out), -1);
+	l.commit = 3;
+	l.machine = PB_ENGINE_MACHINES;
+	assert_int_equal(pb_engine_next_for(e, idle, 2, &l, 1, out), -1);
+	assert_true(out[0] == 7 && out[1] == 7);
+	l.machine = 5;
+	assert_int_equal(pb_engine_next_for(e, idle, 2, &l, 1, out), 2);
+	pb_engine_result(e, &res);
+	assert_int_equal(res.runs, 1);
+	pb_engine_free(e);
+}
+
+/* The verification pairs runs of one machine only: with three machines
+ * whose results come back in a scrambled order, every pair's two runs
+ * were fed from the same machine, and pairs come from more than one;
+ * while it ran, every machine was given one of its two sides. */
+static void test_engine__verification_pairs_per_machine(void **state)
+{
+	(void)state;
+	for (int kind = 0; kind < 2; kind++) {
+		struct pb_engine_result res;
+		struct pb_engine *e;
+		unsigned pairs[200][2];
+		unsigned char from[MD_MAX] = { 0 };
+		unsigned machines = 0;
+		struct mdrive d;
+		struct sim s;
+		size_t np;
+
+		if (kind == 0) {
+			sim_init(&s, 40, 23);
+			s.good = 100;
+			s.bad = 90;
+		} else {
+			sim_init_bimodal(&s, 40, 23, 0, 0.5, 3);
+		}
+		memset(&d, 0, sizeof(d));
+		d.s = &s;
+		d.nm = 3;
+		d.speed[0] = 1.0;
+		d.speed[1] = 0.9;
+		d.speed[2] = 0.8;
+		d.order = 2;
+		e = md_run(&d, &res);
+		assert_int_equal(res.outcome, PB_OUT_CULPRIT);
+		assert_int_equal(res.culprit, 23);
+		assert_false(d.ver_off_side);
+		np = pb_engine_verification_pairs(e, pairs, 200);
+		assert_int_equal(np, res.verification.pairs);
+		for (size_t k = 0; k < np; k++) {
+			assert_true(pairs[k][0] < d.nfed &&
+				    pairs[k][1] < d.nfed);
+			assert_int_equal(d.commit[pairs[k][0]], 22);
+			assert_int_equal(d.commit[pairs[k][1]], 23);
+			assert_int_equal(d.mach[pairs[k][0]],
+					 d.mach[pairs[k][1]]);
+			machines += !from[d.mach[pairs[k][0]]];
+			from[d.mach[pairs[k][0]]] = 1;
+		}
+		assert_true(machines >= 2);
+		pb_engine_free(e);
+		md_free(&d);
+		sim_free(&s);
+	}
+}
+
+/* Results fed in another order than handed out (the newest first, or
+ * scrambled) still name the culprit, and the same calls give the same
+ * answers: a restarted orchestrator that replays them resumes. */
+static void test_engine__results_out_of_order(void **state)
+{
+	(void)state;
+	for (int order = 0; order < 3; order++) {
+		uint64_t calls[2];
+		unsigned runs[2];
+
+		for (int again = 0; again < 2; again++) {
+			struct pb_engine_result res;
+			struct pb_engine *e;
+			struct mdrive d;
+			struct sim s;
+
+			sim_init_bimodal(&s, 100, 61, 0, 0.5, 11 + order);
+			memset(&d, 0, sizeof(d));
+			d.s = &s;
+			d.nm = 4;
+			for (unsigned m = 0; m < 4; m++)
+				d.speed[m] = 1.0 - 0.05 * m;
+			d.order = order;
+			e = md_run(&d, &res);
+			assert_int_equal(res.outcome, PB_OUT_CULPRIT);
+			assert_int_equal(res.culprit, 61);
+			calls[again] = d.calls;
+			runs[again] = res.runs;
+			pb_engine_free(e);
+			md_free(&d);
+			sim_free(&s);
+		}
+		assert_true(calls[0] == calls[1]);
+		assert_int_equal(runs[0], runs[1]);
+	}
+}
+
+/* A probe out counts: asked for one run while the run the engine would
+ * choose is out on another machine, it chooses another commit, and the
+ * same call again gives the same answer; once the runs out would spend
+ * the budget, nothing. */
+static void test_engine__runs_out_are_probes(void **state)
+{
+	struct pb_engine_opts o = PB_ENGINE_OPTS_INIT;
+	struct pb_engine_result res;
+	struct pb_engine_lease l[2];
+	struct pb_engine *e;
+	unsigned idle = 0;
+	size_t c0, c1, c2, again;
+
+	(void)state;
+	o.n = 1001;
+	o.max_runs = 30;
+	assert_int_equal(pb_engine_new(&e, &o), 0);
+	for (int k = 0; k < 5; k++) {
+		assert_int_equal(pb_engine_observe(e, 0, 100 + k % 2), 0);
+		assert_int_equal(pb_engine_observe(e, 1000, 60 + k % 2), 0);
+	}
+	assert_int_equal(pb_engine_next_for(e, &idle, 1, NULL, 0, &c0), 1);
+	assert_int_equal(pb_engine_next_for(e, &idle, 1, NULL, 0, &again), 1);
+	assert_int_equal(c0, again);
+	assert_true(c0 > 0 && c0 < 1000);
+	l[0].commit = c0;
+	l[0].machine = 1;
+	assert_int_equal(pb_engine_next_for(e, &idle, 1, l, 1, &c1), 1);
+	assert_true(c1 != c0 && c1 > 0 && c1 < 1000);
+	l[1].commit = c1;
+	l[1].machine = 2;
+	assert_int_equal(pb_engine_next_for(e, &idle, 1, l, 2, &c2), 1);
+	assert_true(c2 != c0 && c2 != c1);
+	assert_int_equal(pb_engine_next_for(e, &idle, 1, l, 2, &again), 1);
+	assert_int_equal(c2, again);
+	/* 10 runs fed, 30 the budget: 20 out spend it */
+	{
+		struct pb_engine_lease many[20];
+
+		for (unsigned k = 0; k < 20; k++) {
+			many[k].commit = 500;
+			many[k].machine = k + 1;
+		}
+		c0 = 7;
+		assert_int_equal(pb_engine_next_for(e, &idle, 1, many, 20,
+						    &c0), 0);
+		assert_int_equal(c0, PB_ENGINE_NO_RUN);
+		pb_engine_result(e, &res);
+		assert_int_equal(res.outcome, PB_OUT_RUNNING);
+		assert_int_equal(pb_engine_next_for(e, &idle, 1, many, 19,
+						    &c0), 1);
+	}
+	pb_engine_free(e);
+}
+
+/* A machine's runs wait until it ran the good end MIN_END_RUNS times (it
+ * is handed the good end first), then count; the machine of the first
+ * good-end run is the reference, even if another gave a run before it
+ * and never another. */
+static void test_engine__new_machine_reference_first(void **state)
+{
+	struct pb_engine_opts o = PB_ENGINE_OPTS_INIT;
+	struct pb_engine_step st;
+	struct pb_engine *e;
+	struct pb_engine_run r;
+	unsigned idle[2] = { 3, 4 };
+	size_t out[2];
+
+	(void)state;
+	o.n = 30;
+	assert_int_equal(pb_engine_new(&e, &o), 0);
+	/* machine 9 gives one run and goes away; machine 7 the first
+	 * good-end run, and goes away too */
+	r.machine = 9;
+	r.commit = 17;
+	r.status = PB_RUN_OK;
+	r.value = 50;
+	assert_int_equal(pb_engine_feed(e, &r), 0);
+	r.machine = 7;
+	r.commit = 0;
+	r.value = 100;
+	assert_int_equal(pb_engine_feed(e, &r), 0);
+	/* machines 3 and 4 are new: the good end first, three times */
+	for (int k = 0; k < MIN_END_RUNS; k++) {
+		assert_int_equal(pb_engine_next_for(e, idle, 2, NULL, 0, out),
+				 2);
+		assert_int_equal(out[0], 0);
+		assert_int_equal(out[1], 0);
+		if (k == 0) {
+			/* a run of machine 3 before its reference waits */
+			r.machine = 3;
+			r.commit = 29;
+			r.value = 80;
+			assert_int_equal(pb_engine_feed(e, &r), 0);
+			pb_engine_step(e, pb_engine_nsteps(e) - 1, &st);
+			assert_int_equal(st.commit, 29);
+			assert_int_equal(st.runs, 0);
+		}
+		for (unsigned t = 0; t < 2; t++) {
+			r.machine = idle[t];
+			r.commit = 0;
+			r.value = idle[t] == 3 ? 90 + k : 80 - k;
+			assert_int_equal(pb_engine_feed(e, &r), 0);
+		}
+	}
+	/* now it counts; machine 9's never does */
+	for (size_t i = 0; i < pb_engine_nsteps(e); i++) {
+		pb_engine_step(e, i, &st);
+		if (st.commit == 29)
+			assert_int_equal(st.runs, 1);
+		if (st.commit == 17)
+			assert_int_equal(st.runs, 0);
+		if (st.commit == 0)
+			assert_int_equal(st.runs, 7);
+	}
+	/* and they get the ends' work now, not the good end only */
+	assert_int_equal(pb_engine_next_for(e, idle, 2, NULL, 0, out), 2);
+	assert_true(out[0] == 29 || out[1] == 29);
+	pb_engine_free(e);
+}
+
+/* A machine that gave only one run, of an inner commit, before every
+ * other, and another whose one run was the first of the good end (the
+ * reference machine, then gone): the others still find the culprit. */
+static void test_engine__one_run_machines(void **state)
+{
+	struct pb_engine_result res;
+	struct pb_engine_opts o;
+	struct pb_engine *e;
+	struct sim s;
+	unsigned idle[2] = { 0, 1 };
+	unsigned done[50] = { 0 };
+	struct pb_engine_run r;
+	size_t out[2];
+	unsigned iter;
+
+	(void)state;
+	sim_init(&s, 50, 31);
+	s.good = 100;
+	s.bad = 90;
+	opts_for(&s, &o);
+	assert_int_equal(pb_engine_new(&e, &o), 0);
+	r.status = PB_RUN_OK;
+	r.machine = 12;
+	r.commit = 40;
+	r.value = sim_value(&s, 40, done[40]++) * 0.7;
+	assert_int_equal(pb_engine_feed(e, &r), 0);
+	r.machine = 13;
+	r.commit = 0;
+	r.value = sim_value(&s, 0, done[0]++) * 1.3;
+	assert_int_equal(pb_engine_feed(e, &r), 0);
+	for (iter = 0; iter < 1000; iter++) {
+		int got = pb_engine_next_for(e, idle, 2, NULL, 0, out);
+
+		pb_engine_result(e, &res);
+		if (res.outcome != PB_OUT_RUNNING)
+			break;
+		assert_true(got > 0);
+		for (unsigned t = 0; t < 2; t++) {
+			if (out[t] == PB_ENGINE_NO_RUN)
+				continue;
+			r.machine = idle[t];
+			r.commit = out[t];
+			r.value = sim_value(&s, out[t], done[out[t]]++) *
+				  (t ? 0.9 : 1.1);
+			assert_int_equal(pb_engine_feed(e, &r), 0);
+		}
+	}
+	assert_int_equal(res.outcome, PB_OUT_CULPRIT);
+	assert_int_equal(res.culprit, 31);
+	pb_engine_free(e);
+	sim_free(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -3439,6 +4009,14 @@ int main(void)
 		cmocka_unit_test(test_engine__names),
 		cmocka_unit_test(test_engine__disturbed_runs_wait_then_too_busy),
 		cmocka_unit_test(test_engine__verification_pairs),
+		cmocka_unit_test(test_engine__machines_are_strata),
+		cmocka_unit_test(test_engine__machines_are_strata_bisections),
+		cmocka_unit_test(test_engine__machine_id_refused),
+		cmocka_unit_test(test_engine__verification_pairs_per_machine),
+		cmocka_unit_test(test_engine__results_out_of_order),
+		cmocka_unit_test(test_engine__runs_out_are_probes),
+		cmocka_unit_test(test_engine__new_machine_reference_first),
+		cmocka_unit_test(test_engine__one_run_machines),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);

@@ -384,33 +384,51 @@ int pb_sched_cancel(struct pb_sched *s, int64_t id)
 
 /* ---- planning ---- */
 
+/* The runs out of a bisection, for the engine: their commits and the
+ * machines that have them (a queued job's on no machine yet: a machine
+ * of its own, "", that never runs anything). */
 struct pending {
 	struct bis *b;
-	size_t *idx;
-	size_t n;
-	size_t bad;     /* pending runs not of the range (none expected) */
+	struct pb_engine_lease *v;
+	size_t n, a;
+	int rc;
 };
 
 static void collect(void *ctx, int64_t commit_id, const char *agent)
 {
 	struct pending *p = ctx;
 	size_t i;
+	unsigned m;
 
-	(void)agent;
-	if (pb_session_index(p->b->ses, commit_id, &i) == PB_OK)
-		p->idx[p->n++] = i;
-	else
-		p->bad++;
+	if (p->rc < 0 || pb_session_index(p->b->ses, commit_id, &i) < 0)
+		return;
+	if (pb_session_machine(p->b->ses, agent ? agent : "", &m) < 0) {
+		p->rc = PB_ERANGE;
+		return;
+	}
+	if (p->n == p->a) {
+		size_t na = p->a ? 2 * p->a : 16;
+		struct pb_engine_lease *nv = realloc(p->v, na * sizeof(*nv));
+
+		if (!nv) {
+			p->rc = pb_error_code(PB_EINFRA, "out of memory");
+			return;
+		}
+		p->v = nv;
+		p->a = na;
+	}
+	p->v[p->n++] = (struct pb_engine_lease){ i, m };
 }
 
-/* One more job for bisection b: 1 when created. */
-static int plan_one(struct pb_sched *s, struct bis *b)
+/* One more job for bisection b, for `agent`: 1 when created, 0 when the
+ * bisection wants nothing of it now. */
+static int plan_one(struct pb_sched *s, struct bis *b, const char *agent)
 {
 	struct pb_engine *e = pb_session_engine(b->ses);
-	struct pb_engine_progress pg;
-	struct pending p = { b, NULL, 0, 0 };
-	size_t want, *choice = NULL, k, pick = (size_t)-1;
-	int64_t job, ids[64];
+	struct pending p = { b, NULL, 0, 0, 0 };
+	size_t pick = PB_ENGINE_NO_RUN;
+	unsigned m;
+	int64_t job, id;
 	int rc;
 
 	{
@@ -441,85 +459,35 @@ static int plan_one(struct pb_sched *s, struct bis *b)
 			return 0;
 		}
 	}
-	pb_engine_progress(e, &pg);
-	if (pg.verifying) {
-		/* the culprit against its parent, interleaved on the asking
-		 * agent; one such job out at a time */
-		if (b->out)
-			return 0;
-		for (unsigned r = 0; r < s->o.pair_runs; r++) {
-			int parent = r % 4 == 0 || r % 4 == 3;
-
-			ids[r] = b->ids[parent ? pg.ver_parent : pg.ver_commit];
-		}
-		rc = pb_db_job_create(s->o.db, b->id, "pair", ids,
-				      s->o.pair_runs, &job);
-		if (rc < 0)
-			return rc;
-		b->out += s->o.pair_runs;
-		return 1;
-	}
-	p.idx = calloc(b->out + 1, sizeof(*p.idx));
-	choice = calloc(b->out + 1, sizeof(*choice));
-	if (!p.idx || !choice) {
-		rc = pb_error_code(PB_EINFRA, "out of memory");
+	/* the runs out, from the database: the truth after restarts */
+	if ((rc = pb_db_pending_runs(s->o.db, b->id, collect, &p)) < 0 ||
+	    (rc = p.rc) < 0 || (rc = pb_session_machine(b->ses, agent, &m)) < 0)
 		goto out;
-	}
-	b->out = 0;
-	{
-		/* the runs out, from the database: the truth after restarts */
-		unsigned count;
-
-		if ((rc = pb_db_pending_runs(s->o.db, b->id, count_out, b)) < 0)
-			goto out;
-		count = b->out;
-		if (count) {
-			size_t *ni = realloc(p.idx, (count + 1) * sizeof(*ni));
-			size_t *nc = ni ? realloc(choice,
-						  (count + 1) * sizeof(*nc))
-					: NULL;
-
-			if (ni)
-				p.idx = ni;
-			if (!nc) {
-				rc = pb_error_code(PB_EINFRA, "out of memory");
-				goto out;
-			}
-			choice = nc;
-			if ((rc = pb_db_pending_runs(s->o.db, b->id, collect,
-						     &p)) < 0)
-				goto out;
-		}
-	}
-	want = pb_engine_next_batch(e, p.n + 1, choice);
-	/* the choice less what is out already: a multiset difference */
-	for (k = 0; k < want && pick == (size_t)-1; k++) {
-		size_t j;
-
-		for (j = 0; j < p.n && p.idx[j] != choice[k]; j++)
-			;
-		if (j < p.n)
-			p.idx[j] = (size_t)-1; /* matched once */
-		else
-			pick = choice[k];
+	b->out = (unsigned)p.n;
+	/* the agent's run, jointly with the runs out: its machine's
+	 * reference first, the side of the verification its machine runs
+	 * (pairs never span machines), or the search's joint choice */
+	if (pb_engine_next_for(e, &m, 1, p.v, p.n, &pick) < 0) {
+		rc = pb_error_code(PB_EINFRA, "the engine refused the runs out "
+				   "of bisection %lld", (long long)b->id);
+		goto out;
 	}
 	rc = 0;
-	if (pick == (size_t)-1)
+	if (pick == PB_ENGINE_NO_RUN || pick >= b->n)
 		goto out;
-	ids[0] = b->ids[pick];
-	if ((rc = pb_db_job_create(s->o.db, b->id, "runs", ids, 1, &job)) < 0)
+	id = b->ids[pick];
+	if ((rc = pb_db_job_create(s->o.db, b->id, "runs", &id, 1, &job)) < 0)
 		goto out;
 	b->out++;
 	rc = 1;
 out:
-	free(p.idx);
-	free(choice);
+	free(p.v);
 	return rc;
 }
 
 /* Plans jobs until one the agent may take is queued: 1, or 0 when no
  * bisection wants more now. */
-static int plan(struct pb_sched *s)
+static int plan(struct pb_sched *s, const char *agent)
 {
 	for (;;) {
 		struct bis *best = NULL;
@@ -537,7 +505,7 @@ static int plan(struct pb_sched *s)
 		}
 		if (!best)
 			return 0;
-		if ((rc = plan_one(s, best)) != 0)
+		if ((rc = plan_one(s, best, agent)) != 0)
 			return rc;
 		/* this one wants nothing more now: try the others */
 		{
@@ -546,7 +514,7 @@ static int plan(struct pb_sched *s)
 			for (struct bis *b = s->list; b; b = b->next) {
 				if (b == best)
 					continue;
-				if ((rc = plan_one(s, b)) < 0)
+				if ((rc = plan_one(s, b, agent)) < 0)
 					return rc;
 				if (rc) {
 					any = 1;
@@ -655,7 +623,7 @@ int pb_sched_lease(struct pb_sched *s, const char *agent,
 		goto out;
 	rc = pb_db_job_claim(s->o.db, agent, &job);
 	if (rc == PB_ENOTFOUND) {
-		rc = plan(s);
+		rc = plan(s, agent);
 		if (rc == 1)
 			rc = pb_db_job_claim(s->o.db, agent, &job);
 		else if (rc == 0)

@@ -39,6 +39,10 @@ struct pb_session {
 	size_t nfed, afed;
 	struct pb_counter_move moved[2];
 	unsigned moved_ended;         /* verifications ended when computed */
+	char (*machines)[PB_SESSION_MACHINE_NAME]; /* engine machine id ->
+						     name, in order of their
+						     first run */
+	unsigned nmachines;
 	struct pb_step_row *last;     /* the steps as last stored */
 	size_t nlast;
 	unsigned char *ran;           /* per commit: a run since last save */
@@ -114,24 +118,48 @@ static void tell_identical(struct pb_session *s, int live)
 	}
 }
 
-/* Feeds one stored run to the engine (ok, disturbed, value as stored). */
-static int feed(struct pb_session *s, size_t i, int64_t seq, int ok,
-		int disturbed, double value)
+int pb_session_machine(struct pb_session *s, const char *name,
+		       unsigned *id)
 {
+	unsigned k;
+
+	if (!name)
+		name = "";
+	for (k = 0; k < s->nmachines; k++)
+		if (!strcmp(s->machines[k], name)) {
+			*id = k;
+			return PB_OK;
+		}
+	if (k >= PB_ENGINE_MACHINES)
+		return pb_error_code(PB_ERANGE, "more than %d machines in one "
+				     "bisection", PB_ENGINE_MACHINES);
+	pb_strlcpy(s->machines[k], name, sizeof(s->machines[k]));
+	s->nmachines++;
+	*id = k;
+	return PB_OK;
+}
+
+/* Feeds one stored run to the engine (ok, disturbed, value as stored),
+ * with the machine it ran on: each machine is its own stratum. */
+static int feed(struct pb_session *s, size_t i, int64_t seq,
+		const char *machine, int ok, int disturbed, double value)
+{
+	struct pb_engine_run r = { i, 0, PB_RUN_OK, value };
 	int rc = note_fed(s, seq);
 
-	if (rc < 0)
+	if (rc < 0 || (rc = pb_session_machine(s, machine, &r.machine)) < 0)
 		return rc;
 	s->ran[i] = 1;
-	if (ok && disturbed)
-		return pb_engine_disturbed(s->engine, i) < 0
-			       ? pb_error_code(PB_EINFRA, "out of memory")
-			       : PB_OK;
+	r.status = !ok ? PB_RUN_FAILED
+		   : disturbed ? PB_RUN_DISTURBED
+			       : PB_RUN_OK;
+	if (pb_engine_feed(s->engine, &r) == 0)
+		return PB_OK;
 	/* a value the engine refuses (stored by an older version) counts
 	 * as the failed run it is */
-	if (!ok || pb_engine_observe(s->engine, i, value) < 0)
-		if (pb_engine_run_failed(s->engine, i) < 0)
-			return pb_error_code(PB_EINFRA, "out of memory");
+	r.status = PB_RUN_FAILED;
+	if (pb_engine_feed(s->engine, &r) < 0)
+		return pb_error_code(PB_EINFRA, "out of memory");
 	return PB_OK;
 }
 
@@ -141,12 +169,12 @@ static int replay_one(void *ctx, int64_t seq, int64_t commit_id,
 	struct pb_session *s = ctx;
 	size_t i;
 
-	(void)machine; /* one stratum until the engine takes machines */
 	if (seq > s->seq)
 		s->seq = seq;
 	if (pb_session_index(s, commit_id, &i) < 0)
 		return 0; /* not on this range: ignore */
-	return feed(s, i, seq, ok, disturbed, value) < 0 ? PB_EINFRA : 0;
+	return feed(s, i, seq, machine, ok, disturbed, value) < 0 ? PB_EINFRA
+								  : 0;
 }
 
 int pb_session_open(struct pb_session **out, const struct pb_session_opts *o)
@@ -165,7 +193,8 @@ int pb_session_open(struct pb_session **out, const struct pb_session_opts *o)
 	s->told = calloc(o->n, 1);
 	s->ran = calloc(o->n, 1);
 	s->ids = calloc(o->n, sizeof(*s->ids));
-	if (!s->told || !s->ran || !s->ids) {
+	s->machines = calloc(PB_ENGINE_MACHINES, sizeof(*s->machines));
+	if (!s->told || !s->ran || !s->ids || !s->machines) {
 		rc = pb_error_code(PB_EINFRA, "out of memory");
 		goto fail;
 	}
@@ -210,6 +239,7 @@ void pb_session_free(struct pb_session *s)
 	free(s->ran);
 	free(s->ids);
 	free(s->fed_seq);
+	free(s->machines);
 	free(s->last);
 	free(s);
 }
@@ -483,8 +513,8 @@ int pb_session_add_run(struct pb_session *s, size_t i, struct pb_run_row *row,
 	}
 	if (row->seq > s->seq)
 		s->seq = row->seq;
-	if ((rc = feed(s, i, row->seq, row->ok, row->disturbed, row->value)) <
-	    0)
+	if ((rc = feed(s, i, row->seq, row->machine, row->ok, row->disturbed,
+		       row->value)) < 0)
 		goto fail;
 	if (s->ident && files && workdir) {
 		if ((rc = pb_identical_add(s->ident, i, workdir, files)) < 0)

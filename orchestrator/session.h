@@ -98,6 +98,13 @@ const char *pb_session_verdict(enum pb_outcome o);
  * the last verification (state PB_VAL_NULL before one ended). */
 const struct pb_counter_move *pb_session_moved(const struct pb_session *s);
 
+/* The engine's id of the machine (an agent's name, "local"): each gets
+ * the next id the first time a run of it is fed, so a replay in the
+ * stored order gives the same ids.  PB_ERANGE past PB_ENGINE_MACHINES. */
+#define PB_SESSION_MACHINE_NAME 128
+int pb_session_machine(struct pb_session *s, const char *name,
+		       unsigned *id);
+
 /* The engine was told commit i maps its parent's code. */
 int pb_session_identical(const struct pb_session *s, size_t i);
 

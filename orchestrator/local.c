@@ -916,7 +916,7 @@ out:
 }
 
 /* Writes the report of every stored bisection (the index lists them all). */
-static int write_all_reports(struct pb_db *db, const char *dir)
+int pb_reports_write_all(struct pb_db *db, const char *dir)
 {
 	struct pb_bisection_view **vs = NULL;
 	int64_t *ids = NULL;
@@ -949,7 +949,7 @@ int pb_local_report(const char *db_path, const char *out_dir)
 
 	if ((rc = pb_db_open_readonly(&db, db_path)) < 0)
 		return rc;
-	rc = write_all_reports(db, out_dir);
+	rc = pb_reports_write_all(db, out_dir);
 	pb_db_close(db);
 	return rc;
 }
@@ -1062,7 +1062,7 @@ static int print_stored(struct local *L, struct pb_local_result *out)
 	int code;
 
 	if (write_report(L, out, 1) < 0 ||
-	    write_all_reports(L->db, L->o->report_dir) < 0 ||
+	    pb_reports_write_all(L->db, L->o->report_dir) < 0 ||
 	    pb_db_bisection_load(L->db, L->bisection_id, &v) < 0)
 		return 3;
 	code = v->exit_code >= 0 ? v->exit_code : 1;
@@ -1186,7 +1186,7 @@ int pb_local_bisect(const struct pb_local_opts *given,
 	if ((rc = pb_session_save(L.ses, code >= 2 ? "failed" : "done",
 				  code)) < 0 ||
 	    (rc = write_report(&L, out, code < 2)) < 0 ||
-	    (rc = write_all_reports(L.db, o->report_dir)) < 0) {
+	    (rc = pb_reports_write_all(L.db, o->report_dir)) < 0) {
 		code = 3;
 		goto out;
 	}

@@ -66,4 +66,10 @@ int pb_local_bisect(const struct pb_local_opts *o, struct pb_local_result *out);
  * (opened read-only) into out_dir. */
 int pb_local_report(const char *db_path, const char *out_dir);
 
+/* Writes the report page of every stored bisection and the index into
+ * dir (web/report.h), from the database: what `perfbisect report` and the
+ * service's scheduler call. */
+struct pb_db;
+int pb_reports_write_all(struct pb_db *db, const char *dir);
+
 #endif

@@ -28,6 +28,7 @@
 #include "common/git.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "orchestrator/local.h"
 #include "orchestrator/sched.h"
 #include "orchestrator/session.h"
 
@@ -224,6 +225,16 @@ static void drop_bis(struct pb_sched *s, struct bis *gone)
 		}
 }
 
+/* The report's pages, after a bisection changed state for good (a
+ * failure to write them is logged: the verdict is stored either way). */
+static void write_reports(struct pb_sched *s)
+{
+	if (s->o.report_dir &&
+	    pb_reports_write_all(s->o.db, s->o.report_dir) < 0)
+		pb_log_warnx("writing the report in %s: %s", s->o.report_dir,
+			     pb_error_last());
+}
+
 /* The engine has an outcome: the bisection is stored as finished and its
  * open jobs end. */
 static int finish(struct pb_sched *s, struct bis *b)
@@ -244,6 +255,7 @@ static int finish(struct pb_sched *s, struct bis *b)
 	}
 	pb_log_info("bisection %lld finished: %s", (long long)b->id, res.why);
 	drop_bis(s, b);
+	write_reports(s);
 	return PB_OK;
 }
 
@@ -375,6 +387,8 @@ int pb_sched_cancel(struct pb_sched *s, int64_t id)
 	    (rc = pb_db_bisection_cancel(s->o.db, id)) == PB_OK &&
 	    (b = find_bis(s, id)))
 		drop_bis(s, b);
+	if (rc == PB_OK)
+		write_reports(s);
 	pthread_mutex_unlock(s->lk);
 	if (rc == PB_ENOTFOUND)
 		return pb_error_code(PB_ENOTFOUND, "no bisection %lld",
@@ -1007,6 +1021,7 @@ int pb_sched_reap(struct pb_sched *s)
 			pb_job_row_release(&j);
 			if (rc < 0)
 				goto out;
+			write_reports(s);
 		}
 	}
 out:

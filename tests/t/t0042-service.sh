@@ -103,6 +103,11 @@ expect_exit 2 "$PERFBISECT" status --server "http://127.0.0.1:$PORT" \
 expect_exit 2 "$PERFBISECT" cancel --server "http://127.0.0.1:$PORT" \
 	--token-file "$T/m1.token" "$id"
 
+# its report page, served by perfbisectd, names the culprit
+st=$(req "$PORT" GET "/report/bisection-$id.html")
+[ "$st" = 200 ] || fail "report page: $st"
+grep -q "$planted" "$T/body" || fail "the report page does not name the culprit"
+
 # refusals: a record for a lease the agent does not hold (409, nothing
 # counted); an agent token on a client call (401)
 lease=$(sqlite3 "$DB" "SELECT id FROM leases WHERE agent = 'm1' LIMIT 1")

@@ -39,10 +39,15 @@ st=$(req --token "$admin" "$PORT" POST /api/v1/benchmarks --data \
 	  \"run\": \"$RUN\", \"metric\": \"score\", \"timeout_s\": 60}")
 [ "$st" = 201 ] || { cat "$T/body"; fail "register benchmark: $st"; }
 
-# the agents, each with its own work directory and token
+# the agents, each a machine of its own: its work directory, its token
+# and a --sysroot (a fake two-node machine, whose host lock is its own).
+# Both share this test machine's CPUs, so each sees the other's benchmark
+# as about one CPU of other work: the threshold is raised above it.
 for a in m1 m2; do
+	sh "$PB_FIXTURES/mksysroot.sh" "$T/root-$a"
 	PB_RUNS_DIR="$T/runs" "$PERFBISECT_AGENT" --server "http://127.0.0.1:$PORT" \
 		--token-file "$T/$a.token" --name "$a" --work-dir "$T/w-$a" \
+		--sysroot "$T/root-$a" --busy-threshold 1.5 \
 		--poll 2 --backoff-max 1 --no-ccache 2> "$T/$a.log" &
 	eval "pid_$a=\$!"
 done

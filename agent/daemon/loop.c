@@ -1243,7 +1243,7 @@ int pb_agent_run(const struct pb_agent_opts *o, volatile sig_atomic_t *stop)
 	struct pb_hostlock host;
 	struct pb_job job;
 	double deadline = -1;
-	int code = 0, said_busy = 0;
+	int code = 0;
 
 	memset(&A, 0, sizeof(A));
 	memset(&host, 0, sizeof(host));
@@ -1268,25 +1268,33 @@ int pb_agent_run(const struct pb_agent_opts *o, volatile sig_atomic_t *stop)
 		 * must not keep the agent from working) */
 		if (replay_spool(&A) < 0 && A.fatal)
 			break;
-		if (pb_hostlock_busy(o->sysroot, holder, sizeof(holder))) {
-			if (!said_busy++)
-				pb_log_info("%s builds or measures on this "
-					    "machine: asking for work when it "
-					    "is done", holder);
-			if (deadline >= 0 && pb_now_mono() > deadline)
-				goto no_job;
-			nap(&A, 1);
-			continue;
+		/* While another program (`bisect --local`, another agent)
+		 * builds or measures here, no work is asked for: the agent
+		 * waits for the host lock, is woken when it is let go, and
+		 * asks for work holding it, so the two take turns. */
+		if (!host.held &&
+		    pb_hostlock_busy(o->sysroot, holder, sizeof(holder))) {
+			pb_log_info("%s builds or measures on this machine: "
+				    "asking for work when it is done", holder);
+			if (pb_hostlock_wait(&host, o->sysroot,
+					     "perfbisect-agent", stop) < 0) {
+				if (!*stop) {
+					pb_log_warnx("%s", pb_error_last());
+					nap(&A, 1);
+				}
+				continue;
+			}
 		}
-		said_busy = 0;
 		switch (ask(&A, deadline, &job)) {
 		case L_JOB:
 			break;
 		case L_NONE:
+			pb_hostlock_release(&host); /* idle: not ours to keep */
 			if (deadline >= 0 && pb_now_mono() >= deadline)
 				goto no_job;
 			continue;
 		case L_RETRY:
+			pb_hostlock_release(&host);
 			if (deadline >= 0 &&
 			    pb_now_mono() + A.next_wait > deadline)
 				goto gave_up;

@@ -706,6 +706,26 @@ static int post_build_failed(struct job *J, const char *sha,
 	return rc;
 }
 
+/* Keeps the build cache within --cache-size, sparing this job's builds
+ * (its runs still need them, even past the size). */
+static void evict(struct job *J)
+{
+	const char **keep = calloc(J->nb, sizeof(*keep));
+	unsigned n = 0;
+
+	if (!keep)
+		return; /* next time */
+	for (size_t i = 0; i < J->nb; i++)
+		keep[i] = J->b[i].key;
+	if (pb_cache_evict(J->A->builds, J->A->o->cache_size, keep, J->nb,
+			   &n) < 0)
+		pb_log_warnx("%s", pb_error_last());
+	else if (n)
+		pb_log_info("removed %u least recently used build%s (over "
+			    "--cache-size)", n, n == 1 ? "" : "s");
+	free(keep);
+}
+
 /* Builds commit b once per agent (a cached build is taken as it is). */
 static int ensure_built(struct job *J, struct build *b)
 {
@@ -746,8 +766,6 @@ static int ensure_built(struct job *J, struct build *b)
 	if (rc < 0)
 		goto fail;
 	if (br.ok) {
-		const char *keep[1] = { b->key };
-
 		rc = pb_cache_finish(A->builds, b->key, A->id.drop, &size);
 		if (rc == PB_OK) {
 			b->state = B_BUILT;
@@ -757,11 +775,7 @@ static int ensure_built(struct job *J, struct build *b)
 		pb_build_result_release(&br);
 		if (rc < 0)
 			goto fail;
-		/* the other builds of this job are kept by their use just
-		 * now: only the current one is named */
-		if (pb_cache_evict(A->builds, A->o->cache_size, keep, 1,
-				   NULL) < 0)
-			pb_log_warnx("%s", pb_error_last());
+		evict(J);
 		return PB_OK;
 	}
 	b->state = B_FAILED;

@@ -101,7 +101,7 @@ UNIT_BIN   := $(UNIT_TESTS:%=$(B)/tests/test_%)
 SRV_UNIT_TESTS := config token urlrule http db_service
 SRV_UNIT_BIN   := $(SRV_UNIT_TESTS:%=$(B)/tests/test_%)
 # Unit tests of the agent's side, linked as the agent is (no sqlite).
-AGENT_TESTS := proto_record spool cache backoff
+AGENT_TESTS := proto_record spool cache backoff hostlock
 AGENT_TEST_BIN := $(AGENT_TESTS:%=$(B)/tests/test_%)
 
 .PHONY: all check check-layers demo deps install clean unit-tests bench

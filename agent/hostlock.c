@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -53,8 +54,11 @@ static int open_lock(const char *path, const char *dir)
 	return fd;
 }
 
-int pb_hostlock_take(struct pb_hostlock *l, const char *root, const char *who,
-		     int how)
+/* Takes the lock; with `how` WAIT a busy lock is said once (when `say`)
+ * and waited for - until *stop is set, when stop is given (a signal
+ * interrupts the wait: the caller's handlers must not use SA_RESTART). */
+static int take(struct pb_hostlock *l, const char *root, const char *who,
+		int how, volatile sig_atomic_t *stop, int say)
 {
 	char dir[4096], holder[128], text[96];
 	int fd, rc, n;
@@ -91,10 +95,18 @@ int pb_hostlock_take(struct pb_hostlock *l, const char *root, const char *who,
 					     "%s builds or measures here (it "
 					     "holds '%s')", holder, l->path);
 		}
-		pb_log_info("waiting for %s to finish: it builds or measures "
-			    "on this machine (it holds '%s')", holder, l->path);
-		while ((rc = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+		if (say)
+			pb_log_info("waiting for %s to finish: it builds or "
+				    "measures on this machine (it holds '%s')",
+				    holder, l->path);
+		while ((rc = flock(fd, LOCK_EX)) < 0 && errno == EINTR &&
+		       !(stop && *stop))
 			;
+		if (rc < 0 && errno == EINTR) {
+			close(fd);
+			return pb_error_code(PB_ETIMEOUT, "stopped while "
+					     "waiting for the host lock");
+		}
 		if (rc < 0) {
 			rc = pb_error_code(PB_EINFRA, "cannot lock '%s': %s",
 					   l->path, strerror(errno));
@@ -110,6 +122,18 @@ int pb_hostlock_take(struct pb_hostlock *l, const char *root, const char *who,
 	l->fd = fd;
 	l->held = 1;
 	return PB_OK;
+}
+
+int pb_hostlock_take(struct pb_hostlock *l, const char *root, const char *who,
+		     int how)
+{
+	return take(l, root, who, how, NULL, 1);
+}
+
+int pb_hostlock_wait(struct pb_hostlock *l, const char *root, const char *who,
+		     volatile sig_atomic_t *stop)
+{
+	return take(l, root, who, PB_HOSTLOCK_WAIT, stop, 0);
 }
 
 int pb_hostlock_busy(const char *root, char *holder, size_t size)

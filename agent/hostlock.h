@@ -25,6 +25,7 @@
 #ifndef PB_HOSTLOCK_H
 #define PB_HOSTLOCK_H
 
+#include <signal.h>
 #include <stddef.h>
 
 /* A zeroed struct is "not held": it may live in a memset() struct. */
@@ -51,6 +52,14 @@ enum {
  * locked; *l is left not held then. */
 int pb_hostlock_take(struct pb_hostlock *l, const char *root, const char *who,
 		     int how);
+
+/* Waits for the lock, as PB_HOSTLOCK_WAIT but saying nothing, until it is
+ * free or *stop is set (by a signal handler installed without SA_RESTART,
+ * so that the signal interrupts the wait): PB_ETIMEOUT then, not held.
+ * Whoever waited is woken as soon as the holder lets go, before the holder
+ * can take it again - so two programs that want the machine take turns. */
+int pb_hostlock_wait(struct pb_hostlock *l, const char *root, const char *who,
+		     volatile sig_atomic_t *stop);
 
 /* Whether another process holds the lock now: 1 (holder, when it can be
  * read, in `holder`), 0 when it is free or cannot exist.  Takes nothing. */

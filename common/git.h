@@ -74,11 +74,11 @@ int pb_git_merge_sides(struct pb_git *g, const char *sha,
  * yet (it is created).  Files get their modes from git. */
 int pb_git_checkout(struct pb_git *g, const char *sha, const char *dir);
 
-/* For the agent: a bare copy at `dir` of the repository at `url` (a path,
- * a file:// URL or anything else libgit2 can fetch without credentials:
- * https://, git://), cloned into DIR.tmp-PID and renamed to dir when
- * whole, so a clone cut short is never taken for a repository.  dir must
- * not exist.  Opens it into *out. */
+/* For the agent: a bare copy at `dir` of the branches and tags of the
+ * repository at `url` (a path, a file:// URL or anything else libgit2 can
+ * fetch without credentials: https://, git://), made in DIR.tmp-PID and
+ * renamed to dir when whole, so a copy cut short is never taken for a
+ * repository.  dir must not exist.  Opens it into *out. */
 int pb_git_clone_bare(struct pb_git **out, const char *url, const char *dir);
 
 /* Fetches the branches and tags of `url` into g (a bare copy made by

@@ -706,6 +706,26 @@ static int post_build_failed(struct job *J, const char *sha,
 	return rc;
 }
 
+/* Keeps the build cache within --cache-size, sparing this job's builds
+ * (its runs still need them, even past the size). */
+static void evict(struct job *J)
+{
+	const char **keep = calloc(J->nb, sizeof(*keep));
+	unsigned n = 0;
+
+	if (!keep)
+		return; /* next time */
+	for (size_t i = 0; i < J->nb; i++)
+		keep[i] = J->b[i].key;
+	if (pb_cache_evict(J->A->builds, J->A->o->cache_size, keep, J->nb,
+			   &n) < 0)
+		pb_log_warnx("%s", pb_error_last());
+	else if (n)
+		pb_log_info("removed %u least recently used build%s (over "
+			    "--cache-size)", n, n == 1 ? "" : "s");
+	free(keep);
+}
+
 /* Builds commit b once per agent (a cached build is taken as it is). */
 static int ensure_built(struct job *J, struct build *b)
 {
@@ -746,8 +766,6 @@ static int ensure_built(struct job *J, struct build *b)
 	if (rc < 0)
 		goto fail;
 	if (br.ok) {
-		const char *keep[1] = { b->key };
-
 		rc = pb_cache_finish(A->builds, b->key, A->id.drop, &size);
 		if (rc == PB_OK) {
 			b->state = B_BUILT;
@@ -757,11 +775,7 @@ static int ensure_built(struct job *J, struct build *b)
 		pb_build_result_release(&br);
 		if (rc < 0)
 			goto fail;
-		/* the other builds of this job are kept by their use just
-		 * now: only the current one is named */
-		if (pb_cache_evict(A->builds, A->o->cache_size, keep, 1,
-				   NULL) < 0)
-			pb_log_warnx("%s", pb_error_last());
+		evict(J);
 		return PB_OK;
 	}
 	b->state = B_FAILED;
@@ -1243,7 +1257,7 @@ int pb_agent_run(const struct pb_agent_opts *o, volatile sig_atomic_t *stop)
 	struct pb_hostlock host;
 	struct pb_job job;
 	double deadline = -1;
-	int code = 0, said_busy = 0;
+	int code = 0;
 
 	memset(&A, 0, sizeof(A));
 	memset(&host, 0, sizeof(host));
@@ -1268,25 +1282,33 @@ int pb_agent_run(const struct pb_agent_opts *o, volatile sig_atomic_t *stop)
 		 * must not keep the agent from working) */
 		if (replay_spool(&A) < 0 && A.fatal)
 			break;
-		if (pb_hostlock_busy(o->sysroot, holder, sizeof(holder))) {
-			if (!said_busy++)
-				pb_log_info("%s builds or measures on this "
-					    "machine: asking for work when it "
-					    "is done", holder);
-			if (deadline >= 0 && pb_now_mono() > deadline)
-				goto no_job;
-			nap(&A, 1);
-			continue;
+		/* While another program (`bisect --local`, another agent)
+		 * builds or measures here, no work is asked for: the agent
+		 * waits for the host lock, is woken when it is let go, and
+		 * asks for work holding it, so the two take turns. */
+		if (!host.held &&
+		    pb_hostlock_busy(o->sysroot, holder, sizeof(holder))) {
+			pb_log_info("%s builds or measures on this machine: "
+				    "asking for work when it is done", holder);
+			if (pb_hostlock_wait(&host, o->sysroot,
+					     "perfbisect-agent", stop) < 0) {
+				if (!*stop) {
+					pb_log_warnx("%s", pb_error_last());
+					nap(&A, 1);
+				}
+				continue;
+			}
 		}
-		said_busy = 0;
 		switch (ask(&A, deadline, &job)) {
 		case L_JOB:
 			break;
 		case L_NONE:
+			pb_hostlock_release(&host); /* idle: not ours to keep */
 			if (deadline >= 0 && pb_now_mono() >= deadline)
 				goto no_job;
 			continue;
 		case L_RETRY:
+			pb_hostlock_release(&host);
 			if (deadline >= 0 &&
 			    pb_now_mono() + A.next_wait > deadline)
 				goto gave_up;

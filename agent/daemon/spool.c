@@ -56,6 +56,10 @@ int pb_spool_init(const char *dir)
 
 	if ((rc = pb_mkdir_p(dir, 0700)) < 0)
 		return rc;
+	/* records hold benchmark output: for the agent's user only */
+	if (chmod(dir, 0700) < 0)
+		return pb_error_code(PB_EINFRA, "cannot chmod the spool '%s': "
+				     "%s", dir, strerror(errno));
 	if (!(d = opendir(dir)))
 		return pb_error_code(PB_EINFRA, "cannot read the spool '%s': %s",
 				     dir, strerror(errno));

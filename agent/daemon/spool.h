@@ -17,8 +17,8 @@
 
 #include <stddef.h>
 
-/* Creates DIR (mode 0700) if needed and removes the .tmp- leftovers of a
- * crash. */
+/* Creates DIR if needed, makes it mode 0700 (records hold benchmark
+ * output) and removes the .tmp- leftovers of a crash. */
 int pb_spool_init(const char *dir);
 
 /* The file name of the record (lease, index): "run-LEASE-%010u.json".

@@ -553,7 +553,7 @@ static int cmd_remote(const char *cmd, int argc, char **argv)
 
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+q", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': o.server = optarg; break;
 		case 't': o.token_file = optarg; break;

@@ -38,11 +38,14 @@ req --token "$admin" "$PORT" POST /api/v1/repos --data \
 	"{\"name\": \"app\", \"url\": \"$T/repo\", \"branch\": \"main\"}" >/dev/null
 req --token "$admin" "$PORT" POST /api/v1/benchmarks --data \
 	"{\"name\": \"score\", \"repo\": \"app\", \"build\": \"$BUILD\",
-	  \"run\": \"$RUN\", \"metric\": \"score\", \"timeout_s\": 60}" >/dev/null
+	  \"run\": \"$RUN\", \"metric\": \"score\", \"timeout_s\": 5}" >/dev/null
 
-agent() { # NAME: starts it in the background, pid in $apid
+agent() { # NAME: starts it in the background, pid in $apid; a machine of
+	  # its own (a --sysroot, its own host lock), as in t0042
+	[ -d "$T/root-$1" ] || sh "$PB_FIXTURES/mksysroot.sh" "$T/root-$1"
 	PB_RUNS_DIR="$T/runs" "$PERFBISECT_AGENT" --server "$URL" \
 		--token-file "$T/$1.token" --name "$1" --work-dir "$T/w-$1" \
+		--sysroot "$T/root-$1" --busy-threshold 1.5 \
 		--poll 2 --backoff-max 1 --no-ccache 2>> "$T/$1.log" &
 	apid=$!
 }
@@ -66,6 +69,7 @@ pid_k1=$apid
 until_db "SELECT count(*) >= 2 FROM runs WHERE machine = 'k1'"
 until_db "SELECT count(*) >= 1 FROM leases WHERE agent = 'k1' AND state = 'active' AND NOT EXISTS (SELECT 1 FROM runs WHERE lease_id = leases.id)"
 lost=$(q "SELECT job_id FROM leases WHERE agent = 'k1' AND state = 'active'")
+
 kill -KILL "$pid_k1"
 wait "$pid_k1" 2>/dev/null || true
 

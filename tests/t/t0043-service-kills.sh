@@ -124,3 +124,4 @@ echo "spooled while down: $spooled" >&2
 [ -z "$(ls "$T/w-k2/spool" 2>/dev/null | grep -v rejected)" ] ||
 	fail "records left in k2's spool: $(ls "$T/w-k2/spool")"
 daemon_stop
+[ "$PBD_EXIT" = 0 ] || fail "perfbisectd exit $PBD_EXIT (a leak under the sanitizers?)"

@@ -68,50 +68,19 @@ void pb_git_free(struct pb_git *g)
 
 int pb_git_mirror(struct pb_git **out, const char *url, const char *dir)
 {
-	static char heads[] = "+refs/heads/*:refs/heads/*";
-	static char tags[] = "+refs/tags/*:refs/tags/*";
-	char *specs[] = { heads, tags };
-	git_strarray refspecs = { specs, 2 };
-	git_fetch_options fo;
-	git_remote *remote = NULL;
-	struct pb_git *g = calloc(1, sizeof(*g));
 	struct stat st;
+	int rc;
 
 	*out = NULL;
-	if (!g)
-		return pb_error_set("out of memory");
-	if (stat(dir, &st) == 0) {
-		if (git_repository_open_bare(&g->repo, dir) < 0) {
-			free(g);
-			return git_fail(PB_EINFRA, "cannot open the mirror");
-		}
-	} else if (git_repository_init(&g->repo, dir, 1) < 0) {
-		free(g);
-		return git_fail(PB_EINFRA, "cannot create the mirror");
+	if (stat(dir, &st) != 0)
+		return pb_git_clone_bare(out, url, dir);
+	if ((rc = pb_git_open(out, dir)) < 0)
+		return rc;
+	if ((rc = pb_git_fetch(*out, url)) < 0) {
+		pb_git_free(*out);
+		*out = NULL;
 	}
-	git_remote_create_options ro;
-
-	/* anonymous: nothing written to the mirror's config; no insteadOf
-	 * rewriting (its regex leaks in libgit2 1.5, and a mirror fetches
-	 * what it is told) */
-	git_remote_create_options_init(&ro, GIT_REMOTE_CREATE_OPTIONS_VERSION);
-	ro.repository = g->repo;
-	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
-		   GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
-	if (git_remote_create_with_opts(&remote, url, &ro) < 0) {
-		pb_git_free(g);
-		return git_fail(PB_EINFRA, "cannot set the mirror's remote");
-	}
-	git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
-	fo.prune = GIT_FETCH_PRUNE;
-	if (git_remote_fetch(remote, &refspecs, &fo, "perfbisect mirror") < 0) {
-		git_remote_free(remote);
-		pb_git_free(g);
-		return git_fail(PB_ENOTFOUND, "cannot fetch the repository");
-	}
-	git_remote_free(remote);
-	*out = g;
-	return PB_OK;
+	return rc;
 }
 
 int pb_git_resolve(struct pb_git *g, const char *rev, char out[41])

@@ -31,11 +31,9 @@ void pb_git_global_shutdown(void);
 int pb_git_open(struct pb_git **out, const char *path);
 void pb_git_free(struct pb_git *g);
 
-/* A bare mirror of `url` (a URL libgit2 fetches, or a local path) in
- * `dir`: cloned when dir does not exist, else fetched; every branch and
- * tag of the remote as its own (refs/heads/ *, refs/tags/ *, forced), so
- * revisions resolve as they do in the remote.  Opened into *out.
- * PB_ENOTFOUND when the remote cannot be reached or is no repository. */
+/* A bare mirror of `url` in `dir`: pb_git_clone_bare() when dir does not
+ * exist, else pb_git_fetch() into it; revisions then resolve as they do
+ * in the remote.  Opened into *out. */
 int pb_git_mirror(struct pb_git **out, const char *url, const char *dir);
 
 /* Resolves any revision git understands (sha, prefix, branch, tag, HEAD~2)

@@ -1,8 +1,12 @@
 /*
  * db.c - every SQL statement of perfbisect (see db.h).
  *
- * Statements are prepared per call with sqlite3_prepare_v2 and bound
- * parameters; nothing is ever pasted into SQL text.  Migrations run in a
+ * Statements are prepared with sqlite3_prepare_v2 and bound parameters;
+ * nothing is ever pasted into SQL text.  A connection keeps the statements
+ * it prepared (by their SQL text) and reuses them, reset and unbound,
+ * instead of parsing the same SQL again on every call: prep() hands one
+ * out, unprep() gives it back (a statement asked for while its cached
+ * copy is in use is prepared afresh and finalized).  Migrations run in a
  * transaction each and bump user_version inside it, so a crash in the
  * middle leaves the database at the last whole version.
  */
@@ -17,9 +21,20 @@
 #include "common/util.h"
 #include "orchestrator/db.h"
 
+/* Enough for every statement of this file (about 70). */
+#define STMT_CACHE 128
+
+struct cached_stmt {
+	sqlite3_stmt *st;
+	uint32_t hash;    /* of its SQL text */
+	int busy;         /* handed out by prep(), not given back yet */
+};
+
 struct pb_db {
 	sqlite3 *h;
 	unsigned depth;   /* pb_db_begin() calls not yet committed */
+	struct cached_stmt cache[STMT_CACHE];
+	size_t ncache;
 };
 
 static int db_fail(struct pb_db *db, const char *what)
@@ -35,11 +50,63 @@ static int db_fail(struct pb_db *db, const char *what)
 			     what, sqlite3_errmsg(db->h));
 }
 
+static uint32_t sql_hash(const char *sql)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *sql; sql++)
+		h = (h ^ (unsigned char)*sql) * 16777619u;
+	return h;
+}
+
+/* The statement of sql, ready to bind: the connection's cached one, or
+ * one prepared now (and cached when there is room).  Give it back with
+ * unprep(). */
 static int prep(struct pb_db *db, const char *sql, sqlite3_stmt **st)
 {
-	if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) != SQLITE_OK)
+	uint32_t h = sql_hash(sql);
+	struct cached_stmt *free_slot = NULL;
+
+	for (size_t i = 0; i < db->ncache; i++) {
+		struct cached_stmt *c = &db->cache[i];
+
+		if (c->hash != h || strcmp(sqlite3_sql(c->st), sql))
+			continue;
+		if (c->busy)
+			break; /* in use (a nested call): a fresh one */
+		c->busy = 1;
+		*st = c->st;
+		return PB_OK;
+	}
+	if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) != SQLITE_OK) {
+		*st = NULL;
 		return db_fail(db, "prepare");
+	}
+	for (size_t i = 0; i < db->ncache; i++)
+		if (db->cache[i].hash == h &&
+		    !strcmp(sqlite3_sql(db->cache[i].st), sql))
+			return PB_OK; /* cached already, and busy */
+	if (db->ncache < STMT_CACHE)
+		free_slot = &db->cache[db->ncache++];
+	if (free_slot)
+		*free_slot = (struct cached_stmt){ *st, h, 1 };
 	return PB_OK;
+}
+
+/* Gives back a statement of prep(): a cached one is reset and unbound
+ * for its next use, any other finalized. */
+static void unprep(struct pb_db *db, sqlite3_stmt *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < db->ncache; i++)
+		if (db->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			db->cache[i].busy = 0;
+			return;
+		}
+	sqlite3_finalize(st);
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
@@ -80,7 +147,7 @@ static int run_done(struct pb_db *db, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st) == SQLITE_DONE ? PB_OK : db_fail(db, what);
 
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -139,7 +206,7 @@ int pb_db_user_version(struct pb_db *db, int *out)
 		*out = sqlite3_column_int(st, 0);
 		rc = PB_OK;
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -308,7 +375,7 @@ static int pragma_text(struct pb_db *db, const char *sql, char *dst,
 		col_copy(st, 0, dst, size);
 		rc = PB_OK;
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -369,6 +436,8 @@ void pb_db_close(struct pb_db *db)
 {
 	if (!db)
 		return;
+	for (size_t i = 0; i < db->ncache; i++)
+		sqlite3_finalize(db->cache[i].st);
 	sqlite3_close(db->h);
 	free(db);
 }
@@ -390,7 +459,7 @@ static int select_id(struct pb_db *db, sqlite3_stmt *st, int64_t *out,
 	} else {
 		rc = db_fail(db, what);
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -507,7 +576,7 @@ int pb_db_build_get(struct pb_db *db, int64_t commit_id, int64_t bench_id,
 	} else {
 		rc = s == SQLITE_DONE ? PB_ENOTFOUND : db_fail(db, "read build");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -584,7 +653,7 @@ int pb_db_bisection_find(struct pb_db *db, const struct pb_bisection_def *d,
 		rc = s == SQLITE_DONE ? PB_ENOTFOUND
 				      : db_fail(db, "find bisection");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -726,7 +795,7 @@ int pb_db_bisection_replay(struct pb_db *db, int64_t id, pb_db_run_cb cb,
 	}
 	if (!rc && s != SQLITE_DONE)
 		rc = db_fail(db, "read runs");
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -757,7 +826,7 @@ int pb_db_run_counts(struct pb_db *db, int64_t id, int64_t seq,
 	} else {
 		rc = db_fail(db, "read run counters");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -795,7 +864,7 @@ int pb_db_run_count(struct pb_db *db, int64_t id, unsigned *ok,
 	} else {
 		rc = db_fail(db, "count runs");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -936,7 +1005,7 @@ static int step_measures_load(struct pb_db *db, int64_t bis, int64_t commit,
 		m->remote_note[0] = '\0';
 	rc = PB_OK;
 out:
-	sqlite3_finalize(st);
+	unprep(db, st);
 	free(ipc);
 	free(rem);
 	free(busy);
@@ -1186,7 +1255,7 @@ static int step_failure_load(struct pb_db *db, int64_t bis, int64_t bench,
 	} else {
 		rc = s == SQLITE_DONE ? PB_OK : db_fail(db, "read a failure");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -1290,7 +1359,7 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 	col_move(st, 47, &v->verification.ipc);
 	col_move(st, 52, &v->verification.remote);
 	v->cancelled = sqlite3_column_int(st, 57);
-	sqlite3_finalize(st);
+	unprep(db, st);
 	st = NULL;
 
 	if ((rc = prep(db,
@@ -1359,7 +1428,7 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 		rc = db_fail(db, "read steps");
 		goto fail;
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	st = NULL;
 	for (size_t i = 0; i < v->nsteps; i++)
 		if (commit_ids[i] &&
@@ -1370,7 +1439,7 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 	*out = v;
 	return PB_OK;
 fail:
-	sqlite3_finalize(st);
+	unprep(db, st);
 	free(commit_ids);
 	pb_bisection_view_free(v);
 	return rc < 0 ? rc : PB_ERROR;
@@ -1445,12 +1514,12 @@ int pb_db_images_load(struct pb_db *db, int64_t commit_id, int64_t bench_id,
 		rc = db_fail(db, "read build images");
 		goto fail;
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	*out = rows;
 	*n = k;
 	return PB_OK;
 fail:
-	sqlite3_finalize(st);
+	unprep(db, st);
 	pb_image_rows_free(rows, k);
 	return rc;
 }
@@ -1518,7 +1587,7 @@ int pb_db_bisection_ids(struct pb_db *db, int64_t **out, size_t *n)
 			p = realloc(ids, alloc * sizeof(*p));
 			if (!p) {
 				free(ids);
-				sqlite3_finalize(st);
+				unprep(db, st);
 				return pb_error_set("out of memory");
 			}
 			ids = p;
@@ -1528,10 +1597,10 @@ int pb_db_bisection_ids(struct pb_db *db, int64_t **out, size_t *n)
 	if (s != SQLITE_DONE) {
 		rc = db_fail(db, "list bisections");
 		free(ids);
-		sqlite3_finalize(st);
+		unprep(db, st);
 		return rc;
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	*out = ids;
 	*n = k;
 	return PB_OK;
@@ -1553,7 +1622,7 @@ static int repo_ref(struct pb_db *db, sqlite3_stmt *st,
 	} else {
 		rc = s == SQLITE_DONE ? PB_ENOTFOUND : db_fail(db, "read repo");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -1613,7 +1682,7 @@ static int bench_row(struct pb_db *db, sqlite3_stmt *st,
 		rc = s == SQLITE_DONE ? PB_ENOTFOUND
 				      : db_fail(db, "read benchmark");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -1696,7 +1765,7 @@ static int ids_of(struct pb_db *db, sqlite3_stmt *st, int64_t **out,
 
 			if (!nv) {
 				free(v);
-				sqlite3_finalize(st);
+				unprep(db, st);
 				return pb_error_code(PB_EINFRA, "out of memory");
 			}
 			v = nv;
@@ -1704,7 +1773,7 @@ static int ids_of(struct pb_db *db, sqlite3_stmt *st, int64_t **out,
 		}
 		v[k++] = sqlite3_column_int64(st, 0);
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	if (s != SQLITE_DONE) {
 		free(v);
 		return db_fail(db, what);
@@ -1764,7 +1833,7 @@ int pb_db_commit_infos(struct pb_db *db, const int64_t *ids, size_t n,
 			rc = s == SQLITE_DONE ? PB_ENOTFOUND
 					      : db_fail(db, "read commit");
 		}
-		sqlite3_finalize(st);
+		unprep(db, st);
 	}
 	if (rc < 0) {
 		pb_commit_list_free(list, n);
@@ -1805,7 +1874,7 @@ int pb_db_bisection_row(struct pb_db *db, int64_t id,
 		rc = s == SQLITE_DONE ? PB_ENOTFOUND
 				      : db_fail(db, "read bisection");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -1968,7 +2037,7 @@ int pb_db_job_get(struct pb_db *db, int64_t id, struct pb_job_row *out)
 	sqlite3_bind_int64(st, 1, id);
 	s = sqlite3_step(st);
 	if (s != SQLITE_ROW) {
-		sqlite3_finalize(st);
+		unprep(db, st);
 		return s == SQLITE_DONE ? PB_ENOTFOUND : db_fail(db, "read job");
 	}
 	out->id = sqlite3_column_int64(st, 0);
@@ -1976,7 +2045,7 @@ int pb_db_job_get(struct pb_db *db, int64_t id, struct pb_job_row *out)
 	col_copy(st, 2, out->kind, sizeof(out->kind));
 	col_copy(st, 3, out->state, sizeof(out->state));
 	out->expiries = (unsigned)sqlite3_column_int(st, 4);
-	sqlite3_finalize(st);
+	unprep(db, st);
 	/* its runs, and whether a counted record of each is stored under
 	 * any of the job's leases */
 	if ((rc = prep(db,
@@ -1998,7 +2067,7 @@ int pb_db_job_get(struct pb_db *db, int64_t id, struct pb_job_row *out)
 				out->commit_ids = ni;
 			np = ni ? realloc(out->posted, na) : NULL;
 			if (!np) {
-				sqlite3_finalize(st);
+				unprep(db, st);
 				pb_job_row_release(out);
 				return pb_error_code(PB_EINFRA, "out of memory");
 			}
@@ -2008,7 +2077,7 @@ int pb_db_job_get(struct pb_db *db, int64_t id, struct pb_job_row *out)
 		out->commit_ids[out->nruns] = sqlite3_column_int64(st, 0);
 		out->posted[out->nruns++] = (unsigned char)sqlite3_column_int(st, 1);
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	if (s != SQLITE_DONE) {
 		pb_job_row_release(out);
 		return db_fail(db, "read job runs");
@@ -2080,7 +2149,7 @@ int pb_db_pending_runs(struct pb_db *db, int64_t bisection_id,
 	while ((s = sqlite3_step(st)) == SQLITE_ROW)
 		cb(ctx, sqlite3_column_int64(st, 0),
 		   (const char *)sqlite3_column_text(st, 1));
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return s == SQLITE_DONE ? PB_OK : db_fail(db, "read pending runs");
 }
 
@@ -2100,7 +2169,7 @@ static int lease_row(struct pb_db *db, sqlite3_stmt *st,
 	} else {
 		rc = s == SQLITE_DONE ? PB_ENOTFOUND : db_fail(db, "read lease");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -2203,7 +2272,7 @@ int pb_db_leases_expired(struct pb_db *db, double now,
 
 			if (!nv) {
 				free(v);
-				sqlite3_finalize(st);
+				unprep(db, st);
 				return pb_error_code(PB_EINFRA, "out of memory");
 			}
 			v = nv;
@@ -2217,7 +2286,7 @@ int pb_db_leases_expired(struct pb_db *db, double now,
 		v[k].expires_at = sqlite3_column_double(st, 4);
 		k++;
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	if (s != SQLITE_DONE) {
 		free(v);
 		return db_fail(db, "read expired leases");
@@ -2281,7 +2350,7 @@ int pb_db_run_body_hash(struct pb_db *db, const char *run_id, char out[72])
 	} else {
 		rc = s == SQLITE_DONE ? PB_ENOTFOUND : db_fail(db, "read run");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -2373,7 +2442,7 @@ static int principal_state(struct pb_db *db, const char *name,
 	} else {
 		rc = db_fail(db, "read principal");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -2480,7 +2549,7 @@ int pb_db_principal_by_hash(struct pb_db *db,
 	} else {
 		rc = db_fail(db, "look up token");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -2538,7 +2607,7 @@ int pb_db_principals_each(struct pb_db *db, pb_db_principal_cb cb, void *ctx)
 	}
 	if (rc == PB_OK && s != SQLITE_DONE)
 		rc = db_fail(db, "list principals");
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -2635,7 +2704,7 @@ int pb_db_repo_get(struct pb_db *db, const char *name,
 	} else {
 		rc = db_fail(db, "read repository");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -2755,7 +2824,7 @@ int pb_db_bisection_list(struct pb_db *db, size_t max,
 		v[k].started = sqlite3_column_double(st, 6);
 		k++;
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	if (k < max && s != SQLITE_DONE) {
 		free(v);
 		return db_fail(db, "list bisections");

@@ -606,21 +606,27 @@ int pb_sched_lease(struct pb_sched *s, const char *agent,
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(s->lk);
-	if ((rc = load_all(s)) < 0 ||
-	    (rc = pb_db_agent_seen(s->o.db, agent, facts_json)) < 0)
+	/* one transaction: the agent seen, and the job it gets */
+	if ((rc = load_all(s)) < 0 || (rc = pb_db_begin(s->o.db)) < 0)
 		goto out;
+	if ((rc = pb_db_agent_seen(s->o.db, agent, facts_json)) < 0) {
+		pb_db_rollback(s->o.db);
+		goto out;
+	}
 	/* a retried request: the same lease, while it holds */
 	rc = pb_db_lease_by_request(s->o.db, agent, request_id, &l);
 	if (rc == PB_OK) {
+		if ((rc = pb_db_commit(s->o.db)) < 0)
+			goto out;
 		rc = !strcmp(l.state, "active") && l.expires_at > now_of(s)
 			     ? describe_job(s, &l, out)
 			     : PB_ENOTFOUND;
 		goto out;
 	}
-	if (rc != PB_ENOTFOUND)
+	if (rc != PB_ENOTFOUND) {
+		pb_db_rollback(s->o.db);
 		goto out;
-	if ((rc = pb_db_begin(s->o.db)) < 0)
-		goto out;
+	}
 	rc = pb_db_job_claim(s->o.db, agent, &job);
 	if (rc == PB_ENOTFOUND) {
 		rc = plan(s, agent);
@@ -864,14 +870,26 @@ int pb_sched_post_run(struct pb_sched *s, const char *agent,
 	row->run_index = (int)index;
 	row->orphan = 0;
 	row->body_hash = hash;
+	/* the record, its steps and the lease's extension: one transaction
+	 * (pb_session_add_run()'s is part of it) */
+	if ((rc = pb_db_begin(s->o.db)) < 0)
+		goto out;
 	rc = pb_session_add_run(b->ses, i, row, NULL, NULL);
+	if (rc == PB_OK) {
+		/* as before: an extension that fails keeps the record */
+		(void)pb_db_lease_extend(s->o.db, l.id,
+					 now_of(s) + s->o.lease_s);
+		if ((rc = pb_db_commit(s->o.db)) < 0)
+			pb_db_rollback(s->o.db);
+	} else {
+		pb_db_rollback(s->o.db); /* a repeat, or a failure */
+	}
 	if (rc == PB_DB_REPEAT) /* a race with itself: already counted */
 		rc = PB_OK;
 	if (rc < 0)
 		goto out;
 	if (b->out)
 		b->out--;
-	(void)pb_db_lease_extend(s->o.db, l.id, now_of(s) + s->o.lease_s);
 	if (ended(b)) {
 		if ((rc = finish(s, b)) < 0)
 			goto out;
@@ -945,11 +963,19 @@ int pb_sched_done(struct pb_sched *s, const char *agent, const char *lease,
 	if ((rc = load_all(s)) == PB_OK &&
 	    (rc = own_lease(s, agent, lease, &l, why)) == PB_OK)
 		rc = end_lease(s, &l, "done");
-	/* runs it did not post are the engine's to ask again */
-	for (struct bis *b = s->list; rc == PB_OK && b; b = b->next)
-		b->out = 0;
-	for (struct bis *b = s->list; rc == PB_OK && b; b = b->next)
-		rc = pb_db_pending_runs(s->o.db, b->id, count_out, b);
+	/* runs it did not post are the engine's to ask again: the runs out
+	 * of its bisection (no other's changed) */
+	if (rc == PB_OK) {
+		struct pb_job_row j;
+		struct bis *b;
+
+		if ((rc = pb_db_job_get(s->o.db, l.job_id, &j)) == PB_OK &&
+		    (b = find_bis(s, j.bisection_id))) {
+			b->out = 0;
+			rc = pb_db_pending_runs(s->o.db, b->id, count_out, b);
+		}
+		pb_job_row_release(&j);
+	}
 	pthread_mutex_unlock(s->lk);
 	if (rc == PB_OK)
 		wake(s);

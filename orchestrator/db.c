@@ -10,11 +10,17 @@
  * transaction each and bump user_version inside it, so a crash in the
  * middle leaves the database at the last whole version.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/err.h"
 #include "common/proto.h"
@@ -35,6 +41,18 @@ struct pb_db {
 	unsigned depth;   /* pb_db_begin() calls not yet committed */
 	struct cached_stmt cache[STMT_CACHE];
 	size_t ncache;
+	/* group sync (pb_db_opts.group_sync): the WAL is synced by
+	 * pb_db_sync(), once for every commit marked before it began */
+	int group;
+	char *wal_path;
+	int wal_fd;                 /* -1; used by the syncing thread only */
+	pthread_mutex_t sync_mu;    /* the fields below */
+	pthread_cond_t sync_cv;
+	atomic_uint_least64_t marked; /* the latest pb_db_sync_mark() */
+	uint64_t synced;            /* marks up to this one are on disk */
+	int syncing;                /* a thread is in fdatasync() */
+	int sync_failed;            /* an fdatasync() failed: nothing
+				     * written since is known to be on disk */
 };
 
 static int db_fail(struct pb_db *db, const char *what)
@@ -302,8 +320,99 @@ static int open_db(struct pb_db **out, const char *path, int flags,
 	}
 	sqlite3_busy_timeout(db->h, busy_timeout_ms);
 	sqlite3_extended_result_codes(db->h, 0);
+	db->wal_fd = -1;
 	*out = db;
 	return PB_OK;
+}
+
+/* fdatasync() of the WAL file, (re)opened when it is not the file sqlite
+ * writes (it is only ever replaced after a whole checkpoint, synced). */
+static int wal_sync(struct pb_db *db)
+{
+	struct stat a, b;
+
+	if (db->wal_fd >= 0 &&
+	    (fstat(db->wal_fd, &a) < 0 || stat(db->wal_path, &b) < 0 ||
+	     a.st_ino != b.st_ino || a.st_dev != b.st_dev)) {
+		close(db->wal_fd);
+		db->wal_fd = -1;
+	}
+	if (db->wal_fd < 0 &&
+	    (db->wal_fd = open(db->wal_path, O_RDONLY | O_CLOEXEC)) < 0)
+		return pb_error_code(PB_EINFRA, "database: cannot open '%s' to "
+				     "sync it: %s", db->wal_path,
+				     strerror(errno));
+	if (fdatasync(db->wal_fd) < 0)
+		return pb_error_code(PB_EINFRA, "database: fsync of '%s': %s",
+				     db->wal_path, strerror(errno));
+	return PB_OK;
+}
+
+/* Group sync on a connection whose file has a name (not in memory). */
+static int group_init(struct pb_db *db)
+{
+	const char *f = sqlite3_db_filename(db->h, "main");
+	size_t n;
+
+	if (!f || !f[0])
+		return PB_OK;
+	n = strlen(f) + sizeof("-wal");
+	if (!(db->wal_path = malloc(n)))
+		return pb_error_set("out of memory");
+	snprintf(db->wal_path, n, "%s-wal", f);
+	pthread_mutex_init(&db->sync_mu, NULL);
+	pthread_cond_init(&db->sync_cv, NULL);
+	db->group = 1;
+	return PB_OK;
+}
+
+uint64_t pb_db_sync_mark(struct pb_db *db)
+{
+	uint64_t m;
+
+	if (!db->group)
+		return 0;
+	/* every row written on this connection so far, in a commit or not
+	 * (rolled back ones only cost a sync more) */
+	m = (uint64_t)sqlite3_total_changes64(db->h);
+	atomic_store(&db->marked, m);
+	return m;
+}
+
+int pb_db_sync(struct pb_db *db, uint64_t mark)
+{
+	int rc = PB_OK;
+
+	if (!db->group)
+		return PB_OK;
+	pthread_mutex_lock(&db->sync_mu);
+	while (db->synced < mark && !db->sync_failed) {
+		uint64_t target;
+
+		if (db->syncing) {
+			pthread_cond_wait(&db->sync_cv, &db->sync_mu);
+			continue;
+		}
+		/* this thread syncs for everyone marked so far */
+		db->syncing = 1;
+		target = atomic_load(&db->marked);
+		pthread_mutex_unlock(&db->sync_mu);
+		rc = wal_sync(db);
+		pthread_mutex_lock(&db->sync_mu);
+		db->syncing = 0;
+		if (rc == PB_OK && target > db->synced)
+			db->synced = target;
+		else if (rc < 0)
+			db->sync_failed = 1;
+		pthread_cond_broadcast(&db->sync_cv);
+	}
+	if (db->synced < mark && rc == PB_OK)
+		rc = pb_error_code(PB_EINFRA,
+				   "database: an fsync of the write-ahead log "
+				   "failed: nothing written since is known to "
+				   "be on disk (restart perfbisectd)");
+	pthread_mutex_unlock(&db->sync_mu);
+	return rc;
 }
 
 /* The connection's pragmas, then the migrations.  Pragmas take no bound
@@ -328,11 +437,14 @@ static int open_migrate(struct pb_db **out, const char *path,
 	    (rc = exec(db, "PRAGMA foreign_keys = ON", "enable foreign keys")) <
 		    0 ||
 	    (rc = exec(db,
-		       o->synchronous_full ? "PRAGMA synchronous = FULL"
-					   : "PRAGMA synchronous = NORMAL",
+		       o->synchronous_full && !o->group_sync
+			       ? "PRAGMA synchronous = FULL"
+			       : "PRAGMA synchronous = NORMAL",
 		       "set synchronous")) < 0 ||
 	    (rc = exec(db, limit, "set journal_size_limit")) < 0 ||
-	    (rc = migrate(db, migrations, n)) < 0) {
+	    (o->group_sync && (rc = group_init(db)) < 0) ||
+	    (rc = migrate(db, migrations, n)) < 0 ||
+	    (db->group && (rc = wal_sync(db)) < 0)) {
 		pb_db_close(db);
 		return rc;
 	}
@@ -407,6 +519,7 @@ int pb_db_settings(struct pb_db *db, struct pb_db_settings *out)
 					    0
 					  ? -1
 					  : (int64_t)u;
+	out->group_sync = db->group;
 	return PB_OK;
 }
 
@@ -436,9 +549,20 @@ void pb_db_close(struct pb_db *db)
 {
 	if (!db)
 		return;
+	/* what this connection wrote is on disk before it goes (a token
+	 * printed by perfbisectd --add-agent, say) */
+	if (db->group)
+		(void)pb_db_sync(db, pb_db_sync_mark(db));
 	for (size_t i = 0; i < db->ncache; i++)
 		sqlite3_finalize(db->cache[i].st);
 	sqlite3_close(db->h);
+	if (db->wal_fd >= 0)
+		close(db->wal_fd);
+	if (db->group) {
+		pthread_cond_destroy(&db->sync_cv);
+		pthread_mutex_destroy(&db->sync_mu);
+	}
+	free(db->wal_path);
 	free(db);
 }
 

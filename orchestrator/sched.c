@@ -13,6 +13,11 @@
  * A posted record goes through the bisection's session: stored and fed to
  * the engine with its steps, in one transaction.  When the engine has an
  * outcome the bisection is stored as finished and its open jobs end.
+ *
+ * Every call that stores something returns only once it is on disk: after
+ * letting go of the lock it waits for the database's group sync (db.h),
+ * so other calls use the connection while the disk syncs, and one sync
+ * serves all of them.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -62,6 +67,19 @@ static void wake(struct pb_sched *s)
 {
 	if (s->o.on_work)
 		s->o.on_work(s->o.ctx);
+}
+
+/* Lets go of the lock, then waits until what this call stored, and all
+ * stored before it, is on disk (group sync, db.h): the caller's answer
+ * may promise it.  A failed sync is the answer then. */
+static int unlock_synced(struct pb_sched *s, int rc)
+{
+	uint64_t mark = pb_db_sync_mark(s->o.db);
+	int src;
+
+	pthread_mutex_unlock(s->lk);
+	src = pb_db_sync(s->o.db, mark);
+	return src < 0 ? src : rc;
 }
 
 int pb_sched_new(struct pb_sched **out, const struct pb_sched_opts *o)
@@ -349,7 +367,7 @@ int pb_sched_start(struct pb_sched *s, const struct pb_sched_start *q,
 		s->list = b;
 		pb_session_save(b->ses, "running", -1);
 	}
-	pthread_mutex_unlock(s->lk);
+	rc = unlock_synced(s, rc);
 	if (rc == PB_OK) {
 		pb_log_info("bisection %lld: %s %s, %zu commits %.12s..%.12s",
 			    (long long)*id, repo.name, bench.name, n - 1, good,
@@ -375,7 +393,7 @@ int pb_sched_cancel(struct pb_sched *s, int64_t id)
 	    (rc = pb_db_bisection_cancel(s->o.db, id)) == PB_OK &&
 	    (b = find_bis(s, id)))
 		drop_bis(s, b);
-	pthread_mutex_unlock(s->lk);
+	rc = unlock_synced(s, rc);
 	if (rc == PB_ENOTFOUND)
 		return pb_error_code(PB_ENOTFOUND, "no bisection %lld",
 				     (long long)id);
@@ -657,7 +675,7 @@ int pb_sched_lease(struct pb_sched *s, const char *agent,
 	if (rc == PB_OK)
 		rc = describe_job(s, &l, out);
 out:
-	pthread_mutex_unlock(s->lk);
+	rc = unlock_synced(s, rc);
 	return rc;
 }
 
@@ -737,7 +755,7 @@ int pb_sched_heartbeat(struct pb_sched *s, const char *agent,
 	*expires_in_s = until - now_of(s);
 	*cont = wanted(s, &l);
 out:
-	pthread_mutex_unlock(s->lk);
+	rc = unlock_synced(s, rc);
 	return rc;
 }
 
@@ -899,7 +917,7 @@ int pb_sched_post_run(struct pb_sched *s, const char *agent,
 	}
 out:
 	pb_job_row_release(&j);
-	pthread_mutex_unlock(s->lk);
+	rc = unlock_synced(s, rc);
 	if (rc == PB_OK && !*repeat)
 		wake(s);
 	return rc;
@@ -947,7 +965,7 @@ int pb_sched_build_failed(struct pb_sched *s, const char *agent,
 		rc = finish(s, b);
 out:
 	pb_job_row_release(&j);
-	pthread_mutex_unlock(s->lk);
+	rc = unlock_synced(s, rc);
 	if (rc == PB_OK)
 		wake(s);
 	return rc;
@@ -976,7 +994,7 @@ int pb_sched_done(struct pb_sched *s, const char *agent, const char *lease,
 		}
 		pb_job_row_release(&j);
 	}
-	pthread_mutex_unlock(s->lk);
+	rc = unlock_synced(s, rc);
 	if (rc == PB_OK)
 		wake(s);
 	return rc;
@@ -1037,7 +1055,7 @@ int pb_sched_reap(struct pb_sched *s)
 	}
 out:
 	free(v);
-	pthread_mutex_unlock(s->lk);
+	rc = unlock_synced(s, rc);
 	if (any)
 		wake(s);
 	return rc;

@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "agent/daemon/net.h"
@@ -129,6 +130,20 @@ struct agent {
 	unsigned long long rng;
 	char last_error[256];
 };
+
+/* The 1-minute load average: others' work on this shared machine. */
+static double loadavg(void)
+{
+	double l = NAN;
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = NAN;
+		fclose(f);
+	}
+	return l;
+}
 
 static double elapsed(void)
 {
@@ -704,7 +719,7 @@ int main(int argc, char **argv)
 	int code = 1, sampler = 0, keeper = 0;
 	unsigned long long waits = 0, leases = 0, repeats = 0, refused = 0,
 			   errors = 0, early = 0, got;
-	double secs, fs50;
+	double secs, fs50, load0 = NAN, load1 = NAN;
 
 	memset(&k, 0, sizeof(k));
 	if (parse_args(argc, argv) < 0)
@@ -765,6 +780,7 @@ int main(int argc, char **argv)
 	}
 	if (!(ag = calloc(O.agents, sizeof(*ag))))
 		goto out;
+	load0 = loadavg();
 	t_start = pb_now_mono();
 	for (unsigned i = 0; i < O.agents; i++) {
 		ag[i].no = i;
@@ -791,6 +807,7 @@ int main(int argc, char **argv)
 		pthread_join(keeper_th, NULL);
 	if (sampler)
 		pthread_join(sampler_th, NULL);
+	load1 = loadavg();
 	keep(&k, 0); /* the bisections that ended last */
 	fsync_probe(db_dir, FSYNC_ITERS, &fs_after);
 
@@ -810,8 +827,10 @@ int main(int argc, char **argv)
 	lat_sort(&fsync_during);
 	fs50 = quant(&fs_before, 0.5);
 	printf("service-load: %u agents, %u live bisections, %zu commits "
-	       "(culprit at %u), %.1f s\n",
-	       O.agents, O.bisections, nshas, O.slow_from, secs);
+	       "(culprit at %u), %.1f s; load average %.2f before, %.2f "
+	       "after (%ld CPUs)\n",
+	       O.agents, O.bisections, nshas, O.slow_from, secs, load0, load1,
+	       sysconf(_SC_NPROCESSORS_ONLN));
 	printf("  run records accepted: %llu, %.0f/s sustained "
 	       "(target >= 2000/s)\n",
 	       got, secs > 0 ? (double)got / secs : 0.0);
@@ -827,6 +846,22 @@ int main(int argc, char **argv)
 			       "median %.0f, max %.0f\n",
 			       ps.n, ps.v[0], quant(&ps, 0.5), ps.v[ps.n - 1]);
 		free(ps.v);
+	}
+	{
+		struct rusage ru;
+
+		if (getrusage(RUSAGE_SELF, &ru) == 0 && got)
+			printf("  this harness's CPU: %.3f ms per record "
+			       "(user %.1f s, system %.1f s)\n",
+			       1e3 * ((double)ru.ru_utime.tv_sec +
+				      ru.ru_utime.tv_usec * 1e-6 +
+				      (double)ru.ru_stime.tv_sec +
+				      ru.ru_stime.tv_usec * 1e-6) /
+				       (double)got,
+			       (double)ru.ru_utime.tv_sec +
+				       ru.ru_utime.tv_usec * 1e-6,
+			       (double)ru.ru_stime.tv_sec +
+				       ru.ru_stime.tv_usec * 1e-6);
 	}
 	printf("  leases %llu (held polls answered 204: %llu), repeats %llu, "
 	       "409 %llu, jobs cut short %llu, errors %llu\n",

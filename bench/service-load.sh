@@ -11,6 +11,10 @@
 # and tears everything down.  The options after -- go to service-load
 # (--agents, --bisections, --seconds, --max-records, ...).
 #
+# PBD_ATTACH="strace -c -f -p" (or "perf record -e cpu-clock -g -o F -p")
+# attaches a tool to the server for the load only: it gets the server's
+# pid as its last argument and SIGINT after the load; its output is shown.
+#
 # With log_requests (the default, as deployed) the server's request log
 # is summarised after the run: the time the server itself spent on each
 # route, p50/p99, beside what the agents saw.
@@ -32,7 +36,7 @@ while [ $# -gt 0 ]; do
 	--log-requests) log=$2; shift 2 ;;
 	--keep) keep=1; shift ;;
 	--) shift; break ;;
-	-h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "service-load.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -97,15 +101,31 @@ st=$(post /api/v1/benchmarks "{\"name\": \"score\", \"repo\": \"app\",
 	\"timeout_s\": 60}")
 [ "$st" = 201 ] || { cat "$T/body" >&2; exit 3; }
 
+# the server's CPU time (utime + stime, clock ticks) around the load
+cpu_of() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+cpu0=$(cpu_of "$pid")
+apid=
+if [ -n "${PBD_ATTACH:-}" ]; then
+	# shellcheck disable=SC2086
+	$PBD_ATTACH "$pid" > "$T/attach.out" 2>&1 &
+	apid=$!
+	sleep 1
+fi
 set +e
 "$LOAD" --url "$url" --agent-tokens "$T/agents.tokens" \
 	--client-token "$T/client.token" --repo app --benchmark score \
 	--shas "$T/shas" --slow-from "$culprit" --db "$DB" "$@"
 code=$?
 set -e
+cpu1=$(cpu_of "$pid")
+if [ -n "$apid" ]; then
+	kill -INT "$apid"; wait "$apid" || true
+	cat "$T/attach.out" >&2
+fi
 kill -TERM "$pid"
 wait "$pid" || true
 pid=
+echo "  perfbisectd's CPU during the load (setup included): $(awk "BEGIN { printf \"%.1f\", ($cpu1 - $cpu0) / $(getconf CLK_TCK) }") s"
 if [ "$log" = yes ]; then
 	tab=$(printf '\t')
 	# "perfbisectd: POST /api/v1/runs 200 2.3 ms agent 'load-3'"

@@ -700,7 +700,7 @@ static int parse_args(int argc, char **argv)
 static void row(const char *what, struct lat *l, double fsync_p50)
 {
 	lat_sort(l);
-	printf("  %-22s %8zu %8.2f %8.2f %8.2f   %6.2f x\n", what, l->n,
+	printf("  %-26s %8zu %8.2f %8.2f %8.2f   %6.2f x\n", what, l->n,
 	       quant(l, 0.5) * 1e3, quant(l, 0.99) * 1e3,
 	       l->n ? l->v[l->n - 1] * 1e3 : NAN,
 	       quant(l, 0.5) / fsync_p50);
@@ -866,10 +866,10 @@ int main(int argc, char **argv)
 	printf("  leases %llu (held polls answered 204: %llu), repeats %llu, "
 	       "409 %llu, jobs cut short %llu, errors %llu\n",
 	       leases, waits, repeats, refused, early, errors);
-	printf("  latency (ms)               n      p50      p99      max   "
-	       "p50/fsync p50\n");
+	printf("  latency (ms)                   n      p50      p99      max"
+	       "   p50/fsync p50\n");
 	row("POST /api/v1/runs", &run, fs50);
-	row("lease (200)", &lease, fs50);
+	row("lease (200, held incl.)", &lease, fs50);
 	row("done", &done, fs50);
 	printf("  fsync, 4 KiB in %s:\n", db_dir);
 	row("fsync before", &fs_before, fs50);

@@ -325,26 +325,75 @@ static int open_db(struct pb_db **out, const char *path, int flags,
 	return PB_OK;
 }
 
-/* fdatasync() of the WAL file, (re)opened when it is not the file sqlite
- * writes (it is only ever replaced after a whole checkpoint, synced). */
-static int wal_sync(struct pb_db *db)
+/* fsync() of the directory that holds path: a WAL file sqlite has just
+ * made is not on disk until its directory entry is.  -1 when it cannot be
+ * opened, -2 when the fsync fails (errno says why). */
+static int dir_sync(const char *path)
+{
+	char *dir = pb_strdup(path), *sl;
+	int fd, rc = 0, e;
+
+	if (!dir)
+		return -1;
+	if ((sl = strrchr(dir, '/')))
+		sl[sl == dir] = '\0';
+	fd = open(sl ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	e = errno;
+	free(dir);
+	if (fd < 0) {
+		errno = e;
+		return -1;
+	}
+	if (fsync(fd) < 0)
+		rc = -2;
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+/* fdatasync() of the WAL file, (re)opened (and its directory synced) when
+ * it is not the file sqlite writes.  No WAL file: nothing to sync (sqlite
+ * removes it only after a whole checkpoint, synced).  *fatal: an fsync
+ * failed, after which the kernel may have dropped what it could not
+ * write. */
+static int wal_sync(struct pb_db *db, int *fatal)
 {
 	struct stat a, b;
+	int d;
 
+	*fatal = 0;
 	if (db->wal_fd >= 0 &&
 	    (fstat(db->wal_fd, &a) < 0 || stat(db->wal_path, &b) < 0 ||
 	     a.st_ino != b.st_ino || a.st_dev != b.st_dev)) {
 		close(db->wal_fd);
 		db->wal_fd = -1;
 	}
-	if (db->wal_fd < 0 &&
-	    (db->wal_fd = open(db->wal_path, O_RDONLY | O_CLOEXEC)) < 0)
-		return pb_error_code(PB_EINFRA, "database: cannot open '%s' to "
-				     "sync it: %s", db->wal_path,
-				     strerror(errno));
-	if (fdatasync(db->wal_fd) < 0)
+	if (db->wal_fd < 0) {
+		if ((db->wal_fd = open(db->wal_path, O_RDONLY | O_CLOEXEC)) < 0)
+			return errno == ENOENT
+				       ? PB_OK
+				       : pb_error_code(PB_EINFRA,
+						       "database: cannot open "
+						       "'%s' to sync it: %s",
+						       db->wal_path,
+						       strerror(errno));
+		if ((d = dir_sync(db->wal_path)) < 0) {
+			int rc = pb_error_code(PB_EINFRA, "database: fsync of "
+					       "the directory of '%s': %s",
+					       db->wal_path, strerror(errno));
+
+			*fatal = d == -2;
+			close(db->wal_fd);
+			db->wal_fd = -1;
+			return rc;
+		}
+	}
+	if (fdatasync(db->wal_fd) < 0) {
+		*fatal = 1;
 		return pb_error_code(PB_EINFRA, "database: fsync of '%s': %s",
 				     db->wal_path, strerror(errno));
+	}
 	return PB_OK;
 }
 
@@ -381,7 +430,7 @@ uint64_t pb_db_sync_mark(struct pb_db *db)
 
 int pb_db_sync(struct pb_db *db, uint64_t mark)
 {
-	int rc = PB_OK;
+	int rc = PB_OK, fatal = 0;
 
 	if (!db->group)
 		return PB_OK;
@@ -397,14 +446,15 @@ int pb_db_sync(struct pb_db *db, uint64_t mark)
 		db->syncing = 1;
 		target = atomic_load(&db->marked);
 		pthread_mutex_unlock(&db->sync_mu);
-		rc = wal_sync(db);
+		rc = wal_sync(db, &fatal);
 		pthread_mutex_lock(&db->sync_mu);
 		db->syncing = 0;
 		if (rc == PB_OK && target > db->synced)
 			db->synced = target;
-		else if (rc < 0)
-			db->sync_failed = 1;
+		db->sync_failed |= fatal;
 		pthread_cond_broadcast(&db->sync_cv);
+		if (rc < 0)
+			break; /* this caller's answer is the error */
 	}
 	if (db->synced < mark && rc == PB_OK)
 		rc = pb_error_code(PB_EINFRA,
@@ -424,7 +474,7 @@ static int open_migrate(struct pb_db **out, const char *path,
 {
 	struct pb_db *db;
 	char limit[64];
-	int rc;
+	int rc, fatal;
 
 	*out = NULL;
 	if ((rc = open_db(&db, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
@@ -444,7 +494,7 @@ static int open_migrate(struct pb_db **out, const char *path,
 	    (rc = exec(db, limit, "set journal_size_limit")) < 0 ||
 	    (o->group_sync && (rc = group_init(db)) < 0) ||
 	    (rc = migrate(db, migrations, n)) < 0 ||
-	    (db->group && (rc = wal_sync(db)) < 0)) {
+	    (db->group && (rc = wal_sync(db, &fatal)) < 0)) {
 		pb_db_close(db);
 		return rc;
 	}

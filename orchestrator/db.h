@@ -79,7 +79,9 @@ int pb_db_settings(struct pb_db *db, struct pb_db_settings *out);
  * (any thread, concurrently with others' use of it), returns once all of
  * that is on disk - at once when a sync that began later already did it.
  * PB_EINFRA when an fdatasync() fails: then every later sync fails too
- * (what the kernel dropped is not known), until a restart.  Without
+ * (what the kernel dropped is not known), until a restart; when the WAL
+ * cannot be opened, this sync only.  The WAL's directory is synced with
+ * the file each time the file is (re)opened.  Without
  * group sync the mark is 0 and pb_db_sync() returns PB_OK: each commit
  * was synced by sqlite.  pb_db_close() syncs what the connection wrote. */
 uint64_t pb_db_sync_mark(struct pb_db *db);

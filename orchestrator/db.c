@@ -1,25 +1,58 @@
 /*
  * db.c - every SQL statement of perfbisect (see db.h).
  *
- * Statements are prepared per call with sqlite3_prepare_v2 and bound
- * parameters; nothing is ever pasted into SQL text.  Migrations run in a
+ * Statements are prepared with sqlite3_prepare_v2 and bound parameters;
+ * nothing is ever pasted into SQL text.  A connection keeps the statements
+ * it prepared (by their SQL text) and reuses them, reset and unbound,
+ * instead of parsing the same SQL again on every call: prep() hands one
+ * out, unprep() gives it back (a statement asked for while its cached
+ * copy is in use is prepared afresh and finalized).  Migrations run in a
  * transaction each and bump user_version inside it, so a crash in the
  * middle leaves the database at the last whole version.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/err.h"
 #include "common/proto.h"
 #include "common/util.h"
 #include "orchestrator/db.h"
 
+/* Enough for every statement of this file (about 70). */
+#define STMT_CACHE 128
+
+struct cached_stmt {
+	sqlite3_stmt *st;
+	uint32_t hash;    /* of its SQL text */
+	int busy;         /* handed out by prep(), not given back yet */
+};
+
 struct pb_db {
 	sqlite3 *h;
 	unsigned depth;   /* pb_db_begin() calls not yet committed */
+	struct cached_stmt cache[STMT_CACHE];
+	size_t ncache;
+	/* group sync (pb_db_opts.group_sync): the WAL is synced by
+	 * pb_db_sync(), once for every commit marked before it began */
+	int group;
+	char *wal_path;
+	int wal_fd;                 /* -1; used by the syncing thread only */
+	pthread_mutex_t sync_mu;    /* the fields below */
+	pthread_cond_t sync_cv;
+	atomic_uint_least64_t marked; /* the latest pb_db_sync_mark() */
+	uint64_t synced;            /* marks up to this one are on disk */
+	int syncing;                /* a thread is in fdatasync() */
+	int sync_failed;            /* an fdatasync() failed: nothing
+				     * written since is known to be on disk */
 };
 
 static int db_fail(struct pb_db *db, const char *what)
@@ -35,11 +68,63 @@ static int db_fail(struct pb_db *db, const char *what)
 			     what, sqlite3_errmsg(db->h));
 }
 
+static uint32_t sql_hash(const char *sql)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *sql; sql++)
+		h = (h ^ (unsigned char)*sql) * 16777619u;
+	return h;
+}
+
+/* The statement of sql, ready to bind: the connection's cached one, or
+ * one prepared now (and cached when there is room).  Give it back with
+ * unprep(). */
 static int prep(struct pb_db *db, const char *sql, sqlite3_stmt **st)
 {
-	if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) != SQLITE_OK)
+	uint32_t h = sql_hash(sql);
+	struct cached_stmt *free_slot = NULL;
+
+	for (size_t i = 0; i < db->ncache; i++) {
+		struct cached_stmt *c = &db->cache[i];
+
+		if (c->hash != h || strcmp(sqlite3_sql(c->st), sql))
+			continue;
+		if (c->busy)
+			break; /* in use (a nested call): a fresh one */
+		c->busy = 1;
+		*st = c->st;
+		return PB_OK;
+	}
+	if (sqlite3_prepare_v2(db->h, sql, -1, st, NULL) != SQLITE_OK) {
+		*st = NULL;
 		return db_fail(db, "prepare");
+	}
+	for (size_t i = 0; i < db->ncache; i++)
+		if (db->cache[i].hash == h &&
+		    !strcmp(sqlite3_sql(db->cache[i].st), sql))
+			return PB_OK; /* cached already, and busy */
+	if (db->ncache < STMT_CACHE)
+		free_slot = &db->cache[db->ncache++];
+	if (free_slot)
+		*free_slot = (struct cached_stmt){ *st, h, 1 };
 	return PB_OK;
+}
+
+/* Gives back a statement of prep(): a cached one is reset and unbound
+ * for its next use, any other finalized. */
+static void unprep(struct pb_db *db, sqlite3_stmt *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < db->ncache; i++)
+		if (db->cache[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			db->cache[i].busy = 0;
+			return;
+		}
+	sqlite3_finalize(st);
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
@@ -80,7 +165,7 @@ static int run_done(struct pb_db *db, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st) == SQLITE_DONE ? PB_OK : db_fail(db, what);
 
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -139,7 +224,7 @@ int pb_db_user_version(struct pb_db *db, int *out)
 		*out = sqlite3_column_int(st, 0);
 		rc = PB_OK;
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -235,8 +320,149 @@ static int open_db(struct pb_db **out, const char *path, int flags,
 	}
 	sqlite3_busy_timeout(db->h, busy_timeout_ms);
 	sqlite3_extended_result_codes(db->h, 0);
+	db->wal_fd = -1;
 	*out = db;
 	return PB_OK;
+}
+
+/* fsync() of the directory that holds path: a WAL file sqlite has just
+ * made is not on disk until its directory entry is.  -1 when it cannot be
+ * opened, -2 when the fsync fails (errno says why). */
+static int dir_sync(const char *path)
+{
+	char *dir = pb_strdup(path), *sl;
+	int fd, rc = 0, e;
+
+	if (!dir)
+		return -1;
+	if ((sl = strrchr(dir, '/')))
+		sl[sl == dir] = '\0';
+	fd = open(sl ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	e = errno;
+	free(dir);
+	if (fd < 0) {
+		errno = e;
+		return -1;
+	}
+	if (fsync(fd) < 0)
+		rc = -2;
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+/* fdatasync() of the WAL file, (re)opened (and its directory synced) when
+ * it is not the file sqlite writes.  No WAL file: nothing to sync (sqlite
+ * removes it only after a whole checkpoint, synced).  *fatal: an fsync
+ * failed, after which the kernel may have dropped what it could not
+ * write. */
+static int wal_sync(struct pb_db *db, int *fatal)
+{
+	struct stat a, b;
+	int d;
+
+	*fatal = 0;
+	if (db->wal_fd >= 0 &&
+	    (fstat(db->wal_fd, &a) < 0 || stat(db->wal_path, &b) < 0 ||
+	     a.st_ino != b.st_ino || a.st_dev != b.st_dev)) {
+		close(db->wal_fd);
+		db->wal_fd = -1;
+	}
+	if (db->wal_fd < 0) {
+		if ((db->wal_fd = open(db->wal_path, O_RDONLY | O_CLOEXEC)) < 0)
+			return errno == ENOENT
+				       ? PB_OK
+				       : pb_error_code(PB_EINFRA,
+						       "database: cannot open "
+						       "'%s' to sync it: %s",
+						       db->wal_path,
+						       strerror(errno));
+		if ((d = dir_sync(db->wal_path)) < 0) {
+			int rc = pb_error_code(PB_EINFRA, "database: fsync of "
+					       "the directory of '%s': %s",
+					       db->wal_path, strerror(errno));
+
+			*fatal = d == -2;
+			close(db->wal_fd);
+			db->wal_fd = -1;
+			return rc;
+		}
+	}
+	if (fdatasync(db->wal_fd) < 0) {
+		*fatal = 1;
+		return pb_error_code(PB_EINFRA, "database: fsync of '%s': %s",
+				     db->wal_path, strerror(errno));
+	}
+	return PB_OK;
+}
+
+/* Group sync on a connection whose file has a name (not in memory). */
+static int group_init(struct pb_db *db)
+{
+	const char *f = sqlite3_db_filename(db->h, "main");
+	size_t n;
+
+	if (!f || !f[0])
+		return PB_OK;
+	n = strlen(f) + sizeof("-wal");
+	if (!(db->wal_path = malloc(n)))
+		return pb_error_set("out of memory");
+	snprintf(db->wal_path, n, "%s-wal", f);
+	pthread_mutex_init(&db->sync_mu, NULL);
+	pthread_cond_init(&db->sync_cv, NULL);
+	db->group = 1;
+	return PB_OK;
+}
+
+uint64_t pb_db_sync_mark(struct pb_db *db)
+{
+	uint64_t m;
+
+	if (!db->group)
+		return 0;
+	/* every row written on this connection so far, in a commit or not
+	 * (rolled back ones only cost a sync more) */
+	m = (uint64_t)sqlite3_total_changes64(db->h);
+	atomic_store(&db->marked, m);
+	return m;
+}
+
+int pb_db_sync(struct pb_db *db, uint64_t mark)
+{
+	int rc = PB_OK, fatal = 0;
+
+	if (!db->group)
+		return PB_OK;
+	pthread_mutex_lock(&db->sync_mu);
+	while (db->synced < mark && !db->sync_failed) {
+		uint64_t target;
+
+		if (db->syncing) {
+			pthread_cond_wait(&db->sync_cv, &db->sync_mu);
+			continue;
+		}
+		/* this thread syncs for everyone marked so far */
+		db->syncing = 1;
+		target = atomic_load(&db->marked);
+		pthread_mutex_unlock(&db->sync_mu);
+		rc = wal_sync(db, &fatal);
+		pthread_mutex_lock(&db->sync_mu);
+		db->syncing = 0;
+		if (rc == PB_OK && target > db->synced)
+			db->synced = target;
+		db->sync_failed |= fatal;
+		pthread_cond_broadcast(&db->sync_cv);
+		if (rc < 0)
+			break; /* this caller's answer is the error */
+	}
+	if (db->synced < mark && rc == PB_OK)
+		rc = pb_error_code(PB_EINFRA,
+				   "database: an fsync of the write-ahead log "
+				   "failed: nothing written since is known to "
+				   "be on disk (restart perfbisectd)");
+	pthread_mutex_unlock(&db->sync_mu);
+	return rc;
 }
 
 /* The connection's pragmas, then the migrations.  Pragmas take no bound
@@ -248,7 +474,7 @@ static int open_migrate(struct pb_db **out, const char *path,
 {
 	struct pb_db *db;
 	char limit[64];
-	int rc;
+	int rc, fatal;
 
 	*out = NULL;
 	if ((rc = open_db(&db, path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
@@ -261,11 +487,14 @@ static int open_migrate(struct pb_db **out, const char *path,
 	    (rc = exec(db, "PRAGMA foreign_keys = ON", "enable foreign keys")) <
 		    0 ||
 	    (rc = exec(db,
-		       o->synchronous_full ? "PRAGMA synchronous = FULL"
-					   : "PRAGMA synchronous = NORMAL",
+		       o->synchronous_full && !o->group_sync
+			       ? "PRAGMA synchronous = FULL"
+			       : "PRAGMA synchronous = NORMAL",
 		       "set synchronous")) < 0 ||
 	    (rc = exec(db, limit, "set journal_size_limit")) < 0 ||
-	    (rc = migrate(db, migrations, n)) < 0) {
+	    (o->group_sync && (rc = group_init(db)) < 0) ||
+	    (rc = migrate(db, migrations, n)) < 0 ||
+	    (db->group && (rc = wal_sync(db, &fatal)) < 0)) {
 		pb_db_close(db);
 		return rc;
 	}
@@ -308,7 +537,7 @@ static int pragma_text(struct pb_db *db, const char *sql, char *dst,
 		col_copy(st, 0, dst, size);
 		rc = PB_OK;
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -340,6 +569,7 @@ int pb_db_settings(struct pb_db *db, struct pb_db_settings *out)
 					    0
 					  ? -1
 					  : (int64_t)u;
+	out->group_sync = db->group;
 	return PB_OK;
 }
 
@@ -369,7 +599,20 @@ void pb_db_close(struct pb_db *db)
 {
 	if (!db)
 		return;
+	/* what this connection wrote is on disk before it goes (a token
+	 * printed by perfbisectd --add-agent, say) */
+	if (db->group)
+		(void)pb_db_sync(db, pb_db_sync_mark(db));
+	for (size_t i = 0; i < db->ncache; i++)
+		sqlite3_finalize(db->cache[i].st);
 	sqlite3_close(db->h);
+	if (db->wal_fd >= 0)
+		close(db->wal_fd);
+	if (db->group) {
+		pthread_cond_destroy(&db->sync_cv);
+		pthread_mutex_destroy(&db->sync_mu);
+	}
+	free(db->wal_path);
 	free(db);
 }
 
@@ -390,7 +633,7 @@ static int select_id(struct pb_db *db, sqlite3_stmt *st, int64_t *out,
 	} else {
 		rc = db_fail(db, what);
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -507,7 +750,7 @@ int pb_db_build_get(struct pb_db *db, int64_t commit_id, int64_t bench_id,
 	} else {
 		rc = s == SQLITE_DONE ? PB_ENOTFOUND : db_fail(db, "read build");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -584,7 +827,7 @@ int pb_db_bisection_find(struct pb_db *db, const struct pb_bisection_def *d,
 		rc = s == SQLITE_DONE ? PB_ENOTFOUND
 				      : db_fail(db, "find bisection");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -726,7 +969,7 @@ int pb_db_bisection_replay(struct pb_db *db, int64_t id, pb_db_run_cb cb,
 	}
 	if (!rc && s != SQLITE_DONE)
 		rc = db_fail(db, "read runs");
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -757,7 +1000,7 @@ int pb_db_run_counts(struct pb_db *db, int64_t id, int64_t seq,
 	} else {
 		rc = db_fail(db, "read run counters");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -795,7 +1038,7 @@ int pb_db_run_count(struct pb_db *db, int64_t id, unsigned *ok,
 	} else {
 		rc = db_fail(db, "count runs");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -936,7 +1179,7 @@ static int step_measures_load(struct pb_db *db, int64_t bis, int64_t commit,
 		m->remote_note[0] = '\0';
 	rc = PB_OK;
 out:
-	sqlite3_finalize(st);
+	unprep(db, st);
 	free(ipc);
 	free(rem);
 	free(busy);
@@ -1186,7 +1429,7 @@ static int step_failure_load(struct pb_db *db, int64_t bis, int64_t bench,
 	} else {
 		rc = s == SQLITE_DONE ? PB_OK : db_fail(db, "read a failure");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -1290,7 +1533,7 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 	col_move(st, 47, &v->verification.ipc);
 	col_move(st, 52, &v->verification.remote);
 	v->cancelled = sqlite3_column_int(st, 57);
-	sqlite3_finalize(st);
+	unprep(db, st);
 	st = NULL;
 
 	if ((rc = prep(db,
@@ -1359,7 +1602,7 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 		rc = db_fail(db, "read steps");
 		goto fail;
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	st = NULL;
 	for (size_t i = 0; i < v->nsteps; i++)
 		if (commit_ids[i] &&
@@ -1370,7 +1613,7 @@ int pb_db_bisection_load(struct pb_db *db, int64_t id,
 	*out = v;
 	return PB_OK;
 fail:
-	sqlite3_finalize(st);
+	unprep(db, st);
 	free(commit_ids);
 	pb_bisection_view_free(v);
 	return rc < 0 ? rc : PB_ERROR;
@@ -1445,12 +1688,12 @@ int pb_db_images_load(struct pb_db *db, int64_t commit_id, int64_t bench_id,
 		rc = db_fail(db, "read build images");
 		goto fail;
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	*out = rows;
 	*n = k;
 	return PB_OK;
 fail:
-	sqlite3_finalize(st);
+	unprep(db, st);
 	pb_image_rows_free(rows, k);
 	return rc;
 }
@@ -1518,7 +1761,7 @@ int pb_db_bisection_ids(struct pb_db *db, int64_t **out, size_t *n)
 			p = realloc(ids, alloc * sizeof(*p));
 			if (!p) {
 				free(ids);
-				sqlite3_finalize(st);
+				unprep(db, st);
 				return pb_error_set("out of memory");
 			}
 			ids = p;
@@ -1528,10 +1771,10 @@ int pb_db_bisection_ids(struct pb_db *db, int64_t **out, size_t *n)
 	if (s != SQLITE_DONE) {
 		rc = db_fail(db, "list bisections");
 		free(ids);
-		sqlite3_finalize(st);
+		unprep(db, st);
 		return rc;
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	*out = ids;
 	*n = k;
 	return PB_OK;
@@ -1553,7 +1796,7 @@ static int repo_ref(struct pb_db *db, sqlite3_stmt *st,
 	} else {
 		rc = s == SQLITE_DONE ? PB_ENOTFOUND : db_fail(db, "read repo");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -1613,7 +1856,7 @@ static int bench_row(struct pb_db *db, sqlite3_stmt *st,
 		rc = s == SQLITE_DONE ? PB_ENOTFOUND
 				      : db_fail(db, "read benchmark");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -1696,7 +1939,7 @@ static int ids_of(struct pb_db *db, sqlite3_stmt *st, int64_t **out,
 
 			if (!nv) {
 				free(v);
-				sqlite3_finalize(st);
+				unprep(db, st);
 				return pb_error_code(PB_EINFRA, "out of memory");
 			}
 			v = nv;
@@ -1704,7 +1947,7 @@ static int ids_of(struct pb_db *db, sqlite3_stmt *st, int64_t **out,
 		}
 		v[k++] = sqlite3_column_int64(st, 0);
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	if (s != SQLITE_DONE) {
 		free(v);
 		return db_fail(db, what);
@@ -1764,7 +2007,7 @@ int pb_db_commit_infos(struct pb_db *db, const int64_t *ids, size_t n,
 			rc = s == SQLITE_DONE ? PB_ENOTFOUND
 					      : db_fail(db, "read commit");
 		}
-		sqlite3_finalize(st);
+		unprep(db, st);
 	}
 	if (rc < 0) {
 		pb_commit_list_free(list, n);
@@ -1805,7 +2048,7 @@ int pb_db_bisection_row(struct pb_db *db, int64_t id,
 		rc = s == SQLITE_DONE ? PB_ENOTFOUND
 				      : db_fail(db, "read bisection");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -1968,7 +2211,7 @@ int pb_db_job_get(struct pb_db *db, int64_t id, struct pb_job_row *out)
 	sqlite3_bind_int64(st, 1, id);
 	s = sqlite3_step(st);
 	if (s != SQLITE_ROW) {
-		sqlite3_finalize(st);
+		unprep(db, st);
 		return s == SQLITE_DONE ? PB_ENOTFOUND : db_fail(db, "read job");
 	}
 	out->id = sqlite3_column_int64(st, 0);
@@ -1976,7 +2219,7 @@ int pb_db_job_get(struct pb_db *db, int64_t id, struct pb_job_row *out)
 	col_copy(st, 2, out->kind, sizeof(out->kind));
 	col_copy(st, 3, out->state, sizeof(out->state));
 	out->expiries = (unsigned)sqlite3_column_int(st, 4);
-	sqlite3_finalize(st);
+	unprep(db, st);
 	/* its runs, and whether a counted record of each is stored under
 	 * any of the job's leases */
 	if ((rc = prep(db,
@@ -1998,7 +2241,7 @@ int pb_db_job_get(struct pb_db *db, int64_t id, struct pb_job_row *out)
 				out->commit_ids = ni;
 			np = ni ? realloc(out->posted, na) : NULL;
 			if (!np) {
-				sqlite3_finalize(st);
+				unprep(db, st);
 				pb_job_row_release(out);
 				return pb_error_code(PB_EINFRA, "out of memory");
 			}
@@ -2008,7 +2251,7 @@ int pb_db_job_get(struct pb_db *db, int64_t id, struct pb_job_row *out)
 		out->commit_ids[out->nruns] = sqlite3_column_int64(st, 0);
 		out->posted[out->nruns++] = (unsigned char)sqlite3_column_int(st, 1);
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	if (s != SQLITE_DONE) {
 		pb_job_row_release(out);
 		return db_fail(db, "read job runs");
@@ -2080,7 +2323,7 @@ int pb_db_pending_runs(struct pb_db *db, int64_t bisection_id,
 	while ((s = sqlite3_step(st)) == SQLITE_ROW)
 		cb(ctx, sqlite3_column_int64(st, 0),
 		   (const char *)sqlite3_column_text(st, 1));
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return s == SQLITE_DONE ? PB_OK : db_fail(db, "read pending runs");
 }
 
@@ -2100,7 +2343,7 @@ static int lease_row(struct pb_db *db, sqlite3_stmt *st,
 	} else {
 		rc = s == SQLITE_DONE ? PB_ENOTFOUND : db_fail(db, "read lease");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -2203,7 +2446,7 @@ int pb_db_leases_expired(struct pb_db *db, double now,
 
 			if (!nv) {
 				free(v);
-				sqlite3_finalize(st);
+				unprep(db, st);
 				return pb_error_code(PB_EINFRA, "out of memory");
 			}
 			v = nv;
@@ -2217,7 +2460,7 @@ int pb_db_leases_expired(struct pb_db *db, double now,
 		v[k].expires_at = sqlite3_column_double(st, 4);
 		k++;
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	if (s != SQLITE_DONE) {
 		free(v);
 		return db_fail(db, "read expired leases");
@@ -2281,7 +2524,7 @@ int pb_db_run_body_hash(struct pb_db *db, const char *run_id, char out[72])
 	} else {
 		rc = s == SQLITE_DONE ? PB_ENOTFOUND : db_fail(db, "read run");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -2373,7 +2616,7 @@ static int principal_state(struct pb_db *db, const char *name,
 	} else {
 		rc = db_fail(db, "read principal");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -2480,7 +2723,7 @@ int pb_db_principal_by_hash(struct pb_db *db,
 	} else {
 		rc = db_fail(db, "look up token");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -2538,7 +2781,7 @@ int pb_db_principals_each(struct pb_db *db, pb_db_principal_cb cb, void *ctx)
 	}
 	if (rc == PB_OK && s != SQLITE_DONE)
 		rc = db_fail(db, "list principals");
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -2635,7 +2878,7 @@ int pb_db_repo_get(struct pb_db *db, const char *name,
 	} else {
 		rc = db_fail(db, "read repository");
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	return rc;
 }
 
@@ -2755,7 +2998,7 @@ int pb_db_bisection_list(struct pb_db *db, size_t max,
 		v[k].started = sqlite3_column_double(st, 6);
 		k++;
 	}
-	sqlite3_finalize(st);
+	unprep(db, st);
 	if (k < max && s != SQLITE_DONE) {
 		free(v);
 		return db_fail(db, "list bisections");

@@ -35,17 +35,26 @@ int pb_db_open(struct pb_db **out, const char *path);
 
 /* How a read-write connection is set up.  Every connection is in WAL mode
  * with foreign keys on.  The command line keeps synchronous=NORMAL and a
- * 10 s busy timeout; the service (perfbisectd) takes synchronous=FULL,
- * because a 2xx lets an agent forget what it posted, a 5 s busy timeout
- * and a 64 MiB journal_size_limit (docs: service-practice.md section 2). */
+ * 10 s busy timeout.  The service (perfbisectd) needs every commit on disk
+ * before it answers, because a 2xx lets an agent forget what it posted
+ * (docs: service-practice.md section 2): it takes group sync (below), a 5 s
+ * busy timeout and a 64 MiB journal_size_limit.
+ *
+ * Group sync: the connection runs with synchronous=NORMAL (sqlite syncs the
+ * WAL only around checkpoints, which keeps the database consistent) and the
+ * caller makes its commits durable with pb_db_sync() after it has let go
+ * of the connection, before it answers: one fdatasync() of the WAL covers
+ * every commit marked while the previous one ran, instead of one fsync per
+ * commit with the connection held (synchronous=FULL). */
 struct pb_db_opts {
-	int synchronous_full;        /* 1: FULL, 0: NORMAL */
+	int synchronous_full;        /* 1: FULL, 0: NORMAL (no group sync) */
 	int busy_timeout_ms;
 	int64_t journal_size_limit;  /* bytes kept of the WAL after a
 					checkpoint; < 0: no limit */
+	int group_sync;              /* 1: group sync, as above */
 };
-#define PB_DB_OPTS_CLI { 0, 10000, -1 }
-#define PB_DB_OPTS_SERVICE { 1, 5000, (int64_t)64 << 20 }
+#define PB_DB_OPTS_CLI { 0, 10000, -1, 0 }
+#define PB_DB_OPTS_SERVICE { 1, 5000, (int64_t)64 << 20, 1 }
 
 /* Opens (creating if needed) and migrates to the compiled-in schema with
  * the given settings. */
@@ -60,8 +69,23 @@ struct pb_db_settings {
 	int foreign_keys;
 	int busy_timeout_ms;
 	int64_t journal_size_limit;  /* -1: none */
+	int group_sync;              /* pb_db_sync() makes commits durable */
 };
 int pb_db_settings(struct pb_db *db, struct pb_db_settings *out);
+
+/* Group sync (pb_db_opts.group_sync).  pb_db_sync_mark(), called with the
+ * connection still held after the caller's last write, names everything
+ * written so far; pb_db_sync(), called after letting go of the connection
+ * (any thread, concurrently with others' use of it), returns once all of
+ * that is on disk - at once when a sync that began later already did it.
+ * PB_EINFRA when an fdatasync() fails: then every later sync fails too
+ * (what the kernel dropped is not known), until a restart; when the WAL
+ * cannot be opened, this sync only.  The WAL's directory is synced with
+ * the file each time the file is (re)opened.  Without
+ * group sync the mark is 0 and pb_db_sync() returns PB_OK: each commit
+ * was synced by sqlite.  pb_db_close() syncs what the connection wrote. */
+uint64_t pb_db_sync_mark(struct pb_db *db);
+int pb_db_sync(struct pb_db *db, uint64_t mark);
 /* Opens an existing database read-only, as the report generator does. */
 int pb_db_open_readonly(struct pb_db **out, const char *path);
 /* Opens and migrates with the given migrations, named "NNNN-name.sql" and

@@ -13,6 +13,11 @@
  * A posted record goes through the bisection's session: stored and fed to
  * the engine with its steps, in one transaction.  When the engine has an
  * outcome the bisection is stored as finished and its open jobs end.
+ *
+ * Every call that stores something returns only once it is on disk: after
+ * letting go of the lock it waits for the database's group sync (db.h),
+ * so other calls use the connection while the disk syncs, and one sync
+ * serves all of them.
  */
 #define _GNU_SOURCE
 #include <math.h>
@@ -63,6 +68,19 @@ static void wake(struct pb_sched *s)
 {
 	if (s->o.on_work)
 		s->o.on_work(s->o.ctx);
+}
+
+/* Lets go of the lock, then waits until what this call stored, and all
+ * stored before it, is on disk (group sync, db.h): the caller's answer
+ * may promise it.  A failed sync is the answer then. */
+static int unlock_synced(struct pb_sched *s, int rc)
+{
+	uint64_t mark = pb_db_sync_mark(s->o.db);
+	int src;
+
+	pthread_mutex_unlock(s->lk);
+	src = pb_db_sync(s->o.db, mark);
+	return src < 0 ? src : rc;
 }
 
 int pb_sched_new(struct pb_sched **out, const struct pb_sched_opts *o)
@@ -361,7 +379,7 @@ int pb_sched_start(struct pb_sched *s, const struct pb_sched_start *q,
 		s->list = b;
 		pb_session_save(b->ses, "running", -1);
 	}
-	pthread_mutex_unlock(s->lk);
+	rc = unlock_synced(s, rc);
 	if (rc == PB_OK) {
 		pb_log_info("bisection %lld: %s %s, %zu commits %.12s..%.12s",
 			    (long long)*id, repo.name, bench.name, n - 1, good,
@@ -389,7 +407,7 @@ int pb_sched_cancel(struct pb_sched *s, int64_t id)
 		drop_bis(s, b);
 	if (rc == PB_OK)
 		write_reports(s);
-	pthread_mutex_unlock(s->lk);
+	rc = unlock_synced(s, rc);
 	if (rc == PB_ENOTFOUND)
 		return pb_error_code(PB_ENOTFOUND, "no bisection %lld",
 				     (long long)id);
@@ -620,21 +638,27 @@ int pb_sched_lease(struct pb_sched *s, const char *agent,
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(s->lk);
-	if ((rc = load_all(s)) < 0 ||
-	    (rc = pb_db_agent_seen(s->o.db, agent, facts_json)) < 0)
+	/* one transaction: the agent seen, and the job it gets */
+	if ((rc = load_all(s)) < 0 || (rc = pb_db_begin(s->o.db)) < 0)
 		goto out;
+	if ((rc = pb_db_agent_seen(s->o.db, agent, facts_json)) < 0) {
+		pb_db_rollback(s->o.db);
+		goto out;
+	}
 	/* a retried request: the same lease, while it holds */
 	rc = pb_db_lease_by_request(s->o.db, agent, request_id, &l);
 	if (rc == PB_OK) {
+		if ((rc = pb_db_commit(s->o.db)) < 0)
+			goto out;
 		rc = !strcmp(l.state, "active") && l.expires_at > now_of(s)
 			     ? describe_job(s, &l, out)
 			     : PB_ENOTFOUND;
 		goto out;
 	}
-	if (rc != PB_ENOTFOUND)
+	if (rc != PB_ENOTFOUND) {
+		pb_db_rollback(s->o.db);
 		goto out;
-	if ((rc = pb_db_begin(s->o.db)) < 0)
-		goto out;
+	}
 	rc = pb_db_job_claim(s->o.db, agent, &job);
 	if (rc == PB_ENOTFOUND) {
 		rc = plan(s, agent);
@@ -665,7 +689,7 @@ int pb_sched_lease(struct pb_sched *s, const char *agent,
 	if (rc == PB_OK)
 		rc = describe_job(s, &l, out);
 out:
-	pthread_mutex_unlock(s->lk);
+	rc = unlock_synced(s, rc);
 	return rc;
 }
 
@@ -745,7 +769,7 @@ int pb_sched_heartbeat(struct pb_sched *s, const char *agent,
 	*expires_in_s = until - now_of(s);
 	*cont = wanted(s, &l);
 out:
-	pthread_mutex_unlock(s->lk);
+	rc = unlock_synced(s, rc);
 	return rc;
 }
 
@@ -878,14 +902,26 @@ int pb_sched_post_run(struct pb_sched *s, const char *agent,
 	row->run_index = (int)index;
 	row->orphan = 0;
 	row->body_hash = hash;
+	/* the record, its steps and the lease's extension: one transaction
+	 * (pb_session_add_run()'s is part of it) */
+	if ((rc = pb_db_begin(s->o.db)) < 0)
+		goto out;
 	rc = pb_session_add_run(b->ses, i, row, NULL, NULL);
+	if (rc == PB_OK) {
+		/* as before: an extension that fails keeps the record */
+		(void)pb_db_lease_extend(s->o.db, l.id,
+					 now_of(s) + s->o.lease_s);
+		if ((rc = pb_db_commit(s->o.db)) < 0)
+			pb_db_rollback(s->o.db);
+	} else {
+		pb_db_rollback(s->o.db); /* a repeat, or a failure */
+	}
 	if (rc == PB_DB_REPEAT) /* a race with itself: already counted */
 		rc = PB_OK;
 	if (rc < 0)
 		goto out;
 	if (b->out)
 		b->out--;
-	(void)pb_db_lease_extend(s->o.db, l.id, now_of(s) + s->o.lease_s);
 	if (ended(b)) {
 		if ((rc = finish(s, b)) < 0)
 			goto out;
@@ -895,7 +931,7 @@ int pb_sched_post_run(struct pb_sched *s, const char *agent,
 	}
 out:
 	pb_job_row_release(&j);
-	pthread_mutex_unlock(s->lk);
+	rc = unlock_synced(s, rc);
 	if (rc == PB_OK && !*repeat)
 		wake(s);
 	return rc;
@@ -943,7 +979,7 @@ int pb_sched_build_failed(struct pb_sched *s, const char *agent,
 		rc = finish(s, b);
 out:
 	pb_job_row_release(&j);
-	pthread_mutex_unlock(s->lk);
+	rc = unlock_synced(s, rc);
 	if (rc == PB_OK)
 		wake(s);
 	return rc;
@@ -959,12 +995,20 @@ int pb_sched_done(struct pb_sched *s, const char *agent, const char *lease,
 	if ((rc = load_all(s)) == PB_OK &&
 	    (rc = own_lease(s, agent, lease, &l, why)) == PB_OK)
 		rc = end_lease(s, &l, "done");
-	/* runs it did not post are the engine's to ask again */
-	for (struct bis *b = s->list; rc == PB_OK && b; b = b->next)
-		b->out = 0;
-	for (struct bis *b = s->list; rc == PB_OK && b; b = b->next)
-		rc = pb_db_pending_runs(s->o.db, b->id, count_out, b);
-	pthread_mutex_unlock(s->lk);
+	/* runs it did not post are the engine's to ask again: the runs out
+	 * of its bisection (no other's changed) */
+	if (rc == PB_OK) {
+		struct pb_job_row j;
+		struct bis *b;
+
+		if ((rc = pb_db_job_get(s->o.db, l.job_id, &j)) == PB_OK &&
+		    (b = find_bis(s, j.bisection_id))) {
+			b->out = 0;
+			rc = pb_db_pending_runs(s->o.db, b->id, count_out, b);
+		}
+		pb_job_row_release(&j);
+	}
+	rc = unlock_synced(s, rc);
 	if (rc == PB_OK)
 		wake(s);
 	return rc;
@@ -1026,7 +1070,7 @@ int pb_sched_reap(struct pb_sched *s)
 	}
 out:
 	free(v);
-	pthread_mutex_unlock(s->lk);
+	rc = unlock_synced(s, rc);
 	if (any)
 		wake(s);
 	return rc;

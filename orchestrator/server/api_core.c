@@ -41,7 +41,11 @@ static int repos_post(struct pb_http_req *req, struct pb_http_resp *resp)
 	def = (struct pb_repo_def){ r.name, r.url, r.branch, r.webhook_secret,
 				    r.notify_url };
 	rc = pb_db_repo_register(pb_srv_db_lock(srv), &def, &id, &created);
-	pb_srv_db_unlock(srv);
+	{
+		int src = pb_srv_db_unlock_synced(srv);
+
+		rc = rc == PB_OK ? src : rc;
+	}
 	if (rc == PB_OK)
 		rc = pb_http_resp_json(resp, created ? 201 : 200,
 				       pb_proto_repo_json(id, &r));
@@ -72,7 +76,11 @@ static int benchmarks_post(struct pb_http_req *req, struct pb_http_resp *resp)
 		rc = pb_db_benchmark_register(db, repo.id, &reg, &id, &created);
 		pb_repo_row_release(&repo);
 	}
-	pb_srv_db_unlock(srv);
+	{
+		int src = pb_srv_db_unlock_synced(srv);
+
+		rc = rc == PB_OK ? src : rc;
+	}
 	if (rc == PB_ENOTFOUND)
 		rc = pb_http_resp_error(resp, 404,
 					"no repository named '%s': register it "

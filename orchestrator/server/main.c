@@ -485,9 +485,12 @@ static int serve(const struct pb_config *cfg, const struct args *a)
 	if ((rc = open_db(&srv.db, cfg)))
 		return rc;
 	if (pb_db_settings(srv.db, &dbs) == PB_OK)
-		pb_log_info("database '%s': journal %s, synchronous %s, busy "
-			    "timeout %d ms", cfg->db, dbs.journal_mode,
+		pb_log_info("database '%s': journal %s, synchronous %s%s, "
+			    "busy timeout %d ms", cfg->db, dbs.journal_mode,
 			    dbs.synchronous == 2 ? "FULL" : "NORMAL",
+			    dbs.group_sync ? " with a group fsync before each "
+					     "answer"
+					   : "",
 			    dbs.busy_timeout_ms);
 	pthread_mutex_init(&srv.db_mu, NULL);
 	srv.cfg = cfg;

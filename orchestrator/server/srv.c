@@ -17,6 +17,14 @@ void pb_srv_db_unlock(struct pb_srv *s)
 	pthread_mutex_unlock(&s->db_mu);
 }
 
+int pb_srv_db_unlock_synced(struct pb_srv *s)
+{
+	uint64_t mark = pb_db_sync_mark(s->db);
+
+	pthread_mutex_unlock(&s->db_mu);
+	return pb_db_sync(s->db, mark);
+}
+
 int pb_srv_auth(void *app, const char *token, struct pb_principal *out)
 {
 	struct pb_srv *s = app;

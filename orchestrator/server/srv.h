@@ -6,7 +6,8 @@
  * The database is one connection (sqlite's "one writer": see
  * service-practice.md section 2) used by every worker thread in turn:
  * take it with pb_srv_db_lock(), keep it for milliseconds, never across
- * network I/O or a wait, and give it back with pb_srv_db_unlock().
+ * network I/O or a wait, and give it back with pb_srv_db_unlock(), or
+ * pb_srv_db_unlock_synced() after writing.
  */
 #ifndef PB_SRV_H
 #define PB_SRV_H
@@ -38,6 +39,10 @@ static inline struct pb_srv *pb_srv_of(const struct pb_http_req *req)
 /* Takes the database for this thread. */
 struct pb_db *pb_srv_db_lock(struct pb_srv *s);
 void pb_srv_db_unlock(struct pb_srv *s);
+/* Gives it back after a write, then waits until the write is on disk
+ * (the database's group sync, db.h): call it before answering 2xx.
+ * PB_EINFRA when the sync failed. */
+int pb_srv_db_unlock_synced(struct pb_srv *s);
 
 /* The pb_http_auth_fn of the server: looks the token up in the database
  * (token.h). */

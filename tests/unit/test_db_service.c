@@ -2,7 +2,8 @@
  * test_db_service.c - the service's storage (schema 0009): the pragmas a
  * perfbisectd connection gets and the command line keeps, principals and
  * their tokens' digests, repositories and benchmarks registered through
- * the API; on real sqlite files.
+ * the API, and group sync (pb_db_sync()) from several threads; on real
+ * sqlite files.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,10 +63,12 @@ static void test_db_service__pragmas(void **state)
 	struct pb_db_settings s;
 	struct pb_db *cli;
 
-	/* the service: FULL, 5 s, 64 MiB of WAL kept at most */
+	/* the service: NORMAL with group sync (each answer waits for an
+	 * fdatasync of the WAL), 5 s, 64 MiB of WAL kept at most */
 	assert_int_equal(pb_db_settings(f->db, &s), 0);
 	assert_string_equal(s.journal_mode, "wal");
-	assert_int_equal(s.synchronous, 2);
+	assert_int_equal(s.synchronous, 1);
+	assert_int_equal(s.group_sync, 1);
 	assert_int_equal(s.foreign_keys, 1);
 	assert_int_equal(s.busy_timeout_ms, 5000);
 	assert_int_equal(s.journal_size_limit, 64 << 20);
@@ -76,7 +80,85 @@ static void test_db_service__pragmas(void **state)
 	assert_int_equal(s.foreign_keys, 1);
 	assert_int_equal(s.busy_timeout_ms, 10000);
 	assert_int_equal(s.journal_size_limit, -1);
+	assert_int_equal(s.group_sync, 0);
+	/* no group sync: nothing to wait for */
+	assert_true(pb_db_sync_mark(cli) == 0);
+	assert_int_equal(pb_db_sync(cli, 0), 0);
 	pb_db_close(cli);
+}
+
+/* Writers as perfbisectd's handlers are: write under the lock, mark, let
+ * go, sync. */
+struct writer {
+	struct fx *f;
+	pthread_mutex_t *mu;
+	int no, failed;
+};
+
+#define WRITERS 4
+#define WRITES 40
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+
+	for (int k = 0; k < WRITES; k++) {
+		unsigned char h[PB_TOKEN_HASH_LEN];
+		char name[32];
+		int64_t id;
+		uint64_t mark;
+
+		snprintf(name, sizeof(name), "w%d-%d", w->no, k);
+		hash_of(h, 100 + w->no * WRITES + k);
+		pthread_mutex_lock(w->mu);
+		if (pb_db_principal_add(w->f->db, name, PB_PRINCIPAL_AGENT, 0, h,
+					&id) < 0)
+			w->failed++;
+		mark = pb_db_sync_mark(w->f->db);
+		pthread_mutex_unlock(w->mu);
+		if (mark == 0 || pb_db_sync(w->f->db, mark) < 0)
+			w->failed++;
+	}
+	return NULL;
+}
+
+static void test_db_service__group_sync(void **state)
+{
+	struct fx *f = *state;
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	struct writer w[WRITERS];
+	pthread_t th[WRITERS];
+	struct pb_principal_row row;
+	struct pb_db *other;
+	uint64_t m1, m2;
+
+	/* marks grow with what is written; a mark already synced, or 0,
+	 * returns at once */
+	m1 = pb_db_sync_mark(f->db);
+	assert_int_equal(pb_db_sync(f->db, m1), 0);
+	assert_int_equal(pb_db_sync(f->db, 0), 0);
+	for (int i = 0; i < WRITERS; i++) {
+		w[i] = (struct writer){ f, &mu, i, 0 };
+		assert_int_equal(pthread_create(&th[i], NULL, writer_main,
+						&w[i]), 0);
+	}
+	for (int i = 0; i < WRITERS; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(w[i].failed, 0);
+	}
+	m2 = pb_db_sync_mark(f->db);
+	assert_true(m2 >= m1 + WRITERS * WRITES);
+	assert_int_equal(pb_db_sync(f->db, m2), 0);
+	/* every write is there for another connection */
+	assert_int_equal(pb_db_open(&other, f->path), 0);
+	for (int i = 0; i < WRITERS; i++) {
+		unsigned char h[PB_TOKEN_HASH_LEN];
+
+		hash_of(h, 100 + i * WRITES + WRITES - 1);
+		assert_int_equal(pb_db_principal_by_hash(other, h, &row), 0);
+	}
+	pb_db_close(other);
+	pthread_mutex_destroy(&mu);
 }
 
 static void test_db_service__principals(void **state)
@@ -240,6 +322,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_db_service__pragmas, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_db_service__group_sync,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_db_service__principals,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_db_service__list, setup,

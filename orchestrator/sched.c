@@ -1030,14 +1030,25 @@ int pb_sched_reap(struct pb_sched *s)
 		goto out;
 	for (size_t k = 0; k < n; k++) {
 		struct pb_job_row j;
-		int failed = 0;
+		int failed = 0, owes = 1;
 
+		/* a job whose every run was posted (the agent died before
+		 * its done) owes nothing: over, not queued again */
+		if (pb_db_job_get(s->o.db, v[k].job_id, &j) == PB_OK) {
+			owes = 0;
+			for (size_t r = 0; r < j.nruns; r++)
+				owes |= !j.posted[r];
+			pb_job_row_release(&j);
+		}
 		if ((rc = pb_db_begin(s->o.db)) < 0)
 			goto out;
 		if ((rc = pb_db_lease_set_state(s->o.db, v[k].id, "expired")) <
 			    0 ||
-		    (rc = pb_db_job_lost(s->o.db, v[k].job_id, v[k].agent,
-					 s->o.max_expiries, &failed)) < 0 ||
+		    (rc = owes ? pb_db_job_lost(s->o.db, v[k].job_id,
+						v[k].agent, s->o.max_expiries,
+						&failed)
+			       : pb_db_job_set_state(s->o.db, v[k].job_id,
+						     "done")) < 0 ||
 		    (rc = pb_db_commit(s->o.db)) < 0) {
 			pb_db_rollback(s->o.db);
 			goto out;
@@ -1045,7 +1056,8 @@ int pb_sched_reap(struct pb_sched *s)
 		any = 1;
 		pb_log_info("lease %.12s of agent '%s' expired: job %lld %s",
 			    v[k].id, v[k].agent, (long long)v[k].job_id,
-			    failed ? "failed" : "queued again");
+			    !owes ? "had posted all its runs: done"
+			    : failed ? "failed" : "queued again");
 		if (!failed || pb_db_job_get(s->o.db, v[k].job_id, &j) < 0)
 			continue;
 		{

@@ -44,23 +44,6 @@ EOF
 
 daemon_start --config "$T/pbd.conf" --db "$DB" --report-dir "$T/report"
 
-# expect STATUS ARGS...: the status, and {"error": "..."} for >= 400
-expect() {
-	want=$1; shift
-	got=$(req "$@")
-	[ "$got" = "$want" ] || { cat "$T/body" 2>/dev/null; echo;
-		fail "status $got, want $want: $*"; }
-	if [ "$want" -ge 400 ]; then
-		[ "$(json "$T/body" "sorted(j.keys()) == ['error'] and \
-isinstance(j['error'], str) and len(j['error']) > 0")" = True ] ||
-			fail "no {\"error\": ...} body: $*"
-	fi
-}
-# error_has TEXT: the last error names it
-error_has() {
-	grep -q -- "$1" "$T/body" || { cat "$T/body"; fail "no '$1' in the error"; }
-}
-
 # --- health
 expect 200 "$PORT" GET /healthz
 [ "$(json "$T/body" "j == {'ok': True}")" = True ] || fail "healthz body"

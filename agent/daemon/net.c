@@ -21,6 +21,11 @@ struct pb_net {
 	char agent[192];        /* User-Agent */
 	double connect_timeout_s;
 	volatile sig_atomic_t *stop;
+	/* kept from call to call, so that its connection is too: a TCP
+	 * connect and teardown per call cost the server as much CPU as the
+	 * call itself (bench/README.md, service load) */
+	CURL *c;
+	struct curl_slist *hdr; /* holds the token: wiped when freed */
 };
 
 int pb_net_global_init(void)
@@ -47,9 +52,38 @@ void pb_net_free(struct pb_net *n)
 {
 	if (!n)
 		return;
+	for (struct curl_slist *h = n->hdr; h; h = h->next)
+		explicit_bzero(h->data, strlen(h->data));
+	curl_slist_free_all(n->hdr);
+	if (n->c)
+		curl_easy_cleanup(n->c);
 	free(n->base);
 	wipe_free(n->auth);
 	free(n);
+}
+
+/* The headers of every call; NULL when out of memory. */
+static struct curl_slist *headers(const char *auth)
+{
+	static const char *const fixed[] = {
+		"Content-Type: application/json", "Accept: application/json",
+		/* no "Expect: 100-continue" round trip for large records */
+		"Expect:"
+	};
+	struct curl_slist *hdr = NULL, *h;
+
+	for (size_t i = 0; i < PB_ARRAY_SIZE(fixed); i++) {
+		if (!(h = curl_slist_append(hdr, fixed[i]))) {
+			curl_slist_free_all(hdr);
+			return NULL;
+		}
+		hdr = h;
+	}
+	if (!(h = curl_slist_append(hdr, auth))) {
+		curl_slist_free_all(hdr);
+		return NULL;
+	}
+	return h;
 }
 
 int pb_net_new(struct pb_net **out, const struct pb_net_opts *o)
@@ -71,6 +105,10 @@ int pb_net_new(struct pb_net **out, const struct pb_net_opts *o)
 		return pb_error_set("out of memory");
 	}
 	snprintf(n->auth, len, "Authorization: Bearer %s", o->token);
+	if (!(n->c = curl_easy_init()) || !(n->hdr = headers(n->auth))) {
+		pb_net_free(n);
+		return pb_error_set("out of memory");
+	}
 	len = strlen(n->base);
 	while (len && n->base[len - 1] == '/')
 		n->base[--len] = '\0';
@@ -155,42 +193,25 @@ static int request(struct pb_net *n, const char *path, const char *body,
 		   struct pb_http_reply *out)
 {
 	char errbuf[CURL_ERROR_SIZE] = "", *url = NULL;
-	struct curl_slist *hdr = NULL, *h;
 	struct progress prog = { abortable ? n->stop : NULL, out };
-	CURL *c = NULL;
+	CURL *c = n->c;
 	CURLcode cc;
 	int rc = PB_OK;
 	size_t ulen = strlen(n->base) + strlen(path) + 1;
 
 	pb_http_reply_init(out);
-	url = malloc(ulen);
-	c = curl_easy_init();
-	if (!url || !c) {
+	if (!(url = malloc(ulen))) {
 		snprintf(out->error, sizeof(out->error), "out of memory");
-		rc = pb_error_code(PB_EINFRA, "out of memory");
-		goto out;
+		return pb_error_code(PB_EINFRA, "out of memory");
 	}
 	snprintf(url, ulen, "%s%s", n->base, path);
-	hdr = curl_slist_append(hdr, "Content-Type: application/json");
-	if (hdr && (h = curl_slist_append(hdr, "Accept: application/json")))
-		hdr = h;
-	/* no "Expect: 100-continue" round trip for large records */
-	if (hdr && (h = curl_slist_append(hdr, "Expect:")))
-		hdr = h;
-	if (hdr && (h = curl_slist_append(hdr, n->auth)))
-		hdr = h;
-	else
-		hdr = NULL;
-	if (!hdr) {
-		snprintf(out->error, sizeof(out->error), "out of memory");
-		rc = pb_error_code(PB_EINFRA, "out of memory");
-		goto out;
-	}
+	/* options back to their defaults; the connection stays open */
+	curl_easy_reset(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, n->hdr);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, n->agent);
 	if (body) {
 		curl_easy_setopt(c, CURLOPT_POST, 1L);
@@ -229,10 +250,6 @@ static int request(struct pb_net *n, const char *path, const char *body,
 							  : PB_EINFRA,
 			   "%s", out->error);
 out:
-	for (h = hdr; h; h = h->next) /* the token's copy */
-		explicit_bzero(h->data, strlen(h->data));
-	curl_slist_free_all(hdr);
-	curl_easy_cleanup(c);
 	free(url);
 	return rc;
 }

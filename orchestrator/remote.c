@@ -136,8 +136,11 @@ static int exit_of(const struct pb_remote_state *st)
 	return !strcmp(st->verdict, "culprit") ? 0 : 1;
 }
 
-static void say_end(const struct pb_remote_state *st)
+static void say_end(const struct pb_remote_opts *o,
+		    const struct pb_remote_state *st, long long id)
 {
+	size_t len = strlen(o->server);
+
 	if (!strcmp(st->verdict, "culprit"))
 		fprintf(stderr, "\nculprit: %s\n  %s\n", st->culprit,
 			st->outcome);
@@ -147,6 +150,11 @@ static void say_end(const struct pb_remote_state *st)
 		fprintf(stderr, "\nno culprit (%s): %s\n",
 			st->verdict[0] ? st->verdict : st->state, st->outcome);
 	fprintf(stderr, "  %lld runs\n", st->runs);
+	/* the page perfbisectd wrote when it ended */
+	while (len && o->server[len - 1] == '/')
+		len--;
+	fprintf(stderr, "  report: %.*s/report/bisection-%lld.html\n",
+		(int)len, o->server, id);
 }
 
 /* GET the bisection until it ends; prints it; the exit status. */
@@ -176,7 +184,7 @@ static int wait_for(const struct pb_remote_opts *o, struct pb_net *n,
 			if (o->json)
 				printf("%.*s\n", (int)r.body.len, r.body.ptr);
 			if (!o->quiet)
-				say_end(&st);
+				say_end(o, &st, id);
 			if (code >= 2)
 				pb_error_code(code == 2 ? PB_EINVAL : PB_EINFRA,
 					      "%s", st.outcome[0] ? st.outcome

@@ -16,6 +16,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -187,7 +188,19 @@ static int bisection_get(struct pb_http_req *req, struct pb_http_resp *resp)
 					  (long long)c.id);
 	if (rc < 0)
 		return answer_error(resp, rc);
-	rc = pb_http_resp_json(resp, 200, pb_proto_bisection_json(c.v, NULL));
+	{
+		/* its page, as --local's "report" names its file: written
+		 * when the bisection ends, served under /report/ */
+		char page[64];
+		int ended = strcmp(c.v->state, "queued") &&
+			    strcmp(c.v->state, "running");
+
+		snprintf(page, sizeof(page), "/report/bisection-%lld.html",
+			 (long long)c.id);
+		rc = pb_http_resp_json(resp, 200,
+				       pb_proto_bisection_json(
+					       c.v, ended ? page : NULL));
+	}
 	pb_bisection_view_free(c.v);
 	return rc;
 }

@@ -50,6 +50,7 @@ for a in m1 m2; do
 		--sysroot "$T/root-$a" --busy-threshold 1.5 \
 		--poll 2 --backoff-max 1 --no-ccache 2> "$T/$a.log" &
 	eval "pid_$a=\$!"
+	PB_KILL_PIDS="${PB_KILL_PIDS:-} $!"
 done
 stop_agents() {
 	kill -TERM "$pid_m1" "$pid_m2" 2>/dev/null || true

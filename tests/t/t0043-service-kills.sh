@@ -48,6 +48,7 @@ agent() { # NAME: starts it in the background, pid in $apid; a machine of
 		--sysroot "$T/root-$1" --busy-threshold 1.5 \
 		--poll 2 --backoff-max 1 --no-ccache 2>> "$T/$1.log" &
 	apid=$!
+	PB_KILL_PIDS="${PB_KILL_PIDS:-} $apid"
 }
 q() { sqlite3 "$DB" "$1"; }
 # until SQL prints 1, 120 s at most

@@ -81,6 +81,7 @@ PB_RUNS_DIR="$T/runs" "$PERFBISECT_AGENT" --server "$URL" \
 	--sysroot "$T/root-a1" --busy-threshold 1.5 --poll 2 --backoff-max 1 \
 	--no-ccache 2>> "$T/a1.log" &
 apid=$!
+PB_KILL_PIDS=$apid
 
 set +e
 "$PERFBISECT" bisect --server "$URL" --token-file "$T/client.token" \

@@ -204,6 +204,38 @@ int pb_identical_add(struct pb_identical *x, size_t i, const char *workdir,
 	return PB_OK;
 }
 
+int pb_identical_add_rows(struct pb_identical *x, size_t i,
+			  const struct pb_image_row *rows, size_t n)
+{
+	struct pb_image_row row;
+	size_t at;
+	int rc;
+
+	if (i >= x->o.n)
+		return pb_error_set("no commit %zu", i);
+	for (size_t k = 0; k < n; k++) {
+		if (!rows[k].path || rows_find(&x->c[i], rows[k].path, &at))
+			continue;
+		row = (struct pb_image_row){
+			pb_strdup(rows[k].path), rows[k].kind,
+			rows[k].digest ? pb_strdup(rows[k].digest) : NULL,
+			rows[k].note ? pb_strdup(rows[k].note) : NULL
+		};
+		if (!row.path || (rows[k].digest && !row.digest) ||
+		    (rows[k].note && !row.note))
+			rc = pb_error_set("out of memory");
+		else
+			rc = rows_put(x, i, &row);
+		if (rc < 0) {
+			free(row.path);
+			free(row.digest);
+			free(row.note);
+			return rc;
+		}
+	}
+	return PB_OK;
+}
+
 int pb_identical_forget(struct pb_identical *x, size_t i)
 {
 	int rc;

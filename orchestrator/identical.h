@@ -59,6 +59,13 @@ void pb_identical_free(struct pb_identical *x);
 int pb_identical_add(struct pb_identical *x, size_t i, const char *workdir,
 		     const struct pb_image_files *files);
 
+/* The same for rows digested elsewhere (an agent digested the files of
+ * its build: the run record's "images", "/" standing for an incomplete
+ * set): rows of paths commit i's build has none for are copied and
+ * stored; the first digest of a path stays. */
+int pb_identical_add_rows(struct pb_identical *x, size_t i,
+			  const struct pb_image_row *rows, size_t n);
+
 /* Commit i is being built again: its rows go. */
 int pb_identical_forget(struct pb_identical *x, size_t i);
 

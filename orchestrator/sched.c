@@ -186,7 +186,11 @@ static int bis_load(struct pb_sched *s, int64_t id, struct bis **out)
 	so.engine.seed = r.seed;
 	so.engine.max_runs = r.max_runs;
 	so.engine.min_effect = r.min_effect;
-	so.identical = 0; /* agents' digests are not sent yet */
+	/* claims from the digests agents send with their records; every
+	 * agent's under one name: the first digest of a build's file
+	 * stays, so agents whose compilers differ make fewer claims, never
+	 * a wrong one */
+	so.identical = 1;
 	so.machine = "service";
 	if ((rc = pb_session_open(&b->ses, &so)) < 0 ||
 	    (rc = pb_db_pending_runs(s->o.db, id, count_out, b)) < 0)
@@ -804,7 +808,8 @@ static int end_lease(struct pb_sched *s, const struct pb_lease_row *l,
 
 int pb_sched_post_run(struct pb_sched *s, const char *agent,
 		      const char *lease, unsigned index, const char *commit,
-		      struct pb_run_row *row, const char *body, size_t len,
+		      struct pb_run_row *row, const struct pb_image_row *images,
+		      size_t nimages, const char *body, size_t len,
 		      int *repeat, int *cont, struct pb_sched_refusal *why)
 {
 	struct pb_lease_row l;
@@ -906,7 +911,7 @@ int pb_sched_post_run(struct pb_sched *s, const char *agent,
 	 * (pb_session_add_run()'s is part of it) */
 	if ((rc = pb_db_begin(s->o.db)) < 0)
 		goto out;
-	rc = pb_session_add_run(b->ses, i, row, NULL, NULL);
+	rc = pb_session_add_run_rows(b->ses, i, row, images, nimages);
 	if (rc == PB_OK) {
 		/* as before: an extension that fails keeps the record */
 		(void)pb_db_lease_extend(s->o.db, l.id,

@@ -114,7 +114,8 @@ int pb_sched_heartbeat(struct pb_sched *s, const char *agent,
  * commit not of the job. */
 int pb_sched_post_run(struct pb_sched *s, const char *agent,
 		      const char *lease, unsigned index, const char *commit,
-		      struct pb_run_row *row, const char *body, size_t len,
+		      struct pb_run_row *row, const struct pb_image_row *images,
+		      size_t nimages, const char *body, size_t len,
 		      int *repeat, int *cont, struct pb_sched_refusal *why);
 
 /* POST /api/v1/leases/L/build-failed: the commit is skipped by its

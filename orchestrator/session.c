@@ -487,8 +487,17 @@ int pb_session_save(struct pb_session *s, const char *state, int exit_code)
 	return rc;
 }
 
-int pb_session_add_run(struct pb_session *s, size_t i, struct pb_run_row *row,
-		       const char *workdir, const struct pb_image_files *files)
+/* What a run mapped from its work tree: files to digest here, or rows
+ * digested where it ran. */
+struct mapped {
+	const char *workdir;
+	const struct pb_image_files *files;
+	const struct pb_image_row *rows;
+	size_t nrows;
+};
+
+static int add_run(struct pb_session *s, size_t i, struct pb_run_row *row,
+		   const struct mapped *m)
 {
 	int rc;
 
@@ -516,8 +525,12 @@ int pb_session_add_run(struct pb_session *s, size_t i, struct pb_run_row *row,
 	if ((rc = feed(s, i, row->seq, row->machine, row->ok, row->disturbed,
 		       row->value)) < 0)
 		goto fail;
-	if (s->ident && files && workdir) {
-		if ((rc = pb_identical_add(s->ident, i, workdir, files)) < 0)
+	if (s->ident && ((m->files && m->workdir) || m->rows)) {
+		rc = m->rows ? pb_identical_add_rows(s->ident, i, m->rows,
+						     m->nrows)
+			     : pb_identical_add(s->ident, i, m->workdir,
+						m->files);
+		if (rc < 0)
 			goto fail;
 		tell_identical(s, 1);
 	}
@@ -528,6 +541,23 @@ int pb_session_add_run(struct pb_session *s, size_t i, struct pb_run_row *row,
 fail:
 	pb_db_rollback(s->o.db);
 	return rc;
+}
+
+int pb_session_add_run(struct pb_session *s, size_t i, struct pb_run_row *row,
+		       const char *workdir, const struct pb_image_files *files)
+{
+	struct mapped m = { workdir, files, NULL, 0 };
+
+	return add_run(s, i, row, &m);
+}
+
+int pb_session_add_run_rows(struct pb_session *s, size_t i,
+			    struct pb_run_row *row,
+			    const struct pb_image_row *rows, size_t nrows)
+{
+	struct mapped m = { NULL, NULL, rows, nrows };
+
+	return add_run(s, i, row, &m);
 }
 
 int pb_session_rebuilt(struct pb_session *s, size_t i)

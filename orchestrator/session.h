@@ -75,6 +75,12 @@ int64_t pb_session_seq(const struct pb_session *s);
  */
 int pb_session_add_run(struct pb_session *s, size_t i, struct pb_run_row *row,
 		       const char *workdir, const struct pb_image_files *files);
+/* The same with the files already digested where the run was taken (an
+ * agent's record: identical.h, pb_identical_add_rows()); rows may be
+ * NULL. */
+int pb_session_add_run_rows(struct pb_session *s, size_t i,
+			    struct pb_run_row *row,
+			    const struct pb_image_row *rows, size_t nrows);
 
 /* Commit i is built anew: what its earlier build mapped says nothing of
  * this one (identical.h), and the claims it made are withdrawn. */

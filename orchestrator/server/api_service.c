@@ -326,8 +326,16 @@ static void row_of(struct pb_run_row *row, const struct pb_run_row_wire *w)
 	row->disturbed = w->ok && w->disturbed;
 }
 
+static enum pb_image_kind image_kind(enum pb_wire_image_kind k)
+{
+	return k == PB_WIRE_IMAGE_ELF     ? PB_IMAGE_ELF
+	       : k == PB_WIRE_IMAGE_OTHER ? PB_IMAGE_OTHER
+					  : PB_IMAGE_ERROR;
+}
+
 static int runs_post(struct pb_http_req *req, struct pb_http_resp *resp)
 {
+	struct pb_image_row *images = NULL;
 	struct pb_run_post p;
 	struct pb_run_row_wire w;
 	struct pb_run_row row;
@@ -344,9 +352,21 @@ static int runs_post(struct pb_http_req *req, struct pb_http_resp *resp)
 		return pb_http_resp_error(resp, 400, "%s", err);
 	}
 	row_of(&row, &w);
+	if (w.nimages && !(images = calloc(w.nimages, sizeof(*images)))) {
+		pb_run_row_wire_release(&w);
+		pb_run_post_release(&p);
+		return answer_error(resp, pb_error_code(PB_EINFRA,
+							"out of memory"));
+	}
+	for (size_t k = 0; k < w.nimages; k++) /* borrowed from w */
+		images[k] = (struct pb_image_row){
+			w.images[k].path, image_kind(w.images[k].kind),
+			w.images[k].digest, w.images[k].note
+		};
 	rc = pb_sched_post_run(the.sched, req->who->name, p.lease, p.index,
-			       p.commit, &row, req->body, req->body_len,
-			       &repeat, &cont, &why);
+			       p.commit, &row, images, w.nimages, req->body,
+			       req->body_len, &repeat, &cont, &why);
+	free(images);
 	pb_run_row_wire_release(&w);
 	pb_run_post_release(&p);
 	if (rc == PB_ECONFLICT)

@@ -153,8 +153,8 @@ static int post(struct fixture *f, const char *agent,
 	row.finished_at = clock_now + 1;
 	snprintf(body, sizeof(body), "{\"value\": %.17g}", value);
 	return pb_sched_post_run(f->s, agent, j->lease, j->runs[r].index,
-				 j->runs[r].commit, &row, body, strlen(body),
-				 repeat, cont, why);
+				 j->runs[r].commit, &row, NULL, 0, body,
+				 strlen(body), repeat, cont, why);
 }
 
 static char *query(const struct fixture *f, const char *sql)

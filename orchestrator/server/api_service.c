@@ -448,6 +448,7 @@ int pb_api_service_register(struct pb_http_server *http, struct pb_srv *srv)
 				     ? (double)cfg->restart_grace_s
 				     : -1;
 	so.max_expiries = (unsigned)cfg->max_lease_expiries;
+	so.busy_backoff_s = (double)cfg->busy_backoff_s;
 	so.lock = &srv->db_mu;
 	so.on_work = on_work;
 	so.ctx = &the;

@@ -73,6 +73,11 @@ static const struct pb_config_setting table[] = {
 	ROW(restart_grace_s, PB_CFG_SECONDS, 0, 86400, "=lease_s",
 	    "after a start, how long no lease is expired (agents reconnect "
 	    "first)"),
+	ROW(busy_backoff_s, PB_CFG_SECONDS, 1, 3600, "1",
+	    "while most recent runs of a bisection are disturbed by other "
+	    "work, no new runs for this long, doubling up to 32 times it; "
+	    "after 10 such waits in a row the bisection ends \"machine too "
+	    "busy to measure\" (bisect --local's --busy-backoff)"),
 	ROW(max_lease_expiries, PB_CFG_INT, 1, 100, "3",
 	    "a job whose lease expired this many times fails instead of "
 	    "going back to the queue"),

@@ -69,6 +69,7 @@ struct pb_config {
 	int64_t long_poll_s;
 	int64_t heartbeat_s;
 	int64_t restart_grace_s;
+	int64_t busy_backoff_s;
 	int64_t max_lease_expiries;
 
 	uint64_t given;               /* private: bit i set when row i of the

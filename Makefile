@@ -4,7 +4,8 @@
 #   make check      build with AddressSanitizer + UBSan, run every test
 #   make demo       bisect the built-in sample repository end to end
 #   make deps       install the Debian packages (as root) or name them
-#   make install    copy the programs to $(DESTDIR)$(PREFIX)/bin
+#   make install    programs, man pages, systemd units and examples under
+#                   $(DESTDIR)$(PREFIX) (see INSTALL below); make uninstall
 #   make clean
 #
 # Objects go under $(B) (build/release, or build/check for the sanitized
@@ -12,6 +13,16 @@
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
+# Where `make install` puts things.  All three programs go to BINDIR (the
+# contract of DESIGN.md section 3: $(PREFIX)/bin), even the two daemons
+# whose man pages are in section 8.  The configuration goes to /etc for
+# PREFIX=/usr, else under PREFIX; systemd looks for units in both
+# /usr/lib/systemd/system and /usr/local/lib/systemd/system.
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/perfbisect
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 CC      ?= cc
 B       ?= build/release
 BIN     ?= bin
@@ -104,7 +115,7 @@ SRV_UNIT_BIN   := $(SRV_UNIT_TESTS:%=$(B)/tests/test_%)
 AGENT_TESTS := proto_record spool cache backoff hostlock
 AGENT_TEST_BIN := $(AGENT_TESTS:%=$(B)/tests/test_%)
 
-.PHONY: all check check-layers demo deps install clean unit-tests bench
+.PHONY: all check check-layers demo deps install uninstall clean unit-tests bench
 .DEFAULT_GOAL := all
 
 all: $(BIN)/perfbisect $(BIN)/perfbisectd $(BIN)/perfbisect-agent
@@ -224,12 +235,60 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	./$(BIN)/perfbisect demo --out perfbisect-demo
 
+# INSTALL: every file `make install` places (t0047 checks the list):
+#   BINDIR/perfbisect, perfbisectd, perfbisect-agent
+#   MANDIR/man1/perfbisect.1, man8/perfbisectd.8, man8/perfbisect-agent.8
+#   UNITDIR/perfbisectd.service, perfbisect-agent.service (their /usr/bin
+#     and /etc/perfbisect rewritten to BINDIR and SYSCONFDIR/perfbisect)
+#   SYSCONFDIR/perfbisect/perfbisectd.conf (only when there is none: it is
+#     yours to edit; uninstall leaves it)
+#   DOCDIR/README.deploy.md and DOCDIR/examples/: perfbisectd.conf,
+#     perfbisect-agent.env, nginx.conf, Caddyfile, perfbisect-agent.sbatch
+MANPAGES := man/perfbisect.1 man/perfbisectd.8 man/perfbisect-agent.8
+UNITS    := deploy/systemd/perfbisectd.service \
+            deploy/systemd/perfbisect-agent.service
+EXAMPLES := deploy/perfbisectd.conf deploy/perfbisect-agent.env \
+            deploy/proxy/nginx.conf deploy/proxy/Caddyfile \
+            deploy/slurm/perfbisect-agent.sbatch
+UNIT_SED := -e 's|/usr/bin/|$(BINDIR)/|g' \
+            -e 's|/etc/perfbisect/|$(SYSCONFDIR)/perfbisect/|g'
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BIN)/perfbisect $(DESTDIR)$(PREFIX)/bin/perfbisect
-	install -m 0755 $(BIN)/perfbisectd $(DESTDIR)$(PREFIX)/bin/perfbisectd
-	install -m 0755 $(BIN)/perfbisect-agent \
-		$(DESTDIR)$(PREFIX)/bin/perfbisect-agent
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/perfbisect $(DESTDIR)$(DOCDIR)/examples
+	install -m 0755 $(BIN)/perfbisect $(BIN)/perfbisectd \
+		$(BIN)/perfbisect-agent $(DESTDIR)$(BINDIR)/
+	install -m 0644 man/perfbisect.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 man/perfbisectd.8 man/perfbisect-agent.8 \
+		$(DESTDIR)$(MANDIR)/man8/
+	for u in $(UNITS); do \
+		sed $(UNIT_SED) $$u > $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp && \
+		mv $(DESTDIR)$(UNITDIR)/$${u##*/}.tmp \
+		   $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+	done
+	[ -e $(DESTDIR)$(SYSCONFDIR)/perfbisect/perfbisectd.conf ] || \
+		install -m 0644 deploy/perfbisectd.conf \
+			$(DESTDIR)$(SYSCONFDIR)/perfbisect/perfbisectd.conf
+	install -m 0644 deploy/README.md $(DESTDIR)$(DOCDIR)/README.deploy.md
+	install -m 0644 $(filter-out %.sbatch,$(EXAMPLES)) \
+		$(DESTDIR)$(DOCDIR)/examples/
+	install -m 0755 deploy/slurm/perfbisect-agent.sbatch \
+		$(DESTDIR)$(DOCDIR)/examples/
+
+# Removes what install placed, but the configuration in SYSCONFDIR.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/perfbisect $(DESTDIR)$(BINDIR)/perfbisectd \
+		$(DESTDIR)$(BINDIR)/perfbisect-agent \
+		$(DESTDIR)$(MANDIR)/man1/perfbisect.1 \
+		$(DESTDIR)$(MANDIR)/man8/perfbisectd.8 \
+		$(DESTDIR)$(MANDIR)/man8/perfbisect-agent.8 \
+		$(DESTDIR)$(UNITDIR)/perfbisectd.service \
+		$(DESTDIR)$(UNITDIR)/perfbisect-agent.service \
+		$(DESTDIR)$(DOCDIR)/README.deploy.md \
+		$(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(EXAMPLES)))
+	-rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf build bin perfbisect-demo

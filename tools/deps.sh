@@ -1,11 +1,14 @@
 #!/bin/sh
 # deps.sh - makes sure the Debian packages perfbisect builds and tests with
 # are installed.  As root it installs what is missing with apt-get; as
-# anyone else it prints the exact apt-get line and fails.
+# anyone else it prints the exact apt-get line and fails.  Silent, and
+# touching nothing, when everything is there.  mandoc and systemd (for
+# systemd-analyze) are for t0047, which checks the man pages and the units
+# that `make install` places.
 set -eu
 pkgs="gcc make git pkg-config sqlite3 python3 libgit2-dev libsqlite3-dev
 libcurl4-openssl-dev libnuma-dev libpfm4-dev libcmocka-dev libmicrohttpd-dev
-libjansson-dev libssl-dev"
+libjansson-dev libssl-dev mandoc systemd"
 missing=""
 for p in $pkgs; do
 	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |

@@ -235,7 +235,7 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	./$(BIN)/perfbisect demo --out perfbisect-demo
 
-# INSTALL: every file `make install` places (t0047 checks the list):
+# INSTALL: every file `make install` places (t0049 checks the list):
 #   BINDIR/perfbisect, perfbisectd, perfbisect-agent
 #   MANDIR/man1/perfbisect.1, man8/perfbisectd.8, man8/perfbisect-agent.8
 #   UNITDIR/perfbisectd.service, perfbisect-agent.service (their /usr/bin

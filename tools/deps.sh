@@ -3,7 +3,7 @@
 # are installed.  As root it installs what is missing with apt-get; as
 # anyone else it prints the exact apt-get line and fails.  Silent, and
 # touching nothing, when everything is there.  mandoc and systemd (for
-# systemd-analyze) are for t0047, which checks the man pages and the units
+# systemd-analyze) are for t0049, which checks the man pages and the units
 # that `make install` places.
 set -eu
 pkgs="gcc make git pkg-config sqlite3 python3 libgit2-dev libsqlite3-dev

@@ -111,6 +111,14 @@ for pair in f1:man1/perfbisect.1 f8d:man8/perfbisectd.8 \
 	done < "$T/$list"
 done
 
+# every setting of the table (--example-config) is in perfbisectd.8
+"$PERFBISECTD" --example-config | sed -n 's/^#\([a-z_]*\) = .*/\1/p' > "$T/settings"
+[ "$(wc -l < "$T/settings")" -ge 15 ] || fail "too few settings found"
+while read -r name; do
+	grep -q "^\.It Cm $name " "$R/usr/share/man/man8/perfbisectd.8" ||
+		fail "perfbisectd.8 lacks the setting $name"
+done < "$T/settings"
+
 # --- units: the installed ones name the installed paths; copies whose
 # ExecStart points at the programs under DESTDIR pass systemd-analyze
 # verify (it runs without a systemd PID 1) with nothing to say

@@ -61,8 +61,8 @@ COMMON_SRC := common/buf.c common/err.c common/git.c common/human.c common/log.c
               common/metric.c common/model.c common/proc.c common/proto.c \
               common/record.c common/sysroot.c \
               common/util.c
-AGENT_SRC  := agent/facts.c agent/image.c agent/interfere.c agent/knobs.c \
-              agent/hostlock.c agent/measure.c \
+AGENT_SRC  := agent/ccache.c agent/facts.c agent/image.c agent/interfere.c \
+              agent/knobs.c agent/hostlock.c agent/measure.c \
               agent/numa.c agent/pmu.c \
               agent/runner.c
 # perfbisect-agent's own code (libcurl, spool, build cache, the loop):
@@ -112,7 +112,7 @@ UNIT_BIN   := $(UNIT_TESTS:%=$(B)/tests/test_%)
 SRV_UNIT_TESTS := config token urlrule http db_service
 SRV_UNIT_BIN   := $(SRV_UNIT_TESTS:%=$(B)/tests/test_%)
 # Unit tests of the agent's side, linked as the agent is (no sqlite).
-AGENT_TESTS := proto_record spool cache backoff hostlock
+AGENT_TESTS := proto_record spool cache backoff hostlock ccache
 AGENT_TEST_BIN := $(AGENT_TESTS:%=$(B)/tests/test_%)
 
 .PHONY: all check check-layers demo deps install uninstall clean unit-tests bench

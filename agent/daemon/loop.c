@@ -12,7 +12,7 @@
  *   builds/       the build cache (cache.h)
  *   spool/        run records not yet posted (spool.h)
  *   scratch/      one directory per build or run, its TMPDIR, removed after
- *   ccache/       CCACHE_DIR, when ccache is installed
+ *   ccache/       CCACHE_DIR, when ccache is installed (agent/ccache.h)
  *   ccache-bin/   cc, gcc, c++, g++, clang, clang++ -> ccache, put first in
  *                 a build's PATH ("masquerade"), so every compiler a build
  *                 system finds on PATH goes through ccache
@@ -40,6 +40,7 @@
 #include "agent/daemon/net.h"
 #include "agent/daemon/record.h"
 #include "agent/daemon/spool.h"
+#include "agent/ccache.h"
 #include "agent/facts.h"
 #include "agent/hostlock.h"
 #include "agent/interfere.h"
@@ -69,8 +70,7 @@ struct agent {
 	struct pb_backoff bo;
 	struct pb_identity id;
 	char *work, *repos, *builds, *spool, *scratch;
-	char *ccache;             /* the ccache program, NULL: none */
-	char *ccache_dir, *ccache_bin;
+	struct pb_ccache ccache;  /* .prog NULL: none, or --no-ccache */
 	int work_fd;              /* agent.lock, flocked */
 	struct pb_facts raw;      /* what pb_agent_facts points into */
 	struct pb_agent_facts facts;
@@ -626,52 +626,22 @@ static void drop_scratch(char *dir, char *env)
 
 /* The environment a build gets besides ours: its TMPDIR, the threads of
  * the configuration, and ccache in front of the compilers unless the
- * benchmark says "ccache": false. */
+ * benchmark says "ccache": false (agent/ccache.h). */
 struct build_env {
-	char *v[8];
-	char *path, *dir, *base;
+	char *v[3 + PB_CCACHE_ENV_MAX];
 };
 
-static int build_env_init(struct build_env *e, struct job *J,
-			  char *tmpdir_env)
+static void build_env_init(struct build_env *e, struct job *J,
+			   char *tmpdir_env)
 {
-	struct agent *A = J->A;
-	struct pb_buf b = PB_BUF_INIT(64 * 1024);
-	const char *path = getenv("PATH");
 	size_t k = 0;
 
 	memset(e, 0, sizeof(*e));
 	e->v[k++] = tmpdir_env;
 	if (J->threads_env[0])
 		e->v[k++] = J->threads_env;
-	if (!A->ccache || !J->j->ccache) {
-		e->v[k++] = "CCACHE_DISABLE=1";
-		return PB_OK;
-	}
-	if (pb_buf_printf(&b, "PATH=%s%s%s", A->ccache_bin, path ? ":" : "",
-			  path ? path : "") < 0 ||
-	    !(e->path = pb_buf_detach(&b)) ||
-	    pb_buf_printf(&b, "CCACHE_DIR=%s", A->ccache_dir) < 0 ||
-	    !(e->dir = pb_buf_detach(&b)) ||
-	    pb_buf_printf(&b, "CCACHE_BASEDIR=%s", A->builds) < 0 ||
-	    !(e->base = pb_buf_detach(&b))) {
-		pb_buf_release(&b);
-		return pb_error_set("out of memory");
-	}
-	e->v[k++] = e->path;
-	e->v[k++] = e->dir;
-	e->v[k++] = e->base;
-	/* the work tree's path differs from commit to commit: hashing it
-	 * (ccache's hash_dir, for -g) would defeat the cache */
-	e->v[k++] = "CCACHE_NOHASHDIR=1";
-	return PB_OK;
-}
-
-static void build_env_release(struct build_env *e)
-{
-	free(e->path);
-	free(e->dir);
-	free(e->base);
+	k = pb_ccache_env(&J->A->ccache, J->j->ccache, e->v, k);
+	e->v[k] = NULL;
 }
 
 /* Tells the server commit sha does not build.  PB_OK, or PB_EINFRA when
@@ -756,11 +726,9 @@ static int ensure_built(struct job *J, struct build *b)
 	    (rc = pb_identity_own_tree(&A->id, b->tree)) < 0 ||
 	    (rc = make_scratch(A, &scratch, &tmpenv)) < 0)
 		goto fail;
-	if ((rc = build_env_init(&env, J, tmpenv)) < 0)
-		goto fail;
+	build_env_init(&env, J, tmpenv);
 	r = (struct pb_runner){ b->tree, b->sha, &A->id, env.v, NULL, 0 };
 	rc = pb_runner_build(&br, &r, J->j->build, J->j->build_timeout_s);
-	build_env_release(&env);
 	drop_scratch(scratch, tmpenv);
 	scratch = tmpenv = NULL;
 	if (rc < 0)
@@ -1054,62 +1022,23 @@ out:
 
 /* --- setting up ----------------------------------------------------------- */
 
-/* Finds `prog` on PATH: a malloc'd path, or NULL. */
-static char *which(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char *copy, *dir, *save = NULL, *found = NULL;
-
-	if (!path || !(copy = pb_strdup(path)))
-		return NULL;
-	for (dir = strtok_r(copy, ":", &save); dir && !found;
-	     dir = strtok_r(NULL, ":", &save)) {
-		char *p = pb_path_join(*dir ? dir : ".", prog);
-
-		if (p && access(p, X_OK) == 0)
-			found = p;
-		else
-			free(p);
-	}
-	free(copy);
-	return found;
-}
-
 /* WORK_DIR/ccache-bin with the compilers' names linked to ccache, and
  * WORK_DIR/ccache for its files, given to the run user. */
 static int setup_ccache(struct agent *A)
 {
-	static const char *const names[] = { "cc", "gcc", "c++", "g++",
-					     "clang", "clang++" };
-	int rc;
+	struct pb_ccache_opts co = { NULL, NULL, A->builds, NULL, &A->id,
+				     A->o->no_ccache };
+	char *dir = join(A->work, "ccache"), *bin = join(A->work, "ccache-bin");
+	int rc = PB_ERROR;
 
-	if (A->o->no_ccache || !(A->ccache = which("ccache")))
-		return PB_OK;
-	if (!(A->ccache_dir = join(A->work, "ccache")) ||
-	    !(A->ccache_bin = join(A->work, "ccache-bin")))
-		return PB_ERROR;
-	if ((rc = pb_rm_rf(A->ccache_bin)) < 0 ||
-	    (rc = pb_mkdir_p(A->ccache_bin, 0755)) < 0 ||
-	    (rc = pb_mkdir_p(A->ccache_dir, 0755)) < 0)
-		return rc;
-	for (size_t i = 0; i < PB_ARRAY_SIZE(names); i++) {
-		char *link = join(A->ccache_bin, names[i]);
-
-		if (!link)
-			return PB_ERROR;
-		rc = symlink(A->ccache, link) < 0
-			     ? pb_error_code(PB_EINFRA, "cannot link '%s': %s",
-					     link, strerror(errno))
-			     : PB_OK;
-		free(link);
-		if (rc < 0)
-			return rc;
+	if (dir && bin) {
+		co.dir = dir;
+		co.bin_dir = bin;
+		rc = pb_ccache_setup(&A->ccache, &co);
 	}
-	if (A->id.drop && chown(A->ccache_dir, A->id.uid, A->id.gid) < 0)
-		return pb_error_code(PB_EINFRA, "cannot give '%s' to user "
-				     "'%s': %s", A->ccache_dir, A->id.user,
-				     strerror(errno));
-	return PB_OK;
+	free(dir);
+	free(bin);
+	return rc;
 }
 
 /* Locks WORK_DIR/agent.lock: one agent per work directory. */
@@ -1229,8 +1158,9 @@ static int setup(struct agent *A)
 	collect_facts(A);
 	pb_log_info("agent '%s' for %s: work directory %s; builds and runs "
 		    "as user '%s'; %s", o->name, o->server, A->work, A->id.user,
-		    A->ccache ? "ccache in front of the compilers"
-			      : "no ccache");
+		    A->ccache.prog ? "ccache in front of the compilers"
+				   : o->no_ccache ? "no ccache (--no-ccache)"
+						  : "no ccache (not installed)");
 	return PB_OK;
 }
 
@@ -1244,9 +1174,7 @@ static void teardown(struct agent *A)
 	free(A->builds);
 	free(A->spool);
 	free(A->scratch);
-	free(A->ccache);
-	free(A->ccache_dir);
-	free(A->ccache_bin);
+	pb_ccache_release(&A->ccache);
 	free(A->counts);
 	pb_facts_release(&A->raw);
 }

@@ -1,0 +1,169 @@
+/*
+ * ccache.c - the compiler cache builds share (see ccache.h).
+ *
+ * Setting up is idempotent and safe beside another process that builds
+ * with the same directories (two `bisect --local` of one state directory,
+ * an agent restarted): the links of the masquerade are replaced by
+ * rename(2), never removed first, so a build never finds a compiler's
+ * name missing.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/ccache.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/util.h"
+
+static const char *const compilers[] = { "cc",	  "gcc",   "c++",
+					 "g++",	  "clang", "clang++" };
+
+/* Finds `prog` on PATH: a malloc'd path, or NULL. */
+static char *which(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char *copy, *dir, *save = NULL, *found = NULL;
+
+	if (!path || !(copy = pb_strdup(path)))
+		return NULL;
+	for (dir = strtok_r(copy, ":", &save); dir && !found;
+	     dir = strtok_r(NULL, ":", &save)) {
+		char *p = pb_path_join(*dir ? dir : ".", prog);
+		struct stat st;
+
+		if (p && stat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(p, X_OK) == 0)
+			found = p;
+		else
+			free(p);
+	}
+	free(copy);
+	return found;
+}
+
+/* dir/name -> target, replacing what was there in one rename. */
+static int link_as(const char *dir, const char *name, const char *target)
+{
+	char link[PATH_MAX], tmp[PATH_MAX], now[PATH_MAX];
+	ssize_t n;
+
+	if ((size_t)snprintf(link, sizeof(link), "%s/%s", dir, name) >=
+		    sizeof(link) ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.%ld", dir, name,
+			     (long)getpid()) >= sizeof(tmp))
+		return pb_error_code(PB_EINFRA, "path too long: '%s'", dir);
+	n = readlink(link, now, sizeof(now) - 1);
+	if (n >= 0) {
+		now[n] = '\0';
+		if (!strcmp(now, target))
+			return PB_OK;
+	}
+	(void)unlink(tmp);
+	if (symlink(target, tmp) < 0)
+		return pb_error_code(PB_EINFRA, "cannot link '%s': %s", tmp,
+				     strerror(errno));
+	if (rename(tmp, link) < 0) {
+		int e = errno;
+
+		(void)unlink(tmp);
+		return pb_error_code(PB_EINFRA, "cannot link '%s': %s", link,
+				     strerror(e));
+	}
+	return PB_OK;
+}
+
+/* The builds write dir: it goes to their user.  A directory another user
+ * owns (an earlier --run-as) is given over whole, files and all, or that
+ * user's entries could never be replaced; one already theirs costs a
+ * stat. */
+static int give_dir(const char *dir, const struct pb_identity *id)
+{
+	struct stat st;
+
+	if (!id || !id->drop)
+		return PB_OK;
+	if (lstat(dir, &st) < 0)
+		return pb_error_code(PB_EINFRA, "cannot stat '%s': %s", dir,
+				     strerror(errno));
+	if (st.st_uid == id->uid && st.st_gid == id->gid)
+		return PB_OK;
+	return pb_identity_own_tree(id, dir);
+}
+
+static char *env_str(const char *name, const char *a, const char *b,
+		     const char *c)
+{
+	struct pb_buf buf = PB_BUF_INIT(64 * 1024);
+	char *s;
+
+	if (pb_buf_printf(&buf, "%s=%s%s%s", name, a, b ? b : "", c ? c : "") <
+		    0 ||
+	    !(s = pb_buf_detach(&buf))) {
+		pb_buf_release(&buf);
+		pb_error_set("out of memory");
+		return NULL;
+	}
+	return s;
+}
+
+int pb_ccache_setup(struct pb_ccache *out, const struct pb_ccache_opts *o)
+{
+	const char *path = getenv("PATH");
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (o->off || !(out->prog = which("ccache")))
+		return PB_OK;
+	if (!(out->dir = pb_strdup(o->dir)))
+		return pb_error_set("out of memory");
+	if ((rc = pb_mkdir_p(o->bin_dir, 0755)) < 0 ||
+	    (rc = pb_mkdir_p(o->dir, 0755)) < 0)
+		return rc;
+	for (size_t i = 0; i < PB_ARRAY_SIZE(compilers); i++)
+		if ((rc = link_as(o->bin_dir, compilers[i], out->prog)) < 0)
+			return rc;
+	if ((rc = give_dir(o->dir, o->id)) < 0)
+		return rc;
+	if (!(out->env[0] = env_str("PATH", o->bin_dir, path ? ":" : NULL,
+				    path)) ||
+	    !(out->env[1] = env_str("CCACHE_DIR", o->dir, NULL, NULL)) ||
+	    !(out->env[2] = env_str("CCACHE_BASEDIR", o->base_dir, NULL,
+				    NULL)) ||
+	    !(out->env[3] = env_str("CCACHE_MAXSIZE",
+				    o->max_size ? o->max_size
+						: PB_CCACHE_MAX_SIZE,
+				    NULL, NULL)) ||
+	    !(out->env[4] = pb_strdup("CCACHE_NOHASHDIR=1")))
+		return pb_error_set("out of memory");
+	return PB_OK;
+}
+
+size_t pb_ccache_env(const struct pb_ccache *c, int use, char **v, size_t k)
+{
+	static char disable[] = "CCACHE_DISABLE=1";
+
+	if (!c || !c->prog || !use) {
+		v[k++] = disable;
+		return k;
+	}
+	for (size_t i = 0; c->env[i]; i++)
+		v[k++] = c->env[i];
+	return k;
+}
+
+void pb_ccache_release(struct pb_ccache *c)
+{
+	if (!c)
+		return;
+	free(c->prog);
+	free(c->dir);
+	for (size_t i = 0; i < PB_ARRAY_SIZE(c->env); i++)
+		free(c->env[i]);
+	memset(c, 0, sizeof(*c));
+}

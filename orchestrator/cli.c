@@ -163,6 +163,16 @@ static const char usage_bisect[] =
 "  --keep-worktrees     keep the work trees of the tested commits, built,\n"
 "                       when the bisection finishes (they are removed by\n"
 "                       default: each is a whole checkout and its build)\n"
+"  --no-ccache          build without a compiler cache.  By default, when\n"
+"                       ccache is installed, builds (never runs) find cc,\n"
+"                       gcc, c++, g++, clang and clang++ first on PATH as\n"
+"                       links to it, in ccache-bin/ of the state\n"
+"                       directory, with CCACHE_DIR the state directory's\n"
+"                       ccache/ (the run user's, at most 5G: past it the\n"
+"                       oldest entries go), CCACHE_BASEDIR its worktrees/\n"
+"                       and CCACHE_NOHASHDIR=1, so commits that share\n"
+"                       sources share compiled objects; with this option,\n"
+"                       or without ccache, builds get CCACHE_DISABLE=1\n"
 "  --json               print the result as one JSON object on stdout\n"
 "  -q, --quiet          no progress on stderr\n"
 "\n"
@@ -315,7 +325,7 @@ enum {
 	O_RUNAS, O_EVENTS, O_CONFIG, O_SYSROOT, O_NIC, O_SNOOP, O_NOROTATE,
 	O_NOIDENTICAL, O_STATE,
 	O_REPORT, O_JSON, O_BENCH, O_WAIT, O_HELP, O_BUSY, O_BACKOFF, O_AGAIN,
-	O_KEEP, O_MINEFFECT,
+	O_KEEP, O_MINEFFECT, O_NOCCACHE,
 };
 
 static const struct option bisect_opts[] = {
@@ -349,6 +359,7 @@ static const struct option bisect_opts[] = {
 	{ "json", no_argument, NULL, O_JSON },
 	{ "again", no_argument, NULL, O_AGAIN },
 	{ "keep-worktrees", no_argument, NULL, O_KEEP },
+	{ "no-ccache", no_argument, NULL, O_NOCCACHE },
 	{ "benchmark", required_argument, NULL, O_BENCH },
 	{ "wait", no_argument, NULL, O_WAIT },
 	{ "token-file", required_argument, NULL, O_TOKEN },
@@ -465,6 +476,7 @@ static int cmd_bisect(int argc, char **argv)
 		case O_REPORT: o.report_dir = optarg; break;
 		case O_AGAIN: o.again = 1; break;
 		case O_KEEP: o.keep_worktrees = 1; break;
+		case O_NOCCACHE: o.no_ccache = 1; break;
 		case O_JSON: o.json = 1; break;
 		case 'q': o.quiet = 1; break;
 		case O_BENCH: benchmark = optarg; break;

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/ccache.h"
 #include "agent/measure.h"
 #include "agent/runner.h"
 #include "common/err.h"
@@ -63,7 +64,9 @@ struct local {
 	struct pb_session *ses;   /* the bisection: engine and storage */
 	struct pb_engine *engine; /* its engine */
 	char *worktrees;
-	char *extra_env[4];
+	char *extra_env[4];       /* what builds and runs get besides ours */
+	char *build_env[4 + PB_CCACHE_ENV_MAX]; /* builds: also ccache's */
+	struct pb_ccache ccache;  /* .prog NULL: builds go without */
 	char threads_env[64];
 	struct pb_measure *measure;
 	unsigned *run_count;      /* runs so far per commit: the start CPU */
@@ -253,8 +256,8 @@ static int ensure_built(struct local *L, size_t i)
 	    (rc = pb_git_checkout(L->git, L->commits[i].sha, dir)) < 0 ||
 	    (rc = pb_identity_own_tree(&L->id, dir)) < 0)
 		goto out;
-	r = (struct pb_runner){ dir, L->commits[i].sha, &L->id, L->extra_env, NULL,
-				0 };
+	r = (struct pb_runner){ dir, L->commits[i].sha, &L->id, L->build_env,
+				NULL, 0 };
 	if ((rc = pb_runner_build(&br, &r, L->o->build, L->o->build_timeout_s)) <
 	    0)
 		goto out;
@@ -535,6 +538,54 @@ static int open_state(struct local *L)
 	rc = pb_db_open(&L->db, dbpath);
 	free(dbpath);
 	return rc;
+}
+
+/* The compiler cache of the builds (agent/ccache.h): STATE_DIR/ccache,
+ * the run user's, at most PB_CCACHE_MAX_SIZE, shared by every bisection
+ * of the state directory; CCACHE_BASEDIR is worktrees/, which holds every
+ * work tree.  Builds get its variables; runs never do (extra_env alone).
+ * A machine without ccache is said once, and builds without it. */
+static int setup_ccache(struct local *L)
+{
+	struct pb_ccache_opts co = { NULL, NULL, NULL, NULL, &L->id,
+				     L->o->no_ccache };
+	char state[PATH_MAX], base[PATH_MAX], *dir = NULL, *bin = NULL;
+	size_t k = 0;
+	int rc = PB_ERROR;
+
+	/* ccache takes its directories from the environment of a build in
+	 * another directory: absolute paths, links resolved (base_dir is
+	 * compared with the build's real directory) */
+	if (!realpath(L->o->state_dir, state) ||
+	    !realpath(L->worktrees, base))
+		return pb_error_code(PB_EINFRA, "cannot resolve '%s': %s",
+				     L->o->state_dir, strerror(errno));
+	if ((dir = pb_path_join(state, "ccache")) &&
+	    (bin = pb_path_join(state, "ccache-bin"))) {
+		co.dir = dir;
+		co.bin_dir = bin;
+		co.base_dir = base;
+		rc = pb_ccache_setup(&L->ccache, &co);
+	}
+	free(dir);
+	free(bin);
+	if (rc < 0)
+		return rc;
+	while (L->extra_env[k]) {
+		L->build_env[k] = L->extra_env[k];
+		k++;
+	}
+	k = pb_ccache_env(&L->ccache, 1, L->build_env, k);
+	L->build_env[k] = NULL;
+	if (L->o->quiet || L->o->no_ccache)
+		return PB_OK;
+	if (L->ccache.prog)
+		pb_log_info("builds go through ccache, its files in %s (at most "
+			    "%s)", L->ccache.dir, PB_CCACHE_MAX_SIZE);
+	else
+		pb_log_info("ccache is not installed: builds go without a "
+			    "compiler cache");
+	return PB_OK;
 }
 
 /* Makes worktrees/ID, where this bisection's work trees go. */
@@ -1157,7 +1208,8 @@ int pb_local_bisect(const struct pb_local_opts *given,
 		code = print_stored(&L, out);
 		goto out;
 	}
-	if ((rc = make_trees_dir(&L)) < 0 || (rc = pb_hostlock_take(&L.host,
+	if ((rc = make_trees_dir(&L)) < 0 || (rc = setup_ccache(&L)) < 0 ||
+	    (rc = pb_hostlock_take(&L.host,
 	    o->sysroot, "perfbisect bisect --local", PB_HOSTLOCK_WAIT)) < 0)
 		goto out;
 
@@ -1216,6 +1268,7 @@ out:
 	free(L.run_count);
 	pb_measure_free(L.measure);
 	free(L.worktrees);
+	pb_ccache_release(&L.ccache);
 	pb_hostlock_release(&L.host);
 	for (int k = 0; k < 2; k++) {
 		free(L.end[k].tail);

@@ -37,12 +37,13 @@ struct pb_local_opts {
 		      * finished (or is unfinished) */
 	int keep_worktrees; /* leave the work trees when it finishes */
 	double min_effect;  /* the smallest slowdown worth finding */
+	int no_ccache;      /* builds without ccache (agent/ccache.h) */
 };
 
 #define PB_LOCAL_OPTS_INIT                                                   \
 	{ NULL, NULL, NULL, NULL, NULL, NULL, 0, 0.99, 0, 500, 600, 3600,     \
 	  NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0.25, 1.0, \
-	  0, 0, 0, 0.03 }
+	  0, 0, 0, 0.03, 0 }
 
 /* The state directory when none is given (DESIGN.md section 3): as root
  * (euid 0) /var/lib/perfbisect; else $XDG_STATE_HOME/perfbisect when

@@ -27,6 +27,12 @@
  * change what is measured).  Without ccache, or turned off, a build gets
  * CCACHE_DISABLE=1 instead, so a ccache the user put on PATH stays out of
  * it too.
+ *
+ * A limit: the run user owns DIR, and runs are that user too, so a
+ * benchmark could write entries a later build takes (a sealed build tree,
+ * agent/daemon/cache.h, cannot be written by a run; the cache can).  The
+ * masquerade itself stays the caller's (root's when dropping), so no run
+ * can put another compiler on a build's PATH.
  */
 #ifndef PB_CCACHE_H
 #define PB_CCACHE_H

@@ -1,14 +1,17 @@
 #!/bin/sh
 # A compiler cache shared across commits (issue 21, item 5).  A C
-# benchmark of six source files, compiled one by one; each of its six
-# commits changes one file (commit 4 also doubles the work: the planted
-# slowdown).  `bisect --local` builds through ccache by default: after the
-# bisection names commit 4, the state directory's cache counts hits (every
-# build after the first reuses the objects of the files it did not
-# change), its directory is the run user's, and every build had ccache's
-# PATH and variables - while no run had any of them.  --no-ccache leaves
-# no cache and its builds get CCACHE_DISABLE=1; a PATH without ccache is
-# said once and builds without it.
+# benchmark of seven source files (main.c, f1-f6.c), compiled one by one
+# with -g and absolute paths, which defeat ccache across work trees unless
+# CCACHE_BASEDIR and CCACHE_NOHASHDIR are right; each of commits 1-5
+# changes f1-f5.c in turn (commit 4 also doubles the work in main.c: the
+# planted slowdown).  `bisect --local` builds through ccache by default:
+# after the bisection names commit 4, the state directory's cache counts
+# exactly the hits it should (every build after the first reuses the
+# objects of the files it did not change; a second bisection of the range
+# hits for every file), its directory is the run user's, and every build
+# had ccache's PATH and variables - while no run had any of them.
+# --no-ccache leaves no cache and its builds get CCACHE_DISABLE=1; a PATH
+# without ccache is said once and builds without it.
 . "$PB_FIXTURES/lib.sh"
 command -v ccache > /dev/null || { echo "skipped: ccache is not installed"; exit 0; }
 export GIT_AUTHOR_NAME="Test Author" GIT_AUTHOR_EMAIL="author@example.org"
@@ -51,8 +54,11 @@ int main(void)
 	return 0;
 }
 EOC
-# the files are compiled one by one, as a build system does
-printf '%s\n' 'set -e' 'for f in *.c; do cc -O1 -c "$f"; done' \
+# the files are compiled one by one, as a build system does, with debug
+# information and absolute paths, as CMake does: the work tree's path is
+# on every command line (CCACHE_BASEDIR makes it relative) and ccache
+# would hash the build's directory for -g (CCACHE_NOHASHDIR=1)
+printf '%s\n' 'set -e' 'for f in *.c; do cc -O1 -g -I"$PWD" -c "$PWD/$f"; done' \
 	'cc -o b *.o' > "$T/repo/build.sh"
 git -C "$T/repo" add .
 git -C "$T/repo" commit -q -m "commit 0"
@@ -102,10 +108,11 @@ echo "$stats" | grep -E '^(direct_cache_hit|preprocessed_cache_hit|cache_miss)'
 hits=$(echo "$stats" | awk '$1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" { n += $2 } END { print n + 0 }')
 misses=$(echo "$stats" | awk '$1 == "cache_miss" { print $2 }')
 [ "$hits" -gt 0 ] || fail "no cache hits"
-# 7 files per build: the first misses all of them, a later one at most
-# the files its commit changed since the builds before it
-[ "$hits" -ge $((5 * (builds - 1))) ] || fail "$hits hits in $builds builds"
-[ "$((hits + misses))" -eq $((7 * builds)) ] || fail "$hits hits and $misses misses for $builds builds of 7 files"
+# 7 files per build: the good end, built first, misses all of them; the
+# bad end, built second, the 6 that differ (f1-f5.c, main.c); every file
+# of a commit between them is the good end's or the bad end's: all hit
+[ "$misses" -eq 13 ] || fail "$misses misses in $builds builds, want 7 + 6"
+[ "$hits" -eq $((7 * builds - 13)) ] || fail "$hits hits in $builds builds, want $((7 * builds - 13))"
 user=$(id -un)
 [ "$(id -u)" -ne 0 ] || user=nobody
 [ "$(stat -c %U "$T/state/ccache")" = "$user" ] || fail "the cache is $(stat -c %U "$T/state/ccache")'s, not $user's"

@@ -5,7 +5,9 @@
 # bisection started over HTTP: it names the planted commit, verified,
 # with runs taken by both agents, none counted twice.  Then the agent
 # protocol's refusals: a run record for a lease the agent does not hold,
-# and calls on a finished job's lease.
+# and calls on a finished job's lease.  Agent m1 builds through ccache
+# (its default, when installed), m2 with --no-ccache: m1's compilers are
+# ccache's, its cache the run user's, and its builds went through it.
 . "$PB_FIXTURES/lib.sh"
 . "$PB_FIXTURES/daemon.sh"
 : "${PERFBISECT_AGENT:?run through tests/run.sh}"
@@ -45,10 +47,12 @@ st=$(req --token "$admin" "$PORT" POST /api/v1/benchmarks --data \
 # as about one CPU of other work: the threshold is raised above it.
 for a in m1 m2; do
 	sh "$PB_FIXTURES/mksysroot.sh" "$T/root-$a"
+	nocc=
+	[ "$a" = m1 ] || nocc=--no-ccache
 	PB_RUNS_DIR="$T/runs" "$PERFBISECT_AGENT" --server "http://127.0.0.1:$PORT" \
 		--token-file "$T/$a.token" --name "$a" --work-dir "$T/w-$a" \
 		--sysroot "$T/root-$a" --busy-threshold 1.5 \
-		--poll 2 --backoff-max 1 --no-ccache 2> "$T/$a.log" &
+		--poll 2 --backoff-max 1 $nocc 2> "$T/$a.log" &
 	eval "pid_$a=\$!"
 	PB_KILL_PIDS="${PB_KILL_PIDS:-} $!"
 done
@@ -131,3 +135,18 @@ st=$(req --token "$(cat "$T/m1.token")" "$PORT" GET "/api/v1/bisections/$id")
 [ "$st" = 401 ] || fail "an agent token read a bisection: $st"
 daemon_stop
 [ "$PBD_EXIT" = 0 ] || fail "perfbisectd exit $PBD_EXIT"
+
+# ccache: m1's builds went through it (the one-step compile and link of
+# $BUILD is one ccache does not cache: it counts it), m2 had none
+if command -v ccache > /dev/null; then
+	grep -q "ccache in front of the compilers" "$T/m1.log" || fail "m1 does not say ccache"
+	grep -q "no ccache (--no-ccache)" "$T/m2.log" || fail "m2 does not say --no-ccache"
+	[ "$(readlink "$T/w-m1/ccache-bin/cc")" = "$(command -v ccache)" ] || fail "m1's cc is not ccache"
+	user=$(id -un)
+	[ "$(id -u)" -ne 0 ] || user=nobody
+	[ "$(stat -c %U "$T/w-m1/ccache")" = "$user" ] || fail "m1's cache is not $user's"
+	calls=$(CCACHE_DIR="$T/w-m1/ccache" ccache --print-stats |
+		awk '$1 == "called_for_link" || $1 ~ /_cache_hit$/ || $1 == "cache_miss" { n += $2 } END { print n + 0 }')
+	[ "$calls" -gt 0 ] || fail "no build of m1 went through ccache"
+	[ ! -e "$T/w-m2/ccache" ] || fail "m2 made a cache with --no-ccache"
+fi

@@ -120,19 +120,25 @@ int pb_ccache_setup(struct pb_ccache *out, const struct pb_ccache_opts *o)
 	memset(out, 0, sizeof(*out));
 	if (o->off || !(out->prog = which("ccache")))
 		return PB_OK;
-	if (!(out->dir = pb_strdup(o->dir)))
+	if (!(out->gate = pb_strdup(o->dir)) ||
+	    !(out->dir = pb_path_join(o->dir, "files")))
 		return pb_error_set("out of memory");
+	/* the gate: ours, closed but while a build runs */
 	if ((rc = pb_mkdir_p(o->bin_dir, 0755)) < 0 ||
-	    (rc = pb_mkdir_p(o->dir, 0755)) < 0)
+	    (rc = pb_mkdir_p(o->dir, 0755)) < 0 ||
+	    (rc = pb_mkdir_p(out->dir, 0755)) < 0)
+		return rc;
+	out->gated = o->id && o->id->drop;
+	if (out->gated && (rc = pb_ccache_close(out)) < 0)
 		return rc;
 	for (size_t i = 0; i < PB_ARRAY_SIZE(compilers); i++)
 		if ((rc = link_as(o->bin_dir, compilers[i], out->prog)) < 0)
 			return rc;
-	if ((rc = give_dir(o->dir, o->id)) < 0)
+	if ((rc = give_dir(out->dir, o->id)) < 0)
 		return rc;
 	if (!(out->env[0] = env_str("PATH", o->bin_dir, path ? ":" : NULL,
 				    path)) ||
-	    !(out->env[1] = env_str("CCACHE_DIR", o->dir, NULL, NULL)) ||
+	    !(out->env[1] = env_str("CCACHE_DIR", out->dir, NULL, NULL)) ||
 	    !(out->env[2] = env_str("CCACHE_BASEDIR", o->base_dir, NULL,
 				    NULL)) ||
 	    !(out->env[3] = env_str("CCACHE_MAXSIZE",
@@ -142,6 +148,36 @@ int pb_ccache_setup(struct pb_ccache *out, const struct pb_ccache_opts *o)
 	    !(out->env[4] = pb_strdup("CCACHE_NOHASHDIR=1")))
 		return pb_error_set("out of memory");
 	return PB_OK;
+}
+
+/* The gate's mode: 0711 lets the build user through to its files, 0700
+ * keeps every other user out.  A gate that is not a directory of ours
+ * (replaced under us) is refused. */
+static int gate_mode(const struct pb_ccache *c, mode_t mode)
+{
+	struct stat st;
+
+	if (!c || !c->prog || !c->gated)
+		return PB_OK;
+	if (lstat(c->gate, &st) < 0 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != geteuid())
+		return pb_error_code(PB_EINFRA, "the compiler cache's gate "
+				     "'%s' is not a directory of ours",
+				     c->gate);
+	if (chmod(c->gate, mode) < 0)
+		return pb_error_code(PB_EINFRA, "cannot chmod '%s': %s",
+				     c->gate, strerror(errno));
+	return PB_OK;
+}
+
+int pb_ccache_open(const struct pb_ccache *c)
+{
+	return gate_mode(c, 0711);
+}
+
+int pb_ccache_close(const struct pb_ccache *c)
+{
+	return gate_mode(c, 0700);
 }
 
 size_t pb_ccache_env(const struct pb_ccache *c, int use, char **v, size_t k)
@@ -163,6 +199,7 @@ void pb_ccache_release(struct pb_ccache *c)
 		return;
 	free(c->prog);
 	free(c->dir);
+	free(c->gate);
 	for (size_t i = 0; i < PB_ARRAY_SIZE(c->env); i++)
 		free(c->env[i]);
 	memset(c, 0, sizeof(*c));

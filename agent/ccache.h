@@ -28,11 +28,17 @@
  * CCACHE_DISABLE=1 instead, so a ccache the user put on PATH stays out of
  * it too.
  *
- * A limit: the run user owns DIR, and runs are that user too, so a
- * benchmark could write entries a later build takes (a sealed build tree,
- * agent/daemon/cache.h, cannot be written by a run; the cache can).  The
- * masquerade itself stays the caller's (root's when dropping), so no run
- * can put another compiler on a build's PATH.
+ * Runs cannot reach the cache.  Builds and runs are the same unprivileged
+ * user, and an entry a benchmark planted would go into a later build of
+ * another commit; so CCACHE_DIR is DIR/files, DIR (the gate) stays the
+ * caller's, mode 0700, and pb_ccache_open() opens it (0711) for a build
+ * only, pb_ccache_close() shuts it again before anything runs.  A build
+ * can still write entries (ccache must), so a commit's build is trusted
+ * as far as the cache goes: "ccache": false for benchmarks whose builds
+ * are not.  Without dropping privileges (perfbisect run by its own user)
+ * the runs are that user and no gate can stop them: the gate is not
+ * used.  The masquerade itself stays the caller's (root's when dropping),
+ * so no run can put another compiler on a build's PATH.
  */
 #ifndef PB_CCACHE_H
 #define PB_CCACHE_H
@@ -45,7 +51,8 @@
 #define PB_CCACHE_MAX_SIZE "5G"
 
 struct pb_ccache_opts {
-	const char *dir;        /* CCACHE_DIR, made when missing */
+	const char *dir;        /* the gate, made when missing; CCACHE_DIR
+				 * is its "files" */
 	const char *bin_dir;    /* the masquerade, made when missing; its
 				 * links are (re)made in place, atomically */
 	const char *base_dir;   /* CCACHE_BASEDIR: holds the work trees */
@@ -59,6 +66,9 @@ struct pb_ccache_opts {
 struct pb_ccache {
 	char *prog;             /* ccache's path; NULL: builds go without */
 	char *dir;              /* CCACHE_DIR, NULL when prog is */
+	char *gate;             /* its parent, closed but during builds */
+	int gated;              /* the gate is used: builds and runs are
+				 * another user */
 	char *env[6];           /* the on-build variables, NULL-terminated */
 };
 
@@ -78,6 +88,12 @@ int pb_ccache_setup(struct pb_ccache *out, const struct pb_ccache_opts *o);
  * count; v[returned] is not set.  The strings belong to c (or are
  * static). */
 size_t pb_ccache_env(const struct pb_ccache *c, int use, char **v, size_t k);
+
+/* Before a build: opens the gate to the build user.  After it, before
+ * any run: closes it.  No-ops without ccache or without a gate; PB_EINFRA
+ * when the gate cannot be set (then nothing may run). */
+int pb_ccache_open(const struct pb_ccache *c);
+int pb_ccache_close(const struct pb_ccache *c);
 
 /* Frees what c holds; c may be zeroed or NULL. */
 void pb_ccache_release(struct pb_ccache *c);

@@ -258,8 +258,20 @@ static int ensure_built(struct local *L, size_t i)
 		goto out;
 	r = (struct pb_runner){ dir, L->commits[i].sha, &L->id, L->build_env,
 				NULL, 0 };
-	if ((rc = pb_runner_build(&br, &r, L->o->build, L->o->build_timeout_s)) <
-	    0)
+	/* the compiler cache is open to the build user while it builds
+	 * only: no run can plant an entry a later build takes */
+	if ((rc = pb_ccache_open(&L->ccache)) < 0)
+		goto out;
+	rc = pb_runner_build(&br, &r, L->o->build, L->o->build_timeout_s);
+	{
+		int crc = pb_ccache_close(&L->ccache);
+
+		if (rc >= 0 && crc < 0) {
+			pb_build_result_release(&br);
+			rc = crc;
+		}
+	}
+	if (rc < 0)
 		goto out;
 	L->built[i] = br.ok ? BUILD_OK : BUILD_FAILED;
 	if (!br.ok && (i == 0 || i == L->n - 1))

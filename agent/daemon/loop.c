@@ -12,7 +12,8 @@
  *   builds/       the build cache (cache.h)
  *   spool/        run records not yet posted (spool.h)
  *   scratch/      one directory per build or run, its TMPDIR, removed after
- *   ccache/       CCACHE_DIR, when ccache is installed (agent/ccache.h)
+ *   ccache/       the gate (open during builds only) of files/, CCACHE_DIR,
+ *                 when ccache is installed (agent/ccache.h)
  *   ccache-bin/   cc, gcc, c++, g++, clang, clang++ -> ccache, put first in
  *                 a build's PATH ("masquerade"), so every compiler a build
  *                 system finds on PATH goes through ccache
@@ -728,7 +729,18 @@ static int ensure_built(struct job *J, struct build *b)
 		goto fail;
 	build_env_init(&env, J, tmpenv);
 	r = (struct pb_runner){ b->tree, b->sha, &A->id, env.v, NULL, 0 };
-	rc = pb_runner_build(&br, &r, J->j->build, J->j->build_timeout_s);
+	/* the compiler cache is open to the run user while it builds only:
+	 * no run can plant an entry a later build takes */
+	if ((rc = pb_ccache_open(&A->ccache)) == PB_OK) {
+		int crc;
+
+		rc = pb_runner_build(&br, &r, J->j->build,
+				     J->j->build_timeout_s);
+		if ((crc = pb_ccache_close(&A->ccache)) < 0 && rc >= 0) {
+			pb_build_result_release(&br);
+			rc = crc;
+		}
+	}
 	drop_scratch(scratch, tmpenv);
 	scratch = tmpenv = NULL;
 	if (rc < 0)
@@ -1023,7 +1035,8 @@ out:
 /* --- setting up ----------------------------------------------------------- */
 
 /* WORK_DIR/ccache-bin with the compilers' names linked to ccache, and
- * WORK_DIR/ccache for its files, given to the run user. */
+ * WORK_DIR/ccache/files for its files, given to the run user (behind a
+ * gate: agent/ccache.h). */
 static int setup_ccache(struct agent *A)
 {
 	struct pb_ccache_opts co = { NULL, NULL, A->builds, NULL, &A->id,

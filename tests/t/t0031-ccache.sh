@@ -74,7 +74,7 @@ bisect() {
 	state=$1; shift
 	expect_exit 0 "$PERFBISECT" bisect --local --repo "$T/repo" \
 		--good main~5 --bad main --build "sh build.sh && env > \"$T/env/build.\$PERFBISECT_COMMIT\"" \
-		--run "./b && env > \"$T/env/run.\$\$\"" --metric score --seed 1 \
+		--run "./b && env > \"$T/env/run.\$\$\" && if echo x > \"$state/ccache/files/planted\"; then echo reached; else echo denied; fi > \"$T/env/tried.\$\$\" 2>/dev/null" --metric score --seed 1 \
 		--state-dir "$state" --json "$@" > "$state.json" 2> "$state.err"
 	cat "$state.err"
 	[ "$(json "$state.json" 'j["culprit"]')" = "$culprit" ] ||
@@ -85,12 +85,12 @@ bisect() {
 bisect "$T/state"
 builds=$(json "$T/state.json" 'j["builds"]')
 [ "$builds" -ge 3 ] || fail "only $builds builds: nothing to share"
-grep -q "builds go through ccache, its files in $T/state/ccache" "$T/state.err" ||
+grep -q "builds go through ccache, its files in $T/state/ccache/files" "$T/state.err" ||
 	fail "ccache is not said"
 [ "$(ls "$T"/env/build.* | wc -l)" -eq "$builds" ] || fail "not one environment per build"
 for f in "$T"/env/build.*; do
 	grep -qx "PATH=$T/state/ccache-bin:.*" "$f" || fail "$f: ccache-bin not first on PATH"
-	grep -qx "CCACHE_DIR=$T/state/ccache" "$f" || fail "$f: no CCACHE_DIR"
+	grep -qx "CCACHE_DIR=$T/state/ccache/files" "$f" || fail "$f: no CCACHE_DIR"
 	grep -qx "CCACHE_BASEDIR=$T/state/worktrees" "$f" || fail "$f: no CCACHE_BASEDIR"
 	grep -qx "CCACHE_NOHASHDIR=1" "$f" || fail "$f: no CCACHE_NOHASHDIR"
 	grep -qx "CCACHE_MAXSIZE=5G" "$f" || fail "$f: no CCACHE_MAXSIZE"
@@ -103,7 +103,7 @@ runs=$(ls "$T"/env/run.* | wc -l)
 ! grep -l '^PATH=.*ccache' "$T"/env/run.* || fail "a run got ccache on its PATH"
 # the hits: every build after the first finds the objects of the files it
 # shares with one built before
-stats=$(CCACHE_DIR="$T/state/ccache" ccache --print-stats)
+stats=$(CCACHE_DIR="$T/state/ccache/files" ccache --print-stats)
 echo "$stats" | grep -E '^(direct_cache_hit|preprocessed_cache_hit|cache_miss)'
 hits=$(echo "$stats" | awk '$1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" { n += $2 } END { print n + 0 }')
 misses=$(echo "$stats" | awk '$1 == "cache_miss" { print $2 }')
@@ -115,11 +115,20 @@ misses=$(echo "$stats" | awk '$1 == "cache_miss" { print $2 }')
 [ "$hits" -eq $((7 * builds - 13)) ] || fail "$hits hits in $builds builds, want $((7 * builds - 13))"
 user=$(id -un)
 [ "$(id -u)" -ne 0 ] || user=nobody
-[ "$(stat -c %U "$T/state/ccache")" = "$user" ] || fail "the cache is $(stat -c %U "$T/state/ccache")'s, not $user's"
+[ "$(stat -c %U "$T/state/ccache/files")" = "$user" ] || fail "the cache is $(stat -c %U "$T/state/ccache/files")'s, not $user's"
+# no run could reach it (the benchmark tried to plant an entry): as root
+# the gate in front of it is root's and closed but while a build runs
+if [ "$(id -u)" -eq 0 ]; then
+	[ "$(stat -c %U:%a "$T/state/ccache")" = root:700 ] ||
+		fail "the cache's gate is $(stat -c %U:%a "$T/state/ccache")"
+	[ "$(ls "$T"/env/tried.* | wc -l)" -eq "$runs" ] || fail "the runs did not try the cache"
+	! grep -l reached "$T"/env/tried.* || fail "a run wrote into the compiler cache"
+	[ ! -e "$T/state/ccache/files/planted" ] || fail "a run planted a cache entry"
+fi
 # a second bisection of the same range hits for every file
 before=$hits
 bisect "$T/state" --again
-hits=$(CCACHE_DIR="$T/state/ccache" ccache --print-stats | awk '$1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" { n += $2 } END { print n + 0 }')
+hits=$(CCACHE_DIR="$T/state/ccache/files" ccache --print-stats | awk '$1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" { n += $2 } END { print n + 0 }')
 [ "$((hits - before))" -eq $((7 * $(json "$T/state.json" 'j["builds"]'))) ] ||
 	fail "$((hits - before)) hits in a second bisection of $(json "$T/state.json" 'j["builds"]') builds"
 

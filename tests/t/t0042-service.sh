@@ -144,8 +144,8 @@ if command -v ccache > /dev/null; then
 	[ "$(readlink "$T/w-m1/ccache-bin/cc")" = "$(command -v ccache)" ] || fail "m1's cc is not ccache"
 	user=$(id -un)
 	[ "$(id -u)" -ne 0 ] || user=nobody
-	[ "$(stat -c %U "$T/w-m1/ccache")" = "$user" ] || fail "m1's cache is not $user's"
-	calls=$(CCACHE_DIR="$T/w-m1/ccache" ccache --print-stats |
+	[ "$(stat -c %U "$T/w-m1/ccache/files")" = "$user" ] || fail "m1's cache is not $user's"
+	calls=$(CCACHE_DIR="$T/w-m1/ccache/files" ccache --print-stats |
 		awk '$1 == "called_for_link" || $1 ~ /_cache_hit$/ || $1 == "cache_miss" { n += $2 } END { print n + 0 }')
 	[ "$calls" -gt 0 ] || fail "no build of m1 went through ccache"
 	[ ! -e "$T/w-m2/ccache" ] || fail "m2 made a cache with --no-ccache"

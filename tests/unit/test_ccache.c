@@ -3,7 +3,8 @@
  * masquerade's links and the build's variables when it is found, nothing
  * made and CCACHE_DISABLE=1 when it is not or is turned off, links
  * replaced in place on a second setup, and (as root) the cache directory
- * given to the run user, files and all when another user owned it.
+ * given to the run user, files and all when another user owned it; the
+ * gate in front of it is open to that user while a build runs only.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "agent/ccache.h"
@@ -27,7 +30,7 @@
 
 struct fixture {
 	char root[64];
-	char tools[128], dir[128], bin[128], base[128], prog[160];
+	char tools[128], dir[128], files[160], bin[128], base[128], prog[160];
 	char *old_path;
 };
 
@@ -51,6 +54,7 @@ static int setup(void **state)
 	snprintf(f->root, sizeof(f->root), "%s", tmpl);
 	snprintf(f->tools, sizeof(f->tools), "%s/tools", f->root);
 	snprintf(f->dir, sizeof(f->dir), "%s/state/ccache", f->root);
+	snprintf(f->files, sizeof(f->files), "%s/files", f->dir);
 	snprintf(f->bin, sizeof(f->bin), "%s/state/ccache-bin", f->root);
 	snprintf(f->base, sizeof(f->base), "%s/state/worktrees", f->root);
 	snprintf(f->prog, sizeof(f->prog), "%s/ccache", f->tools);
@@ -129,8 +133,8 @@ static void test_ccache__found_links_and_env(void **state)
 	assert_int_equal(pb_ccache_setup(&c, &o), PB_OK);
 	assert_non_null(c.prog);
 	assert_string_equal(c.prog, f->prog);
-	assert_string_equal(c.dir, f->dir);
-	assert_int_equal(stat(f->dir, &st), 0);
+	assert_string_equal(c.dir, f->files);
+	assert_int_equal(stat(f->files, &st), 0);
 	assert_true(S_ISDIR(st.st_mode));
 	assert_linked(f, "cc");
 	assert_linked(f, "gcc");
@@ -146,7 +150,7 @@ static void test_ccache__found_links_and_env(void **state)
 	snprintf(want, sizeof(want), "%s:%s/none:%s", f->bin, f->root,
 		 f->tools);
 	assert_string_equal(env_get(v, k, "PATH"), want);
-	assert_string_equal(env_get(v, k, "CCACHE_DIR"), f->dir);
+	assert_string_equal(env_get(v, k, "CCACHE_DIR"), f->files);
 	assert_string_equal(env_get(v, k, "CCACHE_BASEDIR"), f->base);
 	assert_string_equal(env_get(v, k, "CCACHE_NOHASHDIR"), "1");
 	assert_string_equal(env_get(v, k, "CCACHE_MAXSIZE"),
@@ -205,7 +209,7 @@ static void test_ccache__setup_again_replaces_links(void **state)
 	use_path(f, 1);
 	assert_int_equal(pb_ccache_setup(&c, &o), PB_OK);
 	pb_ccache_release(&c);
-	snprintf(path, sizeof(path), "%s/kept", f->dir);
+	snprintf(path, sizeof(path), "%s/kept", f->files);
 	write_file(path, "x", 0644);
 	snprintf(path, sizeof(path), "%s/gcc", f->bin);
 	assert_int_equal(unlink(path), 0);
@@ -214,7 +218,7 @@ static void test_ccache__setup_again_replaces_links(void **state)
 	assert_int_equal(pb_ccache_setup(&c, &o), PB_OK);
 	assert_linked(f, "gcc");
 	assert_linked(f, "cc");
-	snprintf(path, sizeof(path), "%s/kept", f->dir);
+	snprintf(path, sizeof(path), "%s/kept", f->files);
 	assert_int_equal(stat(path, &st), 0);
 	{
 		DIR *d = opendir(f->bin);
@@ -230,6 +234,29 @@ static void test_ccache__setup_again_replaces_links(void **state)
 	k = pb_ccache_env(&c, 1, v, 0);
 	assert_string_equal(env_get(v, k, "CCACHE_MAXSIZE"), "300M");
 	pb_ccache_release(&c);
+}
+
+/* 1 when id's user can open path for writing, from a child that became
+ * that user; 0 when it cannot. */
+static int as_user_can_write(const struct pb_identity *id, const char *path)
+{
+	pid_t pid = fork();
+	int status;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd;
+
+		if (setgroups(0, NULL) < 0 || setgid(id->gid) < 0 ||
+		    setuid(id->uid) < 0)
+			_exit(2);
+		fd = open(path, O_WRONLY | O_APPEND);
+		_exit(fd >= 0 ? 1 : 0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_true(WEXITSTATUS(status) <= 1);
+	return WEXITSTATUS(status);
 }
 
 /* As root, dropping to nobody: the cache directory is nobody's, and what
@@ -248,13 +275,14 @@ static void test_ccache__given_to_run_user(void **state)
 		return;
 	}
 	assert_int_equal(pb_identity_resolve(&id, "nobody"), PB_OK);
+	assert_int_equal(chmod(f->root, 0755), 0); /* mkdtemp's 0700 */
 	o = opts(f, &id);
 	use_path(f, 1);
-	assert_int_equal(pb_mkdir_p(f->dir, 0755), PB_OK);
-	snprintf(path, sizeof(path), "%s/left", f->dir);
+	assert_int_equal(pb_mkdir_p(f->files, 0755), PB_OK);
+	snprintf(path, sizeof(path), "%s/left", f->files);
 	write_file(path, "x", 0644); /* root's */
 	assert_int_equal(pb_ccache_setup(&c, &o), PB_OK);
-	assert_int_equal(stat(f->dir, &st), 0);
+	assert_int_equal(stat(f->files, &st), 0);
 	assert_int_equal(st.st_uid, id.uid);
 	assert_int_equal(st.st_gid, id.gid);
 	assert_int_equal(stat(path, &st), 0);
@@ -262,6 +290,26 @@ static void test_ccache__given_to_run_user(void **state)
 	/* the masquerade stays root's: no build can plant a compiler there */
 	assert_int_equal(lstat(f->bin, &st), 0);
 	assert_int_equal(st.st_uid, 0);
+	/* the gate: root's, closed to the run user but while a build runs */
+	assert_int_equal(lstat(f->dir, &st), 0);
+	assert_int_equal(st.st_uid, 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(as_user_can_write(&id, path), 0);
+	assert_int_equal(pb_ccache_open(&c), PB_OK);
+	assert_int_equal(as_user_can_write(&id, path), 1);
+	assert_int_equal(pb_ccache_close(&c), PB_OK);
+	assert_int_equal(as_user_can_write(&id, path), 0);
+	/* a gate replaced by something else is refused, not opened */
+	{
+		char moved[200];
+
+		snprintf(moved, sizeof(moved), "%s.moved", f->dir);
+		assert_int_equal(rename(f->dir, moved), 0);
+		assert_int_equal(symlink(moved, f->dir), 0);
+		assert_int_equal(pb_ccache_open(&c), PB_EINFRA);
+		assert_int_equal(unlink(f->dir), 0);
+		assert_int_equal(rename(moved, f->dir), 0);
+	}
 	pb_ccache_release(&c);
 }
 

@@ -12,7 +12,6 @@
 # tree it owns: the test needs root.)
 . "$PB_FIXTURES/lib.sh"
 . "$PB_FIXTURES/daemon.sh"
-: "${PERFBISECT_AGENT:?run through tests/run.sh}"
 if [ "$(id -u)" != 0 ]; then
 	echo "SKIP: needs root (runs as nobody against trees owned by root)"
 	exit 0
@@ -56,32 +55,9 @@ fi
 EOF
 chmod 644 "$T/tamper.sh"
 
-DB=$T/pb.db
-admin=$("$PERFBISECTD" --add-client admin --admin --db "$DB" 2>/dev/null)
-"$PERFBISECTD" --add-agent a1 --db "$DB" 2>/dev/null > "$T/a1.token"
-chmod 600 "$T/a1.token"
-printf '%s\n' "$admin" > "$T/client.token" && chmod 600 "$T/client.token"
-cat > "$T/pbd.conf" <<EOF
-allow_local_repos = yes
-long_poll_s = 2
-EOF
-daemon_start --config "$T/pbd.conf" --db "$DB" --work-dir "$T/work" \
-	--report-dir "$T/report"
-URL=http://127.0.0.1:$PORT
-expect 201 --token "$admin" "$PORT" POST /api/v1/repos --data \
-	"{\"name\": \"app\", \"url\": \"$T/repo\", \"branch\": \"main\"}"
-expect 201 --token "$admin" "$PORT" POST /api/v1/benchmarks --data \
-	"{\"name\": \"score\", \"repo\": \"app\", \"build\": \"$BUILD\",
-	  \"run\": \"sh $T/tamper.sh $W $T/runs/tamper.log; $RUN\", \"metric\": \"score\",
-	  \"timeout_s\": 10}"
-
-sh "$PB_FIXTURES/mksysroot.sh" "$T/root-a1"
-PB_RUNS_DIR="$T/runs" "$PERFBISECT_AGENT" --server "$URL" \
-	--token-file "$T/a1.token" --name a1 --work-dir "$W" \
-	--sysroot "$T/root-a1" --busy-threshold 1.5 --poll 2 --backoff-max 1 \
-	--no-ccache 2>> "$T/a1.log" &
-apid=$!
-PB_KILL_PIDS=$apid
+service_start
+register app "$T/repo" "sh $T/tamper.sh $W $T/runs/tamper.log; $RUN"
+agent_start a1 PB_RUNS_DIR="$T/runs"
 
 set +e
 "$PERFBISECT" bisect --server "$URL" --token-file "$T/client.token" \

@@ -8,39 +8,15 @@
 # "culprit_range" names commits 5..9.
 . "$PB_FIXTURES/lib.sh"
 . "$PB_FIXTURES/daemon.sh"
-: "${PERFBISECT_AGENT:?run through tests/run.sh}"
 
 mkdir -p "$T/runs" && chmod 777 "$T/runs"
 PB_RUNS_DIR="$T/runs" sh "$PB_FIXTURES/mkrepo.sh" "$T/r1" 20 15 5 8 > "$T/s1"
 PB_RUNS_DIR="$T/runs" sh "$PB_FIXTURES/mkrepo.sh" "$T/r2" 20 7 5 8 > "$T/s2"
 
-DB=$T/pb.db
-admin=$("$PERFBISECTD" --add-client admin --admin --db "$DB" 2>/dev/null)
-"$PERFBISECTD" --add-agent b1 --db "$DB" 2>/dev/null > "$T/b1.token"
-chmod 600 "$T/b1.token"
-printf '%s\n' "$admin" > "$T/client.token" && chmod 600 "$T/client.token"
-cat > "$T/pbd.conf" <<EOF
-allow_local_repos = yes
-long_poll_s = 2
-EOF
-daemon_start --config "$T/pbd.conf" --db "$DB" --work-dir "$T/work" \
-	--report-dir "$T/report"
-URL=http://127.0.0.1:$PORT
-for r in r1 r2; do
-	expect 201 --token "$admin" "$PORT" POST /api/v1/repos --data \
-		"{\"name\": \"$r\", \"url\": \"$T/$r\", \"branch\": \"main\"}"
-	expect 201 --token "$admin" "$PORT" POST /api/v1/benchmarks --data \
-		"{\"name\": \"score\", \"repo\": \"$r\", \"build\": \"$BUILD\",
-		  \"run\": \"$RUN\", \"metric\": \"score\", \"timeout_s\": 10}"
-done
-
-sh "$PB_FIXTURES/mksysroot.sh" "$T/root-b1"
-PB_RUNS_DIR="$T/runs" "$PERFBISECT_AGENT" --server "$URL" \
-	--token-file "$T/b1.token" --name b1 --work-dir "$T/w-b1" \
-	--sysroot "$T/root-b1" --busy-threshold 1.5 --poll 2 --backoff-max 1 \
-	--no-ccache 2>> "$T/b1.log" &
-apid=$!
-PB_KILL_PIDS=$apid
+service_start
+register r1 "$T/r1"
+register r2 "$T/r2"
+agent_start b1 PB_RUNS_DIR="$T/runs"
 
 remote() { # REPO OUT: bisect --server --wait --json; prints the exit status
 	set +e

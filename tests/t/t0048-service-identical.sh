@@ -8,38 +8,14 @@
 # build and file.
 . "$PB_FIXTURES/lib.sh"
 . "$PB_FIXTURES/daemon.sh"
-: "${PERFBISECT_AGENT:?run through tests/run.sh}"
 
 sh "$PB_FIXTURES/mkrepo-identical.sh" c "$T/repo" > "$T/shas"
 sha() { sed -n "$(($1 + 1))p" "$T/shas"; }
 
-DB=$T/pb.db
-admin=$("$PERFBISECTD" --add-client admin --admin --db "$DB" 2>/dev/null)
-for a in i1 i2; do
-	"$PERFBISECTD" --add-agent "$a" --db "$DB" 2>/dev/null > "$T/$a.token"
-	chmod 600 "$T/$a.token"
-done
-printf '%s\n' "$admin" > "$T/client.token" && chmod 600 "$T/client.token"
-cat > "$T/pbd.conf" <<EOF
-allow_local_repos = yes
-long_poll_s = 2
-EOF
-daemon_start --config "$T/pbd.conf" --db "$DB" --work-dir "$T/work" \
-	--report-dir "$T/report"
-URL=http://127.0.0.1:$PORT
-expect 201 --token "$admin" "$PORT" POST /api/v1/repos --data \
-	"{\"name\": \"app\", \"url\": \"$T/repo\", \"branch\": \"main\"}"
-expect 201 --token "$admin" "$PORT" POST /api/v1/benchmarks --data \
-	"{\"name\": \"score\", \"repo\": \"app\", \"build\": \"$BUILD\",
-	  \"run\": \"$RUN\", \"metric\": \"score\", \"timeout_s\": 10}"
-for a in i1 i2; do
-	sh "$PB_FIXTURES/mksysroot.sh" "$T/root-$a"
-	"$PERFBISECT_AGENT" --server "$URL" --token-file "$T/$a.token" \
-		--name "$a" --work-dir "$T/w-$a" --sysroot "$T/root-$a" \
-		--busy-threshold 1.5 --poll 2 --backoff-max 1 --no-ccache \
-		2>> "$T/$a.log" &
-	PB_KILL_PIDS="${PB_KILL_PIDS:-} $!"
-done
+service_start
+register app "$T/repo"
+agent_start i1
+agent_start i2
 
 set +e
 "$PERFBISECT" bisect --server "$URL" --token-file "$T/client.token" \

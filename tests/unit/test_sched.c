@@ -323,6 +323,24 @@ static void test_sched__leases_fence_and_requeue(void **state)
 				      &why),
 				 PB_EINVAL);
 	}
+	/* a2 dies after posting the job's every run, before its done: when
+	 * the lease expires the job is over, not queued again with nothing
+	 * owed */
+	clock_now += 400;
+	assert_int_equal(pb_sched_reap(f.s), 0);
+	{
+		char sql[128];
+		struct pb_sched_job next;
+
+		snprintf(sql, sizeof(sql),
+			 "SELECT state FROM jobs WHERE id = %lld",
+			 (long long)other.job_id);
+		expect(&f, sql, "done");
+		assert_int_equal(pb_sched_lease(f.s, "a3", "r4", "{}", &next),
+				 0);
+		assert_true(next.job_id != other.job_id);
+		pb_sched_job_release(&next);
+	}
 	pb_sched_job_release(&j);
 	pb_sched_job_release(&again);
 	pb_sched_job_release(&other);

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -123,14 +125,30 @@ int pb_ccache_setup(struct pb_ccache *out, const struct pb_ccache_opts *o)
 	if (!(out->gate = pb_strdup(o->dir)) ||
 	    !(out->dir = pb_path_join(o->dir, "files")))
 		return pb_error_set("out of memory");
-	/* the gate: ours, closed but while a build runs */
-	if ((rc = pb_mkdir_p(o->bin_dir, 0755)) < 0 ||
-	    (rc = pb_mkdir_p(o->dir, 0755)) < 0 ||
-	    (rc = pb_mkdir_p(out->dir, 0755)) < 0)
-		return rc;
 	out->gated = o->id && o->id->drop;
-	if (out->gated && (rc = pb_ccache_close(out)) < 0)
-		return rc;
+	out->uid = o->id ? o->id->uid : geteuid();
+	/* the gate: ours, closed but while a build runs.  One that is not
+	 * a directory of ours is an earlier layout (the cache itself, the
+	 * run user's) or not ours at all: it goes.  An existing gate is
+	 * left as it is - another process may be building through it;
+	 * every run closes it first (pb_ccache_close()) */
+	{
+		struct stat st;
+		int fresh = lstat(o->dir, &st) < 0;
+
+		if (!fresh && (!S_ISDIR(st.st_mode) ||
+			       st.st_uid != geteuid())) {
+			if ((rc = pb_rm_rf(o->dir)) < 0)
+				return rc;
+			fresh = 1;
+		}
+		if ((rc = pb_mkdir_p(o->bin_dir, 0755)) < 0 ||
+		    (rc = pb_mkdir_p(o->dir, 0755)) < 0 ||
+		    (rc = pb_mkdir_p(out->dir, 0755)) < 0)
+			return rc;
+		if (fresh && (rc = pb_ccache_close(out)) < 0)
+			return rc;
+	}
 	for (size_t i = 0; i < PB_ARRAY_SIZE(compilers); i++)
 		if ((rc = link_as(o->bin_dir, compilers[i], out->prog)) < 0)
 			return rc;
@@ -152,27 +170,76 @@ int pb_ccache_setup(struct pb_ccache *out, const struct pb_ccache_opts *o)
 
 /* The gate's mode: 0711 lets the build user through to its files, 0700
  * keeps every other user out.  A gate that is not a directory of ours
- * (replaced under us) is refused. */
+ * (replaced under us) is refused; it is opened without following a link
+ * and changed through that descriptor, so a swap between the check and
+ * the change cannot aim the change elsewhere. */
 static int gate_mode(const struct pb_ccache *c, mode_t mode)
 {
 	struct stat st;
+	int fd, rc = PB_OK;
 
 	if (!c || !c->prog || !c->gated)
 		return PB_OK;
-	if (lstat(c->gate, &st) < 0 || !S_ISDIR(st.st_mode) ||
-	    st.st_uid != geteuid())
-		return pb_error_code(PB_EINFRA, "the compiler cache's gate "
-				     "'%s' is not a directory of ours",
-				     c->gate);
-	if (chmod(c->gate, mode) < 0)
-		return pb_error_code(PB_EINFRA, "cannot chmod '%s': %s",
-				     c->gate, strerror(errno));
-	return PB_OK;
+	fd = open(c->gate, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_uid != geteuid())
+		rc = pb_error_code(PB_EINFRA, "the compiler cache's gate "
+				   "'%s' is not a directory of ours", c->gate);
+	else if (fchmod(fd, mode) < 0)
+		rc = pb_error_code(PB_EINFRA, "cannot chmod '%s': %s",
+				   c->gate, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+/* A process of uid alive now: its pid, or 0. */
+static long uid_alive(uid_t uid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	long found = 0;
+
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d))) {
+		char path[64], line[256];
+		unsigned long r, ef, sv, fs;
+		FILE *f;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/status", e->d_name);
+		if (!(f = fopen(path, "re")))
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "Uid: %lu %lu %lu %lu", &r, &ef, &sv,
+				   &fs) == 4) {
+				if (r == uid || ef == uid || sv == uid ||
+				    fs == uid)
+					found = strtol(e->d_name, NULL, 10);
+				break;
+			}
+		fclose(f);
+	}
+	closedir(d);
+	return found;
 }
 
 int pb_ccache_open(const struct pb_ccache *c)
 {
-	return gate_mode(c, 0711);
+	long pid;
+
+	if (!c || !c->prog || !c->gated)
+		return c && c->prog ? 1 : 0;
+	/* a process of the run user that outlived its run (setsid, a
+	 * daemon) could write entries while the gate is open */
+	if ((pid = uid_alive(c->uid))) {
+		pb_error_set("process %ld of the build and run user is alive "
+			     "(one that outlived its run could plant cache "
+			     "entries): this build goes without ccache", pid);
+		return 0;
+	}
+	return gate_mode(c, 0711) < 0 ? PB_EINFRA : 1;
 }
 
 int pb_ccache_close(const struct pb_ccache *c)

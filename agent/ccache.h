@@ -32,7 +32,9 @@
  * user, and an entry a benchmark planted would go into a later build of
  * another commit; so CCACHE_DIR is DIR/files, DIR (the gate) stays the
  * caller's, mode 0700, and pb_ccache_open() opens it (0711) for a build
- * only, pb_ccache_close() shuts it again before anything runs.  A build
+ * only - and not while any process of the run user is alive, so none
+ * that outlived its run can write through it - and pb_ccache_close()
+ * shuts it again before anything runs.  A build
  * can still write entries (ccache must), so a commit's build is trusted
  * as far as the cache goes: "ccache": false for benchmarks whose builds
  * are not.  Without dropping privileges (perfbisect run by its own user)
@@ -44,6 +46,7 @@
 #define PB_CCACHE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "agent/runner.h"
 
@@ -69,6 +72,7 @@ struct pb_ccache {
 	char *gate;             /* its parent, closed but during builds */
 	int gated;              /* the gate is used: builds and runs are
 				 * another user */
+	uid_t uid;              /* that user */
 	char *env[6];           /* the on-build variables, NULL-terminated */
 };
 
@@ -89,9 +93,14 @@ int pb_ccache_setup(struct pb_ccache *out, const struct pb_ccache_opts *o);
  * static). */
 size_t pb_ccache_env(const struct pb_ccache *c, int use, char **v, size_t k);
 
-/* Before a build: opens the gate to the build user.  After it, before
- * any run: closes it.  No-ops without ccache or without a gate; PB_EINFRA
- * when the gate cannot be set (then nothing may run). */
+/* Before a build: opens the gate to the build user and returns 1 - the
+ * build may use ccache - or returns 0, gate closed, when a process of
+ * that user is alive (a run's process that outlived it, by setsid or as
+ * a daemon, could write entries while the gate is open; pb_error_last()
+ * says which): that build goes without ccache (pb_ccache_env() with use
+ * 0).  1 without a gate, 0 without ccache.  After the build, and before
+ * any run: pb_ccache_close().  PB_EINFRA when the gate cannot be set
+ * (then nothing may run). */
 int pb_ccache_open(const struct pb_ccache *c);
 int pb_ccache_close(const struct pb_ccache *c);
 

@@ -66,6 +66,8 @@ struct local {
 	char *worktrees;
 	char *extra_env[4];       /* what builds and runs get besides ours */
 	char *build_env[4 + PB_CCACHE_ENV_MAX]; /* builds: also ccache's */
+	char *build_env_plain[5];  /* a build ccache may not serve */
+	int ccache_skip_said;
 	struct pb_ccache ccache;  /* .prog NULL: builds go without */
 	char threads_env[64];
 	struct pb_measure *measure;
@@ -262,6 +264,11 @@ static int ensure_built(struct local *L, size_t i)
 	 * only: no run can plant an entry a later build takes */
 	if ((rc = pb_ccache_open(&L->ccache)) < 0)
 		goto out;
+	if (rc == 0 && L->ccache.prog) {
+		r.extra_env = L->build_env_plain;
+		if (!L->ccache_skip_said++)
+			pb_log_warnx("%s", pb_error_last());
+	}
 	rc = pb_runner_build(&br, &r, L->o->build, L->o->build_timeout_s);
 	{
 		int crc = pb_ccache_close(&L->ccache);
@@ -370,6 +377,12 @@ static int run_once(struct local *L, size_t i)
 
 	if (!dir)
 		return PB_ERROR;
+	/* a gate left open (a build cut short, another process's) is shut
+	 * before anything runs */
+	if ((rc = pb_ccache_close(&L->ccache)) < 0) {
+		free(dir);
+		return rc;
+	}
 	r = (struct pb_runner){ dir, L->commits[i].sha, &L->id, L->extra_env,
 				L->measure, L->run_count[i]++ };
 	rc = pb_runner_run(&res, &r, L->o->run, L->o->metric, L->o->timeout_s);
@@ -589,6 +602,10 @@ static int setup_ccache(struct local *L)
 	}
 	k = pb_ccache_env(&L->ccache, 1, L->build_env, k);
 	L->build_env[k] = NULL;
+	for (k = 0; L->extra_env[k]; k++)
+		L->build_env_plain[k] = L->extra_env[k];
+	k = pb_ccache_env(NULL, 0, L->build_env_plain, k);
+	L->build_env_plain[k] = NULL;
 	if (L->o->quiet || L->o->no_ccache)
 		return PB_OK;
 	if (L->ccache.prog)

@@ -698,6 +698,58 @@ out:
 }
 
 /* The lease if it is the agent's and active; else PB_ECONFLICT and why. */
+/* Lease `id` of `agent` on job `job_id` ran out (the reaper saw it, or a
+ * call on it came late): the job goes back to the queue, never to that
+ * agent; it is over when its every run was posted (the agent died before
+ * its done: nothing is owed); after max_expiries it fails its bisection
+ * as an infrastructure failure. */
+static int expire(struct pb_sched *s, const char *id, int64_t job_id,
+		  const char *agent)
+{
+	struct pb_job_row j;
+	int rc, failed = 0, owes = 1;
+
+	if (pb_db_job_get(s->o.db, job_id, &j) == PB_OK) {
+		owes = 0;
+		for (size_t r = 0; r < j.nruns; r++)
+			owes |= !j.posted[r];
+		pb_job_row_release(&j);
+	}
+	if ((rc = pb_db_begin(s->o.db)) < 0)
+		return rc;
+	if ((rc = pb_db_lease_set_state(s->o.db, id, "expired")) < 0 ||
+	    (rc = owes ? pb_db_job_lost(s->o.db, job_id, agent,
+					s->o.max_expiries, &failed)
+		       : pb_db_job_set_state(s->o.db, job_id, "done")) < 0 ||
+	    (rc = pb_db_commit(s->o.db)) < 0) {
+		pb_db_rollback(s->o.db);
+		return rc;
+	}
+	pb_log_info("lease %.12s of agent '%s' expired: job %lld %s", id,
+		    agent, (long long)job_id,
+		    !owes ? "had posted all its runs: done"
+		    : failed ? "failed" : "queued again");
+	if (!failed || pb_db_job_get(s->o.db, job_id, &j) < 0)
+		return PB_OK;
+	{
+		char msg[256];
+		struct bis *b = find_bis(s, j.bisection_id);
+
+		snprintf(msg, sizeof(msg),
+			 "infrastructure: job %lld lost its lease %u times "
+			 "(its agents stopped reporting; the last was '%s')",
+			 (long long)j.id, s->o.max_expiries, agent);
+		rc = pb_db_bisection_infra_fail(s->o.db, j.bisection_id, msg);
+		if (b)
+			drop_bis(s, b);
+		pb_job_row_release(&j);
+		if (rc < 0)
+			return rc;
+		write_reports(s);
+	}
+	return PB_OK;
+}
+
 static int own_lease(struct pb_sched *s, const char *agent, const char *id,
 		     struct pb_lease_row *l, struct pb_sched_refusal *why)
 {
@@ -715,18 +767,7 @@ static int own_lease(struct pb_sched *s, const char *agent, const char *id,
 	if (!strcmp(l->state, "active") && l->expires_at < now_of(s) &&
 	    now_of(s) >= s->started + s->o.restart_grace_s) {
 		/* ran out before the reaper saw it: the same as expired */
-		int failed;
-
-		if ((rc = pb_db_begin(s->o.db)) < 0)
-			return rc;
-		if ((rc = pb_db_lease_set_state(s->o.db, l->id, "expired")) <
-			    0 ||
-		    (rc = pb_db_job_lost(s->o.db, l->job_id, agent,
-					 s->o.max_expiries, &failed)) < 0) {
-			pb_db_rollback(s->o.db);
-			return rc;
-		}
-		if ((rc = pb_db_commit(s->o.db)) < 0)
+		if ((rc = expire(s, l->id, l->job_id, agent)) < 0)
 			return rc;
 		pb_strlcpy(l->state, "expired", sizeof(l->state));
 	}
@@ -1034,56 +1075,9 @@ int pb_sched_reap(struct pb_sched *s)
 	    (rc = pb_db_leases_expired(s->o.db, now_of(s), &v, &n)) < 0)
 		goto out;
 	for (size_t k = 0; k < n; k++) {
-		struct pb_job_row j;
-		int failed = 0, owes = 1;
-
-		/* a job whose every run was posted (the agent died before
-		 * its done) owes nothing: over, not queued again */
-		if (pb_db_job_get(s->o.db, v[k].job_id, &j) == PB_OK) {
-			owes = 0;
-			for (size_t r = 0; r < j.nruns; r++)
-				owes |= !j.posted[r];
-			pb_job_row_release(&j);
-		}
-		if ((rc = pb_db_begin(s->o.db)) < 0)
+		if ((rc = expire(s, v[k].id, v[k].job_id, v[k].agent)) < 0)
 			goto out;
-		if ((rc = pb_db_lease_set_state(s->o.db, v[k].id, "expired")) <
-			    0 ||
-		    (rc = owes ? pb_db_job_lost(s->o.db, v[k].job_id,
-						v[k].agent, s->o.max_expiries,
-						&failed)
-			       : pb_db_job_set_state(s->o.db, v[k].job_id,
-						     "done")) < 0 ||
-		    (rc = pb_db_commit(s->o.db)) < 0) {
-			pb_db_rollback(s->o.db);
-			goto out;
-		}
 		any = 1;
-		pb_log_info("lease %.12s of agent '%s' expired: job %lld %s",
-			    v[k].id, v[k].agent, (long long)v[k].job_id,
-			    !owes ? "had posted all its runs: done"
-			    : failed ? "failed" : "queued again");
-		if (!failed || pb_db_job_get(s->o.db, v[k].job_id, &j) < 0)
-			continue;
-		{
-			char msg[256];
-			struct bis *b = find_bis(s, j.bisection_id);
-
-			snprintf(msg, sizeof(msg),
-				 "infrastructure: job %lld lost its lease %u "
-				 "times (its agents stopped reporting; the last "
-				 "was '%s')",
-				 (long long)j.id, s->o.max_expiries,
-				 v[k].agent);
-			rc = pb_db_bisection_infra_fail(s->o.db, j.bisection_id,
-							msg);
-			if (b)
-				drop_bis(s, b);
-			pb_job_row_release(&j);
-			if (rc < 0)
-				goto out;
-			write_reports(s);
-		}
 	}
 out:
 	free(v);

@@ -67,7 +67,10 @@
 struct agent {
 	const struct pb_agent_opts *o;
 	volatile sig_atomic_t *stop;
-	struct pb_net *net;
+	struct pb_net *net;       /* the main thread's; a job's heartbeats
+				   * have their own (a curl handle is one
+				   * thread's) */
+	struct pb_net_opts net_opts;
 	struct pb_backoff bo;
 	struct pb_identity id;
 	char *work, *repos, *builds, *spool, *scratch;
@@ -325,6 +328,8 @@ static int replay_spool(struct agent *A)
 
 struct beat {
 	struct agent *A;
+	struct pb_net *net;       /* its own: the thread and the main thread
+				   * call at once during builds */
 	char path[256];
 	double every_s;
 	pthread_t thread;
@@ -361,8 +366,8 @@ static void beat_once(struct beat *b, double run_s, int locked)
 
 	if (!body)
 		return;
-	pb_net_post(b->A->net, b->path, body, strlen(body), CALL_TIMEOUT_S, 0,
-		    &r);
+	pb_net_post(b->net ? b->net : b->A->net, b->path, body, strlen(body),
+		    CALL_TIMEOUT_S, 0, &r);
 	if (r.status && !refused(b->A, &r)) {
 		if (locked)
 			pthread_mutex_lock(&b->mu);
@@ -420,13 +425,15 @@ static void beat_init(struct beat *b, struct agent *A, const char *lease,
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&b->cv, &ca);
 	pthread_condattr_destroy(&ca);
+	if (pb_net_new(&b->net, &A->net_opts) < 0)
+		b->net = NULL; /* then no thread: beat_start() */
 }
 
 /* Heartbeats every b->every_s from a thread, until beat_stop(). */
 static void beat_start(struct beat *b)
 {
 	b->quit = 0;
-	if (pthread_create(&b->thread, NULL, beat_main, b) == 0)
+	if (b->net && pthread_create(&b->thread, NULL, beat_main, b) == 0)
 		b->running = 1;
 	else
 		pb_log_warnx("cannot start the heartbeat thread: the lease "
@@ -448,6 +455,8 @@ static void beat_stop(struct beat *b)
 static void beat_release(struct beat *b)
 {
 	beat_stop(b);
+	pb_net_free(b->net);
+	b->net = NULL;
 	pthread_cond_destroy(&b->cv);
 	pthread_mutex_destroy(&b->mu);
 }
@@ -633,7 +642,7 @@ struct build_env {
 };
 
 static void build_env_init(struct build_env *e, struct job *J,
-			   char *tmpdir_env)
+			   char *tmpdir_env, int use_ccache)
 {
 	size_t k = 0;
 
@@ -641,7 +650,7 @@ static void build_env_init(struct build_env *e, struct job *J,
 	e->v[k++] = tmpdir_env;
 	if (J->threads_env[0])
 		e->v[k++] = J->threads_env;
-	k = pb_ccache_env(&J->A->ccache, J->j->ccache, e->v, k);
+	k = pb_ccache_env(&J->A->ccache, J->j->ccache && use_ccache, e->v, k);
 	e->v[k] = NULL;
 }
 
@@ -727,13 +736,16 @@ static int ensure_built(struct job *J, struct build *b)
 	    (rc = pb_identity_own_tree(&A->id, b->tree)) < 0 ||
 	    (rc = make_scratch(A, &scratch, &tmpenv)) < 0)
 		goto fail;
-	build_env_init(&env, J, tmpenv);
-	r = (struct pb_runner){ b->tree, b->sha, &A->id, env.v, NULL, 0 };
 	/* the compiler cache is open to the run user while it builds only:
 	 * no run can plant an entry a later build takes */
-	if ((rc = pb_ccache_open(&A->ccache)) == PB_OK) {
+	if ((rc = pb_ccache_open(&A->ccache)) >= 0) {
 		int crc;
 
+		if (rc == 0 && A->ccache.prog && J->j->ccache)
+			pb_log_warnx("%s", pb_error_last());
+		build_env_init(&env, J, tmpenv, rc == 1);
+		r = (struct pb_runner){ b->tree, b->sha, &A->id, env.v, NULL,
+					0 };
 		rc = pb_runner_build(&br, &r, J->j->build,
 				     J->j->build_timeout_s);
 		if ((crc = pb_ccache_close(&A->ccache)) < 0 && rc >= 0) {
@@ -821,7 +833,10 @@ static int take_run(struct job *J, const struct pb_job_run *jr)
 	heartbeat_before_run(J);
 	if (beat_over(&J->beat))
 		return PB_EINFRA;
-	if ((rc = make_scratch(A, &scratch, &tmpenv)) < 0)
+	/* a gate left open (a build cut short) is shut before anything
+	 * runs */
+	if ((rc = pb_ccache_close(&A->ccache)) < 0 ||
+	    (rc = make_scratch(A, &scratch, &tmpenv)) < 0)
 		return rc;
 	env[0] = tmpenv;
 	if (J->threads_env[0])
@@ -1140,6 +1155,7 @@ static int setup(struct agent *A)
 	char real[PATH_MAX];
 	int rc;
 
+	A->net_opts = no; /* its strings are the options': they outlive it */
 	if ((rc = pb_net_new(&A->net, &no)) < 0)
 		return rc;
 	/* --events, --nic and --snoop are checked now, not at the first job */

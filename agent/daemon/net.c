@@ -52,11 +52,11 @@ void pb_net_free(struct pb_net *n)
 {
 	if (!n)
 		return;
+	if (n->c) /* first: the handle may still point at the list */
+		curl_easy_cleanup(n->c);
 	for (struct curl_slist *h = n->hdr; h; h = h->next)
 		explicit_bzero(h->data, strlen(h->data));
 	curl_slist_free_all(n->hdr);
-	if (n->c)
-		curl_easy_cleanup(n->c);
 	free(n->base);
 	wipe_free(n->auth);
 	free(n);

@@ -7,8 +7,9 @@
  * transfer) and Retry-After are handed back.  Redirects are not followed
  * (the token must not go to another host), only http and https are
  * spoken, and nothing is ever logged here: the token stays in this file's
- * memory, wiped when released.  A handle is used by one thread at a time;
- * the heartbeat thread has its own.
+ * memory, wiped when released.  A client keeps its curl handle, and so
+ * its connection, from call to call: it is used by one thread at a time
+ * (a job's heartbeat thread has its own).
  */
 #ifndef PB_NET_H
 #define PB_NET_H

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -290,12 +291,44 @@ static void test_ccache__given_to_run_user(void **state)
 	/* the masquerade stays root's: no build can plant a compiler there */
 	assert_int_equal(lstat(f->bin, &st), 0);
 	assert_int_equal(st.st_uid, 0);
-	/* the gate: root's, closed to the run user but while a build runs */
+	/* the gate: root's, closed to the run user before any run and
+	 * but while a build runs (an existing one is left as it is at
+	 * setup: another process may be building through it) */
+	assert_int_equal(pb_ccache_close(&c), PB_OK);
 	assert_int_equal(lstat(f->dir, &st), 0);
 	assert_int_equal(st.st_uid, 0);
 	assert_int_equal(st.st_mode & 07777, 0700);
 	assert_int_equal(as_user_can_write(&id, path), 0);
-	assert_int_equal(pb_ccache_open(&c), PB_OK);
+	/* not while a process of the run user lives (one that outlived
+	 * its run could write through the open gate) */
+	{
+		pid_t pid = fork();
+		int status;
+
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			if (setgroups(0, NULL) < 0 || setgid(id.gid) < 0 ||
+			    setuid(id.uid) < 0)
+				_exit(2);
+			pause();
+			_exit(0);
+		}
+		for (int tries = 0; tries < 200; tries++) { /* until it is */
+			struct stat ps;
+			char proc[64];
+
+			snprintf(proc, sizeof(proc), "/proc/%ld", (long)pid);
+			if (stat(proc, &ps) == 0 && ps.st_uid == id.uid)
+				break;
+			usleep(10000);
+		}
+		assert_int_equal(pb_ccache_open(&c), 0);
+		assert_non_null(strstr(pb_error_last(), "is alive"));
+		assert_int_equal(as_user_can_write(&id, path), 0);
+		kill(pid, SIGKILL);
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+	}
+	assert_int_equal(pb_ccache_open(&c), 1);
 	assert_int_equal(as_user_can_write(&id, path), 1);
 	assert_int_equal(pb_ccache_close(&c), PB_OK);
 	assert_int_equal(as_user_can_write(&id, path), 0);
@@ -310,6 +343,16 @@ static void test_ccache__given_to_run_user(void **state)
 		assert_int_equal(unlink(f->dir), 0);
 		assert_int_equal(rename(moved, f->dir), 0);
 	}
+	pb_ccache_release(&c);
+	/* an earlier layout - the gate's path was the cache itself, the run
+	 * user's - is replaced by a fresh gate, closed */
+	assert_int_equal(chown(f->dir, id.uid, id.gid), 0);
+	assert_int_equal(pb_ccache_setup(&c, &o), PB_OK);
+	assert_int_equal(lstat(f->dir, &st), 0);
+	assert_int_equal(st.st_uid, 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(stat(f->files, &st), 0);
+	assert_int_equal(st.st_uid, id.uid);
 	pb_ccache_release(&c);
 }
 

@@ -1633,6 +1633,28 @@ void pb_image_rows_free(struct pb_image_row *rows, size_t n)
 	free(rows);
 }
 
+int pb_db_images_machines(struct pb_db *db, int64_t bench_id,
+			  int (*fn)(void *ctx, const char *machine),
+			  void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc, s = SQLITE_DONE;
+
+	if ((rc = prep(db,
+		       "SELECT DISTINCT machine FROM build_images WHERE "
+		       "benchmark_id = ?1 ORDER BY machine",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, bench_id);
+	rc = PB_OK;
+	while (rc == PB_OK && (s = sqlite3_step(st)) == SQLITE_ROW)
+		rc = fn(ctx, (const char *)sqlite3_column_text(st, 0));
+	if (rc == PB_OK && s != SQLITE_DONE)
+		rc = db_fail(db, "list image machines");
+	unprep(db, st);
+	return rc;
+}
+
 int pb_db_images_load(struct pb_db *db, int64_t commit_id, int64_t bench_id,
 		      const char *machine, struct pb_image_row **out,
 		      size_t *n)

@@ -304,6 +304,10 @@ int pb_db_images_load(struct pb_db *db, int64_t commit_id, int64_t bench_id,
 		      const char *machine, struct pb_image_row **out,
 		      size_t *n);
 void pb_image_rows_free(struct pb_image_row *rows, size_t n);
+/* The machines that stored rows for benchmark bench_id: fn per name. */
+int pb_db_images_machines(struct pb_db *db, int64_t bench_id,
+			  int (*fn)(void *ctx, const char *machine),
+			  void *ctx);
 /* Stores one row (replacing the build's row of that path). */
 int pb_db_image_put(struct pb_db *db, int64_t commit_id, int64_t bench_id,
 		    const char *machine, const struct pb_image_row *row);

@@ -297,3 +297,10 @@ int pb_identical_is(const struct pb_identical *x, size_t i)
 	}
 	return 1;
 }
+
+unsigned pb_identical_seen(const struct pb_identical *x, size_t i)
+{
+	if (i == 0 || i >= x->o.n)
+		return 0;
+	return (x->c[i].n > 0 ? 1u : 0u) | (x->c[i - 1].n > 0 ? 2u : 0u);
+}

@@ -71,5 +71,8 @@ int pb_identical_forget(struct pb_identical *x, size_t i);
 
 /* 1 when commit i (1 .. n-1) is identical to commit i - 1, else 0. */
 int pb_identical_is(const struct pb_identical *x, size_t i);
+/* Whether this machine has rows for commit i, for commit i - 1: bit 0
+ * and bit 1. */
+unsigned pb_identical_seen(const struct pb_identical *x, size_t i);
 
 #endif

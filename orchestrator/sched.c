@@ -186,12 +186,11 @@ static int bis_load(struct pb_sched *s, int64_t id, struct bis **out)
 	so.engine.seed = r.seed;
 	so.engine.max_runs = r.max_runs;
 	so.engine.min_effect = r.min_effect;
-	/* claims from the digests agents send with their records; every
-	 * agent's under one name: the first digest of a build's file
-	 * stays, so agents whose compilers differ make fewer claims, never
-	 * a wrong one */
+	/* claims from the digests agents send with their records, kept
+	 * per agent: a build can differ by machine (-march=native, what
+	 * configure finds), so no agent's builds may differ (session.c) */
 	so.identical = 1;
-	so.machine = "service";
+	so.machine = NULL;
 	if ((rc = pb_session_open(&b->ses, &so)) < 0 ||
 	    (rc = pb_db_pending_runs(s->o.db, id, count_out, b)) < 0)
 		goto fail;

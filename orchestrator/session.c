@@ -31,7 +31,15 @@ struct by_id {
 struct pb_session {
 	struct pb_session_opts o;
 	struct pb_engine *engine;
-	struct pb_identical *ident;   /* NULL: no claims */
+	/* the digests of each machine's builds (identical.h): one, the
+	 * driver's, or one per agent; a claim needs a machine with both
+	 * sides' rows, all equal, and none whose sides differ */
+	struct ident_m {
+		char *name;
+		struct pb_identical *x;
+	} *ident;                     /* NULL: no claims */
+	size_t nident;
+	int claims;                   /* o.identical */
 	unsigned char *told;          /* per commit: told identical */
 	struct by_id *ids;            /* commit rows sorted, for replays */
 	int64_t seq;                  /* the last stored run's */
@@ -102,12 +110,66 @@ static int note_fed(struct pb_session *s, int64_t seq)
 	return PB_OK;
 }
 
+/* The digests of machine `name`'s builds: found, or loaded from what is
+ * stored. */
+static int ident_for(struct pb_session *s, const char *name,
+		     struct pb_identical **out)
+{
+	struct pb_identical_opts io = { s->o.db, s->o.bench_id, name, s->o.n,
+					s->o.commit_ids, s->o.commits };
+	struct ident_m *nv;
+	int rc;
+
+	for (size_t k = 0; k < s->nident; k++)
+		if (!strcmp(s->ident[k].name, name)) {
+			*out = s->ident[k].x;
+			return PB_OK;
+		}
+	if (!(nv = realloc(s->ident, (s->nident + 1) * sizeof(*nv))))
+		return pb_error_set("out of memory");
+	s->ident = nv;
+	nv[s->nident].x = NULL;
+	if (!(nv[s->nident].name = pb_strdup(name)))
+		return pb_error_set("out of memory");
+	io.machine = nv[s->nident].name; /* borrowed by x: ours outlives it */
+	if ((rc = pb_identical_new(&nv[s->nident].x, &io)) < 0) {
+		free(nv[s->nident].name);
+		return rc;
+	}
+	*out = nv[s->nident++].x;
+	return PB_OK;
+}
+
+static int ident_load(void *ctx, const char *name)
+{
+	struct pb_identical *x;
+
+	return ident_for(ctx, name, &x);
+}
+
+/* Whether commit i maps its parent's code: on some machine both builds'
+ * rows are equal, and on none that has rows of both do they differ (a
+ * build can differ by machine: -march=native, what configure finds). */
+static int claim(const struct pb_session *s, size_t i)
+{
+	int any = 0;
+
+	for (size_t k = 0; k < s->nident; k++) {
+		if (pb_identical_seen(s->ident[k].x, i) != 3)
+			continue;
+		if (!pb_identical_is(s->ident[k].x, i))
+			return 0;
+		any = 1;
+	}
+	return any;
+}
+
 /* Tells the engine every change of which commits map their parent's code;
  * `live`: and the driver. */
 static void tell_identical(struct pb_session *s, int live)
 {
-	for (size_t i = 1; s->ident && i < s->o.n; i++) {
-		int is = pb_identical_is(s->ident, i);
+	for (size_t i = 1; s->claims && i < s->o.n; i++) {
+		int is = claim(s, i);
 
 		if (is == s->told[i])
 			continue;
@@ -211,11 +273,13 @@ int pb_session_open(struct pb_session **out, const struct pb_session_opts *o)
 	/* the claims the stored digests make, before any run is replayed:
 	 * the engine's state is a function of the claims and the runs */
 	if (o->identical) {
-		struct pb_identical_opts io = { o->db, o->bench_id, o->machine,
-						o->n, o->commit_ids,
-						o->commits };
+		struct pb_identical *x;
 
-		if ((rc = pb_identical_new(&s->ident, &io)) < 0)
+		s->claims = 1;
+		rc = o->machine ? ident_for(s, o->machine, &x)
+				: pb_db_images_machines(o->db, o->bench_id,
+							ident_load, s);
+		if (rc < 0)
 			goto fail;
 		tell_identical(s, 0);
 	}
@@ -234,7 +298,11 @@ void pb_session_free(struct pb_session *s)
 	if (!s)
 		return;
 	pb_engine_free(s->engine);
-	pb_identical_free(s->ident);
+	for (size_t k = 0; k < s->nident; k++) {
+		pb_identical_free(s->ident[k].x);
+		free(s->ident[k].name);
+	}
+	free(s->ident);
 	free(s->told);
 	free(s->ran);
 	free(s->ids);
@@ -525,11 +593,19 @@ static int add_run(struct pb_session *s, size_t i, struct pb_run_row *row,
 	if ((rc = feed(s, i, row->seq, row->machine, row->ok, row->disturbed,
 		       row->value)) < 0)
 		goto fail;
-	if (s->ident && ((m->files && m->workdir) || m->rows)) {
-		rc = m->rows ? pb_identical_add_rows(s->ident, i, m->rows,
-						     m->nrows)
-			     : pb_identical_add(s->ident, i, m->workdir,
-						m->files);
+	if (s->claims && ((m->files && m->workdir) || m->rows)) {
+		struct pb_identical *x;
+
+		/* the driver's one machine, or the agent the run came from */
+		rc = ident_for(s, s->o.machine  ? s->o.machine
+				  : row->machine ? row->machine
+						 : "",
+			       &x);
+		if (rc == PB_OK)
+			rc = m->rows ? pb_identical_add_rows(x, i, m->rows,
+							     m->nrows)
+				     : pb_identical_add(x, i, m->workdir,
+							m->files);
 		if (rc < 0)
 			goto fail;
 		tell_identical(s, 1);
@@ -564,10 +640,11 @@ int pb_session_rebuilt(struct pb_session *s, size_t i)
 {
 	int rc;
 
-	if (!s->ident)
-		return PB_OK;
-	if ((rc = pb_identical_forget(s->ident, i)) < 0)
-		return rc;
+	/* a rebuild is the driver's own machine's (--local) */
+	for (size_t k = 0; k < s->nident; k++)
+		if (!s->o.machine || !strcmp(s->ident[k].name, s->o.machine))
+			if ((rc = pb_identical_forget(s->ident[k].x, i)) < 0)
+				return rc;
 	tell_identical(s, 0);
 	return PB_OK;
 }

@@ -44,7 +44,8 @@ struct pb_session_opts {
 	int identical;           /* claims of commits that map their
 				  * parent's code (identical.h) */
 	const char *machine;     /* where builds are digested (identical.h):
-				  * "local" for --local */
+				  * "local" for --local; NULL: per agent,
+				  * each run's row->machine */
 	/* Called when a run changed whether commit i maps its parent's
 	 * code (not for the claims stored before the session opened). */
 	void (*on_claim)(void *ctx, size_t i, int identical);

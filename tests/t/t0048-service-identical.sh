@@ -33,11 +33,15 @@ for i in 0 1 3 4; do
 		fail "commit $i changed code but carries identical_to"
 done
 q() { sqlite3 "$DB" "$1"; }
-[ "$(q "SELECT count(*) FROM build_images WHERE kind != 'elf' OR path != 'b' OR machine != 'service'")" = 0 ] ||
+# kept per agent: a build can differ by machine
+[ "$(q "SELECT count(*) FROM build_images WHERE kind != 'elf' OR path != 'b' OR machine NOT IN ('i1', 'i2')")" = 0 ] ||
 	fail "unexpected build_images rows: $(q 'SELECT * FROM build_images')"
-[ "$(q "SELECT count(*) = count(DISTINCT commit_id) FROM build_images")" = 1 ] ||
+[ "$(q "SELECT count(*) = count(DISTINCT commit_id || ' ' || machine) FROM build_images")" = 1 ] ||
 	fail "a build's file stored twice"
-digest() { q "SELECT i.digest FROM build_images i JOIN commits c ON c.id = i.commit_id WHERE c.sha = '$1'"; }
+# the claim was made by an agent that ran both commits
+[ "$(q "SELECT count(*) FROM build_images i JOIN commits c ON c.id = i.commit_id WHERE c.sha IN ('$(sha 4)', '$(sha 5)') GROUP BY machine HAVING count(*) = 2" | head -n 1)" = 2 ] ||
+	fail "no agent ran both the culprit and the README commit"
+digest() { q "SELECT DISTINCT i.digest FROM build_images i JOIN commits c ON c.id = i.commit_id WHERE c.sha = '$1'"; }
 [ -n "$(digest "$(sha 5)")" ] && [ "$(digest "$(sha 5)")" = "$(digest "$(sha 4)")" ] ||
 	fail "commits 4 and 5 have different digests"
 [ "$(digest "$(sha 3)")" != "$(digest "$(sha 4)")" ] || fail "commits 3 and 4 have one digest"

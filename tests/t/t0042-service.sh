@@ -12,7 +12,8 @@
 . "$PB_FIXTURES/daemon.sh"
 : "${PERFBISECT_AGENT:?run through tests/run.sh}"
 
-mkdir -p "$T/runs" && chmod 777 "$T/runs"
+mkdir -p "$T/runs" "$T/runs-m1" "$T/runs-m2" &&
+	chmod 777 "$T/runs" "$T/runs-m1" "$T/runs-m2"
 SLOW_FRACTION=0.5 OPS=30 PB_RUNS_DIR="$T/runs" \
 	sh "$PB_FIXTURES/mkrepo.sh" "$T/repo" 24 13 > "$T/shas"
 planted=$(sed -n 14p "$T/shas")
@@ -48,8 +49,14 @@ st=$(req --token "$admin" "$PORT" POST /api/v1/benchmarks --data \
 for a in m1 m2; do
 	sh "$PB_FIXTURES/mksysroot.sh" "$T/root-$a"
 	nocc=
+	# m2 runs as another user (as root): m1 opens its compiler cache to
+	# its build user only while no process of that user lives, and m2's
+	# benchmarks would otherwise be such processes
 	[ "$a" = m1 ] || nocc=--no-ccache
-	PB_RUNS_DIR="$T/runs" "$PERFBISECT_AGENT" --server "http://127.0.0.1:$PORT" \
+	[ "$a" = m1 ] || [ "$(id -u)" -ne 0 ] || nocc="$nocc --run-as daemon"
+	# each agent counts its runs of a commit in its own directory (its
+	# run user's files): each replays the commit's sequence of coins
+	PB_RUNS_DIR="$T/runs-$a" "$PERFBISECT_AGENT" --server "http://127.0.0.1:$PORT" \
 		--token-file "$T/$a.token" --name "$a" --work-dir "$T/w-$a" \
 		--sysroot "$T/root-$a" --busy-threshold 1.5 \
 		--poll 2 --backoff-max 1 $nocc 2> "$T/$a.log" &
@@ -140,6 +147,8 @@ daemon_stop
 # $BUILD is one ccache does not cache: it counts it), m2 had none
 if command -v ccache > /dev/null; then
 	grep -q "ccache in front of the compilers" "$T/m1.log" || fail "m1 does not say ccache"
+	! grep -q "this build goes without ccache" "$T/m1.log" ||
+		fail "m1 built without ccache: $(grep 'goes without ccache' "$T/m1.log" | head -n 1)"
 	grep -q "no ccache (--no-ccache)" "$T/m2.log" || fail "m2 does not say --no-ccache"
 	[ "$(readlink "$T/w-m1/ccache-bin/cc")" = "$(command -v ccache)" ] || fail "m1's cc is not ccache"
 	user=$(id -un)

@@ -19,7 +19,11 @@ cat "$T/err"
 [ "$(json "$T/out.json" 'sum(s["fast"] if s["verdict"] == "bad" else s["slow"] for s in j["steps"] if s["verdict"] in ("good", "bad")) <= 2')" = True ] || fail "slow_fraction"
 [ "$(json "$T/out.json" 'all(s["slow_fraction"] is not None for s in j["steps"] if s["verdict"] in ("good", "bad"))')" = True ] || fail "slow_fraction missing"
 [ "$(json "$T/out.json" 'j["credible_interval"] == [j["culprit"], j["culprit"]]')" = True ] || fail "credible interval"
-[ "$(json "$T/out.json" 'j["evidence"]["culprit"]["slow"] >= 1 and j["evidence"]["parent"]["slow"] == 0')" = True ] || fail "evidence"
+# the contrast: the culprit's runs slow, its parent's fast (one slow run
+# in ten at the parent is allowed: on a shared machine a run can be slowed
+# by what the interference check cannot see, such as steal or caches)
+[ "$(json "$T/out.json" 'j["evidence"]["culprit"]["slow"] >= 1 and j["evidence"]["culprit"]["fast"] == 0 and j["evidence"]["parent"]["slow"] * 10 <= j["evidence"]["parent"]["fast"]')" = True ] ||
+	fail "evidence: $(json "$T/out.json" 'j["evidence"]')"
 [ "$(json "$T/out.json" '[s["verdict"] for s in j["steps"] if s["commit"] == j["culprit"]][0]')" = bad ] || fail "culprit step"
 grep -q "culprit: $culprit" "$T/err" || fail "no verdict on stderr"
 test -s "$(json "$T/out.json" 'j["report"]')" || fail "no report page"

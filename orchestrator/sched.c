@@ -696,7 +696,6 @@ out:
 	return rc;
 }
 
-/* The lease if it is the agent's and active; else PB_ECONFLICT and why. */
 /* Lease `id` of `agent` on job `job_id` ran out (the reaper saw it, or a
  * call on it came late): the job goes back to the queue, never to that
  * agent; it is over when its every run was posted (the agent died before
@@ -749,6 +748,7 @@ static int expire(struct pb_sched *s, const char *id, int64_t job_id,
 	return PB_OK;
 }
 
+/* The lease if it is the agent's and active; else PB_ECONFLICT and why. */
 static int own_lease(struct pb_sched *s, const char *agent, const char *id,
 		     struct pb_lease_row *l, struct pb_sched_refusal *why)
 {

@@ -74,7 +74,8 @@ AGENTD_MAIN := agent/daemon/main.c
 CORE_SRC   := orchestrator/core/bayes.c orchestrator/core/mixture.c \
               orchestrator/core/stats.c orchestrator/core/ranktest.c \
               orchestrator/core/edivisive.c orchestrator/core/dip.c \
-              orchestrator/core/dip_table.c orchestrator/core/verify.c
+              orchestrator/core/dip_table.c orchestrator/core/verify.c \
+              orchestrator/core/changes.c
 ORCH_SRC   := orchestrator/db.c orchestrator/local.c orchestrator/demo.c \
               orchestrator/session.c orchestrator/sched.c \
               orchestrator/detect.c orchestrator/identical.c

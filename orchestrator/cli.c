@@ -692,61 +692,84 @@ static int cmd_report(int argc, char **argv)
 	return 0;
 }
 
-static void print_detect(const char *path, const struct pb_detect_opts *o,
-			 const struct pb_detect_result *r)
+static void print_detect(const char *path, const struct pb_changes_opts *o,
+			 const struct pb_detect_result *d)
 {
+	const struct pb_changes *r = &d->ch;
 	int cw = 6;
 
-	if (r->commits)
+	if (d->commits)
 		printf("%s: %zu runs of %zu commit%s (up to %zu per commit)\n",
 		       path, r->nvalues, r->npositions,
 		       r->npositions == 1 ? "" : "s", r->max_runs);
 	else
 		printf("%s: %zu values\n", path, r->nvalues);
-	if (r->kind == PB_DETECT_BIMODAL)
+	if (r->kind == PB_CHANGES_BIMODAL)
 		printf("runs are bimodal (Ashman's D %.3g, dip %.3g, dip "
 		       "p-value %.2g): %zu of %zu slow, %s %.6g\n",
 		       r->ashman_d, r->dip, r->dip_p, r->slow_runs, r->nvalues,
 		       o->lower_is_better ? "above" : "below", r->threshold);
-	else if (r->kind == PB_DETECT_MEDIANS && isnan(r->ashman_d))
+	else if (r->kind == PB_CHANGES_MEDIANS && isnan(r->ashman_d))
 		printf("too few runs to tell whether they are bimodal (fewer "
 		       "than 10)\n");
-	else if (r->kind == PB_DETECT_MEDIANS && r->two_modes)
+	else if (r->kind == PB_CHANGES_MEDIANS && r->two_modes)
 		printf("runs form two modes (Ashman's D %.3g, dip p-value "
 		       "%.2g), but no commit has runs in both: a shift\n",
 		       r->ashman_d, r->dip_p);
-	else if (r->kind == PB_DETECT_MEDIANS)
+	else if (r->kind == PB_CHANGES_MEDIANS)
 		printf("runs are not bimodal (Ashman's D %.3g, dip p-value "
 		       "%.2g)\n", r->ashman_d, r->dip_p);
-	if (r->no_fast_commits)
+	if (r->no_fast)
 		printf("%zu commits without a fast run are left out of "
-		       "fast_median\n", r->no_fast_commits);
+		       "fast_median\n", r->no_fast);
 	printf("series %s; window %zu, max p-value %g, min magnitude %g\n\n",
-	       r->kind == PB_DETECT_BIMODAL ? "slow_fraction and fast_median"
-	       : r->kind == PB_DETECT_MEDIANS ? "median" : "value",
+	       r->kind == PB_CHANGES_BIMODAL ? "slow_fraction and fast_median"
+	       : r->kind == PB_CHANGES_MEDIANS ? "median" : "value",
 	       o->window, o->max_pvalue, o->min_magnitude);
 	if (r->npoints == 0) {
 		printf("no change points\n");
 		return;
 	}
 	for (size_t i = 0; i < r->npoints; i++)
-		if (r->points[i].commit &&
-		    (int)strlen(r->points[i].commit) > cw)
-			cw = (int)strlen(r->points[i].commit);
+		if (d->commits &&
+		    (int)strlen(d->commits[r->points[i].index]) > cw)
+			cw = (int)strlen(d->commits[r->points[i].index]);
 	printf("%zu change point%s:\n", r->npoints, r->npoints == 1 ? "" : "s");
 	printf("%7s  %-*s  %-13s  %12s  %12s  %8s  %8s\n", "index", cw,
 	       "commit", "series", "before", "after", "change", "p-value");
 	for (size_t i = 0; i < r->npoints; i++) {
-		const struct pb_detect_point *p = &r->points[i];
+		const struct pb_change_at *p = &r->points[i];
 		char change[32] = "-";
 
 		if (p->before != 0 && strcmp(p->series, "slow_fraction"))
 			snprintf(change, sizeof(change), "%+.1f%%",
 				 (p->after / p->before - 1) * 100);
 		printf("%7zu  %-*s  %-13s  %12.6g  %12.6g  %8s  %8.2g\n",
-		       p->index, cw, p->commit ? p->commit : "-", p->series,
-		       p->before, p->after, change, p->p_value);
+		       p->index, cw, d->commits ? d->commits[p->index] : "-",
+		       p->series, p->before, p->after, change, p->p_value);
 	}
+}
+
+/* The change points as `detect --json` prints them. */
+static char *detect_json(const struct pb_detect_result *d)
+{
+	struct pb_detect_point *v;
+	char *text;
+
+	v = calloc(d->ch.npoints ? d->ch.npoints : 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < d->ch.npoints; i++) {
+		const struct pb_change_at *p = &d->ch.points[i];
+
+		v[i] = (struct pb_detect_point){
+			p->index, d->commits ? d->commits[p->index] : NULL,
+			p->series, p->before, p->after, p->p_value
+		};
+	}
+	text = pb_proto_detect_json(v, d->ch.npoints);
+	free(v);
+	return text;
 }
 
 static int cmd_detect(int argc, char **argv)
@@ -760,7 +783,7 @@ static int cmd_detect(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct pb_detect_opts o = PB_DETECT_OPTS_INIT;
+	struct pb_changes_opts o = PB_CHANGES_OPTS_INIT;
 	struct pb_detect_result res;
 	int c, json = 0, rc;
 	char *text;
@@ -774,7 +797,7 @@ static int cmd_detect(int argc, char **argv)
 		switch (c) {
 		case 'j': json = 1; break;
 		case 'w':
-			if (pb_parse_u64(&u, optarg, 2, PB_DETECT_MAX_WINDOW,
+			if (pb_parse_u64(&u, optarg, 2, PB_CHANGES_MAX_WINDOW,
 					 "--window") < 0)
 				return usage_error("detect", "%s",
 						   pb_error_last());
@@ -815,7 +838,7 @@ static int cmd_detect(int argc, char **argv)
 		return rc == PB_ERROR ? 3 : 2;
 	}
 	if (json) {
-		text = pb_proto_detect_json(res.points, res.npoints);
+		text = detect_json(&res);
 		if (!text) {
 			fprintf(stderr, "perfbisect: error: out of memory\n");
 			pb_detect_result_release(&res);

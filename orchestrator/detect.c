@@ -9,7 +9,7 @@
  * the groups are then put back in order of their first row and the runs
  * of each commit laid out contiguously (offsets into one value array), in
  * file order.  Everything after reading is numbers in, change points out:
- * the statistics live in orchestrator/core/.
+ * orchestrator/core/changes.c.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -22,19 +22,11 @@
 #include <strings.h>
 
 #include "common/err.h"
-#include "orchestrator/core/dip.h"
-#include "orchestrator/core/edivisive.h"
-#include "orchestrator/core/mixture.h"
-#include "orchestrator/core/stats.h"
 #include "orchestrator/detect.h"
 #include "common/util.h"
 
 #define LINE_MAX_LEN 4096
 #define COMMIT_MAX_LEN 255
-#define BIMODAL_MIN_RUNS 10      /* statistics.md section 3 */
-#define BIMODAL_MIN_ASHMAN 2.0
-#define BIMODAL_DIP_ALPHA 0.05
-#define MIX_FLOOR_REL 0.005
 
 struct row {
 	char *commit;     /* NULL in a file of plain values */
@@ -312,198 +304,15 @@ static int group_runs(struct runs *r, struct pb_detect_result *out,
 	}
 	r->ncommits = c;
 	r->off[c] = n;
-	out->npositions = c;
+	out->ncommits = c;
 	rc = PB_OK;
 out:
 	free(k);
 	return rc;
 }
 
-/* ---- the series ------------------------------------------------------- */
-
-static int series_rank(const char *s)
-{
-	return !strcmp(s, "fast_median");
-}
-
-static int cmp_point(const void *a, const void *b)
-{
-	const struct pb_detect_point *x = a, *y = b;
-
-	if (x->index != y->index)
-		return (x->index > y->index) - (x->index < y->index);
-	return series_rank(x->series) - series_rank(y->series);
-}
-
-/*
- * E-divisive on y[0..n); pos[i] (NULL: i) is the position of y[i] among
- * the values or commits.  Appends the change points to out->points.
- */
-static int run_series(struct pb_detect_result *out, const char *name,
-		      const double *y, const size_t *pos, size_t n,
-		      const struct pb_detect_opts *o)
-{
-	struct pb_ediv_opts eo = PB_EDIV_OPTS_INIT;
-	struct pb_change_point *cps = NULL;
-	struct pb_detect_point *g;
-	size_t ncp = 0;
-	int rc;
-
-	eo.window = o->window;
-	eo.max_pvalue = o->max_pvalue;
-	eo.min_magnitude = o->min_magnitude;
-	rc = pb_edivisive(&cps, &ncp, y, n, &eo);
-	if (rc < 0) {
-		rc = pb_error_code(rc, "change point detection failed on the "
-				   "%s series", name);
-		goto out;
-	}
-	if (ncp == 0)
-		goto out;
-	g = realloc(out->points, (out->npoints + ncp) * sizeof(*g));
-	if (!g) {
-		rc = pb_error_set("out of memory");
-		goto out;
-	}
-	out->points = g;
-	for (size_t i = 0; i < ncp; i++) {
-		struct pb_detect_point *p = &out->points[out->npoints++];
-
-		p->index = pos ? pos[cps[i].index] : cps[i].index;
-		p->commit = out->commits ? out->commits[p->index] : NULL;
-		p->series = name;
-		p->before = cps[i].mean_before;
-		p->after = cps[i].mean_after;
-		p->p_value = cps[i].p_value;
-	}
-	rc = PB_OK;
-out:
-	free(cps);
-	return rc;
-}
-
-/*
- * Classifies the pooled runs; decides bimodality (detect.h) and records
- * the evidence in out.  Returns 1 bimodal, 0 not, or a negative error.
- */
-static int check_bimodal(struct pb_detect_result *out, const struct runs *r,
-			 size_t nvalues, int lower_is_better)
-{
-	struct pb_mix mix;
-	double tau;
-	int rc;
-
-	if (nvalues < BIMODAL_MIN_RUNS)
-		return 0;
-	rc = pb_mix_fit(&mix, r->values, nvalues, MIX_FLOOR_REL);
-	if (rc < 0)
-		return pb_error_code(rc, "cannot fit the mixture of %zu runs",
-				     nvalues);
-	rc = pb_dip_test(&out->dip, &out->dip_p, r->values, nvalues);
-	if (rc < 0)
-		return pb_error_code(rc, "cannot compute the dip of %zu runs",
-				     nvalues);
-	out->ashman_d = mix.ashman_d;
-	tau = pb_mix_threshold(&mix);
-	for (size_t c = 0; c < r->ncommits; c++) {
-		size_t slow = 0, nr = r->off[c + 1] - r->off[c];
-
-		for (size_t i = r->off[c]; i < r->off[c + 1]; i++)
-			slow += lower_is_better ? r->values[i] > tau
-						: r->values[i] < tau;
-		if (slow > 0 && slow < nr)
-			out->mixed_commits++;
-		out->slow_runs += slow;
-	}
-	out->two_modes = mix.ashman_d >= BIMODAL_MIN_ASHMAN &&
-			 out->dip_p < BIMODAL_DIP_ALPHA;
-	if (!out->two_modes || out->mixed_commits == 0) {
-		out->slow_runs = 0;
-		return 0;
-	}
-	out->threshold = tau;
-	return 1;
-}
-
-static int run_bimodal(struct pb_detect_result *out, const struct runs *r,
-		       const struct pb_detect_opts *o)
-{
-	size_t nc = r->ncommits, nfast = 0, *pos = NULL;
-	double *frac = NULL, *fast_med = NULL, *buf = NULL;
-	int rc = PB_ERROR;
-
-	frac = malloc(nc * sizeof(*frac));
-	fast_med = malloc(nc * sizeof(*fast_med));
-	pos = malloc(nc * sizeof(*pos));
-	buf = malloc(out->max_runs * sizeof(*buf));
-	if (!frac || !fast_med || !pos || !buf) {
-		pb_error_set("out of memory");
-		goto out;
-	}
-	for (size_t c = 0; c < nc; c++) {
-		size_t nr = r->off[c + 1] - r->off[c], nb = 0;
-
-		for (size_t i = r->off[c]; i < r->off[c + 1]; i++) {
-			double v = r->values[i];
-
-			if (o->lower_is_better ? v > out->threshold
-					       : v < out->threshold)
-				continue;
-			buf[nb++] = v;
-		}
-		frac[c] = (double)(nr - nb) / (double)nr;
-		if (nb == 0) {
-			out->no_fast_commits++;
-			continue;
-		}
-		pos[nfast] = c;
-		fast_med[nfast++] = pb_median(buf, nb);
-	}
-	rc = run_series(out, "slow_fraction", frac, NULL, nc, o);
-	if (rc < 0)
-		goto out;
-	rc = run_series(out, "fast_median", fast_med, pos, nfast, o);
-out:
-	free(frac);
-	free(fast_med);
-	free(pos);
-	free(buf);
-	return rc;
-}
-
-static int run_medians(struct pb_detect_result *out, const struct runs *r,
-		       const struct pb_detect_opts *o)
-{
-	double *med = malloc(r->ncommits * sizeof(*med));
-	int rc;
-
-	if (!med)
-		return pb_error_set("out of memory");
-	for (size_t c = 0; c < r->ncommits; c++)
-		med[c] = pb_median(r->values + r->off[c],
-				   r->off[c + 1] - r->off[c]);
-	rc = run_series(out, "median", med, NULL, r->ncommits, o);
-	free(med);
-	return rc;
-}
-
-static int check_opts(const struct pb_detect_opts *o)
-{
-	if (o->window < 2 || o->window > PB_DETECT_MAX_WINDOW)
-		return pb_error_code(PB_EINVAL, "window %zu is out of range "
-				     "[2, %d]", o->window,
-				     PB_DETECT_MAX_WINDOW);
-	if (!(o->max_pvalue > 0 && o->max_pvalue <= 1))
-		return pb_error_code(PB_EINVAL, "max p-value %g is not in "
-				     "(0, 1]", o->max_pvalue);
-	if (!(o->min_magnitude >= 0) || isinf(o->min_magnitude))
-		return pb_error_code(PB_EINVAL, "min magnitude %g is not a "
-				     "finite number >= 0", o->min_magnitude);
-	return PB_OK;
-}
-
 int pb_detect_file(struct pb_detect_result *out, const char *path,
-		   const struct pb_detect_opts *opts)
+		   const struct pb_changes_opts *opts)
 {
 	struct input in = { 0 };
 	struct runs r = { 0, NULL, NULL };
@@ -511,14 +320,11 @@ int pb_detect_file(struct pb_detect_result *out, const char *path,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	out->ashman_d = out->dip = out->dip_p = out->threshold = NAN;
-	rc = check_opts(opts);
-	if (rc < 0)
+	out->ch.ashman_d = out->ch.dip = out->ch.dip_p = NAN;
+	out->ch.threshold = NAN;
+	if ((rc = pb_changes_check_opts(opts)) < 0 ||
+	    (rc = read_input(&in, path)) < 0)
 		goto out;
-	rc = read_input(&in, path);
-	if (rc < 0)
-		goto out;
-	out->nvalues = in.nrows;
 	if (!in.has_commits) {
 		vals = malloc(in.nrows * sizeof(*vals));
 		if (!vals) {
@@ -527,32 +333,13 @@ int pb_detect_file(struct pb_detect_result *out, const char *path,
 		}
 		for (size_t i = 0; i < in.nrows; i++)
 			vals[i] = in.rows[i].value;
-		out->kind = PB_DETECT_VALUES;
-		out->npositions = in.nrows;
-		out->max_runs = 1;
-		rc = run_series(out, "value", vals, NULL, in.nrows, opts);
+		rc = pb_changes_find(&out->ch, vals, NULL, in.nrows, opts);
 		goto out;
 	}
-	rc = group_runs(&r, out, &in);
-	if (rc < 0)
+	if ((rc = group_runs(&r, out, &in)) < 0)
 		goto out;
-	for (size_t c = 0; c < r.ncommits; c++)
-		if (r.off[c + 1] - r.off[c] > out->max_runs)
-			out->max_runs = r.off[c + 1] - r.off[c];
-	if (out->max_runs == 1) {
-		out->kind = PB_DETECT_VALUES;
-		rc = run_series(out, "value", r.values, NULL, r.ncommits, opts);
-		goto out;
-	}
-	rc = check_bimodal(out, &r, in.nrows, opts->lower_is_better);
-	if (rc < 0)
-		goto out;
-	out->kind = rc ? PB_DETECT_BIMODAL : PB_DETECT_MEDIANS;
-	rc = rc ? run_bimodal(out, &r, opts) : run_medians(out, &r, opts);
+	rc = pb_changes_find(&out->ch, r.values, r.off, r.ncommits, opts);
 out:
-	if (rc >= 0 && out->npoints > 1)
-		qsort(out->points, out->npoints, sizeof(*out->points),
-		      cmp_point);
 	free(vals);
 	free(r.off);
 	free(r.values);
@@ -565,21 +352,10 @@ void pb_detect_result_release(struct pb_detect_result *r)
 	if (!r)
 		return;
 	if (r->commits)
-		for (size_t i = 0; i < r->npositions; i++)
+		for (size_t i = 0; i < r->ncommits; i++)
 			free(r->commits[i]);
 	free(r->commits);
-	free(r->points);
 	r->commits = NULL;
-	r->points = NULL;
-	r->npoints = r->npositions = 0;
-}
-
-const char *pb_detect_kind_name(enum pb_detect_kind k)
-{
-	switch (k) {
-	case PB_DETECT_VALUES: return "value";
-	case PB_DETECT_MEDIANS: return "median";
-	case PB_DETECT_BIMODAL: return "bimodal";
-	}
-	return "?";
+	r->ncommits = 0;
+	pb_changes_release(&r->ch);
 }

@@ -78,7 +78,8 @@ CORE_SRC   := orchestrator/core/bayes.c orchestrator/core/mixture.c \
               orchestrator/core/changes.c
 ORCH_SRC   := orchestrator/db.c orchestrator/local.c orchestrator/demo.c \
               orchestrator/session.c orchestrator/sched.c \
-              orchestrator/detect.c orchestrator/identical.c
+              orchestrator/detect.c orchestrator/identical.c \
+              orchestrator/history.c
 WEB_SRC    := web/html.c web/report.c
 GEN_SRC    := $(B)/gen/schema.c $(B)/gen/demo_files.c
 LIB_SRC    := $(COMMON_SRC) $(AGENT_SRC) $(CORE_SRC) $(ORCH_SRC) $(WEB_SRC)
@@ -96,7 +97,8 @@ CLI_OBJ    := $(B)/orchestrator/cli.o $(B)/orchestrator/remote.o \
 SRV_SRC    := orchestrator/server/api_core.c orchestrator/server/api_report.c \
               orchestrator/server/config.c orchestrator/server/http.c \
               orchestrator/server/srv.c orchestrator/server/token.c \
-              orchestrator/server/urlrule.c orchestrator/server/api_service.c
+              orchestrator/server/urlrule.c orchestrator/server/api_service.c \
+              orchestrator/server/api_merge.c
 SRV_OBJ    := $(SRV_SRC:%.c=$(B)/%.o)
 SRVD_OBJ   := $(B)/orchestrator/server/main.o
 # Everything perfbisect-agent is made of: common/, agent/ and agent/daemon/.
@@ -104,7 +106,7 @@ AGENT_LIB_OBJ := $(COMMON_SRC:%.c=$(B)/%.o) $(AGENT_SRC:%.c=$(B)/%.o) \
                  $(AGENTD_SRC:%.c=$(B)/%.o)
 AGENT_MAIN_OBJ := $(AGENTD_MAIN:%.c=$(B)/%.o)
 
-UNIT_TESTS := buf metric proc git db engine html ranktest edivisive dip \
+UNIT_TESTS := buf metric proc git db engine html ranktest edivisive dip history \
               interfere \
               mixture stats pmu knobs numa verify image identical human util \
               local session sched

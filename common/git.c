@@ -273,6 +273,66 @@ done:
 	return rc;
 }
 
+int pb_git_commit_info(struct pb_git *g, const char *sha,
+		       struct pb_commit_info *out)
+{
+	git_commit *c = NULL;
+	git_oid id;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (git_oid_fromstr(&id, sha) < 0)
+		return pb_error_code(PB_EINVAL, "'%s' is not a sha", sha);
+	if (git_commit_lookup(&c, g->repo, &id) < 0)
+		return git_fail(PB_ENOTFOUND, "cannot read commit");
+	rc = fill_info(out, c) < 0 ? PB_ERROR : PB_OK;
+	git_commit_free(c);
+	return rc;
+}
+
+int pb_git_first_parent_line(struct pb_git *g, const char *head_sha,
+			     size_t max, char (**out)[41], size_t *nout)
+{
+	git_oid cur;
+	git_commit *c = NULL;
+	char (*list)[41] = NULL;
+	size_t n = 0;
+	int rc = PB_OK;
+
+	*out = NULL;
+	*nout = 0;
+	if (max == 0 || git_oid_fromstr(&cur, head_sha) < 0)
+		return pb_error_code(PB_EINVAL, "not a sha");
+	if (!(list = malloc(max * sizeof(*list))))
+		return pb_error_code(PB_ERROR, "out of memory");
+	while (n < max) {
+		git_oid_tostr(list[n++], sizeof(list[0]), &cur);
+		if (git_commit_lookup(&c, g->repo, &cur) < 0) {
+			rc = git_fail(PB_ENOTFOUND, "cannot read commit");
+			goto done;
+		}
+		if (git_commit_parentcount(c) == 0)
+			break;
+		cur = *git_commit_parent_id(c, 0);
+		git_commit_free(c);
+		c = NULL;
+	}
+	for (size_t i = 0; i < n / 2; i++) {
+		char t[41];
+
+		memcpy(t, list[i], sizeof(t));
+		memcpy(list[i], list[n - 1 - i], sizeof(t));
+		memcpy(list[n - 1 - i], t, sizeof(t));
+	}
+	*out = list;
+	*nout = n;
+	list = NULL;
+done:
+	git_commit_free(c);
+	free(list);
+	return rc;
+}
+
 const char *pb_git_workdir(struct pb_git *g)
 {
 	return git_repository_workdir(g->repo);

@@ -52,6 +52,17 @@ int pb_git_first_parent_range(struct pb_git *g, const char *good_sha,
 			      size_t *n);
 void pb_commit_list_free(struct pb_commit_info *list, size_t n);
 
+/* The facts of commit `sha` (free them with pb_commit_list_free(out, 1)
+ * on a malloc'd one, or free(subject) and free(author)). */
+int pb_git_commit_info(struct pb_git *g, const char *sha,
+		       struct pb_commit_info *out);
+
+/* The first-parent line that ends at head_sha, oldest first, at most
+ * `max` commits (the newest of it): *out is a malloc'd array of *nout
+ * shas, head_sha last.  PB_ENOTFOUND for a commit g lacks. */
+int pb_git_first_parent_line(struct pb_git *g, const char *head_sha,
+			     size_t max, char (**out)[41], size_t *nout);
+
 /* The repository's work tree (ends in '/'), or NULL for a bare one. */
 const char *pb_git_workdir(struct pb_git *g);
 

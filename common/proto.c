@@ -1969,8 +1969,10 @@ int pb_proto_lease_parse(const char *json, size_t len, struct pb_job *out,
 		goto out;
 	out->id = (int64_t)id;
 	out->bisection = (int64_t)bis;
-	if (strcmp(out->kind, "runs") && strcmp(out->kind, "pair")) {
-		rc = bad(&c, "job.kind", "must be \"runs\" or \"pair\"");
+	if (strcmp(out->kind, "runs") && strcmp(out->kind, "pair") &&
+	    strcmp(out->kind, "merge")) {
+		rc = bad(&c, "job.kind", "must be \"runs\", \"pair\" or "
+			 "\"merge\"");
 		goto out;
 	}
 	c.what = "job: 'repo'";
@@ -2144,4 +2146,242 @@ char *pb_proto_bisect_req_json(const char *repo, const char *benchmark,
 	if (min_effect > 0)
 		json_object_set_new(o, "min_effect", json_real(min_effect));
 	return dump_api(o);
+}
+
+/* ---- merges, webhooks and alerts (docs/merges.md) ---- */
+
+int pb_proto_parse_merge_req(struct pb_merge_req *out, const char *body,
+			     size_t len)
+{
+	static const char *const keys[] = { "repo", "commit", NULL };
+	json_t *o;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = parse_object(&o, body, len, keys)) < 0)
+		return rc;
+	if ((rc = field_string(o, "repo", 1, 128, &out->repo)) < 0 ||
+	    (rc = field_string(o, "commit", 1, 256, &out->commit)) < 0)
+		goto out;
+	if (out->commit[0] == '-')
+		rc = pb_error_code(PB_EINVAL, "field 'commit': a revision does "
+				   "not start with '-'");
+out:
+	json_decref(o);
+	if (rc < 0)
+		pb_merge_req_release(out);
+	return rc;
+}
+
+void pb_merge_req_release(struct pb_merge_req *r)
+{
+	free(r->repo);
+	free(r->commit);
+	memset(r, 0, sizeof(*r));
+}
+
+char *pb_proto_merge_answer_json(const struct pb_merge_answer *a)
+{
+	json_t *o = json_pack("{s:I, s:I, s:I, s:b}", "jobs",
+			      (json_int_t)a->jobs, "benchmarks",
+			      (json_int_t)a->benchmarks, "skipped",
+			      (json_int_t)a->skipped, "duplicate",
+			      a->duplicate);
+
+	if (o && a->commit)
+		json_object_set_new(o, "commit", json_string(a->commit));
+	if (o && a->ignored)
+		json_object_set_new(o, "ignored", json_string(a->ignored));
+	return dump_api(o);
+}
+
+/* A 40-hex sha, all zeros counted as "none" (a deletion). */
+static int is_sha(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if (!isxdigit((unsigned char)s[n]))
+			return 0;
+	return n == 40;
+}
+
+int pb_proto_parse_push(struct pb_push *out, const char *body, size_t len,
+			int gitlab)
+{
+	json_error_t e;
+	json_t *o, *v;
+	const char *ref, *after;
+
+	memset(out, 0, sizeof(*out));
+	o = json_loadb(body, len, 0, &e);
+	if (!o || !json_is_object(o)) {
+		json_decref(o);
+		return pb_error_code(PB_EINVAL, "the body is not a JSON object%s%s",
+				     o ? "" : ": ", o ? "" : e.text);
+	}
+	v = json_object_get(o, "ref");
+	ref = json_is_string(v) ? json_string_value(v) : NULL;
+	v = json_object_get(o, gitlab && json_is_string(json_object_get(
+						  o, "checkout_sha"))
+				       ? "checkout_sha"
+				       : "after");
+	after = json_is_string(v) ? json_string_value(v) : NULL;
+	if (!ref || strlen(ref) >= sizeof(out->ref)) {
+		json_decref(o);
+		return pb_error_code(PB_EINVAL, "field 'ref': missing or not "
+				     "a ref");
+	}
+	pb_strlcpy(out->ref, ref, sizeof(out->ref));
+	v = json_object_get(o, "deleted");
+	out->deleted = json_is_true(v) ||
+		       (after && strspn(after, "0") == 40 &&
+			strlen(after) == 40);
+	v = json_object_get(o, "forced");
+	out->forced = json_is_true(v);
+	if (!out->deleted) {
+		if (!after || !is_sha(after)) {
+			json_decref(o);
+			return pb_error_code(PB_EINVAL, "field 'after': missing "
+					     "or not a 40-hex sha");
+		}
+		pb_strlcpy(out->after, after, sizeof(out->after));
+	}
+	json_decref(o);
+	return PB_OK;
+}
+
+int pb_proto_parse_alert_state(char out[16], const char *body, size_t len)
+{
+	static const char *const keys[] = { "state", NULL };
+	json_t *o;
+	char *s = NULL;
+	int rc;
+
+	if ((rc = parse_object(&o, body, len, keys)) < 0)
+		return rc;
+	rc = field_string(o, "state", 1, 15, &s);
+	json_decref(o);
+	if (rc < 0)
+		return rc;
+	if (strcmp(s, "open") && strcmp(s, "acknowledged") &&
+	    strcmp(s, "fixed"))
+		rc = pb_error_code(PB_EINVAL, "field 'state': must be \"open\", "
+				   "\"acknowledged\" or \"fixed\"");
+	else
+		pb_strlcpy(out, s, 16);
+	free(s);
+	return rc;
+}
+
+static json_t *alert_obj(const struct pb_alert_wire *a)
+{
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, "
+			 "s:o, s:s, s:o, s:o, s:o, s:s*}",
+			 "id", (json_int_t)a->id, "repo", a->repo, "benchmark",
+			 a->benchmark, "config", "default", "good", a->good,
+			 "bad", a->bad, "change", num_or_null(a->change),
+			 "p_value", num_or_null(a->p_value), "mode", a->mode,
+			 "state", a->state, "bisection",
+			 a->bisection > 0 ? json_integer((json_int_t)a->bisection)
+					  : json_null(),
+			 "machine", a->machine, "before",
+			 num_or_null(a->before), "after", num_or_null(a->after),
+			 "created_at", num_or_null(a->created_at), "note",
+			 a->note && a->note[0] ? a->note : NULL);
+}
+
+char *pb_proto_alerts_json(const struct pb_alert_wire *v, size_t n)
+{
+	json_t *a = json_array();
+
+	if (!a)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, alert_obj(&v[i]));
+	return dump_api(json_pack("{s:o}", "alerts", a));
+}
+
+char *pb_proto_alert_json(const struct pb_alert_wire *a)
+{
+	return dump_api(alert_obj(a));
+}
+
+char *pb_proto_status_summary(const char *bisections, size_t blen,
+			      const char *alerts, size_t alen, int json)
+{
+	json_t *b = json_loadb(bisections, blen, 0, NULL);
+	json_t *a = json_loadb(alerts, alen, 0, NULL);
+	json_t *bl = json_object_get(b, "bisections");
+	json_t *al = json_object_get(a, "alerts"), *open = json_array(), *v;
+	struct pb_buf out = PB_BUF_INIT(1 << 24);
+	char *res = NULL;
+	size_t i;
+
+	if (!json_is_array(bl) || !json_is_array(al) || !open)
+		goto out;
+	json_array_foreach(al, i, v) {
+		json_t *st = json_object_get(v, "state");
+
+		if (json_is_string(st) &&
+		    strcmp(json_string_value(st), "fixed"))
+			json_array_append(open, v);
+	}
+	if (json) {
+		res = dump_api(json_pack("{s:O, s:O}", "alerts", open,
+					 "bisections", bl));
+		goto out;
+	}
+	pb_buf_printf(&out, "%zu open alert%s\n", json_array_size(open),
+		      json_array_size(open) == 1 ? "" : "s");
+	json_array_foreach(open, i, v) {
+		json_t *bis = json_object_get(v, "bisection");
+		char bs[32] = "no bisection";
+
+		if (json_is_integer(bis))
+			snprintf(bs, sizeof(bs), "bisection %lld",
+				 (long long)json_integer_value(bis));
+		pb_buf_printf(&out,
+			      "  alert %lld  %s  %s  %+.1f%%  %.12s..%.12s  "
+			      "%s  %s\n",
+			      (long long)json_integer_value(
+				      json_object_get(v, "id")),
+			      json_string_value(json_object_get(v, "repo")),
+			      json_string_value(
+				      json_object_get(v, "benchmark")),
+			      100 * json_number_value(
+					    json_object_get(v, "change")),
+			      json_string_value(json_object_get(v, "good")),
+			      json_string_value(json_object_get(v, "bad")),
+			      json_string_value(json_object_get(v, "state")),
+			      bs);
+	}
+	pb_buf_printf(&out, "%zu bisection%s\n", json_array_size(bl),
+		      json_array_size(bl) == 1 ? "" : "s");
+	json_array_foreach(bl, i, v) {
+		json_t *c = json_object_get(v, "culprit");
+		json_t *vd = json_object_get(v, "verdict");
+
+		pb_buf_printf(&out, "  bisection %lld  %s  %s  %s%s%s\n",
+			      (long long)json_integer_value(
+				      json_object_get(v, "id")),
+			      json_string_value(json_object_get(v, "repo")),
+			      json_string_value(json_object_get(v, "state")),
+			      json_is_string(vd) ? json_string_value(vd) : "-",
+			      json_is_string(c) ? "  " : "",
+			      json_is_string(c) ? json_string_value(c) : "");
+	}
+	res = pb_buf_detach(&out);
+out:
+	pb_buf_release(&out);
+	json_decref(open);
+	json_decref(a);
+	json_decref(b);
+	return res;
+}
+
+char *pb_proto_merge_req_json(const char *repo, const char *commit)
+{
+	return dump_api(json_pack("{s:s, s:s}", "repo", repo, "commit",
+				  commit));
 }

@@ -383,7 +383,8 @@ struct pb_job {
 	double expires_in_s;     /* 120 when not given */
 	double heartbeat_s;      /* 30 when not given */
 	int64_t id, bisection;
-	char kind[8];            /* "runs" or "pair" */
+	char kind[8];            /* "runs", "pair" or "merge" (a merged
+				  * commit measured for history) */
 	char *repo_name;         /* "" when not given */
 	char *repo_url;
 	char *bench_name;        /* "" when not given */
@@ -451,5 +452,58 @@ char *pb_proto_bisect_req_json(const char *repo, const char *benchmark,
 			       const char *config, double confidence,
 			       unsigned max_runs, unsigned long long seed,
 			       double min_effect);
+
+/* ---- merges, webhooks and alerts (docs/merges.md) ---- */
+
+/* POST /api/v1/merges {repo, commit}. */
+struct pb_merge_req {
+	char *repo, *commit;
+};
+int pb_proto_parse_merge_req(struct pb_merge_req *out, const char *body,
+			     size_t len);
+void pb_merge_req_release(struct pb_merge_req *r);
+/* The body `perfbisect merge` posts. */
+char *pb_proto_merge_req_json(const char *repo, const char *commit);
+
+/* Its answer (202): {"jobs", "benchmarks", "skipped", "duplicate",
+ * "commit"?, "ignored"?}; ignored says why a push scheduled nothing. */
+struct pb_merge_answer {
+	unsigned jobs, benchmarks, skipped;
+	int duplicate;
+	const char *commit;   /* NULL: left out */
+	const char *ignored;  /* NULL: left out */
+};
+char *pb_proto_merge_answer_json(const struct pb_merge_answer *a);
+
+/* What perfbisectd takes of a GitHub or GitLab push event: the ref, the
+ * new head (GitLab's checkout_sha when given, else "after") unless the
+ * push deleted the ref, and whether it was forced (GitHub says so). */
+struct pb_push {
+	char ref[256];
+	char after[41];       /* "" when deleted */
+	int deleted, forced;
+};
+int pb_proto_parse_push(struct pb_push *out, const char *body, size_t len,
+			int gitlab);
+
+/* POST /api/v1/alerts/ID {state}: "open", "acknowledged" or "fixed". */
+int pb_proto_parse_alert_state(char out[16], const char *body, size_t len);
+
+/* An alert on the wire (DESIGN.md: GET /api/v1/alerts). */
+struct pb_alert_wire {
+	int64_t id, bisection;   /* bisection 0: null */
+	const char *repo, *benchmark, *good, *bad, *mode, *state, *machine;
+	const char *note;        /* NULL or "": left out */
+	double change, p_value, before, after, created_at;
+};
+char *pb_proto_alerts_json(const struct pb_alert_wire *v, size_t n);
+char *pb_proto_alert_json(const struct pb_alert_wire *a);
+
+/* `perfbisect status` without an id, from the bodies of GET
+ * /api/v1/bisections and GET /api/v1/alerts: {"alerts": [the alerts not
+ * fixed], "bisections": [...]} with json, else lines for a person.  NULL
+ * when a body is not what the API answers. */
+char *pb_proto_status_summary(const char *bisections, size_t blen,
+			      const char *alerts, size_t alen, int json);
 
 #endif

@@ -38,7 +38,10 @@ static const char usage_main[] =
 "  bisect --server URL --repo NAME --benchmark NAME --good REV --bad REV\n"
 "                       bisect it on perfbisectd's agents\n"
 "  status --server URL [ID]\n"
-"                       a bisection's state, or the list of them\n"
+"                       a bisection's state, or the open alerts and the\n"
+"                       bisections\n"
+"  merge --server URL --repo NAME --commit REV\n"
+"                       measure a merged commit (what CI calls)\n"
 "  cancel --server URL ID\n"
 "                       stop a bisection (its runs are kept)\n"
 "  demo [--out DIR]     make a sample repository with a planted slowdown\n"
@@ -49,8 +52,7 @@ static const char usage_main[] =
 "                       find the change points of a performance history\n"
 "  help [COMMAND]       show help\n"
 "\n"
-"Commands of later stages (merge, compare, configs) are not in this\n"
-"build.\n"
+"Commands of later stages (compare, configs) are not in this build.\n"
 "\n"
 "Run 'perfbisect help bisect' for the bisect options.\n";
 
@@ -208,6 +210,8 @@ static const char usage_server[] =
 "                         [--min-effect F] [--token-file FILE] [-q]\n"
 "       perfbisect status --server URL [ID] [--json] [--token-file FILE]\n"
 "       perfbisect cancel --server URL ID [--token-file FILE]\n"
+"       perfbisect merge --server URL --repo NAME --commit REV [--json]\n"
+"                        [--token-file FILE] [-q]\n"
 "\n"
 "Talks to perfbisectd at URL (http://HOST:PORT) with a client token\n"
 "(`perfbisectd --add-client NAME`) read from --token-file FILE (not\n"
@@ -219,13 +223,22 @@ static const char usage_server[] =
 "repository resolves.  It prints the bisection's id, or with --wait\n"
 "follows it to its verdict, printing progress on stderr and, with\n"
 "--json, the same object `bisect --local --json` prints.\n"
-"status prints one bisection's state, or with no ID the list (JSON).\n"
+"status prints one bisection's state, or with no ID the alerts not yet\n"
+"fixed and the bisections (--json: {\"alerts\": [...], \"bisections\":\n"
+"[...]}).\n"
+"merge is what CI calls after a merge: it schedules every benchmark of\n"
+"the repository on the merged commit (which must be on the repository's\n"
+"tracked branch); posting the same merge again schedules nothing.  The\n"
+"series of each benchmark is judged as its merges' runs arrive, and a\n"
+"slowdown past the benchmark's alert_threshold raises an alert that\n"
+"starts a bisection by itself (docs/merges.md).\n"
 "cancel stops one: its jobs end at their agents' next call.\n"
 "\n"
 "Exit status (bisect --wait): as --local - 0 a verified culprit, 1 any\n"
 "other verdict or cancelled, 2 bad input (the server's 4xx), 3 the\n"
 "server unreachable or the bisection failed for its machines.  Without\n"
-"--wait, status and cancel: 0 done, 2 bad input, 3 infrastructure.\n";
+"--wait, status, cancel and merge: 0 done, 2 bad input, 3\n"
+"infrastructure.\n";
 
 static const char usage_demo[] =
 "usage: perfbisect demo [--out DIR] [--json] [--quiet]\n"
@@ -547,6 +560,53 @@ static int cmd_bisect(int argc, char **argv)
 		}
 	}
 	return res.exit_code;
+}
+
+/* perfbisect merge --server URL --repo NAME --commit SHA */
+static int cmd_merge(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "token-file", required_argument, NULL, 't' },
+		{ "repo", required_argument, NULL, 'r' },
+		{ "commit", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pb_remote_opts o = { NULL, NULL, 0, 0, 2 };
+	const char *repo = NULL, *commit = NULL;
+	int c, code;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': o.server = optarg; break;
+		case 't': o.token_file = optarg; break;
+		case 'r': repo = optarg; break;
+		case 'c': commit = optarg; break;
+		case 'j': o.json = 1; break;
+		case 'q': o.quiet = 1; break;
+		case 'h': fputs(usage_server, stdout); return 0;
+		default:
+			return usage_error("merge", "unknown or incomplete "
+					   "option '%s'", argv[optind - 1]);
+		}
+	}
+	if (!o.server || !repo || !commit)
+		return usage_error("merge", "missing %s",
+				   !o.server ? "--server URL"
+				   : !repo   ? "--repo NAME"
+					     : "--commit SHA");
+	if (optind < argc)
+		return usage_error("merge", "unexpected argument '%s'",
+				   argv[optind]);
+	code = pb_remote_merge(&o, repo, commit);
+	if (code >= 2)
+		server_error(o.json);
+	return code;
 }
 
 /* perfbisect status|cancel --server URL [ID] */
@@ -907,6 +967,7 @@ int main(int argc, char **argv)
 		const char *topic = argc > 2 ? argv[2] : "";
 		fputs(!strcmp(topic, "bisect")   ? usage_bisect
 		      : !strcmp(topic, "status") || !strcmp(topic, "cancel") ||
+				!strcmp(topic, "merge") ||
 				!strcmp(topic, "server") ? usage_server
 		      : !strcmp(topic, "demo")   ? usage_demo
 		      : !strcmp(topic, "report") ? usage_report
@@ -933,7 +994,9 @@ int main(int argc, char **argv)
 		rc = cmd_report(argc - 1, argv + 1);
 	else if (!strcmp(cmd, "detect"))
 		rc = cmd_detect(argc - 1, argv + 1);
-	else if (!strcmp(cmd, "merge") || !strcmp(cmd, "compare") ||
+	else if (!strcmp(cmd, "merge"))
+		rc = cmd_merge(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "compare") ||
 		 !strcmp(cmd, "configs"))
 		rc = usage_error("", "'%s' is not in this build yet", cmd);
 	else

@@ -2226,8 +2226,8 @@ int pb_db_job_get(struct pb_db *db, int64_t id, struct pb_job_row *out)
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = prep(db,
-		       "SELECT id, bisection_id, kind, state, expiries FROM jobs "
-		       "WHERE id = ?1",
+		       "SELECT id, coalesce(bisection_id, 0), kind, state, "
+		       "expiries, coalesce(merge_id, 0) FROM jobs WHERE id = ?1",
 		       &st)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
@@ -2241,6 +2241,7 @@ int pb_db_job_get(struct pb_db *db, int64_t id, struct pb_job_row *out)
 	col_copy(st, 2, out->kind, sizeof(out->kind));
 	col_copy(st, 3, out->state, sizeof(out->state));
 	out->expiries = (unsigned)sqlite3_column_int(st, 4);
+	out->merge_id = sqlite3_column_int64(st, 5);
 	unprep(db, st);
 	/* its runs, and whether a counted record of each is stored under
 	 * any of the job's leases */
@@ -2299,7 +2300,9 @@ int pb_db_job_claim(struct pb_db *db, const char *agent, int64_t *job_id)
 		       "UPDATE jobs SET state = 'leased' WHERE id = (SELECT j.id "
 		       "FROM jobs j WHERE j.state = 'queued' AND NOT EXISTS "
 		       "(SELECT 1 FROM job_losers x WHERE x.job_id = j.id AND "
-		       "x.agent = ?1) ORDER BY j.created_at, j.id LIMIT 1) "
+		       "x.agent = ?1) ORDER BY j.merge_id IS NOT NULL, CASE WHEN "
+		       "j.merge_id IS NULL THEN j.created_at ELSE -j.created_at "
+		       "END, j.id LIMIT 1) "
 		       "RETURNING id",
 		       &st)) < 0)
 		return rc;
@@ -3028,4 +3031,584 @@ int pb_db_bisection_list(struct pb_db *db, size_t max,
 	*out = v;
 	*n = k;
 	return PB_OK;
+}
+
+/* ---- merges, history and alerts (schema 0012) ---- */
+
+#define NOW_SQL "(julianday('now') - 2440587.5) * 86400.0"
+
+int pb_db_merge_benches(struct pb_db *db, int64_t repo_id,
+			struct pb_merge_bench **out, size_t *n)
+{
+	sqlite3_stmt *st;
+	size_t a = 0;
+	int rc, s;
+
+	*out = NULL;
+	*n = 0;
+	if ((rc = prep(db,
+		       "SELECT id, coalesce(repeats, 0) FROM benchmarks WHERE "
+		       "repo_id = ?1 ORDER BY id",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, repo_id);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == a) {
+			size_t na = a ? 2 * a : 8;
+			struct pb_merge_bench *nv = realloc(*out, na * sizeof(*nv));
+
+			if (!nv) {
+				unprep(db, st);
+				free(*out);
+				*out = NULL;
+				*n = 0;
+				return pb_error_code(PB_EINFRA, "out of memory");
+			}
+			*out = nv;
+			a = na;
+		}
+		(*out)[*n].id = sqlite3_column_int64(st, 0);
+		(*out)[(*n)++].repeats = (unsigned)sqlite3_column_int(st, 1);
+	}
+	unprep(db, st);
+	if (s != SQLITE_DONE) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return db_fail(db, "list benchmarks");
+	}
+	return PB_OK;
+}
+
+int pb_db_merge_add(struct pb_db *db, int64_t repo_id, int64_t commit_id,
+		    int64_t bench_id, const char *source, unsigned nruns,
+		    int64_t *merge_id, int64_t *job_id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*merge_id = *job_id = 0;
+	if ((rc = pb_db_begin(db)) < 0)
+		return rc;
+	if ((rc = prep(db,
+		       "INSERT INTO merges (repo_id, commit_id, benchmark_id, "
+		       "source, created_at) VALUES (?1, ?2, ?3, ?4, " NOW_SQL
+		       ") ON CONFLICT DO NOTHING RETURNING id",
+		       &st)) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, repo_id);
+	sqlite3_bind_int64(st, 2, commit_id);
+	sqlite3_bind_int64(st, 3, bench_id);
+	bind_text(st, 4, source);
+	rc = select_id(db, st, merge_id, "store merge");
+	if (rc == PB_ENOTFOUND) { /* measured or queued already */
+		*merge_id = 0;
+		return pb_db_commit(db);
+	}
+	if (rc < 0)
+		goto fail;
+	if ((rc = prep(db,
+		       "INSERT INTO jobs (merge_id, kind, created_at) VALUES "
+		       "(?1, 'merge', " NOW_SQL ") RETURNING id",
+		       &st)) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, *merge_id);
+	if ((rc = select_id(db, st, job_id, "create merge job")) < 0)
+		goto fail;
+	for (unsigned i = 0; i < nruns; i++) {
+		if ((rc = prep(db,
+			       "INSERT INTO job_runs (job_id, idx, commit_id) "
+			       "VALUES (?1, ?2, ?3)",
+			       &st)) < 0)
+			goto fail;
+		sqlite3_bind_int64(st, 1, *job_id);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+		sqlite3_bind_int64(st, 3, commit_id);
+		if ((rc = run_done(db, st, "store job run")) < 0)
+			goto fail;
+	}
+	return pb_db_commit(db);
+fail:
+	pb_db_rollback(db);
+	*merge_id = *job_id = 0;
+	return rc < 0 ? rc : db_fail(db, "store merge");
+}
+
+int pb_db_merges_supersede(struct pb_db *db, int64_t repo_id,
+			   int64_t bench_id, unsigned keep, unsigned *n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = 0;
+	if ((rc = pb_db_begin(db)) < 0)
+		return rc;
+	/* the merges of the series whose jobs wait, but the newest `keep` */
+	if ((rc = prep(db,
+		       "UPDATE merges SET state = 'skipped' WHERE id IN (SELECT "
+		       "m.id FROM merges m JOIN jobs j ON j.merge_id = m.id "
+		       "WHERE m.repo_id = ?1 AND m.benchmark_id = ?2 AND "
+		       "m.state = 'queued' AND j.state = 'queued' ORDER BY "
+		       "m.created_at DESC, m.id DESC LIMIT -1 OFFSET ?3)",
+		       &st)) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, repo_id);
+	sqlite3_bind_int64(st, 2, bench_id);
+	sqlite3_bind_int(st, 3, (int)keep);
+	if ((rc = run_done(db, st, "skip merges")) < 0)
+		goto fail;
+	*n = (unsigned)sqlite3_changes(db->h);
+	if ((rc = prep(db,
+		       "UPDATE jobs SET state = 'cancelled', ended_at = " NOW_SQL
+		       " WHERE state = 'queued' AND merge_id IN (SELECT id FROM "
+		       "merges WHERE repo_id = ?1 AND benchmark_id = ?2 AND "
+		       "state = 'skipped')",
+		       &st)) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, repo_id);
+	sqlite3_bind_int64(st, 2, bench_id);
+	if ((rc = run_done(db, st, "cancel skipped merge jobs")) < 0)
+		goto fail;
+	return pb_db_commit(db);
+fail:
+	pb_db_rollback(db);
+	return rc;
+}
+
+int pb_db_merge_get(struct pb_db *db, int64_t id, struct pb_merge_row *out)
+{
+	sqlite3_stmt *st;
+	int rc, s;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = prep(db,
+		       "SELECT m.id, m.repo_id, m.commit_id, m.benchmark_id, "
+		       "m.config_id, m.state, c.sha FROM merges m JOIN commits c "
+		       "ON c.id = m.commit_id WHERE m.id = ?1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->repo_id = sqlite3_column_int64(st, 1);
+		out->commit_id = sqlite3_column_int64(st, 2);
+		out->bench_id = sqlite3_column_int64(st, 3);
+		out->config_id = sqlite3_column_int64(st, 4);
+		col_copy(st, 5, out->state, sizeof(out->state));
+		col_copy(st, 6, out->sha, sizeof(out->sha));
+	}
+	unprep(db, st);
+	return s == SQLITE_ROW ? PB_OK
+	       : s == SQLITE_DONE ? PB_ENOTFOUND : db_fail(db, "read merge");
+}
+
+int pb_db_merge_set_state(struct pb_db *db, int64_t id, const char *state)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "UPDATE merges SET state = ?2, measured_at = CASE WHEN "
+		       "?2 = 'measured' THEN " NOW_SQL " ELSE measured_at END "
+		       "WHERE id = ?1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, state);
+	return run_done(db, st, "update merge");
+}
+
+int pb_db_series_unjudged(struct pb_db *db, struct pb_series_key *out)
+{
+	sqlite3_stmt *st;
+	int rc, s;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = prep(db,
+		       "SELECT repo_id, benchmark_id, config_id, max(id) FROM "
+		       "merges WHERE judged = 0 AND state IN ('measured', "
+		       "'failed') GROUP BY repo_id, benchmark_id, config_id "
+		       "ORDER BY min(id) LIMIT 1",
+		       &st)) < 0)
+		return rc;
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		out->repo_id = sqlite3_column_int64(st, 0);
+		out->bench_id = sqlite3_column_int64(st, 1);
+		out->config_id = sqlite3_column_int64(st, 2);
+		out->upto = sqlite3_column_int64(st, 3);
+	}
+	unprep(db, st);
+	return s == SQLITE_ROW ? PB_OK
+	       : s == SQLITE_DONE ? PB_ENOTFOUND
+				  : db_fail(db, "find merges to judge");
+}
+
+int pb_db_series_judged(struct pb_db *db, const struct pb_series_key *k)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "UPDATE merges SET judged = 1 WHERE repo_id = ?1 AND "
+		       "benchmark_id = ?2 AND config_id = ?3 AND id <= ?4 AND "
+		       "state IN ('measured', 'failed')",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, k->repo_id);
+	sqlite3_bind_int64(st, 2, k->bench_id);
+	sqlite3_bind_int64(st, 3, k->config_id);
+	sqlite3_bind_int64(st, 4, k->upto);
+	return run_done(db, st, "mark merges judged");
+}
+
+int pb_db_series_runs(struct pb_db *db, const struct pb_series_key *k,
+		      int (*cb)(void *ctx, const char *sha,
+				const char *machine, double value),
+		      void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc, s;
+
+	/* the counted, undisturbed runs of the series' merge jobs */
+	if ((rc = prep(db,
+		       "SELECT c.sha, r.machine, r.value FROM merges m JOIN "
+		       "jobs j ON j.merge_id = m.id JOIN leases l ON l.job_id = "
+		       "j.id JOIN runs r ON r.lease_id = l.id JOIN commits c ON "
+		       "c.id = m.commit_id WHERE m.repo_id = ?1 AND "
+		       "m.benchmark_id = ?2 AND m.config_id = ?3 AND r.orphan = "
+		       "0 AND r.status = 'ok' AND r.disturbed = 0 AND r.value IS "
+		       "NOT NULL ORDER BY m.id, r.started_at, r.id",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, k->repo_id);
+	sqlite3_bind_int64(st, 2, k->bench_id);
+	sqlite3_bind_int64(st, 3, k->config_id);
+	rc = PB_OK;
+	while (rc == PB_OK && (s = sqlite3_step(st)) == SQLITE_ROW)
+		rc = cb(ctx, (const char *)sqlite3_column_text(st, 0),
+			(const char *)sqlite3_column_text(st, 1),
+			sqlite3_column_double(st, 2));
+	if (rc == PB_OK && s != SQLITE_DONE)
+		rc = db_fail(db, "read the series");
+	unprep(db, st);
+	return rc;
+}
+
+static const char alert_cols[] =
+	"SELECT a.id, a.repo_id, a.benchmark_id, a.config_id, "
+	"coalesce(a.bisection_id, 0), a.good_id, a.bad_id, p.name, b.name, "
+	"a.machine, g.sha, x.sha, a.mode, a.state, a.change, a.p_value, "
+	"a.before, a.after, a.created_at, coalesce(a.note, '') FROM alerts a "
+	"JOIN repositories p ON p.id = a.repo_id JOIN benchmarks b ON b.id = "
+	"a.benchmark_id JOIN commits g ON g.id = a.good_id JOIN commits x ON "
+	"x.id = a.bad_id ";
+
+static int alerts_read(struct pb_db *db, sqlite3_stmt *st,
+		       struct pb_alert_row **out, size_t *n)
+{
+	size_t a = 0;
+	int s;
+
+	*out = NULL;
+	*n = 0;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		struct pb_alert_row *r;
+
+		if (*n == a) {
+			size_t na = a ? 2 * a : 8;
+			struct pb_alert_row *nv = realloc(*out, na * sizeof(*nv));
+
+			if (!nv) {
+				unprep(db, st);
+				free(*out);
+				*out = NULL;
+				*n = 0;
+				return pb_error_code(PB_EINFRA, "out of memory");
+			}
+			*out = nv;
+			a = na;
+		}
+		r = &(*out)[(*n)++];
+		memset(r, 0, sizeof(*r));
+		r->id = sqlite3_column_int64(st, 0);
+		r->repo_id = sqlite3_column_int64(st, 1);
+		r->bench_id = sqlite3_column_int64(st, 2);
+		r->config_id = sqlite3_column_int64(st, 3);
+		r->bisection_id = sqlite3_column_int64(st, 4);
+		r->good_id = sqlite3_column_int64(st, 5);
+		r->bad_id = sqlite3_column_int64(st, 6);
+		col_copy(st, 7, r->repo, sizeof(r->repo));
+		col_copy(st, 8, r->bench, sizeof(r->bench));
+		col_copy(st, 9, r->machine, sizeof(r->machine));
+		col_copy(st, 10, r->good, sizeof(r->good));
+		col_copy(st, 11, r->bad, sizeof(r->bad));
+		col_copy(st, 12, r->mode, sizeof(r->mode));
+		col_copy(st, 13, r->state, sizeof(r->state));
+		r->change = col_real(st, 14);
+		r->p_value = col_real(st, 15);
+		r->before = col_real(st, 16);
+		r->after = col_real(st, 17);
+		r->created_at = col_real(st, 18);
+		col_copy(st, 19, r->note, sizeof(r->note));
+	}
+	unprep(db, st);
+	if (s != SQLITE_DONE) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return db_fail(db, "read alerts");
+	}
+	return PB_OK;
+}
+
+int pb_db_alerts(struct pb_db *db, const struct pb_series_key *k,
+		 struct pb_alert_row **out, size_t *n)
+{
+	char sql[sizeof(alert_cols) + 160];
+	sqlite3_stmt *st;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "%s%s", alert_cols,
+		 k ? "WHERE a.repo_id = ?1 AND a.benchmark_id = ?2 AND "
+		     "a.config_id = ?3 ORDER BY a.id"
+		   : "ORDER BY a.id DESC LIMIT 1000");
+	if ((rc = prep(db, sql, &st)) < 0)
+		return rc;
+	if (k) {
+		sqlite3_bind_int64(st, 1, k->repo_id);
+		sqlite3_bind_int64(st, 2, k->bench_id);
+		sqlite3_bind_int64(st, 3, k->config_id);
+	}
+	return alerts_read(db, st, out, n);
+}
+
+int pb_db_alert_get(struct pb_db *db, int64_t id, struct pb_alert_row *out)
+{
+	char sql[sizeof(alert_cols) + 32];
+	struct pb_alert_row *v = NULL;
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int rc;
+
+	snprintf(sql, sizeof(sql), "%sWHERE a.id = ?1", alert_cols);
+	if ((rc = prep(db, sql, &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = alerts_read(db, st, &v, &n)) < 0)
+		return rc;
+	if (n == 0)
+		rc = PB_ENOTFOUND;
+	else
+		*out = v[0];
+	free(v);
+	return rc;
+}
+
+int pb_db_alert_add(struct pb_db *db, const struct pb_alert_row *a,
+		    int64_t *id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "INSERT INTO alerts (repo_id, benchmark_id, config_id, "
+		       "machine, good_id, bad_id, change, p_value, mode, before, "
+		       "after, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, "
+		       "?5, ?6, ?7, ?8, ?9, ?10, ?11, " NOW_SQL ", " NOW_SQL
+		       ") RETURNING id",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, a->repo_id);
+	sqlite3_bind_int64(st, 2, a->bench_id);
+	sqlite3_bind_int64(st, 3, a->config_id);
+	bind_text(st, 4, a->machine);
+	sqlite3_bind_int64(st, 5, a->good_id);
+	sqlite3_bind_int64(st, 6, a->bad_id);
+	bind_real(st, 7, a->change);
+	bind_real(st, 8, a->p_value);
+	bind_text(st, 9, a->mode);
+	bind_real(st, 10, a->before);
+	bind_real(st, 11, a->after);
+	return select_id(db, st, id, "store alert");
+}
+
+int pb_db_alert_set_state(struct pb_db *db, int64_t id, const char *state)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "UPDATE alerts SET state = ?2, updated_at = " NOW_SQL
+		       " WHERE id = ?1 RETURNING id",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, state);
+	{
+		int64_t got;
+
+		return select_id(db, st, &got, "update alert");
+	}
+}
+
+int pb_db_alert_set_bisection(struct pb_db *db, int64_t id,
+			      int64_t bisection_id, const char *note)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = pb_db_begin(db)) < 0)
+		return rc;
+	if ((rc = prep(db,
+		       "UPDATE alerts SET bisection_id = ?2, note = ?3, "
+		       "updated_at = " NOW_SQL " WHERE id = ?1",
+		       &st)) < 0)
+		goto fail;
+	sqlite3_bind_int64(st, 1, id);
+	bind_id(st, 2, bisection_id);
+	bind_text(st, 3, note);
+	if ((rc = run_done(db, st, "update alert")) < 0)
+		goto fail;
+	if (bisection_id > 0) {
+		if ((rc = prep(db,
+			       "UPDATE bisections SET alert_id = ?2 WHERE id = "
+			       "?1",
+			       &st)) < 0)
+			goto fail;
+		sqlite3_bind_int64(st, 1, bisection_id);
+		sqlite3_bind_int64(st, 2, id);
+		if ((rc = run_done(db, st, "mark bisection")) < 0)
+			goto fail;
+	}
+	return pb_db_commit(db);
+fail:
+	pb_db_rollback(db);
+	return rc;
+}
+
+int pb_db_auto_bisections_running(struct pb_db *db, int64_t repo_id,
+				  unsigned *n)
+{
+	sqlite3_stmt *st;
+	int64_t v = 0;
+	int rc;
+
+	*n = 0;
+	if ((rc = prep(db,
+		       "SELECT count(*) FROM bisections WHERE repo_id = ?1 AND "
+		       "alert_id IS NOT NULL AND state IN ('queued', 'running') "
+		       "AND cancelled_at IS NULL",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, repo_id);
+	rc = select_id(db, st, &v, "count automatic bisections");
+	*n = (unsigned)v;
+	return rc;
+}
+
+int pb_db_delivery_add(struct pb_db *db, const char *source,
+		       const char *delivery, int64_t repo_id, int *created)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*created = 0;
+	if ((rc = prep(db,
+		       "INSERT INTO deliveries (source, delivery, repo_id, "
+		       "received_at) VALUES (?1, ?2, ?3, " NOW_SQL ") ON "
+		       "CONFLICT DO NOTHING",
+		       &st)) < 0)
+		return rc;
+	bind_text(st, 1, source);
+	bind_text(st, 2, delivery);
+	sqlite3_bind_int64(st, 3, repo_id);
+	if ((rc = run_done(db, st, "store delivery")) < 0)
+		return rc;
+	*created = sqlite3_changes(db->h) > 0;
+	return PB_OK;
+}
+
+int pb_db_commit_id(struct pb_db *db, int64_t repo_id, const char *sha,
+		    int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "SELECT id FROM commits WHERE repo_id = ?1 AND sha = ?2",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, repo_id);
+	bind_text(st, 2, sha);
+	return select_id(db, st, out, "find commit");
+}
+
+int pb_db_bench_alert_threshold(struct pb_db *db, int64_t id, double *out)
+{
+	sqlite3_stmt *st;
+	int rc, s;
+
+	*out = 0.05;
+	if ((rc = prep(db,
+		       "SELECT alert_threshold FROM benchmarks WHERE id = ?1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*out = sqlite3_column_double(st, 0);
+	unprep(db, st);
+	return s == SQLITE_ROW ? PB_OK
+	       : s == SQLITE_DONE ? PB_ENOTFOUND
+				  : db_fail(db, "read benchmark");
+}
+
+int pb_db_alert_narrow(struct pb_db *db, const struct pb_alert_row *a)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "UPDATE alerts SET good_id = ?2, bad_id = ?3, change = "
+		       "?4, p_value = ?5, before = ?6, after = ?7, machine = ?8, "
+		       "updated_at = " NOW_SQL " WHERE id = ?1 AND bisection_id "
+		       "IS NULL AND note IS NULL",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, a->id);
+	sqlite3_bind_int64(st, 2, a->good_id);
+	sqlite3_bind_int64(st, 3, a->bad_id);
+	bind_real(st, 4, a->change);
+	bind_real(st, 5, a->p_value);
+	bind_real(st, 6, a->before);
+	bind_real(st, 7, a->after);
+	bind_text(st, 8, a->machine);
+	return run_done(db, st, "narrow alert");
+}
+
+int pb_db_alert_waiting(struct pb_db *db, int64_t alert_id, unsigned *n)
+{
+	sqlite3_stmt *st;
+	int64_t v = 0;
+	int rc;
+
+	*n = 0;
+	/* merges of its series still queued, committed after its good
+	 * commit and up to its bad one */
+	if ((rc = prep(db,
+		       "SELECT count(*) FROM alerts a JOIN commits g ON g.id = "
+		       "a.good_id JOIN commits b ON b.id = a.bad_id JOIN merges m "
+		       "ON m.repo_id = a.repo_id AND m.benchmark_id = "
+		       "a.benchmark_id AND m.config_id = a.config_id AND m.state "
+		       "= 'queued' JOIN commits c ON c.id = m.commit_id WHERE "
+		       "a.id = ?1 AND c.time >= g.time AND c.time <= b.time AND "
+		       "c.id <> g.id",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, alert_id);
+	rc = select_id(db, st, &v, "count waiting merges");
+	*n = (unsigned)v;
+	return rc;
 }

@@ -384,7 +384,8 @@ int pb_db_bisection_jobs_end(struct pb_db *db, int64_t id);
 int pb_db_job_create(struct pb_db *db, int64_t bisection_id, const char *kind,
 		     const int64_t *commit_ids, size_t n, int64_t *out);
 struct pb_job_row {
-	int64_t id, bisection_id;
+	int64_t id, bisection_id;   /* a bisection's job, or */
+	int64_t merge_id;           /* a merge's (the other is 0) */
 	char kind[8];
 	char state[16];
 	unsigned expiries;
@@ -394,7 +395,8 @@ struct pb_job_row {
 };
 int pb_db_job_get(struct pb_db *db, int64_t id, struct pb_job_row *out);
 void pb_job_row_release(struct pb_job_row *j);
-/* Claims the oldest queued job `agent` never lost: one UPDATE ...
+/* Claims a queued job `agent` never lost: a bisection's (lost by another
+ * agent) oldest first, then merges', the newest first; one UPDATE ...
  * RETURNING.  PB_ENOTFOUND when there is none. */
 int pb_db_job_claim(struct pb_db *db, const char *agent, int64_t *job_id);
 int pb_db_job_set_state(struct pb_db *db, int64_t id, const char *state);
@@ -539,5 +541,104 @@ int pb_db_benchmark_find(struct pb_db *db, int64_t repo_id, const char *name,
  * /api/v1/bisections lists. */
 int pb_db_bisection_list(struct pb_db *db, size_t max,
 			 struct pb_bisection_item **out, size_t *n);
+
+/* ---- merges, history and alerts (schema 0012; docs/merges.md) ---- */
+
+/* A benchmark of the merge matrix: its id and runs per merge (0: not
+ * given, the caller's default). */
+struct pb_merge_bench {
+	int64_t id;
+	unsigned repeats;
+};
+/* The repository's benchmarks (*out malloc'd). */
+int pb_db_merge_benches(struct pb_db *db, int64_t repo_id,
+			struct pb_merge_bench **out, size_t *n);
+
+/* A merge of (repository, commit, benchmark, default configuration) and
+ * its job of nruns runs of the commit, queued, in one transaction.  When
+ * that merge is stored already nothing changes and *merge_id = *job_id =
+ * 0. */
+int pb_db_merge_add(struct pb_db *db, int64_t repo_id, int64_t commit_id,
+		    int64_t bench_id, const char *source, unsigned nruns,
+		    int64_t *merge_id, int64_t *job_id);
+/* Of the series' merges whose jobs still wait, all but the `keep` newest
+ * (by arrival) are skipped and their jobs cancelled; *n how many. */
+int pb_db_merges_supersede(struct pb_db *db, int64_t repo_id,
+			   int64_t bench_id, unsigned keep, unsigned *n);
+
+struct pb_merge_row {
+	int64_t id, repo_id, commit_id, bench_id, config_id;
+	char state[16];
+	char sha[41];
+};
+int pb_db_merge_get(struct pb_db *db, int64_t id, struct pb_merge_row *out);
+/* 'measured' also stamps measured_at. */
+int pb_db_merge_set_state(struct pb_db *db, int64_t id, const char *state);
+
+/* A series: (repository, benchmark, configuration); upto the newest
+ * merge to mark judged with it. */
+struct pb_series_key {
+	int64_t repo_id, bench_id, config_id, upto;
+};
+/* A series with merges measured (or failed) since it was last judged:
+ * PB_OK, or PB_ENOTFOUND when there is none. */
+int pb_db_series_unjudged(struct pb_db *db, struct pb_series_key *out);
+/* Its merges up to k->upto are judged. */
+int pb_db_series_judged(struct pb_db *db, const struct pb_series_key *k);
+/* The counted, undisturbed, successful runs of the series' merges:
+ * cb(ctx, commit sha, machine, value) each, stopping at a cb's non-zero
+ * return (returned). */
+int pb_db_series_runs(struct pb_db *db, const struct pb_series_key *k,
+		      int (*cb)(void *ctx, const char *sha,
+				const char *machine, double value),
+		      void *ctx);
+
+/* An alert (GET /api/v1/alerts). */
+struct pb_alert_row {
+	int64_t id, repo_id, bench_id, config_id;
+	int64_t bisection_id;      /* 0: none */
+	int64_t good_id, bad_id;
+	char repo[256], bench[256], machine[256];
+	char good[41], bad[41];
+	char mode[16];             /* "shift" or "bimodal" */
+	char state[16];            /* "open", "acknowledged", "fixed" */
+	double change, p_value, before, after, created_at;
+	char note[256];            /* why no bisection started, or "" */
+};
+/* The series' alerts oldest first, or (k NULL) the newest 1,000 of all,
+ * newest first; *out malloc'd. */
+int pb_db_alerts(struct pb_db *db, const struct pb_series_key *k,
+		 struct pb_alert_row **out, size_t *n);
+int pb_db_alert_get(struct pb_db *db, int64_t id, struct pb_alert_row *out);
+/* Stores a new alert from a's ids, machine, change, p_value, mode, before
+ * and after; *id its id. */
+int pb_db_alert_add(struct pb_db *db, const struct pb_alert_row *a,
+		    int64_t *id);
+/* PB_ENOTFOUND for no such alert. */
+int pb_db_alert_set_state(struct pb_db *db, int64_t id, const char *state);
+/* The bisection the alert started (0: none, note says why). */
+int pb_db_alert_set_bisection(struct pb_db *db, int64_t id,
+			      int64_t bisection_id, const char *note);
+/* Bisections alerts of the repository started that still run. */
+int pb_db_auto_bisections_running(struct pb_db *db, int64_t repo_id,
+				  unsigned *n);
+/* A webhook delivery: *created 1 the first time, 0 when seen before. */
+int pb_db_delivery_add(struct pb_db *db, const char *source,
+		       const char *delivery, int64_t repo_id, int *created);
+
+/* The id of the repository's commit `sha`, or PB_ENOTFOUND. */
+int pb_db_commit_id(struct pb_db *db, int64_t repo_id, const char *sha,
+		    int64_t *out);
+/* The benchmark's alert_threshold (0.05 when it was registered without
+ * one). */
+int pb_db_bench_alert_threshold(struct pb_db *db, int64_t id, double *out);
+
+/* Narrows an alert no bisection has started on to a's good_id, bad_id,
+ * change, p_value, before, after and machine. */
+int pb_db_alert_narrow(struct pb_db *db, const struct pb_alert_row *a);
+/* Merges of the alert's series still waiting to be measured whose commits
+ * fall in its range (by commit time): its bisection waits for them, since
+ * they may narrow it. */
+int pb_db_alert_waiting(struct pb_db *db, int64_t alert_id, unsigned *n);
 
 #endif

@@ -264,7 +264,23 @@ int pb_remote_status(const struct pb_remote_opts *o, long long id)
 		snprintf(path, sizeof(path), "/api/v1/bisections");
 	if (pb_net_get(n, path, TIMEOUT_S, &r) < 0 || r.status != 200) {
 		code = answer_error(o, &r, "reading the state");
-	} else if (o->json || id <= 0) {
+	} else if (id <= 0) {
+		/* the list, and the alerts not fixed */
+		struct pb_http_reply ra;
+		char *text = NULL;
+
+		if (pb_net_get(n, "/api/v1/alerts", TIMEOUT_S, &ra) < 0 ||
+		    ra.status != 200)
+			code = answer_error(o, &ra, "reading the alerts");
+		else if (!(text = pb_proto_status_summary(
+				   r.body.ptr, r.body.len, ra.body.ptr,
+				   ra.body.len, o->json)))
+			code = 3;
+		else
+			fputs(text, stdout), o->json ? putchar('\n') : 0;
+		free(text);
+		pb_http_reply_release(&ra);
+	} else if (o->json) {
 		printf("%.*s\n", (int)r.body.len, r.body.ptr);
 	} else {
 		struct pb_remote_state st;
@@ -303,6 +319,37 @@ int pb_remote_cancel(const struct pb_remote_opts *o, long long id)
 		fprintf(stderr, "perfbisect: bisection %lld cancelled: its "
 			"runs are kept\n", id);
 	pb_http_reply_release(&r);
+	disconnect(n);
+	return code;
+}
+
+int pb_remote_merge(const struct pb_remote_opts *o, const char *repo,
+		    const char *commit)
+{
+	struct pb_net *n;
+	struct pb_http_reply r;
+	char *body;
+	int code = 0;
+
+	if ((code = connect_to(o, &n)) < 0)
+		return code == PB_EINVAL ? 2 : 3;
+	body = pb_proto_merge_req_json(repo, commit);
+	if (!body) {
+		disconnect(n);
+		return 3;
+	}
+	if (pb_net_post(n, "/api/v1/merges", body, strlen(body), TIMEOUT_S, 0,
+			&r) < 0 ||
+	    r.status != 202) {
+		code = answer_error(o, &r, "posting the merge");
+	} else if (o->json) {
+		printf("%.*s\n", (int)r.body.len, r.body.ptr);
+	} else if (!o->quiet) {
+		fprintf(stderr, "perfbisect: %.*s\n", (int)r.body.len,
+			r.body.ptr);
+	}
+	pb_http_reply_release(&r);
+	free(body);
 	disconnect(n);
 	return code;
 }

@@ -33,4 +33,10 @@ int pb_remote_bisect(const struct pb_remote_opts *o,
 int pb_remote_status(const struct pb_remote_opts *o, long long id);
 int pb_remote_cancel(const struct pb_remote_opts *o, long long id);
 
+/* `perfbisect merge`: POST /api/v1/merges {repo, commit}; prints the
+ * answer (on stdout with --json, else on stderr unless quiet).  0 queued
+ * (or known already), 2 refused, 3 the server unreachable. */
+int pb_remote_merge(const struct pb_remote_opts *o, const char *repo,
+		    const char *commit);
+
 #endif

@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,8 @@
 #include "common/git.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "orchestrator/core/engine.h"
+#include "orchestrator/history.h"
 #include "orchestrator/local.h"
 #include "orchestrator/sched.h"
 #include "orchestrator/session.h"
@@ -103,6 +106,12 @@ int pb_sched_new(struct pb_sched **out, const struct pb_sched_opts *o)
 		s->o.pair_runs = 4;
 	if (!(s->o.busy_backoff_s > 0))
 		s->o.busy_backoff_s = 1;
+	if (!s->o.merge_repeats)
+		s->o.merge_repeats = 5;
+	if (!s->o.merge_backlog)
+		s->o.merge_backlog = 20;
+	if (!s->o.history_commits)
+		s->o.history_commits = 5000;
 	s->o.pair_runs &= ~1u; /* whole pairs */
 	pthread_mutex_init(&s->own, NULL);
 	s->lk = o->lock ? o->lock : &s->own;
@@ -290,6 +299,35 @@ static int ended(struct bis *b)
 
 /* ---- starting ---- */
 
+/* The orchestrator's bare copy of the repository (work_dir/mirrors/ID),
+ * fetched now when `fetch` (always when it is not there yet). */
+static int mirror(struct pb_sched *s, const struct pb_repo_ref *repo,
+		  int fetch, struct pb_git **g)
+{
+	char sub[64], msg[512], *dir, *parent;
+	int rc;
+
+	*g = NULL;
+	snprintf(sub, sizeof(sub), "mirrors/%lld", (long long)repo->id);
+	dir = pb_path_join(s->o.work_dir, sub);
+	parent = pb_path_join(s->o.work_dir, "mirrors");
+	rc = dir && parent ? pb_mkdir_p(parent, 0700)
+			   : pb_error_code(PB_EINFRA, "out of memory");
+	if (rc < 0)
+		goto out;
+	/* without a fetch: the copy as it is, if there is one */
+	if ((fetch || pb_git_open(g, dir) < 0) &&
+	    (rc = pb_git_mirror(g, repo->url, dir)) < 0) {
+		pb_strlcpy(msg, pb_error_last(), sizeof(msg));
+		rc = pb_error_code(PB_EINFRA, "repository '%s' (%s): %s",
+				   repo->name, repo->url, msg);
+	}
+out:
+	free(dir);
+	free(parent);
+	return rc;
+}
+
 int pb_sched_start(struct pb_sched *s, const struct pb_sched_start *q,
 		   int64_t *id, char good[41], char bad[41])
 {
@@ -300,7 +338,7 @@ int pb_sched_start(struct pb_sched *s, const struct pb_sched_start *q,
 	struct pb_commit_info *commits = NULL;
 	int64_t *ids = NULL;
 	size_t n = 0;
-	char *dir = NULL, sub[64], msg[512];
+	char msg[512];
 	struct bis *b;
 	int rc;
 
@@ -319,26 +357,8 @@ int pb_sched_start(struct pb_sched *s, const struct pb_sched_start *q,
 				     q->repo, q->benchmark);
 	if (rc < 0)
 		return rc;
-	snprintf(sub, sizeof(sub), "mirrors/%lld", (long long)repo.id);
-	if (!(dir = pb_path_join(s->o.work_dir, sub))) {
-		rc = pb_error_code(PB_EINFRA, "out of memory");
+	if ((rc = mirror(s, &repo, 1, &g)) < 0)
 		goto out;
-	}
-	{
-		char *parent = pb_path_join(s->o.work_dir, "mirrors");
-
-		rc = parent ? pb_mkdir_p(parent, 0700)
-			    : pb_error_code(PB_EINFRA, "out of memory");
-		free(parent);
-		if (rc < 0)
-			goto out;
-	}
-	if ((rc = pb_git_mirror(&g, repo.url, dir)) < 0) {
-		pb_strlcpy(msg, pb_error_last(), sizeof(msg));
-		rc = pb_error_code(PB_EINFRA, "repository '%s' (%s): %s",
-				   repo.name, repo.url, msg);
-		goto out;
-	}
 	if ((rc = pb_git_resolve(g, q->good, good)) < 0 ||
 	    (rc = pb_git_resolve(g, q->bad, bad)) < 0) {
 		pb_strlcpy(msg, pb_error_last(), sizeof(msg));
@@ -393,7 +413,6 @@ out:
 	pb_bench_row_release(&bench);
 	pb_commit_list_free(commits, n);
 	free(ids);
-	free(dir);
 	pb_git_free(g);
 	return rc;
 }
@@ -575,6 +594,43 @@ static int new_lease_id(char out[72])
 	return PB_OK;
 }
 
+/* A merge's job for the agent: its runs still owed, all of its commit. */
+static int describe_merge(struct pb_sched *s, const struct pb_lease_row *l,
+			  const struct pb_job_row *j, struct pb_sched_job *out)
+{
+	struct pb_merge_row m;
+	int rc;
+
+	if ((rc = pb_db_merge_get(s->o.db, j->merge_id, &m)) < 0)
+		return rc;
+	pb_strlcpy(out->lease, l->id, sizeof(out->lease));
+	out->expires_in_s = l->expires_at - now_of(s);
+	out->job_id = j->id;
+	out->bisection_id = 0;
+	pb_strlcpy(out->kind, "merge", sizeof(out->kind));
+	if ((rc = pb_db_bench_by_id(s->o.db, m.bench_id, &out->bench)) < 0 ||
+	    (rc = pb_db_repo_by_id(s->o.db, m.repo_id, &out->repo)) < 0)
+		goto out;
+	out->runs = calloc(j->nruns ? j->nruns : 1, sizeof(*out->runs));
+	if (!out->runs) {
+		rc = pb_error_code(PB_EINFRA, "out of memory");
+		goto out;
+	}
+	for (size_t k = 0; k < j->nruns; k++) {
+		if (j->posted[k])
+			continue;
+		out->runs[out->nruns].index = (unsigned)k;
+		pb_strlcpy(out->runs[out->nruns].commit, m.sha,
+			   sizeof(out->runs[0].commit));
+		out->nruns++;
+	}
+	rc = PB_OK;
+out:
+	if (rc < 0)
+		pb_sched_job_release(out);
+	return rc;
+}
+
 /* The job's description for the agent: the runs still owed. */
 static int describe_job(struct pb_sched *s, const struct pb_lease_row *l,
 			struct pb_sched_job *out)
@@ -586,6 +642,11 @@ static int describe_job(struct pb_sched *s, const struct pb_lease_row *l,
 	memset(out, 0, sizeof(*out));
 	if ((rc = pb_db_job_get(s->o.db, l->job_id, &j)) < 0)
 		return rc;
+	if (j.merge_id) {
+		rc = describe_merge(s, l, &j, out);
+		pb_job_row_release(&j);
+		return rc;
+	}
 	b = find_bis(s, j.bisection_id);
 	if (!b) {
 		pb_job_row_release(&j);
@@ -729,6 +790,17 @@ static int expire(struct pb_sched *s, const char *id, int64_t job_id,
 		    : failed ? "failed" : "queued again");
 	if (!failed || pb_db_job_get(s->o.db, job_id, &j) < 0)
 		return PB_OK;
+	if (j.merge_id) {
+		/* the merge goes without a point: a bisection measures its
+		 * commit if one needs it */
+		pb_log_warnx("merge %lld: its job lost its lease %u times "
+			     "(its agents stopped reporting; the last was "
+			     "'%s'): not measured", (long long)j.merge_id,
+			     s->o.max_expiries, agent);
+		rc = pb_db_merge_set_state(s->o.db, j.merge_id, "failed");
+		pb_job_row_release(&j);
+		return rc;
+	}
 	{
 		char msg[256];
 		struct bis *b = find_bis(s, j.bisection_id);
@@ -787,7 +859,7 @@ static int wanted(struct pb_sched *s, const struct pb_lease_row *l)
 
 	if (pb_db_job_get(s->o.db, l->job_id, &j) < 0)
 		return 0;
-	yes = find_bis(s, j.bisection_id) != NULL &&
+	yes = (j.merge_id || find_bis(s, j.bisection_id) != NULL) &&
 	      !strcmp(j.state, "leased");
 	pb_job_row_release(&j);
 	return yes;
@@ -846,6 +918,60 @@ static int end_lease(struct pb_sched *s, const struct pb_lease_row *l,
 	return pb_db_commit(s->o.db);
 }
 
+/* A run record of a merge's job: stored with the lease's extension in one
+ * transaction; the merge is measured once its every run is in. */
+static int post_merge_run(struct pb_sched *s, const struct pb_lease_row *l,
+			  const struct pb_job_row *j, unsigned index,
+			  const char *commit, struct pb_run_row *row,
+			  const char *run_id, const char *hash, int *cont)
+{
+	struct pb_merge_row m;
+	int rc, all = 1;
+
+	if (index >= j->nruns)
+		return pb_error_code(PB_EINVAL, "the job has no run %u", index);
+	if ((rc = pb_db_merge_get(s->o.db, j->merge_id, &m)) < 0)
+		return rc;
+	if (strcmp(m.sha, commit))
+		return pb_error_code(PB_EINVAL, "run %u of the job is of commit "
+				     "%s, not %.40s", index, m.sha, commit);
+	row->run_id = run_id;
+	row->bisection_id = 0;
+	row->seq = 0;
+	row->commit_id = m.commit_id;
+	row->bench_id = m.bench_id;
+	row->config_id = 0;
+	row->machine = l->agent;
+	row->lease_id = l->id;
+	row->run_index = (int)index;
+	row->orphan = 0;
+	row->body_hash = hash;
+	if (row->ok && !(fabs(row->value) <= PB_ENGINE_VALUE_MAX))
+		row->ok = 0; /* printed, but no measurement */
+	for (size_t k = 0; k < j->nruns; k++)
+		all &= j->posted[k] || k == index;
+	if ((rc = pb_db_begin(s->o.db)) < 0)
+		return rc;
+	rc = pb_db_run_insert(s->o.db, row);
+	if (rc == PB_DB_REPEAT) { /* a race with itself: already counted */
+		pb_db_rollback(s->o.db);
+		return PB_OK;
+	}
+	if (rc == PB_OK)
+		(void)pb_db_lease_extend(s->o.db, l->id,
+					 now_of(s) + s->o.lease_s);
+	if (rc == PB_OK && all)
+		rc = pb_db_merge_set_state(s->o.db, m.id, "measured");
+	if (rc == PB_OK)
+		rc = pb_db_commit(s->o.db);
+	if (rc < 0) {
+		pb_db_rollback(s->o.db);
+		return rc;
+	}
+	*cont = !all && !strcmp(j->state, "leased");
+	return PB_OK;
+}
+
 int pb_sched_post_run(struct pb_sched *s, const char *agent,
 		      const char *lease, unsigned index, const char *commit,
 		      struct pb_run_row *row, const struct pb_image_row *images,
@@ -902,7 +1028,16 @@ int pb_sched_post_run(struct pb_sched *s, const char *agent,
 			row->run_index = (int)index;
 			row->orphan = 1;
 			row->body_hash = hash;
-			{
+			if (j.merge_id) {
+				struct pb_merge_row m;
+
+				if (pb_db_merge_get(s->o.db, j.merge_id, &m) ==
+				    PB_OK) {
+					row->bisection_id = 0;
+					row->bench_id = m.bench_id;
+					(void)pb_db_run_insert(s->o.db, row);
+				}
+			} else {
 				struct pb_bisection_row br;
 
 				if (pb_db_bisection_row(s->o.db, j.bisection_id,
@@ -922,6 +1057,11 @@ int pb_sched_post_run(struct pb_sched *s, const char *agent,
 		goto out;
 	if ((rc = pb_db_job_get(s->o.db, l.job_id, &j)) < 0)
 		goto out;
+	if (j.merge_id) {
+		rc = post_merge_run(s, &l, &j, index, commit, row, run_id,
+				    hash, cont);
+		goto out;
+	}
 	b = find_bis(s, j.bisection_id);
 	if (index >= j.nruns) {
 		rc = pb_error_code(PB_EINVAL, "the job has no run %u", index);
@@ -998,6 +1138,31 @@ int pb_sched_build_failed(struct pb_sched *s, const char *agent,
 	    (rc = own_lease(s, agent, lease, &l, why)) < 0 ||
 	    (rc = pb_db_job_get(s->o.db, l.job_id, &j)) < 0)
 		goto out;
+	if (j.merge_id) {
+		struct pb_merge_row m;
+
+		if ((rc = pb_db_merge_get(s->o.db, j.merge_id, &m)) < 0)
+			goto out;
+		if (strcmp(m.sha, commit)) {
+			rc = pb_error_code(PB_EINVAL, "commit %.40s is not of "
+					   "the job", commit);
+			goto out;
+		}
+		if ((rc = pb_db_begin(s->o.db)) < 0)
+			goto out;
+		if ((rc = pb_db_build_put(s->o.db, m.commit_id, m.bench_id,
+					  agent, 0, reason, log, 0)) < 0 ||
+		    (rc = pb_db_merge_set_state(s->o.db, m.id, "failed")) < 0 ||
+		    (rc = end_lease(s, &l, "done")) < 0 ||
+		    (rc = pb_db_commit(s->o.db)) < 0) {
+			pb_db_rollback(s->o.db);
+			goto out;
+		}
+		pb_log_info("merge %lld: the build of %.12s failed on '%s': no "
+			    "point in its series", (long long)m.id, m.sha,
+			    agent);
+		goto out;
+	}
 	b = find_bis(s, j.bisection_id);
 	rc = PB_EINVAL;
 	for (size_t k = 0; b && k < j.nruns; k++) {
@@ -1047,7 +1212,17 @@ int pb_sched_done(struct pb_sched *s, const char *agent, const char *lease,
 		struct bis *b;
 
 		if ((rc = pb_db_job_get(s->o.db, l.job_id, &j)) == PB_OK &&
-		    (b = find_bis(s, j.bisection_id))) {
+		    j.merge_id) {
+			/* measured with the runs that came in; none: no
+			 * point in the series */
+			int any = 0;
+
+			for (size_t k = 0; k < j.nruns; k++)
+				any |= j.posted[k];
+			rc = pb_db_merge_set_state(s->o.db, j.merge_id,
+						   any ? "measured" : "failed");
+		} else if (rc == PB_OK &&
+			   (b = find_bis(s, j.bisection_id))) {
 			b->out = 0;
 			rc = pb_db_pending_runs(s->o.db, b->id, count_out, b);
 		}
@@ -1094,5 +1269,370 @@ int pb_sched_with_db(struct pb_sched *s, int (*fn)(struct pb_db *, void *),
 	pthread_mutex_lock(s->lk);
 	rc = fn(s->o.db, ctx);
 	pthread_mutex_unlock(s->lk);
+	return rc;
+}
+
+/* ---- merges and history ---- */
+
+/* The tracked branch's first-parent line of repository `repo` in g, up to
+ * history_commits commits, oldest first. */
+static int branch_line(struct pb_sched *s, struct pb_git *g,
+		       const struct pb_repo_ref *repo, char (**line)[41],
+		       size_t *n, char head[41])
+{
+	char ref[300];
+	int rc;
+
+	if (repo->branch[0])
+		snprintf(ref, sizeof(ref), "refs/heads/%s", repo->branch);
+	else
+		pb_strlcpy(ref, "HEAD", sizeof(ref));
+	if ((rc = pb_git_resolve(g, ref, head)) < 0)
+		return pb_error_code(PB_EINVAL, "repository '%s' has no branch "
+				     "'%s'", repo->name,
+				     repo->branch[0] ? repo->branch : "HEAD");
+	return pb_git_first_parent_line(g, head, s->o.history_commits, line,
+					n);
+}
+
+int pb_sched_merge(struct pb_sched *s, const struct pb_sched_merge_req *q,
+		   struct pb_sched_merge_res *out)
+{
+	struct pb_repo_ref repo;
+	struct pb_git *g = NULL;
+	struct pb_commit_info ci;
+	struct pb_merge_bench *benches = NULL;
+	char (*line)[41] = NULL, head[41], msg[512];
+	size_t nline = 0, nb = 0, k;
+	int64_t commit_id;
+	int rc, created;
+
+	memset(out, 0, sizeof(*out));
+	memset(&ci, 0, sizeof(ci));
+	pthread_mutex_lock(s->lk);
+	rc = pb_db_repo_by_name(s->o.db, q->repo, &repo);
+	pthread_mutex_unlock(s->lk);
+	if (rc == PB_ENOTFOUND)
+		return pb_error_code(PB_ENOTFOUND, "unknown repository '%s'",
+				     q->repo);
+	if (rc < 0)
+		return rc;
+	if ((rc = mirror(s, &repo, 1, &g)) < 0)
+		goto out;
+	if ((rc = pb_git_resolve(g, q->rev, out->commit)) < 0) {
+		pb_strlcpy(msg, pb_error_last(), sizeof(msg));
+		rc = pb_error_code(PB_EINVAL, "repository '%s': %s", repo.name,
+				   msg);
+		goto out;
+	}
+	if ((rc = branch_line(s, g, &repo, &line, &nline, head)) < 0)
+		goto out;
+	for (k = 0; k < nline && strcmp(line[k], out->commit); k++)
+		;
+	if (k == nline) {
+		rc = pb_error_code(PB_EINVAL, "commit %s is not on the "
+				   "first-parent line of branch '%s' of "
+				   "repository '%s' (merges are measured on "
+				   "the tracked branch)", out->commit,
+				   repo.branch[0] ? repo.branch : "HEAD",
+				   repo.name);
+		goto out;
+	}
+	if ((rc = pb_git_commit_info(g, out->commit, &ci)) < 0)
+		goto out;
+	pthread_mutex_lock(s->lk);
+	if ((rc = pb_db_begin(s->o.db)) < 0)
+		goto unlock;
+	if (q->delivery) {
+		rc = pb_db_delivery_add(s->o.db, q->source, q->delivery,
+					repo.id, &created);
+		if (rc == PB_OK && !created) {
+			out->duplicate = 1;
+			rc = pb_db_commit(s->o.db);
+			goto unlock;
+		}
+	}
+	if (rc == PB_OK)
+		rc = pb_db_commit_ensure(s->o.db, repo.id, &ci, &commit_id);
+	if (rc == PB_OK)
+		rc = pb_db_merge_benches(s->o.db, repo.id, &benches, &nb);
+	out->benchmarks = (unsigned)nb;
+	for (size_t b = 0; b < nb && rc == PB_OK; b++) {
+		int64_t merge, job;
+		unsigned skipped = 0;
+
+		rc = pb_db_merge_add(s->o.db, repo.id, commit_id, benches[b].id,
+				     q->source,
+				     benches[b].repeats ? benches[b].repeats
+							: s->o.merge_repeats,
+				     &merge, &job);
+		if (rc == PB_OK && job) {
+			out->jobs++;
+			rc = pb_db_merges_supersede(s->o.db, repo.id,
+						    benches[b].id,
+						    s->o.merge_backlog,
+						    &skipped);
+			out->skipped += skipped;
+		}
+	}
+	if (rc == PB_OK)
+		rc = pb_db_commit(s->o.db);
+	else
+		pb_db_rollback(s->o.db);
+unlock:
+	rc = unlock_synced(s, rc);
+	if (rc == PB_OK && out->jobs) {
+		pb_log_info("merge %.12s of '%s' (%s): %u job%s queued%s",
+			    out->commit, repo.name, q->source, out->jobs,
+			    out->jobs == 1 ? "" : "s",
+			    out->skipped ? ", older waiting merges skipped"
+					 : "");
+		wake(s);
+	}
+out:
+	free(ci.subject);
+	free(ci.author);
+	free(benches);
+	free(line);
+	pb_git_free(g);
+	return rc;
+}
+
+/* The runs of a series, copied out of the database's callbacks. */
+struct series_runs {
+	struct pb_history_run *v;
+	size_t n, a;
+	char (*sha)[41];
+	char (*machine)[256];
+};
+
+static int keep_run(void *ctx, const char *sha, const char *machine,
+		    double value)
+{
+	struct series_runs *r = ctx;
+
+	if (r->n == r->a) {
+		size_t na = r->a ? 2 * r->a : 64;
+		struct pb_history_run *nv = realloc(r->v, na * sizeof(*nv));
+		char (*ns)[41];
+		char (*nm)[256];
+
+		if (!nv)
+			return pb_error_code(PB_EINFRA, "out of memory");
+		r->v = nv;
+		if (!(ns = realloc(r->sha, na * sizeof(*ns))))
+			return pb_error_code(PB_EINFRA, "out of memory");
+		r->sha = ns;
+		if (!(nm = realloc(r->machine, na * sizeof(*nm))))
+			return pb_error_code(PB_EINFRA, "out of memory");
+		r->machine = nm;
+		r->a = na;
+	}
+	pb_strlcpy(r->sha[r->n], sha ? sha : "", sizeof(r->sha[0]));
+	pb_strlcpy(r->machine[r->n], machine ? machine : "",
+		   sizeof(r->machine[0]));
+	r->v[r->n++].value = value;
+	return PB_OK;
+}
+
+static void series_runs_free(struct series_runs *r)
+{
+	free(r->v);
+	free(r->sha);
+	free(r->machine);
+}
+
+int pb_sched_judge(struct pb_sched *s)
+{
+	struct pb_series_key key;
+	struct pb_repo_ref repo;
+	struct pb_bench_row bench;
+	struct pb_git *g = NULL;
+	struct series_runs runs = { 0 };
+	struct pb_alert_row *alerts = NULL;
+	struct pb_history_alert *known = NULL;
+	struct pb_history_change *ch = NULL;
+	struct pb_history_in in;
+	char (*line)[41] = NULL, head[41];
+	size_t nline = 0, nalerts = 0, nch = 0;
+	double threshold = 0.05;
+	int rc;
+
+	memset(&bench, 0, sizeof(bench));
+	pthread_mutex_lock(s->lk);
+	rc = pb_db_series_unjudged(s->o.db, &key);
+	if (rc == PB_OK)
+		rc = pb_db_repo_by_id(s->o.db, key.repo_id, &repo);
+	if (rc == PB_OK)
+		rc = pb_db_bench_by_id(s->o.db, key.bench_id, &bench);
+	if (rc == PB_OK)
+		rc = pb_db_bench_alert_threshold(s->o.db, key.bench_id,
+						 &threshold);
+	pthread_mutex_unlock(s->lk);
+	if (rc == PB_ENOTFOUND && !key.repo_id)
+		return 0;
+	if (rc < 0)
+		goto out;
+	/* the branch as the last merge or push fetched it */
+	if ((rc = mirror(s, &repo, 0, &g)) < 0 ||
+	    (rc = branch_line(s, g, &repo, &line, &nline, head)) < 0)
+		goto out;
+	pthread_mutex_lock(s->lk);
+	rc = pb_db_series_runs(s->o.db, &key, keep_run, &runs);
+	if (rc == PB_OK)
+		rc = pb_db_alerts(s->o.db, &key, &alerts, &nalerts);
+	pthread_mutex_unlock(s->lk);
+	if (rc < 0)
+		goto out;
+	for (size_t i = 0; i < runs.n; i++) {
+		runs.v[i].sha = runs.sha[i];
+		runs.v[i].machine = runs.machine[i];
+	}
+	if (!(known = calloc(nalerts + 1, sizeof(*known)))) {
+		rc = pb_error_code(PB_EINFRA, "out of memory");
+		goto out;
+	}
+	for (size_t a = 0; a < nalerts; a++)
+		known[a] = (struct pb_history_alert){
+			alerts[a].good, alerts[a].bad,
+			!alerts[a].bisection_id && !alerts[a].note[0] &&
+				!strcmp(alerts[a].state, "open")
+		};
+	in = (struct pb_history_in){
+		(const char (*)[41])line, nline, runs.v, runs.n, known,
+		nalerts, bench.lower_is_better, threshold,
+		PB_CHANGES_OPTS_INIT
+	};
+	in.opts.lower_is_better = bench.lower_is_better;
+	if ((rc = pb_history_changes(&in, &ch, &nch)) < 0)
+		goto out;
+	pthread_mutex_lock(s->lk);
+	if ((rc = pb_db_begin(s->o.db)) < 0)
+		goto unlock;
+	for (size_t c = 0; c < nch && rc == PB_OK; c++) {
+		struct pb_alert_row a;
+		int64_t id;
+
+		memset(&a, 0, sizeof(a));
+		a.repo_id = key.repo_id;
+		a.bench_id = key.bench_id;
+		a.config_id = key.config_id;
+		pb_strlcpy(a.machine, ch[c].machine, sizeof(a.machine));
+		pb_strlcpy(a.mode, ch[c].bimodal ? "bimodal" : "shift",
+			   sizeof(a.mode));
+		a.change = ch[c].change;
+		a.p_value = ch[c].p_value;
+		a.before = ch[c].before;
+		a.after = ch[c].after;
+		rc = pb_db_commit_id(s->o.db, key.repo_id, line[ch[c].good],
+				     &a.good_id);
+		if (rc == PB_OK)
+			rc = pb_db_commit_id(s->o.db, key.repo_id,
+					     line[ch[c].bad], &a.bad_id);
+		if (rc == PB_OK && ch[c].refines != SIZE_MAX) {
+			a.id = id = alerts[ch[c].refines].id;
+			rc = pb_db_alert_narrow(s->o.db, &a);
+			if (rc == PB_OK)
+				pb_log_info("alert %lld narrowed: %.12s..%.12s "
+					    "(%+.1f%%)", (long long)id,
+					    line[ch[c].good], line[ch[c].bad],
+					    100 * a.change);
+			continue;
+		}
+		if (rc == PB_OK)
+			rc = pb_db_alert_add(s->o.db, &a, &id);
+		if (rc == PB_OK)
+			pb_log_info("alert %lld: %s %s %+.1f%% between %.12s "
+				    "and %.12s on '%s' (%s, p %.2g)",
+				    (long long)id, repo.name, bench.name,
+				    100 * a.change, line[ch[c].good],
+				    line[ch[c].bad], a.machine, a.mode,
+				    a.p_value);
+	}
+	if (rc == PB_OK)
+		rc = pb_db_series_judged(s->o.db, &key);
+	if (rc == PB_OK)
+		rc = pb_db_commit(s->o.db);
+	else
+		pb_db_rollback(s->o.db);
+unlock:
+	rc = unlock_synced(s, rc);
+out:
+	if (rc < 0 && key.repo_id) {
+		/* judged as far as it can be: not again and again */
+		char why[512];
+
+		pb_strlcpy(why, pb_error_last(), sizeof(why));
+		pthread_mutex_lock(s->lk);
+		(void)pb_db_series_judged(s->o.db, &key);
+		pthread_mutex_unlock(s->lk);
+		pb_log_warnx("judging the series of benchmark %lld: %s",
+			     (long long)key.bench_id, why);
+		rc = pb_error_code(rc, "%s", why);
+	}
+	pb_bench_row_release(&bench);
+	series_runs_free(&runs);
+	free(alerts);
+	free(known);
+	free(ch);
+	free(line);
+	pb_git_free(g);
+	return rc < 0 ? rc : 1;
+}
+
+int pb_sched_auto(struct pb_sched *s)
+{
+	struct pb_alert_row *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	if (!s->o.auto_bisections)
+		return PB_OK;
+	pthread_mutex_lock(s->lk);
+	rc = pb_db_alerts(s->o.db, NULL, &v, &n);
+	pthread_mutex_unlock(s->lk);
+	/* oldest first: the list is newest first */
+	for (size_t k = n; rc == PB_OK && k-- > 0;) {
+		struct pb_alert_row *a = &v[k];
+		struct pb_sched_start q;
+		char by[64], good[41], bad[41], note[300] = "";
+		unsigned running = 0, waiting = 0;
+		int64_t id = 0;
+		int src;
+
+		if (strcmp(a->state, "open") || a->bisection_id || a->note[0])
+			continue;
+		pthread_mutex_lock(s->lk);
+		rc = pb_db_auto_bisections_running(s->o.db, a->repo_id,
+						   &running);
+		if (rc == PB_OK && running < s->o.auto_bisections)
+			rc = pb_db_alert_waiting(s->o.db, a->id, &waiting);
+		pthread_mutex_unlock(s->lk);
+		if (rc < 0 || running >= s->o.auto_bisections || waiting)
+			continue; /* waits for one to end, or for merges
+				   * that may narrow it */
+		snprintf(by, sizeof(by), "alert %lld", (long long)a->id);
+		memset(&q, 0, sizeof(q));
+		q.repo = a->repo;
+		q.benchmark = a->bench;
+		q.good = a->good;
+		q.bad = a->bad;
+		q.by = by;
+		src = pb_sched_start(s, &q, &id, good, bad);
+		if (src < 0)
+			snprintf(note, sizeof(note), "no bisection: %s",
+				 pb_error_last());
+		pthread_mutex_lock(s->lk);
+		rc = pb_db_alert_set_bisection(s->o.db, a->id,
+					       src < 0 ? 0 : id,
+					       src < 0 ? note : NULL);
+		rc = unlock_synced(s, rc);
+		if (src < 0)
+			pb_log_warnx("alert %lld: %s", (long long)a->id, note);
+		else
+			pb_log_info("alert %lld: bisection %lld started",
+				    (long long)a->id, (long long)id);
+	}
+	free(v);
 	return rc;
 }

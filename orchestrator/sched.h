@@ -37,6 +37,11 @@ struct pb_sched_opts {
 	double busy_backoff_s;      /* most runs disturbed: the first wait
 				     * before new runs, doubling to 32
 				     * times it: 1 */
+	unsigned merge_repeats;     /* runs per merge when the benchmark
+				     * gives none: 5 */
+	unsigned merge_backlog;     /* merges of a series waiting: 20 */
+	unsigned auto_bisections;   /* per repository at once: 2 */
+	unsigned history_commits;   /* the branch's line judged: 5000 */
 	double (*now)(void);        /* epoch seconds; NULL: the real clock */
 	/* The lock of the database connection when others use it too (the
 	 * server's); NULL: the scheduler's own. */
@@ -138,5 +143,38 @@ int pb_sched_reap(struct pb_sched *s);
  * client API: GET /api/v1/bisections...). */
 int pb_sched_with_db(struct pb_sched *s, int (*fn)(struct pb_db *, void *),
 		     void *ctx);
+
+/* ---- merges and history (docs/merges.md) ---- */
+
+/* POST /api/v1/merges and the push webhooks. */
+struct pb_sched_merge_req {
+	const char *repo;              /* registered name */
+	const char *rev;               /* any revision; the merged commit */
+	const char *source;            /* "api", "github" or "gitlab" */
+	const char *delivery;          /* a webhook's delivery id, or NULL */
+};
+struct pb_sched_merge_res {
+	char commit[41];               /* rev, resolved */
+	unsigned benchmarks;           /* of the repository */
+	unsigned jobs;                 /* merges new to the queue */
+	unsigned skipped;              /* older waiting merges skipped */
+	int duplicate;                 /* a delivery seen before: nothing */
+};
+/* Fetches the repository, checks that the commit is on its tracked
+ * branch's first-parent line and queues one merge job per benchmark
+ * (idempotent on repository, commit, benchmark, configuration).
+ * PB_ENOTFOUND unknown repository; PB_EINVAL unknown revision or a commit
+ * off the branch (message says which); PB_EINFRA fetch failed. */
+int pb_sched_merge(struct pb_sched *s, const struct pb_sched_merge_req *q,
+		   struct pb_sched_merge_res *out);
+
+/* Judges one series with merges measured since it was last judged,
+ * storing the alerts it raises: 1 when one was judged, 0 when none waits,
+ * or an error. */
+int pb_sched_judge(struct pb_sched *s);
+
+/* Starts the bisections of open alerts that have none, while the
+ * repository's automatic bisections running stay under the limit. */
+int pb_sched_auto(struct pb_sched *s);
 
 #endif

@@ -21,6 +21,13 @@ int pb_api_report_register(struct pb_http_server *http, struct pb_srv *srv);
  * (docs/agent-protocol.md).  Starts the lease reaper. */
 int pb_api_service_register(struct pb_http_server *http, struct pb_srv *srv);
 
+/* Merges and history (docs/merges.md): POST /api/v1/merges, GET
+ * /api/v1/alerts, POST /api/v1/alerts/ID (clients); POST /hooks/github and
+ * /hooks/gitlab (verified by the repository's webhook_secret).  Starts
+ * the thread that judges series and starts alerts' bisections.  After
+ * pb_api_service_register() (it uses srv->sched). */
+int pb_api_merge_register(struct pb_http_server *http, struct pb_srv *srv);
+
 /* With debug_routes only (tests): POST /api/v1/debug/hold?key=K&hold=S
  * [&replace=1] holds until woken (200 {"woken": 1}) or for S seconds
  * (204); POST /api/v1/debug/wake[?key=K] wakes them, all without a key

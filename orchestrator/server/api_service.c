@@ -449,6 +449,10 @@ int pb_api_service_register(struct pb_http_server *http, struct pb_srv *srv)
 				     : -1;
 	so.max_expiries = (unsigned)cfg->max_lease_expiries;
 	so.busy_backoff_s = (double)cfg->busy_backoff_s;
+	so.merge_repeats = (unsigned)cfg->merge_repeats;
+	so.merge_backlog = (unsigned)cfg->merge_backlog;
+	so.auto_bisections = (unsigned)cfg->auto_bisections;
+	so.history_commits = (unsigned)cfg->history_commits;
 	so.lock = &srv->db_mu;
 	so.on_work = on_work;
 	so.ctx = &the;
@@ -458,6 +462,7 @@ int pb_api_service_register(struct pb_http_server *http, struct pb_srv *srv)
 				    sizeof(routes) / sizeof(routes[0]))) < 0 ||
 	    (rc = pb_srv_at_stop(srv, service_stop, &the)) < 0)
 		return rc;
+	srv->sched = the.sched;
 	if (pthread_create(&the.reaper, NULL, reaper_main, &the) != 0)
 		return pb_error_code(PB_EINFRA, "cannot start the lease reaper");
 	the.reaper_started = 1;

@@ -81,6 +81,18 @@ static const struct pb_config_setting table[] = {
 	ROW(max_lease_expiries, PB_CFG_INT, 1, 100, "3",
 	    "a job whose lease expired this many times fails instead of "
 	    "going back to the queue"),
+	ROW(merge_repeats, PB_CFG_INT, 1, 1000, "5",
+	    "runs of a merged commit, for a benchmark registered without "
+	    "repeats"),
+	ROW(merge_backlog, PB_CFG_INT, 1, 100000, "20",
+	    "merges of one series waiting to be measured: past this many "
+	    "the oldest waiting are skipped (a bisection measures them "
+	    "when it needs them); the newest is always measured"),
+	ROW(auto_bisections, PB_CFG_INT, 0, 100, "2",
+	    "bisections that alerts start, running at once per repository; "
+	    "an alert past the limit waits for one to end; 0: none"),
+	ROW(history_commits, PB_CFG_INT, 10, 1000000, "5000",
+	    "how far back along the tracked branch a series is judged"),
 	ROW(debug_routes, PB_CFG_BOOL, 0, 1, "no",
 	    "test-only routes POST /api/v1/debug/hold, POST "
 	    "/api/v1/debug/wake and GET /api/v1/debug/held (admin client): "

@@ -71,6 +71,11 @@ struct pb_config {
 	int64_t restart_grace_s;
 	int64_t busy_backoff_s;
 	int64_t max_lease_expiries;
+	/* merges and history */
+	int64_t merge_repeats;
+	int64_t merge_backlog;
+	int64_t auto_bisections;
+	int64_t history_commits;
 
 	uint64_t given;               /* private: bit i set when row i of the
 					 table was set by a file or flag */

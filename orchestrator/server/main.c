@@ -43,6 +43,7 @@ static const pb_srv_register_fn registrars[] = {
 	pb_api_core_register,
 	pb_api_report_register,
 	pb_api_service_register,
+	pb_api_merge_register,
 	pb_api_debug_register,
 };
 

@@ -18,6 +18,8 @@
 #include "orchestrator/server/config.h"
 #include "orchestrator/server/http.h"
 
+struct pb_sched;
+
 #define PB_SRV_MAX_AT_STOP 8
 
 struct pb_srv {
@@ -25,6 +27,8 @@ struct pb_srv {
 	struct pb_http_server *http;
 	struct pb_db *db;           /* only between lock and unlock */
 	pthread_mutex_t db_mu;
+	struct pb_sched *sched;     /* the scheduler (api_service.c makes
+				     * it; NULL before) */
 	/* private: pb_srv_at_stop()'s functions */
 	void (*at_stop[PB_SRV_MAX_AT_STOP])(void *arg);
 	void *at_stop_arg[PB_SRV_MAX_AT_STOP];

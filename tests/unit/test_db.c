@@ -91,10 +91,11 @@ static void test_db__fresh_database_gets_every_migration(void **state)
 	tables = query(path, "SELECT group_concat(name, ',') FROM (SELECT name "
 			     "FROM sqlite_master WHERE type = 'table' ORDER BY "
 			     "name)");
-	assert_string_equal(tables, "agents,benchmarks,bisection_commits,"
-				    "bisection_steps,bisections,build_images,"
-				    "builds,commits,configurations,job_losers,"
-				    "job_runs,jobs,leases,principals,"
+	assert_string_equal(tables, "agents,alerts,benchmarks,"
+				    "bisection_commits,bisection_steps,"
+				    "bisections,build_images,builds,commits,"
+				    "configurations,deliveries,job_losers,"
+				    "job_runs,jobs,leases,merges,principals,"
 				    "repositories,run_conflicts,runs");
 	free(mode);
 	free(tables);

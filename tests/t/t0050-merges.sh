@@ -1,0 +1,133 @@
+#!/bin/sh
+# Every merge, end to end: the real perfbisectd and two real agents; a
+# repository whose history has two planted slowdowns far apart (commit 12:
+# 2 -> 3 hashing passes, 33 % slower; commit 29: 3 -> 4, 25 % slower); its
+# 40 merges posted in shuffled order, half through `perfbisect merge`,
+# half through POST /api/v1/merges.  Exactly two alerts, each with the
+# planted commit inside its good..bad range; each starts a bisection by
+# itself that names its planted commit, verified.  A merge posted again
+# schedules nothing; bad input is refused and schedules nothing; status
+# lists the open alerts; an alert is acknowledged.
+. "$PB_FIXTURES/lib.sh"
+. "$PB_FIXTURES/daemon.sh"
+
+mkdir -p "$T/runs" && chmod 777 "$T/runs"
+FAST_STEPS="12:3 29:4" OPS=20 sh "$PB_FIXTURES/mkrepo.sh" "$T/repo" 40 99 \
+	> "$T/shas"
+first=$(sed -n 13p "$T/shas")
+second=$(sed -n 30p "$T/shas")
+# a commit off the tracked branch
+git -C "$T/repo" checkout -q -b side
+echo side > "$T/repo/SIDE" && git -C "$T/repo" add SIDE &&
+	git -C "$T/repo" commit -q -m side
+side=$(git -C "$T/repo" rev-parse HEAD)
+git -C "$T/repo" checkout -q main
+
+service_start "lease_s = 30" "heartbeat_s = 5" "merge_backlog = 100" \
+	"merge_repeats = 3"
+register app "$T/repo"
+agent_start m1 PB_RUNS_DIR="$T/runs"
+agent_start m2 PB_RUNS_DIR="$T/runs"
+
+# bad input first: nothing is scheduled by it
+expect 404 --token "$admin" "$PORT" POST /api/v1/merges --data \
+	'{"repo": "nope", "commit": "main"}'
+expect 400 --token "$admin" "$PORT" POST /api/v1/merges --data \
+	'{"repo": "app", "commit": "no-such-revision"}'
+expect 400 --token "$admin" "$PORT" POST /api/v1/merges --data \
+	"{\"repo\": \"app\", \"commit\": \"$side\"}"
+error_has "not on the first-parent line"
+expect 400 --token "$admin" "$PORT" POST /api/v1/merges --data \
+	'{"repo": "app", "commit": "--upload-pack=touch x"}'
+expect 400 --token "$admin" "$PORT" POST /api/v1/merges --data '{"repo": '
+expect 400 --token "$admin" "$PORT" POST /api/v1/merges --data \
+	'{"repo": "app", "commit": "main", "extra": 1}'
+expect 401 "$PORT" POST /api/v1/merges --data '{"repo": "app", "commit": "main"}'
+expect_exit 2 "$PERFBISECT" merge --server "$URL" --token-file \
+	"$T/client.token" --repo app --commit "$side"
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM merges")" = 0 ] ||
+	fail "bad input scheduled merges"
+
+# the merges, shuffled
+i=0
+for sha in $(shuf "$T/shas"); do
+	if [ $((i % 2)) = 0 ]; then
+		"$PERFBISECT" merge --server "$URL" --token-file "$T/client.token" \
+			--repo app --commit "$sha" --json > "$T/m.json" ||
+			fail "merge $sha exit $?"
+		[ "$(json "$T/m.json" "j['jobs']")" = 1 ] || fail "merge $sha: $(cat "$T/m.json")"
+	else
+		expect 202 --token "$admin" "$PORT" POST /api/v1/merges --data \
+			"{\"repo\": \"app\", \"commit\": \"$sha\"}"
+		[ "$(json "$T/body" "j['jobs']")" = 1 ] || fail "merge $sha: $(cat "$T/body")"
+	fi
+	i=$((i + 1))
+done
+# again: idempotent
+expect 202 --token "$admin" "$PORT" POST /api/v1/merges --data \
+	"{\"repo\": \"app\", \"commit\": \"$first\"}"
+[ "$(json "$T/body" "j['jobs'] == 0 and j['commit'] == '$first'")" = True ] ||
+	fail "a merge posted again scheduled work: $(cat "$T/body")"
+
+# until both alerts' bisections have ended (bounded)
+n=0
+while :; do
+	req --token "$admin" "$PORT" GET /api/v1/alerts > /dev/null
+	cp "$T/body" "$T/alerts.json"
+	done_=$(json "$T/alerts.json" "len(j['alerts']) >= 2 and all(a['bisection'] for a in j['alerts'])")
+	if [ "$done_" = True ]; then
+		ended=1
+		for b in $(json "$T/alerts.json" "' '.join(str(a['bisection']) for a in j['alerts'])"); do
+			req --token "$admin" "$PORT" GET "/api/v1/bisections/$b" > /dev/null
+			[ "$(json "$T/body" "j['state'] in ('done', 'failed')")" = True ] || ended=0
+		done
+		[ "$ended" = 1 ] && break
+	fi
+	n=$((n + 1))
+	[ "$n" -lt 400 ] || { cat "$T/alerts.json"; cat "$T/daemon.log" | tail -40;
+		fail "no two finished alert bisections after 400 s"; }
+	sleep 1
+done
+cat "$T/alerts.json"
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM merges WHERE state = 'measured'")" = 40 ] ||
+	fail "not every merge measured: $(sqlite3 "$DB" "SELECT state, count(*) FROM merges GROUP BY state")"
+[ "$(json "$T/alerts.json" "len(j['alerts'])")" = 2 ] ||
+	fail "not exactly two alerts"
+pos() { grep -n "^$1\$" "$T/shas" | cut -d: -f1; }
+for want in "$first" "$second"; do
+	w=$(pos "$want")
+	hit=
+	for id in $(json "$T/alerts.json" "' '.join(str(a['id']) for a in j['alerts'])"); do
+		g=$(json "$T/alerts.json" "[a['good'] for a in j['alerts'] if a['id'] == $id][0]")
+		b=$(json "$T/alerts.json" "[a['bad'] for a in j['alerts'] if a['id'] == $id][0]")
+		if [ "$(pos "$g")" -lt "$w" ] && [ "$w" -le "$(pos "$b")" ]; then
+			hit=$id
+		fi
+	done
+	[ -n "$hit" ] || fail "no alert around planted commit $want"
+	[ "$(json "$T/alerts.json" "[a for a in j['alerts'] if a['id'] == $hit][0]['change'] < -0.05")" = True ] ||
+		fail "alert $hit: change not a slowdown"
+	bis=$(json "$T/alerts.json" "[a['bisection'] for a in j['alerts'] if a['id'] == $hit][0]")
+	req --token "$admin" "$PORT" GET "/api/v1/bisections/$bis" > /dev/null
+	[ "$(json "$T/body" "j['verdict'] == 'culprit' and j['culprit'] == '$want' and j['verification']['confirmed']")" = True ] ||
+		{ cat "$T/body"; fail "alert $hit's bisection $bis did not name $want, verified"; }
+done
+
+# status lists the open alerts
+PERFBISECT_TOKEN=$admin "$PERFBISECT" status --server "$URL" > "$T/status" ||
+	fail "status exit $?"
+grep -q "^2 open alerts" "$T/status" || { cat "$T/status"; fail "status"; }
+id=$(json "$T/alerts.json" "j['alerts'][0]['id']")
+expect 200 --token "$admin" "$PORT" POST "/api/v1/alerts/$id" --data \
+	'{"state": "acknowledged"}'
+[ "$(json "$T/body" "j['state']")" = acknowledged ] || fail "acknowledge"
+expect 400 --token "$admin" "$PORT" POST "/api/v1/alerts/$id" --data \
+	'{"state": "gone"}'
+expect 404 --token "$admin" "$PORT" POST /api/v1/alerts/9999 --data \
+	'{"state": "fixed"}'
+PERFBISECT_TOKEN=$admin "$PERFBISECT" status --server "$URL" --json > "$T/status.json"
+[ "$(json "$T/status.json" "len(j['alerts']) == 2 and len(j['bisections']) == 2")" = True ] ||
+	{ cat "$T/status.json"; fail "status --json"; }
+daemon_stop
+[ "$PBD_EXIT" = 0 ] || fail "perfbisectd exit $PBD_EXIT"
+echo "merges ok"

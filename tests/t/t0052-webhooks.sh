@@ -1,0 +1,141 @@
+#!/bin/sh
+# Every merge through push webhooks: the real perfbisectd and two real
+# agents; a repository with two planted slowdowns (commit 8: 33 % slower,
+# commit 21: 25 % slower) and a webhook_secret; every commit pushed in
+# shuffled order, half as signed GitHub pushes, half as GitLab pushes.
+# Two alerts, each around its planted commit, whose bisections name it,
+# verified.  Refused before anything is parsed and scheduling nothing: a
+# wrong or missing GitHub signature, a wrong GitLab token (401).  Acknowledged
+# and ignored: a tag push, a push to another branch, a deletion, a ping.  A
+# replayed GitHub delivery and a resent GitLab push schedule nothing new.
+. "$PB_FIXTURES/lib.sh"
+. "$PB_FIXTURES/daemon.sh"
+
+mkdir -p "$T/runs" && chmod 777 "$T/runs"
+FAST_STEPS="8:3 21:4" OPS=20 sh "$PB_FIXTURES/mkrepo.sh" "$T/repo" 30 99 \
+	> "$T/shas"
+first=$(sed -n 9p "$T/shas")
+second=$(sed -n 22p "$T/shas")
+head=$(tail -n 1 "$T/shas")
+secret='s3cret-hook'
+
+service_start "lease_s = 30" "heartbeat_s = 5" "merge_backlog = 100" \
+	"merge_repeats = 3"
+expect 201 --token "$admin" "$PORT" POST /api/v1/repos --data \
+	"{\"name\": \"app\", \"url\": \"$T/repo\", \"branch\": \"main\",
+	  \"webhook_secret\": \"$secret\"}"
+expect 201 --token "$admin" "$PORT" POST /api/v1/benchmarks --data \
+	"{\"name\": \"score\", \"repo\": \"app\", \"build\": \"$BUILD\",
+	  \"run\": \"$RUN\", \"metric\": \"score\", \"timeout_s\": 10}"
+
+sign() { printf '%s' "$1" | python3 -c 'import hmac, hashlib, sys
+print(hmac.new(sys.argv[1].encode(), sys.stdin.buffer.read(),
+               hashlib.sha256).hexdigest())' "$2"; }
+gh_body() { printf '{"ref": "%s", "before": "%s", "after": "%s", "deleted": %s, "forced": false, "repository": {"full_name": "acme/app"}}' \
+	"$1" "0000000000000000000000000000000000000000" "$2" "${3:-false}"; }
+gl_body() { printf '{"object_kind": "push", "ref": "%s", "before": "%s", "after": "%s", "checkout_sha": "%s"}' \
+	"$1" "0000000000000000000000000000000000000000" "$2" "$2"; }
+# github BODY DELIVERY [EVENT] [SECRET]: prints the status
+github() {
+	req "$PORT" POST /hooks/github?repo=app --data "$1" \
+		--header "X-GitHub-Event: ${3:-push}" \
+		--header "X-GitHub-Delivery: $2" \
+		--header "X-Hub-Signature-256: sha256=$(sign "$1" "${4:-$secret}")"
+}
+gitlab() {
+	req "$PORT" POST /hooks/gitlab?repo=app --data "$1" \
+		--header "X-Gitlab-Event: ${3:-Push Hook}" \
+		--header "X-Gitlab-Token: ${2-$secret}"
+}
+merges() { sqlite3 "$DB" "SELECT count(*) FROM merges"; }
+
+# refused before the body is parsed: nothing scheduled, no agent yet
+b=$(gh_body refs/heads/main "$head")
+[ "$(github "$b" d-bad push wrong-secret)" = 401 ] || fail "wrong signature"
+error_has "X-Hub-Signature-256"
+[ "$(req "$PORT" POST /hooks/github?repo=app --data "$b" \
+	--header "X-GitHub-Event: push")" = 401 ] || fail "no signature"
+[ "$(req "$PORT" POST /hooks/github?repo=app --data "$b" \
+	--header "X-Hub-Signature-256: sha256=zz")" = 401 ] || fail "bad hex"
+[ "$(github "not json at all" d-x)" = 400 ] || fail "signed garbage"
+[ "$(gitlab "$(gl_body refs/heads/main "$head")" wrong-token)" = 401 ] ||
+	fail "wrong GitLab token"
+[ "$(gitlab "$(gl_body refs/heads/main "$head")" "")" = 401 ] ||
+	fail "empty GitLab token"
+[ "$(req "$PORT" POST /hooks/github?repo=nope --data "$b")" = 404 ] ||
+	fail "unknown repository"
+[ "$(req "$PORT" POST /hooks/github --data "$b")" = 400 ] ||
+	fail "no repository named"
+[ "$(merges)" = 0 ] || fail "a refused hook scheduled merges"
+# acknowledged and ignored
+[ "$(github "$(gh_body refs/tags/v1 "$head")" d-tag)" = 202 ] || fail "tag"
+[ "$(json "$T/body" "j['jobs'] == 0 and 'tag' in j['ignored']")" = True ] ||
+	fail "tag push: $(cat "$T/body")"
+[ "$(github "$(gh_body refs/heads/dev "$head")" d-dev)" = 202 ] || fail "dev"
+[ "$(json "$T/body" "j['jobs'] == 0 and 'refs/heads/dev' in j['ignored']")" = True ] ||
+	fail "other branch: $(cat "$T/body")"
+[ "$(github "$(gh_body refs/heads/main 0000000000000000000000000000000000000000 true)" d-del)" = 202 ] ||
+	fail "deletion"
+[ "$(json "$T/body" "j['jobs'] == 0 and 'deleted' in j['ignored']")" = True ] ||
+	fail "deletion: $(cat "$T/body")"
+[ "$(github '{"zen": "hi", "hook_id": 1}' d-ping ping)" = 202 ] || fail "ping"
+[ "$(gitlab "$(gl_body refs/tags/v1 "$head")" "$secret" "Tag Push Hook")" = 202 ] ||
+	fail "GitLab tag push"
+[ "$(merges)" = 0 ] || fail "an ignored push scheduled merges"
+
+agent_start m1 PB_RUNS_DIR="$T/runs"
+agent_start m2 PB_RUNS_DIR="$T/runs"
+i=0
+for sha in $(shuf "$T/shas"); do
+	if [ $((i % 2)) = 0 ]; then
+		st=$(github "$(gh_body refs/heads/main "$sha")" "d-$i")
+	else
+		st=$(gitlab "$(gl_body refs/heads/main "$sha")")
+	fi
+	[ "$st" = 202 ] || { cat "$T/body"; fail "push $sha: $st"; }
+	[ "$(json "$T/body" "j['jobs'] == 1 and j['commit'] == '$sha'")" = True ] ||
+		fail "push $sha: $(cat "$T/body")"
+	[ $i = 0 ] && { replay_body=$(gh_body refs/heads/main "$sha"); }
+	i=$((i + 1))
+done
+# a replayed delivery, a resent push: nothing new
+[ "$(github "$replay_body" d-0)" = 202 ] || fail "replay"
+[ "$(json "$T/body" "j['jobs'] == 0 and j['duplicate']")" = True ] ||
+	fail "replayed delivery: $(cat "$T/body")"
+[ "$(gitlab "$(gl_body refs/heads/main "$head")")" = 202 ] || fail "resend"
+[ "$(json "$T/body" "j['jobs'] == 0")" = True ] ||
+	fail "resent GitLab push: $(cat "$T/body")"
+[ "$(merges)" = 30 ] || fail "$(merges) merges, want 30"
+
+n=0
+while :; do
+	req --token "$admin" "$PORT" GET /api/v1/alerts > /dev/null
+	cp "$T/body" "$T/alerts.json"
+	if [ "$(json "$T/alerts.json" "len(j['alerts']) >= 2 and all(a['bisection'] for a in j['alerts'])")" = True ]; then
+		ended=1
+		for b in $(json "$T/alerts.json" "' '.join(str(a['bisection']) for a in j['alerts'])"); do
+			req --token "$admin" "$PORT" GET "/api/v1/bisections/$b" > /dev/null
+			[ "$(json "$T/body" "j['state'] in ('done', 'failed')")" = True ] || ended=0
+		done
+		[ "$ended" = 1 ] && break
+	fi
+	n=$((n + 1))
+	[ "$n" -lt 400 ] || { cat "$T/alerts.json"; tail -40 "$T/daemon.log";
+		fail "no two finished alert bisections after 400 s"; }
+	sleep 1
+done
+[ "$(json "$T/alerts.json" "len(j['alerts'])")" = 2 ] || fail "not two alerts"
+for want in "$first" "$second"; do
+	[ "$(json "$T/alerts.json" "sum(1 for a in j['alerts'] if a['bisection'])")" = 2 ] ||
+		fail "an alert without its bisection"
+	found=0
+	for b in $(json "$T/alerts.json" "' '.join(str(a['bisection']) for a in j['alerts'])"); do
+		req --token "$admin" "$PORT" GET "/api/v1/bisections/$b" > /dev/null
+		[ "$(json "$T/body" "j['culprit'] == '$want' and j['verification']['confirmed']")" = True ] &&
+			found=1
+	done
+	[ "$found" = 1 ] || { cat "$T/alerts.json"; fail "no alert bisection named $want"; }
+done
+daemon_stop
+[ "$PBD_EXIT" = 0 ] || fail "perfbisectd exit $PBD_EXIT"
+echo "webhooks ok"

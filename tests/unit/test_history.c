@@ -171,6 +171,34 @@ static void history__off_the_line_and_noise(void **state)
 	free(ch);
 }
 
+static void history__bimodal_slowdown(void **state)
+{
+	struct pb_history_change *ch = NULL;
+	size_t n;
+
+	(void)state;
+	make_line();
+	nruns = 0;
+	/* from commit 20 on, about half of the runs take a path 1.6 times
+	 * slower: medians of 5 runs flip between the modes */
+	for (int i = 0; i < N; i++)
+		for (int r = 0; r < 5; r++) {
+			double slow = i >= 20 && jitter((unsigned)(i * 7 + r)) > 0;
+
+			runs[nruns++] = (struct pb_history_run){
+				line[i], "m1",
+				(slow ? 1000 / 1.6 : 1000) *
+					(1 + 0.01 * jitter((unsigned)(i * 13 + r)))
+			};
+		}
+	n = judge(NULL, 0, &ch);
+	assert_int_equal(n, 1);
+	assert_int_equal(ch[0].bad, 20);
+	assert_true(ch[0].bimodal);
+	assert_true(ch[0].change < -0.1);
+	free(ch);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -179,6 +207,7 @@ int main(void)
 		cmocka_unit_test(history__known_alert_is_not_raised_again),
 		cmocka_unit_test(history__open_wide_alert_is_narrowed),
 		cmocka_unit_test(history__off_the_line_and_noise),
+		cmocka_unit_test(history__bimodal_slowdown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

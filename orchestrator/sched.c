@@ -34,6 +34,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "orchestrator/local.h"
+#include "orchestrator/notify.h"
 #include "orchestrator/sched.h"
 #include "orchestrator/session.h"
 
@@ -257,7 +258,8 @@ static void write_reports(struct pb_sched *s)
 }
 
 /* The engine has an outcome: the bisection is stored as finished and its
- * open jobs end. */
+ * open jobs end; its repository's notification is queued with it (one
+ * transaction: notify.h). */
 static int finish(struct pb_sched *s, struct bis *b)
 {
 	struct pb_engine_result res;
@@ -270,6 +272,7 @@ static int finish(struct pb_sched *s, struct bis *b)
 	if ((rc = pb_session_save(b->ses, code >= 2 ? "failed" : "done",
 				  code)) < 0 ||
 	    (rc = pb_db_bisection_jobs_end(s->o.db, b->id)) < 0 ||
+	    (rc = pb_notify_bisection_ended(s->o.db, b->id)) < 0 ||
 	    (rc = pb_db_commit(s->o.db)) < 0) {
 		pb_db_rollback(s->o.db);
 		return rc;
@@ -398,6 +401,25 @@ out:
 	return rc;
 }
 
+/* Cancels bisection id and, when that ends it (it was neither finished
+ * nor cancelled before), queues its notification, in one transaction. */
+static int cancel_one(struct pb_sched *s, int64_t id)
+{
+	struct pb_bisection_row r;
+	int rc;
+
+	if ((rc = pb_db_begin(s->o.db)) < 0)
+		return rc;
+	if ((rc = pb_db_bisection_row(s->o.db, id, &r)) < 0 ||
+	    (rc = pb_db_bisection_cancel(s->o.db, id)) < 0 ||
+	    (!r.cancelled && strcmp(r.state, "done") &&
+	     strcmp(r.state, "failed") &&
+	     (rc = pb_notify_bisection_ended(s->o.db, id)) < 0) ||
+	    (rc = pb_db_commit(s->o.db)) < 0)
+		pb_db_rollback(s->o.db);
+	return rc;
+}
+
 int pb_sched_cancel(struct pb_sched *s, int64_t id)
 {
 	struct bis *b;
@@ -405,7 +427,7 @@ int pb_sched_cancel(struct pb_sched *s, int64_t id)
 
 	pthread_mutex_lock(s->lk);
 	if ((rc = load_all(s)) == PB_OK &&
-	    (rc = pb_db_bisection_cancel(s->o.db, id)) == PB_OK &&
+	    (rc = cancel_one(s, id)) == PB_OK &&
 	    (b = find_bis(s, id)))
 		drop_bis(s, b);
 	if (rc == PB_OK)
@@ -696,6 +718,25 @@ out:
 	return rc;
 }
 
+/* Ends bisection id as failed for the infrastructure and, when it had not
+ * ended before, queues its notification, in one transaction. */
+static int infra_fail(struct pb_sched *s, int64_t id, const char *why)
+{
+	struct pb_bisection_row r;
+	int rc;
+
+	if ((rc = pb_db_begin(s->o.db)) < 0)
+		return rc;
+	if ((rc = pb_db_bisection_row(s->o.db, id, &r)) < 0 ||
+	    (rc = pb_db_bisection_infra_fail(s->o.db, id, why)) < 0 ||
+	    (!r.cancelled && strcmp(r.state, "done") &&
+	     strcmp(r.state, "failed") &&
+	     (rc = pb_notify_bisection_ended(s->o.db, id)) < 0) ||
+	    (rc = pb_db_commit(s->o.db)) < 0)
+		pb_db_rollback(s->o.db);
+	return rc;
+}
+
 /* Lease `id` of `agent` on job `job_id` ran out (the reaper saw it, or a
  * call on it came late): the job goes back to the queue, never to that
  * agent; it is over when its every run was posted (the agent died before
@@ -737,7 +778,7 @@ static int expire(struct pb_sched *s, const char *id, int64_t job_id,
 			 "infrastructure: job %lld lost its lease %u times "
 			 "(its agents stopped reporting; the last was '%s')",
 			 (long long)j.id, s->o.max_expiries, agent);
-		rc = pb_db_bisection_infra_fail(s->o.db, j.bisection_id, msg);
+		rc = infra_fail(s, j.bisection_id, msg);
 		if (b)
 			drop_bis(s, b);
 		pb_job_row_release(&j);

@@ -41,7 +41,9 @@ AGENT_PKG_LDLIBS := $(shell pkg-config --libs $(AGENT_PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 # the orchestrator daemon alone needs libmicrohttpd
 SRV_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
-SRV_LDLIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null) -pthread
+# (and libcurl, to send notifications: orchestrator/server/notify_send.c)
+SRV_LDLIBS := $(shell pkg-config --libs libmicrohttpd libcurl 2>/dev/null) \
+              -pthread
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
@@ -96,7 +98,8 @@ CLI_OBJ    := $(B)/orchestrator/cli.o $(B)/orchestrator/remote.o \
 SRV_SRC    := orchestrator/server/api_core.c orchestrator/server/api_report.c \
               orchestrator/server/config.c orchestrator/server/http.c \
               orchestrator/server/srv.c orchestrator/server/token.c \
-              orchestrator/server/urlrule.c orchestrator/server/api_service.c
+              orchestrator/server/urlrule.c orchestrator/server/api_service.c \
+              orchestrator/server/notify_send.c
 SRV_OBJ    := $(SRV_SRC:%.c=$(B)/%.o)
 SRVD_OBJ   := $(B)/orchestrator/server/main.o
 # Everything perfbisect-agent is made of: common/, agent/ and agent/daemon/.

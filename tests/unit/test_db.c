@@ -94,7 +94,7 @@ static void test_db__fresh_database_gets_every_migration(void **state)
 	assert_string_equal(tables, "agents,benchmarks,bisection_commits,"
 				    "bisection_steps,bisections,build_images,"
 				    "builds,commits,configurations,job_losers,"
-				    "job_runs,jobs,leases,principals,"
+				    "job_runs,jobs,leases,outbox,principals,"
 				    "repositories,run_conflicts,runs");
 	free(mode);
 	free(tables);

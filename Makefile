@@ -41,7 +41,9 @@ AGENT_PKG_LDLIBS := $(shell pkg-config --libs $(AGENT_PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 # the orchestrator daemon alone needs libmicrohttpd
 SRV_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
-SRV_LDLIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null) -pthread
+# (and libcurl, to send notifications: orchestrator/server/notify_send.c)
+SRV_LDLIBS := $(shell pkg-config --libs libmicrohttpd libcurl 2>/dev/null) \
+              -pthread
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral
@@ -79,7 +81,8 @@ CORE_SRC   := orchestrator/core/bayes.c orchestrator/core/mixture.c \
 ORCH_SRC   := orchestrator/db.c orchestrator/local.c orchestrator/demo.c \
               orchestrator/session.c orchestrator/sched.c \
               orchestrator/detect.c orchestrator/identical.c \
-              orchestrator/history.c
+              orchestrator/history.c orchestrator/notify.c \
+              common/proto_notify.c
 WEB_SRC    := web/html.c web/report.c
 GEN_SRC    := $(B)/gen/schema.c $(B)/gen/demo_files.c
 LIB_SRC    := $(COMMON_SRC) $(AGENT_SRC) $(CORE_SRC) $(ORCH_SRC) $(WEB_SRC)
@@ -98,7 +101,8 @@ SRV_SRC    := orchestrator/server/api_core.c orchestrator/server/api_report.c \
               orchestrator/server/config.c orchestrator/server/http.c \
               orchestrator/server/srv.c orchestrator/server/token.c \
               orchestrator/server/urlrule.c orchestrator/server/api_service.c \
-              orchestrator/server/api_merge.c
+              orchestrator/server/api_merge.c \
+              orchestrator/server/notify_send.c
 SRV_OBJ    := $(SRV_SRC:%.c=$(B)/%.o)
 SRVD_OBJ   := $(B)/orchestrator/server/main.o
 # Everything perfbisect-agent is made of: common/, agent/ and agent/daemon/.
@@ -109,7 +113,7 @@ AGENT_MAIN_OBJ := $(AGENTD_MAIN:%.c=$(B)/%.o)
 UNIT_TESTS := buf metric proc git db engine html ranktest edivisive dip history \
               interfere \
               mixture stats pmu knobs numa verify image identical human util \
-              local session sched
+              local session sched notify
 UNIT_BIN   := $(UNIT_TESTS:%=$(B)/tests/test_%)
 # unit tests of perfbisectd's parts (linked with them and libmicrohttpd)
 SRV_UNIT_TESTS := config token urlrule http db_service

@@ -2988,6 +2988,202 @@ int pb_db_benchmark_register(struct pb_db *db, int64_t repo_id,
 	return rc;
 }
 
+/* ---- notifications: the outbox (schema 0014) ---- */
+
+int pb_db_repo_get_by_id(struct pb_db *db, int64_t id,
+			 struct pb_repo_row *out)
+{
+	sqlite3_stmt *st;
+	int rc, s, oom = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = prep(db,
+		       "SELECT id, name, url, branch, webhook_secret, "
+		       "notify_url, created_at FROM repositories WHERE id = ?1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->name = col_dup_oom(st, 1, &oom);
+		out->url = col_dup_oom(st, 2, &oom);
+		out->branch = col_dup_oom(st, 3, &oom);
+		out->webhook_secret = col_dup_oom(st, 4, &oom);
+		out->notify_url = col_dup_oom(st, 5, &oom);
+		out->created_at = sqlite3_column_double(st, 6);
+		rc = PB_OK;
+		if (oom) {
+			pb_repo_row_release(out);
+			rc = pb_error_code(PB_EINFRA, "out of memory");
+		}
+	} else if (s == SQLITE_DONE) {
+		rc = PB_ENOTFOUND;
+	} else {
+		rc = db_fail(db, "read repository");
+	}
+	unprep(db, st);
+	return rc;
+}
+
+int pb_db_outbox_add(struct pb_db *db, const struct pb_outbox_new *m,
+		     int64_t *out)
+{
+	sqlite3_stmt *st;
+	int64_t id;
+	int rc;
+
+	if ((rc = prep(db,
+		       "INSERT INTO outbox (delivery, repo_id, url, event, "
+		       "body, next_attempt_at, created_at) VALUES (?1, ?2, "
+		       "?3, ?4, ?5, ?6, ?7) RETURNING id",
+		       &st)) < 0)
+		return rc;
+	bind_text(st, 1, m->delivery);
+	sqlite3_bind_int64(st, 2, m->repo_id);
+	bind_text(st, 3, m->url);
+	bind_text(st, 4, m->event);
+	sqlite3_bind_blob64(st, 5, m->body, m->body_len, SQLITE_TRANSIENT);
+	sqlite3_bind_double(st, 6, m->next_attempt_at);
+	sqlite3_bind_double(st, 7, m->created_at);
+	rc = select_id(db, st, &id, "add a notification");
+	if (rc == PB_ENOTFOUND)
+		return db_fail(db, "add a notification");
+	if (rc == PB_OK && out)
+		*out = id;
+	return rc;
+}
+
+void pb_outbox_row_release(struct pb_outbox_row *m)
+{
+	if (!m)
+		return;
+	free(m->delivery);
+	free(m->url);
+	free(m->event);
+	free(m->state);
+	free(m->last_error);
+	free(m->body);
+	memset(m, 0, sizeof(*m));
+}
+
+#define OUTBOX_COLUMNS                                                        \
+	"id, repo_id, delivery, url, event, state, last_error, body, "        \
+	"attempts, last_status, next_attempt_at, created_at"
+
+/* Steps a SELECT of OUTBOX_COLUMNS into out; PB_ENOTFOUND without a row. */
+static int outbox_row(struct pb_db *db, sqlite3_stmt *st,
+		      struct pb_outbox_row *out)
+{
+	int s = sqlite3_step(st), rc = PB_OK, oom = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (s == SQLITE_ROW) {
+		const void *b = sqlite3_column_blob(st, 7);
+		int n = sqlite3_column_bytes(st, 7);
+
+		out->id = sqlite3_column_int64(st, 0);
+		out->repo_id = sqlite3_column_int64(st, 1);
+		out->delivery = col_dup_oom(st, 2, &oom);
+		out->url = col_dup_oom(st, 3, &oom);
+		out->event = col_dup_oom(st, 4, &oom);
+		out->state = col_dup_oom(st, 5, &oom);
+		out->last_error = col_dup_oom(st, 6, &oom);
+		out->body = malloc((size_t)n + 1);
+		if (out->body) {
+			if (n > 0)
+				memcpy(out->body, b, (size_t)n);
+			out->body[n] = '\0';
+			out->body_len = (size_t)n;
+		}
+		out->attempts = (unsigned)sqlite3_column_int(st, 8);
+		out->last_status = sqlite3_column_type(st, 9) == SQLITE_NULL
+					   ? -1
+					   : sqlite3_column_int(st, 9);
+		out->next_attempt_at = col_real(st, 10);
+		out->created_at = sqlite3_column_double(st, 11);
+		if (oom || !out->body || !out->delivery || !out->url ||
+		    !out->event || !out->state) {
+			pb_outbox_row_release(out);
+			rc = pb_error_code(PB_EINFRA, "out of memory");
+		}
+	} else if (s == SQLITE_DONE) {
+		rc = PB_ENOTFOUND;
+	} else {
+		rc = db_fail(db, "read a notification");
+	}
+	unprep(db, st);
+	return rc;
+}
+
+int pb_db_outbox_due(struct pb_db *db, double now, struct pb_outbox_row *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = prep(db,
+		       "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state = "
+		       "'pending' AND next_attempt_at <= ?1 ORDER BY "
+		       "next_attempt_at, id LIMIT 1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_double(st, 1, now);
+	return outbox_row(db, st, out);
+}
+
+int pb_db_outbox_get(struct pb_db *db, int64_t id, struct pb_outbox_row *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = prep(db, "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id = ?1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	return outbox_row(db, st, out);
+}
+
+int pb_db_outbox_attempted(struct pb_db *db, int64_t id,
+			   enum pb_outbox_outcome outcome, int status,
+			   const char *error, double now,
+			   double next_attempt_at)
+{
+	static const char *const state[] = { "delivered", "pending",
+					      "failed" };
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((unsigned)outcome >= PB_ARRAY_SIZE(state))
+		return pb_error_set("bad outbox outcome %d", (int)outcome);
+	if ((rc = prep(db,
+		       "UPDATE outbox SET attempts = attempts + 1, state = ?2, "
+		       "last_attempt_at = ?3, last_status = ?4, last_error = "
+		       "?5, next_attempt_at = ?6, delivered_at = CASE WHEN ?2 "
+		       "= 'delivered' THEN ?3 END, gave_up_at = CASE WHEN ?2 = "
+		       "'failed' THEN ?3 END WHERE id = ?1 AND state = "
+		       "'pending'",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, state[outcome]);
+	sqlite3_bind_double(st, 3, now);
+	bind_count(st, 4, status);
+	bind_text(st, 5, error);
+	if (outcome == PB_OUTBOX_RETRY)
+		sqlite3_bind_double(st, 6, next_attempt_at);
+	else
+		sqlite3_bind_null(st, 6);
+	if ((rc = run_done(db, st, "store a delivery attempt")) < 0)
+		return rc;
+	return sqlite3_changes(db->h) == 1
+		       ? PB_OK
+		       : pb_error_code(PB_ENOTFOUND,
+				       "no pending notification %lld",
+				       (long long)id);
+}
+
 int pb_db_bisection_list(struct pb_db *db, size_t max,
 			 struct pb_bisection_item **out, size_t *n)
 {
@@ -3300,10 +3496,11 @@ static const char alert_cols[] =
 	"SELECT a.id, a.repo_id, a.benchmark_id, a.config_id, "
 	"coalesce(a.bisection_id, 0), a.good_id, a.bad_id, p.name, b.name, "
 	"a.machine, g.sha, x.sha, a.mode, a.state, a.change, a.p_value, "
-	"a.before, a.after, a.created_at, coalesce(a.note, '') FROM alerts a "
-	"JOIN repositories p ON p.id = a.repo_id JOIN benchmarks b ON b.id = "
-	"a.benchmark_id JOIN commits g ON g.id = a.good_id JOIN commits x ON "
-	"x.id = a.bad_id ";
+	"a.before, a.after, a.created_at, coalesce(a.note, ''), "
+	"coalesce(s.culprit_sha, '') FROM alerts a JOIN repositories p ON "
+	"p.id = a.repo_id JOIN benchmarks b ON b.id = a.benchmark_id JOIN "
+	"commits g ON g.id = a.good_id JOIN commits x ON x.id = a.bad_id LEFT "
+	"JOIN bisections s ON s.id = a.bisection_id AND s.state = 'done' ";
 
 static int alerts_read(struct pb_db *db, sqlite3_stmt *st,
 		       struct pb_alert_row **out, size_t *n)
@@ -3352,6 +3549,7 @@ static int alerts_read(struct pb_db *db, sqlite3_stmt *st,
 		r->after = col_real(st, 17);
 		r->created_at = col_real(st, 18);
 		col_copy(st, 19, r->note, sizeof(r->note));
+		col_copy(st, 20, r->culprit, sizeof(r->culprit));
 	}
 	unprep(db, st);
 	if (s != SQLITE_DONE) {
@@ -3611,4 +3809,38 @@ int pb_db_alert_waiting(struct pb_db *db, int64_t alert_id, unsigned *n)
 	rc = select_id(db, st, &v, "count waiting merges");
 	*n = (unsigned)v;
 	return rc;
+}
+
+int pb_db_bisection_alert(struct pb_db *db, int64_t id, int64_t *alert)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*alert = 0;
+	if ((rc = prep(db,
+		       "SELECT coalesce(alert_id, 0) FROM bisections WHERE id = "
+		       "?1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	return select_id(db, st, alert, "read bisection");
+}
+
+int pb_db_series_rejudge(struct pb_db *db, int64_t bisection_id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	/* the newest judged merge of the series of the alert that started
+	 * the bisection: judged again */
+	if ((rc = prep(db,
+		       "UPDATE merges SET judged = 0 WHERE id = (SELECT max(m.id) "
+		       "FROM bisections b JOIN alerts a ON a.id = b.alert_id JOIN "
+		       "merges m ON m.repo_id = a.repo_id AND m.benchmark_id = "
+		       "a.benchmark_id AND m.config_id = a.config_id AND m.state "
+		       "IN ('measured', 'failed') WHERE b.id = ?1)",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, bisection_id);
+	return run_done(db, st, "judge the series again");
 }

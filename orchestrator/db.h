@@ -536,6 +536,61 @@ int pb_db_benchmark_register(struct pb_db *db, int64_t repo_id,
 int pb_db_benchmark_find(struct pb_db *db, int64_t repo_id, const char *name,
 			 int64_t *out);
 
+/* ---- notifications: the outbox (schema 0014; orchestrator/notify.h,
+ * docs/notifications.md) ---- */
+
+/* The repository of that id with its secret and notify_url, as
+ * pb_db_repo_get() reads it by name; PB_ENOTFOUND. */
+int pb_db_repo_get_by_id(struct pb_db *db, int64_t id,
+			 struct pb_repo_row *out);
+
+/* A message to add: every string is copied. */
+struct pb_outbox_new {
+	const char *delivery;        /* unique id, in the body too */
+	int64_t repo_id;
+	const char *url;
+	const char *event;
+	const char *body;            /* the exact bytes to send */
+	size_t body_len;
+	double created_at, next_attempt_at;
+};
+/* Adds a pending message (in the caller's transaction, if any); *out (may
+ * be NULL) its id. */
+int pb_db_outbox_add(struct pb_db *db, const struct pb_outbox_new *m,
+		     int64_t *out);
+
+/* A stored message; strings and body malloc'd: pb_outbox_row_release(). */
+struct pb_outbox_row {
+	int64_t id, repo_id;
+	char *delivery, *url, *event, *state, *last_error;
+	char *body;                  /* NUL-terminated after body_len bytes */
+	size_t body_len;
+	unsigned attempts;
+	int last_status;             /* -1: none */
+	double next_attempt_at;      /* NAN: none (not pending) */
+	double created_at;
+};
+void pb_outbox_row_release(struct pb_outbox_row *m);
+
+/* The pending message due first whose time is at most `now` (ties by id),
+ * or PB_ENOTFOUND. */
+int pb_db_outbox_due(struct pb_db *db, double now, struct pb_outbox_row *out);
+/* The message of that id, whatever its state; PB_ENOTFOUND. */
+int pb_db_outbox_get(struct pb_db *db, int64_t id, struct pb_outbox_row *out);
+
+/* What one attempt to deliver message `id` gave: attempts + 1, its status
+ * (< 0: no answer) and error (NULL: none) kept; then delivered (at
+ * `now`), given up (failed, at `now`), or pending again until
+ * next_attempt_at. */
+enum pb_outbox_outcome {
+	PB_OUTBOX_DELIVERED,
+	PB_OUTBOX_RETRY,
+	PB_OUTBOX_GAVE_UP,
+};
+int pb_db_outbox_attempted(struct pb_db *db, int64_t id,
+			   enum pb_outbox_outcome outcome, int status,
+			   const char *error, double now,
+			   double next_attempt_at);
 
 /* The newest bisections first, at most `max` (*out malloc'd): what GET
  * /api/v1/bisections lists. */
@@ -604,6 +659,8 @@ struct pb_alert_row {
 	char state[16];            /* "open", "acknowledged", "fixed" */
 	double change, p_value, before, after, created_at;
 	char note[256];            /* why no bisection started, or "" */
+	char culprit[41];          /* its bisection's culprit, once done,
+				    * else "" */
 };
 /* The series' alerts oldest first, or (k NULL) the newest 1,000 of all,
  * newest first; *out malloc'd. */
@@ -640,5 +697,12 @@ int pb_db_alert_narrow(struct pb_db *db, const struct pb_alert_row *a);
  * fall in its range (by commit time): its bisection waits for them, since
  * they may narrow it. */
 int pb_db_alert_waiting(struct pb_db *db, int64_t alert_id, unsigned *n);
+
+/* The series of the alert that started bisection `id`, if one did, is
+ * judged again (its bisection ended: the alert now stands for its
+ * culprit only, history.h). */
+int pb_db_series_rejudge(struct pb_db *db, int64_t bisection_id);
+/* The alert that started bisection `id` (0: none). */
+int pb_db_bisection_alert(struct pb_db *db, int64_t id, int64_t *alert);
 
 #endif

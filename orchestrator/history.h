@@ -19,7 +19,10 @@
  * arrive in any order, so an early alert may span a wide range: a change
  * found strictly inside the range of an open alert narrows it (the first
  * such change, in line order), and a second change inside that old range
- * is a change of its own.
+ * is a change of its own.  An alert whose bisection has started is no
+ * longer narrowed; once the bisection names a culprit, the scheduler
+ * gives the alert's range as (culprit's parent, culprit], so a second
+ * change its wide range hid raises its own alert then.
  */
 #ifndef PB_HISTORY_H
 #define PB_HISTORY_H

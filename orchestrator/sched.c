@@ -37,6 +37,7 @@
 #include "orchestrator/core/engine.h"
 #include "orchestrator/history.h"
 #include "orchestrator/local.h"
+#include "orchestrator/notify.h"
 #include "orchestrator/sched.h"
 #include "orchestrator/session.h"
 
@@ -60,6 +61,8 @@ struct pb_sched {
 	struct bis *list;             /* running bisections, loaded */
 	int loaded;                   /* list read from the database */
 	double started;               /* for the restart grace */
+	pthread_mutex_t git;          /* one fetch or read of the mirrors
+				       * at a time */
 };
 
 static double now_of(const struct pb_sched *s)
@@ -114,6 +117,7 @@ int pb_sched_new(struct pb_sched **out, const struct pb_sched_opts *o)
 		s->o.history_commits = 5000;
 	s->o.pair_runs &= ~1u; /* whole pairs */
 	pthread_mutex_init(&s->own, NULL);
+	pthread_mutex_init(&s->git, NULL);
 	s->lk = o->lock ? o->lock : &s->own;
 	s->started = now_of(s);
 	*out = s;
@@ -142,6 +146,7 @@ void pb_sched_free(struct pb_sched *s)
 		bis_free(b);
 	}
 	pthread_mutex_destroy(&s->own);
+	pthread_mutex_destroy(&s->git);
 	free(s);
 }
 
@@ -266,7 +271,8 @@ static void write_reports(struct pb_sched *s)
 }
 
 /* The engine has an outcome: the bisection is stored as finished and its
- * open jobs end. */
+ * open jobs end; its repository's notification is queued with it (one
+ * transaction: notify.h). */
 static int finish(struct pb_sched *s, struct bis *b)
 {
 	struct pb_engine_result res;
@@ -279,6 +285,8 @@ static int finish(struct pb_sched *s, struct bis *b)
 	if ((rc = pb_session_save(b->ses, code >= 2 ? "failed" : "done",
 				  code)) < 0 ||
 	    (rc = pb_db_bisection_jobs_end(s->o.db, b->id)) < 0 ||
+	    (rc = pb_notify_bisection_ended(s->o.db, b->id)) < 0 ||
+	    (rc = pb_db_series_rejudge(s->o.db, b->id)) < 0 ||
 	    (rc = pb_db_commit(s->o.db)) < 0) {
 		pb_db_rollback(s->o.db);
 		return rc;
@@ -315,13 +323,16 @@ static int mirror(struct pb_sched *s, const struct pb_repo_ref *repo,
 			   : pb_error_code(PB_EINFRA, "out of memory");
 	if (rc < 0)
 		goto out;
-	/* without a fetch: the copy as it is, if there is one */
+	/* without a fetch: the copy as it is, if there is one; two fetches
+	 * into one copy never at once */
+	pthread_mutex_lock(&s->git);
 	if ((fetch || pb_git_open(g, dir) < 0) &&
 	    (rc = pb_git_mirror(g, repo->url, dir)) < 0) {
 		pb_strlcpy(msg, pb_error_last(), sizeof(msg));
 		rc = pb_error_code(PB_EINFRA, "repository '%s' (%s): %s",
 				   repo->name, repo->url, msg);
 	}
+	pthread_mutex_unlock(&s->git);
 out:
 	free(dir);
 	free(parent);
@@ -417,6 +428,25 @@ out:
 	return rc;
 }
 
+/* Cancels bisection id and, when that ends it (it was neither finished
+ * nor cancelled before), queues its notification, in one transaction. */
+static int cancel_one(struct pb_sched *s, int64_t id)
+{
+	struct pb_bisection_row r;
+	int rc;
+
+	if ((rc = pb_db_begin(s->o.db)) < 0)
+		return rc;
+	if ((rc = pb_db_bisection_row(s->o.db, id, &r)) < 0 ||
+	    (rc = pb_db_bisection_cancel(s->o.db, id)) < 0 ||
+	    (!r.cancelled && strcmp(r.state, "done") &&
+	     strcmp(r.state, "failed") &&
+	     (rc = pb_notify_bisection_ended(s->o.db, id)) < 0) ||
+	    (rc = pb_db_commit(s->o.db)) < 0)
+		pb_db_rollback(s->o.db);
+	return rc;
+}
+
 int pb_sched_cancel(struct pb_sched *s, int64_t id)
 {
 	struct bis *b;
@@ -424,7 +454,7 @@ int pb_sched_cancel(struct pb_sched *s, int64_t id)
 
 	pthread_mutex_lock(s->lk);
 	if ((rc = load_all(s)) == PB_OK &&
-	    (rc = pb_db_bisection_cancel(s->o.db, id)) == PB_OK &&
+	    (rc = cancel_one(s, id)) == PB_OK &&
 	    (b = find_bis(s, id)))
 		drop_bis(s, b);
 	if (rc == PB_OK)
@@ -757,6 +787,25 @@ out:
 	return rc;
 }
 
+/* Ends bisection id as failed for the infrastructure and, when it had not
+ * ended before, queues its notification, in one transaction. */
+static int infra_fail(struct pb_sched *s, int64_t id, const char *why)
+{
+	struct pb_bisection_row r;
+	int rc;
+
+	if ((rc = pb_db_begin(s->o.db)) < 0)
+		return rc;
+	if ((rc = pb_db_bisection_row(s->o.db, id, &r)) < 0 ||
+	    (rc = pb_db_bisection_infra_fail(s->o.db, id, why)) < 0 ||
+	    (!r.cancelled && strcmp(r.state, "done") &&
+	     strcmp(r.state, "failed") &&
+	     (rc = pb_notify_bisection_ended(s->o.db, id)) < 0) ||
+	    (rc = pb_db_commit(s->o.db)) < 0)
+		pb_db_rollback(s->o.db);
+	return rc;
+}
+
 /* Lease `id` of `agent` on job `job_id` ran out (the reaper saw it, or a
  * call on it came late): the job goes back to the queue, never to that
  * agent; it is over when its every run was posted (the agent died before
@@ -809,7 +858,7 @@ static int expire(struct pb_sched *s, const char *id, int64_t job_id,
 			 "infrastructure: job %lld lost its lease %u times "
 			 "(its agents stopped reporting; the last was '%s')",
 			 (long long)j.id, s->o.max_expiries, agent);
-		rc = pb_db_bisection_infra_fail(s->o.db, j.bisection_id, msg);
+		rc = infra_fail(s, j.bisection_id, msg);
 		if (b)
 			drop_bis(s, b);
 		pb_job_row_release(&j);
@@ -1492,12 +1541,25 @@ int pb_sched_judge(struct pb_sched *s)
 		rc = pb_error_code(PB_EINFRA, "out of memory");
 		goto out;
 	}
-	for (size_t a = 0; a < nalerts; a++)
+	for (size_t a = 0; a < nalerts; a++) {
+		size_t k = 0;
+
 		known[a] = (struct pb_history_alert){
 			alerts[a].good, alerts[a].bad,
 			!alerts[a].bisection_id && !alerts[a].note[0] &&
 				!strcmp(alerts[a].state, "open")
 		};
+		/* once its bisection named a culprit, an alert stands for
+		 * that commit only: another change its first range hid (it
+		 * was raised before later merges showed two) is a change of
+		 * its own */
+		while (alerts[a].culprit[0] && k < nline &&
+		       strcmp(line[k], alerts[a].culprit))
+			k++;
+		if (alerts[a].culprit[0] && k > 0 && k < nline)
+			known[a] = (struct pb_history_alert){ line[k - 1],
+							      line[k], 0 };
+	}
 	in = (struct pb_history_in){
 		(const char (*)[41])line, nline, runs.v, runs.n, known,
 		nalerts, bench.lower_is_better, threshold,
@@ -1541,6 +1603,8 @@ int pb_sched_judge(struct pb_sched *s)
 		}
 		if (rc == PB_OK)
 			rc = pb_db_alert_add(s->o.db, &a, &id);
+		if (rc == PB_OK) /* told in the transaction that stores it */
+			rc = pb_notify_alert_raised(s->o.db, id);
 		if (rc == PB_OK)
 			pb_log_info("alert %lld: %s %s %+.1f%% between %.12s "
 				    "and %.12s on '%s' (%s, p %.2g)",
@@ -1558,8 +1622,9 @@ int pb_sched_judge(struct pb_sched *s)
 unlock:
 	rc = unlock_synced(s, rc);
 out:
-	if (rc < 0 && key.repo_id) {
-		/* judged as far as it can be: not again and again */
+	if (rc < 0 && rc != PB_EINFRA && key.repo_id) {
+		/* judged as far as it can be: not again and again (an
+		 * infrastructure error is tried again at the next round) */
 		char why[512];
 
 		pb_strlcpy(why, pb_error_last(), sizeof(why));

@@ -38,6 +38,15 @@ static int repos_post(struct pb_http_req *req, struct pb_http_resp *resp)
 		pb_repo_req_release(&r);
 		return pb_http_resp_error(resp, 400, "%s", pb_error_last());
 	}
+	/* notifications are signed with the secret (docs/notifications.md):
+	 * a receiver must be able to tell them from anyone's posts */
+	if (r.notify_url && (!r.webhook_secret || !*r.webhook_secret)) {
+		pb_repo_req_release(&r);
+		return pb_http_resp_error(resp, 400,
+					  "notify_url needs a webhook_secret: "
+					  "notifications are signed with it "
+					  "(X-Perfbisect-Signature-256)");
+	}
 	def = (struct pb_repo_def){ r.name, r.url, r.branch, r.webhook_secret,
 				    r.notify_url };
 	rc = pb_db_repo_register(pb_srv_db_lock(srv), &def, &id, &created);

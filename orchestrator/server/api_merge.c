@@ -16,7 +16,6 @@
  */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +26,7 @@
 #include "common/log.h"
 #include "common/proto.h"
 #include "common/util.h"
+#include "orchestrator/notify.h"
 #include "orchestrator/sched.h"
 #include "orchestrator/server/api.h"
 
@@ -174,45 +174,18 @@ static int sha256(const void *p, size_t n, unsigned char out[32])
 		       : pb_error_code(PB_EINFRA, "cannot hash");
 }
 
-static int unhex(const char *s, unsigned char *out, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned v = 0;
-
-		for (int k = 0; k < 2; k++) {
-			char c = s[2 * i + k];
-
-			v <<= 4;
-			if (c >= '0' && c <= '9')
-				v |= (unsigned)(c - '0');
-			else if (c >= 'a' && c <= 'f')
-				v |= (unsigned)(c - 'a' + 10);
-			else if (c >= 'A' && c <= 'F')
-				v |= (unsigned)(c - 'A' + 10);
-			else
-				return -1;
-		}
-		out[i] = (unsigned char)v;
-	}
-	return s[2 * n] ? -1 : 0;
-}
-
-/* 1 when header is "sha256=" and the HMAC-SHA256 of the body with
- * secret, in hex. */
+/* 1 when header X-Hub-Signature-256 is "sha256=" and the HMAC-SHA256 of
+ * the body with secret, in hex (lowercase, as GitHub sends it): the
+ * whole header compared in constant time. */
 static int github_signed(const struct pb_http_req *req, const char *secret)
 {
 	const char *h = pb_http_header(req, "X-Hub-Signature-256");
-	unsigned char want[EVP_MAX_MD_SIZE], got[32];
-	unsigned int n = 0;
+	char want[PB_NOTIFY_SIGNATURE_LEN + 1];
 
-	if (!h || strncmp(h, "sha256=", 7) || strlen(h) != 7 + 64 ||
-	    unhex(h + 7, got, sizeof(got)) < 0)
+	if (!h || strlen(h) != PB_NOTIFY_SIGNATURE_LEN ||
+	    pb_notify_sign(want, secret, req->body, req->body_len) < 0)
 		return 0;
-	if (!HMAC(EVP_sha256(), secret, (int)strlen(secret),
-		  (const unsigned char *)req->body, req->body_len, want, &n) ||
-	    n != 32)
-		return 0;
-	return CRYPTO_memcmp(want, got, 32) == 0;
+	return CRYPTO_memcmp(want, h, PB_NOTIFY_SIGNATURE_LEN) == 0;
 }
 
 /* 1 when header X-Gitlab-Token is the secret: their digests compared. */

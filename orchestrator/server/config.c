@@ -93,6 +93,20 @@ static const struct pb_config_setting table[] = {
 	    "an alert past the limit waits for one to end; 0: none"),
 	ROW(history_commits, PB_CFG_INT, 10, 1000000, "5000",
 	    "how far back along the tracked branch a series is judged"),
+	ROW(notify_retry_s, PB_CFG_SECONDS, 1, 86400, "10",
+	    "a notification that was not answered 2xx is sent again after "
+	    "about this long, doubling with each failure (with jitter)"),
+	ROW(notify_retry_max_s, PB_CFG_SECONDS, 1, 86400, "1h",
+	    "the longest wait between two attempts to send a notification"),
+	ROW(notify_max_attempts, PB_CFG_INT, 1, 10000, "100",
+	    "a notification is given up (kept in the outbox as failed, and "
+	    "logged) after this many attempts"),
+	ROW(notify_give_up_s, PB_CFG_SECONDS, 1, 30 * 86400, "3d",
+	    "... or once it is this old, whichever comes first"),
+	ROW(notify_timeout_s, PB_CFG_SECONDS, 1, 300, "10",
+	    "one attempt to send a notification may take this long, "
+	    "connecting included (at most 5 s of it); no redirect is "
+	    "followed"),
 	ROW(debug_routes, PB_CFG_BOOL, 0, 1, "no",
 	    "test-only routes POST /api/v1/debug/hold, POST "
 	    "/api/v1/debug/wake and GET /api/v1/debug/held (admin client): "
@@ -639,6 +653,12 @@ int pb_config_finish(struct pb_config *c, const char *where,
 			       "lease_s (%lld): every lease would expire",
 			       (long long)c->heartbeat_s,
 			       (long long)c->lease_s);
+	if (c->notify_retry_max_s < c->notify_retry_s)
+		bad = err_line(errs, where,
+			       "notify_retry_max_s (%lld) must not be shorter "
+			       "than notify_retry_s (%lld)",
+			       (long long)c->notify_retry_max_s,
+			       (long long)c->notify_retry_s);
 	return bad ? PB_EINVAL : PB_OK;
 }
 

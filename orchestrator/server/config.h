@@ -76,6 +76,12 @@ struct pb_config {
 	int64_t merge_backlog;
 	int64_t auto_bisections;
 	int64_t history_commits;
+	/* notifications (notify_send.c; docs/notifications.md) */
+	int64_t notify_retry_s;
+	int64_t notify_retry_max_s;
+	int64_t notify_max_attempts;
+	int64_t notify_give_up_s;
+	int64_t notify_timeout_s;
 
 	uint64_t given;               /* private: bit i set when row i of the
 					 table was set by a file or flag */

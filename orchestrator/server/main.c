@@ -30,6 +30,7 @@
 #include "orchestrator/server/api.h"
 #include "orchestrator/server/config.h"
 #include "orchestrator/server/http.h"
+#include "orchestrator/server/notify_send.h"
 #include "common/git.h"
 #include "orchestrator/server/srv.h"
 #include "orchestrator/server/token.h"
@@ -45,6 +46,7 @@ static const pb_srv_register_fn registrars[] = {
 	pb_api_service_register,
 	pb_api_merge_register,
 	pb_api_debug_register,
+	pb_notify_register,
 };
 
 static const char usage_head[] =

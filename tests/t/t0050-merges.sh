@@ -7,7 +7,10 @@
 # planted commit inside its good..bad range; each starts a bisection by
 # itself that names its planted commit, verified.  A merge posted again
 # schedules nothing; bad input is refused and schedules nothing; status
-# lists the open alerts; an alert is acknowledged.
+# lists the open alerts; an alert is acknowledged.  The repository names a
+# notify_url where nothing listens until the bisections have ended: then a
+# receiver comes up and gets, once each, every message with a valid
+# signature - two alert.raised and the two alerts' bisection.ended.
 . "$PB_FIXTURES/lib.sh"
 . "$PB_FIXTURES/daemon.sh"
 
@@ -23,9 +26,18 @@ echo side > "$T/repo/SIDE" && git -C "$T/repo" add SIDE &&
 side=$(git -C "$T/repo" rev-parse HEAD)
 git -C "$T/repo" checkout -q main
 
+hook_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+secret=merge-hook-secret
 service_start "lease_s = 30" "heartbeat_s = 5" "merge_backlog = 100" \
-	"merge_repeats = 3"
-register app "$T/repo"
+	"merge_repeats = 3" "allow_private_notify = yes" "notify_retry_s = 1" \
+	"notify_retry_max_s = 2"
+expect 201 --token "$admin" "$PORT" POST /api/v1/repos --data \
+	"{\"name\": \"app\", \"url\": \"$T/repo\", \"branch\": \"main\",
+	  \"webhook_secret\": \"$secret\",
+	  \"notify_url\": \"http://127.0.0.1:$hook_port/hook\"}"
+expect 201 --token "$admin" "$PORT" POST /api/v1/benchmarks --data \
+	"{\"name\": \"score\", \"repo\": \"app\", \"build\": \"$BUILD\",
+	  \"run\": \"$RUN\", \"metric\": \"score\", \"timeout_s\": 10}"
 agent_start m1 PB_RUNS_DIR="$T/runs"
 agent_start m2 PB_RUNS_DIR="$T/runs"
 
@@ -84,7 +96,7 @@ while :; do
 		[ "$ended" = 1 ] && break
 	fi
 	n=$((n + 1))
-	[ "$n" -lt 400 ] || { cat "$T/alerts.json"; cat "$T/daemon.log" | tail -40;
+	[ "$n" -lt 400 ] || { cat "$T/alerts.json"; grep -v "GET /api/v1\|/api/v1/agents/lease\|/heartbeat\|POST /api/v1/runs" "$T/daemon.log" | tail -80;
 		fail "no two finished alert bisections after 400 s"; }
 	sleep 1
 done
@@ -112,6 +124,49 @@ for want in "$first" "$second"; do
 	[ "$(json "$T/body" "j['verdict'] == 'culprit' and j['culprit'] == '$want' and j['verification']['confirmed']")" = True ] ||
 		{ cat "$T/body"; fail "alert $hit's bisection $bis did not name $want, verified"; }
 done
+
+# the receiver was down: the alerts' messages failed at least once
+[ "$(sqlite3 "$DB" "SELECT count(*) FROM outbox WHERE event = 'alert.raised' AND attempts >= 1 AND state = 'pending'")" = 2 ] ||
+	fail "alert messages: $(sqlite3 "$DB" "SELECT event, state, attempts, last_error FROM outbox")"
+mkdir -p "$T/got"
+python3 "$PB_FIXTURES/notify_receiver.py" --port "$hook_port" --dir "$T/got" &
+PB_KILL_PIDS="$PB_KILL_PIDS $!"
+n=0
+while [ "$(sqlite3 "$DB" "SELECT count(*) FROM outbox WHERE state <> 'delivered'")" != 0 ]; do
+	n=$((n + 1))
+	[ $n -lt 100 ] || fail "not delivered: $(sqlite3 "$DB" "SELECT event, state, attempts, last_error FROM outbox")"
+	sleep 0.2
+done
+sleep 2.5 # past notify_retry_max_s: a second copy would have come
+python3 - "$T/got" "$secret" "$T/alerts.json" <<'PY' || fail "the messages"
+import glob, hashlib, hmac, json, os, sys
+d, secret, alerts = sys.argv[1:]
+alerts = json.load(open(alerts))["alerts"]
+got = {}
+for f in sorted(glob.glob(os.path.join(d, "*.status"))):
+    k = f[:-len(".status")]
+    body = open(k + ".body", "rb").read()
+    h = json.load(open(k + ".headers"))
+    want = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(h["x-perfbisect-signature-256"], want):
+        sys.exit("bad signature on " + k)
+    m = json.loads(body)
+    if m["event"] != h["x-perfbisect-event"]:
+        sys.exit("event header")
+    if m["delivery"] in got:
+        sys.exit("delivered twice: " + m["delivery"])
+    got[m["delivery"]] = m
+raised = sorted(m["data"]["id"] for m in got.values() if m["event"] == "alert.raised")
+ended = sorted(m["data"]["alert"] for m in got.values() if m["event"] == "bisection.ended")
+ids = sorted(a["id"] for a in alerts)
+if raised != ids or ended != ids:
+    sys.exit("raised %r, ended %r, alerts %r" % (raised, ended, ids))
+for m in got.values():
+    if m["event"] == "bisection.ended":
+        a = [a for a in alerts if a["id"] == m["data"]["alert"]][0]
+        if m["data"]["id"] != a["bisection"] or m["data"]["verdict"] != "culprit":
+            sys.exit("bisection.ended of alert %d: %r" % (a["id"], m["data"]))
+PY
 
 # status lists the open alerts
 PERFBISECT_TOKEN=$admin "$PERFBISECT" status --server "$URL" > "$T/status" ||

@@ -95,7 +95,8 @@ static void test_db__fresh_database_gets_every_migration(void **state)
 				    "bisection_commits,bisection_steps,"
 				    "bisections,build_images,builds,commits,"
 				    "configurations,deliveries,job_losers,"
-				    "job_runs,jobs,leases,merges,principals,"
+				    "job_runs,jobs,leases,merges,outbox,"
+				    "principals,"
 				    "repositories,run_conflicts,runs");
 	free(mode);
 	free(tables);

@@ -74,10 +74,12 @@ AGENTD_MAIN := agent/daemon/main.c
 CORE_SRC   := orchestrator/core/bayes.c orchestrator/core/mixture.c \
               orchestrator/core/stats.c orchestrator/core/ranktest.c \
               orchestrator/core/edivisive.c orchestrator/core/dip.c \
-              orchestrator/core/dip_table.c orchestrator/core/verify.c
+              orchestrator/core/dip_table.c orchestrator/core/verify.c \
+              orchestrator/core/compare.c
 ORCH_SRC   := orchestrator/db.c orchestrator/local.c orchestrator/demo.c \
               orchestrator/session.c orchestrator/sched.c \
-              orchestrator/detect.c orchestrator/identical.c
+              orchestrator/detect.c orchestrator/identical.c \
+              orchestrator/checks.c
 WEB_SRC    := web/html.c web/report.c
 GEN_SRC    := $(B)/gen/schema.c $(B)/gen/demo_files.c
 LIB_SRC    := $(COMMON_SRC) $(AGENT_SRC) $(CORE_SRC) $(ORCH_SRC) $(WEB_SRC)

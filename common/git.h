@@ -51,6 +51,11 @@ int pb_git_first_parent_range(struct pb_git *g, const char *good_sha,
 			      const char *bad_sha, struct pb_commit_info **out,
 			      size_t *n);
 void pb_commit_list_free(struct pb_commit_info *list, size_t n);
+/* One commit's facts (sha a full sha); strings freed by
+ * pb_commit_info_release().  PB_ENOTFOUND when it has no such commit. */
+int pb_git_commit_info(struct pb_git *g, const char *sha,
+		       struct pb_commit_info *out);
+void pb_commit_info_release(struct pb_commit_info *ci);
 
 /* The repository's work tree (ends in '/'), or NULL for a bare one. */
 const char *pb_git_workdir(struct pb_git *g);

@@ -108,7 +108,7 @@ AGENT_MAIN_OBJ := $(AGENTD_MAIN:%.c=$(B)/%.o)
 UNIT_TESTS := buf metric proc git db engine html ranktest edivisive dip \
               interfere \
               mixture stats pmu knobs numa verify image identical human util \
-              local session sched
+              local session sched compare
 UNIT_BIN   := $(UNIT_TESTS:%=$(B)/tests/test_%)
 # unit tests of perfbisectd's parts (linked with them and libmicrohttpd)
 SRV_UNIT_TESTS := config token urlrule http db_service

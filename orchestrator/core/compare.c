@@ -86,12 +86,14 @@ static void describe(struct pb_compare_state *out, const double *base,
 	double s = lower_is_better ? -1 : 1, a, b;
 
 	out->effect = out->lo = out->hi = NAN;
-	/* log(head / base), unflipped: lower_is_better 1 */
+	/* head / base - 1 (verify.c gives the Hodges-Lehmann log ratio
+	 * and its interval as relative changes), unflipped: lower_is_better
+	 * 1; then turned to the better-is direction */
 	if (!n || pb_verify_describe(&e, base, head, n, 1) < 0)
 		return;
-	out->effect = s * expm1(e.effect);
-	a = s * expm1(e.lo);
-	b = s * expm1(e.hi);
+	out->effect = s * e.effect;
+	a = s * e.lo;
+	b = s * e.hi;
 	out->lo = isnan(a) || isnan(b) ? NAN : fmin(a, b);
 	out->hi = isnan(a) || isnan(b) ? NAN : fmax(a, b);
 }

@@ -58,7 +58,7 @@ o=$T/slow.json
 [ "$(json "$o" "j['result']")" = slower ] || { cat "$o"; fail "result $(json "$o" "j['result']"), want slower"; }
 [ "$(json "$o" "j['base'] == '$c1' and j['head'] == '$c2'")" = True ] ||
 	{ cat "$o"; fail "base and head are not the full shas"; }
-[ "$(json "$o" "-0.45 < j['effect'] < -0.15")" = True ] ||
+[ "$(json "$o" "-0.40 < j['effect'] < -0.18")" = True ] ||
 	{ cat "$o"; fail "effect $(json "$o" "j['effect']"), planted about -0.29"; }
 [ "$(json "$o" "j['interval'][0] <= j['effect'] <= j['interval'][1] < 0")" = True ] ||
 	{ cat "$o"; fail "interval $(json "$o" "j['interval']") does not exclude 0"; }
@@ -101,6 +101,7 @@ until [ "$(q "SELECT count(*) >= 2 FROM runs WHERE bisection_id = $id_r")" = 1 ]
 	i=$((i + 1)); [ "$i" -lt 600 ] || fail "no run of compare $id_r"; sleep 0.1
 done
 daemon_stop
+[ "$PBD_EXIT" = 0 ] || { tail -n 30 "$T/daemon.log"; fail "perfbisectd exit $PBD_EXIT"; }
 [ "$(q "SELECT state FROM bisections WHERE id = $id_r")" = running ] ||
 	fail "compare $id_r ended before perfbisectd stopped"
 "$PERFBISECTD" --listen "127.0.0.1:$PORT" --config "$T/pbd.conf" --db "$DB" \

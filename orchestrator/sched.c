@@ -42,6 +42,8 @@ struct bis {
 	int64_t id;
 	struct pb_session *ses;       /* a bisection's; NULL for a compare */
 	struct pb_check *chk;         /* a compare's (checks.h); else NULL */
+	double idle_since;            /* a compare's agent holds no job of it
+				       * since (0: it does, or not seen) */
 	struct pb_commit_info *commits;
 	int64_t *ids;
 	size_t n;
@@ -228,8 +230,14 @@ static int load_all(struct pb_sched *s)
 	if ((rc = pb_db_bisections_running(s->o.db, &ids, &n)) < 0)
 		return rc;
 	for (size_t k = n; k-- > 0;) {
+		struct pb_bisection_row r;
 		struct bis *b;
 
+		/* a cancel stays asked across a restart (its state stays
+		 * 'running': the API says 'cancelled' from cancelled_at) */
+		if (pb_db_bisection_row(s->o.db, ids[k], &r) == PB_OK &&
+		    r.cancelled)
+			continue;
 		if ((rc = bis_load(s, ids[k], &b)) < 0) {
 			pb_log_warnx("bisection %lld cannot be resumed: %s",
 				     (long long)ids[k], pb_error_last());
@@ -472,7 +480,7 @@ int pb_sched_compare(struct pb_sched *s, const struct pb_sched_compare_req *q,
 	struct pb_git *g = NULL;
 	struct pb_commit_info ci[2];
 	int64_t ids[2];
-	struct bis *b;
+	struct bis *b = NULL;
 	int rc;
 
 	memset(ci, 0, sizeof(ci));
@@ -517,8 +525,8 @@ int pb_sched_compare(struct pb_sched *s, const struct pb_sched_compare_req *q,
 		rc = pb_db_commit(s->o.db);
 	else
 		pb_db_rollback(s->o.db);
-	if (rc < 0 && (b = find_bis(s, *id)))
-		drop_bis(s, b);
+	if (rc < 0 && b && s->list == b)
+		drop_bis(s, b); /* rolled back: not stored */
 	rc = unlock_synced(s, rc);
 	if (rc == PB_OK) {
 		pb_log_info("compare %lld: %s %s, base %.12s, head %.12s",
@@ -603,10 +611,27 @@ static int plan_check(struct pb_sched *s, struct bis *b, const char *agent)
 	int64_t ids[CHECK_JOB_RUNS], job;
 	int rc;
 
-	if (b->out)
+	if (b->out) {
+		b->idle_since = 0;
 		return 0;
-	if (b->chk->machine[0] && strcmp(b->chk->machine, agent))
-		return 0;
+	}
+	if (b->chk->machine[0] && strcmp(b->chk->machine, agent)) {
+		/* its agent asks for no more of it (gone between two jobs,
+		 * with no lease to expire): after a lease's time, another
+		 * agent takes it over, from scratch */
+		if (!b->idle_since)
+			b->idle_since = now_of(s);
+		if (now_of(s) - b->idle_since < s->o.lease_s)
+			return 0;
+		pb_log_info("compare %lld: agent '%s' has asked for none of "
+			    "it for %.0f s: '%s' starts it again",
+			    (long long)b->id, b->chk->machine,
+			    now_of(s) - b->idle_since, agent);
+		if ((rc = pb_db_compare_unbind(s->o.db, b->id, NULL)) < 0 ||
+		    (rc = pb_check_load(b->chk, s->o.db, b->id)) < 0)
+			return rc;
+	}
+	b->idle_since = 0;
 	if (!b->chk->machine[0]) {
 		if ((rc = pb_db_compare_bind(s->o.db, b->id, agent)) < 0)
 			return rc;

@@ -5,7 +5,8 @@
 -- bisection_commits 0 and 1, its runs rows of runs like a bisection's, so
 -- the scheduler, leases, cancel and the restart replay serve both.  It
 -- runs on one agent only (machine): the first that asks for its work.
--- When that agent's lease expires the compare is free again and starts
+-- When that agent's lease expires (or it asks for none of the compare's
+-- work for a lease's time while others ask) the compare is free again and starts
 -- from scratch on whichever agent asks next: only its runs with seq above
 -- machine_from count (the earlier ones are kept, never counted);
 -- takeovers counts how often that happened (after max_lease_expiries it

@@ -534,6 +534,34 @@ static void test_sched__compare_one_agent(void **state)
 	q.head = "main~10";
 	assert_int_equal(pb_sched_compare(f.s, &q, &id, base, head), PB_EINVAL);
 	expect(&f, "SELECT count(*) FROM bisections", "1");
+	/* an agent that asks for no more after a whole job: another takes
+	 * the compare over after a lease's time, from scratch */
+	q.head = "main";
+	assert_int_equal(pb_sched_compare(f.s, &q, &id, base, head), 0);
+	assert_int_equal(pb_sched_lease(f.s, "a1", "y1", "{}", &j), 0);
+	for (size_t r = 0; r < j.nruns; r++)
+		assert_int_equal(post(&f, "a1", &j, r,
+				      value_at(&f, j.runs[r].commit, k++),
+				      &repeat, &cont, &why),
+				 0);
+	assert_int_equal(pb_sched_done(f.s, "a1", j.lease, &why), 0);
+	pb_sched_job_release(&j);
+	assert_int_equal(pb_sched_lease(f.s, "a2", "y2", "{}", &none),
+			 PB_ENOTFOUND);
+	clock_now += 61;
+	assert_int_equal(pb_sched_lease(f.s, "a2", "y3", "{}", &j), 0);
+	pb_sched_job_release(&j);
+	expect(&f, "SELECT machine || ' ' || takeovers || ' ' || machine_from "
+		   "FROM bisections WHERE id = 2", "a2 1 8");
+	assert_int_equal(pb_sched_cancel(f.s, id), 0);
+	/* a cancelled compare stays cancelled across a restart */
+	assert_int_equal(pb_sched_compare(f.s, &q, &id, base, head), 0);
+	assert_int_equal(pb_sched_cancel(f.s, id), 0);
+	pb_sched_free(f.s);
+	open_sched(&f);
+	assert_int_equal(pb_sched_lease(f.s, "a2", "z1", "{}", &none),
+			 PB_ENOTFOUND);
+	expect(&f, "SELECT count(*) FROM jobs WHERE bisection_id = 3", "0");
 	fixture_free(&f);
 }
 

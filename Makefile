@@ -77,12 +77,12 @@ CORE_SRC   := orchestrator/core/bayes.c orchestrator/core/mixture.c \
               orchestrator/core/stats.c orchestrator/core/ranktest.c \
               orchestrator/core/edivisive.c orchestrator/core/dip.c \
               orchestrator/core/dip_table.c orchestrator/core/verify.c \
-              orchestrator/core/changes.c
+              orchestrator/core/changes.c orchestrator/core/compare.c
 ORCH_SRC   := orchestrator/db.c orchestrator/local.c orchestrator/demo.c \
               orchestrator/session.c orchestrator/sched.c \
               orchestrator/detect.c orchestrator/identical.c \
               orchestrator/history.c orchestrator/notify.c \
-              common/proto_notify.c
+              common/proto_notify.c orchestrator/checks.c
 WEB_SRC    := web/html.c web/report.c
 GEN_SRC    := $(B)/gen/schema.c $(B)/gen/demo_files.c
 LIB_SRC    := $(COMMON_SRC) $(AGENT_SRC) $(CORE_SRC) $(ORCH_SRC) $(WEB_SRC)
@@ -113,7 +113,7 @@ AGENT_MAIN_OBJ := $(AGENTD_MAIN:%.c=$(B)/%.o)
 UNIT_TESTS := buf metric proc git db engine html ranktest edivisive dip history \
               interfere \
               mixture stats pmu knobs numa verify image identical human util \
-              local session sched notify
+              local session sched notify compare
 UNIT_BIN   := $(UNIT_TESTS:%=$(B)/tests/test_%)
 # unit tests of perfbisectd's parts (linked with them and libmicrohttpd)
 SRV_UNIT_TESTS := config token urlrule http db_service

@@ -124,6 +124,31 @@ static int fill_info(struct pb_commit_info *ci, const git_commit *c)
 	return PB_OK;
 }
 
+int pb_git_commit_info(struct pb_git *g, const char *sha,
+		       struct pb_commit_info *out)
+{
+	git_commit *c = NULL;
+	git_oid id;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (git_oid_fromstr(&id, sha) < 0 ||
+	    git_commit_lookup(&c, g->repo, &id) < 0)
+		return pb_error_code(PB_ENOTFOUND, "no commit %.40s", sha);
+	rc = fill_info(out, c);
+	git_commit_free(c);
+	if (rc < 0)
+		pb_commit_info_release(out);
+	return rc;
+}
+
+void pb_commit_info_release(struct pb_commit_info *ci)
+{
+	free(ci->subject);
+	free(ci->author);
+	ci->subject = ci->author = NULL;
+}
+
 void pb_commit_list_free(struct pb_commit_info *list, size_t n)
 {
 	if (!list)
@@ -270,23 +295,6 @@ done:
 	free(set);
 	if (list)
 		pb_commit_list_free(list, n);
-	return rc;
-}
-
-int pb_git_commit_info(struct pb_git *g, const char *sha,
-		       struct pb_commit_info *out)
-{
-	git_commit *c = NULL;
-	git_oid id;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if (git_oid_fromstr(&id, sha) < 0)
-		return pb_error_code(PB_EINVAL, "'%s' is not a sha", sha);
-	if (git_commit_lookup(&c, g->repo, &id) < 0)
-		return git_fail(PB_ENOTFOUND, "cannot read commit");
-	rc = fill_info(out, c) < 0 ? PB_ERROR : PB_OK;
-	git_commit_free(c);
 	return rc;
 }
 

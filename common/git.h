@@ -51,11 +51,11 @@ int pb_git_first_parent_range(struct pb_git *g, const char *good_sha,
 			      const char *bad_sha, struct pb_commit_info **out,
 			      size_t *n);
 void pb_commit_list_free(struct pb_commit_info *list, size_t n);
-
-/* The facts of commit `sha` (free them with pb_commit_list_free(out, 1)
- * on a malloc'd one, or free(subject) and free(author)). */
+/* One commit's facts (sha a full sha); strings freed by
+ * pb_commit_info_release().  PB_ENOTFOUND when it has no such commit. */
 int pb_git_commit_info(struct pb_git *g, const char *sha,
 		       struct pb_commit_info *out);
+void pb_commit_info_release(struct pb_commit_info *ci);
 
 /* The first-parent line that ends at head_sha, oldest first, at most
  * `max` commits (the newest of it): *out is a malloc'd array of *nout

@@ -41,6 +41,17 @@ void pb_bisection_view_free(struct pb_bisection_view *v)
 	free(v);
 }
 
+void pb_compare_view_free(struct pb_compare_view *v)
+{
+	if (!v)
+		return;
+	free(v->repo);
+	free(v->benchmark);
+	free(v->metric);
+	free(v->outcome);
+	free(v);
+}
+
 int pb_counter_moved(const struct pb_counter_move *m)
 {
 	if (m->state != PB_VAL_NUMBER || isnan(m->lo) || isnan(m->hi))

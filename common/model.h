@@ -127,4 +127,28 @@ struct pb_bisection_view {
 
 void pb_bisection_view_free(struct pb_bisection_view *v);
 
+/* A pull-request check (`perfbisect compare`): head against base on one
+ * machine. */
+struct pb_compare_view {
+	long long id;
+	char *repo, *benchmark, *metric; /* malloc'd */
+	int lower_is_better;
+	char base[41], head[41];
+	char state[12];          /* queued running done failed cancelled */
+	char result[16];         /* slower faster no_difference inconclusive;
+				    "": null */
+	double effect, lo, hi;   /* head against base, better-is direction:
+				    -0.3 30 % worse; NAN: null */
+	double p;                /* NAN: null */
+	double min_effect;
+	unsigned pairs, runs;
+	char machine[128];       /* "": none yet */
+	unsigned takeovers;      /* its agent lost it, it started anew */
+	char *outcome;           /* one sentence, may be NULL */
+	int exit_code;           /* -1 while running */
+	double created_at, finished_at; /* NAN: null */
+};
+
+void pb_compare_view_free(struct pb_compare_view *v);
+
 #endif

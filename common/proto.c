@@ -937,6 +937,106 @@ char *pb_proto_started_json(int64_t id, const char *good, const char *bad)
 				  bad));
 }
 
+int pb_proto_parse_compare_req(struct pb_compare_req *out, const char *body,
+			       size_t len)
+{
+	static const char *const keys[] = { "repo", "benchmark", "base", "head",
+					    "min_effect", NULL };
+	json_t *o;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = parse_object(&o, body, len, keys)) < 0)
+		return rc;
+	if ((rc = field_string(o, "repo", 1, 128, &out->repo)) < 0 ||
+	    (rc = field_string(o, "benchmark", 1, 128, &out->benchmark)) < 0 ||
+	    (rc = field_string(o, "base", 1, 256, &out->base)) < 0 ||
+	    (rc = field_string(o, "head", 1, 256, &out->head)) < 0 ||
+	    (rc = field_number(o, "min_effect", 0, 1, 1, 0.03,
+			       &out->min_effect)) < 0)
+		goto out;
+	if (out->base[0] == '-' || out->head[0] == '-')
+		rc = pb_error_code(PB_EINVAL, "field '%s': a revision does not "
+				   "start with '-'",
+				   out->base[0] == '-' ? "base" : "head");
+out:
+	json_decref(o);
+	if (rc < 0)
+		pb_compare_req_release(out);
+	return rc;
+}
+
+void pb_compare_req_release(struct pb_compare_req *r)
+{
+	free(r->repo);
+	free(r->benchmark);
+	free(r->base);
+	free(r->head);
+	memset(r, 0, sizeof(*r));
+}
+
+char *pb_proto_compare_started_json(int64_t id, const char *base,
+				    const char *head)
+{
+	return dump_api(json_pack("{s:I, s:s, s:s, s:s, s:s}", "id",
+				  (json_int_t)id, "kind", "compare", "state",
+				  "running", "base", base, "head", head));
+}
+
+char *pb_proto_compare_json(const struct pb_compare_view *v)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "id", json_integer(v->id));
+	json_object_set_new(o, "kind", json_string("compare"));
+	json_object_set_new(o, "state", json_string(v->state));
+	json_object_set_new(o, "result", v->result[0] ? json_string(v->result)
+						      : json_null());
+	/* the word under the key bisections use, for whoever reads both */
+	json_object_set_new(o, "verdict", v->result[0] ? json_string(v->result)
+						       : json_null());
+	json_object_set_new(o, "effect", num_or_null(v->effect));
+	json_object_set_new(o, "interval",
+			    isnan(v->lo) || isnan(v->hi)
+				    ? json_null()
+				    : json_pack("[ff]", v->lo, v->hi));
+	json_object_set_new(o, "interval_level", json_real(0.95));
+	json_object_set_new(o, "p", num_or_null(v->p));
+	json_object_set_new(o, "min_effect", num_or_null(v->min_effect));
+	json_object_set_new(o, "pairs", json_integer(v->pairs));
+	json_object_set_new(o, "runs_per_side", json_integer(v->pairs));
+	json_object_set_new(o, "runs", json_integer(v->runs));
+	json_object_set_new(o, "base", json_string(v->base));
+	json_object_set_new(o, "head", json_string(v->head));
+	json_object_set_new(o, "machine", v->machine[0] ? json_string(v->machine)
+							: json_null());
+	json_object_set_new(o, "takeovers", json_integer(v->takeovers));
+	json_object_set_new(o, "repo", str(v->repo));
+	json_object_set_new(o, "benchmark", str(v->benchmark));
+	json_object_set_new(o, "metric", str(v->metric));
+	json_object_set_new(o, "lower_is_better",
+			    json_boolean(v->lower_is_better));
+	json_object_set_new(o, "outcome", str(v->outcome));
+	return dump(o);
+}
+
+char *pb_proto_compare_req_json(const char *repo, const char *benchmark,
+				const char *base, const char *head,
+				double min_effect)
+{
+	json_t *o = json_pack("{s:o, s:o, s:o, s:o}", "repo", str(repo),
+			      "benchmark", str(benchmark), "base", str(base),
+			      "head", str(head));
+
+	if (!o)
+		return NULL;
+	if (min_effect > 0)
+		json_object_set_new(o, "min_effect", json_real(min_effect));
+	return dump_api(o);
+}
+
 char *pb_proto_bisection_list_json(const struct pb_bisection_item *v,
 				   size_t n)
 {
@@ -946,8 +1046,10 @@ char *pb_proto_bisection_list_json(const struct pb_bisection_item *v,
 		return NULL;
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(
-			a, json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "id",
-				     (json_int_t)v[i].id, "state", v[i].state,
+			a, json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:o, s:o}",
+				     "id", (json_int_t)v[i].id, "kind",
+				     v[i].kind[0] ? v[i].kind : "bisect",
+				     "state", v[i].state,
 				     "repo", v[i].repo, "benchmark",
 				     v[i].benchmark, "verdict",
 				     str(v[i].verdict[0] ? v[i].verdict
@@ -2112,7 +2214,24 @@ int pb_proto_parse_state(struct pb_remote_state *out, const char *body,
 	COPY("error", out->error);
 	COPY("good", out->good);
 	COPY("bad", out->bad);
+	COPY("kind", out->kind);
+	COPY("result", out->result);
+	COPY("base", out->base);
+	COPY("head", out->head);
+	COPY("machine", out->machine);
 #undef COPY
+	out->effect = out->lo = out->hi = NAN;
+	if ((v = json_object_get(o, "effect")) && json_is_number(v))
+		out->effect = json_number_value(v);
+	if ((v = json_object_get(o, "interval")) && json_is_array(v) &&
+	    json_array_size(v) == 2 &&
+	    json_is_number(json_array_get(v, 0)) &&
+	    json_is_number(json_array_get(v, 1))) {
+		out->lo = json_number_value(json_array_get(v, 0));
+		out->hi = json_number_value(json_array_get(v, 1));
+	}
+	if ((v = json_object_get(o, "pairs")) && json_is_integer(v))
+		out->pairs = (long long)json_integer_value(v);
 	if ((v = json_object_get(o, "id")) && json_is_integer(v))
 		out->id = json_integer_value(v);
 	if ((v = json_object_get(o, "runs")) && json_is_integer(v))

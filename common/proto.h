@@ -150,10 +150,36 @@ void pb_bisect_req_release(struct pb_bisect_req *r);
 /* 201: {"id", "state": "running", "good", "bad"} (full shas). */
 char *pb_proto_started_json(int64_t id, const char *good, const char *bad);
 
-/* GET /api/v1/bisections: {"bisections": [{id, state, repo, benchmark,
- * verdict, culprit, started}]}. */
+/* POST /api/v1/compare: {repo, benchmark, base, head, min_effect?},
+ * checked as POST /api/v1/bisections' fields are. */
+struct pb_compare_req {
+	char *repo, *benchmark, *base, *head;
+	double min_effect;       /* 0.03 */
+};
+int pb_proto_parse_compare_req(struct pb_compare_req *out, const char *body,
+			       size_t len);
+void pb_compare_req_release(struct pb_compare_req *r);
+/* 201: {"id", "kind": "compare", "state": "running", "base", "head"}. */
+char *pb_proto_compare_started_json(int64_t id, const char *base,
+				    const char *head);
+/* GET /api/v1/bisections/ID of a compare, and `compare --json`: {"id",
+ * "kind": "compare", "state", "result" (and "verdict", the same word),
+ * "effect", "interval": [lo, hi] | null, "interval_level", "p",
+ * "min_effect", "pairs", "runs_per_side", "runs", "base", "head",
+ * "machine", "takeovers", "repo", "benchmark", "metric",
+ * "lower_is_better", "outcome"}. */
+char *pb_proto_compare_json(const struct pb_compare_view *v);
+/* The body of POST /api/v1/compare (what `perfbisect compare` sends). */
+char *pb_proto_compare_req_json(const char *repo, const char *benchmark,
+				const char *base, const char *head,
+				double min_effect);
+
+/* GET /api/v1/bisections: {"bisections": [{id, kind, state, repo,
+ * benchmark, verdict, culprit, started}]} (a compare's verdict is its
+ * result word, its culprit null). */
 struct pb_bisection_item {
 	int64_t id;
+	char kind[8];            /* "bisect" or "compare" */
 	char state[12];          /* queued running done failed cancelled */
 	char repo[256], benchmark[256];
 	char verdict[16];        /* "" : null */
@@ -441,6 +467,10 @@ struct pb_remote_state {
 	char outcome[1024], error[512];
 	double confidence;
 	long long runs;
+	/* a compare's (GET of a compare): "" / NAN / 0 when absent */
+	char kind[8], result[16], base[41], head[41], machine[128];
+	double effect, lo, hi;
+	long long pairs;
 };
 int pb_proto_parse_state(struct pb_remote_state *out, const char *body,
 			 size_t len);

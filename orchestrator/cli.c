@@ -37,6 +37,8 @@ static const char usage_main[] =
 "  bisect --local ...   bisect a regression on this machine\n"
 "  bisect --server URL --repo NAME --benchmark NAME --good REV --bad REV\n"
 "                       bisect it on perfbisectd's agents\n"
+"  compare --server URL --repo NAME --benchmark NAME --base REV --head REV\n"
+"                       is head slower than base? (a pull-request check)\n"
 "  status --server URL [ID]\n"
 "                       a bisection's state, or the open alerts and the\n"
 "                       bisections\n"
@@ -52,9 +54,10 @@ static const char usage_main[] =
 "                       find the change points of a performance history\n"
 "  help [COMMAND]       show help\n"
 "\n"
-"Commands of later stages (compare, configs) are not in this build.\n"
+"The command of a later stage (configs) is not in this build.\n"
 "\n"
-"Run 'perfbisect help bisect' for the bisect options.\n";
+"Run 'perfbisect help bisect' for the bisect options, 'perfbisect help\n"
+"compare' for the compare options and exit status.\n";
 
 static const char usage_bisect[] =
 "usage: perfbisect bisect --local --repo PATH --good REV --bad REV\n"
@@ -239,6 +242,52 @@ static const char usage_server[] =
 "server unreachable or the bisection failed for its machines.  Without\n"
 "--wait, status, cancel and merge: 0 done, 2 bad input, 3\n"
 "infrastructure.\n";
+
+static const char usage_compare[] =
+"usage: perfbisect compare --server URL --repo NAME --benchmark NAME\n"
+"                          --base REV --head REV [--min-effect F] [--wait]\n"
+"                          [--json] [--token-file FILE] [-q]\n"
+"\n"
+"A pull-request check: is head slower than base?  perfbisectd runs the\n"
+"registered benchmark of repository NAME on base and head interleaved on\n"
+"one agent (base, head, head, base, ...: each base run paired with the\n"
+"head run beside it) and judges the pairs with the sequential test that\n"
+"verifies a bisection's culprit, in both directions at once, until it\n"
+"can say one of:\n"
+"  slower          head is slower than base\n"
+"  faster          head is faster than base\n"
+"  no_difference   they differ by less than --min-effect\n"
+"  inconclusive    the run budget (40 pairs) ended undecided\n"
+"REVs are anything the repository resolves.  Without --wait it prints the\n"
+"compare's id (with --json the server's answer) and exits 0; `perfbisect\n"
+"status --server URL ID` reads it and `perfbisect cancel` stops it.\n"
+"\n"
+"Options:\n"
+"  --min-effect F       the smallest change worth telling, a fraction\n"
+"                       (default 0.03, as bisect's)\n"
+"  --wait               follow it to its answer: one sentence and the\n"
+"                       numbers on stdout (progress on stderr)\n"
+"  --json               print one JSON object instead: {\"id\", \"kind\":\n"
+"                       \"compare\", \"state\", \"result\", \"effect\",\n"
+"                       \"interval\": [lo, hi], \"pairs\", \"runs_per_side\",\n"
+"                       \"runs\", \"base\", \"head\", \"machine\", ...}; on\n"
+"                       exits 2 and 3 {\"error\": \"...\", \"verdict\": null}\n"
+"  --token-file FILE    the client token (else $PERFBISECT_TOKEN)\n"
+"  -q, --quiet          no progress on stderr\n"
+"\n"
+"The effect is head against base in the benchmark's better-is direction,\n"
+"like an alert's change: -0.3 is 30 % worse (0.7 times base's throughput,\n"
+"or 1.3 times its time), with its 95 % interval.\n"
+"\n"
+"Exit status (with --wait): 0 no_difference or faster; 1 slower,\n"
+"inconclusive or cancelled; 2 usage or input error (unknown repository or\n"
+"benchmark, a revision the repository does not have, an end that cannot\n"
+"be built or never prints the metric); 3 infrastructure (the server\n"
+"unreachable, its agent lost too often, the machine too busy to measure).\n"
+"\n"
+"Example (in CI, before merging):\n"
+"  perfbisect compare --server http://perf:8630 --repo app \\\n"
+"      --benchmark score --base origin/main --head \"$PR_SHA\" --wait\n";
 
 static const char usage_demo[] =
 "usage: perfbisect demo [--out DIR] [--json] [--quiet]\n"
@@ -560,6 +609,70 @@ static int cmd_bisect(int argc, char **argv)
 		}
 	}
 	return res.exit_code;
+}
+
+/* perfbisect compare --server URL --repo NAME --benchmark NAME --base REV
+ * --head REV [--min-effect F] [--wait] [--json] */
+static int cmd_compare(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, O_SERVER },
+		{ "repo", required_argument, NULL, O_REPO },
+		{ "benchmark", required_argument, NULL, O_BENCH },
+		{ "base", required_argument, NULL, O_GOOD },
+		{ "head", required_argument, NULL, O_BAD },
+		{ "min-effect", required_argument, NULL, O_MINEFFECT },
+		{ "wait", no_argument, NULL, O_WAIT },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "token-file", required_argument, NULL, O_TOKEN },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pb_remote_opts ro = { NULL, NULL, 0, 0, 1 };
+	struct pb_remote_compare rc = { NULL, NULL, NULL, NULL, 0, 0 };
+	double d;
+	int c, code;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+q", opts, NULL)) != -1) {
+		switch (c) {
+		case O_SERVER: ro.server = optarg; break;
+		case O_REPO: rc.repo = optarg; break;
+		case O_BENCH: rc.benchmark = optarg; break;
+		case O_GOOD: rc.base = optarg; break;
+		case O_BAD: rc.head = optarg; break;
+		case O_MINEFFECT:
+			if (parse_num(&d, optarg, 0, 1, "--min-effect") < 0 ||
+			    d <= 0 || d >= 1)
+				return usage_error("compare",
+						   "--min-effect: '%s' is not "
+						   "between 0 and 1 (exclusive)",
+						   optarg);
+			rc.min_effect = d;
+			break;
+		case O_WAIT: rc.wait = 1; break;
+		case O_JSON: ro.json = 1; break;
+		case O_TOKEN: ro.token_file = optarg; break;
+		case 'q': ro.quiet = 1; break;
+		case O_HELP: fputs(usage_compare, stdout); return 0;
+		default:
+			return usage_error("compare", "unknown or incomplete "
+					   "option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("compare", "unexpected argument '%s'",
+				   argv[optind]);
+	if (!ro.server || !rc.repo || !rc.benchmark || !rc.base || !rc.head)
+		return usage_error("compare", "%s",
+				   "needs --server URL, --repo NAME, "
+				   "--benchmark NAME, --base REV and --head REV");
+	code = pb_remote_compare(&ro, &rc);
+	if (code >= 2)
+		server_error(ro.json);
+	return code;
 }
 
 /* perfbisect merge --server URL --repo NAME --commit SHA */
@@ -969,6 +1082,7 @@ int main(int argc, char **argv)
 		      : !strcmp(topic, "status") || !strcmp(topic, "cancel") ||
 				!strcmp(topic, "merge") ||
 				!strcmp(topic, "server") ? usage_server
+		      : !strcmp(topic, "compare") ? usage_compare
 		      : !strcmp(topic, "demo")   ? usage_demo
 		      : !strcmp(topic, "report") ? usage_report
 		      : !strcmp(topic, "detect") ? usage_detect
@@ -986,6 +1100,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "bisect"))
 		rc = cmd_bisect(argc - 1, argv + 1);
+	else if (!strcmp(cmd, "compare"))
+		rc = cmd_compare(argc - 1, argv + 1);
 	else if (!strcmp(cmd, "status") || !strcmp(cmd, "cancel"))
 		rc = cmd_remote(cmd, argc - 1, argv + 1);
 	else if (!strcmp(cmd, "demo"))
@@ -996,8 +1112,7 @@ int main(int argc, char **argv)
 		rc = cmd_detect(argc - 1, argv + 1);
 	else if (!strcmp(cmd, "merge"))
 		rc = cmd_merge(argc - 1, argv + 1);
-	else if (!strcmp(cmd, "compare") ||
-		 !strcmp(cmd, "configs"))
+	else if (!strcmp(cmd, "configs"))
 		rc = usage_error("", "'%s' is not in this build yet", cmd);
 	else
 		rc = usage_error("", "unknown command '%s'", cmd);

@@ -1774,8 +1774,10 @@ int pb_db_bisection_ids(struct pb_db *db, int64_t **out, size_t *n)
 
 	*out = NULL;
 	*n = 0;
-	if ((rc = prep(db, "SELECT id FROM bisections ORDER BY id DESC", &st)) <
-	    0)
+	if ((rc = prep(db,
+		       "SELECT id FROM bisections WHERE kind = 'bisect' ORDER "
+		       "BY id DESC",
+		       &st)) < 0)
 		return rc;
 	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
 		if (k == alloc) {
@@ -2049,7 +2051,8 @@ int pb_db_bisection_row(struct pb_db *db, int64_t id,
 	if ((rc = prep(db,
 		       "SELECT id, repo_id, benchmark_id, state, "
 		       "confidence_asked, seed, max_runs, "
-		       "coalesce(min_effect, 0.03), cancelled_at IS NOT NULL "
+		       "coalesce(min_effect, 0.03), cancelled_at IS NOT NULL, "
+		       "kind, machine, machine_from, takeovers "
 		       "FROM bisections WHERE id = ?1",
 		       &st)) < 0)
 		return rc;
@@ -2065,6 +2068,10 @@ int pb_db_bisection_row(struct pb_db *db, int64_t id,
 		out->max_runs = (unsigned)sqlite3_column_int(st, 6);
 		out->min_effect = sqlite3_column_double(st, 7);
 		out->cancelled = sqlite3_column_int(st, 8);
+		col_copy(st, 9, out->kind, sizeof(out->kind));
+		col_copy(st, 10, out->machine, sizeof(out->machine));
+		out->machine_from = sqlite3_column_int64(st, 11);
+		out->takeovers = (unsigned)sqlite3_column_int(st, 12);
 		rc = PB_OK;
 	} else {
 		rc = s == SQLITE_DONE ? PB_ENOTFOUND
@@ -3200,7 +3207,8 @@ int pb_db_bisection_list(struct pb_db *db, size_t max,
 	if ((rc = prep(db,
 		       "SELECT b.id, CASE WHEN b.cancelled_at IS NOT NULL THEN "
 		       "'cancelled' ELSE b.state END, r.name, m.name, "
-		       "b.verdict, b.culprit_sha, b.created_at FROM bisections "
+		       "b.verdict, b.culprit_sha, b.created_at, b.kind FROM "
+		       "bisections "
 		       "b JOIN repositories r ON r.id = b.repo_id JOIN "
 		       "benchmarks m ON m.id = b.benchmark_id ORDER BY b.id "
 		       "DESC LIMIT ?1",
@@ -3217,6 +3225,7 @@ int pb_db_bisection_list(struct pb_db *db, size_t max,
 		col_copy(st, 4, v[k].verdict, sizeof(v[k].verdict));
 		col_copy(st, 5, v[k].culprit, sizeof(v[k].culprit));
 		v[k].started = sqlite3_column_double(st, 6);
+		col_copy(st, 7, v[k].kind, sizeof(v[k].kind));
 		k++;
 	}
 	unprep(db, st);
@@ -3843,4 +3852,200 @@ int pb_db_series_rejudge(struct pb_db *db, int64_t bisection_id)
 		return rc;
 	sqlite3_bind_int64(st, 1, bisection_id);
 	return run_done(db, st, "judge the series again");
+}
+
+/* ---- compares (schema 0013) ---- */
+
+int pb_db_bisection_kind(struct pb_db *db, int64_t id, char out[8])
+{
+	sqlite3_stmt *st;
+	int rc, s;
+
+	out[0] = '\0';
+	if ((rc = prep(db, "SELECT kind FROM bisections WHERE id = ?1", &st)) <
+	    0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		col_copy(st, 0, out, 8);
+		rc = PB_OK;
+	} else {
+		rc = s == SQLITE_DONE ? PB_ENOTFOUND
+				      : db_fail(db, "read bisection kind");
+	}
+	unprep(db, st);
+	return rc;
+}
+
+int pb_db_compare_mark(struct pb_db *db, int64_t id)
+{
+	return exec_id(db, "UPDATE bisections SET kind = 'compare' WHERE id = ?1",
+		       id, "mark compare");
+}
+
+int pb_db_compare_bind(struct pb_db *db, int64_t id, const char *machine)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "UPDATE bisections SET machine = ?2 WHERE id = ?1 AND "
+		       "kind = 'compare' AND machine IS NULL",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, machine);
+	return run_done(db, st, "bind compare");
+}
+
+int pb_db_compare_unbind(struct pb_db *db, int64_t id, unsigned *takeovers)
+{
+	sqlite3_stmt *st;
+	int64_t n = 0;
+	int rc;
+
+	if ((rc = prep(db,
+		       "UPDATE bisections SET machine = NULL, takeovers = "
+		       "takeovers + 1, machine_from = (SELECT coalesce(max(seq), "
+		       "0) FROM runs WHERE bisection_id = ?1) WHERE id = ?1 AND "
+		       "kind = 'compare' RETURNING takeovers",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	rc = select_id(db, st, &n, "unbind compare");
+	if (takeovers)
+		*takeovers = (unsigned)n;
+	return rc;
+}
+
+int pb_db_compare_runs(struct pb_db *db, int64_t id, int64_t from_seq,
+		       pb_db_compare_run_cb cb, void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc, s;
+
+	if ((rc = prep(db,
+		       "SELECT r.seq, r.commit_id, coalesce(l.job_id, 0), "
+		       "coalesce(r.run_index, 0), r.status = 'ok', "
+		       "r.disturbed, r.value FROM runs r LEFT JOIN leases l ON "
+		       "l.id = r.lease_id WHERE r.bisection_id = ?1 AND "
+		       "r.orphan = 0 AND r.seq > ?2 ORDER BY r.seq",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, from_seq);
+	rc = PB_OK;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		rc = cb(ctx, sqlite3_column_int64(st, 0),
+			sqlite3_column_int64(st, 1),
+			sqlite3_column_int64(st, 2), sqlite3_column_int(st, 3),
+			sqlite3_column_int(st, 4), sqlite3_column_int(st, 5),
+			col_real(st, 6));
+		if (rc)
+			break;
+	}
+	if (!rc && s != SQLITE_DONE)
+		rc = db_fail(db, "read compare runs");
+	unprep(db, st);
+	return rc;
+}
+
+int pb_db_compare_save(struct pb_db *db, int64_t id,
+		       const struct pb_compare_end *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "UPDATE bisections SET state = ?2, verdict = ?3, "
+		       "outcome = ?4, effect = ?5, effect_lo = ?6, effect_hi = "
+		       "?7, p_value = ?8, pairs = ?9, runs = ?10, exit_code = "
+		       "?11, finished_at = CASE WHEN ?11 IS NULL THEN NULL ELSE "
+		       "coalesce(finished_at, (julianday('now') - 2440587.5) * "
+		       "86400.0) END WHERE id = ?1 AND kind = 'compare'",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, e->state);
+	bind_text(st, 3, e->verdict);
+	bind_text(st, 4, e->outcome);
+	bind_real(st, 5, e->effect);
+	bind_real(st, 6, e->lo);
+	bind_real(st, 7, e->hi);
+	bind_real(st, 8, e->p);
+	sqlite3_bind_int64(st, 9, e->pairs);
+	sqlite3_bind_int64(st, 10, e->runs);
+	if (e->exit_code >= 0)
+		sqlite3_bind_int(st, 11, e->exit_code);
+	else
+		sqlite3_bind_null(st, 11);
+	return run_done(db, st, "store compare");
+}
+
+int pb_db_compare_load(struct pb_db *db, int64_t id,
+		       struct pb_compare_view **out)
+{
+	struct pb_compare_view *v = calloc(1, sizeof(*v));
+	sqlite3_stmt *st;
+	int rc, s;
+
+	*out = NULL;
+	if (!v)
+		return pb_error_code(PB_EINFRA, "out of memory");
+	if ((rc = prep(db,
+		       "SELECT b.id, r.name, m.name, m.metric, "
+		       "m.lower_is_better, b.good_sha, b.bad_sha, CASE WHEN "
+		       "b.cancelled_at IS NOT NULL THEN 'cancelled' ELSE "
+		       "b.state END, b.verdict, b.effect, b.effect_lo, "
+		       "b.effect_hi, b.p_value, coalesce(b.min_effect, 0.03), "
+		       "coalesce(b.pairs, 0), b.runs, b.machine, b.takeovers, "
+		       "b.outcome, coalesce(b.exit_code, -1), b.created_at, "
+		       "b.finished_at FROM bisections b JOIN repositories r ON "
+		       "r.id = b.repo_id JOIN benchmarks m ON m.id = "
+		       "b.benchmark_id WHERE b.id = ?1 AND b.kind = 'compare'",
+		       &st)) < 0) {
+		free(v);
+		return rc;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	s = sqlite3_step(st);
+	if (s != SQLITE_ROW) {
+		rc = s == SQLITE_DONE ? pb_error_code(PB_ENOTFOUND,
+						      "no compare %lld",
+						      (long long)id)
+				      : db_fail(db, "read compare");
+		unprep(db, st);
+		free(v);
+		return rc;
+	}
+	v->id = sqlite3_column_int64(st, 0);
+	v->repo = col_dup(st, 1);
+	v->benchmark = col_dup(st, 2);
+	v->metric = col_dup(st, 3);
+	v->lower_is_better = sqlite3_column_int(st, 4);
+	col_copy(st, 5, v->base, sizeof(v->base));
+	col_copy(st, 6, v->head, sizeof(v->head));
+	col_copy(st, 7, v->state, sizeof(v->state));
+	col_copy(st, 8, v->result, sizeof(v->result));
+	v->effect = col_real(st, 9);
+	v->lo = col_real(st, 10);
+	v->hi = col_real(st, 11);
+	v->p = col_real(st, 12);
+	v->min_effect = sqlite3_column_double(st, 13);
+	v->pairs = (unsigned)sqlite3_column_int(st, 14);
+	v->runs = (unsigned)sqlite3_column_int(st, 15);
+	col_copy(st, 16, v->machine, sizeof(v->machine));
+	v->takeovers = (unsigned)sqlite3_column_int(st, 17);
+	v->outcome = col_dup(st, 18);
+	v->exit_code = sqlite3_column_int(st, 19);
+	v->created_at = col_real(st, 20);
+	v->finished_at = col_real(st, 21);
+	unprep(db, st);
+	if (!v->repo || !v->benchmark || !v->metric) {
+		pb_compare_view_free(v);
+		return pb_error_code(PB_EINFRA, "out of memory");
+	}
+	*out = v;
+	return PB_OK;
 }

@@ -279,7 +279,8 @@ int pb_db_bisection_save(struct pb_db *db, int64_t id,
  * pb_bisection_view_free(). */
 int pb_db_bisection_load(struct pb_db *db, int64_t id,
 			 struct pb_bisection_view **out);
-/* All bisection ids, newest first; *out is malloc'd. */
+/* All bisection ids, newest first, compares left out (the report's
+ * pages are bisections'); *out is malloc'd. */
 int pb_db_bisection_ids(struct pb_db *db, int64_t **out, size_t *n);
 
 /* What one build's runs mapped from its work tree (schema 0006). */
@@ -364,6 +365,10 @@ struct pb_bisection_row {
 	unsigned max_runs;
 	double min_effect;
 	int cancelled;
+	char kind[8];                 /* "bisect" or "compare" (schema 0013) */
+	char machine[128];            /* a compare's agent, "" none yet */
+	int64_t machine_from;         /* a compare counts runs above this seq */
+	unsigned takeovers;           /* a compare's agent lost it so often */
 };
 int pb_db_bisection_row(struct pb_db *db, int64_t id,
 			struct pb_bisection_row *out);
@@ -704,5 +709,47 @@ int pb_db_alert_waiting(struct pb_db *db, int64_t alert_id, unsigned *n);
 int pb_db_series_rejudge(struct pb_db *db, int64_t bisection_id);
 /* The alert that started bisection `id` (0: none). */
 int pb_db_bisection_alert(struct pb_db *db, int64_t id, int64_t *alert);
+/*
+ * Compares (schema 0013): rows of bisections of kind "compare", created
+ * with pb_db_bisection_create() (good base, bad head), then
+ * pb_db_compare_mark(), and its two commits with
+ * pb_db_bisection_commits_put() (base, head).
+ */
+
+/* The bisection is a compare. */
+int pb_db_compare_mark(struct pb_db *db, int64_t id);
+
+/* "bisect" or "compare"; PB_ENOTFOUND for no such row. */
+int pb_db_bisection_kind(struct pb_db *db, int64_t id, char out[8]);
+/* The compare runs on `machine` from now on (it had none). */
+int pb_db_compare_bind(struct pb_db *db, int64_t id, const char *machine);
+/* Its machine lost it: none now, only runs stored from now on count, and
+ * takeovers + 1 (*takeovers, may be NULL). */
+int pb_db_compare_unbind(struct pb_db *db, int64_t id, unsigned *takeovers);
+/* cb for each counted run of the compare (orphans left out) with seq
+ * above from_seq, in order of seq: its commit, job (leases.job_id; 0 for
+ * none), index in the job, and status; stops early when cb returns
+ * non-zero (and returns that). */
+typedef int (*pb_db_compare_run_cb)(void *ctx, int64_t seq,
+				    int64_t commit_id, int64_t job,
+				    int index, int ok, int disturbed,
+				    double value);
+int pb_db_compare_runs(struct pb_db *db, int64_t id, int64_t from_seq,
+		       pb_db_compare_run_cb cb, void *ctx);
+/* What a compare found, stored (in the caller's transaction, if any). */
+struct pb_compare_end {
+	const char *state;            /* running, done, failed */
+	const char *verdict;          /* the result word; NULL: none */
+	const char *outcome;          /* one sentence */
+	double effect, lo, hi, p;     /* NAN: NULL */
+	unsigned pairs, runs;
+	int exit_code;                /* < 0: NULL (still running) */
+};
+int pb_db_compare_save(struct pb_db *db, int64_t id,
+		       const struct pb_compare_end *end);
+/* Loads one (PB_ENOTFOUND, also for a bisection of the other kind); free
+ * with pb_compare_view_free(). */
+int pb_db_compare_load(struct pb_db *db, int64_t id,
+		       struct pb_compare_view **out);
 
 #endif

@@ -9,7 +9,10 @@
  * culprit, 1 any other verdict or cancelled, 2 input error (the server
  * refused the request, or the bisection failed on its input), 3
  * infrastructure (the server unreachable, the bisection failed for the
- * machines).
+ * machines).  `compare` starts a pull-request check the same way and
+ * follows it the same way (a compare is read at GET /api/v1/bisections/ID
+ * too); its exit status: 0 no_difference or faster, 1 slower,
+ * inconclusive or cancelled, 2 and 3 as above.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -123,7 +126,13 @@ static int answer_error(const struct pb_remote_opts *o,
 	return code;
 }
 
-/* The exit status of a finished bisection's state (DESIGN.md's table). */
+static int is_compare(const struct pb_remote_state *st)
+{
+	return !strcmp(st->kind, "compare");
+}
+
+/* The exit status of a finished bisection's state (DESIGN.md's table),
+ * or a compare's: 0 no_difference or faster, 1 slower or inconclusive. */
 static int exit_of(const struct pb_remote_state *st)
 {
 	if (!strcmp(st->state, "failed"))
@@ -133,7 +142,43 @@ static int exit_of(const struct pb_remote_state *st)
 			       : 2;
 	if (!strcmp(st->state, "cancelled"))
 		return 1;
+	if (is_compare(st))
+		return !strcmp(st->result, "no_difference") ||
+				       !strcmp(st->result, "faster")
+			       ? 0
+			       : 1;
 	return !strcmp(st->verdict, "culprit") ? 0 : 1;
+}
+
+/* A compare's answer for a person: one sentence, then the numbers. */
+static void say_compare(FILE *f, const struct pb_remote_state *st)
+{
+	char iv[96] = "";
+
+	if (!strcmp(st->result, "slower") || !strcmp(st->result, "faster"))
+		fprintf(f, "%s: head %.12s is %.1f %% %s than base %.12s\n",
+			st->result, st->head, 100 * fabs(st->effect),
+			st->result[0] == 's' ? "slower" : "faster", st->base);
+	else if (!strcmp(st->result, "no_difference"))
+		fprintf(f, "no difference: head %.12s and base %.12s perform "
+			"the same within the smallest effect asked\n", st->head,
+			st->base);
+	else if (!strcmp(st->result, "inconclusive"))
+		fprintf(f, "inconclusive: the runs could not tell head %.12s "
+			"from base %.12s\n", st->head, st->base);
+	else
+		fprintf(f, "compare %lld %s%s%s\n", (long long)st->id,
+			st->state, st->outcome[0] ? ": " : "", st->outcome);
+	if (!isnan(st->lo))
+		snprintf(iv, sizeof(iv), " (95 %% interval %+.1f %% to %+.1f %%)",
+			 100 * st->lo, 100 * st->hi);
+	if (!isnan(st->effect))
+		fprintf(f, "  effect %+.1f %%%s, better-is direction\n",
+			100 * st->effect, iv);
+	fprintf(f, "  %lld runs per side, interleaved on agent '%s'\n",
+		st->pairs, st->machine[0] ? st->machine : "(none yet)");
+	if (st->outcome[0] && st->result[0])
+		fprintf(f, "  %s\n", st->outcome);
 }
 
 static void say_end(const struct pb_remote_opts *o,
@@ -183,7 +228,11 @@ static int wait_for(const struct pb_remote_opts *o, struct pb_net *n,
 			code = exit_of(&st);
 			if (o->json)
 				printf("%.*s\n", (int)r.body.len, r.body.ptr);
-			if (!o->quiet)
+			if (is_compare(&st) && !o->json)
+				say_compare(stdout, &st);
+			else if (is_compare(&st) && !o->quiet)
+				say_compare(stderr, &st);
+			else if (!o->quiet)
 				say_end(o, &st, id);
 			if (code >= 2)
 				pb_error_code(code == 2 ? PB_EINVAL : PB_EINFRA,
@@ -193,8 +242,10 @@ static int wait_for(const struct pb_remote_opts *o, struct pb_net *n,
 			return code;
 		}
 		if (!o->quiet && st.runs != last_runs) {
-			fprintf(stderr, "  [%lld runs] bisection %lld %s\n",
-				st.runs, id, st.state);
+			fprintf(stderr, "  [%lld runs] %s %lld %s\n",
+				st.runs,
+				is_compare(&st) ? "compare" : "bisection", id,
+				st.state);
 			last_runs = st.runs;
 		}
 		pb_http_reply_release(&r);
@@ -249,6 +300,52 @@ out:
 	return code;
 }
 
+int pb_remote_compare(const struct pb_remote_opts *o,
+		      const struct pb_remote_compare *c)
+{
+	struct pb_net *n;
+	struct pb_http_reply r;
+	struct pb_remote_state st;
+	char *body;
+	int code;
+
+	if ((code = connect_to(o, &n)) < 0)
+		return code == PB_EINVAL ? 2 : 3;
+	body = pb_proto_compare_req_json(c->repo, c->benchmark, c->base,
+					 c->head, c->min_effect);
+	if (!body) {
+		disconnect(n);
+		return 3;
+	}
+	if (pb_net_post(n, "/api/v1/compare", body, strlen(body), TIMEOUT_S, 0,
+			&r) < 0 || r.status != 201) {
+		code = answer_error(o, &r, "starting the compare");
+		goto out;
+	}
+	if (pb_proto_parse_state(&st, r.body.ptr, r.body.len) < 0) {
+		code = 3;
+		goto out;
+	}
+	if (!o->quiet)
+		fprintf(stderr, "perfbisect: compare %lld started on %s: base "
+			"%.12s, head %.12s\n", (long long)st.id, o->server,
+			st.base, st.head);
+	if (!c->wait) {
+		if (o->json)
+			printf("%.*s\n", (int)r.body.len, r.body.ptr);
+		else
+			printf("%lld\n", (long long)st.id);
+		code = 0;
+		goto out;
+	}
+	code = wait_for(o, n, (long long)st.id);
+out:
+	pb_http_reply_release(&r);
+	free(body);
+	disconnect(n);
+	return code;
+}
+
 int pb_remote_status(const struct pb_remote_opts *o, long long id)
 {
 	struct pb_net *n;
@@ -287,6 +384,10 @@ int pb_remote_status(const struct pb_remote_opts *o, long long id)
 
 		if (pb_proto_parse_state(&st, r.body.ptr, r.body.len) < 0) {
 			code = 3;
+		} else if (is_compare(&st)) {
+			printf("compare %lld: %s%s%s, %lld runs\n", id, st.state,
+			       st.result[0] ? ", " : "", st.result, st.runs);
+			say_compare(stdout, &st);
 		} else {
 			printf("bisection %lld: %s%s%s, %lld runs\n", id,
 			       st.state, st.verdict[0] ? ", " : "", st.verdict,

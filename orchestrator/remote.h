@@ -29,7 +29,19 @@ struct pb_remote_bisect {
  * --json) and exits 0. */
 int pb_remote_bisect(const struct pb_remote_opts *o,
 		     const struct pb_remote_bisect *b);
-/* One bisection's state (id > 0), or the list (id 0). */
+struct pb_remote_compare {
+	const char *repo, *benchmark, *base, *head;
+	double min_effect;       /* 0: the server's default (0.03) */
+	int wait;                /* until the answer, then exit by it */
+};
+
+/* Starts a compare (POST /api/v1/compare); without wait prints its id (or
+ * the 201 body with --json) and exits 0; with wait follows it and exits 0
+ * no_difference or faster, 1 slower, inconclusive or cancelled, 2 input
+ * error, 3 infrastructure. */
+int pb_remote_compare(const struct pb_remote_opts *o,
+		      const struct pb_remote_compare *c);
+/* One bisection's or compare's state (id > 0), or the list (id 0). */
 int pb_remote_status(const struct pb_remote_opts *o, long long id);
 int pb_remote_cancel(const struct pb_remote_opts *o, long long id);
 

@@ -34,6 +34,7 @@
 #include "common/git.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "orchestrator/checks.h"
 #include "orchestrator/core/engine.h"
 #include "orchestrator/history.h"
 #include "orchestrator/local.h"
@@ -43,7 +44,10 @@
 
 struct bis {
 	int64_t id;
-	struct pb_session *ses;
+	struct pb_session *ses;       /* a bisection's; NULL for a compare */
+	struct pb_check *chk;         /* a compare's (checks.h); else NULL */
+	double idle_since;            /* a compare's agent holds no job of it
+				       * since (0: it does, or not seen) */
 	struct pb_commit_info *commits;
 	int64_t *ids;
 	size_t n;
@@ -129,6 +133,7 @@ static void bis_free(struct bis *b)
 	if (!b)
 		return;
 	pb_session_free(b->ses);
+	free(b->chk);
 	pb_commit_list_free(b->commits, b->n);
 	free(b->ids);
 	pb_bench_row_release(&b->bench);
@@ -187,6 +192,18 @@ static int bis_load(struct pb_sched *s, int64_t id, struct bis **out)
 		    0 ||
 	    (rc = pb_db_commit_infos(s->o.db, b->ids, b->n, &b->commits)) < 0)
 		goto fail;
+	if (!strcmp(r.kind, "compare")) {
+		/* a pull-request check: its judge, not the engine */
+		if (!(b->chk = malloc(sizeof(*b->chk)))) {
+			rc = pb_error_code(PB_EINFRA, "out of memory");
+			goto fail;
+		}
+		if ((rc = pb_check_load(b->chk, s->o.db, id)) < 0 ||
+		    (rc = pb_db_pending_runs(s->o.db, id, count_out, b)) < 0)
+			goto fail;
+		*out = b;
+		return PB_OK;
+	}
 	memset(&so, 0, sizeof(so));
 	so.db = s->o.db;
 	so.bisection_id = id;
@@ -227,8 +244,14 @@ static int load_all(struct pb_sched *s)
 	if ((rc = pb_db_bisections_running(s->o.db, &ids, &n)) < 0)
 		return rc;
 	for (size_t k = n; k-- > 0;) {
+		struct pb_bisection_row r;
 		struct bis *b;
 
+		/* a cancel stays asked across a restart (its state stays
+		 * 'running': the API says 'cancelled' from cancelled_at) */
+		if (pb_db_bisection_row(s->o.db, ids[k], &r) == PB_OK &&
+		    r.cancelled)
+			continue;
 		if ((rc = bis_load(s, ids[k], &b)) < 0) {
 			pb_log_warnx("bisection %lld cannot be resumed: %s",
 				     (long long)ids[k], pb_error_last());
@@ -278,6 +301,20 @@ static int finish(struct pb_sched *s, struct bis *b)
 	struct pb_engine_result res;
 	int code, rc;
 
+	if (b->chk) {
+		if ((rc = pb_db_begin(s->o.db)) < 0)
+			return rc;
+		if ((rc = pb_check_save(b->chk, s->o.db)) < 0 ||
+		    (rc = pb_db_bisection_jobs_end(s->o.db, b->id)) < 0 ||
+		    (rc = pb_db_commit(s->o.db)) < 0) {
+			pb_db_rollback(s->o.db);
+			return rc;
+		}
+		pb_log_info("compare %lld finished: %s", (long long)b->id,
+			    b->chk->st.why);
+		drop_bis(s, b);
+		return PB_OK;
+	}
 	pb_engine_result(pb_session_engine(b->ses), &res);
 	code = pb_session_exit_code(res.outcome);
 	if ((rc = pb_db_begin(s->o.db)) < 0)
@@ -301,8 +338,23 @@ static int ended(struct bis *b)
 {
 	struct pb_engine_result res;
 
+	if (b->chk)
+		return pb_compare_exit_code(b->chk->st.result) >= 0;
 	pb_engine_result(pb_session_engine(b->ses), &res);
 	return res.outcome != PB_OUT_RUNNING;
+}
+
+/* The index of a commit row in b's commits (a compare's: 0 base, 1
+ * head), or PB_ENOTFOUND. */
+static int bis_index(const struct bis *b, int64_t commit_id, size_t *i)
+{
+	int side, rc;
+
+	if (!b->chk)
+		return pb_session_index(b->ses, commit_id, i);
+	if ((rc = pb_check_side(b->chk, commit_id, &side)) == PB_OK)
+		*i = (size_t)side;
+	return rc;
 }
 
 /* ---- starting ---- */
@@ -339,6 +391,47 @@ out:
 	return rc;
 }
 
+/* What starting a bisection and a compare share: the repository and its
+ * benchmark by name (PB_ENOTFOUND saying which is unknown), its mirror
+ * fetched, both revisions resolved to full shas (PB_EINVAL saying why
+ * not).  *g and bench are the caller's to free, also on failure. */
+static int open_ends(struct pb_sched *s, const char *repo_name,
+		     const char *bench_name, const char *rev_a,
+		     const char *rev_b, struct pb_repo_ref *repo,
+		     struct pb_bench_row *bench, struct pb_git **g,
+		     char a[41], char b[41])
+{
+	char msg[512];
+	int rc;
+
+	memset(bench, 0, sizeof(*bench));
+	memset(repo, 0, sizeof(*repo));
+	*g = NULL;
+	/* names first, under the lock; the fetch outside it */
+	pthread_mutex_lock(s->lk);
+	rc = pb_db_repo_by_name(s->o.db, repo_name, repo);
+	if (rc == PB_OK)
+		rc = pb_db_bench_by_name(s->o.db, repo->id, bench_name, bench);
+	pthread_mutex_unlock(s->lk);
+	if (rc == PB_ENOTFOUND)
+		return pb_error_code(PB_ENOTFOUND,
+				     repo->id ? "repository '%s' has no "
+						"benchmark '%s'"
+					      : "unknown repository '%s'",
+				     repo_name, bench_name);
+	if (rc < 0)
+		return rc;
+	if ((rc = mirror(s, repo, 1, g)) < 0)
+		return rc;
+	if ((rc = pb_git_resolve(*g, rev_a, a)) < 0 ||
+	    (rc = pb_git_resolve(*g, rev_b, b)) < 0) {
+		pb_strlcpy(msg, pb_error_last(), sizeof(msg));
+		return pb_error_code(PB_EINVAL, "repository '%s': %s",
+				     repo->name, msg);
+	}
+	return PB_OK;
+}
+
 int pb_sched_start(struct pb_sched *s, const struct pb_sched_start *q,
 		   int64_t *id, char good[41], char bad[41])
 {
@@ -349,34 +442,12 @@ int pb_sched_start(struct pb_sched *s, const struct pb_sched_start *q,
 	struct pb_commit_info *commits = NULL;
 	int64_t *ids = NULL;
 	size_t n = 0;
-	char msg[512];
 	struct bis *b;
 	int rc;
 
-	memset(&bench, 0, sizeof(bench));
-	/* names first, under the lock; the fetch outside it */
-	pthread_mutex_lock(s->lk);
-	rc = pb_db_repo_by_name(s->o.db, q->repo, &repo);
-	if (rc == PB_OK)
-		rc = pb_db_bench_by_name(s->o.db, repo.id, q->benchmark, &bench);
-	pthread_mutex_unlock(s->lk);
-	if (rc == PB_ENOTFOUND)
-		return pb_error_code(PB_ENOTFOUND,
-				     repo.id ? "repository '%s' has no "
-					       "benchmark '%s'"
-					     : "unknown repository '%s'",
-				     q->repo, q->benchmark);
-	if (rc < 0)
-		return rc;
-	if ((rc = mirror(s, &repo, 1, &g)) < 0)
+	if ((rc = open_ends(s, q->repo, q->benchmark, q->good, q->bad, &repo,
+			    &bench, &g, good, bad)) < 0)
 		goto out;
-	if ((rc = pb_git_resolve(g, q->good, good)) < 0 ||
-	    (rc = pb_git_resolve(g, q->bad, bad)) < 0) {
-		pb_strlcpy(msg, pb_error_last(), sizeof(msg));
-		rc = pb_error_code(PB_EINVAL, "repository '%s': %s", repo.name,
-				   msg);
-		goto out;
-	}
 	if ((rc = pb_git_first_parent_range(g, good, bad, &commits, &n)) < 0) {
 		rc = rc == PB_ERANGE ? PB_EINVAL : rc;
 		goto out;
@@ -424,6 +495,76 @@ out:
 	pb_bench_row_release(&bench);
 	pb_commit_list_free(commits, n);
 	free(ids);
+	pb_git_free(g);
+	return rc;
+}
+
+int pb_sched_compare(struct pb_sched *s, const struct pb_sched_compare_req *q,
+		     int64_t *id, char base[41], char head[41])
+{
+	struct pb_repo_ref repo;
+	struct pb_bench_row bench;
+	struct pb_bisection_def d;
+	struct pb_git *g = NULL;
+	struct pb_commit_info ci[2];
+	int64_t ids[2];
+	struct bis *b = NULL;
+	int rc;
+
+	memset(ci, 0, sizeof(ci));
+	if ((rc = open_ends(s, q->repo, q->benchmark, q->base, q->head, &repo,
+			    &bench, &g, base, head)) < 0)
+		goto out;
+	if (!strcmp(base, head)) {
+		rc = pb_error_code(PB_EINVAL, "repository '%s': base and head "
+				   "are the same commit %s", repo.name, base);
+		goto out;
+	}
+	if ((rc = pb_git_commit_info(g, base, &ci[0])) < 0 ||
+	    (rc = pb_git_commit_info(g, head, &ci[1])) < 0) {
+		rc = rc == PB_ENOTFOUND ? PB_EINVAL : rc;
+		goto out;
+	}
+	pthread_mutex_lock(s->lk);
+	if ((rc = load_all(s)) < 0 || (rc = pb_db_begin(s->o.db)) < 0) {
+		pthread_mutex_unlock(s->lk);
+		goto out;
+	}
+	for (size_t i = 0; i < 2 && rc == PB_OK; i++)
+		rc = pb_db_commit_ensure(s->o.db, repo.id, &ci[i], &ids[i]);
+	/* the verification's alpha (confidence 0.99), no seed, its budget */
+	d = (struct pb_bisection_def){ repo.id, bench.id, 0, base, head, 0.99,
+				       1, 0, q->min_effect > 0 ? q->min_effect
+							     : 0.03 };
+	if (rc == PB_OK)
+		rc = pb_db_bisection_create(s->o.db, &d, id);
+	if (rc == PB_OK)
+		rc = pb_db_compare_mark(s->o.db, *id);
+	if (rc == PB_OK)
+		rc = pb_db_bisection_commits_put(s->o.db, *id, ids, 2);
+	if (rc == PB_OK && q->by)
+		rc = pb_db_bisection_started_by(s->o.db, *id, q->by);
+	if (rc == PB_OK && (rc = bis_load(s, *id, &b)) == PB_OK) {
+		b->next = s->list;
+		s->list = b;
+		rc = pb_check_save(b->chk, s->o.db);
+	}
+	if (rc == PB_OK)
+		rc = pb_db_commit(s->o.db);
+	else
+		pb_db_rollback(s->o.db);
+	if (rc < 0 && b && s->list == b)
+		drop_bis(s, b); /* rolled back: not stored */
+	rc = unlock_synced(s, rc);
+	if (rc == PB_OK) {
+		pb_log_info("compare %lld: %s %s, base %.12s, head %.12s",
+			    (long long)*id, repo.name, bench.name, base, head);
+		wake(s);
+	}
+out:
+	pb_bench_row_release(&bench);
+	pb_commit_info_release(&ci[0]);
+	pb_commit_info_release(&ci[1]);
 	pb_git_free(g);
 	return rc;
 }
@@ -504,17 +645,70 @@ static void collect(void *ctx, int64_t commit_id, const char *agent)
 	p->v[p->n++] = (struct pb_engine_lease){ i, m };
 }
 
+/* Runs of one compare job: ABBA blocks, base first (pairs 0-1, 2-3...). */
+#define CHECK_JOB_RUNS 8
+
+/* One more job for compare b, for `agent`: a pair job of CHECK_JOB_RUNS
+ * runs (base, head, head, base, ...), only on the compare's agent - the
+ * first that asks becomes it - and one job at a time, so every pair is
+ * two neighbouring runs of one machine.  1 when created, 0 when not. */
+static int plan_check(struct pb_sched *s, struct bis *b, const char *agent)
+{
+	static const int abba[4] = { 0, 1, 1, 0 };
+	int64_t ids[CHECK_JOB_RUNS], job;
+	int rc;
+
+	if (b->out) {
+		b->idle_since = 0;
+		return 0;
+	}
+	if (b->chk->machine[0] && strcmp(b->chk->machine, agent)) {
+		/* its agent asks for no more of it (gone between two jobs,
+		 * with no lease to expire): after a lease's time, another
+		 * agent takes it over, from scratch */
+		if (!b->idle_since)
+			b->idle_since = now_of(s);
+		if (now_of(s) - b->idle_since < s->o.lease_s)
+			return 0;
+		pb_log_info("compare %lld: agent '%s' has asked for none of "
+			    "it for %.0f s: '%s' starts it again",
+			    (long long)b->id, b->chk->machine,
+			    now_of(s) - b->idle_since, agent);
+		if ((rc = pb_db_compare_unbind(s->o.db, b->id, NULL)) < 0 ||
+		    (rc = pb_check_load(b->chk, s->o.db, b->id)) < 0)
+			return rc;
+	}
+	b->idle_since = 0;
+	if (!b->chk->machine[0]) {
+		if ((rc = pb_db_compare_bind(s->o.db, b->id, agent)) < 0)
+			return rc;
+		pb_strlcpy(b->chk->machine, agent, sizeof(b->chk->machine));
+		pb_log_info("compare %lld runs on agent '%s'", (long long)b->id,
+			    agent);
+	}
+	for (size_t k = 0; k < CHECK_JOB_RUNS; k++)
+		ids[k] = b->chk->ids[abba[k % 4]];
+	if ((rc = pb_db_job_create(s->o.db, b->id, "pair", ids,
+				   CHECK_JOB_RUNS, &job)) < 0)
+		return rc;
+	b->out += CHECK_JOB_RUNS;
+	return 1;
+}
+
 /* One more job for bisection b, for `agent`: 1 when created, 0 when the
  * bisection wants nothing of it now. */
 static int plan_one(struct pb_sched *s, struct bis *b, const char *agent)
 {
-	struct pb_engine *e = pb_session_engine(b->ses);
+	struct pb_engine *e;
 	struct pending p = { b, NULL, 0, 0, 0 };
 	size_t pick = PB_ENGINE_NO_RUN;
 	unsigned m;
 	int64_t job, id;
 	int rc;
 
+	if (b->chk)
+		return plan_check(s, b, agent);
+	e = pb_session_engine(b->ses);
 	{
 		/* a machine too busy to measure: most of the latest runs
 		 * were disturbed - wait, longer each round, as --local
@@ -706,8 +900,7 @@ static int describe_job(struct pb_sched *s, const struct pb_lease_row *l,
 	for (size_t k = 0; k < j.nruns; k++) {
 		size_t i;
 
-		if (j.posted[k] ||
-		    pb_session_index(b->ses, j.commit_ids[k], &i) < 0)
+		if (j.posted[k] || bis_index(b, j.commit_ids[k], &i) < 0)
 			continue;
 		out->runs[out->nruns].index = (unsigned)k;
 		pb_strlcpy(out->runs[out->nruns].commit, b->commits[i].sha,
@@ -806,6 +999,47 @@ static int infra_fail(struct pb_sched *s, int64_t id, const char *why)
 	return rc;
 }
 
+/* Lease `id` of compare b's agent ran out: its job ends (it is never
+ * queued again - no other machine may finish its pairs), and the compare
+ * starts from scratch on the next agent that asks (its earlier runs are
+ * kept, never counted: a compare's pairs are all of one machine); after
+ * max_expiries such losses it fails as an infrastructure failure. */
+static int check_lost(struct pb_sched *s, struct bis *b, const char *id,
+		      int64_t job_id, const char *agent)
+{
+	unsigned lost = 0;
+	char why[256];
+	int rc;
+
+	if ((rc = pb_db_begin(s->o.db)) < 0)
+		return rc;
+	if ((rc = pb_db_lease_set_state(s->o.db, id, "expired")) < 0 ||
+	    (rc = pb_db_job_set_state(s->o.db, job_id, "done")) < 0 ||
+	    (rc = pb_db_compare_unbind(s->o.db, b->id, &lost)) < 0 ||
+	    (rc = pb_db_commit(s->o.db)) < 0) {
+		pb_db_rollback(s->o.db);
+		return rc;
+	}
+	if (lost >= s->o.max_expiries) {
+		snprintf(why, sizeof(why),
+			 "infrastructure: compare %lld lost its agent %u times "
+			 "(the last was '%s')", (long long)b->id, lost, agent);
+		pb_log_info("%s", why);
+		if ((rc = infra_fail(s, b->id, why)) < 0)
+			return rc;
+		drop_bis(s, b);
+		return PB_OK;
+	}
+	pb_log_info("lease %.12s of agent '%s' expired: compare %lld starts "
+		    "again on the next agent that asks", id, agent,
+		    (long long)b->id);
+	b->out = 0;
+	if ((rc = pb_check_load(b->chk, s->o.db, b->id)) < 0 ||
+	    (rc = pb_db_pending_runs(s->o.db, b->id, count_out, b)) < 0)
+		return rc;
+	return PB_OK;
+}
+
 /* Lease `id` of `agent` on job `job_id` ran out (the reaper saw it, or a
  * call on it came late): the job goes back to the queue, never to that
  * agent; it is over when its every run was posted (the agent died before
@@ -818,10 +1052,14 @@ static int expire(struct pb_sched *s, const char *id, int64_t job_id,
 	int rc, failed = 0, owes = 1;
 
 	if (pb_db_job_get(s->o.db, job_id, &j) == PB_OK) {
+		struct bis *b = find_bis(s, j.bisection_id);
+
 		owes = 0;
 		for (size_t r = 0; r < j.nruns; r++)
 			owes |= !j.posted[r];
 		pb_job_row_release(&j);
+		if (b && b->chk)
+			return check_lost(s, b, id, job_id, agent);
 	}
 	if ((rc = pb_db_begin(s->o.db)) < 0)
 		return rc;
@@ -1116,7 +1354,7 @@ int pb_sched_post_run(struct pb_sched *s, const char *agent,
 		rc = pb_error_code(PB_EINVAL, "the job has no run %u", index);
 		goto out;
 	}
-	if (!b || pb_session_index(b->ses, j.commit_ids[index], &i) < 0) {
+	if (!b || bis_index(b, j.commit_ids[index], &i) < 0) {
 		pb_strlcpy(why->state, "cancelled", sizeof(why->state));
 		snprintf(why->why, sizeof(why->why),
 			 "bisection %lld is over", (long long)j.bisection_id);
@@ -1140,7 +1378,8 @@ int pb_sched_post_run(struct pb_sched *s, const char *agent,
 	 * (pb_session_add_run()'s is part of it) */
 	if ((rc = pb_db_begin(s->o.db)) < 0)
 		goto out;
-	rc = pb_session_add_run_rows(b->ses, i, row, images, nimages);
+	rc = b->chk ? pb_check_add_run(b->chk, s->o.db, (int)i, row)
+		    : pb_session_add_run_rows(b->ses, i, row, images, nimages);
 	if (rc == PB_OK) {
 		/* as before: an extension that fails keeps the record */
 		(void)pb_db_lease_extend(s->o.db, l.id,
@@ -1169,6 +1408,42 @@ out:
 	if (rc == PB_OK && !*repeat)
 		wake(s);
 	return rc;
+}
+
+/* A compare's end cannot be built (on its one machine): an input error,
+ * exit 2, as --local says of an end that cannot be built. */
+static int check_build_failed(struct pb_sched *s, struct bis *b,
+			      const struct pb_lease_row *l,
+			      const struct pb_job_row *j, const char *agent,
+			      const char *commit, const char *reason,
+			      const char *log)
+{
+	char why[512];
+	int side = -1, rc;
+
+	for (int k = 0; k < 2; k++)
+		if (!strcmp(b->chk->sha[k], commit))
+			side = k;
+	if (side < 0)
+		return pb_error_code(PB_EINVAL, "commit %.40s is not of the job",
+				     commit);
+	(void)j;
+	snprintf(why, sizeof(why), "the %s %.12s cannot be built on '%s': %s",
+		 side ? "head" : "base", commit, agent, reason);
+	if ((rc = pb_db_begin(s->o.db)) < 0)
+		return rc;
+	if ((rc = pb_db_build_put(s->o.db, b->chk->ids[side], b->chk->bench_id,
+				  agent, 0, reason, log, 0)) < 0 ||
+	    (rc = pb_db_lease_set_state(s->o.db, l->id, "done")) < 0 ||
+	    (rc = pb_check_fail(b->chk, s->o.db, 2, why)) < 0 ||
+	    (rc = pb_db_bisection_jobs_end(s->o.db, b->id)) < 0 ||
+	    (rc = pb_db_commit(s->o.db)) < 0) {
+		pb_db_rollback(s->o.db);
+		return rc;
+	}
+	pb_log_info("compare %lld failed: %s", (long long)b->id, why);
+	drop_bis(s, b);
+	return PB_OK;
 }
 
 int pb_sched_build_failed(struct pb_sched *s, const char *agent,
@@ -1213,6 +1488,10 @@ int pb_sched_build_failed(struct pb_sched *s, const char *agent,
 		goto out;
 	}
 	b = find_bis(s, j.bisection_id);
+	if (b && b->chk) {
+		rc = check_build_failed(s, b, &l, &j, agent, commit, reason, log);
+		goto out;
+	}
 	rc = PB_EINVAL;
 	for (size_t k = 0; b && k < j.nruns; k++) {
 		size_t i;

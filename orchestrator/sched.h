@@ -71,8 +71,23 @@ struct pb_sched_start {
 int pb_sched_start(struct pb_sched *s, const struct pb_sched_start *req,
 		   int64_t *id, char good[41], char bad[41]);
 
-/* POST /api/v1/bisections/ID/cancel: its open jobs end at their agents'
- * next call.  PB_ENOTFOUND. */
+/* POST /api/v1/compare: a pull-request check, head against base on one
+ * agent (checks.h, core/compare.h). */
+struct pb_sched_compare_req {
+	const char *repo, *benchmark;  /* registered names */
+	const char *base, *head;       /* any revision of the repository */
+	const char *by;                /* the client that asks */
+	double min_effect;             /* 0: 0.03 */
+};
+/* Starts one, a row of bisections of kind "compare": PB_OK with its id
+ * and both ends' full shas; errors as pb_sched_start()'s (the same names
+ * and revisions checked the same way), PB_EINVAL also when base and head
+ * are one commit. */
+int pb_sched_compare(struct pb_sched *s, const struct pb_sched_compare_req *q,
+		     int64_t *id, char base[41], char head[41]);
+
+/* POST /api/v1/bisections/ID/cancel (a bisection or a compare): its open
+ * jobs end at their agents' next call.  PB_ENOTFOUND. */
 int pb_sched_cancel(struct pb_sched *s, int64_t id);
 
 /* A job handed out. */

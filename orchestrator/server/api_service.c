@@ -2,8 +2,10 @@
  * api_service.c - bisections over agents (DESIGN.md section 3; the agent
  * protocol in docs/agent-protocol.md).
  *
- * Client calls: POST /api/v1/bisections, GET /api/v1/bisections, GET
- * /api/v1/bisections/ID, POST /api/v1/bisections/ID/cancel.  Agent calls:
+ * Client calls: POST /api/v1/bisections, POST /api/v1/compare (a
+ * pull-request check: a row of bisections of kind "compare"), GET
+ * /api/v1/bisections (both kinds), GET /api/v1/bisections/ID (either
+ * kind's object), POST /api/v1/bisections/ID/cancel.  Agent calls:
  * POST /api/v1/agents/lease (a long poll), POST /api/v1/runs, POST
  * /api/v1/leases/L/heartbeat, .../build-failed, .../done.
  *
@@ -137,6 +139,28 @@ static int bisections_post(struct pb_http_req *req, struct pb_http_resp *resp)
 	return pb_http_resp_json(resp, 201, pb_proto_started_json(id, good, bad));
 }
 
+/* POST /api/v1/compare: as POST /api/v1/bisections, the same checks of
+ * names and revisions (pb_sched_compare() shares them), the same errors. */
+static int compare_post(struct pb_http_req *req, struct pb_http_resp *resp)
+{
+	struct pb_compare_req c;
+	struct pb_sched_compare_req q;
+	char base[41], head[41];
+	int64_t id;
+	int rc;
+
+	if (pb_proto_parse_compare_req(&c, req->body, req->body_len) < 0)
+		return pb_http_resp_error(resp, 400, "%s", pb_error_last());
+	q = (struct pb_sched_compare_req){ c.repo, c.benchmark, c.base, c.head,
+					   req->who->name, c.min_effect };
+	rc = pb_sched_compare(the.sched, &q, &id, base, head);
+	pb_compare_req_release(&c);
+	if (rc < 0)
+		return answer_error(resp, rc);
+	return pb_http_resp_json(resp, 201,
+				 pb_proto_compare_started_json(id, base, head));
+}
+
 struct list_ctx {
 	struct pb_bisection_item *v;
 	size_t n;
@@ -166,18 +190,25 @@ static int bisections_get(struct pb_http_req *req, struct pb_http_resp *resp)
 struct one_ctx {
 	int64_t id;
 	struct pb_bisection_view *v;
+	struct pb_compare_view *cv;   /* when it is a compare */
 };
 
 static int load_in_db(struct pb_db *db, void *ctx)
 {
 	struct one_ctx *c = ctx;
+	char kind[8];
+	int rc;
 
+	if ((rc = pb_db_bisection_kind(db, c->id, kind)) < 0)
+		return rc;
+	if (!strcmp(kind, "compare"))
+		return pb_db_compare_load(db, c->id, &c->cv);
 	return pb_db_bisection_load(db, c->id, &c->v);
 }
 
 static int bisection_get(struct pb_http_req *req, struct pb_http_resp *resp)
 {
-	struct one_ctx c = { 0, NULL };
+	struct one_ctx c = { 0, NULL, NULL };
 	int rc;
 
 	if (pb_http_param_id(req, "id", &c.id) < 0)
@@ -188,6 +219,11 @@ static int bisection_get(struct pb_http_req *req, struct pb_http_resp *resp)
 					  (long long)c.id);
 	if (rc < 0)
 		return answer_error(resp, rc);
+	if (c.cv) {
+		rc = pb_http_resp_json(resp, 200, pb_proto_compare_json(c.cv));
+		pb_compare_view_free(c.cv);
+		return rc;
+	}
 	{
 		/* its page, as --local's "report" names its file: written
 		 * when the bisection ends, served under /report/ */
@@ -415,6 +451,8 @@ int pb_api_service_register(struct pb_http_server *http, struct pb_srv *srv)
 	static const struct pb_http_route routes[] = {
 		{ "POST", "/api/v1/bisections", bisections_post,
 		  PB_HTTP_CLIENT, 64 * 1024, NULL },
+		{ "POST", "/api/v1/compare", compare_post, PB_HTTP_CLIENT,
+		  64 * 1024, NULL },
 		{ "GET", "/api/v1/bisections", bisections_get, PB_HTTP_CLIENT,
 		  0, NULL },
 		{ "GET", "/api/v1/bisections/{id}", bisection_get,

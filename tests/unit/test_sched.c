@@ -453,6 +453,118 @@ static void test_sched__bad_start(void **state)
 	fixture_free(&f);
 }
 
+
+/* A compare (pull-request check): pair jobs in ABBA order, only on the
+ * agent that took it first; when that agent's lease expires the compare
+ * starts from scratch on the next agent (its earlier runs kept, never
+ * counted) and ends "slower" there; bad input is refused as a start's. */
+static void test_sched__compare_one_agent(void **state)
+{
+	struct pb_sched_compare_req q = { "r", "b", "main~10", "main", "t", 0 };
+	struct fixture f;
+	struct pb_sched_job j, none;
+	struct pb_sched_refusal why;
+	char base[41], head[41];
+	int64_t id;
+	int repeat, cont = 1, jobs = 0;
+	unsigned k = 0;
+
+	(void)state;
+	fixture_init(&f);
+	assert_int_equal(pb_sched_compare(f.s, &q, &id, base, head), 0);
+	assert_string_equal(base, f.sha[0]);
+	assert_string_equal(head, f.sha[N]);
+	expect(&f, "SELECT kind || ' ' || state FROM bisections", "compare running");
+	assert_int_equal(pb_sched_lease(f.s, "a1", "r1", "{}", &j), 0);
+	assert_string_equal(j.kind, "pair");
+	assert_int_equal(j.nruns, 8);
+	for (size_t r = 0; r < 8; r++)
+		assert_string_equal(j.runs[r].commit,
+				    (r % 4 == 0 || r % 4 == 3) ? base : head);
+	/* the compare is a1's: nothing for a2 */
+	assert_int_equal(pb_sched_lease(f.s, "a2", "r2", "{}", &none),
+			 PB_ENOTFOUND);
+	for (size_t r = 0; r < 3; r++)
+		assert_int_equal(post(&f, "a1", &j, r,
+				      value_at(&f, j.runs[r].commit, k++),
+				      &repeat, &cont, &why),
+				 0);
+	/* a1 stops reporting: the compare starts again on a2 */
+	clock_now += 400;
+	assert_int_equal(pb_sched_reap(f.s), 0);
+	expect(&f, "SELECT coalesce(machine, '-') || ' ' || takeovers || ' ' || "
+		   "machine_from FROM bisections", "- 1 3");
+	assert_int_equal(post(&f, "a1", &j, 3, 100, &repeat, &cont, &why),
+			 PB_ECONFLICT);
+	pb_sched_job_release(&j);
+	for (cont = 1; cont && jobs < 10; jobs++) {
+		char rid[16];
+
+		snprintf(rid, sizeof(rid), "q%d", jobs);
+		assert_int_equal(pb_sched_lease(f.s, "a2", rid, "{}", &j), 0);
+		assert_string_equal(j.kind, "pair");
+		for (size_t r = 0; r < j.nruns && cont; r++)
+			assert_int_equal(post(&f, "a2", &j, r,
+					      value_at(&f, j.runs[r].commit,
+						       k++),
+					      &repeat, &cont, &why),
+					 0);
+		if (cont)
+			assert_int_equal(pb_sched_done(f.s, "a2", j.lease,
+						       &why),
+					 0);
+		pb_sched_job_release(&j);
+	}
+	expect(&f, "SELECT state || ' ' || verdict || ' ' || machine || ' ' || "
+		   "exit_code FROM bisections", "done slower a2 1");
+	/* its answer counts a2's runs only: whole pairs, head 30 % worse */
+	expect(&f, "SELECT runs = (SELECT count(*) FROM runs WHERE machine = "
+		   "'a2' AND orphan = 0) AND runs = 2 * pairs AND pairs >= 9 "
+		   "AND effect BETWEEN -0.31 AND -0.29 AND effect_hi < 0 FROM "
+		   "bisections", "1");
+	expect(&f, "SELECT count(*) FROM jobs WHERE state IN ('queued', "
+		   "'leased')", "0");
+	/* bad input: what a bisection's start refuses, and one commit */
+	q.benchmark = "nope";
+	assert_int_equal(pb_sched_compare(f.s, &q, &id, base, head),
+			 PB_ENOTFOUND);
+	q.benchmark = "b";
+	q.head = "nosuchrev";
+	assert_int_equal(pb_sched_compare(f.s, &q, &id, base, head), PB_EINVAL);
+	q.head = "main~10";
+	assert_int_equal(pb_sched_compare(f.s, &q, &id, base, head), PB_EINVAL);
+	expect(&f, "SELECT count(*) FROM bisections", "1");
+	/* an agent that asks for no more after a whole job: another takes
+	 * the compare over after a lease's time, from scratch */
+	q.head = "main";
+	assert_int_equal(pb_sched_compare(f.s, &q, &id, base, head), 0);
+	assert_int_equal(pb_sched_lease(f.s, "a1", "y1", "{}", &j), 0);
+	for (size_t r = 0; r < j.nruns; r++)
+		assert_int_equal(post(&f, "a1", &j, r,
+				      value_at(&f, j.runs[r].commit, k++),
+				      &repeat, &cont, &why),
+				 0);
+	assert_int_equal(pb_sched_done(f.s, "a1", j.lease, &why), 0);
+	pb_sched_job_release(&j);
+	assert_int_equal(pb_sched_lease(f.s, "a2", "y2", "{}", &none),
+			 PB_ENOTFOUND);
+	clock_now += 61;
+	assert_int_equal(pb_sched_lease(f.s, "a2", "y3", "{}", &j), 0);
+	pb_sched_job_release(&j);
+	expect(&f, "SELECT machine || ' ' || takeovers || ' ' || machine_from "
+		   "FROM bisections WHERE id = 2", "a2 1 8");
+	assert_int_equal(pb_sched_cancel(f.s, id), 0);
+	/* a cancelled compare stays cancelled across a restart */
+	assert_int_equal(pb_sched_compare(f.s, &q, &id, base, head), 0);
+	assert_int_equal(pb_sched_cancel(f.s, id), 0);
+	pb_sched_free(f.s);
+	open_sched(&f);
+	assert_int_equal(pb_sched_lease(f.s, "a2", "z1", "{}", &none),
+			 PB_ENOTFOUND);
+	expect(&f, "SELECT count(*) FROM jobs WHERE bisection_id = 3", "0");
+	fixture_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -461,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_sched__three_expiries_fail_the_bisection),
 		cmocka_unit_test(test_sched__cancel_and_restart),
 		cmocka_unit_test(test_sched__bad_start),
+		cmocka_unit_test(test_sched__compare_one_agent),
 	};
 
 	int failed;

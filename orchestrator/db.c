@@ -267,6 +267,31 @@ int pb_db_schema_version(void)
 	return last_version(pb_schema, pb_schema_count);
 }
 
+/* PB_EINFRA naming the migration when a row references one that is not
+ * there (PRAGMA foreign_key_check). */
+static int fk_check(struct pb_db *db, const char *what)
+{
+	sqlite3_stmt *st;
+	int s;
+
+	if (sqlite3_prepare_v2(db->h, "PRAGMA foreign_key_check", -1, &st,
+			       NULL) != SQLITE_OK)
+		return db_fail(db, "check foreign keys");
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		int rc = pb_error_code(PB_EINFRA, "database: %s leaves a row "
+				       "of '%s' whose reference to '%s' is "
+				       "gone", what,
+				       (const char *)sqlite3_column_text(st, 0),
+				       (const char *)sqlite3_column_text(st, 2));
+
+		sqlite3_finalize(st);
+		return rc;
+	}
+	sqlite3_finalize(st);
+	return s == SQLITE_DONE ? PB_OK : db_fail(db, "check foreign keys");
+}
+
 /* Applies, in order, every migration numbered above the database's
  * user_version, each in its own transaction that also sets user_version
  * to its number. */
@@ -289,15 +314,28 @@ static int migrate(struct pb_db *db, const struct pb_embedded *m, size_t n)
 
 		if (v <= have)
 			continue;
-		if ((rc = pb_db_begin(db)) < 0)
+		/* SQLite's table rebuild (ALTER TABLE's "12 steps"): foreign
+		 * keys off outside the transaction (the pragma is a no-op
+		 * inside one), checked before it commits, then on again;
+		 * else dropping a rebuilt table deletes its rows and fails
+		 * on the rows that reference them */
+		if ((rc = exec(db, "PRAGMA foreign_keys = OFF",
+			       "disable foreign keys")) < 0 ||
+		    (rc = pb_db_begin(db)) < 0)
 			return rc;
 		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v);
 		if ((rc = exec(db, m[i].content, m[i].name)) < 0 ||
+		    (rc = fk_check(db, m[i].name)) < 0 ||
 		    (rc = exec(db, pragma, "set user_version")) < 0 ||
 		    (rc = pb_db_commit(db)) < 0) {
 			pb_db_rollback(db);
+			(void)exec(db, "PRAGMA foreign_keys = ON",
+				   "enable foreign keys");
 			return rc;
 		}
+		if ((rc = exec(db, "PRAGMA foreign_keys = ON",
+			       "enable foreign keys")) < 0)
+			return rc;
 	}
 	return PB_OK;
 }

@@ -70,8 +70,9 @@ CREATE TABLE alerts (
 CREATE INDEX alerts_by_series ON alerts (repo_id, benchmark_id, config_id);
 
 -- Jobs now measure merges too: a job belongs to a bisection or to a merge.
--- SQLite cannot relax a NOT NULL column in place: the table is rebuilt
--- (no foreign key enforcement is on; ids are kept).
+-- SQLite cannot relax a NOT NULL column in place: the table is rebuilt,
+-- ids kept (db.c runs every migration with foreign keys off and checks
+-- them before it commits).
 CREATE TABLE jobs_new (
 	id            INTEGER PRIMARY KEY,
 	bisection_id  INTEGER REFERENCES bisections(id),

@@ -266,8 +266,10 @@ static int push(struct pb_http_req *req, struct pb_http_resp *resp,
 	}
 	q = (struct pb_sched_merge_req){ repo.name, p.after, src, delivery };
 	rc = pb_sched_merge(srv->sched, &q, &r);
-	if (rc == PB_EINVAL && !repo.branch) {
-		/* no branch named: pushes off the remote's HEAD line */
+	if (rc == PB_EINVAL) {
+		/* a head off the tracked line (a late delivery after a
+		 * forced push; with no branch named, a push to another
+		 * branch): acknowledged, nothing to measure */
 		snprintf(why, sizeof(why), "%s", pb_error_last());
 		memset(&r, 0, sizeof(r));
 		rc = answer_merge(resp, &r, why);

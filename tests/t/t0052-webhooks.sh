@@ -8,6 +8,9 @@
 # wrong or missing GitHub signature, a wrong GitLab token (401).  Acknowledged
 # and ignored: a tag push, a push to another branch, a deletion, a ping.  A
 # replayed GitHub delivery and a resent GitLab push schedule nothing new.
+# Then a forced push rewrites the branch from commit 25 on, with a third
+# slowdown: the points that left the branch drop out of the series, and
+# the new change is placed between commit 25 and the first new commit.
 . "$PB_FIXTURES/lib.sh"
 . "$PB_FIXTURES/daemon.sh"
 
@@ -136,6 +139,52 @@ for want in "$first" "$second"; do
 	done
 	[ "$found" = 1 ] || { cat "$T/alerts.json"; fail "no alert bisection named $want"; }
 done
+# a forced push: main rewritten from commit 25 on, its new commits 20 %
+# slower (4 -> 5 passes).  Commits 26..29 left the branch: their points
+# drop out of the series, so the new change sits between commit 25 and
+# the first new commit, and the alert it raises says so.
+c25=$(sed -n 26p "$T/shas")
+git -C "$T/repo" reset -q --hard "$c25"
+for k in 1 2 3 4; do
+	sed -i 's/^#define FAST_PASSES 4$/#define FAST_PASSES 5/' "$T/repo/bench.c"
+	echo "rewritten $k" > "$T/repo/NOTES"
+	git -C "$T/repo" add -A
+	GIT_COMMITTER_DATE="@$((1800000000 + k * 60))" git -C "$T/repo" \
+		commit -q -m "rewritten $k" --date "@$((1800000000 + k * 60))"
+	git -C "$T/repo" rev-parse HEAD >> "$T/new"
+done
+grep -q "FAST_PASSES 5" "$T/repo/bench.c" || fail "the rewrite did not slow it"
+new1=$(sed -n 1p "$T/new")
+k=0
+for sha in $(cat "$T/new"); do
+	b=$(printf '{"ref": "refs/heads/main", "before": "%s", "after": "%s", "deleted": false, "forced": true}' "$head" "$sha")
+	[ "$(github "$b" "d-forced-$k")" = 202 ] || { cat "$T/body"; fail "forced push $sha"; }
+	[ "$(json "$T/body" "j['jobs']")" = 1 ] || fail "forced push $sha: $(cat "$T/body")"
+	k=$((k + 1))
+done
+# a late delivery of the old head, which left the branch: ignored
+[ "$(github "$(gh_body refs/heads/main "$head")" d-old)" = 202 ] || fail "old head"
+[ "$(json "$T/body" "j['jobs'] == 0 and 'first-parent' in j['ignored']")" = True ] ||
+	fail "old head: $(cat "$T/body")"
+n=0
+while :; do
+	req --token "$admin" "$PORT" GET /api/v1/alerts > /dev/null
+	cp "$T/body" "$T/alerts.json"
+	got=$(json "$T/alerts.json" "[a for a in j['alerts'] if a['bad'] == '$new1']")
+	if [ "$got" != "[]" ] && [ "$(json "$T/alerts.json" "[a['bisection'] for a in j['alerts'] if a['bad'] == '$new1'][0] is not None")" = True ]; then
+		b=$(json "$T/alerts.json" "[a['bisection'] for a in j['alerts'] if a['bad'] == '$new1'][0]")
+		req --token "$admin" "$PORT" GET "/api/v1/bisections/$b" > /dev/null
+		[ "$(json "$T/body" "j['state'] in ('done', 'failed')")" = True ] && break
+	fi
+	n=$((n + 1))
+	[ "$n" -lt 300 ] || { cat "$T/alerts.json"; fail "no alert at the rewritten commit"; }
+	sleep 1
+done
+[ "$(json "$T/alerts.json" "len(j['alerts'])")" = 3 ] || fail "want 3 alerts"
+[ "$(json "$T/alerts.json" "[a['good'] for a in j['alerts'] if a['bad'] == '$new1'] == ['$c25']")" = True ] ||
+	{ cat "$T/alerts.json"; fail "the rewritten change is not between commit 25 and the first new commit"; }
+[ "$(json "$T/body" "j['culprit'] == '$new1'")" = True ] ||
+	{ cat "$T/body"; fail "the rewritten change's bisection"; }
 daemon_stop
 [ "$PBD_EXIT" = 0 ] || fail "perfbisectd exit $PBD_EXIT"
 echo "webhooks ok"

@@ -2336,19 +2336,25 @@ void pb_job_row_release(struct pb_job_row *j)
 	j->nruns = 0;
 }
 
-int pb_db_job_claim(struct pb_db *db, const char *agent, int64_t *job_id)
+int pb_db_job_claim(struct pb_db *db, const char *agent, int merges,
+		    int64_t *job_id)
 {
 	sqlite3_stmt *st;
 	int rc;
 
 	if ((rc = prep(db,
-		       "UPDATE jobs SET state = 'leased' WHERE id = (SELECT j.id "
-		       "FROM jobs j WHERE j.state = 'queued' AND NOT EXISTS "
-		       "(SELECT 1 FROM job_losers x WHERE x.job_id = j.id AND "
-		       "x.agent = ?1) ORDER BY j.merge_id IS NOT NULL, CASE WHEN "
-		       "j.merge_id IS NULL THEN j.created_at ELSE -j.created_at "
-		       "END, j.id LIMIT 1) "
-		       "RETURNING id",
+		       merges ? "UPDATE jobs SET state = 'leased' WHERE id = "
+				"(SELECT j.id FROM jobs j WHERE j.state = "
+				"'queued' AND j.merge_id IS NOT NULL AND NOT "
+				"EXISTS (SELECT 1 FROM job_losers x WHERE "
+				"x.job_id = j.id AND x.agent = ?1) ORDER BY "
+				"j.created_at DESC, j.id LIMIT 1) RETURNING id"
+			      : "UPDATE jobs SET state = 'leased' WHERE id = "
+				"(SELECT j.id FROM jobs j WHERE j.state = "
+				"'queued' AND j.merge_id IS NULL AND NOT EXISTS "
+				"(SELECT 1 FROM job_losers x WHERE x.job_id = "
+				"j.id AND x.agent = ?1) ORDER BY j.created_at, "
+				"j.id LIMIT 1) RETURNING id",
 		       &st)) < 0)
 		return rc;
 	bind_text(st, 1, agent);
@@ -3469,7 +3475,7 @@ int pb_db_series_unjudged(struct pb_db *db, struct pb_series_key *out)
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = prep(db,
-		       "SELECT repo_id, benchmark_id, config_id, max(id) FROM "
+		       "SELECT repo_id, benchmark_id, config_id FROM "
 		       "merges WHERE judged = 0 AND state IN ('measured', "
 		       "'failed') GROUP BY repo_id, benchmark_id, config_id "
 		       "ORDER BY min(id) LIMIT 1",
@@ -3480,7 +3486,6 @@ int pb_db_series_unjudged(struct pb_db *db, struct pb_series_key *out)
 		out->repo_id = sqlite3_column_int64(st, 0);
 		out->bench_id = sqlite3_column_int64(st, 1);
 		out->config_id = sqlite3_column_int64(st, 2);
-		out->upto = sqlite3_column_int64(st, 3);
 	}
 	unprep(db, st);
 	return s == SQLITE_ROW ? PB_OK
@@ -3495,15 +3500,31 @@ int pb_db_series_judged(struct pb_db *db, const struct pb_series_key *k)
 
 	if ((rc = prep(db,
 		       "UPDATE merges SET judged = 1 WHERE repo_id = ?1 AND "
-		       "benchmark_id = ?2 AND config_id = ?3 AND id <= ?4 AND "
-		       "state IN ('measured', 'failed')",
+		       "benchmark_id = ?2 AND config_id = ?3 AND judged = 0 "
+		       "AND state IN ('measured', 'failed')",
 		       &st)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, k->repo_id);
 	sqlite3_bind_int64(st, 2, k->bench_id);
 	sqlite3_bind_int64(st, 3, k->config_id);
-	sqlite3_bind_int64(st, 4, k->upto);
 	return run_done(db, st, "mark merges judged");
+}
+
+int pb_db_series_rejudge_key(struct pb_db *db, const struct pb_series_key *k)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "UPDATE merges SET judged = 0 WHERE id = (SELECT max(id) "
+		       "FROM merges WHERE repo_id = ?1 AND benchmark_id = ?2 AND "
+		       "config_id = ?3 AND state IN ('measured', 'failed'))",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, k->repo_id);
+	sqlite3_bind_int64(st, 2, k->bench_id);
+	sqlite3_bind_int64(st, 3, k->config_id);
+	return run_done(db, st, "judge the series again");
 }
 
 int pb_db_series_runs(struct pb_db *db, const struct pb_series_key *k,
@@ -3706,9 +3727,11 @@ int pb_db_alert_set_bisection(struct pb_db *db, int64_t id,
 
 	if ((rc = pb_db_begin(db)) < 0)
 		return rc;
+	/* one bisection per alert: never a second over the first */
 	if ((rc = prep(db,
 		       "UPDATE alerts SET bisection_id = ?2, note = ?3, "
-		       "updated_at = " NOW_SQL " WHERE id = ?1",
+		       "updated_at = " NOW_SQL " WHERE id = ?1 AND bisection_id "
+		       "IS NULL",
 		       &st)) < 0)
 		goto fail;
 	sqlite3_bind_int64(st, 1, id);
@@ -3716,6 +3739,11 @@ int pb_db_alert_set_bisection(struct pb_db *db, int64_t id,
 	bind_text(st, 3, note);
 	if ((rc = run_done(db, st, "update alert")) < 0)
 		goto fail;
+	if (sqlite3_changes(db->h) != 1) {
+		rc = pb_error_code(PB_EEXIST, "alert %lld has a bisection "
+				   "already", (long long)id);
+		goto fail;
+	}
 	if (bisection_id > 0) {
 		if ((rc = prep(db,
 			       "UPDATE bisections SET alert_id = ?2 WHERE id = "
@@ -3833,29 +3861,51 @@ int pb_db_alert_narrow(struct pb_db *db, const struct pb_alert_row *a)
 	return run_done(db, st, "narrow alert");
 }
 
-int pb_db_alert_waiting(struct pb_db *db, int64_t alert_id, unsigned *n)
+int pb_db_alert_waiting(struct pb_db *db, int64_t alert_id,
+			char (**shas)[41], size_t *n)
 {
 	sqlite3_stmt *st;
-	int64_t v = 0;
-	int rc;
+	size_t a = 0;
+	int rc, s;
 
+	*shas = NULL;
 	*n = 0;
-	/* merges of its series still queued, committed after its good
-	 * commit and up to its bad one */
+	/* merges of its series still to be measured, or measured and not
+	 * judged yet */
 	if ((rc = prep(db,
-		       "SELECT count(*) FROM alerts a JOIN commits g ON g.id = "
-		       "a.good_id JOIN commits b ON b.id = a.bad_id JOIN merges m "
-		       "ON m.repo_id = a.repo_id AND m.benchmark_id = "
-		       "a.benchmark_id AND m.config_id = a.config_id AND m.state "
-		       "= 'queued' JOIN commits c ON c.id = m.commit_id WHERE "
-		       "a.id = ?1 AND c.time >= g.time AND c.time <= b.time AND "
-		       "c.id <> g.id",
+		       "SELECT c.sha FROM alerts a JOIN merges m ON m.repo_id = "
+		       "a.repo_id AND m.benchmark_id = a.benchmark_id AND "
+		       "m.config_id = a.config_id JOIN commits c ON c.id = "
+		       "m.commit_id WHERE a.id = ?1 AND (m.state = 'queued' OR "
+		       "(m.state = 'measured' AND m.judged = 0))",
 		       &st)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, alert_id);
-	rc = select_id(db, st, &v, "count waiting merges");
-	*n = (unsigned)v;
-	return rc;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == a) {
+			size_t na = a ? 2 * a : 16;
+			char (*nv)[41] = realloc(*shas, na * sizeof(*nv));
+
+			if (!nv) {
+				unprep(db, st);
+				free(*shas);
+				*shas = NULL;
+				*n = 0;
+				return pb_error_code(PB_EINFRA, "out of memory");
+			}
+			*shas = nv;
+			a = na;
+		}
+		col_copy(st, 0, (*shas)[(*n)++], 41);
+	}
+	unprep(db, st);
+	if (s != SQLITE_DONE) {
+		free(*shas);
+		*shas = NULL;
+		*n = 0;
+		return db_fail(db, "read waiting merges");
+	}
+	return PB_OK;
 }
 
 int pb_db_bisection_alert(struct pb_db *db, int64_t id, int64_t *alert)

@@ -400,10 +400,12 @@ struct pb_job_row {
 };
 int pb_db_job_get(struct pb_db *db, int64_t id, struct pb_job_row *out);
 void pb_job_row_release(struct pb_job_row *j);
-/* Claims a queued job `agent` never lost: a bisection's (lost by another
- * agent) oldest first, then merges', the newest first; one UPDATE ...
- * RETURNING.  PB_ENOTFOUND when there is none. */
-int pb_db_job_claim(struct pb_db *db, const char *agent, int64_t *job_id);
+/* Claims a queued job `agent` never lost, one UPDATE ... RETURNING: of a
+ * bisection or compare (one lost by another agent), oldest first; with
+ * `merges`, a merge's, the newest first.  PB_ENOTFOUND when there is
+ * none. */
+int pb_db_job_claim(struct pb_db *db, const char *agent, int merges,
+		    int64_t *job_id);
 int pb_db_job_set_state(struct pb_db *db, int64_t id, const char *state);
 
 /* Runs still owed to a bisection by its queued and leased jobs: cb(ctx,
@@ -635,16 +637,18 @@ int pb_db_merge_get(struct pb_db *db, int64_t id, struct pb_merge_row *out);
 /* 'measured' also stamps measured_at. */
 int pb_db_merge_set_state(struct pb_db *db, int64_t id, const char *state);
 
-/* A series: (repository, benchmark, configuration); upto the newest
- * merge to mark judged with it. */
+/* A series: (repository, benchmark, configuration). */
 struct pb_series_key {
-	int64_t repo_id, bench_id, config_id, upto;
+	int64_t repo_id, bench_id, config_id;
 };
 /* A series with merges measured (or failed) since it was last judged:
  * PB_OK, or PB_ENOTFOUND when there is none. */
 int pb_db_series_unjudged(struct pb_db *db, struct pb_series_key *out);
-/* Its merges up to k->upto are judged. */
+/* Its merges measured (or failed) by now are judged: call it under the
+ * lock that reads the series' runs. */
 int pb_db_series_judged(struct pb_db *db, const struct pb_series_key *k);
+/* Its newest measured merge is not judged: the series is judged again. */
+int pb_db_series_rejudge_key(struct pb_db *db, const struct pb_series_key *k);
 /* The counted, undisturbed, successful runs of the series' merges:
  * cb(ctx, commit sha, machine, value) each, stopping at a cb's non-zero
  * return (returned). */
@@ -678,7 +682,9 @@ int pb_db_alert_add(struct pb_db *db, const struct pb_alert_row *a,
 		    int64_t *id);
 /* PB_ENOTFOUND for no such alert. */
 int pb_db_alert_set_state(struct pb_db *db, int64_t id, const char *state);
-/* The bisection the alert started (0: none, note says why). */
+/* The bisection the alert started (0: none, note says why), and the
+ * bisection's alert, in one transaction; when the alert has
+ * a bisection already (at most one per alert): PB_EEXIST. */
 int pb_db_alert_set_bisection(struct pb_db *db, int64_t id,
 			      int64_t bisection_id, const char *note);
 /* Bisections alerts of the repository started that still run. */
@@ -698,10 +704,11 @@ int pb_db_bench_alert_threshold(struct pb_db *db, int64_t id, double *out);
 /* Narrows an alert no bisection has started on to a's good_id, bad_id,
  * change, p_value, before, after and machine. */
 int pb_db_alert_narrow(struct pb_db *db, const struct pb_alert_row *a);
-/* Merges of the alert's series still waiting to be measured whose commits
- * fall in its range (by commit time): its bisection waits for them, since
- * they may narrow it. */
-int pb_db_alert_waiting(struct pb_db *db, int64_t alert_id, unsigned *n);
+/* The commits of the merges of the alert's series that may still narrow
+ * it: waiting to be measured, or measured and not judged yet (*shas
+ * malloc'd). */
+int pb_db_alert_waiting(struct pb_db *db, int64_t alert_id,
+			char (**shas)[41], size_t *n);
 
 /* The series of the alert that started bisection `id`, if one did, is
  * judged again (its bisection ended: the alert now stands for its

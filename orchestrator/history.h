@@ -13,9 +13,10 @@
  * metric of the segment after it is worse than the segment before by at
  * least alert_threshold (improvements raise nothing).  One alert per
  * change: a candidate is new only when its range (good, bad] neither
- * overlaps an alert's range nor lies within PB_HISTORY_SAME_CHANGE
- * measured commits of that machine of one - a change point found again a
- * commit or two away, as more merges arrive, is the same change.  Merges
+ * overlaps an alert's range nor touches it (at most
+ * PB_HISTORY_SAME_CHANGE measured commits of that machine between them) -
+ * a change point found again one measured commit away, as more merges
+ * arrive, is the same change; two changes a few commits apart are two.  Merges
  * arrive in any order, so an early alert may span a wide range: a change
  * found strictly inside the range of an open alert narrows it (the first
  * such change, in line order), and a second change inside that old range
@@ -31,7 +32,7 @@
 
 #include "orchestrator/core/changes.h"
 
-#define PB_HISTORY_SAME_CHANGE 2
+#define PB_HISTORY_SAME_CHANGE 0
 
 /* One run of the series. */
 struct pb_history_run {

@@ -475,6 +475,8 @@ int pb_sched_start(struct pb_sched *s, const struct pb_sched_start *q,
 		rc = pb_db_bisection_commits_put(s->o.db, *id, ids, n);
 	if (rc == PB_OK && q->by)
 		rc = pb_db_bisection_started_by(s->o.db, *id, q->by);
+	if (rc == PB_OK && q->alert_id)
+		rc = pb_db_alert_set_bisection(s->o.db, q->alert_id, *id, NULL);
 	if (rc == PB_OK)
 		rc = pb_db_commit(s->o.db);
 	else
@@ -946,13 +948,15 @@ int pb_sched_lease(struct pb_sched *s, const char *agent,
 		pb_db_rollback(s->o.db);
 		goto out;
 	}
-	rc = pb_db_job_claim(s->o.db, agent, &job);
+	/* the bisections' and compares' work first (a lost job, else what
+	 * they plan for this agent), then the merges' */
+	rc = pb_db_job_claim(s->o.db, agent, 0, &job);
 	if (rc == PB_ENOTFOUND) {
 		rc = plan(s, agent);
 		if (rc == 1)
-			rc = pb_db_job_claim(s->o.db, agent, &job);
+			rc = pb_db_job_claim(s->o.db, agent, 0, &job);
 		else if (rc == 0)
-			rc = PB_ENOTFOUND;
+			rc = pb_db_job_claim(s->o.db, agent, 1, &job);
 	}
 	if (rc == PB_OK) {
 		memset(&l, 0, sizeof(l));
@@ -1049,6 +1053,7 @@ static int expire(struct pb_sched *s, const char *id, int64_t job_id,
 		  const char *agent)
 {
 	struct pb_job_row j;
+	int64_t merge = 0;
 	int rc, failed = 0, owes = 1;
 
 	if (pb_db_job_get(s->o.db, job_id, &j) == PB_OK) {
@@ -1057,6 +1062,7 @@ static int expire(struct pb_sched *s, const char *id, int64_t job_id,
 		owes = 0;
 		for (size_t r = 0; r < j.nruns; r++)
 			owes |= !j.posted[r];
+		merge = j.merge_id;
 		pb_job_row_release(&j);
 		if (b && b->chk)
 			return check_lost(s, b, id, job_id, agent);
@@ -1067,6 +1073,10 @@ static int expire(struct pb_sched *s, const char *id, int64_t job_id,
 	    (rc = owes ? pb_db_job_lost(s->o.db, job_id, agent,
 					s->o.max_expiries, &failed)
 		       : pb_db_job_set_state(s->o.db, job_id, "done")) < 0 ||
+	    (merge && (rc = pb_db_merge_set_state(
+			       s->o.db, merge,
+			       !owes ? "measured" : failed ? "failed"
+							   : "queued")) < 0) ||
 	    (rc = pb_db_commit(s->o.db)) < 0) {
 		pb_db_rollback(s->o.db);
 		return rc;
@@ -1078,15 +1088,14 @@ static int expire(struct pb_sched *s, const char *id, int64_t job_id,
 	if (!failed || pb_db_job_get(s->o.db, job_id, &j) < 0)
 		return PB_OK;
 	if (j.merge_id) {
-		/* the merge goes without a point: a bisection measures its
-		 * commit if one needs it */
+		/* the merge goes without a point (stored above): a
+		 * bisection measures its commit if one needs it */
 		pb_log_warnx("merge %lld: its job lost its lease %u times "
 			     "(its agents stopped reporting; the last was "
 			     "'%s'): not measured", (long long)j.merge_id,
 			     s->o.max_expiries, agent);
-		rc = pb_db_merge_set_state(s->o.db, j.merge_id, "failed");
 		pb_job_row_release(&j);
-		return rc;
+		return PB_OK;
 	}
 	{
 		char msg[256];
@@ -1523,39 +1532,68 @@ out:
 	return rc;
 }
 
+/* `done` on a merge's lease, in one transaction: every run posted, the
+ * merge is measured; else the agent gave up on it (a fetch that failed, a
+ * stop): the job goes back to the queue for another agent, as a lost
+ * lease does, and fails the merge after max_expiries. */
+static int merge_done(struct pb_sched *s, const struct pb_lease_row *l,
+		      const struct pb_job_row *j, const char *agent)
+{
+	int rc, owes = 0, failed = 0;
+
+	for (size_t k = 0; k < j->nruns; k++)
+		owes |= !j->posted[k];
+	if ((rc = pb_db_begin(s->o.db)) < 0)
+		return rc;
+	if ((rc = pb_db_lease_set_state(s->o.db, l->id, "done")) < 0 ||
+	    (rc = owes ? pb_db_job_lost(s->o.db, j->id, agent,
+					s->o.max_expiries, &failed)
+		       : pb_db_job_set_state(s->o.db, j->id, "done")) < 0 ||
+	    (rc = !owes ? pb_db_merge_set_state(s->o.db, j->merge_id,
+						 "measured")
+		  : failed ? pb_db_merge_set_state(s->o.db, j->merge_id,
+						    "failed")
+			   : PB_OK) < 0 ||
+	    (rc = pb_db_commit(s->o.db)) < 0) {
+		pb_db_rollback(s->o.db);
+		return rc;
+	}
+	if (owes)
+		pb_log_info("merge %lld: agent '%s' ended its job with runs "
+			    "owed: %s", (long long)j->merge_id, agent,
+			    failed ? "not measured (it was given up too often)"
+				   : "queued again for another agent");
+	return PB_OK;
+}
+
 int pb_sched_done(struct pb_sched *s, const char *agent, const char *lease,
 		  struct pb_sched_refusal *why)
 {
 	struct pb_lease_row l;
+	struct pb_job_row j;
 	int rc;
 
+	memset(&j, 0, sizeof(j));
 	pthread_mutex_lock(s->lk);
 	if ((rc = load_all(s)) == PB_OK &&
-	    (rc = own_lease(s, agent, lease, &l, why)) == PB_OK)
-		rc = end_lease(s, &l, "done");
-	/* runs it did not post are the engine's to ask again: the runs out
-	 * of its bisection (no other's changed) */
-	if (rc == PB_OK) {
-		struct pb_job_row j;
-		struct bis *b;
+	    (rc = own_lease(s, agent, lease, &l, why)) == PB_OK &&
+	    (rc = pb_db_job_get(s->o.db, l.job_id, &j)) == PB_OK) {
+		if (j.merge_id) {
+			rc = merge_done(s, &l, &j, agent);
+		} else if ((rc = end_lease(s, &l, "done")) == PB_OK) {
+			/* runs it did not post are the engine's to ask
+			 * again: the runs out of its bisection (no other's
+			 * changed) */
+			struct bis *b = find_bis(s, j.bisection_id);
 
-		if ((rc = pb_db_job_get(s->o.db, l.job_id, &j)) == PB_OK &&
-		    j.merge_id) {
-			/* measured with the runs that came in; none: no
-			 * point in the series */
-			int any = 0;
-
-			for (size_t k = 0; k < j.nruns; k++)
-				any |= j.posted[k];
-			rc = pb_db_merge_set_state(s->o.db, j.merge_id,
-						   any ? "measured" : "failed");
-		} else if (rc == PB_OK &&
-			   (b = find_bis(s, j.bisection_id))) {
-			b->out = 0;
-			rc = pb_db_pending_runs(s->o.db, b->id, count_out, b);
+			if (b) {
+				b->out = 0;
+				rc = pb_db_pending_runs(s->o.db, b->id,
+							count_out, b);
+			}
 		}
-		pb_job_row_release(&j);
 	}
+	pb_job_row_release(&j);
 	rc = unlock_synced(s, rc);
 	if (rc == PB_OK)
 		wake(s);
@@ -1784,7 +1822,7 @@ int pb_sched_judge(struct pb_sched *s)
 	char (*line)[41] = NULL, head[41];
 	size_t nline = 0, nalerts = 0, nch = 0;
 	double threshold = 0.05;
-	int rc;
+	int rc, marked = 0;
 
 	memset(&bench, 0, sizeof(bench));
 	pthread_mutex_lock(s->lk);
@@ -1805,13 +1843,18 @@ int pb_sched_judge(struct pb_sched *s)
 	if ((rc = mirror(s, &repo, 0, &g)) < 0 ||
 	    (rc = branch_line(s, g, &repo, &line, &nline, head)) < 0)
 		goto out;
+	/* the runs, and the merges they are of marked judged, under one
+	 * lock: a merge measured after this is judged next round */
 	pthread_mutex_lock(s->lk);
 	rc = pb_db_series_runs(s->o.db, &key, keep_run, &runs);
 	if (rc == PB_OK)
 		rc = pb_db_alerts(s->o.db, &key, &alerts, &nalerts);
-	pthread_mutex_unlock(s->lk);
+	if (rc == PB_OK)
+		rc = pb_db_series_judged(s->o.db, &key);
+	rc = unlock_synced(s, rc);
 	if (rc < 0)
 		goto out;
+	marked = 1;
 	for (size_t i = 0; i < runs.n; i++) {
 		runs.v[i].sha = runs.sha[i];
 		runs.v[i].machine = runs.machine[i];
@@ -1893,23 +1936,24 @@ int pb_sched_judge(struct pb_sched *s)
 				    a.p_value);
 	}
 	if (rc == PB_OK)
-		rc = pb_db_series_judged(s->o.db, &key);
-	if (rc == PB_OK)
 		rc = pb_db_commit(s->o.db);
 	else
 		pb_db_rollback(s->o.db);
 unlock:
 	rc = unlock_synced(s, rc);
 out:
-	if (rc < 0 && rc != PB_EINFRA && key.repo_id) {
-		/* judged as far as it can be: not again and again (an
-		 * infrastructure error is tried again at the next round) */
+	if (rc < 0 && key.repo_id) {
+		/* judged as far as it can be, not again and again; an
+		 * infrastructure error is tried again at the next round */
 		char why[512];
 
 		pb_strlcpy(why, pb_error_last(), sizeof(why));
 		pthread_mutex_lock(s->lk);
-		(void)pb_db_series_judged(s->o.db, &key);
-		pthread_mutex_unlock(s->lk);
+		if (rc != PB_EINFRA && !marked)
+			(void)pb_db_series_judged(s->o.db, &key);
+		else if (rc == PB_EINFRA && marked)
+			(void)pb_db_series_rejudge_key(s->o.db, &key);
+		(void)unlock_synced(s, PB_OK);
 		pb_log_warnx("judging the series of benchmark %lld: %s",
 			     (long long)key.bench_id, why);
 		rc = pb_error_code(rc, "%s", why);
@@ -1922,6 +1966,45 @@ out:
 	free(line);
 	pb_git_free(g);
 	return rc < 0 ? rc : 1;
+}
+
+/* Whether a merge of alert a's series that may still narrow it (not yet
+ * measured, or not yet judged) has its commit inside the alert's range
+ * (good, bad] on the tracked branch's line. */
+static int alert_waits(struct pb_sched *s, const struct pb_alert_row *a,
+		       int *waits)
+{
+	struct pb_repo_ref repo;
+	struct pb_git *g = NULL;
+	char (*shas)[41] = NULL, (*line)[41] = NULL, head[41];
+	size_t n = 0, nline = 0, pg = SIZE_MAX, pb = SIZE_MAX;
+	int rc;
+
+	*waits = 0;
+	pthread_mutex_lock(s->lk);
+	rc = pb_db_alert_waiting(s->o.db, a->id, &shas, &n);
+	if (rc == PB_OK && n)
+		rc = pb_db_repo_by_id(s->o.db, a->repo_id, &repo);
+	pthread_mutex_unlock(s->lk);
+	if (rc < 0 || n == 0)
+		goto out;
+	if ((rc = mirror(s, &repo, 0, &g)) < 0 ||
+	    (rc = branch_line(s, g, &repo, &line, &nline, head)) < 0)
+		goto out;
+	for (size_t k = 0; k < nline; k++) {
+		if (!strcmp(line[k], a->good))
+			pg = k;
+		if (!strcmp(line[k], a->bad))
+			pb = k;
+	}
+	for (size_t i = 0; i < n && !*waits && pg < nline && pb < nline; i++)
+		for (size_t k = pg + 1; k <= pb && !*waits; k++)
+			*waits = !strcmp(line[k], shas[i]);
+out:
+	free(shas);
+	free(line);
+	pb_git_free(g);
+	return rc;
 }
 
 int pb_sched_auto(struct pb_sched *s)
@@ -1940,21 +2023,20 @@ int pb_sched_auto(struct pb_sched *s)
 		struct pb_alert_row *a = &v[k];
 		struct pb_sched_start q;
 		char by[64], good[41], bad[41], note[300] = "";
-		unsigned running = 0, waiting = 0;
+		unsigned running = 0;
 		int64_t id = 0;
-		int src;
+		int src, waiting = 0;
 
 		if (strcmp(a->state, "open") || a->bisection_id || a->note[0])
 			continue;
 		pthread_mutex_lock(s->lk);
 		rc = pb_db_auto_bisections_running(s->o.db, a->repo_id,
 						   &running);
-		if (rc == PB_OK && running < s->o.auto_bisections)
-			rc = pb_db_alert_waiting(s->o.db, a->id, &waiting);
 		pthread_mutex_unlock(s->lk);
-		if (rc < 0 || running >= s->o.auto_bisections || waiting)
-			continue; /* waits for one to end, or for merges
-				   * that may narrow it */
+		if (rc < 0 || running >= s->o.auto_bisections)
+			continue; /* waits for one to end */
+		if ((rc = alert_waits(s, a, &waiting)) < 0 || waiting)
+			continue; /* for merges that may narrow it */
 		snprintf(by, sizeof(by), "alert %lld", (long long)a->id);
 		memset(&q, 0, sizeof(q));
 		q.repo = a->repo;
@@ -1962,20 +2044,23 @@ int pb_sched_auto(struct pb_sched *s)
 		q.good = a->good;
 		q.bad = a->bad;
 		q.by = by;
+		q.alert_id = a->id;
 		src = pb_sched_start(s, &q, &id, good, bad);
-		if (src < 0)
-			snprintf(note, sizeof(note), "no bisection: %s",
-				 pb_error_last());
-		pthread_mutex_lock(s->lk);
-		rc = pb_db_alert_set_bisection(s->o.db, a->id,
-					       src < 0 ? 0 : id,
-					       src < 0 ? note : NULL);
-		rc = unlock_synced(s, rc);
-		if (src < 0)
-			pb_log_warnx("alert %lld: %s", (long long)a->id, note);
-		else
+		if (src == PB_OK) {
 			pb_log_info("alert %lld: bisection %lld started",
 				    (long long)a->id, (long long)id);
+			continue;
+		}
+		snprintf(note, sizeof(note), "no bisection: %s",
+			 pb_error_last());
+		pb_log_warnx("alert %lld: %s", (long long)a->id, note);
+		if (src != PB_EINVAL && src != PB_ENOTFOUND)
+			continue; /* the machine's fault (a fetch, the
+				   * disk): tried again next round */
+		/* the range is gone (a forced push), or its benchmark */
+		pthread_mutex_lock(s->lk);
+		rc = pb_db_alert_set_bisection(s->o.db, a->id, 0, note);
+		rc = unlock_synced(s, rc);
 	}
 	free(v);
 	return rc;

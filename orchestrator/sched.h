@@ -63,6 +63,9 @@ struct pb_sched_start {
 	unsigned max_runs;             /* 0: 500 */
 	uint64_t seed;                 /* 0: 1 */
 	double min_effect;             /* 0: 0.03 */
+	int64_t alert_id;              /* the alert that starts it (0: none):
+					* tied to it in the transaction that
+					* stores it */
 };
 /* Starts one: PB_OK with its id and both ends' full shas; PB_ENOTFOUND
  * for an unknown repository or benchmark (message says which), PB_EINVAL

@@ -377,11 +377,13 @@ int pb_api_merge_register(struct pb_http_server *http, struct pb_srv *srv)
 		  NULL },
 		{ "POST", "/api/v1/alerts/{id}", alert_post, PB_HTTP_CLIENT,
 		  4096, NULL },
-		/* push payloads run to a few MB on large pushes */
-		{ "POST", "/hooks/github", hook_github, PB_HTTP_OPEN,
-		  (size_t)25 << 20, NULL },
-		{ "POST", "/hooks/gitlab", hook_gitlab, PB_HTTP_OPEN,
-		  (size_t)25 << 20, NULL },
+		/* open routes, read before they are verified: the server's
+		 * max_body (1 MiB by default; GitHub's push payloads list
+		 * 20 commits at most) */
+		{ "POST", "/hooks/github", hook_github, PB_HTTP_OPEN, 0,
+		  NULL },
+		{ "POST", "/hooks/gitlab", hook_gitlab, PB_HTTP_OPEN, 0,
+		  NULL },
 	};
 	int rc;
 

@@ -131,7 +131,7 @@ static int bisections_post(struct pb_http_req *req, struct pb_http_resp *resp)
 	}
 	q = (struct pb_sched_start){ b.repo, b.benchmark, b.good, b.bad,
 				     req->who->name, b.confidence, b.max_runs,
-				     b.seed, b.min_effect };
+				     b.seed, b.min_effect, 0 };
 	rc = pb_sched_start(the.sched, &q, &id, good, bad);
 	pb_bisect_req_release(&b);
 	if (rc < 0)

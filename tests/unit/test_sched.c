@@ -116,7 +116,7 @@ static void fixture_free(struct fixture *f)
 static int64_t start(struct fixture *f)
 {
 	struct pb_sched_start q = { "r", "b", "main~10", "main", "tester",
-				    0, 0, 3, 0 };
+				    0, 0, 3, 0, 0 };
 	char good[41], bad[41];
 	int64_t id;
 
@@ -431,7 +431,7 @@ static void test_sched__bad_start(void **state)
 {
 	struct fixture f;
 	struct pb_sched_start q = { "r", "b", "main~10", "nosuchrev", "t",
-				    0, 0, 0, 0 };
+				    0, 0, 0, 0, 0 };
 	char good[41], bad[41];
 	int64_t id;
 

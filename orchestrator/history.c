@@ -84,18 +84,31 @@ static double seg_mean(const struct placed *v, const size_t *off, size_t a,
 	return n ? s / (double)n : NAN;
 }
 
+/* A change point of one machine, before it is weighed against the
+ * alerts: m indexes its machine's measured positions. */
+struct raw {
+	struct pb_history_change c;
+	size_t m;
+};
+
 struct acc {
-	struct pb_history_change *v;
-	size_t n, a;
+	struct raw *raw;                 /* every machine's, then sorted */
+	size_t nraw, araw;
+	size_t **P, *np;                 /* per machine: measured positions */
+	struct pb_history_change *v;     /* the new changes */
+	size_t n;
 	struct pb_history_range *known;  /* the alerts, then the new ones */
 	size_t nknown, nalerts;
 	const struct pb_history_alert *alerts;
 	unsigned char *refined;          /* per alert: narrowed already */
 };
 
-/* The changes of one machine's runs v[0..nv) (sorted by position). */
+/* The change points of machine m's runs v[0..nv) (sorted by position)
+ * that are slowdowns past the threshold, into acc->raw; its measured
+ * positions into acc->P[m]. */
 static int judge_machine(const struct pb_history_in *in, const char *machine,
-			 const struct placed *v, size_t nv, struct acc *acc)
+			 size_t m, const struct placed *v, size_t nv,
+			 struct acc *acc)
 {
 	size_t *P = NULL, *off = NULL, np = 0;
 	double *vals = NULL;
@@ -118,6 +131,9 @@ static int judge_machine(const struct pb_history_in *in, const char *machine,
 		vals[i] = v[i].value;
 	}
 	off[np] = nv;
+	acc->P[m] = P;
+	acc->np[m] = np;
+	P = NULL;
 	rc = PB_OK;
 	if (np < 4) /* too short a series to split */
 		goto out;
@@ -126,10 +142,12 @@ static int judge_machine(const struct pb_history_in *in, const char *machine,
 	for (size_t k = 0; k < ch.npoints; k++) {
 		size_t i = ch.points[k].index, prev = 0, next = np;
 		struct pb_history_change c;
-		int dup = 0;
 
 		if (k > 0 && ch.points[k - 1].index == i)
 			continue; /* slow_fraction and fast_median agree */
+		if (i < PB_HISTORY_MIN_SIDE || np - i < PB_HISTORY_MIN_SIDE)
+			continue; /* one odd commit at an end is no change
+				   * (yet): the next merges will tell */
 		for (size_t q = 0; q < ch.npoints; q++) {
 			size_t j = ch.points[q].index;
 
@@ -148,50 +166,25 @@ static int judge_machine(const struct pb_history_in *in, const char *machine,
 			   (in->lower_is_better ? -1 : 1);
 		if (!(c.change <= -in->alert_threshold))
 			continue;
-		c.good = P[i - 1];
-		c.bad = P[i];
+		c.good = acc->P[m][i - 1];
+		c.bad = acc->P[m][i];
 		c.machine = machine;
 		c.p_value = ch.points[k].p_value;
 		c.bimodal = !strcmp(ch.points[k].series, "slow_fraction") ||
 			    !strcmp(ch.points[k].series, "fast_median");
 		c.refines = SIZE_MAX;
-		for (size_t a = 0; a < acc->nknown && !dup; a++) {
-			struct pb_history_range r = acc->known[a];
+		if (acc->nraw == acc->araw) {
+			size_t na = acc->araw ? 2 * acc->araw : 8;
+			struct raw *nr = realloc(acc->raw, na * sizeof(*nr));
 
-			if (!same_change(c.good, c.bad, r, P, np))
-				continue;
-			if (a < acc->nalerts && acc->alerts[a].open &&
-			    !acc->refined[a] && r.good <= c.good &&
-			    c.bad <= r.bad &&
-			    (r.good < c.good || c.bad < r.bad)) {
-				/* inside an open alert's wider range */
-				c.refines = a;
-				acc->refined[a] = 1;
-				acc->known[a] = (struct pb_history_range){
-					c.good, c.bad
-				};
-				break;
-			}
-			dup = 1;
-		}
-		if (dup)
-			continue;
-		if (acc->n == acc->a) {
-			size_t na = acc->a ? 2 * acc->a : 4;
-			struct pb_history_change *nc =
-				realloc(acc->v, na * sizeof(*nc));
-
-			if (!nc) {
+			if (!nr) {
 				rc = pb_error_set("out of memory");
 				goto out;
 			}
-			acc->v = nc;
-			acc->a = na;
+			acc->raw = nr;
+			acc->araw = na;
 		}
-		acc->v[acc->n++] = c;
-		if (c.refines == SIZE_MAX)
-			acc->known[acc->nknown++] =
-				(struct pb_history_range){ c.good, c.bad };
+		acc->raw[acc->nraw++] = (struct raw){ c, m };
 	}
 out:
 	pb_changes_release(&ch);
@@ -201,11 +194,55 @@ out:
 	return rc;
 }
 
-static int cmp_change(const void *a, const void *b)
+static int cmp_raw(const void *a, const void *b)
 {
-	const struct pb_history_change *x = a, *y = b;
+	const struct raw *x = a, *y = b;
 
-	return (x->bad > y->bad) - (x->bad < y->bad);
+	if (x->c.bad != y->c.bad)
+		return (x->c.bad > y->c.bad) - (x->c.bad < y->c.bad);
+	return (x->c.good > y->c.good) - (x->c.good < y->c.good);
+}
+
+/* Every machine's change points in line order, against the alerts and
+ * each other: the same change as a known one (an alert's, other than an
+ * open one whose wider range holds it, or a new one's) is not new; else
+ * one inside an open alert's wider range narrows it (the first in line
+ * order); else it is new. */
+static void weigh(struct acc *acc)
+{
+	if (acc->nraw > 1)
+		qsort(acc->raw, acc->nraw, sizeof(*acc->raw), cmp_raw);
+	for (size_t k = 0; k < acc->nraw; k++) {
+		struct pb_history_change c = acc->raw[k].c;
+		const size_t *P = acc->P[acc->raw[k].m];
+		size_t np = acc->np[acc->raw[k].m], a, wide = SIZE_MAX;
+		int dup = 0;
+
+		for (a = 0; a < acc->nalerts && wide == SIZE_MAX; a++) {
+			struct pb_history_range r = acc->known[a];
+
+			if (acc->alerts[a].open && !acc->refined[a] &&
+			    r.good != SIZE_MAX && r.bad != SIZE_MAX &&
+			    r.good <= c.good && c.bad <= r.bad &&
+			    (r.good < c.good || c.bad < r.bad))
+				wide = a;
+		}
+		for (a = 0; a < acc->nknown && !dup; a++)
+			dup = a != wide &&
+			      same_change(c.good, c.bad, acc->known[a], P, np);
+		if (dup)
+			continue;
+		if (wide != SIZE_MAX) {
+			c.refines = wide;
+			acc->refined[wide] = 1;
+			acc->known[wide] = (struct pb_history_range){ c.good,
+								      c.bad };
+		} else {
+			acc->known[acc->nknown++] =
+				(struct pb_history_range){ c.good, c.bad };
+		}
+		acc->v[acc->n++] = c;
+	}
 }
 
 int pb_history_changes(const struct pb_history_in *in,
@@ -215,10 +252,12 @@ int pb_history_changes(const struct pb_history_in *in,
 	struct placed *v = NULL;
 	const char **machines = NULL;
 	size_t nm = 0;
-	struct acc acc = { NULL, 0, 0, NULL, 0, in->nalerts, in->alerts,
-			   NULL };
+	struct acc acc;
 	int rc = PB_ERROR;
 
+	memset(&acc, 0, sizeof(acc));
+	acc.nalerts = in->nalerts;
+	acc.alerts = in->alerts;
 	*out = NULL;
 	*n = 0;
 	if (!(in->alert_threshold > 0 && in->alert_threshold < 1))
@@ -232,7 +271,10 @@ int pb_history_changes(const struct pb_history_in *in,
 	/* every run could be a change of its own: room for all */
 	acc.known = malloc((in->nalerts + in->nruns + 1) * sizeof(*acc.known));
 	acc.refined = calloc(in->nalerts + 1, 1);
-	if (!line || !v || !machines || !acc.known || !acc.refined) {
+	acc.P = calloc(in->nruns + 1, sizeof(*acc.P));
+	acc.np = calloc(in->nruns + 1, sizeof(*acc.np));
+	if (!line || !v || !machines || !acc.known || !acc.refined ||
+	    !acc.P || !acc.np) {
 		rc = pb_error_set("out of memory");
 		goto out;
 	}
@@ -276,17 +318,25 @@ int pb_history_changes(const struct pb_history_in *in,
 							   in->runs[r].value };
 		}
 		qsort(v, nv, sizeof(*v), cmp_placed);
-		if ((rc = judge_machine(in, machines[m], v, nv, &acc)) < 0)
+		if ((rc = judge_machine(in, machines[m], m, v, nv, &acc)) < 0)
 			goto out;
 	}
-	if (acc.n > 1)
-		qsort(acc.v, acc.n, sizeof(*acc.v), cmp_change);
+	if (!(acc.v = malloc((acc.nraw + 1) * sizeof(*acc.v)))) {
+		rc = pb_error_set("out of memory");
+		goto out;
+	}
+	weigh(&acc);
 	*out = acc.v;
 	*n = acc.n;
 	acc.v = NULL;
 	rc = PB_OK;
 out:
 	free(acc.v);
+	free(acc.raw);
+	for (size_t m = 0; acc.P && m < nm; m++)
+		free(acc.P[m]);
+	free(acc.P);
+	free(acc.np);
 	free(acc.known);
 	free(acc.refined);
 	free(line);

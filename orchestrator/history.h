@@ -33,6 +33,10 @@
 #include "orchestrator/core/changes.h"
 
 #define PB_HISTORY_SAME_CHANGE 0
+/* Measured commits of a machine needed on each side of a change point
+ * for it to raise an alert: a newest merge that is slow waits for the
+ * next one to confirm it. */
+#define PB_HISTORY_MIN_SIDE 2
 
 /* One run of the series. */
 struct pb_history_run {

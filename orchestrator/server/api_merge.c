@@ -88,17 +88,6 @@ static void judge_stop(void *arg)
 }
 
 
-static int answer_error(struct pb_http_resp *resp, int rc)
-{
-	unsigned status = rc == PB_ENOTFOUND ? 404
-			  : rc == PB_EINVAL  ? 400
-					     : 500;
-
-	if (status == 500)
-		pb_log_warnx("%s", pb_error_last());
-	return pb_http_resp_error(resp, status, "%s", pb_error_last());
-}
-
 static int answer_merge(struct pb_http_resp *resp,
 			const struct pb_sched_merge_res *r,
 			const char *ignored)
@@ -125,7 +114,7 @@ static int merges_post(struct pb_http_req *req, struct pb_http_resp *resp)
 	rc = pb_sched_merge(srv->sched, &q, &r);
 	pb_merge_req_release(&m);
 	if (rc < 0)
-		return answer_error(resp, rc);
+		return pb_srv_answer_error(resp, rc);
 	return answer_merge(resp, &r, NULL);
 }
 
@@ -153,7 +142,7 @@ static int hook_repo(struct pb_http_req *req, struct pb_http_resp *resp,
 		return pb_http_resp_error(resp, 404, "unknown repository '%s'",
 					  name);
 	if (rc < 0)
-		return answer_error(resp, rc);
+		return pb_srv_answer_error(resp, rc);
 	if (!out->webhook_secret || !out->webhook_secret[0]) {
 		pb_repo_row_release(out);
 		return pb_http_resp_error(resp, 401, "repository '%s' has no "
@@ -276,7 +265,7 @@ static int push(struct pb_http_req *req, struct pb_http_resp *resp,
 		goto out;
 	}
 	if (rc < 0) {
-		rc = answer_error(resp, rc);
+		rc = pb_srv_answer_error(resp, rc);
 		goto out;
 	}
 	if (p.forced && r.jobs)
@@ -323,10 +312,10 @@ static int alerts_get(struct pb_http_req *req, struct pb_http_resp *resp)
 	rc = pb_db_alerts(srv->db, NULL, &v, &n);
 	pb_srv_db_unlock(srv);
 	if (rc < 0)
-		return answer_error(resp, rc);
+		return pb_srv_answer_error(resp, rc);
 	if (!(w = calloc(n ? n : 1, sizeof(*w)))) {
 		free(v);
-		return answer_error(resp, pb_error_code(PB_EINFRA,
+		return pb_srv_answer_error(resp, pb_error_code(PB_EINFRA,
 							"out of memory"));
 	}
 	for (size_t i = 0; i < n; i++)
@@ -361,7 +350,7 @@ static int alert_post(struct pb_http_req *req, struct pb_http_resp *resp)
 		return pb_http_resp_error(resp, 404, "no alert %lld",
 					  (long long)id);
 	if (rc < 0)
-		return answer_error(resp, rc);
+		return pb_srv_answer_error(resp, rc);
 	pb_log_info("alert %lld: %s by '%s'", (long long)id, state,
 		    req->who->name);
 	wire_of(&w, &a);

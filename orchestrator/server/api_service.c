@@ -91,18 +91,6 @@ static void service_stop(void *arg)
 	pthread_mutex_destroy(&sv->mu);
 }
 
-/* An error of the scheduler as an answer: its status by code. */
-static int answer_error(struct pb_http_resp *resp, int rc)
-{
-	unsigned status = rc == PB_ENOTFOUND ? 404
-			  : rc == PB_EINVAL  ? 400
-					     : 500;
-
-	if (status == 500)
-		pb_log_warnx("%s", pb_error_last());
-	return pb_http_resp_error(resp, status, "%s", pb_error_last());
-}
-
 static int refused(struct pb_http_resp *resp, const struct pb_sched_refusal *w)
 {
 	return pb_http_resp_json(resp, 409,
@@ -135,7 +123,7 @@ static int bisections_post(struct pb_http_req *req, struct pb_http_resp *resp)
 	rc = pb_sched_start(the.sched, &q, &id, good, bad);
 	pb_bisect_req_release(&b);
 	if (rc < 0)
-		return answer_error(resp, rc);
+		return pb_srv_answer_error(resp, rc);
 	return pb_http_resp_json(resp, 201, pb_proto_started_json(id, good, bad));
 }
 
@@ -156,7 +144,7 @@ static int compare_post(struct pb_http_req *req, struct pb_http_resp *resp)
 	rc = pb_sched_compare(the.sched, &q, &id, base, head);
 	pb_compare_req_release(&c);
 	if (rc < 0)
-		return answer_error(resp, rc);
+		return pb_srv_answer_error(resp, rc);
 	return pb_http_resp_json(resp, 201,
 				 pb_proto_compare_started_json(id, base, head));
 }
@@ -180,7 +168,7 @@ static int bisections_get(struct pb_http_req *req, struct pb_http_resp *resp)
 
 	(void)req;
 	if ((rc = pb_sched_with_db(the.sched, list_in_db, &l)) < 0)
-		return answer_error(resp, rc);
+		return pb_srv_answer_error(resp, rc);
 	rc = pb_http_resp_json(resp, 200,
 			       pb_proto_bisection_list_json(l.v, l.n));
 	free(l.v);
@@ -218,7 +206,7 @@ static int bisection_get(struct pb_http_req *req, struct pb_http_resp *resp)
 		return pb_http_resp_error(resp, 404, "no bisection %lld",
 					  (long long)c.id);
 	if (rc < 0)
-		return answer_error(resp, rc);
+		return pb_srv_answer_error(resp, rc);
 	if (c.cv) {
 		rc = pb_http_resp_json(resp, 200, pb_proto_compare_json(c.cv));
 		pb_compare_view_free(c.cv);
@@ -249,7 +237,7 @@ static int bisection_cancel(struct pb_http_req *req, struct pb_http_resp *resp)
 	if (pb_http_param_id(req, "id", &id) < 0)
 		return pb_http_resp_error(resp, 400, "%s", pb_error_last());
 	if ((rc = pb_sched_cancel(the.sched, id)) < 0)
-		return answer_error(resp, rc);
+		return pb_srv_answer_error(resp, rc);
 	pb_log_info("bisection %lld cancelled by '%s'", (long long)id,
 		    req->who->name);
 	return pb_http_resp_json(resp, 200,
@@ -282,7 +270,7 @@ static int lease(struct pb_http_req *req, struct pb_http_resp *resp)
 		return hold > 0 ? pb_http_suspend(req, resp, "work", hold, 0)
 				: pb_http_resp_empty(resp, 204);
 	if (rc < 0)
-		return answer_error(resp, rc);
+		return pb_srv_answer_error(resp, rc);
 	commits = calloc(j.nruns ? j.nruns : 1, sizeof(*commits));
 	idx = calloc(j.nruns ? j.nruns : 1, sizeof(*idx));
 	if (!commits || !idx) {
@@ -323,7 +311,7 @@ static int heartbeat(struct pb_http_req *req, struct pb_http_resp *resp)
 	if (rc == PB_ECONFLICT)
 		return refused(resp, &why);
 	if (rc < 0)
-		return answer_error(resp, rc);
+		return pb_srv_answer_error(resp, rc);
 	return pb_http_resp_json(resp, 200,
 				 pb_proto_heartbeat_answer_json(left, cont));
 }
@@ -391,7 +379,7 @@ static int runs_post(struct pb_http_req *req, struct pb_http_resp *resp)
 	if (w.nimages && !(images = calloc(w.nimages, sizeof(*images)))) {
 		pb_run_row_wire_release(&w);
 		pb_run_post_release(&p);
-		return answer_error(resp, pb_error_code(PB_EINFRA,
+		return pb_srv_answer_error(resp, pb_error_code(PB_EINFRA,
 							"out of memory"));
 	}
 	for (size_t k = 0; k < w.nimages; k++) /* borrowed from w */
@@ -408,7 +396,7 @@ static int runs_post(struct pb_http_req *req, struct pb_http_resp *resp)
 	if (rc == PB_ECONFLICT)
 		return refused(resp, &why);
 	if (rc < 0)
-		return answer_error(resp, rc);
+		return pb_srv_answer_error(resp, rc);
 	return pb_http_resp_json(resp, 200,
 				 pb_proto_run_answer_json(repeat, cont));
 }
@@ -428,7 +416,7 @@ static int build_failed(struct pb_http_req *req, struct pb_http_resp *resp)
 	if (rc == PB_ECONFLICT)
 		return refused(resp, &why);
 	if (rc < 0)
-		return answer_error(resp, rc);
+		return pb_srv_answer_error(resp, rc);
 	return pb_http_resp_json(resp, 200, pb_proto_continue_json(0));
 }
 
@@ -442,7 +430,7 @@ static int done(struct pb_http_req *req, struct pb_http_resp *resp)
 	if (rc == PB_ECONFLICT)
 		return refused(resp, &why);
 	if (rc < 0)
-		return answer_error(resp, rc);
+		return pb_srv_answer_error(resp, rc);
 	return pb_http_resp_json(resp, 200, pb_proto_continue_json(0));
 }
 

@@ -2,6 +2,7 @@
  * srv.c - the shared state of perfbisectd's handlers (see srv.h).
  */
 #include "common/err.h"
+#include "common/log.h"
 #include "orchestrator/server/srv.h"
 #include "orchestrator/server/token.h"
 #include "common/util.h"
@@ -50,4 +51,15 @@ void pb_srv_run_at_stop(struct pb_srv *s)
 		s->nat_stop--;
 		s->at_stop[s->nat_stop](s->at_stop_arg[s->nat_stop]);
 	}
+}
+
+int pb_srv_answer_error(struct pb_http_resp *resp, int rc)
+{
+	unsigned status = rc == PB_ENOTFOUND ? 404
+			  : rc == PB_EINVAL  ? 400
+					     : 500;
+
+	if (status == 500)
+		pb_log_warnx("%s", pb_error_last());
+	return pb_http_resp_error(resp, status, "%s", pb_error_last());
 }

@@ -62,6 +62,11 @@ int pb_srv_at_stop(struct pb_srv *s, void (*fn)(void *arg), void *arg);
 /* Runs the at_stop functions (main.c, once). */
 void pb_srv_run_at_stop(struct pb_srv *s);
 
+/* An error of the scheduler or the database (err.h code rc, message in
+ * pb_error_last()) as an answer: 404 PB_ENOTFOUND, 400 PB_EINVAL, else
+ * 500 (logged). */
+int pb_srv_answer_error(struct pb_http_resp *resp, int rc);
+
 /* Every set of routes is registered by one function of this shape, called
  * from main.c in turn (api.h), after the database is open and before the
  * server listens. */

@@ -82,24 +82,7 @@ expect 202 --token "$admin" "$PORT" POST /api/v1/merges --data \
 	fail "a merge posted again scheduled work: $(cat "$T/body")"
 
 # until both alerts' bisections have ended (bounded)
-n=0
-while :; do
-	req --token "$admin" "$PORT" GET /api/v1/alerts > /dev/null
-	cp "$T/body" "$T/alerts.json"
-	done_=$(json "$T/alerts.json" "len(j['alerts']) >= 2 and all(a['bisection'] for a in j['alerts'])")
-	if [ "$done_" = True ]; then
-		ended=1
-		for b in $(json "$T/alerts.json" "' '.join(str(a['bisection']) for a in j['alerts'])"); do
-			req --token "$admin" "$PORT" GET "/api/v1/bisections/$b" > /dev/null
-			[ "$(json "$T/body" "j['state'] in ('done', 'failed')")" = True ] || ended=0
-		done
-		[ "$ended" = 1 ] && break
-	fi
-	n=$((n + 1))
-	[ "$n" -lt 400 ] || { cat "$T/alerts.json"; grep -v "GET /api/v1\|/api/v1/agents/lease\|/heartbeat\|POST /api/v1/runs" "$T/daemon.log" | tail -80;
-		fail "no two finished alert bisections after 400 s"; }
-	sleep 1
-done
+alerts_settled 2
 cat "$T/alerts.json"
 [ "$(sqlite3 "$DB" "SELECT count(*) FROM merges WHERE state = 'measured'")" = 40 ] ||
 	fail "not every merge measured: $(sqlite3 "$DB" "SELECT state, count(*) FROM merges GROUP BY state")"

@@ -110,23 +110,7 @@ done
 	fail "resent GitLab push: $(cat "$T/body")"
 [ "$(merges)" = 30 ] || fail "$(merges) merges, want 30"
 
-n=0
-while :; do
-	req --token "$admin" "$PORT" GET /api/v1/alerts > /dev/null
-	cp "$T/body" "$T/alerts.json"
-	if [ "$(json "$T/alerts.json" "len(j['alerts']) >= 2 and all(a['bisection'] for a in j['alerts'])")" = True ]; then
-		ended=1
-		for b in $(json "$T/alerts.json" "' '.join(str(a['bisection']) for a in j['alerts'])"); do
-			req --token "$admin" "$PORT" GET "/api/v1/bisections/$b" > /dev/null
-			[ "$(json "$T/body" "j['state'] in ('done', 'failed')")" = True ] || ended=0
-		done
-		[ "$ended" = 1 ] && break
-	fi
-	n=$((n + 1))
-	[ "$n" -lt 400 ] || { cat "$T/alerts.json"; grep -v "GET /api/v1\|/api/v1/agents/lease\|/heartbeat\|POST /api/v1/runs" "$T/daemon.log" | tail -80;
-		fail "no two finished alert bisections after 400 s"; }
-	sleep 1
-done
+alerts_settled 2
 [ "$(json "$T/alerts.json" "len(j['alerts'])")" = 2 ] || fail "not two alerts"
 for want in "$first" "$second"; do
 	[ "$(json "$T/alerts.json" "sum(1 for a in j['alerts'] if a['bisection'])")" = 2 ] ||

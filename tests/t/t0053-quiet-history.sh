@@ -5,10 +5,10 @@
 #          the noise a hash of the commit and the run's number;
 #   wall   hashing timed by the wall clock, so other work on the machine
 #          slows it.
-# 31 merges posted in shuffled order: no alert.  Then, while six CPU hogs
+# 31 merges posted in shuffled order: no alert.  Then, while ten CPU hogs
 # hold this two-CPU machine, the head is merged: its wall runs are slow,
-# and disturbed (other work held the machine), so they are stored and not
-# counted: still no alert.
+# and disturbed (other work held the machine: at least 4 of 5 are seen so),
+# so they are stored and not counted: still no alert.
 . "$PB_FIXTURES/lib.sh"
 . "$PB_FIXTURES/daemon.sh"
 
@@ -89,11 +89,11 @@ alerts() { req --token "$admin" "$PORT" GET /api/v1/alerts > /dev/null;
 [ "$(sqlite3 "$DB" "SELECT max(value) / min(value) > 1.03 FROM runs r JOIN benchmarks b ON b.id = r.benchmark_id WHERE b.name = 'noise' AND r.bisection_id IS NULL")" = 1 ] ||
 	fail "the synthetic benchmark has no noise"
 
-# the head merged while six hogs hold both CPUs (with the benchmark, 7
-# runnable processes on 2 CPUs: the hogs take 1.7 CPUs, past the agents'
+# the head merged while ten hogs hold both CPUs (with the benchmark, 11
+# runnable processes on 2 CPUs: the hogs take 1.8 CPUs, past the agents'
 # --busy-threshold 1.5)
 hogs=
-for k in 1 2 3 4 5 6; do
+for k in 1 2 3 4 5 6 7 8 9 10; do
 	sh -c 'while :; do :; done' &
 	hogs="$hogs $!"
 done
@@ -105,7 +105,10 @@ wait_measured 64
 kill $hogs
 q="SELECT sum(r.disturbed), count(*) FROM runs r JOIN benchmarks b ON b.id = r.benchmark_id JOIN commits c ON c.id = r.commit_id WHERE b.name = 'wall' AND c.sha = '$head'"
 got=$(sqlite3 "$DB" "$q")
-[ "$got" = "5|5" ] || fail "the head's wall runs under load: disturbed|runs = $got, want 5|5"
+# most of them seen disturbed (a run may start in a lull of the hogs'
+# scheduling); whatever was counted, no alert
+[ "${got#*|}" = 5 ] && [ "${got%|*}" -ge 4 ] ||
+	fail "the head's wall runs under load: disturbed|runs = $got, want at least 4|5"
 [ "$(alerts)" = 0 ] || { cat "$T/body"; fail "alert from disturbed runs"; }
 daemon_stop
 [ "$PBD_EXIT" = 0 ] || fail "perfbisectd exit $PBD_EXIT"

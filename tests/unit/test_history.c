@@ -154,6 +154,29 @@ static void history__open_wide_alert_is_narrowed(void **state)
 	free(ch);
 }
 
+static void history__bisected_alert_and_wide_open_one(void **state)
+{
+	/* the first step's alert bisected (its culprit's range), and an
+	 * open alert raised early over both steps: the first step is the
+	 * first alert's, the second narrows the open one */
+	struct pb_history_alert known[2] = {
+		{ line[11], line[12], 0 },
+		{ line[5], line[35], 1 },
+	};
+	struct pb_history_change *ch = NULL;
+	size_t n;
+
+	(void)state;
+	make_line();
+	nruns = 0;
+	add_runs("m1", 0, 40, 3, two_steps, 1.0, 0.01);
+	n = judge(known, 2, &ch);
+	assert_int_equal(n, 1);
+	assert_int_equal(ch[0].refines, 1);
+	assert_int_equal(ch[0].bad, 29);
+	free(ch);
+}
+
 static void history__off_the_line_and_noise(void **state)
 {
 	struct pb_history_change *ch = NULL;
@@ -168,6 +191,22 @@ static void history__off_the_line_and_noise(void **state)
 		runs[nruns++] = (struct pb_history_run){ "gone", "m1", 500 };
 	n = judge(NULL, 0, &ch);
 	assert_int_equal(n, 0);
+	free(ch);
+	/* the newest commit alone far slower (one run counted, the others
+	 * disturbed): not a change until another merge confirms it */
+	nruns = 0;
+	add_runs("m1", 0, 39, 5, flat, 1.0, 0.03);
+	runs[nruns++] = (struct pb_history_run){ line[39], "m1", 300 };
+	n = judge(NULL, 0, &ch);
+	assert_int_equal(n, 0);
+	free(ch);
+	runs[nruns++] = (struct pb_history_run){ line[38], "m1", 300 };
+	for (size_t k = 0; k < nruns; k++) /* 38 slow too: confirmed */
+		if (runs[k].sha == line[38])
+			runs[k].value = 300;
+	n = judge(NULL, 0, &ch);
+	assert_int_equal(n, 1);
+	assert_int_equal(ch[0].bad, 38);
 	free(ch);
 }
 
@@ -206,6 +245,7 @@ int main(void)
 		cmocka_unit_test(history__machines_are_strata),
 		cmocka_unit_test(history__known_alert_is_not_raised_again),
 		cmocka_unit_test(history__open_wide_alert_is_narrowed),
+		cmocka_unit_test(history__bisected_alert_and_wide_open_one),
 		cmocka_unit_test(history__off_the_line_and_noise),
 		cmocka_unit_test(history__bimodal_slowdown),
 	};

@@ -3468,29 +3468,43 @@ int pb_db_merge_set_state(struct pb_db *db, int64_t id, const char *state)
 	return run_done(db, st, "update merge");
 }
 
-int pb_db_series_unjudged(struct pb_db *db, struct pb_series_key *out)
+static int same_series(const struct pb_series_key *a,
+		       const struct pb_series_key *b)
+{
+	return a->repo_id == b->repo_id && a->bench_id == b->bench_id &&
+	       a->config_id == b->config_id;
+}
+
+int pb_db_series_unjudged(struct pb_db *db, const struct pb_series_key *skip,
+			  size_t nskip, struct pb_series_key *out)
 {
 	sqlite3_stmt *st;
-	int rc, s;
+	int rc, s, found = 0;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc = prep(db,
 		       "SELECT repo_id, benchmark_id, config_id FROM "
 		       "merges WHERE judged = 0 AND state IN ('measured', "
 		       "'failed') GROUP BY repo_id, benchmark_id, config_id "
-		       "ORDER BY min(id) LIMIT 1",
+		       "ORDER BY min(id)",
 		       &st)) < 0)
 		return rc;
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
+	while (!found && (s = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t i;
+
 		out->repo_id = sqlite3_column_int64(st, 0);
 		out->bench_id = sqlite3_column_int64(st, 1);
 		out->config_id = sqlite3_column_int64(st, 2);
+		for (i = 0; i < nskip && !same_series(out, &skip[i]); i++)
+			;
+		found = i == nskip;
 	}
 	unprep(db, st);
-	return s == SQLITE_ROW ? PB_OK
-	       : s == SQLITE_DONE ? PB_ENOTFOUND
-				  : db_fail(db, "find merges to judge");
+	if (found)
+		return PB_OK;
+	memset(out, 0, sizeof(*out));
+	return s == SQLITE_DONE ? PB_ENOTFOUND
+				: db_fail(db, "find merges to judge");
 }
 
 int pb_db_series_judged(struct pb_db *db, const struct pb_series_key *k)

@@ -641,9 +641,11 @@ int pb_db_merge_set_state(struct pb_db *db, int64_t id, const char *state);
 struct pb_series_key {
 	int64_t repo_id, bench_id, config_id;
 };
-/* A series with merges measured (or failed) since it was last judged:
- * PB_OK, or PB_ENOTFOUND when there is none. */
-int pb_db_series_unjudged(struct pb_db *db, struct pb_series_key *out);
+/* The series with merges measured (or failed) since it was last judged
+ * the longest, but those of skip[0..nskip): PB_OK, or PB_ENOTFOUND when
+ * there is none. */
+int pb_db_series_unjudged(struct pb_db *db, const struct pb_series_key *skip,
+			  size_t nskip, struct pb_series_key *out);
 /* Its merges measured (or failed) by now are judged: call it under the
  * lock that reads the series' runs. */
 int pb_db_series_judged(struct pb_db *db, const struct pb_series_key *k);

@@ -58,6 +58,10 @@ struct bis {
 	struct bis *next;
 };
 
+#define GIT_LOCKS 16
+#define JUDGE_HELD 32
+#define JUDGE_RETRY_S 30.0
+
 struct pb_sched {
 	struct pb_sched_opts o;
 	pthread_mutex_t own;          /* the lock, unless the caller's */
@@ -65,8 +69,14 @@ struct pb_sched {
 	struct bis *list;             /* running bisections, loaded */
 	int loaded;                   /* list read from the database */
 	double started;               /* for the restart grace */
-	pthread_mutex_t git;          /* one fetch or read of the mirrors
-				       * at a time */
+	/* one fetch or opening of a repository's mirror at a time:
+	 * mirror ID takes git[ID % GIT_LOCKS] (a slow fetch of one
+	 * repository holds up another only when they share a stripe) */
+	pthread_mutex_t git[GIT_LOCKS];
+	/* series whose judging failed for the machine's sake (their mirror,
+	 * the disk): left alone until `until`, so they hold up no other */
+	struct pb_series_key held[JUDGE_HELD];
+	double held_until[JUDGE_HELD];
 };
 
 static double now_of(const struct pb_sched *s)
@@ -121,7 +131,8 @@ int pb_sched_new(struct pb_sched **out, const struct pb_sched_opts *o)
 		s->o.history_commits = 5000;
 	s->o.pair_runs &= ~1u; /* whole pairs */
 	pthread_mutex_init(&s->own, NULL);
-	pthread_mutex_init(&s->git, NULL);
+	for (size_t i = 0; i < GIT_LOCKS; i++)
+		pthread_mutex_init(&s->git[i], NULL);
 	s->lk = o->lock ? o->lock : &s->own;
 	s->started = now_of(s);
 	*out = s;
@@ -151,7 +162,8 @@ void pb_sched_free(struct pb_sched *s)
 		bis_free(b);
 	}
 	pthread_mutex_destroy(&s->own);
-	pthread_mutex_destroy(&s->git);
+	for (size_t i = 0; i < GIT_LOCKS; i++)
+		pthread_mutex_destroy(&s->git[i]);
 	free(s);
 }
 
@@ -377,14 +389,14 @@ static int mirror(struct pb_sched *s, const struct pb_repo_ref *repo,
 		goto out;
 	/* without a fetch: the copy as it is, if there is one; two fetches
 	 * into one copy never at once */
-	pthread_mutex_lock(&s->git);
+	pthread_mutex_lock(&s->git[(uint64_t)repo->id % GIT_LOCKS]);
 	if ((fetch || pb_git_open(g, dir) < 0) &&
 	    (rc = pb_git_mirror(g, repo->url, dir)) < 0) {
 		pb_strlcpy(msg, pb_error_last(), sizeof(msg));
 		rc = pb_error_code(PB_EINFRA, "repository '%s' (%s): %s",
 				   repo->name, repo->url, msg);
 	}
-	pthread_mutex_unlock(&s->git);
+	pthread_mutex_unlock(&s->git[(uint64_t)repo->id % GIT_LOCKS]);
 out:
 	free(dir);
 	free(parent);
@@ -1826,7 +1838,15 @@ int pb_sched_judge(struct pb_sched *s)
 
 	memset(&bench, 0, sizeof(bench));
 	pthread_mutex_lock(s->lk);
-	rc = pb_db_series_unjudged(s->o.db, &key);
+	{
+		struct pb_series_key skip[JUDGE_HELD];
+		size_t nskip = 0;
+
+		for (size_t i = 0; i < JUDGE_HELD; i++)
+			if (s->held_until[i] > now_of(s))
+				skip[nskip++] = s->held[i];
+		rc = pb_db_series_unjudged(s->o.db, skip, nskip, &key);
+	}
 	if (rc == PB_OK)
 		rc = pb_db_repo_by_id(s->o.db, key.repo_id, &repo);
 	if (rc == PB_OK)
@@ -1953,6 +1973,16 @@ out:
 			(void)pb_db_series_judged(s->o.db, &key);
 		else if (rc == PB_EINFRA && marked)
 			(void)pb_db_series_rejudge_key(s->o.db, &key);
+		if (rc == PB_EINFRA) {
+			/* in the place of the one held the longest ago */
+			size_t h = 0;
+
+			for (size_t i = 1; i < JUDGE_HELD; i++)
+				if (s->held_until[i] < s->held_until[h])
+					h = i;
+			s->held[h] = key;
+			s->held_until[h] = now_of(s) + JUDGE_RETRY_S;
+		}
 		(void)unlock_synced(s, PB_OK);
 		pb_log_warnx("judging the series of benchmark %lld: %s",
 			     (long long)key.bench_id, why);

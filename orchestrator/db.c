@@ -2921,21 +2921,14 @@ static char *col_dup_oom(sqlite3_stmt *st, int i, int *fail)
 	return c;
 }
 
-int pb_db_repo_get(struct pb_db *db, const char *name,
-		   struct pb_repo_row *out)
+/* The repository row of a prepared SELECT of REPO_COLS (bound): PB_OK,
+ * PB_ENOTFOUND, or an error. */
+#define REPO_COLS "SELECT id, name, url, branch, webhook_secret, " \
+		  "notify_url, created_at FROM repositories "
+static int repo_row(struct pb_db *db, sqlite3_stmt *st, struct pb_repo_row *out)
 {
-	sqlite3_stmt *st;
-	int rc, s, oom = 0;
+	int rc, s = sqlite3_step(st), oom = 0;
 
-	memset(out, 0, sizeof(*out));
-	if ((rc = prep(db,
-		       "SELECT id, name, url, branch, webhook_secret, "
-		       "notify_url, created_at FROM repositories WHERE "
-		       "name = ?1",
-		       &st)) < 0)
-		return rc;
-	bind_text(st, 1, name);
-	s = sqlite3_step(st);
 	if (s == SQLITE_ROW) {
 		out->id = sqlite3_column_int64(st, 0);
 		out->name = col_dup_oom(st, 1, &oom);
@@ -2947,7 +2940,7 @@ int pb_db_repo_get(struct pb_db *db, const char *name,
 		rc = PB_OK;
 		if (oom) {
 			pb_repo_row_release(out);
-			rc = pb_error_set("out of memory");
+			rc = pb_error_code(PB_EINFRA, "out of memory");
 		}
 	} else if (s == SQLITE_DONE) {
 		rc = PB_ENOTFOUND;
@@ -2956,6 +2949,19 @@ int pb_db_repo_get(struct pb_db *db, const char *name,
 	}
 	unprep(db, st);
 	return rc;
+}
+
+int pb_db_repo_get(struct pb_db *db, const char *name,
+		   struct pb_repo_row *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = prep(db, REPO_COLS "WHERE name = ?1", &st)) < 0)
+		return rc;
+	bind_text(st, 1, name);
+	return repo_row(db, st, out);
 }
 
 void pb_repo_row_release(struct pb_repo_row *row)
@@ -3045,36 +3051,13 @@ int pb_db_repo_get_by_id(struct pb_db *db, int64_t id,
 			 struct pb_repo_row *out)
 {
 	sqlite3_stmt *st;
-	int rc, s, oom = 0;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = prep(db,
-		       "SELECT id, name, url, branch, webhook_secret, "
-		       "notify_url, created_at FROM repositories WHERE id = ?1",
-		       &st)) < 0)
+	if ((rc = prep(db, REPO_COLS "WHERE id = ?1", &st)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, id);
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(st, 0);
-		out->name = col_dup_oom(st, 1, &oom);
-		out->url = col_dup_oom(st, 2, &oom);
-		out->branch = col_dup_oom(st, 3, &oom);
-		out->webhook_secret = col_dup_oom(st, 4, &oom);
-		out->notify_url = col_dup_oom(st, 5, &oom);
-		out->created_at = sqlite3_column_double(st, 6);
-		rc = PB_OK;
-		if (oom) {
-			pb_repo_row_release(out);
-			rc = pb_error_code(PB_EINFRA, "out of memory");
-		}
-	} else if (s == SQLITE_DONE) {
-		rc = PB_ENOTFOUND;
-	} else {
-		rc = db_fail(db, "read repository");
-	}
-	unprep(db, st);
-	return rc;
+	return repo_row(db, st, out);
 }
 
 int pb_db_outbox_add(struct pb_db *db, const struct pb_outbox_new *m,

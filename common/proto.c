@@ -2396,7 +2396,7 @@ int pb_proto_parse_alert_state(char out[16], const char *body, size_t len)
 static json_t *alert_obj(const struct pb_alert_wire *a)
 {
 	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, "
-			 "s:o, s:s, s:o, s:o, s:o, s:s*}",
+			 "s:o, s:s, s:o, s:o, s:o, s:s*, s:o}",
 			 "id", (json_int_t)a->id, "repo", a->repo, "benchmark",
 			 a->benchmark, "config", "default", "good", a->good,
 			 "bad", a->bad, "change", num_or_null(a->change),
@@ -2407,7 +2407,9 @@ static json_t *alert_obj(const struct pb_alert_wire *a)
 			 "machine", a->machine, "before",
 			 num_or_null(a->before), "after", num_or_null(a->after),
 			 "created_at", num_or_null(a->created_at), "note",
-			 a->note && a->note[0] ? a->note : NULL);
+			 a->note && a->note[0] ? a->note : NULL, "culprit",
+			 a->culprit && a->culprit[0] ? json_string(a->culprit)
+						     : json_null());
 }
 
 char *pb_proto_alerts_json(const struct pb_alert_wire *v, size_t n)

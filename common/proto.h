@@ -524,6 +524,8 @@ struct pb_alert_wire {
 	int64_t id, bisection;   /* bisection 0: null */
 	const char *repo, *benchmark, *good, *bad, *mode, *state, *machine;
 	const char *note;        /* NULL or "": left out */
+	const char *culprit;     /* its bisection's, once done; NULL or "":
+				  * null */
 	double change, p_value, before, after, created_at;
 };
 char *pb_proto_alerts_json(const struct pb_alert_wire *v, size_t n);

@@ -146,8 +146,8 @@ int pb_notify_alert_raised(struct pb_db *db, int64_t alert_id)
 		return rc;
 	w = (struct pb_alert_wire){
 		a.id, a.bisection_id, a.repo, a.bench, a.good, a.bad, a.mode,
-		a.state, a.machine, a.note, a.change, a.p_value, a.before,
-		a.after, a.created_at
+		a.state, a.machine, a.note, a.culprit, a.change, a.p_value,
+		a.before, a.after, a.created_at
 	};
 	if (!(data = pb_proto_alert_json(&w)))
 		return pb_error_code(PB_EINFRA, "out of memory");

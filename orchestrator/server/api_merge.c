@@ -295,8 +295,8 @@ static void wire_of(struct pb_alert_wire *w, const struct pb_alert_row *a)
 {
 	*w = (struct pb_alert_wire){
 		a->id, a->bisection_id, a->repo, a->bench, a->good, a->bad,
-		a->mode, a->state, a->machine, a->note, a->change, a->p_value,
-		a->before, a->after, a->created_at
+		a->mode, a->state, a->machine, a->note, a->culprit, a->change,
+		a->p_value, a->before, a->after, a->created_at
 	};
 }
 

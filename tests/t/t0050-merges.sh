@@ -109,6 +109,8 @@ for want in "$first" "$second"; do
 	[ -n "$hit" ] || fail "no alert around planted commit $want"
 	[ "$(json "$T/alerts.json" "[a for a in j['alerts'] if a['id'] == $hit][0]['change'] < -0.05")" = True ] ||
 		fail "alert $hit: change not a slowdown"
+	[ "$(json "$T/alerts.json" "[a['culprit'] for a in j['alerts'] if a['id'] == $hit][0]")" = "$want" ] ||
+		fail "alert $hit does not name its bisection's culprit"
 	bis=$(json "$T/alerts.json" "[a['bisection'] for a in j['alerts'] if a['id'] == $hit][0]")
 	req --token "$admin" "$PORT" GET "/api/v1/bisections/$bis" > /dev/null
 	[ "$(json "$T/body" "j['verdict'] == 'culprit' and j['culprit'] == '$want' and j['verification']['confirmed']")" = True ] ||

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "err.h"
@@ -2505,4 +2506,63 @@ char *pb_proto_merge_req_json(const char *repo, const char *commit)
 {
 	return dump_api(json_pack("{s:s, s:s}", "repo", repo, "commit",
 				  commit));
+}
+
+/* ---- notifications (docs/notifications.md) ---- */
+
+char *pb_proto_notify_body(const char *delivery, const char *event,
+			   double created_at, int64_t repo_id,
+			   const char *repo_name, const char *data_json)
+{
+	json_error_t e;
+	json_t *data, *o;
+	char when[32];
+	time_t t = (time_t)created_at;
+	struct tm tm;
+
+	if (!delivery || !event || !repo_name || !data_json ||
+	    !gmtime_r(&t, &tm))
+		return NULL;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	data = json_loads(data_json, JSON_REJECT_DUPLICATES, &e);
+	if (!data || !json_is_object(data)) {
+		json_decref(data);
+		return NULL;
+	}
+	o = json_pack("{s:s, s:s, s:s, s:{s:I, s:o}, s:o}", "delivery",
+		      delivery, "event", event, "created_at", when,
+		      "repository", "id", (json_int_t)repo_id, "name",
+		      str(repo_name), "data", data);
+	return dump_api(o);
+}
+
+char *pb_proto_notify_bisection_data(const struct pb_bisection_view *v,
+				     const char *benchmark,
+				     const char *report_path, int64_t alert)
+{
+	char *text = pb_proto_bisection_json(v, report_path), api[64];
+	json_error_t e;
+	json_t *o;
+
+	if (!text)
+		return NULL;
+	o = json_loads(text, 0, &e);
+	free(text);
+	if (!o || !json_is_object(o)) {
+		json_decref(o);
+		return NULL;
+	}
+	/* a receiver that wants the steps asks for them (GET "api") */
+	json_object_del(o, "steps");
+	snprintf(api, sizeof(api), "/api/v1/bisections/%lld", (long long)v->id);
+	if (json_object_set_new(o, "benchmark", str(benchmark)) < 0 ||
+	    json_object_set_new(o, "repo", str(v->repo)) < 0 ||
+	    json_object_set_new(o, "api", json_string(api)) < 0 ||
+	    json_object_set_new(o, "alert",
+				alert > 0 ? json_integer((json_int_t)alert)
+					  : json_null()) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return dump_api(o);
 }

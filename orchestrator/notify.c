@@ -17,7 +17,6 @@
 
 #include "common/err.h"
 #include "common/proto.h"
-#include "common/proto_notify.h"
 #include "common/util.h"
 #include "orchestrator/notify.h"
 

@@ -2302,16 +2302,40 @@ void pb_merge_req_release(struct pb_merge_req *r)
 
 char *pb_proto_merge_answer_json(const struct pb_merge_answer *a)
 {
-	json_t *o = json_pack("{s:I, s:I, s:I, s:b}", "jobs",
-			      (json_int_t)a->jobs, "benchmarks",
-			      (json_int_t)a->benchmarks, "skipped",
-			      (json_int_t)a->skipped, "duplicate",
-			      a->duplicate);
+	json_t *o;
 
+	if (!a->hook)
+		o = json_pack("{s:I, s:I, s:I}", "jobs", (json_int_t)a->jobs,
+			      "benchmarks", (json_int_t)a->benchmarks,
+			      "skipped", (json_int_t)a->skipped);
+	else
+		o = json_pack("{s:b, s:b}", "queued", a->push > 0,
+			      "duplicate", a->duplicate);
+	if (o && a->hook && a->push > 0)
+		json_object_set_new(o, "push", json_integer(a->push));
+	if (o && a->hook && !a->push)
+		json_object_set_new(o, "jobs", json_integer(0));
 	if (o && a->commit)
 		json_object_set_new(o, "commit", json_string(a->commit));
 	if (o && a->ignored)
 		json_object_set_new(o, "ignored", json_string(a->ignored));
+	return dump_api(o);
+}
+
+char *pb_proto_push_json(const struct pb_push_wire *p)
+{
+	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:b, s:s, s:I, s:o, s:o}",
+			      "id", (json_int_t)p->id, "repo", p->repo,
+			      "source", p->source, "commit", p->commit,
+			      "forced", p->forced, "state", p->state,
+			      "attempts", (json_int_t)p->attempts,
+			      "created_at", num_or_null(p->created_at),
+			      "done_at", num_or_null(p->done_at));
+
+	if (o && p->jobs >= 0)
+		json_object_set_new(o, "jobs", json_integer(p->jobs));
+	if (o && p->note && p->note[0])
+		json_object_set_new(o, "note", json_string(p->note));
 	return dump_api(o);
 }
 

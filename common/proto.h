@@ -495,12 +495,17 @@ void pb_merge_req_release(struct pb_merge_req *r);
 /* The body `perfbisect merge` posts. */
 char *pb_proto_merge_req_json(const char *repo, const char *commit);
 
-/* Its answer (202): {"jobs", "benchmarks", "skipped", "duplicate",
- * "commit"?, "ignored"?}; ignored says why a push scheduled nothing. */
+/* Its answer (202): {"jobs", "benchmarks", "skipped", "commit"}.  A push
+ * webhook's answer (202) instead: {"queued", "duplicate", "push"?,
+ * "commit"?, "jobs"?, "ignored"?}: queued with the stored push's id, or
+ * nothing to do (jobs 0) and why (ignored, or duplicate: a delivery seen
+ * before). */
 struct pb_merge_answer {
 	unsigned jobs, benchmarks, skipped;
-	int duplicate;
 	const char *commit;   /* NULL: left out */
+	int hook;             /* the webhook's answer */
+	int64_t push;         /* the hook's stored push; 0: none */
+	int duplicate;        /* the hook's delivery was seen before */
 	const char *ignored;  /* NULL: left out */
 };
 char *pb_proto_merge_answer_json(const struct pb_merge_answer *a);
@@ -515,6 +520,18 @@ struct pb_push {
 };
 int pb_proto_parse_push(struct pb_push *out, const char *body, size_t len,
 			int gitlab);
+
+/* GET /api/v1/pushes/ID: what became of a webhook's push. */
+struct pb_push_wire {
+	int64_t id;
+	const char *repo, *source, *commit, *state;
+	int forced;
+	unsigned attempts;
+	int jobs;                /* < 0: left out */
+	const char *note;        /* NULL or "": left out */
+	double created_at, done_at; /* done_at NAN: null */
+};
+char *pb_proto_push_json(const struct pb_push_wire *p);
 
 /* POST /api/v1/alerts/ID {state}: "open", "acknowledged" or "fixed". */
 int pb_proto_parse_alert_state(char out[16], const char *body, size_t len);

@@ -4134,3 +4134,197 @@ int pb_db_compare_load(struct pb_db *db, int64_t id,
 	*out = v;
 	return PB_OK;
 }
+
+/* ---- webhook pushes (schema 0015) ---- */
+
+int pb_db_push_add(struct pb_db *db, int64_t repo_id, const char *source,
+		   const char *delivery, const char *head, int forced,
+		   int64_t *id)
+{
+	sqlite3_stmt *st;
+	int rc, created = 1;
+
+	*id = 0;
+	if ((rc = pb_db_begin(db)) < 0)
+		return rc;
+	if (delivery)
+		rc = pb_db_delivery_add(db, source, delivery, repo_id,
+					&created);
+	if (rc == PB_OK && created &&
+	    (rc = prep(db,
+		       "INSERT INTO pushes (repo_id, source, delivery, head, "
+		       "forced, next_at, created_at) VALUES (?1, ?2, ?3, ?4, "
+		       "?5, " NOW_SQL ", " NOW_SQL ") RETURNING id",
+		       &st)) == PB_OK) {
+		sqlite3_bind_int64(st, 1, repo_id);
+		bind_text(st, 2, source);
+		bind_text(st, 3, delivery);
+		bind_text(st, 4, head);
+		sqlite3_bind_int(st, 5, forced != 0);
+		rc = select_id(db, st, id, "store push");
+		if (rc == PB_ENOTFOUND)
+			rc = db_fail(db, "store push");
+	}
+	if (rc == PB_OK)
+		return pb_db_commit(db);
+	pb_db_rollback(db);
+	return rc;
+}
+
+#define PUSH_COLUMNS                                                         \
+	"p.id, p.repo_id, r.name, p.source, p.head, p.forced, p.state, "     \
+	"p.attempts, p.jobs, p.note, p.created_at, p.done_at"
+
+static int push_row(struct pb_db *db, sqlite3_stmt *st,
+		    struct pb_push_row *out)
+{
+	int s = sqlite3_step(st), rc = PB_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (s == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(st, 0);
+		out->repo_id = sqlite3_column_int64(st, 1);
+		col_copy(st, 2, out->repo, sizeof(out->repo));
+		col_copy(st, 3, out->source, sizeof(out->source));
+		col_copy(st, 4, out->head, sizeof(out->head));
+		out->forced = sqlite3_column_int(st, 5);
+		col_copy(st, 6, out->state, sizeof(out->state));
+		out->attempts = (unsigned)sqlite3_column_int(st, 7);
+		out->jobs = sqlite3_column_type(st, 8) == SQLITE_NULL
+				    ? -1
+				    : sqlite3_column_int(st, 8);
+		col_copy(st, 9, out->note, sizeof(out->note));
+		out->created_at = col_real(st, 10);
+		out->done_at = col_real(st, 11);
+	} else if (s == SQLITE_DONE) {
+		rc = PB_ENOTFOUND;
+	} else {
+		rc = db_fail(db, "read a push");
+	}
+	unprep(db, st);
+	return rc;
+}
+
+int pb_db_push_due(struct pb_db *db, double now, struct pb_push_row *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "SELECT " PUSH_COLUMNS " FROM pushes p JOIN repositories "
+		       "r ON r.id = p.repo_id WHERE p.state = 'queued' AND "
+		       "p.next_at <= ?1 ORDER BY p.next_at, p.id LIMIT 1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_double(st, 1, now);
+	return push_row(db, st, out);
+}
+
+int pb_db_push_get(struct pb_db *db, int64_t id, struct pb_push_row *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "SELECT " PUSH_COLUMNS " FROM pushes p JOIN repositories "
+		       "r ON r.id = p.repo_id WHERE p.id = ?1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	return push_row(db, st, out);
+}
+
+int pb_db_push_set(struct pb_db *db, int64_t id, const char *state,
+		   int jobs, const char *note, double next_at)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "UPDATE pushes SET state = ?2, jobs = ?3, note = ?4, "
+		       "attempts = attempts + (?2 <> 'scheduled' AND ?2 <> "
+		       "'ignored'), next_at = ?5, done_at = CASE WHEN ?2 = "
+		       "'queued' THEN NULL ELSE " NOW_SQL " END WHERE id = ?1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, state);
+	bind_count(st, 3, jobs);
+	bind_text(st, 4, note);
+	sqlite3_bind_double(st, 5, next_at);
+	return run_done(db, st, "update push");
+}
+
+/* ---- what the report draws (schema 0016) ---- */
+
+int pb_db_verify_pairs_set(struct pb_db *db, int64_t bisection_id,
+			   const int64_t *seqs, size_t npairs)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = pb_db_begin(db)) < 0)
+		return rc;
+	if ((rc = prep(db,
+		       "UPDATE runs SET verify_pair = NULL WHERE bisection_id "
+		       "= ?1 AND verify_pair IS NOT NULL",
+		       &st)) == PB_OK) {
+		sqlite3_bind_int64(st, 1, bisection_id);
+		rc = run_done(db, st, "clear verification pairs");
+	}
+	for (size_t j = 0; rc == PB_OK && j < 2 * npairs; j++) {
+		if ((rc = prep(db,
+			       "UPDATE runs SET verify_pair = ?3 WHERE "
+			       "bisection_id = ?1 AND seq = ?2",
+			       &st)) < 0)
+			break;
+		sqlite3_bind_int64(st, 1, bisection_id);
+		sqlite3_bind_int64(st, 2, seqs[j]);
+		sqlite3_bind_int64(st, 3, (int64_t)(j / 2));
+		rc = run_done(db, st, "mark verification pairs");
+	}
+	if (rc == PB_OK)
+		return pb_db_commit(db);
+	pb_db_rollback(db);
+	return rc;
+}
+
+int pb_db_series_positions(struct pb_db *db, const struct pb_series_key *k,
+			   const char (*shas)[41], const size_t *pos,
+			   size_t n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = pb_db_begin(db)) < 0)
+		return rc;
+	if ((rc = prep(db,
+		       "UPDATE merges SET line_pos = NULL WHERE repo_id = ?1 "
+		       "AND benchmark_id = ?2 AND config_id = ?3 AND line_pos "
+		       "IS NOT NULL",
+		       &st)) == PB_OK) {
+		sqlite3_bind_int64(st, 1, k->repo_id);
+		sqlite3_bind_int64(st, 2, k->bench_id);
+		sqlite3_bind_int64(st, 3, k->config_id);
+		rc = run_done(db, st, "clear line positions");
+	}
+	for (size_t i = 0; rc == PB_OK && i < n; i++) {
+		if ((rc = prep(db,
+			       "UPDATE merges SET line_pos = ?5 WHERE repo_id "
+			       "= ?1 AND benchmark_id = ?2 AND config_id = ?3 "
+			       "AND commit_id = (SELECT id FROM commits WHERE "
+			       "repo_id = ?1 AND sha = ?4)",
+			       &st)) < 0)
+			break;
+		sqlite3_bind_int64(st, 1, k->repo_id);
+		sqlite3_bind_int64(st, 2, k->bench_id);
+		sqlite3_bind_int64(st, 3, k->config_id);
+		bind_text(st, 4, shas[i]);
+		sqlite3_bind_int64(st, 5, (int64_t)pos[i]);
+		rc = run_done(db, st, "store line positions");
+	}
+	if (rc == PB_OK)
+		return pb_db_commit(db);
+	pb_db_rollback(db);
+	return rc;
+}

@@ -220,6 +220,12 @@ typedef int (*pb_db_run_cb)(void *ctx, int64_t seq, int64_t commit_id,
 			    double value);
 int pb_db_bisection_replay(struct pb_db *db, int64_t bisection_id,
 			   pb_db_run_cb cb, void *ctx);
+/* The runs of the bisection's last verification: pair j is the runs of
+ * sequence numbers seqs[2j] and seqs[2j + 1] (runs.verify_pair, schema
+ * 0016); every other run of the bisection is marked as none. */
+int pb_db_verify_pairs_set(struct pb_db *db, int64_t bisection_id,
+			   const int64_t *seqs, size_t npairs);
+
 /* The counters of run `seq` of the bisection: IPC and remote accesses,
  * NAN with the machine's reason in the note (or "" when it gave none).
  * PB_ENOTFOUND when there is no such run. */
@@ -641,6 +647,12 @@ int pb_db_merge_set_state(struct pb_db *db, int64_t id, const char *state);
 struct pb_series_key {
 	int64_t repo_id, bench_id, config_id;
 };
+/* The series' merges of commits shas[0..n) are at line positions pos[]
+ * on the tracked branch (merges.line_pos, for the report); every other
+ * merge of the series is off the line (NULL). */
+int pb_db_series_positions(struct pb_db *db, const struct pb_series_key *k,
+			   const char (*shas)[41], const size_t *pos,
+			   size_t n);
 /* The series with merges measured (or failed) since it was last judged
  * the longest, but those of skip[0..nskip): PB_OK, or PB_ENOTFOUND when
  * there is none. */
@@ -695,6 +707,33 @@ int pb_db_auto_bisections_running(struct pb_db *db, int64_t repo_id,
 /* A webhook delivery: *created 1 the first time, 0 when seen before. */
 int pb_db_delivery_add(struct pb_db *db, const char *source,
 		       const char *delivery, int64_t repo_id, int *created);
+
+/* A verified webhook push to the tracked branch, waiting to be scheduled
+ * (schema 0015): stored with its delivery (when given) in one transaction;
+ * *id 0 when the delivery was seen before (nothing stored). */
+int pb_db_push_add(struct pb_db *db, int64_t repo_id, const char *source,
+		   const char *delivery, const char *head, int forced,
+		   int64_t *id);
+struct pb_push_row {
+	int64_t id, repo_id;
+	char repo[256];
+	char source[8];
+	char head[41];
+	int forced;
+	char state[12];         /* queued, scheduled, ignored, failed */
+	unsigned attempts;      /* fetches that failed */
+	int jobs;               /* -1 until scheduled */
+	char note[512];
+	double created_at, done_at; /* done_at NAN while queued */
+};
+/* The oldest push queued and due at `now`; PB_ENOTFOUND for none. */
+int pb_db_push_due(struct pb_db *db, double now, struct pb_push_row *out);
+/* PB_ENOTFOUND for no such push. */
+int pb_db_push_get(struct pb_db *db, int64_t id, struct pb_push_row *out);
+/* The push's outcome: state scheduled (jobs), ignored or failed (note), or
+ * queued again at next_at after a failed fetch (note; attempts counted). */
+int pb_db_push_set(struct pb_db *db, int64_t id, const char *state,
+		   int jobs, const char *note, double next_at);
 
 /* The id of the repository's commit `sha`, or PB_ENOTFOUND. */
 int pb_db_commit_id(struct pb_db *db, int64_t repo_id, const char *sha,

@@ -1683,7 +1683,7 @@ int pb_sched_merge(struct pb_sched *s, const struct pb_sched_merge_req *q,
 	char (*line)[41] = NULL, head[41], msg[512];
 	size_t nline = 0, nb = 0, k;
 	int64_t commit_id;
-	int rc, created;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	memset(&ci, 0, sizeof(ci));
@@ -1721,17 +1721,7 @@ int pb_sched_merge(struct pb_sched *s, const struct pb_sched_merge_req *q,
 	pthread_mutex_lock(s->lk);
 	if ((rc = pb_db_begin(s->o.db)) < 0)
 		goto unlock;
-	if (q->delivery) {
-		rc = pb_db_delivery_add(s->o.db, q->source, q->delivery,
-					repo.id, &created);
-		if (rc == PB_OK && !created) {
-			out->duplicate = 1;
-			rc = pb_db_commit(s->o.db);
-			goto unlock;
-		}
-	}
-	if (rc == PB_OK)
-		rc = pb_db_commit_ensure(s->o.db, repo.id, &ci, &commit_id);
+	rc = pb_db_commit_ensure(s->o.db, repo.id, &ci, &commit_id);
 	if (rc == PB_OK)
 		rc = pb_db_merge_benches(s->o.db, repo.id, &benches, &nb);
 	out->benchmarks = (unsigned)nb;
@@ -1774,6 +1764,73 @@ out:
 	free(line);
 	pb_git_free(g);
 	return rc;
+}
+
+int pb_sched_push(struct pb_sched *s, int64_t repo_id, const char *source,
+		  const char *delivery, const char *head, int forced,
+		  int64_t *id)
+{
+	int rc;
+
+	pthread_mutex_lock(s->lk);
+	rc = pb_db_push_add(s->o.db, repo_id, source, delivery, head, forced,
+			    id);
+	return unlock_synced(s, rc);
+}
+
+int pb_sched_pushes(struct pb_sched *s)
+{
+	struct pb_push_row p;
+	struct pb_sched_merge_req q;
+	struct pb_sched_merge_res r;
+	char note[512];
+	const char *state;
+	double next_at = 0;
+	int rc, jobs = -1;
+
+	pthread_mutex_lock(s->lk);
+	rc = pb_db_push_due(s->o.db, now_of(s), &p);
+	pthread_mutex_unlock(s->lk);
+	if (rc == PB_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return rc;
+	q = (struct pb_sched_merge_req){ p.repo, p.head, p.source };
+	rc = pb_sched_merge(s, &q, &r);
+	note[0] = 0;
+	if (rc == PB_OK) {
+		state = "scheduled";
+		jobs = (int)r.jobs;
+		if (p.forced && r.jobs)
+			pb_log_info("%s: a forced push: commits that left the "
+				    "branch drop out of its series", p.repo);
+	} else if (rc == PB_EINVAL || rc == PB_ENOTFOUND) {
+		/* a head off the tracked line (a late delivery after a
+		 * forced push), or a commit the fetch does not bring */
+		state = "ignored";
+		pb_strlcpy(note, pb_error_last(), sizeof(note));
+	} else {
+		pb_strlcpy(note, pb_error_last(), sizeof(note));
+		if (p.attempts + 1 >= PB_SCHED_PUSH_ATTEMPTS) {
+			state = "failed";
+		} else {
+			state = "queued";
+			/* 5 s, 10 s, 20 s...: a remote that is down for
+			 * minutes */
+			next_at = now_of(s) + 5.0 * (double)(1u << p.attempts);
+		}
+	}
+	if (note[0])
+		pb_log_warnx("%s push %lld of %.12s to '%s' %s: %s", p.source,
+			     (long long)p.id, p.head, p.repo,
+			     !strcmp(state, "queued") ? "tried again later"
+						      : state,
+			     note);
+	pthread_mutex_lock(s->lk);
+	rc = pb_db_push_set(s->o.db, p.id, state, jobs, note[0] ? note : NULL,
+			    next_at);
+	rc = unlock_synced(s, rc);
+	return rc < 0 ? rc : 1;
 }
 
 /* The runs of a series, copied out of the database's callbacks. */
@@ -1820,6 +1877,51 @@ static void series_runs_free(struct series_runs *r)
 	free(r->machine);
 }
 
+static int line_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The distinct commits of the series' runs that are on the line, with
+ * their positions (for the report's order: merges.line_pos). */
+static int line_positions(const struct series_runs *r, char (*line)[41],
+			  size_t nline, char (**shas)[41], size_t **pos,
+			  size_t *n)
+{
+	const char **sorted = calloc(nline ? nline : 1, sizeof(*sorted));
+	unsigned char *taken = calloc(nline ? nline : 1, 1);
+	int rc = PB_OK;
+
+	*shas = calloc(r->n ? r->n : 1, sizeof(**shas));
+	*pos = calloc(r->n ? r->n : 1, sizeof(**pos));
+	*n = 0;
+	if (!sorted || !taken || !*shas || !*pos) {
+		rc = pb_error_code(PB_EINFRA, "out of memory");
+		goto out;
+	}
+	for (size_t k = 0; k < nline; k++)
+		sorted[k] = line[k];
+	qsort(sorted, nline, sizeof(*sorted), line_cmp);
+	for (size_t i = 0; i < r->n; i++) {
+		const char *key = r->sha[i], **hit;
+		size_t at;
+
+		hit = bsearch(&key, sorted, nline, sizeof(*sorted), line_cmp);
+		if (!hit)
+			continue;
+		at = (size_t)(*hit - line[0]) / sizeof(line[0]);
+		if (taken[at])
+			continue;
+		taken[at] = 1;
+		pb_strlcpy((*shas)[*n], key, 41);
+		(*pos)[(*n)++] = at;
+	}
+out:
+	free(taken);
+	free(sorted);
+	return rc;
+}
+
 int pb_sched_judge(struct pb_sched *s)
 {
 	struct pb_series_key key;
@@ -1831,8 +1933,8 @@ int pb_sched_judge(struct pb_sched *s)
 	struct pb_history_alert *known = NULL;
 	struct pb_history_change *ch = NULL;
 	struct pb_history_in in;
-	char (*line)[41] = NULL, head[41];
-	size_t nline = 0, nalerts = 0, nch = 0;
+	char (*line)[41] = NULL, head[41], (*pos_sha)[41] = NULL;
+	size_t nline = 0, nalerts = 0, nch = 0, *pos = NULL, npos = 0;
 	double threshold = 0.05;
 	int rc, marked = 0;
 
@@ -1910,9 +2012,14 @@ int pb_sched_judge(struct pb_sched *s)
 	in.opts.lower_is_better = bench.lower_is_better;
 	if ((rc = pb_history_changes(&in, &ch, &nch)) < 0)
 		goto out;
+	if ((rc = line_positions(&runs, line, nline, &pos_sha, &pos,
+				 &npos)) < 0)
+		goto out;
 	pthread_mutex_lock(s->lk);
 	if ((rc = pb_db_begin(s->o.db)) < 0)
 		goto unlock;
+	rc = pb_db_series_positions(s->o.db, &key,
+				    (const char (*)[41])pos_sha, pos, npos);
 	for (size_t c = 0; c < nch && rc == PB_OK; c++) {
 		struct pb_alert_row a;
 		int64_t id;
@@ -1994,6 +2101,8 @@ out:
 	free(known);
 	free(ch);
 	free(line);
+	free(pos_sha);
+	free(pos);
 	pb_git_free(g);
 	return rc < 0 ? rc : 1;
 }

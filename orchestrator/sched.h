@@ -164,19 +164,17 @@ int pb_sched_with_db(struct pb_sched *s, int (*fn)(struct pb_db *, void *),
 
 /* ---- merges and history (docs/merges.md) ---- */
 
-/* POST /api/v1/merges and the push webhooks. */
+/* POST /api/v1/merges, and the push webhooks' pushes once taken. */
 struct pb_sched_merge_req {
 	const char *repo;              /* registered name */
 	const char *rev;               /* any revision; the merged commit */
 	const char *source;            /* "api", "github" or "gitlab" */
-	const char *delivery;          /* a webhook's delivery id, or NULL */
 };
 struct pb_sched_merge_res {
 	char commit[41];               /* rev, resolved */
 	unsigned benchmarks;           /* of the repository */
 	unsigned jobs;                 /* merges new to the queue */
 	unsigned skipped;              /* older waiting merges skipped */
-	int duplicate;                 /* a delivery seen before: nothing */
 };
 /* Fetches the repository, checks that the commit is on its tracked
  * branch's first-parent line and queues one merge job per benchmark
@@ -185,6 +183,20 @@ struct pb_sched_merge_res {
  * off the branch (message says which); PB_EINFRA fetch failed. */
 int pb_sched_merge(struct pb_sched *s, const struct pb_sched_merge_req *q,
 		   struct pb_sched_merge_res *out);
+
+/* A verified push to the tracked branch of repository repo_id, stored to
+ * be scheduled by pb_sched_pushes() (a hook answers at once, never
+ * waiting on a fetch); *id 0 when its delivery was seen before. */
+int pb_sched_push(struct pb_sched *s, int64_t repo_id, const char *source,
+		  const char *delivery, const char *head, int forced,
+		  int64_t *id);
+
+/* Schedules one stored push that is due, as pb_sched_merge() does: 1 when
+ * one was taken, 0 when none is due, or an error.  A head off the line is
+ * stored as ignored; a failed fetch is tried again after a back-off, and
+ * after PB_SCHED_PUSH_ATTEMPTS the push is failed (its note says why). */
+#define PB_SCHED_PUSH_ATTEMPTS 6
+int pb_sched_pushes(struct pb_sched *s);
 
 /* Judges one series with merges measured since it was last judged,
  * storing the alerts it raises: 1 when one was judged, 0 when none waits,

@@ -371,6 +371,25 @@ static int describe_moves(struct pb_session *s, struct pb_counter_move out[2])
 		goto out;
 	}
 	np = pb_engine_verification_pairs(s->engine, pairs, np);
+	/* the pairs' runs, marked for the report (its verification panel
+	 * and their pages) */
+	{
+		int64_t *seqs = calloc(2 * np, sizeof(*seqs));
+
+		if (!seqs) {
+			rc = pb_error_code(PB_EINFRA, "out of memory");
+			goto out;
+		}
+		for (size_t j = 0; j < 2 * np; j++)
+			seqs[j] = pairs[j / 2][j % 2] < s->nfed
+					  ? s->fed_seq[pairs[j / 2][j % 2]]
+					  : -1;
+		rc = pb_db_verify_pairs_set(s->o.db, s->o.bisection_id, seqs,
+					    np);
+		free(seqs);
+		if (rc < 0)
+			goto out;
+	}
 	for (size_t j = 0; j < np; j++)
 		for (int side = 0; side < 2; side++) {
 			struct pb_run_counts c;

@@ -9,10 +9,12 @@
  * with the repository's webhook_secret, GitLab's X-Gitlab-Token the secret
  * itself; both compared in constant time (CRYPTO_memcmp of equal-length
  * digests, so not even the length of the secret leaks).  A push to the
- * tracked branch schedules its head commit as POST /api/v1/merges does;
- * tag pushes, deletions and other branches are acknowledged (202) and
- * ignored, the answer saying so.  A GitHub delivery id seen before
- * schedules nothing (and merges are idempotent anyway).
+ * tracked branch is stored (schema 0015) and answered 202 at once; the
+ * judging thread fetches and schedules its head commit as POST
+ * /api/v1/merges does, and GET /api/v1/pushes/ID says what became of it.
+ * Tag pushes, deletions and other branches are acknowledged (202) and
+ * ignored, the answer saying so.  A delivery id seen before stores
+ * nothing (and merges are idempotent anyway).
  */
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -50,8 +52,13 @@ static void *judge_main(void *arg)
 		int rc;
 
 		pthread_mutex_unlock(&j->mu);
-		/* every series with new measurements, then the alerts'
-		 * bisections */
+		/* the pushes hooks stored, then every series with new
+		 * measurements, then the alerts' bisections */
+		while ((rc = pb_sched_pushes(j->srv->sched)) == 1 &&
+		       !j->stopping)
+			;
+		if (rc < 0)
+			pb_log_warnx("scheduling pushes: %s", pb_error_last());
 		while ((rc = pb_sched_judge(j->srv->sched)) == 1 &&
 		       !j->stopping)
 			;
@@ -71,6 +78,14 @@ static void *judge_main(void *arg)
 	return NULL;
 }
 
+/* A push was stored: the judge takes it now, not at its next round. */
+static void judge_wake(struct judge *j)
+{
+	pthread_mutex_lock(&j->mu);
+	pthread_cond_signal(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+}
+
 static void judge_stop(void *arg)
 {
 	struct judge *j = arg;
@@ -88,34 +103,27 @@ static void judge_stop(void *arg)
 }
 
 
-static int answer_merge(struct pb_http_resp *resp,
-			const struct pb_sched_merge_res *r,
-			const char *ignored)
-{
-	struct pb_merge_answer a = { r->jobs, r->benchmarks, r->skipped,
-				     r->duplicate,
-				     r->commit[0] ? r->commit : NULL,
-				     ignored };
-
-	return pb_http_resp_json(resp, 202, pb_proto_merge_answer_json(&a));
-}
-
 static int merges_post(struct pb_http_req *req, struct pb_http_resp *resp)
 {
 	struct pb_srv *srv = pb_srv_of(req);
 	struct pb_merge_req m;
 	struct pb_sched_merge_req q;
 	struct pb_sched_merge_res r;
+	struct pb_merge_answer a;
 	int rc;
 
 	if (pb_proto_parse_merge_req(&m, req->body, req->body_len) < 0)
 		return pb_http_resp_error(resp, 400, "%s", pb_error_last());
-	q = (struct pb_sched_merge_req){ m.repo, m.commit, "api", NULL };
+	q = (struct pb_sched_merge_req){ m.repo, m.commit, "api" };
 	rc = pb_sched_merge(srv->sched, &q, &r);
 	pb_merge_req_release(&m);
 	if (rc < 0)
 		return pb_srv_answer_error(resp, rc);
-	return answer_merge(resp, &r, NULL);
+	a = (struct pb_merge_answer){ .jobs = r.jobs,
+				      .benchmarks = r.benchmarks,
+				      .skipped = r.skipped,
+				      .commit = r.commit };
+	return pb_http_resp_json(resp, 202, pb_proto_merge_answer_json(&a));
 }
 
 /* ---- webhooks ---- */
@@ -189,6 +197,21 @@ static int gitlab_signed(const struct pb_http_req *req, const char *secret)
 	return CRYPTO_memcmp(a, b, 32) == 0;
 }
 
+/* A hook's answer (202): the push stored (push > 0), or nothing to do and
+ * why. */
+static int answer_hook(struct pb_http_resp *resp, const char *commit,
+		       int64_t push, int duplicate, const char *ignored)
+{
+	struct pb_merge_answer a = { .hook = 1, .push = push,
+				     .duplicate = duplicate,
+				     .commit = commit, .ignored = ignored };
+
+	return pb_http_resp_json(resp, 202, pb_proto_merge_answer_json(&a));
+}
+
+/* A verified push to the tracked branch is stored and answered at once:
+ * the judging thread fetches and schedules it (pb_sched_pushes), so no
+ * hook waits on a fetch (GitHub gives a hook 10 s). */
 static int push(struct pb_http_req *req, struct pb_http_resp *resp,
 		int gitlab)
 {
@@ -196,13 +219,11 @@ static int push(struct pb_http_req *req, struct pb_http_resp *resp,
 	const char *src = gitlab ? "gitlab" : "github";
 	struct pb_repo_row repo;
 	struct pb_push p;
-	struct pb_sched_merge_req q;
-	struct pb_sched_merge_res r;
 	const char *event, *delivery;
 	char why[400], ref[300];
+	int64_t id;
 	int rc, answered;
 
-	memset(&r, 0, sizeof(r));
 	rc = hook_repo(req, resp, &repo, &answered);
 	if (answered)
 		return rc;
@@ -222,14 +243,19 @@ static int push(struct pb_http_req *req, struct pb_http_resp *resp,
 					   : "X-GitHub-Event");
 	delivery = pb_http_header(req, gitlab ? "X-Gitlab-Event-UUID"
 					      : "X-GitHub-Delivery");
+	if (delivery && (!delivery[0] || strlen(delivery) > 200)) {
+		rc = pb_http_resp_error(resp, 400, "the delivery id must be 1 "
+					"to 200 characters");
+		goto out;
+	}
 	if (!gitlab && event && !strcmp(event, "ping")) {
-		rc = answer_merge(resp, &r, "a ping: nothing to measure");
+		rc = answer_hook(resp, NULL, 0, 0, "a ping: nothing to measure");
 		goto out;
 	}
 	if (event && strcmp(event, gitlab ? "Push Hook" : "push")) {
 		snprintf(why, sizeof(why), "event '%.100s' is not a push",
 			 event);
-		rc = answer_merge(resp, &r, why);
+		rc = answer_hook(resp, NULL, 0, 0, why);
 		goto out;
 	}
 	if (pb_proto_parse_push(&p, req->body, req->body_len, gitlab) < 0) {
@@ -239,41 +265,31 @@ static int push(struct pb_http_req *req, struct pb_http_resp *resp,
 	snprintf(ref, sizeof(ref), "refs/heads/%s",
 		 repo.branch ? repo.branch : "");
 	if (!strncmp(p.ref, "refs/tags/", 10)) {
-		rc = answer_merge(resp, &r, "a tag push: only pushes to the "
-				  "tracked branch are measured");
+		rc = answer_hook(resp, NULL, 0, 0, "a tag push: only pushes to "
+				 "the tracked branch are measured");
 		goto out;
 	}
 	if (repo.branch && strcmp(p.ref, ref)) {
 		snprintf(why, sizeof(why), "a push to '%.100s': the tracked "
 			 "branch is '%.100s'", p.ref, repo.branch);
-		rc = answer_merge(resp, &r, why);
+		rc = answer_hook(resp, NULL, 0, 0, why);
 		goto out;
 	}
 	if (p.deleted) {
-		rc = answer_merge(resp, &r, "the push deleted the branch");
+		rc = answer_hook(resp, NULL, 0, 0,
+				 "the push deleted the branch");
 		goto out;
 	}
-	q = (struct pb_sched_merge_req){ repo.name, p.after, src, delivery };
-	rc = pb_sched_merge(srv->sched, &q, &r);
-	if (rc == PB_EINVAL) {
-		/* a head off the tracked line (a late delivery after a
-		 * forced push; with no branch named, a push to another
-		 * branch): acknowledged, nothing to measure */
-		snprintf(why, sizeof(why), "%s", pb_error_last());
-		memset(&r, 0, sizeof(r));
-		rc = answer_merge(resp, &r, why);
-		goto out;
-	}
+	rc = pb_sched_push(srv->sched, repo.id, src, delivery, p.after,
+			   p.forced, &id);
 	if (rc < 0) {
 		rc = pb_srv_answer_error(resp, rc);
 		goto out;
 	}
-	if (p.forced && r.jobs)
-		pb_log_info("%s: a forced push to %s: commits that left the "
-			    "branch drop out of its series", repo.name,
-			    p.ref);
-	rc = answer_merge(resp, &r, r.duplicate ? "a delivery seen before"
-						: NULL);
+	if (id)
+		judge_wake(&the_judge);
+	rc = answer_hook(resp, p.after, id, !id,
+			 id ? NULL : "a delivery seen before");
 out:
 	pb_repo_row_release(&repo);
 	return rc;
@@ -287,6 +303,30 @@ static int hook_github(struct pb_http_req *req, struct pb_http_resp *resp)
 static int hook_gitlab(struct pb_http_req *req, struct pb_http_resp *resp)
 {
 	return push(req, resp, 1);
+}
+
+static int pushes_get(struct pb_http_req *req, struct pb_http_resp *resp)
+{
+	struct pb_srv *srv = pb_srv_of(req);
+	struct pb_push_row p;
+	struct pb_push_wire w;
+	int64_t id;
+	int rc;
+
+	if (pb_http_param_id(req, "id", &id) < 0)
+		return pb_http_resp_error(resp, 400, "%s", pb_error_last());
+	pb_srv_db_lock(srv);
+	rc = pb_db_push_get(srv->db, id, &p);
+	pb_srv_db_unlock(srv);
+	if (rc == PB_ENOTFOUND)
+		return pb_http_resp_error(resp, 404, "no push %lld",
+					  (long long)id);
+	if (rc < 0)
+		return pb_srv_answer_error(resp, rc);
+	w = (struct pb_push_wire){ p.id, p.repo, p.source, p.head, p.state,
+				   p.forced, p.attempts, p.jobs, p.note,
+				   p.created_at, p.done_at };
+	return pb_http_resp_json(resp, 200, pb_proto_push_json(&w));
 }
 
 /* ---- alerts ---- */
@@ -362,6 +402,8 @@ int pb_api_merge_register(struct pb_http_server *http, struct pb_srv *srv)
 	static const struct pb_http_route routes[] = {
 		{ "POST", "/api/v1/merges", merges_post, PB_HTTP_CLIENT, 4096,
 		  NULL },
+		{ "GET", "/api/v1/pushes/{id}", pushes_get, PB_HTTP_CLIENT,
+		  0, NULL },
 		{ "GET", "/api/v1/alerts", alerts_get, PB_HTTP_CLIENT, 0,
 		  NULL },
 		{ "POST", "/api/v1/alerts/{id}", alert_post, PB_HTTP_CLIENT,

@@ -7,7 +7,9 @@
 # verified.  Refused before anything is parsed and scheduling nothing: a
 # wrong or missing GitHub signature, a wrong GitLab token (401).  Acknowledged
 # and ignored: a tag push, a push to another branch, a deletion, a ping.  A
-# replayed GitHub delivery and a resent GitLab push schedule nothing new.
+# replayed GitHub delivery stores nothing, a resent GitLab push schedules
+# nothing new.  Every push is answered at once (stored, "queued") and
+# scheduled by perfbisectd's judging thread: GET /api/v1/pushes/ID.
 # Then a forced push rewrites the branch from commit 25 on, with a third
 # slowdown: the points that left the branch drop out of the series, and
 # the new change is placed between commit 25 and the first new commit.
@@ -51,6 +53,26 @@ gitlab() {
 		--header "X-Gitlab-Token: ${2-$secret}"
 }
 merges() { sqlite3 "$DB" "SELECT count(*) FROM merges"; }
+# push_done ID: waits until the stored push is scheduled, ignored or
+# failed; its JSON in $T/push.json
+push_done() {
+	_n=0
+	while :; do
+		[ "$(req --token "$admin" "$PORT" GET "/api/v1/pushes/$1")" = 200 ] ||
+			fail "GET push $1: $(cat "$T/body")"
+		[ "$(json "$T/body" "j['state']")" = queued ] || break
+		_n=$((_n + 1))
+		[ $_n -lt 100 ] || fail "push $1 still queued: $(cat "$T/body")"
+		sleep 0.2
+	done
+	cp "$T/body" "$T/push.json"
+}
+# queued SHA: the hook's answer stored the push of SHA; its id printed
+queued() {
+	[ "$(json "$T/body" "j['queued'] and not j['duplicate'] and j['commit'] == '$1' and 'jobs' not in j")" = True ] ||
+		fail "push $1 not queued: $(cat "$T/body")"
+	json "$T/body" "j['push']"
+}
 
 # refused before the body is parsed: nothing scheduled, no agent yet
 b=$(gh_body refs/heads/main "$head")
@@ -86,6 +108,28 @@ error_has "X-Hub-Signature-256"
 	fail "GitLab tag push"
 [ "$(merges)" = 0 ] || fail "an ignored push scheduled merges"
 
+# a push whose fetch fails (the remote moved away after registration):
+# answered at once all the same, stored, tried again later, said why
+cp -r "$T/repo" "$T/gone"
+expect 201 --token "$admin" "$PORT" POST /api/v1/repos --data \
+	"{\"name\": \"gone\", \"url\": \"$T/gone\", \"branch\": \"main\",
+	  \"webhook_secret\": \"$secret\"}"
+mv "$T/gone" "$T/gone.moved"
+b=$(gh_body refs/heads/main "$head")
+[ "$(req "$PORT" POST /hooks/github?repo=gone --data "$b" \
+	--header "X-GitHub-Event: push" --header "X-GitHub-Delivery: d-gone" \
+	--header "X-Hub-Signature-256: sha256=$(sign "$b" "$secret")")" = 202 ] ||
+	fail "a push to a repository that cannot be fetched: $(cat "$T/body")"
+gone=$(queued "$head")
+n=0
+until [ "$(req --token "$admin" "$PORT" GET "/api/v1/pushes/$gone")" = 200 ] &&
+	[ "$(json "$T/body" "j['state'] == 'queued' and j['attempts'] >= 1 and 'note' in j")" = True ]; do
+	n=$((n + 1))
+	[ $n -lt 100 ] || fail "the failed fetch is not said: $(cat "$T/body")"
+	sleep 0.2
+done
+[ "$(merges)" = 0 ] || fail "a push that was not fetched scheduled merges"
+
 agent_start m1 PB_RUNS_DIR="$T/runs"
 agent_start m2 PB_RUNS_DIR="$T/runs"
 i=0
@@ -96,19 +140,30 @@ for sha in $(shuf "$T/shas"); do
 		st=$(gitlab "$(gl_body refs/heads/main "$sha")")
 	fi
 	[ "$st" = 202 ] || { cat "$T/body"; fail "push $sha: $st"; }
-	[ "$(json "$T/body" "j['jobs'] == 1 and j['commit'] == '$sha'")" = True ] ||
-		fail "push $sha: $(cat "$T/body")"
+	echo "$(queued "$sha") $sha" >> "$T/pushes"
 	[ $i = 0 ] && { replay_body=$(gh_body refs/heads/main "$sha"); }
 	i=$((i + 1))
 done
-# a replayed delivery, a resent push: nothing new
+# a replayed delivery: nothing stored
 [ "$(github "$replay_body" d-0)" = 202 ] || fail "replay"
-[ "$(json "$T/body" "j['jobs'] == 0 and j['duplicate']")" = True ] ||
+[ "$(json "$T/body" "j['jobs'] == 0 and j['duplicate'] and not j['queued']")" = True ] ||
 	fail "replayed delivery: $(cat "$T/body")"
+# every push scheduled its merge's one job
+while read -r id sha; do
+	push_done "$id"
+	[ "$(json "$T/push.json" "j['state'] == 'scheduled' and j['jobs'] == 1 and j['commit'] == '$sha'")" = True ] ||
+		fail "push $id: $(cat "$T/push.json")"
+done < "$T/pushes"
+# a resent push (GitLab's carries no delivery id here): stored, and
+# scheduled nothing new
 [ "$(gitlab "$(gl_body refs/heads/main "$head")")" = 202 ] || fail "resend"
-[ "$(json "$T/body" "j['jobs'] == 0")" = True ] ||
-	fail "resent GitLab push: $(cat "$T/body")"
+push_done "$(queued "$head")"
+[ "$(json "$T/push.json" "j['state'] == 'scheduled' and j['jobs'] == 0")" = True ] ||
+	fail "resent GitLab push: $(cat "$T/push.json")"
 [ "$(merges)" = 30 ] || fail "$(merges) merges, want 30"
+[ "$(req --token "$admin" "$PORT" GET /api/v1/pushes/999)" = 404 ] ||
+	fail "an unknown push"
+[ "$(req "$PORT" GET /api/v1/pushes/1)" = 401 ] || fail "pushes need a token"
 
 alerts_settled 2
 [ "$(json "$T/alerts.json" "len(j['alerts'])")" = 2 ] || fail "not two alerts"
@@ -143,13 +198,17 @@ k=0
 for sha in $(cat "$T/new"); do
 	b=$(printf '{"ref": "refs/heads/main", "before": "%s", "after": "%s", "deleted": false, "forced": true}' "$head" "$sha")
 	[ "$(github "$b" "d-forced-$k")" = 202 ] || { cat "$T/body"; fail "forced push $sha"; }
-	[ "$(json "$T/body" "j['jobs']")" = 1 ] || fail "forced push $sha: $(cat "$T/body")"
+	push_done "$(queued "$sha")"
+	[ "$(json "$T/push.json" "j['state'] == 'scheduled' and j['jobs'] == 1 and j['forced']")" = True ] ||
+		fail "forced push $sha: $(cat "$T/push.json")"
 	k=$((k + 1))
 done
-# a late delivery of the old head, which left the branch: ignored
+# a late delivery of the old head, which left the branch: stored, then
+# ignored, the push saying why
 [ "$(github "$(gh_body refs/heads/main "$head")" d-old)" = 202 ] || fail "old head"
-[ "$(json "$T/body" "j['jobs'] == 0 and 'first-parent' in j['ignored']")" = True ] ||
-	fail "old head: $(cat "$T/body")"
+push_done "$(queued "$head")"
+[ "$(json "$T/push.json" "j['state'] == 'ignored' and 'jobs' not in j and 'first-parent' in j['note']")" = True ] ||
+	fail "old head: $(cat "$T/push.json")"
 n=0
 while :; do
 	req --token "$admin" "$PORT" GET /api/v1/alerts > /dev/null

@@ -96,7 +96,7 @@ static void test_db__fresh_database_gets_every_migration(void **state)
 				    "bisections,build_images,builds,commits,"
 				    "configurations,deliveries,job_losers,"
 				    "job_runs,jobs,leases,merges,outbox,"
-				    "principals,"
+				    "principals,pushes,"
 				    "repositories,run_conflicts,runs");
 	free(mode);
 	free(tables);

@@ -82,8 +82,9 @@ ORCH_SRC   := orchestrator/db.c orchestrator/local.c orchestrator/demo.c \
               orchestrator/session.c orchestrator/sched.c \
               orchestrator/detect.c orchestrator/identical.c \
               orchestrator/history.c orchestrator/notify.c \
-              orchestrator/checks.c
-WEB_SRC    := web/html.c web/report.c
+              orchestrator/checks.c orchestrator/site.c
+WEB_SRC    := web/html.c web/page.c web/page_bisection.c web/pages.c \
+              web/site.c
 GEN_SRC    := $(B)/gen/schema.c $(B)/gen/demo_files.c
 LIB_SRC    := $(COMMON_SRC) $(AGENT_SRC) $(CORE_SRC) $(ORCH_SRC) $(WEB_SRC)
 

@@ -2590,3 +2590,112 @@ char *pb_proto_notify_bisection_data(const struct pb_bisection_view *v,
 	}
 	return dump_api(o);
 }
+
+/* ---- flattening stored JSON for the report ---- */
+
+static int flat_add(struct pb_flat **v, size_t *n, size_t *alloc,
+		    const char *path, json_t *val)
+{
+	struct pb_flat *f;
+
+	if (*n == *alloc) {
+		size_t na = *alloc ? 2 * *alloc : 16;
+		struct pb_flat *nv = realloc(*v, na * sizeof(*nv));
+
+		if (!nv)
+			return pb_error_code(PB_EINFRA, "out of memory");
+		*v = nv;
+		*alloc = na;
+	}
+	f = &(*v)[*n];
+	memset(f, 0, sizeof(*f));
+	f->value = json_is_number(val) ? json_number_value(val) : NAN;
+	if (json_is_string(val))
+		f->text = pb_strdup(json_string_value(val));
+	else if (json_is_boolean(val))
+		f->text = pb_strdup(json_is_true(val) ? "true" : "false");
+	else if (json_is_null(val))
+		f->text = pb_strdup("null");
+	if (!(f->path = pb_strdup(path)) ||
+	    (!json_is_number(val) && !f->text)) {
+		free(f->path);
+		free(f->text);
+		return pb_error_code(PB_EINFRA, "out of memory");
+	}
+	(*n)++;
+	return PB_OK;
+}
+
+static int flatten(json_t *j, char *path, size_t len, size_t cap,
+		   struct pb_flat **v, size_t *n, size_t *alloc, int depth)
+{
+	const char *key;
+	json_t *val;
+	size_t i;
+	int rc = PB_OK;
+
+	if (depth > 8)
+		return PB_OK;
+	if (json_is_object(j)) {
+		json_object_foreach(j, key, val) {
+			int w = snprintf(path + len, cap - len, "%s%s",
+					 len ? "/" : "", key);
+
+			if (w < 0 || (size_t)w >= cap - len)
+				continue;
+			if ((rc = flatten(val, path, len + (size_t)w, cap, v, n,
+					  alloc, depth + 1)) < 0)
+				break;
+		}
+		path[len] = 0;
+		return rc;
+	}
+	if (json_is_array(j)) {
+		json_array_foreach(j, i, val) {
+			int w = snprintf(path + len, cap - len, "%s%zu",
+					 len ? "/" : "", i);
+
+			if (w < 0 || (size_t)w >= cap - len)
+				continue;
+			if ((rc = flatten(val, path, len + (size_t)w, cap, v, n,
+					  alloc, depth + 1)) < 0)
+				break;
+		}
+		path[len] = 0;
+		return rc;
+	}
+	return flat_add(v, n, alloc, path, j);
+}
+
+int pb_proto_flatten(const char *text, struct pb_flat **out, size_t *n)
+{
+	json_error_t e;
+	json_t *j;
+	char path[1024] = "";
+	size_t alloc = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (!text || !text[0])
+		return PB_OK;
+	if (!(j = json_loads(text, JSON_DECODE_ANY, &e)))
+		return pb_error_code(PB_EINVAL, "not JSON: %s", e.text);
+	rc = flatten(j, path, 0, sizeof(path), out, n, &alloc, 0);
+	json_decref(j);
+	if (rc < 0) {
+		pb_flat_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+void pb_flat_free(struct pb_flat *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].path);
+		free(v[i].text);
+	}
+	free(v);
+}

@@ -574,4 +574,17 @@ char *pb_proto_notify_bisection_data(const struct pb_bisection_view *v,
 				     const char *benchmark,
 				     const char *report_path, int64_t alert);
 
+/* A stored JSON text (a run's metrics, counters, placement, facts) as
+ * its leaves, in document order: path "a/b/0" and the number (NAN when
+ * the leaf is not one; text then holds a string, "true", "false" or
+ * "null").  Nesting past 8 levels is left out.  NULL or "" is no leaves;
+ * PB_EINVAL for text that is not JSON. */
+struct pb_flat {
+	char *path;
+	double value;
+	char *text;
+};
+int pb_proto_flatten(const char *text, struct pb_flat **out, size_t *n);
+void pb_flat_free(struct pb_flat *v, size_t n);
+
 #endif

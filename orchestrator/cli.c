@@ -23,6 +23,7 @@
 #include "orchestrator/demo.h"
 #include "orchestrator/detect.h"
 #include "orchestrator/local.h"
+#include "web/site.h"
 #include "orchestrator/remote.h"
 
 #define PB_VERSION "0.1.0"
@@ -299,10 +300,22 @@ static const char usage_demo[] =
 "found.  Needs a C compiler ('cc').  Exit status 0 when it was found.\n";
 
 static const char usage_report[] =
-"usage: perfbisect report --db FILE --out DIR\n"
+"usage: perfbisect report --db FILE --out DIR [--time EPOCH]\n"
 "\n"
-"Regenerates the static HTML report of every bisection stored in FILE (a\n"
-"perfbisect state database, opened read-only) into DIR.\n";
+"Writes the static HTML report of the database FILE (a perfbisect state\n"
+"database or perfbisectd's, opened read-only) into DIR: index.html (open\n"
+"alerts, bisections, series, machines), a page per bisection, per series,\n"
+"per machine, and per failed, disturbed or verification run.  Each page is\n"
+"one self-contained file that works from disk.  A page whose file already\n"
+"holds the same bytes is left alone, so running it again after new runs\n"
+"rewrites only the pages they changed.\n"
+"\n"
+"  --time EPOCH    the generation time the index states, in Unix seconds\n"
+"                  (default: $SOURCE_DATE_EPOCH, else now): the same\n"
+"                  database and time give the same bytes\n"
+"\n"
+"Prints how many pages it drew and wrote.  Exit status 0; 2 for a usage\n"
+"error or a FILE that is not a database; 3 when it cannot read or write.\n";
 
 static const char usage_detect[] =
 "usage: perfbisect detect [--json] [--window N] [--pvalue P]\n"
@@ -834,11 +847,14 @@ static int cmd_report(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "time", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db = NULL, *out = NULL;
+	struct pb_site_stats st;
 	int c, rc;
+	char *end;
 
 	opterr = 0;
 	optind = 1;
@@ -846,6 +862,13 @@ static int cmd_report(int argc, char **argv)
 		switch (c) {
 		case 'd': db = optarg; break;
 		case 'o': out = optarg; break;
+		case 't':
+			if (strtod(optarg, &end) < 0 || !*optarg || *end ||
+			    strtod(optarg, NULL) >= 1e11)
+				return usage_error("report", "--time '%s': want "
+						   "Unix seconds", optarg);
+			setenv("SOURCE_DATE_EPOCH", optarg, 1);
+			break;
 		case 'h': fputs(usage_report, stdout); return 0;
 		default:
 			return usage_error("report", "unknown or incomplete "
@@ -857,11 +880,13 @@ static int cmd_report(int argc, char **argv)
 				   !db ? "--db" : "--out");
 	if ((rc = check_db_file(db)) != 0)
 		return rc;
-	rc = pb_local_report(db, out);
+	rc = pb_local_report(db, out, &st);
 	if (rc < 0) {
 		fprintf(stderr, "perfbisect: error: %s\n", pb_error_last());
 		return 3;
 	}
+	fprintf(stderr, "report: %zu pages in %s: %zu written, %zu "
+		"unchanged\n", st.pages, out, st.written, st.unchanged);
 	return 0;
 }
 

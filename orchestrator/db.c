@@ -26,6 +26,7 @@
 #include "common/proto.h"
 #include "common/util.h"
 #include "orchestrator/db.h"
+#include "web/site.h"
 
 /* Enough for every statement of this file (about 70). */
 #define STMT_CACHE 128
@@ -4327,4 +4328,526 @@ int pb_db_series_positions(struct pb_db *db, const struct pb_series_key *k,
 		return pb_db_commit(db);
 	pb_db_rollback(db);
 	return rc;
+}
+
+/* ---- the report's site (web/site.h) ---- */
+
+/* Grows *v (of elements of size sz) to hold one more. */
+static void *grow(void *pv, size_t *alloc, size_t n, size_t sz)
+{
+	void **v = pv;
+	size_t na;
+	void *nv;
+
+	if (n < *alloc)
+		return *v;
+	na = *alloc ? 2 * *alloc : 64;
+	if (!(nv = realloc(*v, na * sz)))
+		return NULL;
+	memset((char *)nv + *alloc * sz, 0, (na - *alloc) * sz);
+	*v = nv;
+	*alloc = na;
+	return nv;
+}
+
+/* The index of the element with `id` in v (n elements of size sz, each
+ * starting with its int64_t id, ascending): PB_SITE_NONE when absent. */
+static size_t index_of(const void *v, size_t n, size_t sz, int64_t id)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int64_t at = *(const int64_t *)((const char *)v + mid * sz);
+
+		if (at == id)
+			return mid;
+		if (at < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return PB_SITE_NONE;
+}
+
+#define INDEX_OF(arr, n, id) index_of((arr), (n), sizeof(*(arr)), (id))
+
+static size_t machine_of(const struct pb_site *s, const char *name)
+{
+	size_t lo = 0, hi = s->nmachines;
+
+	while (name && lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(s->machines[mid].name, name);
+
+		if (!c)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return PB_SITE_NONE;
+}
+
+#define SITE_OOM() pb_error_code(PB_EINFRA, "out of memory")
+
+static int site_repos(struct pb_db *db, struct pb_site *s)
+{
+	sqlite3_stmt *st;
+	size_t alloc = 0;
+	int rc, r;
+
+	if ((rc = prep(db,
+		       "SELECT id, name, url, branch FROM repositories ORDER BY "
+		       "id",
+		       &st)) < 0)
+		return rc;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct pb_site_repo *p;
+
+		if (!grow(&s->repos, &alloc, s->nrepos, sizeof(*p))) {
+			unprep(db, st);
+			return SITE_OOM();
+		}
+		p = &s->repos[s->nrepos++];
+		p->id = sqlite3_column_int64(st, 0);
+		p->name = col_dup(st, 1);
+		p->url = col_dup(st, 2);
+		p->branch = col_dup(st, 3);
+	}
+	rc = r == SQLITE_DONE ? PB_OK : db_fail(db, "read repositories");
+	unprep(db, st);
+	return rc;
+}
+
+static int site_benches(struct pb_db *db, struct pb_site *s)
+{
+	sqlite3_stmt *st;
+	size_t alloc = 0;
+	int rc, r;
+
+	if ((rc = prep(db,
+		       "SELECT id, repo_id, name, metric, build_cmd, run_cmd, "
+		       "lower_is_better, coalesce(alert_threshold, 0.05) FROM "
+		       "benchmarks ORDER BY id",
+		       &st)) < 0)
+		return rc;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct pb_site_bench *p;
+
+		if (!grow(&s->benches, &alloc, s->nbenches, sizeof(*p))) {
+			unprep(db, st);
+			return SITE_OOM();
+		}
+		p = &s->benches[s->nbenches++];
+		p->id = sqlite3_column_int64(st, 0);
+		p->repo = INDEX_OF(s->repos, s->nrepos,
+				   sqlite3_column_int64(st, 1));
+		p->name = col_dup(st, 2);
+		p->metric = col_dup(st, 3);
+		p->build_cmd = col_dup(st, 4);
+		p->run_cmd = col_dup(st, 5);
+		p->lower_is_better = sqlite3_column_int(st, 6);
+		p->alert_threshold = sqlite3_column_double(st, 7);
+	}
+	rc = r == SQLITE_DONE ? PB_OK : db_fail(db, "read benchmarks");
+	unprep(db, st);
+	return rc;
+}
+
+static int site_commits(struct pb_db *db, struct pb_site *s)
+{
+	sqlite3_stmt *st;
+	size_t alloc = 0;
+	int rc, r;
+
+	if ((rc = prep(db,
+		       "SELECT id, repo_id, sha, subject, author, time FROM "
+		       "commits ORDER BY id",
+		       &st)) < 0)
+		return rc;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct pb_site_commit *p;
+
+		if (!grow(&s->commits, &alloc, s->ncommits, sizeof(*p))) {
+			unprep(db, st);
+			return SITE_OOM();
+		}
+		p = &s->commits[s->ncommits++];
+		p->id = sqlite3_column_int64(st, 0);
+		p->repo = INDEX_OF(s->repos, s->nrepos,
+				   sqlite3_column_int64(st, 1));
+		col_copy(st, 2, p->sha, sizeof(p->sha));
+		p->subject = col_dup(st, 3);
+		p->author = col_dup(st, 4);
+		p->time = sqlite3_column_int64(st, 5);
+	}
+	rc = r == SQLITE_DONE ? PB_OK : db_fail(db, "read commits");
+	unprep(db, st);
+	return rc;
+}
+
+/* Agents, and every machine a run names (--local's own machine), with
+ * the facts they last gave. */
+static int site_machines(struct pb_db *db, struct pb_site *s)
+{
+	sqlite3_stmt *st;
+	size_t alloc = 0;
+	int rc, r;
+
+	if ((rc = prep(db,
+		       "SELECT m.name, coalesce(a.facts, (SELECT machine_facts "
+		       "FROM runs WHERE machine = m.name AND machine_facts IS "
+		       "NOT NULL ORDER BY id DESC LIMIT 1)), a.last_seen, "
+		       "(SELECT settings FROM runs WHERE machine = m.name AND "
+		       "settings IS NOT NULL ORDER BY id DESC LIMIT 1) FROM "
+		       "(SELECT name FROM agents UNION SELECT DISTINCT machine "
+		       "FROM runs) m LEFT JOIN agents a ON a.name = m.name "
+		       "ORDER BY m.name",
+		       &st)) < 0)
+		return rc;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct pb_site_machine *p;
+
+		if (!grow(&s->machines, &alloc, s->nmachines, sizeof(*p))) {
+			unprep(db, st);
+			return SITE_OOM();
+		}
+		p = &s->machines[s->nmachines++];
+		p->name = col_dup(st, 0);
+		p->facts = col_dup(st, 1);
+		p->last_seen = col_real(st, 2);
+		p->settings = col_dup(st, 3);
+		p->spread = NAN;
+	}
+	rc = r == SQLITE_DONE ? PB_OK : db_fail(db, "read machines");
+	unprep(db, st);
+	return rc;
+}
+
+#define RUN_PAGE                                                             \
+	"(r.status <> 'ok' OR r.disturbed <> 0 OR r.verify_pair IS NOT NULL)"
+#define PAGE_COL(c) "CASE WHEN " RUN_PAGE " THEN " c " END"
+
+/* Every run of a bisection or a merge (compares' runs and orphans are not
+ * drawn); the whole record only of the runs that get a page of their
+ * own: failed, disturbed and verification runs. */
+static int site_runs(struct pb_db *db, struct pb_site *s)
+{
+	sqlite3_stmt *st;
+	size_t alloc = 0;
+	int rc, r;
+
+	if ((rc = prep(db,
+		       "SELECT r.id, coalesce(r.bisection_id, 0), "
+		       "r.benchmark_id, r.commit_id, r.machine, "
+		       "coalesce(r.seq, -1), coalesce(r.verify_pair, -1), "
+		       "r.status = 'ok', r.disturbed, r.timed_out, "
+		       "coalesce(r.exit_code, -1), coalesce(r.signal, 0), "
+		       "r.value, r.wall_s, r.cpu_s, r.busy_share, r.started_at, "
+		       "r.ipc, r.remote_access, coalesce(r.start_node, -1), "
+		       "coalesce(r.start_cpu, -1), coalesce(j.merge_id, 0), "
+		       RUN_PAGE ", " PAGE_COL("r.failure_reason") ", "
+		       PAGE_COL("r.output") ", " PAGE_COL("r.numa") ", "
+		       PAGE_COL("r.interference") ", " PAGE_COL("r.counters")
+		       ", r.metrics, " PAGE_COL("r.settings")
+		       ", " PAGE_COL("r.notes") ", " PAGE_COL("r.run_as")
+		       ", r.ipc_note, r.remote_note FROM runs r LEFT JOIN "
+		       "leases l ON l.id = r.lease_id LEFT JOIN jobs j ON j.id "
+		       "= l.job_id WHERE r.orphan = 0 AND (r.bisection_id IS "
+		       "NOT NULL OR j.merge_id IS NOT NULL) "
+		       "ORDER BY r.id",
+		       &st)) < 0)
+		return rc;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct pb_site_run *p;
+		int64_t bis = sqlite3_column_int64(st, 1);
+
+		if (!grow(&s->runs, &alloc, s->nruns, sizeof(*p))) {
+			unprep(db, st);
+			return SITE_OOM();
+		}
+		p = &s->runs[s->nruns++];
+		p->id = sqlite3_column_int64(st, 0);
+		/* the bisection's index is set when bisections are loaded:
+		 * its id for now */
+		p->bisection = bis ? (size_t)bis : PB_SITE_NONE;
+		p->bench = INDEX_OF(s->benches, s->nbenches,
+				    sqlite3_column_int64(st, 2));
+		p->commit = INDEX_OF(s->commits, s->ncommits,
+				     sqlite3_column_int64(st, 3));
+		p->machine = machine_of(s, (const char *)
+					sqlite3_column_text(st, 4));
+		p->seq = sqlite3_column_int(st, 5);
+		p->pair = sqlite3_column_int(st, 6);
+		p->ok = sqlite3_column_int(st, 7);
+		p->disturbed = sqlite3_column_int(st, 8);
+		p->timed_out = sqlite3_column_int(st, 9);
+		p->exit_code = sqlite3_column_int(st, 10);
+		p->signal = sqlite3_column_int(st, 11);
+		p->value = p->ok ? col_real(st, 12) : NAN;
+		p->wall_s = col_real(st, 13);
+		p->cpu_s = col_real(st, 14);
+		p->busy_share = col_real(st, 15);
+		p->started_at = col_real(st, 16);
+		p->ipc = col_real(st, 17);
+		p->remote_access = col_real(st, 18);
+		p->start_node = sqlite3_column_int(st, 19);
+		p->start_cpu = sqlite3_column_int(st, 20);
+		p->merge = sqlite3_column_int64(st, 21);
+		p->role = p->merge ? PB_ROLE_MERGE : PB_ROLE_RUN;
+		if (sqlite3_column_int(st, 22)) {
+			p->failure_reason = col_dup(st, 23);
+			p->output = col_dup(st, 24);
+			p->numa = col_dup(st, 25);
+			p->interference = col_dup(st, 26);
+			p->counters = col_dup(st, 27);
+			p->metrics = col_dup(st, 28);
+			p->settings = col_dup(st, 29);
+			p->notes = col_dup(st, 30);
+			p->run_as = col_dup(st, 31);
+		}
+		p->ipc_note = col_dup(st, 32);
+		p->remote_note = col_dup(st, 33);
+	}
+	rc = r == SQLITE_DONE ? PB_OK : db_fail(db, "read runs");
+	unprep(db, st);
+	return rc;
+}
+
+static int site_bisections(struct pb_db *db, struct pb_site *s)
+{
+	int64_t *ids = NULL;
+	size_t n = 0;
+	sqlite3_stmt *st = NULL;
+	int rc, r;
+
+	if ((rc = pb_db_bisection_ids(db, &ids, &n)) < 0)
+		return rc;
+	if (!(s->bisections = calloc(n ? n : 1, sizeof(*s->bisections)))) {
+		free(ids);
+		return SITE_OOM();
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct pb_site_bisection *b = &s->bisections[i];
+		size_t alloc = 0;
+
+		int64_t id = ids[n - 1 - i]; /* ascending */
+
+		b->bench = b->alert = PB_SITE_NONE;
+		if ((rc = pb_db_bisection_load(db, id, &b->v)) < 0)
+			goto out;
+		s->nbisections++;
+		if ((rc = prep(db,
+			       "SELECT benchmark_id, (SELECT id FROM alerts "
+			       "WHERE bisection_id = ?1) FROM bisections WHERE "
+			       "id = ?1",
+			       &st)) < 0)
+			goto out;
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			b->bench = INDEX_OF(s->benches, s->nbenches,
+					    sqlite3_column_int64(st, 0));
+			/* its id until the alerts are loaded */
+			if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+				b->alert = (size_t)sqlite3_column_int64(st,
+									1);
+		}
+		unprep(db, st);
+		if ((rc = prep(db,
+			       "SELECT commit_id FROM bisection_commits WHERE "
+			       "bisection_id = ?1 ORDER BY idx",
+			       &st)) < 0)
+			goto out;
+		sqlite3_bind_int64(st, 1, id);
+		while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+			if (!grow(&b->range, &alloc, b->nrange,
+				  sizeof(*b->range))) {
+				rc = SITE_OOM();
+				goto out;
+			}
+			b->range[b->nrange++] =
+				INDEX_OF(s->commits, s->ncommits,
+					 sqlite3_column_int64(st, 0));
+		}
+		if (r != SQLITE_DONE) {
+			rc = db_fail(db, "read a bisection's range");
+			goto out;
+		}
+		unprep(db, st);
+		st = NULL;
+	}
+out:
+	unprep(db, st);
+	free(ids);
+	return rc;
+}
+
+static int alert_id_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct pb_site_alert *)a)->id;
+	int64_t y = ((const struct pb_site_alert *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+static int site_alerts(struct pb_db *db, struct pb_site *s)
+{
+	struct pb_alert_row *v = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = pb_db_alerts(db, NULL, &v, &n)) < 0)
+		return rc;
+	if (!(s->alerts = calloc(n ? n : 1, sizeof(*s->alerts)))) {
+		free(v);
+		return SITE_OOM();
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct pb_site_alert *a = &s->alerts[s->nalerts++];
+
+		a->id = v[i].id;
+		a->bench = INDEX_OF(s->benches, s->nbenches, v[i].bench_id);
+		a->good = INDEX_OF(s->commits, s->ncommits, v[i].good_id);
+		a->bad = INDEX_OF(s->commits, s->ncommits, v[i].bad_id);
+		a->bisection = v[i].bisection_id ? (size_t)v[i].bisection_id
+						 : PB_SITE_NONE;
+		a->machine = machine_of(s, v[i].machine);
+		a->change = v[i].change;
+		a->p_value = v[i].p_value;
+		a->before = v[i].before;
+		a->after = v[i].after;
+		pb_strlcpy(a->mode, v[i].mode, sizeof(a->mode));
+		pb_strlcpy(a->state, v[i].state, sizeof(a->state));
+		a->note = v[i].note[0] ? pb_strdup(v[i].note) : NULL;
+		a->created_at = v[i].created_at;
+	}
+	free(v);
+	qsort(s->alerts, s->nalerts, sizeof(*s->alerts), alert_id_cmp);
+	return PB_OK;
+}
+
+/* The series: merges on the line, grouped by (benchmark, configuration),
+ * in line order. */
+static int site_series(struct pb_db *db, struct pb_site *s)
+{
+	sqlite3_stmt *st;
+	size_t alloc = 0, palloc = 0, malloc_ = 0;
+	struct pb_site_series *cur = NULL;
+	int64_t bench = -1, config = -1;
+	int rc, r;
+
+	if ((rc = prep(db,
+		       "SELECT benchmark_id, config_id, commit_id, id FROM "
+		       "merges WHERE line_pos IS NOT NULL ORDER BY "
+		       "benchmark_id, config_id, line_pos",
+		       &st)) < 0)
+		return rc;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t b = sqlite3_column_int64(st, 0);
+		int64_t c = sqlite3_column_int64(st, 1);
+
+		if (!cur || b != bench || c != config) {
+			if (!grow(&s->series, &alloc, s->nseries,
+				  sizeof(*cur))) {
+				unprep(db, st);
+				return SITE_OOM();
+			}
+			cur = &s->series[s->nseries++];
+			cur->bench = INDEX_OF(s->benches, s->nbenches, b);
+			cur->config_id = c;
+			bench = b;
+			config = c;
+			palloc = malloc_ = 0;
+		}
+		if (!grow(&cur->points, &palloc, cur->npoints,
+			  sizeof(*cur->points)) ||
+		    !grow(&cur->merges, &malloc_, cur->npoints,
+			  sizeof(*cur->merges))) {
+			unprep(db, st);
+			return SITE_OOM();
+		}
+		cur->points[cur->npoints] = INDEX_OF(s->commits, s->ncommits,
+						     sqlite3_column_int64(st,
+									  2));
+		cur->merges[cur->npoints++] = sqlite3_column_int64(st, 3);
+	}
+	rc = r == SQLITE_DONE ? PB_OK : db_fail(db, "read the series");
+	unprep(db, st);
+	return rc;
+}
+
+static size_t bisection_of(const struct pb_site *s, size_t id)
+{
+	size_t lo = 0, hi = s->nbisections;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		long long at = s->bisections[mid].v->id;
+
+		if (at == (long long)id)
+			return mid;
+		if (at < (long long)id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return PB_SITE_NONE;
+}
+
+/* The ids the loaders kept in index fields (runs' and alerts'
+ * bisections, bisections' alerts) become indices; runs are listed with
+ * their bisections (by seq) and their series (by point). */
+static void site_link(struct pb_site *s)
+{
+	for (size_t i = 0; i < s->nruns; i++)
+		if (s->runs[i].bisection != PB_SITE_NONE)
+			s->runs[i].bisection =
+				bisection_of(s, s->runs[i].bisection);
+	for (size_t i = 0; i < s->nalerts; i++)
+		if (s->alerts[i].bisection != PB_SITE_NONE)
+			s->alerts[i].bisection =
+				bisection_of(s, s->alerts[i].bisection);
+	for (size_t i = 0; i < s->nbisections; i++) {
+		struct pb_site_bisection *b = &s->bisections[i];
+
+		if (b->alert != PB_SITE_NONE)
+			b->alert = INDEX_OF(s->alerts, s->nalerts,
+					    (int64_t)b->alert);
+	}
+}
+
+int pb_db_site_load(struct pb_db *db, struct pb_site *s)
+{
+	int rc;
+
+	/* one snapshot of the database: a run stored meanwhile is in the
+	 * next site, never half in this one */
+	if (!db->depth && (rc = exec(db, "BEGIN DEFERRED", "begin")) < 0)
+		return rc;
+	if ((rc = site_repos(db, s)) == PB_OK &&
+	    (rc = site_benches(db, s)) == PB_OK &&
+	    (rc = site_commits(db, s)) == PB_OK &&
+	    (rc = site_machines(db, s)) == PB_OK &&
+	    (rc = site_runs(db, s)) == PB_OK &&
+	    (rc = site_bisections(db, s)) == PB_OK &&
+	    (rc = site_alerts(db, s)) == PB_OK)
+		rc = site_series(db, s);
+	if (rc == PB_OK)
+		site_link(s);
+	if (!db->depth)
+		(void)exec(db, "COMMIT", "end the read");
+	return rc;
+}
+
+int pb_db_data_version(struct pb_db *db, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db, "PRAGMA data_version", &st)) < 0)
+		return rc;
+	rc = select_id(db, st, out, "read data_version");
+	return rc == PB_ENOTFOUND ? db_fail(db, "read data_version") : rc;
 }

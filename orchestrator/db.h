@@ -86,6 +86,9 @@ int pb_db_settings(struct pb_db *db, struct pb_db_settings *out);
  * was synced by sqlite.  pb_db_close() syncs what the connection wrote. */
 uint64_t pb_db_sync_mark(struct pb_db *db);
 int pb_db_sync(struct pb_db *db, uint64_t mark);
+/* sqlite's PRAGMA data_version: it changes when another connection
+ * committed (the report's regeneration polls it). */
+int pb_db_data_version(struct pb_db *db, int64_t *out);
 /* Opens an existing database read-only, as the report generator does. */
 int pb_db_open_readonly(struct pb_db **out, const char *path);
 /* Opens and migrates with the given migrations, named "NNNN-name.sql" and
@@ -799,5 +802,16 @@ int pb_db_compare_save(struct pb_db *db, int64_t id,
  * with pb_compare_view_free(). */
 int pb_db_compare_load(struct pb_db *db, int64_t id,
 		       struct pb_compare_view **out);
+
+/* ---- the report (web/site.h) ---- */
+
+struct pb_site;
+/* Loads the whole report's data from one snapshot of the database into
+ * *s (zeroed by the caller; pb_site_free() releases it, also after a
+ * failure): repositories, benchmarks, commits, machines, the runs of
+ * bisections and merges, bisections, alerts, and the series' points in
+ * line order.  What is computed from them (runs per bisection and
+ * series, change points, machine stability) is orchestrator/site.c's. */
+int pb_db_site_load(struct pb_db *db, struct pb_site *s);
 
 #endif

@@ -2,7 +2,7 @@
  * local.c - the in-process `--local` driver (see local.h).
  *
  * It owns the I/O around the pure engine: git (common/git.h), the runner
- * (agent/runner.h), storage (db.h), the report (web/report.h) and the JSON
+ * (agent/runner.h), storage (db.h), the report (web/, through site.h) and the JSON
  * output (common/proto.h).  The loop is:
  *
  *   ask the engine what to run -> build that commit once (a failed build
@@ -45,7 +45,8 @@
 #include "orchestrator/identical.h"
 #include "orchestrator/local.h"
 #include "orchestrator/session.h"
-#include "web/report.h"
+#include "orchestrator/site.h"
+#include "web/page.h"
 
 #define MACHINE "local"
 
@@ -729,8 +730,18 @@ static int start_bisection(struct local *L)
 			return rc;
 	} else {
 		L->since = pb_now_real();
+		/* with its range, in history order: the report's ladder */
+		if ((rc = pb_db_begin(L->db)) < 0)
+			return rc;
 		if ((rc = pb_db_bisection_create(L->db, &d,
-						 &L->bisection_id)) < 0)
+						 &L->bisection_id)) < 0 ||
+		    (rc = pb_db_bisection_commits_put(L->db, L->bisection_id,
+						      L->commit_ids,
+						      L->n)) < 0) {
+			pb_db_rollback(L->db);
+			return rc;
+		}
+		if ((rc = pb_db_commit(L->db)) < 0)
 			return rc;
 	}
 	/* the engine, the stored claims, the stored runs replayed */
@@ -953,8 +964,9 @@ static void finish_message(const struct local *L,
 	}
 }
 
-/* Writes the bisection's page; with --json prints the result object when
- * print_json (exits 2 and 3 print the error object instead, in cli.c). */
+/* Writes the report (every page, the bisection's among them); with --json
+ * prints the result object when print_json (exits 2 and 3 print the error
+ * object instead, in cli.c). */
 static int write_report(struct local *L, struct pb_local_result *out,
 			int print_json)
 {
@@ -962,9 +974,10 @@ static int write_report(struct local *L, struct pb_local_result *out,
 	char page[64], *path = NULL, *json = NULL;
 	int rc;
 
-	if ((rc = pb_db_bisection_load(L->db, L->bisection_id, &v)) < 0)
+	if ((rc = pb_reports_write_all(L->db, L->o->report_dir, NULL)) < 0 ||
+	    (rc = pb_db_bisection_load(L->db, L->bisection_id, &v)) < 0)
 		return rc;
-	pb_report_page_name(v->id, page, sizeof(page));
+	pg_bisection_page(page, sizeof(page), v->id);
 	path = pb_path_join(L->o->report_dir, page);
 	if (!path) {
 		rc = PB_ERROR;
@@ -972,8 +985,7 @@ static int write_report(struct local *L, struct pb_local_result *out,
 	}
 	{
 		char abs[PATH_MAX];
-		if ((rc = pb_report_write(L->o->report_dir, &v, 1)) < 0)
-			goto out;
+
 		if (realpath(path, abs))
 			pb_strlcpy(out->report, abs, sizeof(out->report));
 		else
@@ -995,41 +1007,45 @@ out:
 	return rc;
 }
 
-/* Writes the report of every stored bisection (the index lists them all). */
-int pb_reports_write_all(struct pb_db *db, const char *dir)
+/* The time the pages say they were generated: SOURCE_DATE_EPOCH when set
+ * (reproducible output), else now. */
+double pb_report_time(void)
 {
-	struct pb_bisection_view **vs = NULL;
-	int64_t *ids = NULL;
-	size_t n = 0, k = 0;
+	const char *e = getenv("SOURCE_DATE_EPOCH");
+	char *end;
+	double t;
+
+	if (e && *e) {
+		t = strtod(e, &end);
+		if (!*end && t >= 0 && t < 1e11)
+			return t;
+	}
+	return pb_now_real();
+}
+
+int pb_reports_write_all(struct pb_db *db, const char *dir,
+			 struct pb_site_stats *stats)
+{
+	struct pb_site site;
+	struct pb_site_stats st;
 	int rc;
 
-	if ((rc = pb_db_bisection_ids(db, &ids, &n)) < 0)
+	if ((rc = pb_site_load(db, pb_report_time(), &site)) < 0)
 		return rc;
-	vs = calloc(n ? n : 1, sizeof(*vs));
-	if (!vs) {
-		free(ids);
-		return pb_error_set("out of memory");
-	}
-	for (k = 0; k < n; k++)
-		if ((rc = pb_db_bisection_load(db, ids[k], &vs[k])) < 0)
-			break;
-	if (rc == PB_OK)
-		rc = pb_report_write(dir, vs, n);
-	for (size_t i = 0; i < k; i++)
-		pb_bisection_view_free(vs[i]);
-	free(vs);
-	free(ids);
+	rc = pb_site_write(dir, &site, stats ? stats : &st);
+	pb_site_free(&site);
 	return rc;
 }
 
-int pb_local_report(const char *db_path, const char *out_dir)
+int pb_local_report(const char *db_path, const char *out_dir,
+		    struct pb_site_stats *stats)
 {
 	struct pb_db *db = NULL;
 	int rc;
 
 	if ((rc = pb_db_open_readonly(&db, db_path)) < 0)
 		return rc;
-	rc = pb_reports_write_all(db, out_dir);
+	rc = pb_reports_write_all(db, out_dir, stats);
 	pb_db_close(db);
 	return rc;
 }
@@ -1142,7 +1158,6 @@ static int print_stored(struct local *L, struct pb_local_result *out)
 	int code;
 
 	if (write_report(L, out, 1) < 0 ||
-	    pb_reports_write_all(L->db, L->o->report_dir) < 0 ||
 	    pb_db_bisection_load(L->db, L->bisection_id, &v) < 0)
 		return 3;
 	code = v->exit_code >= 0 ? v->exit_code : 1;
@@ -1266,8 +1281,7 @@ int pb_local_bisect(const struct pb_local_opts *given,
 			   sizeof(out->culprit));
 	if ((rc = pb_session_save(L.ses, code >= 2 ? "failed" : "done",
 				  code)) < 0 ||
-	    (rc = write_report(&L, out, code < 2)) < 0 ||
-	    (rc = pb_reports_write_all(L.db, o->report_dir)) < 0) {
+	    (rc = write_report(&L, out, code < 2)) < 0) {
 		code = 3;
 		goto out;
 	}

@@ -63,14 +63,21 @@ struct pb_local_result {
  * exit codes 2 and 3 the reason is in pb_error_last(). */
 int pb_local_bisect(const struct pb_local_opts *o, struct pb_local_result *out);
 
-/* Regenerates the report of every bisection in the database at db_path
- * (opened read-only) into out_dir. */
-int pb_local_report(const char *db_path, const char *out_dir);
+/* Regenerates the report from the database at db_path (opened
+ * read-only) into out_dir; *stats (may be NULL) counts the pages. */
+struct pb_site_stats;
+int pb_local_report(const char *db_path, const char *out_dir,
+		    struct pb_site_stats *stats);
 
-/* Writes the report page of every stored bisection and the index into
- * dir (web/report.h), from the database: what `perfbisect report` and the
- * service's scheduler call. */
+/* Writes the whole report into dir (web/site.h), from the database: what
+ * `perfbisect report`, `bisect --local` and the service call.  Pages
+ * whose bytes did not change are not written again. */
 struct pb_db;
-int pb_reports_write_all(struct pb_db *db, const char *dir);
+int pb_reports_write_all(struct pb_db *db, const char *dir,
+			 struct pb_site_stats *stats);
+
+/* The time the pages say they were generated: SOURCE_DATE_EPOCH when set,
+ * else now. */
+double pb_report_time(void);
 
 #endif

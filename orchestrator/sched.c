@@ -37,7 +37,6 @@
 #include "orchestrator/checks.h"
 #include "orchestrator/core/engine.h"
 #include "orchestrator/history.h"
-#include "orchestrator/local.h"
 #include "orchestrator/notify.h"
 #include "orchestrator/sched.h"
 #include "orchestrator/session.h"
@@ -295,16 +294,6 @@ static void drop_bis(struct pb_sched *s, struct bis *gone)
 		}
 }
 
-/* The report's pages, after a bisection changed state for good (a
- * failure to write them is logged: the verdict is stored either way). */
-static void write_reports(struct pb_sched *s)
-{
-	if (s->o.report_dir &&
-	    pb_reports_write_all(s->o.db, s->o.report_dir) < 0)
-		pb_log_warnx("writing the report in %s: %s", s->o.report_dir,
-			     pb_error_last());
-}
-
 /* The engine has an outcome: the bisection is stored as finished and its
  * open jobs end; its repository's notification is queued with it (one
  * transaction: notify.h). */
@@ -342,7 +331,6 @@ static int finish(struct pb_sched *s, struct bis *b)
 	}
 	pb_log_info("bisection %lld finished: %s", (long long)b->id, res.why);
 	drop_bis(s, b);
-	write_reports(s);
 	return PB_OK;
 }
 
@@ -613,8 +601,7 @@ int pb_sched_cancel(struct pb_sched *s, int64_t id)
 	    (b = find_bis(s, id)))
 		drop_bis(s, b);
 	if (rc == PB_OK)
-		write_reports(s);
-	rc = unlock_synced(s, rc);
+		rc = unlock_synced(s, rc);
 	if (rc == PB_ENOTFOUND)
 		return pb_error_code(PB_ENOTFOUND, "no bisection %lld",
 				     (long long)id);
@@ -1123,8 +1110,7 @@ static int expire(struct pb_sched *s, const char *id, int64_t job_id,
 		pb_job_row_release(&j);
 		if (rc < 0)
 			return rc;
-		write_reports(s);
-	}
+		}
 	return PB_OK;
 }
 

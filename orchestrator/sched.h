@@ -25,8 +25,6 @@ struct pb_sched;
 struct pb_sched_opts {
 	struct pb_db *db;           /* borrowed */
 	const char *work_dir;       /* repository mirrors under mirrors/ */
-	const char *report_dir;     /* the report, written when a bisection
-				     * ends; NULL: none */
 	double lease_s;             /* a lease's life without a call: 120 */
 	double restart_grace_s;     /* no lease expires before start + this
 				     * (agents may still report): lease_s */

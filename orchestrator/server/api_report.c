@@ -14,6 +14,8 @@
  * the open harmless.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <time.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -25,6 +27,10 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "common/log.h"
+#include "orchestrator/db.h"
+#include "orchestrator/local.h"
+#include "web/site.h"
 #include "orchestrator/server/api.h"
 #include "common/util.h"
 
@@ -206,6 +212,93 @@ static int report_root(struct pb_http_req *req, struct pb_http_resp *resp)
 		       : PB_HTTP_DONE;
 }
 
+/* ---- redrawing the pages ----
+ *
+ * A thread with its own read-only connection (WAL: it never holds up the
+ * scheduler's writes) looks every report_interval_s whether the database
+ * changed (PRAGMA data_version) and then redraws the site: a page whose
+ * bytes are the same is not written again (web/site.h), so only the pages
+ * a change touched are. */
+struct regen {
+	struct pb_srv *srv;
+	pthread_t th;
+	int started, stopping;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+};
+
+static struct regen the_regen;
+
+static void regen_once(struct regen *g, struct pb_db **db, int64_t *last)
+{
+	const struct pb_config *cfg = g->srv->cfg;
+	struct pb_site_stats st;
+	int64_t v;
+
+	if (!*db && pb_db_open_readonly(db, cfg->db) < 0) {
+		pb_log_warnx("report: cannot open %s: %s", cfg->db,
+			     pb_error_last());
+		return;
+	}
+	if (pb_db_data_version(*db, &v) < 0) {
+		pb_log_warnx("report: %s", pb_error_last());
+		pb_db_close(*db);
+		*db = NULL;
+		return;
+	}
+	if (v == *last)
+		return;
+	if (pb_reports_write_all(*db, cfg->report_dir, &st) < 0) {
+		pb_log_warnx("report: writing %s: %s", cfg->report_dir,
+			     pb_error_last());
+		return;
+	}
+	*last = v;
+	if (st.written)
+		pb_log_info("report: %zu of %zu pages redrawn", st.written,
+			    st.pages);
+}
+
+static void *regen_main(void *arg)
+{
+	struct regen *g = arg;
+	struct pb_db *db = NULL;
+	int64_t last = -1;
+
+	pthread_mutex_lock(&g->mu);
+	while (!g->stopping) {
+		struct timespec ts;
+
+		pthread_mutex_unlock(&g->mu);
+		regen_once(g, &db, &last);
+		pthread_mutex_lock(&g->mu);
+		if (g->stopping)
+			break;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += g->srv->cfg->report_interval_s;
+		pthread_cond_timedwait(&g->cv, &g->mu, &ts);
+	}
+	pthread_mutex_unlock(&g->mu);
+	pb_db_close(db);
+	return NULL;
+}
+
+static void regen_stop(void *arg)
+{
+	struct regen *g = arg;
+
+	if (g->started) {
+		pthread_mutex_lock(&g->mu);
+		g->stopping = 1;
+		pthread_cond_signal(&g->cv);
+		pthread_mutex_unlock(&g->mu);
+		pthread_join(g->th, NULL);
+		g->started = 0;
+	}
+	pthread_cond_destroy(&g->cv);
+	pthread_mutex_destroy(&g->mu);
+}
+
 int pb_api_report_register(struct pb_http_server *http, struct pb_srv *srv)
 {
 	enum pb_http_auth a = srv->cfg->report_requires_token ? PB_HTTP_CLIENT
@@ -215,5 +308,21 @@ int pb_api_report_register(struct pb_http_server *http, struct pb_srv *srv)
 		{ "GET", "/report/*", serve, a, 0, NULL },
 	};
 
-	return pb_http_route_add(http, routes, PB_ARRAY_SIZE(routes));
+	int rc;
+
+	if ((rc = pb_http_route_add(http, routes, PB_ARRAY_SIZE(routes))) < 0)
+		return rc;
+	if (!srv->cfg->report_dir || !srv->cfg->db)
+		return PB_OK;
+	memset(&the_regen, 0, sizeof(the_regen));
+	the_regen.srv = srv;
+	pthread_mutex_init(&the_regen.mu, NULL);
+	pthread_cond_init(&the_regen.cv, NULL);
+	if ((rc = pb_srv_at_stop(srv, regen_stop, &the_regen)) < 0)
+		return rc;
+	if (pthread_create(&the_regen.th, NULL, regen_main, &the_regen) != 0)
+		return pb_error_code(PB_EINFRA, "cannot start the report's "
+				     "thread");
+	the_regen.started = 1;
+	return PB_OK;
 }

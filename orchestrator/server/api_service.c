@@ -468,7 +468,6 @@ int pb_api_service_register(struct pb_http_server *http, struct pb_srv *srv)
 	memset(&so, 0, sizeof(so));
 	so.db = srv->db;
 	so.work_dir = cfg->work_dir;
-	so.report_dir = cfg->report_dir;
 	so.lease_s = (double)cfg->lease_s;
 	so.restart_grace_s = cfg->restart_grace_s > 0
 				     ? (double)cfg->restart_grace_s

@@ -55,6 +55,7 @@ struct pb_config {
 	int allow_local_repos;
 	int allow_private_notify;
 	int report_requires_token;
+	int64_t report_interval_s;
 	int debug_routes;
 	/* HTTP */
 	int64_t max_body;             /* bytes */

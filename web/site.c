@@ -1,0 +1,234 @@
+/*
+ * site.c - writing the report's pages (site.h) into a directory: each page
+ * drawn into memory, compared with the file already there, and written
+ * (atomically: a temporary file, then rename) only when its bytes changed,
+ * so regenerating after one new run touches only the pages it changed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/err.h"
+#include "common/util.h"
+#include "web/page.h"
+#include "web/pages.h"
+#include "web/site.h"
+
+#define PAGE_MAX (64u * 1024 * 1024)
+
+void pb_site_free(struct pb_site *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nrepos; i++) {
+		free(s->repos[i].name);
+		free(s->repos[i].url);
+		free(s->repos[i].branch);
+	}
+	free(s->repos);
+	for (size_t i = 0; i < s->nbenches; i++) {
+		free(s->benches[i].name);
+		free(s->benches[i].metric);
+		free(s->benches[i].build_cmd);
+		free(s->benches[i].run_cmd);
+	}
+	free(s->benches);
+	for (size_t i = 0; i < s->ncommits; i++) {
+		free(s->commits[i].subject);
+		free(s->commits[i].author);
+	}
+	free(s->commits);
+	for (size_t i = 0; i < s->nmachines; i++) {
+		free(s->machines[i].name);
+		free(s->machines[i].facts);
+		free(s->machines[i].settings);
+	}
+	free(s->machines);
+	for (size_t i = 0; i < s->nruns; i++) {
+		struct pb_site_run *r = &s->runs[i];
+
+		free(r->failure_reason);
+		free(r->output);
+		free(r->numa);
+		free(r->interference);
+		free(r->counters);
+		free(r->metrics);
+		free(r->settings);
+		free(r->notes);
+		free(r->run_as);
+		free(r->ipc_note);
+		free(r->remote_note);
+	}
+	free(s->runs);
+	for (size_t i = 0; i < s->nbisections; i++) {
+		pb_bisection_view_free(s->bisections[i].v);
+		free(s->bisections[i].range);
+		free(s->bisections[i].runs);
+	}
+	free(s->bisections);
+	for (size_t i = 0; i < s->nalerts; i++)
+		free(s->alerts[i].note);
+	free(s->alerts);
+	for (size_t i = 0; i < s->nseries; i++) {
+		struct pb_site_series *S = &s->series[i];
+
+		free(S->points);
+		free(S->merges);
+		free(S->runs);
+		free(S->run_point);
+		for (size_t t = 0; t < S->nstrands; t++)
+			free(S->strands[t].changes);
+		free(S->strands);
+	}
+	free(s->series);
+	memset(s, 0, sizeof(*s));
+}
+
+/* 1 when the file holds exactly b's bytes. */
+static int same_bytes(const char *path, const struct pb_buf *b)
+{
+	struct stat st;
+	char chunk[65536];
+	size_t off = 0;
+	int fd, same = 1;
+
+	if (stat(path, &st) < 0 || (size_t)st.st_size != b->len)
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	while (same && off < b->len) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n <= 0)
+			same = 0;
+		else if (memcmp(chunk, b->ptr + off, (size_t)n))
+			same = 0;
+		else
+			off += (size_t)n;
+	}
+	close(fd);
+	return same && off == b->len;
+}
+
+static int write_atomic(const char *path, const struct pb_buf *b)
+{
+	char tmp[4200];
+	size_t off = 0;
+	int fd, rc = PB_OK;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+		       0644)) < 0)
+		return pb_error_code(PB_EINFRA, "cannot write '%s': %s", tmp,
+				     strerror(errno));
+	while (off < b->len) {
+		ssize_t w = write(fd, b->ptr + off, b->len - off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			rc = pb_error_code(PB_EINFRA, "cannot write '%s': %s",
+					   tmp, strerror(errno));
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (close(fd) < 0 && rc == PB_OK)
+		rc = pb_error_code(PB_EINFRA, "cannot write '%s': %s", tmp,
+				   strerror(errno));
+	if (rc == PB_OK && rename(tmp, path) < 0)
+		rc = pb_error_code(PB_EINFRA, "cannot rename '%s': %s", tmp,
+				   strerror(errno));
+	if (rc < 0)
+		unlink(tmp);
+	return rc;
+}
+
+struct writer {
+	const char *dir;
+	const struct pb_site *site;
+	struct pb_buf b;
+	struct pb_site_stats *st;
+};
+
+enum kind { K_INDEX, K_BISECTION, K_SERIES, K_MACHINE, K_RUN };
+
+static int one(struct writer *w, enum kind k, size_t i)
+{
+	struct pb_page p = { &w->b, 0, w->site };
+	char name[128], path[4096];
+
+	pb_buf_reset(&w->b);
+	switch (k) {
+	case K_INDEX:
+		snprintf(name, sizeof(name), "index.html");
+		pb_page_index(&p);
+		break;
+	case K_BISECTION:
+		pg_bisection_page(name, sizeof(name),
+				  w->site->bisections[i].v->id);
+		pb_page_bisection(&p, i);
+		break;
+	case K_SERIES:
+		pg_series_page(name, sizeof(name),
+			       (long long)w->site->benches[w->site->series[i]
+								   .bench]
+				       .id,
+			       (long long)w->site->series[i].config_id);
+		pb_page_series(&p, i);
+		break;
+	case K_MACHINE:
+		pg_machine_page(name, sizeof(name),
+				w->site->machines[i].name);
+		pb_page_machine(&p, i);
+		break;
+	case K_RUN:
+		pg_run_page(name, sizeof(name),
+			    (long long)w->site->runs[i].id);
+		pb_page_run(&p, i);
+		break;
+	}
+	if (p.rc)
+		return pb_error_code(PB_EINFRA, "drawing %s: out of memory or "
+				     "past %u MiB", name, PAGE_MAX >> 20);
+	snprintf(path, sizeof(path), "%s/%s", w->dir, name);
+	w->st->pages++;
+	if (same_bytes(path, &w->b)) {
+		w->st->unchanged++;
+		return PB_OK;
+	}
+	w->st->written++;
+	return write_atomic(path, &w->b);
+}
+
+int pb_site_write(const char *dir, const struct pb_site *s,
+		  struct pb_site_stats *st)
+{
+	struct writer w = { dir, s, PB_BUF_INIT(PAGE_MAX), st };
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	if ((rc = pb_mkdir_p(dir, 0755)) < 0)
+		return rc;
+	for (size_t i = 0; rc == PB_OK && i < s->nbisections; i++)
+		if (s->bisections[i].bench < s->nbenches)
+			rc = one(&w, K_BISECTION, i);
+	for (size_t i = 0; rc == PB_OK && i < s->nseries; i++)
+		if (s->series[i].bench < s->nbenches)
+			rc = one(&w, K_SERIES, i);
+	for (size_t i = 0; rc == PB_OK && i < s->nmachines; i++)
+		rc = one(&w, K_MACHINE, i);
+	for (size_t i = 0; rc == PB_OK && i < s->nruns; i++)
+		if (pb_run_has_page(&s->runs[i]) &&
+		    s->runs[i].bench < s->nbenches &&
+		    s->runs[i].commit < s->ncommits)
+			rc = one(&w, K_RUN, i);
+	if (rc == PB_OK)
+		rc = one(&w, K_INDEX, 0);
+	pb_buf_release(&w.b);
+	return rc;
+}

@@ -4,11 +4,12 @@
 # anyone else it prints the exact apt-get line and fails.  Silent, and
 # touching nothing, when everything is there.  mandoc and systemd (for
 # systemd-analyze) are for t0049, which checks the man pages and the units
-# that `make install` places.
+# that `make install` places; chromium is for the report test, which opens
+# the static HTML report's pages in it headless (tests/fixtures/cdp.py).
 set -eu
 pkgs="gcc make git pkg-config sqlite3 python3 libgit2-dev libsqlite3-dev
 libcurl4-openssl-dev libnuma-dev libpfm4-dev libcmocka-dev libmicrohttpd-dev
-libjansson-dev libssl-dev mandoc systemd"
+libjansson-dev libssl-dev mandoc systemd chromium"
 missing=""
 for p in $pkgs; do
 	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |

@@ -12,6 +12,8 @@ export PERFBISECTD="$top/$B/bin/perfbisectd"
 export PERFBISECT_AGENT="$top/$B/bin/perfbisect-agent"
 export PB_BISECT_SIM="$top/$B/bench/bisect-sim"
 export PB_FIXTURES="$top/tests/fixtures"
+# what tests keep for a person to look at (the report's screenshots)
+export PB_TEST_OUT="$top/$B/test-output"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 pass=0

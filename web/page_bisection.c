@@ -1001,7 +1001,7 @@ static void raw_runs(struct pb_page *p, size_t bi)
 
 		for (size_t k = 0; k < B->nruns; k++)
 			nr += s->runs[B->runs[k]].commit == B->range[i];
-		if (!nr)
+		if (!nr && !step_of(B->v, c->sha))
 			continue;
 		pg_short(sha, c->sha);
 		pg_fmt(p, "<details id=\"c-%s\"><summary><code>%s</code> ",

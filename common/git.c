@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "err.h"
 #include "git.h"
 #include "util.h"
@@ -589,5 +590,67 @@ done:
 	git_signature_free(sig);
 	git_tree_free(tree);
 	git_index_free(idx);
+	return rc;
+}
+
+/* Collects the paths of a diff's deltas into a buffer, one a line. */
+struct files_ctx {
+	struct pb_buf *b;
+	size_t n, max;
+};
+
+static int file_cb(const git_diff_delta *d, float progress, void *payload)
+{
+	struct files_ctx *f = payload;
+	const char *path = d->new_file.path ? d->new_file.path
+					    : d->old_file.path;
+
+	(void)progress;
+	if (f->n++ >= f->max)
+		return 0;
+	if (pb_buf_puts(f->b, path ? path : "?") < 0 ||
+	    pb_buf_puts(f->b, "\n") < 0)
+		return -1;
+	return 0;
+}
+
+int pb_git_changed_files(struct pb_git *g, const char *sha, size_t max,
+			 char **out, size_t *total)
+{
+	git_commit *c = NULL, *parent = NULL;
+	git_tree *t = NULL, *pt = NULL;
+	git_diff *diff = NULL;
+	git_oid id;
+	struct pb_buf b = PB_BUF_INIT(1024 * 1024);
+	struct files_ctx f = { &b, 0, max };
+	int rc = PB_OK;
+
+	*out = NULL;
+	*total = 0;
+	if (git_oid_fromstr(&id, sha) < 0 ||
+	    git_commit_lookup(&c, g->repo, &id) < 0)
+		return pb_error_code(PB_ENOTFOUND, "no commit %.40s", sha);
+	if (git_commit_tree(&t, c) < 0 ||
+	    (git_commit_parentcount(c) > 0 &&
+	     (git_commit_parent(&parent, c, 0) < 0 ||
+	      git_commit_tree(&pt, parent) < 0)) ||
+	    git_diff_tree_to_tree(&diff, g->repo, pt, t, NULL) < 0 ||
+	    git_diff_foreach(diff, file_cb, NULL, NULL, NULL, &f) < 0) {
+		rc = git_fail(PB_EINFRA, "cannot list the files a commit "
+			      "changed");
+		goto out;
+	}
+	*total = f.n;
+	if (!(*out = pb_strdup(b.len ? b.ptr : ""))) {
+		rc = pb_error_code(PB_EINFRA, "out of memory");
+		goto out;
+	}
+out:
+	pb_buf_release(&b);
+	git_diff_free(diff);
+	git_tree_free(t);
+	git_tree_free(pt);
+	git_commit_free(parent);
+	git_commit_free(c);
 	return rc;
 }

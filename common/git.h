@@ -56,6 +56,11 @@ void pb_commit_list_free(struct pb_commit_info *list, size_t n);
 int pb_git_commit_info(struct pb_git *g, const char *sha,
 		       struct pb_commit_info *out);
 void pb_commit_info_release(struct pb_commit_info *ci);
+/* The paths commit sha changed against its first parent (all of its tree
+ * for a root commit), one a line, the first `max` of them in *out
+ * (malloc'd); *total counts them all. */
+int pb_git_changed_files(struct pb_git *g, const char *sha, size_t max,
+			 char **out, size_t *total);
 
 /* The first-parent line that ends at head_sha, oldest first, at most
  * `max` commits (the newest of it): *out is a malloc'd array of *nout

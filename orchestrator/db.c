@@ -4463,8 +4463,8 @@ static int site_commits(struct pb_db *db, struct pb_site *s)
 	int rc, r;
 
 	if ((rc = prep(db,
-		       "SELECT id, repo_id, sha, subject, author, time FROM "
-		       "commits ORDER BY id",
+		       "SELECT id, repo_id, sha, subject, author, time, files "
+		       "FROM commits ORDER BY id",
 		       &st)) < 0)
 		return rc;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -4482,6 +4482,7 @@ static int site_commits(struct pb_db *db, struct pb_site *s)
 		p->subject = col_dup(st, 3);
 		p->author = col_dup(st, 4);
 		p->time = sqlite3_column_int64(st, 5);
+		p->files = col_dup(st, 6);
 	}
 	rc = r == SQLITE_DONE ? PB_OK : db_fail(db, "read commits");
 	unprep(db, st);
@@ -4850,4 +4851,46 @@ int pb_db_data_version(struct pb_db *db, int64_t *out)
 		return rc;
 	rc = select_id(db, st, out, "read data_version");
 	return rc == PB_ENOTFOUND ? db_fail(db, "read data_version") : rc;
+}
+
+int pb_db_commit_files_set(struct pb_db *db, int64_t repo_id, const char *sha,
+			   const char *files)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "UPDATE commits SET files = ?3 WHERE repo_id = ?1 AND "
+		       "sha = ?2",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, repo_id);
+	bind_text(st, 2, sha);
+	bind_text(st, 3, files ? files : "");
+	return run_done(db, st, "store a commit's files");
+}
+
+int pb_db_culprit_unlisted(struct pb_db *db, int64_t *repo_id, char sha[41])
+{
+	sqlite3_stmt *st;
+	int rc, s;
+
+	if ((rc = prep(db,
+		       "SELECT b.repo_id, b.culprit_sha FROM bisections b JOIN "
+		       "commits c ON c.repo_id = b.repo_id AND c.sha = "
+		       "b.culprit_sha WHERE b.culprit_sha IS NOT NULL AND "
+		       "c.files IS NULL LIMIT 1",
+		       &st)) < 0)
+		return rc;
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		*repo_id = sqlite3_column_int64(st, 0);
+		col_copy(st, 1, sha, 41);
+		rc = PB_OK;
+	} else {
+		rc = s == SQLITE_DONE ? PB_ENOTFOUND
+				      : db_fail(db, "find a culprit's files");
+	}
+	unprep(db, st);
+	return rc;
 }

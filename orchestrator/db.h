@@ -814,4 +814,13 @@ struct pb_site;
  * series, change points, machine stability) is orchestrator/site.c's. */
 int pb_db_site_load(struct pb_db *db, struct pb_site *s);
 
+/* The files a culprit changed (commits.files, schema 0016): text, one
+ * path a line ("" when they could not be listed). */
+int pb_db_commit_files_set(struct pb_db *db, int64_t repo_id, const char *sha,
+			   const char *files);
+/* A culprit of a finished bisection whose files were never listed:
+ * PB_ENOTFOUND when there is none. */
+int pb_db_culprit_unlisted(struct pb_db *db, int64_t *repo_id,
+			   char sha[41]);
+
 #endif

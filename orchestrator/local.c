@@ -964,6 +964,20 @@ static void finish_message(const struct local *L,
 	}
 }
 
+/* The files a culprit changed, for its page (a failure is the page's
+ * loss only: said, not fatal). */
+static void list_files(struct local *L, const char *sha)
+{
+	char *files = NULL;
+	size_t total = 0;
+
+	if (pb_culprit_files(L->git, sha, &files, &total) < 0 ||
+	    pb_db_commit_files_set(L->db, L->repo_id, sha, files) < 0)
+		pb_log_warnx("the files %.12s changed: %s", sha,
+			     pb_error_last());
+	free(files);
+}
+
 /* Writes the report (every page, the bisection's among them); with --json
  * prints the result object when print_json (exits 2 and 3 print the error
  * object instead, in cli.c). */
@@ -974,9 +988,12 @@ static int write_report(struct local *L, struct pb_local_result *out,
 	char page[64], *path = NULL, *json = NULL;
 	int rc;
 
-	if ((rc = pb_reports_write_all(L->db, L->o->report_dir, NULL)) < 0 ||
-	    (rc = pb_db_bisection_load(L->db, L->bisection_id, &v)) < 0)
+	if ((rc = pb_db_bisection_load(L->db, L->bisection_id, &v)) < 0)
 		return rc;
+	if (v->culprit[0])
+		list_files(L, v->culprit);
+	if ((rc = pb_reports_write_all(L->db, L->o->report_dir, NULL)) < 0)
+		goto out;
 	pg_bisection_page(page, sizeof(page), v->id);
 	path = pb_path_join(L->o->report_dir, page);
 	if (!path) {

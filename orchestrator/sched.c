@@ -39,6 +39,7 @@
 #include "orchestrator/history.h"
 #include "orchestrator/notify.h"
 #include "orchestrator/sched.h"
+#include "orchestrator/site.h"
 #include "orchestrator/session.h"
 
 struct bis {
@@ -1861,6 +1862,37 @@ static void series_runs_free(struct series_runs *r)
 	free(r->v);
 	free(r->sha);
 	free(r->machine);
+}
+
+int pb_sched_culprit_files(struct pb_sched *s)
+{
+	struct pb_repo_ref repo;
+	struct pb_git *g = NULL;
+	char sha[41], *files = NULL;
+	size_t total = 0;
+	int64_t repo_id = 0;
+	int rc;
+
+	pthread_mutex_lock(s->lk);
+	rc = pb_db_culprit_unlisted(s->o.db, &repo_id, sha);
+	if (rc == PB_OK)
+		rc = pb_db_repo_by_id(s->o.db, repo_id, &repo);
+	pthread_mutex_unlock(s->lk);
+	if (rc == PB_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return rc;
+	/* the mirror as the bisection left it: no fetch */
+	if (mirror(s, &repo, 0, &g) < 0 ||
+	    pb_culprit_files(g, sha, &files, &total) < 0)
+		pb_log_warnx("the files %.12s changed: %s (not listed)", sha,
+			     pb_error_last());
+	pb_git_free(g);
+	pthread_mutex_lock(s->lk);
+	rc = pb_db_commit_files_set(s->o.db, repo_id, sha, files);
+	rc = unlock_synced(s, rc);
+	free(files);
+	return rc < 0 ? rc : 1;
 }
 
 static int line_cmp(const void *a, const void *b)

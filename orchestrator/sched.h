@@ -196,6 +196,11 @@ int pb_sched_push(struct pb_sched *s, int64_t repo_id, const char *source,
 #define PB_SCHED_PUSH_ATTEMPTS 6
 int pb_sched_pushes(struct pb_sched *s);
 
+/* Lists the files one culprit of a finished bisection changed, for the
+ * report (from the repository's mirror, never fetched for it): 1 when one
+ * was listed, 0 when none waits, or an error. */
+int pb_sched_culprit_files(struct pb_sched *s);
+
 /* Judges one series with merges measured since it was last judged,
  * storing the alerts it raises: 1 when one was judged, 0 when none waits,
  * or an error. */

@@ -7,6 +7,7 @@
  * each machine's recent stability.  web/ only draws the result.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -393,5 +394,33 @@ int pb_site_load(struct pb_db *db, double generated_at, struct pb_site *out)
 		pb_site_free(out);
 		return rc;
 	}
+	return PB_OK;
+}
+
+#define FILES_SHOWN 200
+
+int pb_culprit_files(struct pb_git *g, const char *sha, char **out,
+		     size_t *total)
+{
+	char *list = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = pb_git_changed_files(g, sha, FILES_SHOWN, &list, total)) < 0)
+		return rc;
+	if (*total > FILES_SHOWN) {
+		size_t n = strlen(list) + 64;
+		char *t = malloc(n);
+
+		if (!t) {
+			free(list);
+			return OOM();
+		}
+		snprintf(t, n, "%s... and %zu more\n", list,
+			 *total - FILES_SHOWN);
+		free(list);
+		list = t;
+	}
+	*out = list;
 	return PB_OK;
 }

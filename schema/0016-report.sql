@@ -9,3 +9,8 @@
 -- judged yet.  The report orders a series by it.
 ALTER TABLE runs ADD COLUMN verify_pair INTEGER;
 ALTER TABLE merges ADD COLUMN line_pos INTEGER;
+
+-- commits.files: the paths a culprit changed against its first parent, one
+-- a line (the first 200; a last line "... and N more" when there were
+-- more), stored when a bisection names it; NULL: not looked at.
+ALTER TABLE commits ADD COLUMN files TEXT;

@@ -1155,6 +1155,37 @@ static void verdict(struct pb_page *p, size_t bi, const char *dir)
 	pg_verdict(p, status, sentence, nums, dir);
 }
 
+/* The paths the culprit changed, as stored when it was named. */
+static void culprit_files(struct pb_page *p, const char *sha)
+{
+	const struct pb_site *s = p->site;
+	const char *files = NULL;
+
+	for (size_t c = 0; c < s->ncommits && !files; c++)
+		if (!strcmp(s->commits[c].sha, sha))
+			files = s->commits[c].files;
+	if (!files)
+		return;
+	if (!files[0]) {
+		pg_raw(p, "<p class=\"note\">Its changed files could not be "
+			  "listed.</p>\n");
+		return;
+	}
+	pg_raw(p, "<details open id=\"files\"><summary>The files it "
+		  "changed</summary><ul>\n");
+	for (const char *l = files; *l;) {
+		size_t n = strcspn(l, "\n");
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%.*s", (int)n, l);
+		pg_raw(p, "<li><code>");
+		pg_text(p, path);
+		pg_raw(p, "</code></li>\n");
+		l += n + (l[n] == '\n');
+	}
+	pg_raw(p, "</ul></details>\n");
+}
+
 void pb_page_bisection(struct pb_page *p, size_t bi)
 {
 	const struct pb_site *s = p->site;
@@ -1197,6 +1228,7 @@ void pb_page_bisection(struct pb_page *p, size_t bi)
 		pg_raw(p, ", ");
 		pg_text(p, t);
 		pg_raw(p, ".</p>\n");
+		culprit_files(p, v->culprit);
 	}
 	if (B->alert < s->nalerts)
 		pg_fmt(p, "<p>Started by <a href=\"index.html#alert-%lld\">"

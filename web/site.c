@@ -40,6 +40,7 @@ void pb_site_free(struct pb_site *s)
 	for (size_t i = 0; i < s->ncommits; i++) {
 		free(s->commits[i].subject);
 		free(s->commits[i].author);
+		free(s->commits[i].files);
 	}
 	free(s->commits);
 	for (size_t i = 0; i < s->nmachines; i++) {

@@ -39,6 +39,8 @@ struct pb_site_commit {
 	char sha[41];
 	char *subject, *author;
 	int64_t time;                       /* commit time, Unix seconds */
+	char *files;                        /* a culprit's changed paths, one
+					     * a line; NULL: not listed */
 };
 
 struct pb_site_machine {

@@ -67,6 +67,12 @@ static void *judge_main(void *arg)
 		if (pb_sched_auto(j->srv->sched) < 0)
 			pb_log_warnx("starting alerts' bisections: %s",
 				     pb_error_last());
+		while ((rc = pb_sched_culprit_files(j->srv->sched)) == 1 &&
+		       !j->stopping)
+			;
+		if (rc < 0)
+			pb_log_warnx("listing culprits' files: %s",
+				     pb_error_last());
 		pthread_mutex_lock(&j->mu);
 		if (j->stopping)
 			break;

@@ -13,7 +13,8 @@
 #     the database's (check_report.py), the hostile subject is text;
 #   - screenshots of the index, a series and a bisection page are kept in
 #     $PB_TEST_OUT/t0056-report/;
-#   - perfbisectd itself draws the pages and serves them under /report/.
+#   - perfbisectd itself draws the pages and serves them under /report/,
+#     and lists the files each culprit changed for its page.
 . "$PB_FIXTURES/lib.sh"
 . "$PB_FIXTURES/daemon.sh"
 
@@ -76,6 +77,14 @@ until [ "$(req "$PORT" GET "/report/bisection-$b.html")" = 200 ] &&
 	[ $n -lt 100 ] || fail "perfbisectd did not draw bisection $b"
 	sleep 0.2
 done
+# and lists the files each culprit changed
+c8=$(sed -n 9p "$T/s-app")
+n=0
+until [ -n "$(sqlite3 "$DB" "SELECT files FROM commits WHERE sha = '$c8' AND files IS NOT NULL")" ]; do
+	n=$((n + 1))
+	[ $n -lt 100 ] || fail "the culprit's files were not listed"
+	sleep 0.2
+done
 daemon_stop
 [ "$PBD_EXIT" = 0 ] || fail "perfbisectd exit $PBD_EXIT"
 
@@ -90,6 +99,9 @@ diff -r "$T/site" "$T/site2" > /dev/null || fail "the same database gave other b
 grep -q ": 0 written" "$T/rep3.err" || { cat "$T/rep3.err"; fail "an unchanged page was written again"; }
 grep -q "Generated 2027-01-15 08:00 UTC" "$T/site/index.html" ||
 	fail "the index does not say the generation time given"
+python3 -c 'import sys; t = open(sys.argv[1]).read(); sys.exit(0 if "<summary>The files it changed</summary><ul>\n<li><code>NOTES</code></li>\n<li><code>bench.c</code></li>\n</ul>" in t else 1)' \
+	"$T/site/bisection-$b.html" ||
+	fail "the culprit's changed files are not on its page"
 
 # every page in headless Chromium
 out="${PB_TEST_OUT:-$T/out}/t0056-report"

@@ -204,6 +204,10 @@ $(B)/bench/measure-overhead: $(B)/bench/measure-overhead.o $(LIB_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
+$(B)/bench/report-site: $(B)/bench/report-site.o $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
 # service-load is a client of perfbisectd: the agent's libcurl client and
 # common/, never sqlite or orchestrator code (as perfbisect-agent)
 SERVICE_LOAD_OBJ := $(B)/bench/service-load.o $(COMMON_SRC:%.c=$(B)/%.o) \
@@ -213,7 +217,8 @@ $(B)/bench/service-load: $(SERVICE_LOAD_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_AGENT)
 
 bench: $(B)/bench/bisect-sim $(B)/bench/verify-sim \
-       $(B)/bench/measure-overhead $(B)/bench/service-load
+       $(B)/bench/measure-overhead $(B)/bench/service-load \
+       $(B)/bench/report-site
 
 # The dip test's null table: simulated by tools/gen-dip-table.c with the same
 # dip.c, written to orchestrator/core/dip_table.c and committed.  A few

@@ -78,7 +78,8 @@ static const char style[] =
 	"@media print{nav,footer{display:none}main{max-width:none}"
 	"details{display:block}}";
 
-/* Sorting a table by a column header's click: an enhancement only. */
+/* Sorting a table by a column header's click, and filtering its rows: an
+ * enhancement only (without it every row is there). */
 static const char script[] =
 	"document.querySelectorAll('table.sortable').forEach(function(t){"
 	"t.querySelectorAll('th').forEach(function(h,i){"
@@ -93,7 +94,15 @@ static const char script[] =
 	"if(p!==undefined&&q!==undefined){p=+p;q=+q;}"
 	"else{p=a.textContent;q=c.textContent;}"
 	"return (p<q?-1:p>q?1:0)*(up?1:-1);});"
-	"rows.forEach(function(r){b.appendChild(r);});});});});";
+	"rows.forEach(function(r){b.appendChild(r);});});});"
+	/* and a filter over its rows' text */
+	"if(t.tBodies[0]&&t.tBodies[0].rows.length>8){"
+	"var f=document.createElement('input');f.type='search';"
+	"f.placeholder='filter rows';f.setAttribute('aria-label','filter rows');"
+	"f.addEventListener('input',function(){var q=f.value.toLowerCase();"
+	"Array.prototype.forEach.call(t.tBodies[0].rows,function(r){"
+	"r.hidden=q&&r.textContent.toLowerCase().indexOf(q)<0;});});"
+	"t.parentNode.insertBefore(f,t);}});";
 
 void pg_raw(struct pb_page *p, const char *html)
 {

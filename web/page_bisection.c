@@ -596,7 +596,30 @@ static void time_strip(struct pb_page *p, size_t bi, const char *dir)
 		y = isfinite(r->value) ? ymap(r->value, lo, hi, 8, 120) : 134;
 		pg_mark(p, m, LEFT + 8 + step * (double)k, y, tip, data);
 	}
-	pg_raw(p, "</svg>\n");
+	pg_raw(p, "</svg>\n<details><summary>The runs in time order as a "
+		  "table</summary><table class=\"sortable\"><thead><tr><th "
+		  "class=\"n\">seq</th><th>commit</th><th class=\"n\">value"
+		  "</th><th>mode</th><th>machine</th></tr></thead><tbody>\n");
+	for (size_t k = 0; k < B->nruns; k++) {
+		const struct pb_site_run *r = &s->runs[B->runs[k]];
+		double dist;
+		enum pg_mode m = pb_run_mode(r, boundary, half,
+					     bench->lower_is_better, &dist);
+		char sha[13], val[48];
+
+		pg_short(sha, s->commits[r->commit].sha);
+		pg_si(val, sizeof(val), r->value, NULL);
+		pg_fmt(p, "<tr><td class=\"n\">%d</td><td><code>%s</code>"
+			  "</td><td class=\"n\"", r->seq, sha);
+		pg_attr_num(p, "data-v", r->value);
+		pg_raw(p, ">");
+		pg_text(p, r->ok ? val : "failed");
+		pg_fmt(p, "</td><td>%s</td><td>", pg_mode_name(m));
+		if (r->machine < s->nmachines)
+			pg_text(p, s->machines[r->machine].name);
+		pg_raw(p, "</td></tr>\n");
+	}
+	pg_raw(p, "</tbody></table></details>\n");
 	pg_legend(p);
 }
 
@@ -861,7 +884,7 @@ static void mechanism(struct pb_page *p, size_t bi)
 			nbusy++;
 		}
 	}
-	pg_raw(p, "<p>Hardware counters: ");
+	pg_raw(p, "<p id=\"counters-note\">Hardware counters: ");
 	if (ipc_note || remote_note) {
 		pg_raw(p, "IPC ");
 		pg_text(p, ipc_note ? ipc_note : "counted");
@@ -1076,6 +1099,9 @@ static void raw_runs(struct pb_page *p, size_t bi)
 	}
 }
 
+/* Lines of a failed build's log or run's output shown per commit. */
+#define FAILURE_LINES 12
+
 static void failures(struct pb_page *p, size_t bi)
 {
 	const struct pb_bisection_view *v = p->site->bisections[bi].v;
@@ -1092,12 +1118,13 @@ static void failures(struct pb_page *p, size_t bi)
 			pg_raw(p, "<h2 id=\"failures\">Failures</h2>\n");
 		pg_short(sha, st->sha);
 		pb_buf_reset(&tail);
-		(void)pb_human_tail(&tail, st->failure_log, 20, 240, "");
+		(void)pb_human_tail(&tail, st->failure_log, FAILURE_LINES, 240,
+				    "");
 		pg_fmt(p, "<h3><code>%s</code> ", sha);
 		pg_text(p, st->subject);
 		pg_fmt(p, "</h3><p>%s: ", !strcmp(st->verdict, "skip")
-						  ? "its build failed"
-						  : "its last failed run");
+						  ? "build"
+						  : "last failed run");
 		pg_text(p, st->failure_reason);
 		pg_raw(p, "</p><pre>");
 		pg_text(p, tail.len ? tail.ptr : "(no output)");

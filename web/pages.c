@@ -243,13 +243,25 @@ static void bisections_table(struct pb_page *p)
 		pg_raw(p, "<p>None yet.</p>\n");
 		return;
 	}
-	pg_raw(p, "<table class=\"sortable\" id=\"bisections-table\"><thead>"
-		  "<tr><th class=\"n\">#</th><th>what</th><th>status</th>"
-		  "<th>culprit</th><th class=\"n\">confidence</th><th "
-		  "class=\"n\">runs</th><th>started</th></tr></thead>"
-		  "<tbody>\n");
-	/* running first, then newest first */
-	for (int running = 1; running >= 0; running--)
+	/* running ones, then the finished ones folded, newest first */
+	for (int running = 1; running >= 0; running--) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < s->nbisections; i++)
+			n += (strcmp(pb_bisection_status(s->bisections[i].v),
+				     "RUNNING") == 0) == running;
+		if (!running)
+			pg_fmt(p, "<details id=\"finished\"%s><summary>%zu "
+				  "finished bisection%s</summary>\n",
+			       n <= 20 ? " open" : "", n, n == 1 ? "" : "s");
+		else if (!n)
+			continue;
+		pg_fmt(p, "<table class=\"sortable\" id=\"bisections-%s\">"
+			  "<thead><tr><th class=\"n\">#</th><th>what</th>"
+			  "<th>status</th><th>culprit</th><th "
+			  "class=\"n\">confidence</th><th class=\"n\">runs"
+			  "</th><th>started</th></tr></thead><tbody>\n",
+		       running ? "running" : "finished");
 		for (size_t i = s->nbisections; i-- > 0;) {
 			const struct pb_site_bisection *B = &s->bisections[i];
 			const struct pb_bisection_view *v = B->v;
@@ -290,7 +302,9 @@ static void bisections_table(struct pb_page *p)
 			pg_text(p, t);
 			pg_raw(p, "</td></tr>\n");
 		}
-	pg_raw(p, "</tbody></table>\n");
+		pg_raw(p, running ? "</tbody></table>\n"
+				  : "</tbody></table></details>\n");
+	}
 }
 
 static void series_list(struct pb_page *p)
@@ -477,7 +491,7 @@ static void strand_chart(struct pb_page *p, const struct pb_site_series *S,
 	pg_fmt(p, "<svg data-chart=\"series\" data-machine-index=\"%zu\" "
 		  "role=\"img\" viewBox=\"0 0 %.0f %.0f\" width=\"%.0f\">"
 		  "<title>",
-	       sk, width, top + h + 30 + (st->bimodal ? 90 : 0), width);
+	       sk, width, top + h + 36 + (st->bimodal ? 100 : 0), width);
 	pg_text(p, b->name);
 	pg_raw(p, " on ");
 	pg_text(p, mname);
@@ -588,6 +602,16 @@ static void strand_chart(struct pb_page *p, const struct pb_site_series *S,
 			}
 		}
 	}
+	/* commits on the x axis, 56 px apart at least */
+	{
+		size_t every = (size_t)ceil(56.0 / colw);
+
+		for (size_t k = 0; k < S->npoints; k += every ? every : 1)
+			pg_fmt(p, "<text x=\"%.1f\" y=\"%.1f\" "
+				  "text-anchor=\"middle\">%.7s</text>",
+			       LEFT + colw * ((double)k + 0.5), top + h + 28,
+			       s->commits[S->points[k]].sha);
+	}
 	/* change points, and the alerts of this machine */
 	for (size_t c = 0; c < st->nchanges; c++) {
 		double x = LEFT + colw * (double)st->changes[c].at;
@@ -622,17 +646,17 @@ static void strand_chart(struct pb_page *p, const struct pb_site_series *S,
 					  "x=\"%.1f\" y=\"%.1f\">alert %lld"
 					  "</text>",
 				       x, x, top, top + h + 6,
-				       (long long)A->id, x + 3, top + h + 18,
+				       (long long)A->id, x + 3, top + h + 16,
 				       (long long)A->id);
 			}
 	}
 	/* the slow share per commit, with its interval */
 	if (st->bimodal) {
-		double base = top + h + 110;
+		double base = top + h + 128;
 		size_t i = 0;
 
 		pg_fmt(p, "<text x=\"4\" y=\"%.1f\">slow share</text>",
-		       base - 70);
+		       base - 64);
 		while (i < S->nruns) {
 			size_t pt = S->run_point[i], n = 0, k = 0;
 			double wl, wh, x = LEFT + colw * ((double)pt + 0.5);

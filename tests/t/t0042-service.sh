@@ -121,9 +121,14 @@ expect_exit 2 "$PERFBISECT" cancel --server "http://127.0.0.1:$PORT" \
 	--token-file "$T/m1.token" "$id"
 
 # its report page, served by perfbisectd, names the culprit
-st=$(req "$PORT" GET "/report/bisection-$id.html")
-[ "$st" = 200 ] || fail "report page: $st"
-grep -q "$planted" "$T/body" || fail "the report page does not name the culprit"
+# (drawn within report_interval_s of the bisection's end)
+n=0
+until [ "$(req "$PORT" GET "/report/bisection-$id.html")" = 200 ] &&
+	grep -q "data-culprit=\"$planted\"" "$T/body"; do
+	n=$((n + 1))
+	[ $n -lt 100 ] || fail "the report page does not name the culprit"
+	sleep 0.1
+done
 
 # refusals: a record for a lease the agent does not hold (409, nothing
 # counted); an agent token on a client call (401)

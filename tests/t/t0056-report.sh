@@ -28,7 +28,7 @@ PB_RUNS_DIR="$T/runs" sh "$PB_FIXTURES/mkrepo.sh" "$T/sk" 20 15 5 8 > "$T/s-sk"
 PB_RUNS_DIR="$T/runs" sh "$PB_FIXTURES/mkrepo.sh" "$T/inc" 20 7 5 8 > "$T/s-inc"
 
 service_start "lease_s = 30" "heartbeat_s = 5" "merge_backlog = 100" \
-	"merge_repeats = 3" "report_interval_s = 1"
+	"merge_repeats = 3"
 for r in app bi sk inc; do register "$r" "$T/$r"; done
 agent_start m1 PB_RUNS_DIR="$T/runs"
 agent_start m2 PB_RUNS_DIR="$T/runs"

@@ -273,7 +273,7 @@ static void newer(const char *dir, const struct timespec *since)
 		return;
 	printf("          rewritten:");
 	while ((e = readdir(d))) {
-		char path[4096];
+		char path[8192];
 		struct stat st;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
@@ -356,6 +356,12 @@ int main(int argc, char **argv)
 	printf("filled    %7.3f s  %lu bisections, %lu merges, %lu commits, "
 	       "in %s\n",
 	       now_s() - t0, nb, nm, next, path);
+	/* drawn as `perfbisect report` draws it: the database at rest on
+	 * disk, not still being written back from filling it */
+	pb_db_close(db);
+	sync();
+	if (pb_db_open(&db, path) < 0)
+		die("open the database again");
 	draw(db, site_dir, "full", &st);
 	draw(db, site_dir, "again", &st);
 	/* one more run in the last bisection */

@@ -102,7 +102,11 @@ for want in "$first" "$second"; do
 	for id in $(json "$T/alerts.json" "' '.join(str(a['id']) for a in j['alerts'])"); do
 		g=$(json "$T/alerts.json" "[a['good'] for a in j['alerts'] if a['id'] == $id][0]")
 		b=$(json "$T/alerts.json" "[a['bad'] for a in j['alerts'] if a['id'] == $id][0]")
-		if [ "$(pos "$g")" -lt "$w" ] && [ "$w" -le "$(pos "$b")" ]; then
+		c=$(json "$T/alerts.json" "[a['culprit'] for a in j['alerts'] if a['id'] == $id][0]")
+		# (an alert raised before later merges narrowed it may span
+		# both planted commits: the one whose bisection named it)
+		if [ "$(pos "$g")" -lt "$w" ] && [ "$w" -le "$(pos "$b")" ] &&
+			{ [ -z "$hit" ] || [ "$c" = "$want" ]; }; then
 			hit=$id
 		fi
 	done

@@ -6,6 +6,7 @@
  * to the contract's exit codes: 0 culprit found, 1 no culprit at the asked
  * confidence, 2 usage or input error, 3 infrastructure error.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -863,8 +864,8 @@ static int cmd_report(int argc, char **argv)
 		case 'd': db = optarg; break;
 		case 'o': out = optarg; break;
 		case 't':
-			if (strtod(optarg, &end) < 0 || !*optarg || *end ||
-			    strtod(optarg, NULL) >= 1e11)
+			if (!isdigit((unsigned char)optarg[0]) ||
+			    !(strtod(optarg, &end) < 1e11) || *end)
 				return usage_error("report", "--time '%s': want "
 						   "Unix seconds", optarg);
 			setenv("SOURCE_DATE_EPOCH", optarg, 1);

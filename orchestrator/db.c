@@ -4140,7 +4140,7 @@ int pb_db_compare_load(struct pb_db *db, int64_t id,
 
 int pb_db_push_add(struct pb_db *db, int64_t repo_id, const char *source,
 		   const char *delivery, const char *head, int forced,
-		   int64_t *id)
+		   double now, int64_t *id)
 {
 	sqlite3_stmt *st;
 	int rc, created = 1;
@@ -4155,13 +4155,14 @@ int pb_db_push_add(struct pb_db *db, int64_t repo_id, const char *source,
 	    (rc = prep(db,
 		       "INSERT INTO pushes (repo_id, source, delivery, head, "
 		       "forced, next_at, created_at) VALUES (?1, ?2, ?3, ?4, "
-		       "?5, " NOW_SQL ", " NOW_SQL ") RETURNING id",
+		       "?5, ?6, " NOW_SQL ") RETURNING id",
 		       &st)) == PB_OK) {
 		sqlite3_bind_int64(st, 1, repo_id);
 		bind_text(st, 2, source);
 		bind_text(st, 3, delivery);
 		bind_text(st, 4, head);
 		sqlite3_bind_int(st, 5, forced != 0);
+		sqlite3_bind_double(st, 6, now);
 		rc = select_id(db, st, id, "store push");
 		if (rc == PB_ENOTFOUND)
 			rc = db_fail(db, "store push");
@@ -4554,10 +4555,12 @@ static int site_runs(struct pb_db *db, struct pb_site *s)
 		       PAGE_COL("r.interference") ", " PAGE_COL("r.counters")
 		       ", r.metrics, " PAGE_COL("r.settings")
 		       ", " PAGE_COL("r.notes") ", " PAGE_COL("r.run_as")
-		       ", r.ipc_note, r.remote_note FROM runs r LEFT JOIN "
+		       ", r.ipc_note, r.remote_note, coalesce(r.config_id, 0) "
+		       "FROM runs r LEFT JOIN "
 		       "leases l ON l.id = r.lease_id LEFT JOIN jobs j ON j.id "
-		       "= l.job_id WHERE r.orphan = 0 AND (r.bisection_id IS "
-		       "NOT NULL OR j.merge_id IS NOT NULL) "
+		       "= l.job_id LEFT JOIN bisections b ON b.id = "
+		       "r.bisection_id WHERE r.orphan = 0 AND (b.kind = "
+		       "'bisect' OR j.merge_id IS NOT NULL) "
 		       "ORDER BY r.id",
 		       &st)) < 0)
 		return rc;
@@ -4604,13 +4607,14 @@ static int site_runs(struct pb_db *db, struct pb_site *s)
 			p->numa = col_dup(st, 25);
 			p->interference = col_dup(st, 26);
 			p->counters = col_dup(st, 27);
-			p->metrics = col_dup(st, 28);
 			p->settings = col_dup(st, 29);
 			p->notes = col_dup(st, 30);
 			p->run_as = col_dup(st, 31);
 		}
+		p->metrics = col_dup(st, 28);
 		p->ipc_note = col_dup(st, 32);
 		p->remote_note = col_dup(st, 33);
+		p->config_id = sqlite3_column_int64(st, 34);
 	}
 	rc = r == SQLITE_DONE ? PB_OK : db_fail(db, "read runs");
 	unprep(db, st);
@@ -4647,7 +4651,11 @@ static int site_bisections(struct pb_db *db, struct pb_site *s)
 			       &st)) < 0)
 			goto out;
 		sqlite3_bind_int64(st, 1, id);
-		if (sqlite3_step(st) == SQLITE_ROW) {
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			rc = db_fail(db, "read a bisection's benchmark");
+			goto out;
+		}
+		{
 			b->bench = INDEX_OF(s->benches, s->nbenches,
 					    sqlite3_column_int64(st, 0));
 			/* its id until the alerts are loaded */
@@ -4685,22 +4693,21 @@ out:
 	return rc;
 }
 
-static int alert_id_cmp(const void *a, const void *b)
-{
-	int64_t x = ((const struct pb_site_alert *)a)->id;
-	int64_t y = ((const struct pb_site_alert *)b)->id;
-
-	return (x > y) - (x < y);
-}
-
 static int site_alerts(struct pb_db *db, struct pb_site *s)
 {
 	struct pb_alert_row *v = NULL;
 	size_t n = 0;
 	int rc;
 
-	if ((rc = pb_db_alerts(db, NULL, &v, &n)) < 0)
-		return rc;
+	{
+		char sql[sizeof(alert_cols) + 32];
+		sqlite3_stmt *st;
+
+		snprintf(sql, sizeof(sql), "%sORDER BY a.id", alert_cols);
+		if ((rc = prep(db, sql, &st)) < 0 ||
+		    (rc = alerts_read(db, st, &v, &n)) < 0)
+			return rc;
+	}
 	if (!(s->alerts = calloc(n ? n : 1, sizeof(*s->alerts)))) {
 		free(v);
 		return SITE_OOM();
@@ -4710,6 +4717,7 @@ static int site_alerts(struct pb_db *db, struct pb_site *s)
 
 		a->id = v[i].id;
 		a->bench = INDEX_OF(s->benches, s->nbenches, v[i].bench_id);
+		a->config_id = v[i].config_id;
 		a->good = INDEX_OF(s->commits, s->ncommits, v[i].good_id);
 		a->bad = INDEX_OF(s->commits, s->ncommits, v[i].bad_id);
 		a->bisection = v[i].bisection_id ? (size_t)v[i].bisection_id
@@ -4725,7 +4733,6 @@ static int site_alerts(struct pb_db *db, struct pb_site *s)
 		a->created_at = v[i].created_at;
 	}
 	free(v);
-	qsort(s->alerts, s->nalerts, sizeof(*s->alerts), alert_id_cmp);
 	return PB_OK;
 }
 
@@ -4890,6 +4897,37 @@ int pb_db_culprit_unlisted(struct pb_db *db, int64_t *repo_id, char sha[41])
 	} else {
 		rc = s == SQLITE_DONE ? PB_ENOTFOUND
 				      : db_fail(db, "find a culprit's files");
+	}
+	unprep(db, st);
+	return rc;
+}
+
+int pb_db_site_fingerprint(struct pb_db *db, char *out, size_t size)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "SELECT (SELECT coalesce(max(id), 0) || '/' || count(*) "
+		       "FROM runs) || '|' || (SELECT coalesce(max(id), 0) || "
+		       "'/' || count(*) FROM builds) || '|' || (SELECT count(*) "
+		       "|| '/' || coalesce(sum(runs), 0) || '/' || "
+		       "coalesce(sum(builds), 0) || '/' || "
+		       "coalesce(max(finished_at), 0) || '/' || "
+		       "count(finished_at) || '/' || count(culprit_sha) FROM "
+		       "bisections) || '|' || (SELECT count(*) || '/' || "
+		       "coalesce(max(updated_at), 0) FROM alerts) || '|' || "
+		       "(SELECT count(line_pos) || '/' || coalesce(sum(line_pos), "
+		       "0) FROM merges) || '|' || (SELECT count(files) FROM "
+		       "commits) || '|' || (SELECT count(*) || '/' || "
+		       "coalesce(sum(length(facts)), 0) FROM agents)",
+		       &st)) < 0)
+		return rc;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		col_copy(st, 0, out, size);
+		rc = PB_OK;
+	} else {
+		rc = db_fail(db, "fingerprint the report's data");
 	}
 	unprep(db, st);
 	return rc;

@@ -89,6 +89,11 @@ int pb_db_sync(struct pb_db *db, uint64_t mark);
 /* sqlite's PRAGMA data_version: it changes when another connection
  * committed (the report's regeneration polls it). */
 int pb_db_data_version(struct pb_db *db, int64_t *out);
+/* A short text that changes when anything the report draws changed -
+ * runs, builds, bisections, alerts, merges on the line, culprits' files,
+ * agents' facts - but not when an agent was merely seen (its polls write
+ * last_seen, which moves data_version every few seconds). */
+int pb_db_site_fingerprint(struct pb_db *db, char *out, size_t size);
 /* Opens an existing database read-only, as the report generator does. */
 int pb_db_open_readonly(struct pb_db **out, const char *path);
 /* Opens and migrates with the given migrations, named "NNNN-name.sql" and
@@ -716,7 +721,7 @@ int pb_db_delivery_add(struct pb_db *db, const char *source,
  * *id 0 when the delivery was seen before (nothing stored). */
 int pb_db_push_add(struct pb_db *db, int64_t repo_id, const char *source,
 		   const char *delivery, const char *head, int forced,
-		   int64_t *id);
+		   double now, int64_t *id);
 struct pb_push_row {
 	int64_t id, repo_id;
 	char repo[256];

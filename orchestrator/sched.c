@@ -601,8 +601,7 @@ int pb_sched_cancel(struct pb_sched *s, int64_t id)
 	    (rc = cancel_one(s, id)) == PB_OK &&
 	    (b = find_bis(s, id)))
 		drop_bis(s, b);
-	if (rc == PB_OK)
-		rc = unlock_synced(s, rc);
+	rc = unlock_synced(s, rc);
 	if (rc == PB_ENOTFOUND)
 		return pb_error_code(PB_ENOTFOUND, "no bisection %lld",
 				     (long long)id);
@@ -1111,7 +1110,7 @@ static int expire(struct pb_sched *s, const char *id, int64_t job_id,
 		pb_job_row_release(&j);
 		if (rc < 0)
 			return rc;
-		}
+	}
 	return PB_OK;
 }
 
@@ -1761,7 +1760,7 @@ int pb_sched_push(struct pb_sched *s, int64_t repo_id, const char *source,
 
 	pthread_mutex_lock(s->lk);
 	rc = pb_db_push_add(s->o.db, repo_id, source, delivery, head, forced,
-			    id);
+			    now_of(s), id);
 	return unlock_synced(s, rc);
 }
 

@@ -331,12 +331,13 @@ static void ladder(struct pb_page *p, size_t bi, const char *dir)
 				 st->slow + st->fast);
 		else
 			snprintf(lab, sizeof(lab), "%u", st->runs);
-		pg_fmt(p, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">"
-			  "%s%s</text><text x=\"%.1f\" y=\"%.1f\" "
+		pg_fmt(p, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+		       cx, TOP + LADDER_H + 16);
+		pg_text(p, st->verdict);
+		pg_fmt(p, "%s</text><text x=\"%.1f\" y=\"%.1f\" "
 			  "text-anchor=\"middle\">%s</text>",
-		       cx, TOP + LADDER_H + 16, st->verdict,
-		       st->identical_to[0] ? "=" : "", cx,
-		       TOP + LADDER_H + 30, lab);
+		       st->identical_to[0] ? "=" : "", cx, TOP + LADDER_H + 30,
+		       lab);
 		if (tw >= 40 || culprit)
 			pg_fmt(p, "<text x=\"%.1f\" y=\"%.1f\" "
 				  "text-anchor=\"middle\">%.7s</text>",
@@ -697,6 +698,7 @@ static void lkp_table(struct pb_page *p, size_t bi)
 	/* the extra metrics' names, from every counted run's metrics */
 	char **names = NULL;
 	size_t nn = 0, an = 0;
+	int full = 0;
 
 	if (!g || !b) {
 		p->rc = -1;
@@ -735,30 +737,37 @@ static void lkp_table(struct pb_page *p, size_t bi)
 		lkp_row(p, k ? what[k] : bench->metric, g, ng, b, nb);
 	}
 	/* every other metric the runs printed */
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !full; i++) {
 		const struct pb_site_run *r = &s->runs[B->runs[i]];
 		struct pb_flat *f = NULL;
 		size_t nf = 0;
 
 		if (!r->metrics || pb_proto_flatten(r->metrics, &f, &nf) < 0)
 			continue;
-		for (size_t j = 0; j < nf; j++) {
-			int seen = !strcmp(f[j].path, bench->metric);
+		for (size_t j = 0; j < nf && !full; j++) {
+			int seen = !strcmp(f[j].path, bench->metric) ||
+				   !isfinite(f[j].value);
 
 			for (size_t q = 0; q < nn && !seen; q++)
 				seen = !strcmp(names[q], f[j].path);
-			if (seen || nn >= 32)
+			if (seen)
 				continue;
 			if (nn == an) {
-				char **nv2 = realloc(names, (an = an ? 2 * an
-								     : 8) *
-							    sizeof(*nv2));
+				size_t na = an ? 2 * an : 8;
+				char **nv2 = nn < 32 ? realloc(names, na *
+								sizeof(*nv2))
+						     : NULL;
 
-				if (!nv2)
+				if (!nv2) {
+					full = 1; /* 32 names, or no memory */
 					break;
+				}
 				names = nv2;
+				an = na;
 			}
-			if ((names[nn] = pb_strdup(f[j].path)))
+			if (!(names[nn] = pb_strdup(f[j].path)))
+				full = 1;
+			else
 				nn++;
 		}
 		pb_flat_free(f, nf);
@@ -1194,8 +1203,9 @@ static void culprit_files(struct pb_page *p, const char *sha)
 	if (!files)
 		return;
 	if (!files[0]) {
-		pg_raw(p, "<p class=\"note\">Its changed files could not be "
-			  "listed.</p>\n");
+		pg_raw(p, "<p class=\"note\">No changed file listed (an empty "
+			  "commit, or its repository could not be read when it "
+			  "was named).</p>\n");
 		return;
 	}
 	pg_raw(p, "<details open id=\"files\"><summary>The files it "

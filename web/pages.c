@@ -138,12 +138,19 @@ static double alert_score(const struct pb_site_alert *a)
 
 static _Thread_local const struct pb_site *score_site;
 
+/* Largest score first, a score that is not a number last, then by id:
+ * a total order, so the same database gives the same page. */
 static int by_score(const void *x, const void *y)
 {
-	double a = alert_score(&score_site->alerts[*(const size_t *)x]);
-	double b = alert_score(&score_site->alerts[*(const size_t *)y]);
+	const struct pb_site_alert *p = &score_site->alerts[*(const size_t *)x];
+	const struct pb_site_alert *q = &score_site->alerts[*(const size_t *)y];
+	double a = alert_score(p), b = alert_score(q);
 
-	return (a < b) - (a > b);
+	if (isnan(a) != isnan(b))
+		return isnan(a) ? 1 : -1;
+	if (!isnan(a) && a != b)
+		return a > b ? -1 : 1;
+	return (p->id > q->id) - (p->id < q->id);
 }
 
 static void alerts_table(struct pb_page *p)
@@ -174,7 +181,7 @@ static void alerts_table(struct pb_page *p)
 	for (size_t k = 0; k < n; k++) {
 		const struct pb_site_alert *a = &s->alerts[order[k]];
 		const struct pb_site_bench *b = bench_of(s, a->bench);
-		size_t si = series_of(s, a->bench, 0);
+		size_t si = series_of(s, a->bench, a->config_id);
 		char g[13], x[13], t[48], page[64];
 
 		pg_short(g, s->commits[a->good].sha);
@@ -188,9 +195,10 @@ static void alerts_table(struct pb_page *p)
 		pg_text(p, s->repos[b->repo].name);
 		pg_raw(p, " / ");
 		pg_text(p, b->name);
-		pg_fmt(p, ": %s between <code>%s</code> and <code>%s</code>"
-			  "</td><td>",
-		       a->mode, g, x);
+		pg_raw(p, ": ");
+		pg_text(p, a->mode);
+		pg_fmt(p, " between <code>%s</code> and <code>%s</code></td><td>",
+		       g, x);
 		pg_text(p, a->state);
 		pg_pct(t, sizeof(t), a->change);
 		pg_fmt(p, "</td><td class=\"n\" data-v=\"%.17g\">", a->change);
@@ -205,8 +213,8 @@ static void alerts_table(struct pb_page *p)
 		}
 		pg_raw(p, "</td><td>");
 		if (si != PB_SITE_NONE) {
-			pg_series_page(page, sizeof(page),
-				       (long long)b->id, 0);
+			pg_series_page(page, sizeof(page), (long long)b->id,
+				       (long long)a->config_id);
 			pg_fmt(p, "<a href=\"%s\">", page);
 			sparkline(p, &s->series[si], a->machine, a->bad);
 			pg_raw(p, "</a>");
@@ -330,7 +338,12 @@ static void series_list(struct pb_page *p)
 		pg_text(p, s->repos[b->repo].name);
 		pg_raw(p, " / ");
 		pg_text(p, b->name);
-		pg_fmt(p, " / default</a></td><td class=\"n\">%zu</td><td "
+		if (S->config_id)
+			pg_fmt(p, " / configuration %lld</a>",
+			       (long long)S->config_id);
+		else
+			pg_raw(p, " / default</a>");
+		pg_fmt(p, "</td><td class=\"n\">%zu</td><td "
 			  "class=\"n\">%zu</td><td class=\"n\">%zu</td></tr>\n",
 		       S->npoints, S->nruns, S->nstrands);
 	}
@@ -634,7 +647,8 @@ static void strand_chart(struct pb_page *p, const struct pb_site_series *S,
 	for (size_t a = 0; a < s->nalerts; a++) {
 		const struct pb_site_alert *A = &s->alerts[a];
 
-		if (A->bench != S->bench || A->machine != st->machine)
+		if (A->bench != S->bench || A->config_id != S->config_id ||
+		    A->machine != st->machine)
 			continue;
 		for (size_t k = 0; k < S->npoints; k++)
 			if (S->points[k] == A->bad) {
@@ -707,6 +721,7 @@ void pb_page_series(struct pb_page *p, size_t sk)
 	}
 	for (size_t a = 0; a < s->nalerts; a++)
 		if (s->alerts[a].bench == S->bench &&
+		    s->alerts[a].config_id == S->config_id &&
 		    strcmp(s->alerts[a].state, "fixed")) {
 			nalerts++;
 			newest = a;
@@ -719,7 +734,11 @@ void pb_page_series(struct pb_page *p, size_t sk)
 	pg_text(p, s->repos[b->repo].name);
 	pg_raw(p, " / ");
 	pg_text(p, b->name);
-	pg_raw(p, " / default configuration</h1>\n");
+	if (S->config_id)
+		pg_fmt(p, " / configuration %lld</h1>\n",
+		       (long long)S->config_id);
+	else
+		pg_raw(p, " / default configuration</h1>\n");
 	snprintf(sentence, sizeof(sentence),
 		 "%zu merged commits measured on %zu machine%s; %zu open "
 		 "alert%s.",
@@ -1008,7 +1027,8 @@ void pb_page_run(struct pb_page *p, size_t ri)
 			       r->role == PB_ROLE_VERIFY_CULPRIT ? "culprit"
 								 : "parent");
 	} else {
-		pg_series_page(page, sizeof(page), (long long)b->id, 0);
+		pg_series_page(page, sizeof(page), (long long)b->id,
+			       (long long)r->config_id);
 		pg_fmt(p, "<a href=\"%s\">a merge's runs</a>", page);
 	}
 	pg_raw(p, "</td></tr>\n<tr><th>machine</th><td>");

@@ -115,17 +115,26 @@ static int same_bytes(const char *path, const struct pb_buf *b)
 	return same && off == b->len;
 }
 
+/* Writes b to path through a temporary file of a unique name beside it
+ * (perfbisectd and `perfbisect report` may draw into one directory at
+ * once), then renamed: a reader sees the old page or the new, whole. */
 static int write_atomic(const char *path, const struct pb_buf *b)
 {
 	char tmp[4200];
 	size_t off = 0;
 	int fd, rc = PB_OK;
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		       0644)) < 0)
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	if ((fd = mkstemp(tmp)) < 0)
 		return pb_error_code(PB_EINFRA, "cannot write '%s': %s", tmp,
 				     strerror(errno));
+	if (fchmod(fd, 0644) < 0) {
+		rc = pb_error_code(PB_EINFRA, "cannot write '%s': %s", tmp,
+				   strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return rc;
+	}
 	while (off < b->len) {
 		ssize_t w = write(fd, b->ptr + off, b->len - off);
 
@@ -206,30 +215,40 @@ static int one(struct writer *w, enum kind k, size_t i)
 	return write_atomic(path, &w->b);
 }
 
+/* Keeps the first error (its message too) and goes on: one page that
+ * cannot be drawn or written costs that page, not the others. */
+static void keep(int *first, char *msg, size_t size, int rc)
+{
+	if (rc < 0 && *first == PB_OK) {
+		*first = rc;
+		pb_strlcpy(msg, pb_error_last(), size);
+	}
+}
+
 int pb_site_write(const char *dir, const struct pb_site *s,
 		  struct pb_site_stats *st)
 {
 	struct writer w = { dir, s, PB_BUF_INIT(PAGE_MAX), st };
-	int rc;
+	char msg[512] = "";
+	int rc, first = PB_OK;
 
 	memset(st, 0, sizeof(*st));
 	if ((rc = pb_mkdir_p(dir, 0755)) < 0)
 		return rc;
-	for (size_t i = 0; rc == PB_OK && i < s->nbisections; i++)
+	for (size_t i = 0; i < s->nbisections; i++)
 		if (s->bisections[i].bench < s->nbenches)
-			rc = one(&w, K_BISECTION, i);
-	for (size_t i = 0; rc == PB_OK && i < s->nseries; i++)
+			keep(&first, msg, sizeof(msg), one(&w, K_BISECTION, i));
+	for (size_t i = 0; i < s->nseries; i++)
 		if (s->series[i].bench < s->nbenches)
-			rc = one(&w, K_SERIES, i);
-	for (size_t i = 0; rc == PB_OK && i < s->nmachines; i++)
-		rc = one(&w, K_MACHINE, i);
-	for (size_t i = 0; rc == PB_OK && i < s->nruns; i++)
+			keep(&first, msg, sizeof(msg), one(&w, K_SERIES, i));
+	for (size_t i = 0; i < s->nmachines; i++)
+		keep(&first, msg, sizeof(msg), one(&w, K_MACHINE, i));
+	for (size_t i = 0; i < s->nruns; i++)
 		if (pb_run_has_page(&s->runs[i]) &&
 		    s->runs[i].bench < s->nbenches &&
 		    s->runs[i].commit < s->ncommits)
-			rc = one(&w, K_RUN, i);
-	if (rc == PB_OK)
-		rc = one(&w, K_INDEX, 0);
+			keep(&first, msg, sizeof(msg), one(&w, K_RUN, i));
+	keep(&first, msg, sizeof(msg), one(&w, K_INDEX, 0));
 	pb_buf_release(&w.b);
-	return rc;
+	return first == PB_OK ? PB_OK : pb_error_code(first, "%s", msg);
 }

@@ -70,6 +70,7 @@ struct pb_site_run {
 	size_t bench, commit, machine;      /* indices */
 	int seq;                            /* in its bisection; -1 */
 	int64_t merge;                      /* its merge's id; 0: none */
+	int64_t config_id;                  /* 0: the default */
 	enum pb_site_role role;
 	int pair;                           /* verification pair, -1 */
 	int ok, disturbed, timed_out, exit_code, signal;
@@ -100,6 +101,7 @@ struct pb_site_bisection {
 struct pb_site_alert {
 	int64_t id;
 	size_t bench, good, bad;            /* indices */
+	int64_t config_id;                  /* its series' configuration */
 	size_t bisection;                   /* PB_SITE_NONE: none */
 	size_t machine;
 	double change, p_value, before, after;

@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,8 @@
 struct judge {
 	struct pb_srv *srv;
 	pthread_t th;
-	int started, stopping;
+	int started;
+	atomic_int stopping;   /* read by the loops without the mutex */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 };

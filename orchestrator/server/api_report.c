@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <time.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -216,23 +217,28 @@ static int report_root(struct pb_http_req *req, struct pb_http_resp *resp)
  *
  * A thread with its own read-only connection (WAL: it never holds up the
  * scheduler's writes) looks every report_interval_s whether the database
- * changed (PRAGMA data_version) and then redraws the site: a page whose
+ * changed (PRAGMA data_version, then a fingerprint of what the pages
+ * draw: an agent's poll moves the one, not the other) and then redraws the
+ * site: a page whose
  * bytes are the same is not written again (web/site.h), so only the pages
  * a change touched are. */
 struct regen {
 	struct pb_srv *srv;
 	pthread_t th;
-	int started, stopping;
+	int started;
+	atomic_int stopping;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 };
 
 static struct regen the_regen;
 
-static void regen_once(struct regen *g, struct pb_db **db, int64_t *last)
+static void regen_once(struct regen *g, struct pb_db **db, int64_t *last,
+		       char *print, size_t size)
 {
 	const struct pb_config *cfg = g->srv->cfg;
 	struct pb_site_stats st;
+	char now[256];
 	int64_t v;
 
 	if (!*db && pb_db_open_readonly(db, cfg->db) < 0) {
@@ -248,12 +254,24 @@ static void regen_once(struct regen *g, struct pb_db **db, int64_t *last)
 	}
 	if (v == *last)
 		return;
+	/* something committed: the agents' polls alone (last_seen) do not
+	 * call for the whole site to be drawn again */
+	if (pb_db_site_fingerprint(*db, now, sizeof(now)) < 0) {
+		pb_log_warnx("report: %s", pb_error_last());
+		return;
+	}
+	if (!strcmp(now, print)) {
+		*last = v;
+		return;
+	}
 	if (pb_reports_write_all(*db, cfg->report_dir, &st) < 0) {
+		/* the pages that could be drawn were; the rest next time */
 		pb_log_warnx("report: writing %s: %s", cfg->report_dir,
 			     pb_error_last());
 		return;
 	}
 	*last = v;
+	pb_strlcpy(print, now, size);
 	if (st.written)
 		pb_log_info("report: %zu of %zu pages redrawn", st.written,
 			    st.pages);
@@ -264,13 +282,14 @@ static void *regen_main(void *arg)
 	struct regen *g = arg;
 	struct pb_db *db = NULL;
 	int64_t last = -1;
+	char print[256] = "";
 
 	pthread_mutex_lock(&g->mu);
 	while (!g->stopping) {
 		struct timespec ts;
 
 		pthread_mutex_unlock(&g->mu);
-		regen_once(g, &db, &last);
+		regen_once(g, &db, &last, print, sizeof(print));
 		pthread_mutex_lock(&g->mu);
 		if (g->stopping)
 			break;

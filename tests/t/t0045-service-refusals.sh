@@ -174,6 +174,10 @@ expect 200 --token "$ci" "$PORT" GET "/api/v1/bisections/$id"
 [ "$(json "$T/body" "j['state']")" = cancelled ] || fail "state after cancel"
 [ "$(q "SELECT count(*) FROM runs WHERE orphan = 0")" = 1 ] || fail "runs after cancel"
 
+# cancelling what does not exist is 404, and leaves the scheduler free: a
+# call that needs it is still answered
+expect 404 --token "$ci" "$PORT" POST /api/v1/bisections/9999/cancel --data '{}'
+expect 200 --token "$ci" "$PORT" GET "/api/v1/bisections/$id"
 expect 200 "$PORT" GET /healthz
 daemon_stop
 [ "$PBD_EXIT" = 0 ] || fail "perfbisectd exit $PBD_EXIT"

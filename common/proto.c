@@ -2627,6 +2627,26 @@ static int flat_add(struct pb_flat **v, size_t *n, size_t *alloc,
 }
 
 static int flatten(json_t *j, char *path, size_t len, size_t cap,
+		   struct pb_flat **v, size_t *n, size_t *alloc, int depth);
+
+/* One member or element: its name appended to the path, then flattened. */
+static int flatten_child(json_t *val, const char *name, char *path,
+			 size_t len, size_t cap, struct pb_flat **v, size_t *n,
+			 size_t *alloc, int depth)
+{
+	int w = snprintf(path + len, cap - len, "%s%s", len ? "/" : "", name);
+	int rc;
+
+	if (w < 0 || (size_t)w >= cap - len) {
+		path[len] = 0;
+		return PB_OK; /* too deep a path: left out */
+	}
+	rc = flatten(val, path, len + (size_t)w, cap, v, n, alloc, depth + 1);
+	path[len] = 0;
+	return rc;
+}
+
+static int flatten(json_t *j, char *path, size_t len, size_t cap,
 		   struct pb_flat **v, size_t *n, size_t *alloc, int depth)
 {
 	const char *key;
@@ -2637,31 +2657,21 @@ static int flatten(json_t *j, char *path, size_t len, size_t cap,
 	if (depth > 8)
 		return PB_OK;
 	if (json_is_object(j)) {
-		json_object_foreach(j, key, val) {
-			int w = snprintf(path + len, cap - len, "%s%s",
-					 len ? "/" : "", key);
-
-			if (w < 0 || (size_t)w >= cap - len)
-				continue;
-			if ((rc = flatten(val, path, len + (size_t)w, cap, v, n,
-					  alloc, depth + 1)) < 0)
+		json_object_foreach(j, key, val)
+			if ((rc = flatten_child(val, key, path, len, cap, v, n,
+						alloc, depth)) < 0)
 				break;
-		}
-		path[len] = 0;
 		return rc;
 	}
 	if (json_is_array(j)) {
 		json_array_foreach(j, i, val) {
-			int w = snprintf(path + len, cap - len, "%s%zu",
-					 len ? "/" : "", i);
+			char idx[24];
 
-			if (w < 0 || (size_t)w >= cap - len)
-				continue;
-			if ((rc = flatten(val, path, len + (size_t)w, cap, v, n,
-					  alloc, depth + 1)) < 0)
+			snprintf(idx, sizeof(idx), "%zu", i);
+			if ((rc = flatten_child(val, idx, path, len, cap, v, n,
+						alloc, depth)) < 0)
 				break;
 		}
-		path[len] = 0;
 		return rc;
 	}
 	return flat_add(v, n, alloc, path, j);

@@ -19,6 +19,7 @@
 
 #define LADDER_H 220.0   /* the dots' band */
 #define POST_H 70.0      /* the posterior's band */
+#define POST_TOP (TOP + LADDER_H + 72)
 #define TOP 14.0
 #define LEFT 64.0
 
@@ -254,7 +255,7 @@ static void ladder(struct pb_page *p, size_t bi, const char *dir)
 		  "aria-labelledby=\"ladder-t ladder-d\"><title "
 		  "id=\"ladder-t\">The range, commit by commit</title><desc "
 		  "id=\"ladder-d\">",
-	       width, TOP + LADDER_H + 60 + POST_H + 30, width);
+	       width, POST_TOP + POST_H + 24, width);
 	pg_fmt(p, "%zu commits from good to bad in history order; %zu tested, "
 		  "their runs drawn as dots; the bars under them are the "
 		  "posterior probability that the culprit lies in the commits "
@@ -347,7 +348,7 @@ static void ladder(struct pb_page *p, size_t bi, const char *dir)
 		if (isfinite(st->p_bad)) {
 			double mass = st->p_bad - prev_p;
 			double bh = (mass > 0 ? mass : 0) * POST_H;
-			double by = TOP + LADDER_H + 60 + POST_H - bh;
+			double by = POST_TOP + POST_H - bh;
 
 			pg_fmt(p, "<rect class=\"post\" x=\"%.1f\" y=\"%.1f\" "
 				  "width=\"%.1f\" height=\"%.1f\" "
@@ -369,7 +370,7 @@ static void ladder(struct pb_page *p, size_t bi, const char *dir)
 	}
 	pg_fmt(p, "<text x=\"%.1f\" y=\"%.1f\">posterior: P(the culprit is "
 		  "here)</text>",
-	       LEFT, TOP + LADDER_H + 56);
+	       LEFT, POST_TOP + POST_H + 14);
 	pg_raw(p, "</svg>\n");
 out:
 	free(x0);
@@ -811,53 +812,108 @@ out:
 	free(b);
 }
 
-/* Where the verification runs' memory lived: pages per node of each
- * region, summed over the parent's and the culprit's runs. */
+/* Where the verification runs' memory lived: for each program (by its
+ * file name: parent and culprit are built in different trees), region and
+ * NUMA node, the pages the last sample of a run found there (its only one,
+ * when it was too short for two), averaged over the parent's runs and over
+ * the culprit's. */
+struct place {
+	char key[160];
+	double sum[2];
+};
+
 static void placement(struct pb_page *p, size_t bi)
 {
 	const struct pb_site *s = p->site;
 	const struct pb_site_bisection *B = &s->bisections[bi];
-	int any = 0;
+	struct place *v = NULL;
+	size_t nv = 0, av = 0, runs[2] = { 0, 0 };
 
-	for (int side = 0; side < 2; side++)
-		for (size_t i = 0; i < B->nruns; i++) {
-			const struct pb_site_run *r = &s->runs[B->runs[i]];
-			struct pb_flat *f = NULL;
-			size_t nf = 0;
+	for (size_t i = 0; i < B->nruns; i++) {
+		const struct pb_site_run *r = &s->runs[B->runs[i]];
+		int side = r->role == PB_ROLE_VERIFY_CULPRIT;
+		struct pb_flat *f = NULL;
+		size_t nf = 0;
 
-			if (r->pair < 0 || !r->numa ||
-			    (r->role == PB_ROLE_VERIFY_CULPRIT) != side ||
-			    pb_proto_flatten(r->numa, &f, &nf) < 0)
+		const char *sample = "first";
+		char prefix[32];
+
+		if (r->pair < 0 || !r->numa ||
+		    pb_proto_flatten(r->numa, &f, &nf) < 0)
+			continue;
+		runs[side]++;
+		/* its last sample; a run too short for two has only "first" */
+		for (size_t k = 0; k < nf && !strcmp(sample, "first"); k++)
+			if (!strncmp(f[k].path, "placement/last/", 15))
+				sample = "last";
+		snprintf(prefix, sizeof(prefix), "placement/%s/", sample);
+		for (size_t k = 0; k < nf; k++) {
+			const char *path = f[k].path, *node, *region, *prog;
+			size_t pl = strlen(prefix);
+			char key[160];
+			size_t q;
+
+			if (strncmp(path, prefix, pl) ||
+			    !isfinite(f[k].value) ||
+			    !(node = strrchr(path, '/')) || node <= path + pl)
 				continue;
-			for (size_t j = 0; j < nf; j++) {
-				const char *path = f[j].path;
+			for (region = node - 1; region > path + pl &&
+						region[-1] != '/';
+			     region--)
+				;
+			if (region <= path + pl)
+				continue;
+			for (prog = region - 1; prog > path + pl &&
+						prog[-1] != '/';
+			     prog--)
+				;
+			snprintf(key, sizeof(key), "%.*s / %.*s / node %s",
+				 (int)(region - 1 - prog), prog,
+				 (int)(node - region), region, node + 1);
+			for (q = 0; q < nv && strcmp(v[q].key, key); q++)
+				;
+			if (q == nv) {
+				if (nv == av) {
+					size_t na = av ? 2 * av : 16;
+					struct place *nv2 = realloc(
+						v, na * sizeof(*nv2));
 
-				if (strncmp(path, "placement/", 10) ||
-				    !isfinite(f[j].value))
-					continue;
-				if (!any++)
-					pg_raw(p, "<table id=\"placement\">"
-						  "<thead><tr><th>side</th>"
-						  "<th>run</th><th>sample / "
-						  "program / region / node"
-						  "</th><th class=\"n\">pages"
-						  "</th></tr></thead><tbody>"
-						  "\n");
-				pg_fmt(p, "<tr><td>%s</td><td>%lld</td><td>",
-				       side ? "culprit" : "parent",
-				       (long long)r->id);
-				pg_text(p, path + 10);
-				pg_fmt(p, "</td><td class=\"n\">%.0f</td></tr>\n",
-				       f[j].value);
+					if (!nv2)
+						continue;
+					v = nv2;
+					av = na;
+				}
+				memset(&v[nv], 0, sizeof(v[nv]));
+				pb_strlcpy(v[nv++].key, key, sizeof(v[0].key));
 			}
-			pb_flat_free(f, nf);
+			v[q].sum[side] += f[k].value;
 		}
-	if (any)
-		pg_raw(p, "</tbody></table>\n");
-	else
+		pb_flat_free(f, nf);
+	}
+	if (!nv) {
 		pg_raw(p, "<p>Memory placement: not sampled for the "
-			  "verification's runs (a one-node machine, or no "
+			  "verification's runs (runs too short, or no "
 			  "verification).</p>\n");
+		free(v);
+		return;
+	}
+	pg_fmt(p, "<table id=\"placement\"><thead><tr><th>program / region "
+		  "/ node</th><th class=\"n\">parent's pages</th><th "
+		  "class=\"n\">culprit's pages</th></tr></thead><tbody>\n");
+	for (size_t q = 0; q < nv; q++) {
+		pg_raw(p, "<tr><td>");
+		pg_text(p, v[q].key);
+		pg_fmt(p, "</td><td class=\"n\">%.1f</td><td class=\"n\">%.1f"
+			  "</td></tr>\n",
+		       runs[0] ? v[q].sum[0] / (double)runs[0] : 0.0,
+		       runs[1] ? v[q].sum[1] / (double)runs[1] : 0.0);
+	}
+	pg_fmt(p, "</tbody></table>\n<p class=\"note\">Pages each region "
+		  "held on each NUMA node at a run's last sample, the mean over "
+		  "the parent's %zu and the culprit's %zu verification runs; "
+		  "each run's own samples are on its page.</p>\n",
+	       runs[0], runs[1]);
+	free(v);
 }
 
 static void mechanism(struct pb_page *p, size_t bi)
@@ -1039,15 +1095,25 @@ static void raw_runs(struct pb_page *p, size_t bi)
 		pg_fmt(p, "<details id=\"c-%s\"><summary><code>%s</code> ",
 		       c->sha, sha);
 		pg_text(p, c->subject);
-		pg_fmt(p, " (%zu runs)</summary><table class=\"sortable\">"
+		pg_fmt(p, " (%zu runs)</summary>", nr);
+		{
+			const struct pb_step_view *st = step_of(B->v, c->sha);
+
+			if (st && (st->failure_reason || st->failure_log))
+				pg_fmt(p, "<p><a href=\"#fail-%s\">%s</a></p>",
+				       c->sha,
+				       !strcmp(st->verdict, "skip")
+					       ? "its build failed: the log"
+					       : "a run failed: its output");
+		}
+		pg_fmt(p, "<table class=\"sortable\">"
 			  "<thead><tr><th>run</th><th class=\"n\">seq</th>"
 			  "<th class=\"n\">value</th><th>mode</th><th "
 			  "class=\"n\">from boundary</th><th>machine</th><th "
 			  "class=\"n\">start node</th><th class=\"n\">others' "
 			  "CPU</th><th class=\"n\">IPC</th><th "
 			  "class=\"n\">remote</th><th class=\"n\">wall s</th>"
-			  "</tr></thead><tbody>\n",
-		       nr);
+			  "</tr></thead><tbody>\n");
 		for (size_t k = 0; k < B->nruns; k++) {
 			const struct pb_site_run *r = &s->runs[B->runs[k]];
 			double dist;
@@ -1129,7 +1195,7 @@ static void failures(struct pb_page *p, size_t bi)
 		pb_buf_reset(&tail);
 		(void)pb_human_tail(&tail, st->failure_log, FAILURE_LINES, 240,
 				    "");
-		pg_fmt(p, "<h3><code>%s</code> ", sha);
+		pg_fmt(p, "<h3 id=\"fail-%s\"><code>%s</code> ", st->sha, sha);
 		pg_text(p, st->subject);
 		pg_fmt(p, "</h3><p>%s: ", !strcmp(st->verdict, "skip")
 						  ? "build"

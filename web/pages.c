@@ -62,6 +62,13 @@ static void point_medians(const struct pb_site *s,
 	free(tmp);
 }
 
+/* The x of point k of a sparkline of points first..n-1. */
+static double spark_x(size_t k, size_t first, size_t n)
+{
+	return 2 + 120.0 * (double)(k - first) /
+			   (double)(n - first > 1 ? n - first - 1 : 1);
+}
+
 /* A sparkline of the last SPARK_POINTS medians of a series on machine m,
  * the commit `mark` ticked. */
 static void sparkline(struct pb_page *p, const struct pb_site_series *S,
@@ -97,27 +104,29 @@ static void sparkline(struct pb_page *p, const struct pb_site_series *S,
 	pg_raw(p, "</desc><path class=\"share\" style=\"stroke:var(--fast)\" "
 		  "d=\"");
 	for (size_t k = first; k < S->npoints; k++) {
-		double x = 2 + 120.0 * (double)(k - first) /
-				       (double)(S->npoints - first > 1
-							? S->npoints - first - 1
-							: 1);
+		double x = spark_x(k, first, S->npoints);
 		double y = hi > lo ? 22 - 18 * (v[k] - lo) / (hi - lo) : 12;
 
-		if (!isfinite(v[k])) {
-			pen = 0;
+		/* a commit this machine did not measure: the line goes
+		 * from the one before to the one after */
+		if (!isfinite(v[k]))
 			continue;
-		}
 		pg_fmt(p, "%s%.1f %.1f", pen ? "L" : "M", x, y);
 		pen = 1;
 	}
 	pg_raw(p, "\"/>");
+	for (size_t k = first; k < S->npoints; k++) {
+		double x = spark_x(k, first, S->npoints);
+		double y = hi > lo ? 22 - 18 * (v[k] - lo) / (hi - lo) : 12;
+
+		if (isfinite(v[k]))
+			pg_fmt(p, "<circle class=\"fast\" cx=\"%.1f\" "
+				  "cy=\"%.1f\" r=\"1.4\"/>",
+			       x, y);
+	}
 	for (size_t k = first; k < S->npoints; k++)
 		if (S->points[k] == mark) {
-			double x = 2 + 120.0 * (double)(k - first) /
-					       (double)(S->npoints - first > 1
-								? S->npoints -
-									  first - 1
-								: 1);
+			double x = spark_x(k, first, S->npoints);
 
 			pg_fmt(p, "<line class=\"change\" x1=\"%.1f\" "
 				  "x2=\"%.1f\" y1=\"0\" y2=\"26\"/>",
@@ -921,6 +930,8 @@ static void json_section(struct pb_page *p, const char *name,
 }
 
 /* Pages per NUMA node of each memory region, from the run's placement. */
+/* Pages per NUMA node of each memory region, from the run's placement:
+ * every sample of it. */
 static void run_placement(struct pb_page *p, const struct pb_site_run *r)
 {
 	struct pb_flat *f = NULL;
@@ -943,10 +954,10 @@ static void run_placement(struct pb_page *p, const struct pb_site_run *r)
 			pg_fmt(p, "</td><td class=\"n\">%.0f</td></tr>\n",
 			       f[i].value);
 		}
+	pb_flat_free(f, n);
 	pg_raw(p, any ? "</tbody></table>\n"
 		      : "<p>Not sampled (the run was too short, or the "
 			"machine has one node).</p>\n");
-	pb_flat_free(f, n);
 }
 
 void pb_page_run(struct pb_page *p, size_t ri)

@@ -24,7 +24,7 @@ FAST_STEPS="8:3" OPS=20 HOSTILE_AT=9 PB_RUNS_DIR="$T/runs" \
 	sh "$PB_FIXTURES/mkrepo.sh" "$T/app" 16 99 > "$T/s-app"
 SLOW_FRACTION=0.5 OPS=30 PB_RUNS_DIR="$T/runs" \
 	sh "$PB_FIXTURES/mkrepo.sh" "$T/bi" 24 12 > "$T/s-bi"
-PB_RUNS_DIR="$T/runs" sh "$PB_FIXTURES/mkrepo.sh" "$T/sk" 20 15 5 8 > "$T/s-sk"
+PB_RUNS_DIR="$T/runs" sh "$PB_FIXTURES/mkrepo.sh" "$T/sk" 20 15 6 10 > "$T/s-sk"
 PB_RUNS_DIR="$T/runs" sh "$PB_FIXTURES/mkrepo.sh" "$T/inc" 20 7 5 8 > "$T/s-inc"
 
 service_start "lease_s = 30" "heartbeat_s = 5" "merge_backlog = 100" \

@@ -4,11 +4,13 @@
  * Work is planned when an agent asks for it.  The queue holds jobs that
  * lost their lease (they go to other agents first); when it is empty, the
  * running bisections are asked in turn, the one with the fewest runs out
- * first, for one more job: the engine's joint choice for all the runs
- * out and one more (pb_engine_next_batch()), less the runs out - so K
- * agents get K different useful probes while results arrive one at a
- * time, in any order.  While the engine verifies a culprit the job is a
- * pair sequence (parent, culprit, culprit, parent) on the asking agent.
+ * first, for one more job: one run, the engine's joint choice for the
+ * asking agent's machine given every run out (pb_engine_next_for()) - so
+ * K agents get K different useful probes while results arrive one at a
+ * time, in any order.  While the engine verifies a culprit, that choice
+ * is the side of the verification the agent's machine owes (its pairs
+ * never span machines), one run a job.  A compare's jobs are pair jobs:
+ * base and head in ABBA order on the one agent it is bound to.
  *
  * A posted record goes through the bisection's session: stored and fed to
  * the engine with its steps, in one transaction.  When the engine has an

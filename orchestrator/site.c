@@ -274,6 +274,42 @@ out:
 	return rc;
 }
 
+/* The median of the counted runs of machine m (PB_SITE_NONE: every
+ * machine) at each point of series S, NAN where none (*out malloc'd, one
+ * a point). */
+static int point_medians(const struct pb_site *s,
+			 const struct pb_site_series *S, size_t m, double **out)
+{
+	double *tmp = calloc(S->nruns + 1, sizeof(*tmp));
+	double *v = calloc(S->npoints + 1, sizeof(*v));
+	size_t i = 0;
+
+	*out = NULL;
+	if (!tmp || !v) {
+		free(tmp);
+		free(v);
+		return OOM();
+	}
+	for (size_t k = 0; k < S->npoints; k++)
+		v[k] = NAN;
+	while (i < S->nruns) {
+		size_t pt = S->run_point[i], n = 0;
+
+		for (; i < S->nruns && S->run_point[i] == pt; i++) {
+			const struct pb_site_run *r = &s->runs[S->runs[i]];
+
+			if ((m == PB_SITE_NONE || r->machine == m) && r->ok &&
+			    !r->disturbed && isfinite(r->value))
+				tmp[n++] = r->value;
+		}
+		if (n)
+			v[pt] = pb_median(tmp, n);
+	}
+	free(tmp);
+	*out = v;
+	return PB_OK;
+}
+
 static int series_strands(struct pb_site *s)
 {
 	unsigned char *seen = calloc(s->nmachines + 1, 1);
@@ -303,7 +339,11 @@ static int series_strands(struct pb_site *s)
 			if (seen[mi])
 				S->strands[S->nstrands++].machine = mi;
 		for (size_t t = 0; t < S->nstrands && rc == PB_OK; t++)
-			rc = strand_changes(s, S, &S->strands[t]);
+			if ((rc = strand_changes(s, S, &S->strands[t])) == PB_OK)
+				rc = point_medians(s, S, S->strands[t].machine,
+						   &S->strands[t].medians);
+		if (rc == PB_OK)
+			rc = point_medians(s, S, PB_SITE_NONE, &S->medians);
 	}
 	free(seen);
 	return rc;

@@ -689,6 +689,9 @@ static int side_of(const struct pb_bisection_view *v, const char *sha)
 					      : -1;
 }
 
+/* Metrics besides the benchmark's own shown in the LKP table. */
+#define MAX_EXTRA 32
+
 static void lkp_table(struct pb_page *p, size_t bi)
 {
 	const struct pb_site *s = p->site;
@@ -696,10 +699,12 @@ static void lkp_table(struct pb_page *p, size_t bi)
 	const struct pb_site_bench *bench = &s->benches[B->bench];
 	size_t n = B->nruns, ng, nb;
 	double *g = calloc(n + 1, sizeof(*g)), *b = calloc(n + 1, sizeof(*b));
-	/* the extra metrics' names, from every counted run's metrics */
-	char **names = NULL;
-	size_t nn = 0, an = 0;
-	int full = 0;
+	struct {
+		char *name;
+		double *v[2];      /* good side, bad side */
+		size_t n[2];
+	} extra[MAX_EXTRA];
+	size_t nx = 0;
 
 	if (!g || !b) {
 		p->rc = -1;
@@ -737,77 +742,59 @@ static void lkp_table(struct pb_page *p, size_t bi)
 		}
 		lkp_row(p, k ? what[k] : bench->metric, g, ng, b, nb);
 	}
-	/* every other metric the runs printed */
-	for (size_t i = 0; i < n && !full; i++) {
+	/* every other metric the counted runs printed: each run's metrics
+	 * read once, the values gathered per name (the first MAX_EXTRA) */
+	for (size_t i = 0; i < n; i++) {
 		const struct pb_site_run *r = &s->runs[B->runs[i]];
 		struct pb_flat *f = NULL;
 		size_t nf = 0;
+		int side;
 
-		if (!r->metrics || pb_proto_flatten(r->metrics, &f, &nf) < 0)
+		if (!r->ok || r->disturbed || r->pair >= 0 || !r->metrics)
 			continue;
-		for (size_t j = 0; j < nf && !full; j++) {
-			int seen = !strcmp(f[j].path, bench->metric) ||
-				   !isfinite(f[j].value);
+		side = side_of(B->v, s->commits[r->commit].sha);
+		if (side < 0 || pb_proto_flatten(r->metrics, &f, &nf) < 0)
+			continue;
+		for (size_t j = 0; j < nf; j++) {
+			size_t q = 0;
 
-			for (size_t q = 0; q < nn && !seen; q++)
-				seen = !strcmp(names[q], f[j].path);
-			if (seen)
+			if (!isfinite(f[j].value) ||
+			    !strcmp(f[j].path, bench->metric))
 				continue;
-			if (nn == an) {
-				size_t na = an ? 2 * an : 8;
-				char **nv2 = nn < 32 ? realloc(names, na *
-								sizeof(*nv2))
-						     : NULL;
-
-				if (!nv2) {
-					full = 1; /* 32 names, or no memory */
-					break;
+			while (q < nx && strcmp(extra[q].name, f[j].path))
+				q++;
+			if (q == nx) {
+				if (nx == MAX_EXTRA)
+					continue;
+				extra[nx].n[0] = extra[nx].n[1] = 0;
+				extra[nx].name = pb_strdup(f[j].path);
+				extra[nx].v[0] = calloc(n + 1, sizeof(double));
+				extra[nx].v[1] = calloc(n + 1, sizeof(double));
+				if (!extra[nx].name || !extra[nx].v[0] || !extra[nx].v[1]) {
+					free(extra[nx].name);
+					free(extra[nx].v[0]);
+					free(extra[nx].v[1]);
+					continue;
 				}
-				names = nv2;
-				an = na;
+				nx++;
 			}
-			if (!(names[nn] = pb_strdup(f[j].path)))
-				full = 1;
-			else
-				nn++;
+			extra[q].v[side][extra[q].n[side]++] = f[j].value;
 		}
 		pb_flat_free(f, nf);
 	}
-	for (size_t q = 0; q < nn; q++) {
-		ng = nb = 0;
-		for (size_t i = 0; i < n; i++) {
-			const struct pb_site_run *r = &s->runs[B->runs[i]];
-			struct pb_flat *f = NULL;
-			size_t nf = 0;
-			int side;
-
-			if (!r->ok || r->disturbed || r->pair >= 0 ||
-			    !r->metrics)
-				continue;
-			side = side_of(B->v, s->commits[r->commit].sha);
-			if (side < 0 ||
-			    pb_proto_flatten(r->metrics, &f, &nf) < 0)
-				continue;
-			for (size_t j = 0; j < nf; j++)
-				if (!strcmp(f[j].path, names[q]) &&
-				    isfinite(f[j].value)) {
-					if (side)
-						b[nb++] = f[j].value;
-					else
-						g[ng++] = f[j].value;
-				}
-			pb_flat_free(f, nf);
-		}
-		lkp_row(p, names[q], g, ng, b, nb);
-	}
+	for (size_t q = 0; q < nx; q++)
+		lkp_row(p, extra[q].name, extra[q].v[0], extra[q].n[0], extra[q].v[1],
+			extra[q].n[1]);
 	pg_raw(p, "</tbody></table>\n<p class=\"note\">good side: the counted "
 		  "runs of the commits judged good; bad side: of those judged "
 		  "bad; mean &plusmn; relative standard deviation. %change: "
 		  "bad against good.</p>\n");
 out:
-	for (size_t q = 0; q < nn; q++)
-		free(names[q]);
-	free(names);
+	for (size_t q = 0; q < nx; q++) {
+		free(extra[q].name);
+		free(extra[q].v[0]);
+		free(extra[q].v[1]);
+	}
 	free(g);
 	free(b);
 }

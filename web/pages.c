@@ -11,7 +11,6 @@
 #include "common/human.h"
 #include "common/proto.h"
 #include "common/util.h"
-#include "orchestrator/core/stats.h"
 #include "web/page.h"
 #include "web/pages.h"
 
@@ -34,34 +33,6 @@ static size_t series_of(const struct pb_site *s, size_t b, int64_t config)
 	return PB_SITE_NONE;
 }
 
-/* The median of the counted runs of machine m at each point of series S
- * (NAN where none): v has S->npoints places. */
-static void point_medians(const struct pb_site *s,
-			  const struct pb_site_series *S, size_t m, double *v)
-{
-	double *tmp = calloc(S->nruns + 1, sizeof(*tmp));
-	size_t i = 0;
-
-	for (size_t k = 0; k < S->npoints; k++)
-		v[k] = NAN;
-	if (!tmp)
-		return;
-	while (i < S->nruns) {
-		size_t pt = S->run_point[i], n = 0;
-
-		for (; i < S->nruns && S->run_point[i] == pt; i++) {
-			const struct pb_site_run *r = &s->runs[S->runs[i]];
-
-			if ((m == PB_SITE_NONE || r->machine == m) && r->ok &&
-			    !r->disturbed && isfinite(r->value))
-				tmp[n++] = r->value;
-		}
-		if (n)
-			v[pt] = pb_median(tmp, n);
-	}
-	free(tmp);
-}
-
 /* The x of point k of a sparkline of points first..n-1. */
 static double spark_x(size_t k, size_t first, size_t n)
 {
@@ -69,23 +40,22 @@ static double spark_x(size_t k, size_t first, size_t n)
 			   (double)(n - first > 1 ? n - first - 1 : 1);
 }
 
-/* A sparkline of the last SPARK_POINTS medians of a series on machine m,
- * the commit `mark` ticked. */
+/* A sparkline of the last SPARK_POINTS medians of a series on machine m
+ * (nothing when m measured none of it), the commit `mark` ticked. */
 static void sparkline(struct pb_page *p, const struct pb_site_series *S,
 		      size_t m, size_t mark)
 {
-	const struct pb_site *s = p->site;
-	double *v = calloc(S->npoints + 1, sizeof(*v)), lo = INFINITY,
-	       hi = -INFINITY;
+	const double *v = NULL;
+	double lo = INFINITY, hi = -INFINITY;
 	size_t first = S->npoints > SPARK_POINTS ? S->npoints - SPARK_POINTS
 						 : 0;
 	int pen = 0;
 
-	if (!v) {
-		p->rc = -1;
+	for (size_t t = 0; t < S->nstrands; t++)
+		if (S->strands[t].machine == m)
+			v = S->strands[t].medians;
+	if (!v)
 		return;
-	}
-	point_medians(s, S, m, v);
 	for (size_t k = first; k < S->npoints; k++)
 		if (isfinite(v[k])) {
 			lo = v[k] < lo ? v[k] : lo;
@@ -133,7 +103,6 @@ static void sparkline(struct pb_page *p, const struct pb_site_series *S,
 			       x, x);
 		}
 	pg_raw(p, "</svg>");
-	free(v);
 }
 
 /* ---- index ---- */
@@ -722,12 +691,8 @@ void pb_page_series(struct pb_page *p, size_t sk)
 	size_t nalerts = 0, newest = PB_SITE_NONE;
 	char title[400], dir[300], sentence[512], n1[32], n2[32], n3[48];
 	struct pg_number nums[3];
-	double *med = calloc(S->npoints + 1, sizeof(*med));
+	const double *med = S->medians;
 
-	if (!med) {
-		p->rc = -1;
-		return;
-	}
 	for (size_t a = 0; a < s->nalerts; a++)
 		if (s->alerts[a].bench == S->bench &&
 		    s->alerts[a].config_id == S->config_id &&
@@ -796,7 +761,6 @@ void pb_page_series(struct pb_page *p, size_t sk)
 		  "class=\"n\">#</th><th>commit</th><th>subject</th><th "
 		  "class=\"n\">runs</th><th class=\"n\">median (all "
 		  "machines)</th></tr></thead><tbody>\n");
-	point_medians(s, S, PB_SITE_NONE, med);
 	for (size_t k = 0, i = 0; k < S->npoints; k++) {
 		const struct pb_site_commit *c = &s->commits[S->points[k]];
 		size_t n = 0;
@@ -819,7 +783,6 @@ void pb_page_series(struct pb_page *p, size_t sk)
 		pg_raw(p, "</td></tr>\n");
 	}
 	pg_raw(p, "</tbody></table></details>\n");
-	free(med);
 	pg_foot(p, S->updated_at);
 }
 

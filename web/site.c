@@ -81,9 +81,12 @@ void pb_site_free(struct pb_site *s)
 		free(S->merges);
 		free(S->runs);
 		free(S->run_point);
-		for (size_t t = 0; t < S->nstrands; t++)
+		for (size_t t = 0; t < S->nstrands; t++) {
 			free(S->strands[t].changes);
+			free(S->strands[t].medians);
+		}
 		free(S->strands);
+		free(S->medians);
 	}
 	free(s->series);
 	memset(s, 0, sizeof(*s));

@@ -126,6 +126,9 @@ struct pb_site_strand {
 					     * bimodal */
 	struct pb_site_change *changes;
 	size_t nchanges;
+	double *medians;                    /* per point of the series, its
+					     * counted runs' median; NAN:
+					     * none */
 };
 
 /* A series (repository, benchmark, configuration): merges' runs by the
@@ -141,6 +144,8 @@ struct pb_site_series {
 	size_t nruns;
 	struct pb_site_strand *strands;
 	size_t nstrands;
+	double *medians;                    /* per point, every machine's
+					     * counted runs' median; NAN: none */
 	double updated_at;                  /* its last run */
 };
 

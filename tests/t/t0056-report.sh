@@ -102,6 +102,11 @@ grep -q "Generated 2027-01-15 08:00 UTC" "$T/site/index.html" ||
 python3 -c 'import sys; t = open(sys.argv[1]).read(); sys.exit(0 if "<summary>The files it changed</summary><ul>\n<li><code>NOTES</code></li>\n<li><code>bench.c</code></li>\n</ul>" in t else 1)' \
 	"$T/site/bisection-$b.html" ||
 	fail "the culprit's changed files are not on its page"
+# the LKP table has a row for every metric the runs printed, beside score
+for m in score wall_s cpu_s checksum uid slow_path; do
+	grep -q "<tr data-metric=\"$m\" data-good=\"[0-9]" "$T/site/bisection-$b.html" ||
+		fail "no good-side figure for $m on the bisection's page"
+done
 
 # every page in headless Chromium
 out="${PB_TEST_OUT:-$T/out}/t0056-report"

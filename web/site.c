@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,7 +167,9 @@ struct writer {
 	const char *dir;
 	const struct pb_site *site;
 	struct pb_buf b;
-	struct pb_site_stats *st;
+	struct pb_site_stats st;
+	int first;            /* its first error, PB_OK for none */
+	char msg[512];
 };
 
 enum kind { K_INDEX, K_BISECTION, K_SERIES, K_MACHINE, K_RUN };
@@ -209,49 +213,140 @@ static int one(struct writer *w, enum kind k, size_t i)
 		return pb_error_code(PB_EINFRA, "drawing %s: out of memory or "
 				     "past %u MiB", name, PAGE_MAX >> 20);
 	snprintf(path, sizeof(path), "%s/%s", w->dir, name);
-	w->st->pages++;
+	w->st.pages++;
 	if (same_bytes(path, &w->b)) {
-		w->st->unchanged++;
+		w->st.unchanged++;
 		return PB_OK;
 	}
-	w->st->written++;
+	w->st.written++;
 	return write_atomic(path, &w->b);
 }
 
 /* Keeps the first error (its message too) and goes on: one page that
  * cannot be drawn or written costs that page, not the others. */
-static void keep(int *first, char *msg, size_t size, int rc)
+static void keep(struct writer *w, int rc)
 {
-	if (rc < 0 && *first == PB_OK) {
-		*first = rc;
-		pb_strlcpy(msg, pb_error_last(), size);
+	if (rc < 0 && w->first == PB_OK) {
+		w->first = rc;
+		pb_strlcpy(w->msg, pb_error_last(), sizeof(w->msg));
 	}
 }
 
-int pb_site_write(const char *dir, const struct pb_site *s,
-		  struct pb_site_stats *st)
-{
-	struct writer w = { dir, s, PB_BUF_INIT(PAGE_MAX), st };
-	char msg[512] = "";
-	int rc, first = PB_OK;
+/* The pages but the index, as (kind, index) pairs, shared by the
+ * workers: each takes the next one. */
+struct jobs {
+	unsigned char *kind;
+	size_t *index, n;
+	atomic_size_t next;
+};
 
-	memset(st, 0, sizeof(*st));
-	if ((rc = pb_mkdir_p(dir, 0755)) < 0)
-		return rc;
+struct worker {
+	struct writer w;
+	struct jobs *jobs;
+	pthread_t th;
+};
+
+static void *work(void *arg)
+{
+	struct worker *k = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&k->jobs->next, 1)) < k->jobs->n)
+		keep(&k->w, one(&k->w, (enum kind)k->jobs->kind[i],
+				k->jobs->index[i]));
+	return NULL;
+}
+
+static int jobs_fill(struct jobs *j, const struct pb_site *s)
+{
+	size_t cap = s->nbisections + s->nseries + s->nmachines + s->nruns;
+
+	j->n = 0;
+	atomic_init(&j->next, 0);
+	j->kind = malloc(cap + 1);
+	j->index = malloc((cap + 1) * sizeof(*j->index));
+	if (!j->kind || !j->index)
+		return pb_error_code(PB_EINFRA, "out of memory");
+#define ADD(k, i)                                                            \
+	do {                                                                 \
+		j->kind[j->n] = (k);                                         \
+		j->index[j->n++] = (i);                                      \
+	} while (0)
 	for (size_t i = 0; i < s->nbisections; i++)
 		if (s->bisections[i].bench < s->nbenches)
-			keep(&first, msg, sizeof(msg), one(&w, K_BISECTION, i));
+			ADD(K_BISECTION, i);
 	for (size_t i = 0; i < s->nseries; i++)
 		if (s->series[i].bench < s->nbenches)
-			keep(&first, msg, sizeof(msg), one(&w, K_SERIES, i));
+			ADD(K_SERIES, i);
 	for (size_t i = 0; i < s->nmachines; i++)
-		keep(&first, msg, sizeof(msg), one(&w, K_MACHINE, i));
+		ADD(K_MACHINE, i);
 	for (size_t i = 0; i < s->nruns; i++)
 		if (pb_run_has_page(&s->runs[i]) &&
 		    s->runs[i].bench < s->nbenches &&
 		    s->runs[i].commit < s->ncommits)
-			keep(&first, msg, sizeof(msg), one(&w, K_RUN, i));
-	keep(&first, msg, sizeof(msg), one(&w, K_INDEX, 0));
-	pb_buf_release(&w.b);
-	return first == PB_OK ? PB_OK : pb_error_code(first, "%s", msg);
+			ADD(K_RUN, i);
+#undef ADD
+	return PB_OK;
+}
+
+/* Workers drawing and writing pages at once (a page is independent of
+ * the others; writing ten thousand files is most of a full draw). */
+#define MAX_WORKERS 4
+
+int pb_site_write(const char *dir, const struct pb_site *s,
+		  struct pb_site_stats *st)
+{
+	struct worker k[MAX_WORKERS];
+	struct jobs jobs = { 0 };
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nk = cpus < 1 ? 1 : cpus > MAX_WORKERS ? MAX_WORKERS
+						      : (size_t)cpus;
+	size_t started = 0;
+	int rc, first = PB_OK;
+	char msg[512] = "";
+
+	memset(st, 0, sizeof(*st));
+	if ((rc = pb_mkdir_p(dir, 0755)) < 0)
+		return rc;
+	if ((rc = jobs_fill(&jobs, s)) < 0)
+		goto out;
+	for (size_t t = 0; t < nk; t++) {
+		k[t] = (struct worker){ { dir, s, PB_BUF_INIT(PAGE_MAX),
+					  { 0, 0, 0 }, PB_OK, "" },
+					&jobs, 0 };
+		/* the first in this thread; more when they can start */
+		if (t && pthread_create(&k[t].th, NULL, work, &k[t]) != 0)
+			break;
+		started++;
+	}
+	work(&k[0]);
+	for (size_t t = 0; t < started; t++) {
+		if (t)
+			pthread_join(k[t].th, NULL);
+		st->pages += k[t].w.st.pages;
+		st->written += k[t].w.st.written;
+		st->unchanged += k[t].w.st.unchanged;
+		if (first == PB_OK && k[t].w.first != PB_OK) {
+			first = k[t].w.first;
+			pb_strlcpy(msg, k[t].w.msg, sizeof(msg));
+		}
+	}
+	/* the index last, from the one thread: it names what was drawn */
+	k[0].w.st = (struct pb_site_stats){ 0, 0, 0 };
+	k[0].w.first = PB_OK;
+	keep(&k[0].w, one(&k[0].w, K_INDEX, 0));
+	st->pages += k[0].w.st.pages;
+	st->written += k[0].w.st.written;
+	st->unchanged += k[0].w.st.unchanged;
+	if (first == PB_OK && k[0].w.first != PB_OK) {
+		first = k[0].w.first;
+		pb_strlcpy(msg, k[0].w.msg, sizeof(msg));
+	}
+	for (size_t t = 0; t < started; t++)
+		pb_buf_release(&k[t].w.b);
+	rc = first == PB_OK ? PB_OK : pb_error_code(first, "%s", msg);
+out:
+	free(jobs.kind);
+	free(jobs.index);
+	return rc;
 }

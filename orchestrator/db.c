@@ -2346,14 +2346,14 @@ int pb_db_job_claim(struct pb_db *db, const char *agent, int merges,
 	if ((rc = prep(db,
 		       merges ? "UPDATE jobs SET state = 'leased' WHERE id = "
 				"(SELECT j.id FROM jobs j WHERE j.state = "
-				"'queued' AND j.merge_id IS NOT NULL AND NOT "
+				"'queued' AND +j.merge_id IS NOT NULL AND NOT "
 				"EXISTS (SELECT 1 FROM job_losers x WHERE "
 				"x.job_id = j.id AND x.agent = ?1) ORDER BY "
 				"j.created_at DESC, j.id LIMIT 1) RETURNING id"
 			      : "UPDATE jobs SET state = 'leased' WHERE id = "
 				"(SELECT j.id FROM jobs j WHERE j.state = "
-				"'queued' AND j.merge_id IS NULL AND NOT EXISTS "
-				"(SELECT 1 FROM job_losers x WHERE x.job_id = "
+				"'queued' AND +j.merge_id IS NULL AND NOT "
+				"EXISTS (SELECT 1 FROM job_losers x WHERE x.job_id = "
 				"j.id AND x.agent = ?1) ORDER BY j.created_at, "
 				"j.id LIMIT 1) RETURNING id",
 		       &st)) < 0)

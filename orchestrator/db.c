@@ -42,6 +42,7 @@ struct pb_db {
 	unsigned depth;   /* pb_db_begin() calls not yet committed */
 	struct cached_stmt cache[STMT_CACHE];
 	size_t ncache;
+	uint64_t work;    /* VM steps of the statements given back */
 	/* group sync (pb_db_opts.group_sync): the WAL is synced by
 	 * pb_db_sync(), once for every commit marked before it began */
 	int group;
@@ -118,6 +119,8 @@ static void unprep(struct pb_db *db, sqlite3_stmt *st)
 {
 	if (!st)
 		return;
+	db->work += (uint64_t)sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP,
+						  1);
 	for (size_t i = 0; i < db->ncache; i++)
 		if (db->cache[i].st == st) {
 			sqlite3_reset(st);
@@ -126,6 +129,11 @@ static void unprep(struct pb_db *db, sqlite3_stmt *st)
 			return;
 		}
 	sqlite3_finalize(st);
+}
+
+uint64_t pb_db_work(const struct pb_db *db)
+{
+	return db->work;
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s)

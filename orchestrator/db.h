@@ -94,6 +94,12 @@ int pb_db_data_version(struct pb_db *db, int64_t *out);
  * agents' facts - but not when an agent was merely seen (its polls write
  * last_seen, which moves data_version every few seconds). */
 int pb_db_site_fingerprint(struct pb_db *db, char *out, size_t size);
+/* The work this connection's statements have done: sqlite's virtual
+ * machine steps, summed over every statement given back so far.  It grows
+ * with the rows a statement visits, so a query whose plan scans a whole
+ * table where an index should answer shows at once, in a test or a
+ * profile, with no clock involved. */
+uint64_t pb_db_work(const struct pb_db *db);
 /* Opens an existing database read-only, as the report generator does. */
 int pb_db_open_readonly(struct pb_db **out, const char *path);
 /* Opens and migrates with the given migrations, named "NNNN-name.sql" and

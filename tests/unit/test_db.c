@@ -283,6 +283,61 @@ static void test_db__unopenable_file_is_infrastructure(void **state)
 	assert_null(db);
 }
 
+/* A job's claim visits the queued jobs, not every job a bisection ever
+ * had: with 3,000 finished jobs beside one queued, it does the work of a
+ * few rows (a plan that walked every bisection job - sqlite chose
+ * jobs_by_merge for "merge_id IS NULL" once schema 0012 added it - did
+ * some 60,000 steps, and the service's leases slowed as jobs piled up). */
+static void test_db__job_claim_visits_only_queued_jobs(void **state)
+{
+	char *path = tmp_db();
+	struct pb_db *db;
+	struct pb_commit_info ci[2] = {
+		{ "1111111111111111111111111111111111111111", "a", "A <a@x>", 1 },
+		{ "2222222222222222222222222222222222222222", "b", "B <b@x>", 2 },
+	};
+	struct pb_benchmark_def bd = { "bench", "make", "./run", "ops", 0, 60,
+				       600 };
+	struct pb_bisection_def d;
+	int64_t repo, bench, c0, c1, bis, job, queued, got;
+	uint64_t before, steps;
+
+	(void)state;
+	assert_int_equal(pb_db_open(&db, path), 0);
+	assert_int_equal(pb_db_repo_ensure(db, "/r", "/r", &repo), 0);
+	assert_int_equal(pb_db_benchmark_ensure(db, repo, &bd, &bench), 0);
+	assert_int_equal(pb_db_commit_ensure(db, repo, &ci[0], &c0), 0);
+	assert_int_equal(pb_db_commit_ensure(db, repo, &ci[1], &c1), 0);
+	d = (struct pb_bisection_def){ repo, bench, 0, ci[0].sha, ci[1].sha,
+				       0.99, 7, 100, 0.03 };
+	assert_int_equal(pb_db_bisection_create(db, &d, &bis), 0);
+	assert_int_equal(pb_db_begin(db), 0);
+	for (int i = 0; i < 3000; i++) {
+		assert_int_equal(pb_db_job_create(db, bis, "runs",
+						  i % 2 ? &c0 : &c1, 1, &job),
+				 0);
+		assert_int_equal(pb_db_job_set_state(db, job, "done"), 0);
+	}
+	assert_int_equal(pb_db_job_create(db, bis, "runs", &c1, 1, &queued), 0);
+	assert_int_equal(pb_db_commit(db), 0);
+
+	before = pb_db_work(db);
+	assert_int_equal(pb_db_job_claim(db, "m1", 0, &got), 0);
+	steps = pb_db_work(db) - before;
+	assert_int_equal(got, queued);
+	print_message("a claim beside 3,000 finished jobs: %llu steps\n",
+		      (unsigned long long)steps);
+	assert_true(steps < 1000);
+	/* nothing queued now: the same */
+	before = pb_db_work(db);
+	assert_int_equal(pb_db_job_claim(db, "m1", 0, &got), PB_ENOTFOUND);
+	assert_int_equal(pb_db_job_claim(db, "m1", 1, &got), PB_ENOTFOUND);
+	steps = pb_db_work(db) - before;
+	assert_true(steps < 1000);
+	pb_db_close(db);
+	cleanup(path);
+}
+
 static void test_db__runs_are_idempotent_and_bisections_round_trip(void **state)
 {
 	char *path = tmp_db();
@@ -544,6 +599,7 @@ int main(void)
 		cmocka_unit_test(test_db__migration_numbers_may_skip),
 		cmocka_unit_test(test_db__build_images),
 		cmocka_unit_test(test_db__unopenable_file_is_infrastructure),
+		cmocka_unit_test(test_db__job_claim_visits_only_queued_jobs),
 		cmocka_unit_test(
 			test_db__runs_are_idempotent_and_bisections_round_trip),
 	};

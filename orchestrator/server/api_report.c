@@ -221,7 +221,13 @@ static int report_root(struct pb_http_req *req, struct pb_http_resp *resp)
  * draw: an agent's poll moves the one, not the other) and then redraws the
  * site: a page whose
  * bytes are the same is not written again (web/site.h), so only the pages
- * a change touched are. */
+ * a change touched are.  Drawing reads the whole site: on a large database
+ * under a steady stream of runs it would redraw without pause, so the next
+ * look waits at least REDRAW_QUIET times as long as the last drawing took
+ * (the pages take at most a tenth of the time of one CPU), however short
+ * report_interval_s is. */
+#define REDRAW_QUIET 9.0
+
 struct regen {
 	struct pb_srv *srv;
 	pthread_t th;
@@ -233,48 +239,53 @@ struct regen {
 
 static struct regen the_regen;
 
-static void regen_once(struct regen *g, struct pb_db **db, int64_t *last,
-		       char *print, size_t size)
+/* Returns the seconds spent drawing, 0 when nothing was drawn. */
+static double regen_once(struct regen *g, struct pb_db **db, int64_t *last,
+			 char *print, size_t size)
 {
 	const struct pb_config *cfg = g->srv->cfg;
 	struct pb_site_stats st;
 	char now[256];
 	int64_t v;
+	double t0;
 
 	if (!*db && pb_db_open_readonly(db, cfg->db) < 0) {
 		pb_log_warnx("report: cannot open %s: %s", cfg->db,
 			     pb_error_last());
-		return;
+		return 0;
 	}
 	if (pb_db_data_version(*db, &v) < 0) {
 		pb_log_warnx("report: %s", pb_error_last());
 		pb_db_close(*db);
 		*db = NULL;
-		return;
+		return 0;
 	}
 	if (v == *last)
-		return;
+		return 0;
 	/* something committed: the agents' polls alone (last_seen) do not
 	 * call for the whole site to be drawn again */
 	if (pb_db_site_fingerprint(*db, now, sizeof(now)) < 0) {
 		pb_log_warnx("report: %s", pb_error_last());
-		return;
+		return 0;
 	}
 	if (!strcmp(now, print)) {
 		*last = v;
-		return;
+		return 0;
 	}
+	t0 = pb_now_mono();
 	if (pb_reports_write_all(*db, cfg->report_dir, &st) < 0) {
 		/* the pages that could be drawn were; the rest next time */
 		pb_log_warnx("report: writing %s: %s", cfg->report_dir,
 			     pb_error_last());
-		return;
+		return pb_now_mono() - t0;
 	}
 	*last = v;
 	pb_strlcpy(print, now, size);
+	t0 = pb_now_mono() - t0;
 	if (st.written)
-		pb_log_info("report: %zu of %zu pages redrawn", st.written,
-			    st.pages);
+		pb_log_info("report: %zu of %zu pages redrawn in %.2f s",
+			    st.written, st.pages, t0);
+	return t0;
 }
 
 static void *regen_main(void *arg)
@@ -288,13 +299,23 @@ static void *regen_main(void *arg)
 	while (!g->stopping) {
 		struct timespec ts;
 
+		double spent, wait;
+
 		pthread_mutex_unlock(&g->mu);
-		regen_once(g, &db, &last, print, sizeof(print));
+		spent = regen_once(g, &db, &last, print, sizeof(print));
 		pthread_mutex_lock(&g->mu);
 		if (g->stopping)
 			break;
+		wait = (double)g->srv->cfg->report_interval_s;
+		if (REDRAW_QUIET * spent > wait)
+			wait = REDRAW_QUIET * spent;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += g->srv->cfg->report_interval_s;
+		ts.tv_sec += (time_t)wait;
+		ts.tv_nsec += (long)((wait - (double)(time_t)wait) * 1e9);
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
 		pthread_cond_timedwait(&g->cv, &g->mu, &ts);
 	}
 	pthread_mutex_unlock(&g->mu);

@@ -46,7 +46,8 @@ static const struct pb_config_setting table[] = {
 	    "serve /report/ only to requests with a client token"),
 	ROW(report_interval_s, PB_CFG_SECONDS, 1, 3600, "5",
 	    "look this often whether the database changed, and redraw the "
-	    "report's pages that did"),
+	    "report's pages that did (after a drawing, at least 9 times as "
+	    "long as it took)"),
 	ROW(max_body, PB_CFG_SIZE, KiB, GiB, "1MiB",
 	    "largest request body a route takes, unless the route sets its "
 	    "own (answered 413)"),

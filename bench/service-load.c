@@ -8,7 +8,8 @@
  * (a fresh request_id each time), for each run of the job post a
  * synthetic but valid run record (pb_proto_run_record_json(): value 100
  * before commit --slow-from and 70 from it, 0.5 % noise, never
- * disturbed), then `done`.  A keeper thread holds --bisections bisections
+ * disturbed), then `done` unless the job's last record ended it (the
+ * answer's "job_done", as perfbisect-agent does).  A keeper thread holds --bisections bisections
  * live through the client API (POST /api/v1/bisections, polled with GET
  * /api/v1/bisections/ID): when one ends it starts another and checks the
  * culprit it named.  The load stops after --seconds or --max-records
@@ -344,6 +345,8 @@ static int work_job(struct agent *a, struct pb_net *net, const struct pb_job *j)
 			note_error(a, "POST /api/v1/runs", &r);
 		}
 		pb_http_reply_release(&r);
+		if (pr.job_done)
+			return 0; /* the record ended the job: no done */
 		if (!pr.cont) {
 			a->jobs_ended_early += k + 1 < j->nruns;
 			break;

@@ -1224,10 +1224,11 @@ char *pb_proto_heartbeat_answer_json(double expires_in_s, int cont)
 				  "continue", cont));
 }
 
-char *pb_proto_run_answer_json(int repeat, int cont)
+char *pb_proto_run_answer_json(int repeat, int cont, int job_done)
 {
-	return dump_api(json_pack("{s:b, s:b, s:b}", "accepted", 1, "repeat",
-				  repeat, "continue", cont));
+	return dump_api(json_pack("{s:b, s:b, s:b, s:b}", "accepted", 1,
+				  "repeat", repeat, "continue", cont,
+				  "job_done", job_done));
 }
 
 char *pb_proto_continue_json(int cont)
@@ -2178,6 +2179,8 @@ int pb_proto_reply_parse(const char *json, size_t len,
 		out->accepted = json_is_true(v);
 	if (json_is_boolean(v = json_object_get(o, "repeat")))
 		out->repeat = json_is_true(v);
+	if (json_is_boolean(v = json_object_get(o, "job_done")))
+		out->job_done = json_is_true(v);
 	if (json_is_number(v = json_object_get(o, "expires_in_s")))
 		out->expires_in_s = json_number_value(v);
 	if (json_is_string(v = json_object_get(o, "error")))

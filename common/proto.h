@@ -227,8 +227,8 @@ void pb_build_failed_release(struct pb_build_failed_req *r);
 char *pb_proto_lease_refusal_json(const char *state, const char *why);
 /* {"expires_in_s", "continue"} */
 char *pb_proto_heartbeat_answer_json(double expires_in_s, int cont);
-/* {"accepted": true, "repeat", "continue"} */
-char *pb_proto_run_answer_json(int repeat, int cont);
+/* {"accepted": true, "repeat", "continue", "job_done"} */
+char *pb_proto_run_answer_json(int repeat, int cont, int job_done);
 /* {"continue"} */
 char *pb_proto_continue_json(int cont);
 
@@ -450,6 +450,7 @@ char *pb_proto_done_json(void);
 struct pb_proto_reply {
 	int cont;                /* "continue"; 1 when absent */
 	int accepted, repeat;    /* -1 when absent */
+	int job_done;            /* "job_done"; 0 when absent */
 	double expires_in_s;     /* NAN when absent */
 	char error[256];         /* "error", "" when absent */
 	char lease_state[16];    /* "lease_state", "" when absent */

@@ -1199,6 +1199,15 @@ static int sha256_hex(const char *body, size_t len, char out[72])
 
 /* Ends a lease and its job (done), and the bisection when it has an
  * outcome. */
+/* The lease's job is over: every run it owed is in.  Part of the caller's
+ * transaction; what `done` would do, so the agent need not call it. */
+static int job_over(struct pb_sched *s, const struct pb_lease_row *l)
+{
+	int rc = pb_db_lease_set_state(s->o.db, l->id, "done");
+
+	return rc < 0 ? rc : pb_db_job_set_state(s->o.db, l->job_id, "done");
+}
+
 static int end_lease(struct pb_sched *s, const struct pb_lease_row *l,
 		     const char *state)
 {
@@ -1219,7 +1228,8 @@ static int end_lease(struct pb_sched *s, const struct pb_lease_row *l,
 static int post_merge_run(struct pb_sched *s, const struct pb_lease_row *l,
 			  const struct pb_job_row *j, unsigned index,
 			  const char *commit, struct pb_run_row *row,
-			  const char *run_id, const char *hash, int *cont)
+			  const char *run_id, const char *hash, int *cont,
+			  int *job_done)
 {
 	struct pb_merge_row m;
 	int rc, all = 1;
@@ -1258,12 +1268,15 @@ static int post_merge_run(struct pb_sched *s, const struct pb_lease_row *l,
 					 now_of(s) + s->o.lease_s);
 	if (rc == PB_OK && all)
 		rc = pb_db_merge_set_state(s->o.db, m.id, "measured");
+	if (rc == PB_OK && all) /* its last run: the job is over (done) */
+		rc = job_over(s, l);
 	if (rc == PB_OK)
 		rc = pb_db_commit(s->o.db);
 	if (rc < 0) {
 		pb_db_rollback(s->o.db);
 		return rc;
 	}
+	*job_done = all;
 	*cont = !all && !strcmp(j->state, "leased");
 	return PB_OK;
 }
@@ -1272,16 +1285,17 @@ int pb_sched_post_run(struct pb_sched *s, const char *agent,
 		      const char *lease, unsigned index, const char *commit,
 		      struct pb_run_row *row, const struct pb_image_row *images,
 		      size_t nimages, const char *body, size_t len,
-		      int *repeat, int *cont, struct pb_sched_refusal *why)
+		      int *repeat, int *cont, int *job_done,
+		      struct pb_sched_refusal *why)
 {
 	struct pb_lease_row l;
 	struct pb_job_row j;
 	char run_id[96], hash[72], stored[72];
 	struct bis *b;
 	size_t i;
-	int rc;
+	int rc, all = 1;
 
-	*repeat = *cont = 0;
+	*repeat = *cont = *job_done = 0;
 	memset(&j, 0, sizeof(j));
 	memset(why, 0, sizeof(why[0]));
 	if ((rc = sha256_hex(body, len, hash)) < 0)
@@ -1298,6 +1312,8 @@ int pb_sched_post_run(struct pb_sched *s, const char *agent,
 			rc = pb_db_lease_get(s->o.db, lease, &l);
 			*cont = rc == PB_OK && !strcmp(l.state, "active") &&
 				wanted(s, &l);
+			/* the answer the first post got, lost on its way */
+			*job_done = rc == PB_OK && !strcmp(l.state, "done");
 			rc = PB_OK;
 			goto out;
 		}
@@ -1355,7 +1371,7 @@ int pb_sched_post_run(struct pb_sched *s, const char *agent,
 		goto out;
 	if (j.merge_id) {
 		rc = post_merge_run(s, &l, &j, index, commit, row, run_id,
-				    hash, cont);
+				    hash, cont, job_done);
 		goto out;
 	}
 	b = find_bis(s, j.bisection_id);
@@ -1383,33 +1399,42 @@ int pb_sched_post_run(struct pb_sched *s, const char *agent,
 	row->run_index = (int)index;
 	row->orphan = 0;
 	row->body_hash = hash;
-	/* the record, its steps and the lease's extension: one transaction
+	for (size_t k = 0; k < j.nruns; k++)
+		all &= j.posted[k] || k == index;
+	/* the record, its steps and the lease's extension - or, with the
+	 * job's last run, the job's end: one transaction
 	 * (pb_session_add_run()'s is part of it) */
 	if ((rc = pb_db_begin(s->o.db)) < 0)
 		goto out;
 	rc = b->chk ? pb_check_add_run(b->chk, s->o.db, (int)i, row)
 		    : pb_session_add_run_rows(b->ses, i, row, images, nimages);
+	if (rc == PB_OK && all)
+		rc = job_over(s, &l);
 	if (rc == PB_OK) {
 		/* as before: an extension that fails keeps the record */
-		(void)pb_db_lease_extend(s->o.db, l.id,
-					 now_of(s) + s->o.lease_s);
+		if (!all)
+			(void)pb_db_lease_extend(s->o.db, l.id,
+						 now_of(s) + s->o.lease_s);
 		if ((rc = pb_db_commit(s->o.db)) < 0)
 			pb_db_rollback(s->o.db);
 	} else {
 		pb_db_rollback(s->o.db); /* a repeat, or a failure */
 	}
-	if (rc == PB_DB_REPEAT) /* a race with itself: already counted */
+	if (rc == PB_DB_REPEAT) { /* a race with itself: already counted */
 		rc = PB_OK;
+		all = 0; /* the other post said whether it ended the job */
+	}
 	if (rc < 0)
 		goto out;
 	if (b->out)
 		b->out--;
+	*job_done = all;
 	if (ended(b)) {
 		if ((rc = finish(s, b)) < 0)
 			goto out;
 		*cont = 0;
 	} else {
-		*cont = wanted(s, &l);
+		*cont = !all && wanted(s, &l);
 	}
 out:
 	pb_job_row_release(&j);
@@ -1576,8 +1601,14 @@ int pb_sched_done(struct pb_sched *s, const char *agent, const char *lease,
 	memset(&j, 0, sizeof(j));
 	pthread_mutex_lock(s->lk);
 	if ((rc = load_all(s)) == PB_OK &&
-	    (rc = own_lease(s, agent, lease, &l, why)) == PB_OK &&
-	    (rc = pb_db_job_get(s->o.db, l.job_id, &j)) == PB_OK) {
+	    (rc = own_lease(s, agent, lease, &l, why)) == PB_ECONFLICT &&
+	    !strcmp(why->state, "done")) {
+		/* ended already, by its last run's record or an earlier
+		 * `done` whose answer was lost: nothing more to do */
+		memset(why, 0, sizeof(*why));
+		rc = PB_OK;
+	} else if (rc == PB_OK &&
+		   (rc = pb_db_job_get(s->o.db, l.job_id, &j)) == PB_OK) {
 		if (j.merge_id) {
 			rc = merge_done(s, &l, &j, agent);
 		} else if ((rc = end_lease(s, &l, "done")) == PB_OK) {

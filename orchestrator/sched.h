@@ -129,15 +129,18 @@ int pb_sched_heartbeat(struct pb_sched *s, const char *agent,
 /* POST /api/v1/runs: one record (row filled from the body, run_id,
  * machine, lease and index set here; body is the raw request, hashed to
  * tell an identical repeat from a conflicting one).  PB_OK (*repeat set
- * for an identical repeat), PB_ECONFLICT for a conflicting repeat (kept
- * for audit) or a lease that is no longer the agent's (the record kept as
- * an orphan when the lease was the agent's), PB_EINVAL for an index or
- * commit not of the job. */
+ * for an identical repeat; *job_done when the record was the last the job
+ * owed: the lease and job ended with it, as `done` ends them, in its
+ * transaction), PB_ECONFLICT for a conflicting repeat (kept for audit) or
+ * a lease that is no longer the agent's (the record kept as an orphan
+ * when the lease was the agent's), PB_EINVAL for an index or commit not
+ * of the job. */
 int pb_sched_post_run(struct pb_sched *s, const char *agent,
 		      const char *lease, unsigned index, const char *commit,
 		      struct pb_run_row *row, const struct pb_image_row *images,
 		      size_t nimages, const char *body, size_t len,
-		      int *repeat, int *cont, struct pb_sched_refusal *why);
+		      int *repeat, int *cont, int *job_done,
+		      struct pb_sched_refusal *why);
 
 /* POST /api/v1/leases/L/build-failed: the commit is skipped by its
  * bisection; the job ends. */
@@ -146,7 +149,8 @@ int pb_sched_build_failed(struct pb_sched *s, const char *agent,
 			  const char *reason, const char *log,
 			  struct pb_sched_refusal *why);
 
-/* POST /api/v1/leases/L/done. */
+/* POST /api/v1/leases/L/done.  PB_OK too on a lease that ended already
+ * as done (by its job's last record, or a done whose answer was lost). */
 int pb_sched_done(struct pb_sched *s, const char *agent, const char *lease,
 		  struct pb_sched_refusal *why);
 

@@ -495,6 +495,7 @@ struct job {
 	size_t nb;
 	char threads_env[64];
 	int ran;                  /* runs taken */
+	int over;                 /* its last record ended it: no `done` */
 };
 
 static struct build *build_of(struct job *J, const char *sha)
@@ -871,6 +872,8 @@ static int take_run(struct job *J, const struct pb_job_run *jr)
 		rc = PB_EINFRA;
 	} else if (pr == KEPT) {
 		rc = PB_EINFRA; /* stopped, or the server cannot take it */
+	} else if (pr == POSTED && rep.job_done) {
+		J->over = 1; /* the server ended the job with this record */
 	} else if (pr == POSTED && !rep.cont) {
 		J->beat.stop = 1;
 		snprintf(J->beat.why, sizeof(J->beat.why), "the bisection "
@@ -959,7 +962,7 @@ done:
 		pb_log_info("job %lld stops: %s", (long long)j->id,
 			    J.beat.why[0] ? J.beat.why
 					  : "the lease is no longer ours");
-	if (!J.beat.lost && !A->fatal)
+	if (!J.beat.lost && !A->fatal && !J.over)
 		call_done(&J);
 	pb_log_info("job %lld: %d run%s taken", (long long)j->id, J.ran,
 		    J.ran == 1 ? "" : "s");

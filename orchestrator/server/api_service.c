@@ -365,7 +365,7 @@ static int runs_post(struct pb_http_req *req, struct pb_http_resp *resp)
 	struct pb_run_row row;
 	struct pb_sched_refusal why;
 	char err[256];
-	int rc, repeat, cont;
+	int rc, repeat, cont, job_done;
 
 	if (pb_proto_parse_run_post(&p, req->body, req->body_len) < 0)
 		return pb_http_resp_error(resp, 400, "%s", pb_error_last());
@@ -389,7 +389,7 @@ static int runs_post(struct pb_http_req *req, struct pb_http_resp *resp)
 		};
 	rc = pb_sched_post_run(the.sched, req->who->name, p.lease, p.index,
 			       p.commit, &row, images, w.nimages, req->body,
-			       req->body_len, &repeat, &cont, &why);
+			       req->body_len, &repeat, &cont, &job_done, &why);
 	free(images);
 	pb_run_row_wire_release(&w);
 	pb_run_post_release(&p);
@@ -398,7 +398,8 @@ static int runs_post(struct pb_http_req *req, struct pb_http_resp *resp)
 	if (rc < 0)
 		return pb_srv_answer_error(resp, rc);
 	return pb_http_resp_json(resp, 200,
-				 pb_proto_run_answer_json(repeat, cont));
+				 pb_proto_run_answer_json(repeat, cont,
+							  job_done));
 }
 
 static int build_failed(struct pb_http_req *req, struct pb_http_resp *resp)

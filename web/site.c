@@ -4,6 +4,7 @@
  * (atomically: a temporary file, then rename) only when its bytes changed,
  * so regenerating after one new run touches only the pages it changed.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/err.h"
@@ -120,16 +122,26 @@ static int same_bytes(const char *path, const struct pb_buf *b)
 	return same && off == b->len;
 }
 
+/* A drawing killed between a temporary file and its rename leaves the
+ * file: hidden (".NAME.tmp-XXXXXX", never served: perfbisectd serves no
+ * name starting with '.'), and removed by a later drawing once it is
+ * this old (another process may be drawing into the directory now). */
+#define TMP_MARK ".tmp-"
+#define STALE_TMP_S 600
+
 /* Writes b to path through a temporary file of a unique name beside it
  * (perfbisectd and `perfbisect report` may draw into one directory at
  * once), then renamed: a reader sees the old page or the new, whole. */
 static int write_atomic(const char *path, const struct pb_buf *b)
 {
 	char tmp[4200];
+	const char *base = strrchr(path, '/');
 	size_t off = 0;
 	int fd, rc = PB_OK;
 
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path);
+	base = base ? base + 1 : path;
+	snprintf(tmp, sizeof(tmp), "%.*s.%s" TMP_MARK "XXXXXX",
+		 (int)(base - path), path, base);
 	if ((fd = mkstemp(tmp)) < 0)
 		return pb_error_code(PB_EINFRA, "cannot write '%s': %s", tmp,
 				     strerror(errno));
@@ -293,6 +305,29 @@ static int jobs_fill(struct jobs *j, const struct pb_site *s)
  * the others; writing ten thousand files is most of a full draw). */
 #define MAX_WORKERS 4
 
+/* Removes the temporary files of drawings that died (write_atomic()). */
+static void sweep_stale(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	time_t now = time(NULL);
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		const char *m = strstr(e->d_name, TMP_MARK);
+		struct stat sb;
+
+		if (e->d_name[0] != '.' || !m ||
+		    strlen(m) != strlen(TMP_MARK) + 6 ||
+		    fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(sb.st_mode) || now - sb.st_mtime < STALE_TMP_S)
+			continue;
+		(void)unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
 int pb_site_write(const char *dir, const struct pb_site *s,
 		  struct pb_site_stats *st)
 {
@@ -308,6 +343,7 @@ int pb_site_write(const char *dir, const struct pb_site *s,
 	memset(st, 0, sizeof(*st));
 	if ((rc = pb_mkdir_p(dir, 0755)) < 0)
 		return rc;
+	sweep_stale(dir);
 	if ((rc = jobs_fill(&jobs, s)) < 0)
 		goto out;
 	for (size_t t = 0; t < nk; t++) {

@@ -13,8 +13,12 @@
  * generator writes report_dir, which makes the gap between the check and
  * the open harmless.
  */
+#define _GNU_SOURCE /* pipe2, environ */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <stdatomic.h>
 #include <time.h>
 #include <fcntl.h>
@@ -30,7 +34,6 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "orchestrator/db.h"
-#include "orchestrator/local.h"
 #include "web/site.h"
 #include "orchestrator/server/api.h"
 #include "common/util.h"
@@ -225,7 +228,12 @@ static int report_root(struct pb_http_req *req, struct pb_http_resp *resp)
  * under a steady stream of runs it would redraw without pause, so the next
  * look waits at least REDRAW_QUIET times as long as the last drawing took
  * (the pages take at most a tenth of the time of one CPU), however short
- * report_interval_s is. */
+ * report_interval_s is.  The drawing itself runs in a process of its own,
+ * `perfbisectd --write-report` (this binary, /proc/self/exe): a drawing
+ * that fails, or crashes on data nobody foresaw, costs that drawing - the
+ * pages stay as they were, and the next change tries again - never the
+ * service, and the whole site it loads is not held in the service's
+ * memory. */
 #define REDRAW_QUIET 9.0
 
 struct regen {
@@ -235,9 +243,87 @@ struct regen {
 	atomic_int stopping;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	atomic_int child;      /* the drawing process, 0 when none */
 };
 
 static struct regen the_regen;
+
+/* Draws the site in a child, `perfbisectd --write-report`, and reads
+ * what it says it did into *st. */
+static int draw_apart(struct regen *g, struct pb_site_stats *st)
+{
+	const struct pb_config *cfg = g->srv->cfg;
+	char *argv[] = { "perfbisectd", "--write-report", "--db",
+			 (char *)cfg->db, "--report-dir",
+			 (char *)cfg->report_dir, NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, dflt;
+	char out[256];
+	size_t n = 0;
+	int p[2], status = 0, e;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return pb_error_code(PB_EINFRA, "pipe: %s", strerror(errno));
+	/* the child's stdout is the pipe; its signals as a new process's
+	 * (this one blocks SIGTERM in every thread and ignores SIGPIPE) */
+	sigemptyset(&none);
+	sigemptyset(&dflt);
+	sigaddset(&dflt, SIGPIPE);
+	sigaddset(&dflt, SIGTERM);
+	sigaddset(&dflt, SIGINT);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
+	posix_spawnattr_init(&at);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setsigdefault(&at, &dflt);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
+				      POSIX_SPAWN_SETSIGDEF);
+	e = posix_spawn(&pid, "/proc/self/exe", &fa, &at, argv, environ);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	if (e) {
+		close(p[0]);
+		return pb_error_code(PB_EINFRA, "cannot start the drawing "
+				     "process: %s", strerror(e));
+	}
+	atomic_store(&g->child, (int)pid);
+	if (atomic_load(&g->stopping)) /* regen_stop() looked before */
+		kill(pid, SIGTERM);
+	for (;;) {
+		char sink[512];
+		ssize_t r = n + 1 < sizeof(out)
+				    ? read(p[0], out + n, sizeof(out) - 1 - n)
+				    : read(p[0], sink, sizeof(sink));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (n + 1 < sizeof(out))
+			n += (size_t)r;
+	}
+	out[n] = '\0';
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	atomic_store(&g->child, 0);
+	if (WIFSIGNALED(status))
+		return pb_error_code(PB_EINFRA, "the drawing process was killed "
+				     "by signal %d (%s)", WTERMSIG(status),
+				     strsignal(WTERMSIG(status)));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return pb_error_code(PB_EINFRA, "the drawing process exited "
+				     "with status %d (its error is logged "
+				     "above)", WEXITSTATUS(status));
+	if (sscanf(out, "%zu pages: %zu written, %zu unchanged", &st->pages,
+		   &st->written, &st->unchanged) != 3)
+		return pb_error_code(PB_EINFRA, "the drawing process said "
+				     "'%.80s', not 'N pages: ...'", out);
+	return PB_OK;
+}
 
 /* Returns the seconds spent drawing, 0 when nothing was drawn. */
 static double regen_once(struct regen *g, struct pb_db **db, int64_t *last,
@@ -273,10 +359,11 @@ static double regen_once(struct regen *g, struct pb_db **db, int64_t *last,
 		return 0;
 	}
 	t0 = pb_now_mono();
-	if (pb_reports_write_all(*db, cfg->report_dir, &st) < 0) {
+	if (draw_apart(g, &st) < 0) {
 		/* the pages that could be drawn were; the rest next time */
-		pb_log_warnx("report: writing %s: %s", cfg->report_dir,
-			     pb_error_last());
+		pb_log_warnx("report: drawing %s: %s; the pages stay as they "
+			     "were, and are drawn again at the next look",
+			     cfg->report_dir, pb_error_last());
 		return pb_now_mono() - t0;
 	}
 	*last = v;
@@ -328,10 +415,16 @@ static void regen_stop(void *arg)
 	struct regen *g = arg;
 
 	if (g->started) {
+		int child;
+
 		pthread_mutex_lock(&g->mu);
 		g->stopping = 1;
 		pthread_cond_signal(&g->cv);
 		pthread_mutex_unlock(&g->mu);
+		/* a drawing under way is not waited for (a large site takes
+		 * seconds): its pages are written whole or not at all */
+		if ((child = atomic_load(&g->child)) > 0)
+			kill((pid_t)child, SIGTERM);
 		pthread_join(g->th, NULL);
 		g->started = 0;
 	}

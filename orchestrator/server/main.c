@@ -27,6 +27,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "orchestrator/db.h"
+#include "orchestrator/local.h"
 #include "orchestrator/server/api.h"
 #include "orchestrator/server/config.h"
 #include "orchestrator/server/http.h"
@@ -34,6 +35,7 @@
 #include "common/git.h"
 #include "orchestrator/server/srv.h"
 #include "orchestrator/server/token.h"
+#include "web/site.h"
 #include "common/util.h"
 
 #define PB_VERSION "0.1.0"
@@ -59,6 +61,8 @@ static const char usage_head[] =
 "       perfbisectd --revoke NAME [--db FILE]\n"
 "       perfbisectd --list [--db FILE]\n"
 "       perfbisectd --example-config\n"
+"       perfbisectd --write-report [--config FILE] [--db FILE]\n"
+"                   [--report-dir DIR]\n"
 "\n"
 "The perfbisect orchestrator: an HTTP service that keeps repositories,\n"
 "benchmarks and their history in one sqlite database, hands work to the\n"
@@ -108,6 +112,12 @@ static const char usage_head[] =
 "Other:\n"
 "  --example-config     print the commented example configuration (every\n"
 "                       setting at its default; deploy/perfbisectd.conf)\n"
+"  --write-report       draw the report from the database into\n"
+"                       report_dir once, print 'N pages: W written, U\n"
+"                       unchanged' and exit; the running service draws\n"
+"                       its pages this way, in a process of their own, so\n"
+"                       a drawing that fails or crashes costs the pages,\n"
+"                       never the service\n"
 "  --help, --version\n"
 "\n"
 "SETTINGS (the config file, or --set NAME=VALUE):\n";
@@ -166,7 +176,7 @@ static int print_example(void)
 
 enum mode {
 	M_SERVE, M_CHECK, M_ADD_AGENT, M_ADD_CLIENT, M_REVOKE, M_LIST,
-	M_EXAMPLE,
+	M_EXAMPLE, M_WRITE_REPORT,
 };
 
 /* A setting given on the command line: applied after the file. */
@@ -189,6 +199,7 @@ struct args {
 enum {
 	O_CONFIG = 256, O_LISTEN, O_DB, O_REPORT, O_WORK, O_SET, O_PORTFILE,
 	O_ADD_AGENT, O_ADD_CLIENT, O_ADMIN, O_REVOKE, O_LIST, O_EXAMPLE,
+	O_WRITE_REPORT,
 	O_HELP, O_VERSION,
 };
 
@@ -228,6 +239,7 @@ static int parse_args(struct args *a, int argc, char **argv)
 		{ "revoke", required_argument, NULL, O_REVOKE },
 		{ "list", no_argument, NULL, O_LIST },
 		{ "example-config", no_argument, NULL, O_EXAMPLE },
+		{ "write-report", no_argument, NULL, O_WRITE_REPORT },
 		{ "help", no_argument, NULL, O_HELP },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -287,6 +299,9 @@ static int parse_args(struct args *a, int argc, char **argv)
 		case O_LIST: rc = set_mode(a, M_LIST, "--list"); break;
 		case O_EXAMPLE:
 			rc = set_mode(a, M_EXAMPLE, "--example-config");
+			break;
+		case O_WRITE_REPORT:
+			rc = set_mode(a, M_WRITE_REPORT, "--write-report");
 			break;
 		case 'h':
 		case O_HELP: return -1;
@@ -425,6 +440,21 @@ static int list_one(void *ctx, const struct pb_principal_row *r)
 	printf("%-24s %-6s %-5s %-20s %s\n", r->name,
 	       r->kind == PB_PRINCIPAL_AGENT ? "agent" : "client",
 	       r->admin ? "admin" : "-", created, revoked);
+	return 0;
+}
+
+static int cmd_write_report(const struct pb_config *cfg)
+{
+	struct pb_site_stats st;
+	int rc = pb_local_report(cfg->db, cfg->report_dir, &st);
+
+	if (rc < 0) {
+		fprintf(stderr, "perfbisectd: error: report: %s\n",
+			pb_error_last());
+		return exit_of(rc);
+	}
+	printf("%zu pages: %zu written, %zu unchanged\n", st.pages, st.written,
+	       st.unchanged);
 	return 0;
 }
 
@@ -574,6 +604,7 @@ int main(int argc, char **argv)
 	case M_ADD_CLIENT: rc = cmd_add(&cfg, &a); break;
 	case M_REVOKE: rc = cmd_revoke(&cfg, &a); break;
 	case M_LIST: rc = cmd_list(&cfg); break;
+	case M_WRITE_REPORT: rc = cmd_write_report(&cfg); break;
 	case M_SERVE:
 		/* the scheduler fetches repositories (libgit2) */
 		if (pb_git_global_init() < 0) {

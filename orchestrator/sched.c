@@ -1406,10 +1406,13 @@ int pb_sched_post_run(struct pb_sched *s, const char *agent,
 	 * (pb_session_add_run()'s is part of it) */
 	if ((rc = pb_db_begin(s->o.db)) < 0)
 		goto out;
-	rc = b->chk ? pb_check_add_run(b->chk, s->o.db, (int)i, row)
-		    : pb_session_add_run_rows(b->ses, i, row, images, nimages);
-	if (rc == PB_OK && all)
-		rc = job_over(s, &l);
+	/* the job's end first: the run feeds the engine's memory, which a
+	 * failure after it would leave ahead of the database */
+	rc = all ? job_over(s, &l) : PB_OK;
+	if (rc == PB_OK)
+		rc = b->chk ? pb_check_add_run(b->chk, s->o.db, (int)i, row)
+			    : pb_session_add_run_rows(b->ses, i, row, images,
+						      nimages);
 	if (rc == PB_OK) {
 		/* as before: an extension that fails keeps the record */
 		if (!all)

@@ -123,10 +123,10 @@ static int same_bytes(const char *path, const struct pb_buf *b)
 }
 
 /* A drawing killed between a temporary file and its rename leaves the
- * file: hidden (".NAME.tmp-XXXXXX", never served: perfbisectd serves no
- * name starting with '.'), and removed by a later drawing once it is
+ * file: hidden (".NAME.html.tmp-XXXXXX", never served: perfbisectd serves
+ * no name starting with '.'), and removed by a later drawing once it is
  * this old (another process may be drawing into the directory now). */
-#define TMP_MARK ".tmp-"
+#define TMP_MARK ".html.tmp-"
 #define STALE_TMP_S 600
 
 /* Writes b to path through a temporary file of a unique name beside it
@@ -136,12 +136,16 @@ static int write_atomic(const char *path, const struct pb_buf *b)
 {
 	char tmp[4200];
 	const char *base = strrchr(path, '/');
-	size_t off = 0;
+	size_t off = 0, bl;
 	int fd, rc = PB_OK;
 
 	base = base ? base + 1 : path;
-	snprintf(tmp, sizeof(tmp), "%.*s.%s" TMP_MARK "XXXXXX",
-		 (int)(base - path), path, base);
+	/* every page is NAME.html: the mark takes the place of ".html" */
+	bl = strlen(base);
+	if (bl > 5 && !strcmp(base + bl - 5, ".html"))
+		bl -= 5;
+	snprintf(tmp, sizeof(tmp), "%.*s.%.*s" TMP_MARK "XXXXXX",
+		 (int)(base - path), path, (int)bl, base);
 	if ((fd = mkstemp(tmp)) < 0)
 		return pb_error_code(PB_EINFRA, "cannot write '%s': %s", tmp,
 				     strerror(errno));

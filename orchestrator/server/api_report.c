@@ -18,6 +18,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -235,6 +236,11 @@ static int report_root(struct pb_http_req *req, struct pb_http_resp *resp)
  * service, and the whole site it loads is not held in the service's
  * memory. */
 #define REDRAW_QUIET 9.0
+/* A drawing that fails is tried again after report_interval_s, doubled
+ * at each failure in a row up to FAIL_WAIT_MAX_S; one that runs longer
+ * than DRAW_TIMEOUT_S is killed. */
+#define FAIL_WAIT_MAX_S 600.0
+#define DRAW_TIMEOUT_S 900
 
 struct regen {
 	struct pb_srv *srv;
@@ -243,13 +249,15 @@ struct regen {
 	atomic_int stopping;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	atomic_int child;      /* the drawing process, 0 when none */
+	pid_t child;           /* the drawing process until reaped, or 0;
+				* under mu */
 };
 
 static struct regen the_regen;
 
 /* Draws the site in a child, `perfbisectd --write-report`, and reads
- * what it says it did into *st. */
+ * what it says it did into *st.  A child that takes longer than
+ * DRAW_TIMEOUT_S is killed. */
 static int draw_apart(struct regen *g, struct pb_site_stats *st)
 {
 	const struct pb_config *cfg = g->srv->cfg;
@@ -259,15 +267,18 @@ static int draw_apart(struct regen *g, struct pb_site_stats *st)
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t none, dflt;
+	siginfo_t info;
 	char out[256];
 	size_t n = 0;
-	int p[2], status = 0, e;
+	int p[2], status = 0, e, timed_out = 0;
+	double deadline = pb_now_mono() + DRAW_TIMEOUT_S;
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return pb_error_code(PB_EINFRA, "pipe: %s", strerror(errno));
-	/* the child's stdout is the pipe; its signals as a new process's
-	 * (this one blocks SIGTERM in every thread and ignores SIGPIPE) */
+	/* the child's stdout is the pipe, nothing else of this process is
+	 * open in it; its signals as a new process's (this one blocks
+	 * SIGTERM in every thread and ignores SIGPIPE) */
 	sigemptyset(&none);
 	sigemptyset(&dflt);
 	sigaddset(&dflt, SIGPIPE);
@@ -275,6 +286,7 @@ static int draw_apart(struct regen *g, struct pb_site_stats *st)
 	sigaddset(&dflt, SIGINT);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
 	posix_spawnattr_init(&at);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &dflt);
@@ -289,15 +301,32 @@ static int draw_apart(struct regen *g, struct pb_site_stats *st)
 		return pb_error_code(PB_EINFRA, "cannot start the drawing "
 				     "process: %s", strerror(e));
 	}
-	atomic_store(&g->child, (int)pid);
-	if (atomic_load(&g->stopping)) /* regen_stop() looked before */
+	/* regen_stop() signals it from here until it is reaped (not after:
+	 * its pid could be another process's by then) */
+	pthread_mutex_lock(&g->mu);
+	g->child = pid;
+	if (g->stopping)
 		kill(pid, SIGTERM);
+	pthread_mutex_unlock(&g->mu);
 	for (;;) {
+		struct pollfd pf = { p[0], POLLIN, 0 };
+		double left = deadline - pb_now_mono();
 		char sink[512];
-		ssize_t r = n + 1 < sizeof(out)
-				    ? read(p[0], out + n, sizeof(out) - 1 - n)
-				    : read(p[0], sink, sizeof(sink));
+		ssize_t r;
+		int k;
 
+		if (left <= 0 && !timed_out) {
+			timed_out = 1;
+			kill(pid, SIGKILL); /* not reaped yet: still ours */
+		}
+		k = poll(&pf, 1, timed_out ? -1 : (int)(left * 1000) + 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k == 0)
+			continue;
+		r = n + 1 < sizeof(out)
+			    ? read(p[0], out + n, sizeof(out) - 1 - n)
+			    : read(p[0], sink, sizeof(sink));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -307,9 +336,19 @@ static int draw_apart(struct regen *g, struct pb_site_stats *st)
 	}
 	out[n] = '\0';
 	close(p[0]);
+	/* ended, not reaped: no signal may reach its pid once it is */
+	while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) < 0 &&
+	       errno == EINTR)
+		;
+	pthread_mutex_lock(&g->mu);
+	g->child = 0;
+	pthread_mutex_unlock(&g->mu);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	atomic_store(&g->child, 0);
+	if (timed_out)
+		return pb_error_code(PB_EINFRA, "the drawing process took "
+				     "over %d s and was killed",
+				     DRAW_TIMEOUT_S);
 	if (WIFSIGNALED(status))
 		return pb_error_code(PB_EINFRA, "the drawing process was killed "
 				     "by signal %d (%s)", WTERMSIG(status),
@@ -325,9 +364,10 @@ static int draw_apart(struct regen *g, struct pb_site_stats *st)
 	return PB_OK;
 }
 
-/* Returns the seconds spent drawing, 0 when nothing was drawn. */
+/* Returns the seconds spent drawing, 0 when nothing was drawn; *failed
+ * set when the drawing failed. */
 static double regen_once(struct regen *g, struct pb_db **db, int64_t *last,
-			 char *print, size_t size)
+			 char *print, size_t size, int *failed)
 {
 	const struct pb_config *cfg = g->srv->cfg;
 	struct pb_site_stats st;
@@ -360,6 +400,7 @@ static double regen_once(struct regen *g, struct pb_db **db, int64_t *last,
 	}
 	t0 = pb_now_mono();
 	if (draw_apart(g, &st) < 0) {
+		*failed = 1;
 		/* the pages that could be drawn were; the rest next time */
 		pb_log_warnx("report: drawing %s: %s; the pages stay as they "
 			     "were, and are drawn again at the next look",
@@ -381,21 +422,31 @@ static void *regen_main(void *arg)
 	struct pb_db *db = NULL;
 	int64_t last = -1;
 	char print[256] = "";
+	unsigned fails = 0;
 
 	pthread_mutex_lock(&g->mu);
 	while (!g->stopping) {
 		struct timespec ts;
 
 		double spent, wait;
+		int failed = 0;
 
 		pthread_mutex_unlock(&g->mu);
-		spent = regen_once(g, &db, &last, print, sizeof(print));
+		spent = regen_once(g, &db, &last, print, sizeof(print),
+				   &failed);
 		pthread_mutex_lock(&g->mu);
 		if (g->stopping)
 			break;
 		wait = (double)g->srv->cfg->report_interval_s;
 		if (REDRAW_QUIET * spent > wait)
 			wait = REDRAW_QUIET * spent;
+		/* a drawing that keeps failing (a crash on the same data)
+		 * is not started again every few seconds */
+		fails = failed ? fails + 1 : 0;
+		for (unsigned k = 1; k < fails && wait < FAIL_WAIT_MAX_S; k++)
+			wait *= 2;
+		if (fails > 1 && wait > FAIL_WAIT_MAX_S)
+			wait = FAIL_WAIT_MAX_S;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += (time_t)wait;
 		ts.tv_nsec += (long)((wait - (double)(time_t)wait) * 1e9);
@@ -415,16 +466,14 @@ static void regen_stop(void *arg)
 	struct regen *g = arg;
 
 	if (g->started) {
-		int child;
-
 		pthread_mutex_lock(&g->mu);
 		g->stopping = 1;
 		pthread_cond_signal(&g->cv);
-		pthread_mutex_unlock(&g->mu);
 		/* a drawing under way is not waited for (a large site takes
 		 * seconds): its pages are written whole or not at all */
-		if ((child = atomic_load(&g->child)) > 0)
-			kill((pid_t)child, SIGTERM);
+		if (g->child > 0)
+			kill(g->child, SIGTERM);
+		pthread_mutex_unlock(&g->mu);
 		pthread_join(g->th, NULL);
 		g->started = 0;
 	}

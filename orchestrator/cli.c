@@ -340,9 +340,12 @@ static const char usage_detect[] =
 "  median               each commit's median, when commits have several\n"
 "                       runs and the runs are not bimodal\n"
 "  slow_fraction        when they are bimodal: the fraction of each\n"
-"  fast_median          commit's runs that are slow, and the median of its\n"
-"                       fast runs (a commit without a fast run is left out\n"
-"                       of fast_median)\n"
+"  fast_median          commit's runs that are slow, the median of its\n"
+"  slow_median          fast runs and the median of its slow runs (a\n"
+"                       commit without a fast run is left out of\n"
+"                       fast_median, one without a slow run out of\n"
+"                       slow_median: the slow mode moving as a whole is a\n"
+"                       change too)\n"
 "The runs are bimodal when the pooled runs (at least 10) fit two normal\n"
 "modes set apart by Ashman's D >= 2, Hartigan's dip test rejects a single\n"
 "mode at the 0.05 level, and some commit has runs in both modes; a plain\n"
@@ -922,7 +925,8 @@ static void print_detect(const char *path, const struct pb_changes_opts *o,
 		printf("%zu commits without a fast run are left out of "
 		       "fast_median\n", r->no_fast);
 	printf("series %s; window %zu, max p-value %g, min magnitude %g\n\n",
-	       r->kind == PB_CHANGES_BIMODAL ? "slow_fraction and fast_median"
+	       r->kind == PB_CHANGES_BIMODAL
+		       ? "slow_fraction, fast_median and slow_median"
 	       : r->kind == PB_CHANGES_MEDIANS ? "median" : "value",
 	       o->window, o->max_pvalue, o->min_magnitude);
 	if (r->npoints == 0) {

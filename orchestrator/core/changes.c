@@ -130,33 +130,50 @@ static int check_bimodal(struct pb_changes *out, const struct hist *r,
 	return 1;
 }
 
+/* Bimodal runs are judged on three series: the share of each commit's
+ * runs that are slow, the median of its fast runs and the median of its
+ * slow runs (commits without such runs left out of the last two).  The
+ * third sees the slow mode move as a whole: without it, a history whose
+ * runs all fell below the boundary (one stray slow run early on made it
+ * "bimodal"), then dropped twice more, showed the drops in no series. */
 static int run_bimodal(struct pb_changes *out, const struct hist *r,
 		       const struct pb_changes_opts *o)
 {
-	size_t nc = r->ncommits, nfast = 0, *pos = NULL;
-	double *frac = NULL, *fast_med = NULL, *buf = NULL;
+	size_t nc = r->ncommits, nfast = 0, nslow = 0, *pos = NULL,
+	       *spos = NULL;
+	double *frac = NULL, *fast_med = NULL, *slow_med = NULL, *buf = NULL,
+	       *sbuf = NULL;
 	int rc = PB_ERROR;
 
 	frac = malloc(nc * sizeof(*frac));
 	fast_med = malloc(nc * sizeof(*fast_med));
+	slow_med = malloc(nc * sizeof(*slow_med));
 	pos = malloc(nc * sizeof(*pos));
+	spos = malloc(nc * sizeof(*spos));
 	buf = malloc(out->max_runs * sizeof(*buf));
-	if (!frac || !fast_med || !pos || !buf) {
+	sbuf = malloc(out->max_runs * sizeof(*sbuf));
+	if (!frac || !fast_med || !slow_med || !pos || !spos || !buf ||
+	    !sbuf) {
 		pb_error_set("out of memory");
 		goto out;
 	}
 	for (size_t c = 0; c < nc; c++) {
-		size_t nr = r->off[c + 1] - r->off[c], nb = 0;
+		size_t nr = r->off[c + 1] - r->off[c], nb = 0, ns = 0;
 
 		for (size_t i = r->off[c]; i < r->off[c + 1]; i++) {
 			double v = r->values[i];
 
 			if (o->lower_is_better ? v > out->threshold
 					       : v < out->threshold)
-				continue;
-			buf[nb++] = v;
+				sbuf[ns++] = v;
+			else
+				buf[nb++] = v;
 		}
 		frac[c] = (double)(nr - nb) / (double)nr;
+		if (ns > 0) {
+			spos[nslow] = c;
+			slow_med[nslow++] = pb_median(sbuf, ns);
+		}
 		if (nb == 0) {
 			out->no_fast++;
 			continue;
@@ -165,14 +182,18 @@ static int run_bimodal(struct pb_changes *out, const struct hist *r,
 		fast_med[nfast++] = pb_median(buf, nb);
 	}
 	rc = run_series(out, "slow_fraction", frac, NULL, nc, o);
-	if (rc < 0)
-		goto out;
-	rc = run_series(out, "fast_median", fast_med, pos, nfast, o);
+	if (rc == PB_OK)
+		rc = run_series(out, "fast_median", fast_med, pos, nfast, o);
+	if (rc == PB_OK)
+		rc = run_series(out, "slow_median", slow_med, spos, nslow, o);
 out:
 	free(frac);
 	free(fast_med);
+	free(slow_med);
 	free(pos);
+	free(spos);
 	free(buf);
+	free(sbuf);
 	return rc;
 }
 

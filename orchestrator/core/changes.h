@@ -46,8 +46,9 @@ enum pb_changes_kind {
 /* One change point. */
 struct pb_change_at {
 	size_t index;          /* the first position after the change */
-	const char *series;    /* "value", "median", "slow_fraction" or
-				* "fast_median" (static strings) */
+	const char *series;    /* "value", "median", "slow_fraction",
+				* "fast_median" or "slow_median" (static
+				* strings) */
 	double before, after;  /* means of the two neighbouring segments */
 	double p_value;
 };

@@ -89,10 +89,6 @@ static double seg_mean(const struct placed *v, const size_t *off, size_t a,
 struct raw {
 	struct pb_history_change c;
 	size_t m;
-	size_t nbefore, nafter; /* its machine's measured commits on each
-				 * side */
-	size_t good, bad;       /* confirm_thin(): the range it keeps */
-	int keep;
 };
 
 struct acc {
@@ -149,8 +145,9 @@ static int judge_machine(const struct pb_history_in *in, const char *machine,
 
 		if (k > 0 && ch.points[k - 1].index == i)
 			continue; /* slow_fraction and fast_median agree */
-		/* one odd commit at an end is no change (yet): the next
-		 * merges, or another machine, will tell (confirm_thin()) */
+		if (i < PB_HISTORY_MIN_SIDE || np - i < PB_HISTORY_MIN_SIDE)
+			continue; /* one odd commit at an end is no change
+				   * (yet): the next merges will tell */
 		for (size_t q = 0; q < ch.npoints; q++) {
 			size_t j = ch.points[q].index;
 
@@ -187,8 +184,7 @@ static int judge_machine(const struct pb_history_in *in, const char *machine,
 			acc->raw = nr;
 			acc->araw = na;
 		}
-		acc->raw[acc->nraw++] =
-			(struct raw){ c, m, i, np - i, 0, 0, 0 };
+		acc->raw[acc->nraw++] = (struct raw){ c, m };
 	}
 out:
 	pb_changes_release(&ch);
@@ -207,55 +203,6 @@ static int cmp_raw(const void *a, const void *b)
 	return (x->c.good > y->c.good) - (x->c.good < y->c.good);
 }
 
-static int thin(const struct raw *r)
-{
-	return r->nbefore < PB_HISTORY_MIN_SIDE ||
-	       r->nafter < PB_HISTORY_MIN_SIDE;
-}
-
-/*
- * A change point with fewer than PB_HISTORY_MIN_SIDE measured commits of
- * its machine on a side stands only when another machine saw a slowdown
- * at the same place - ranges that overlap - and the two together have
- * that many on each side: merges spread over machines unevenly (one
- * machine busy with a bisection while the other measures a stretch of
- * the line) can leave each machine one commit short on a side of a change
- * both see.  It then takes the common part of the two ranges.  Others are
- * dropped.
- */
-static void confirm_thin(struct acc *acc)
-{
-	size_t kept = 0;
-
-	for (size_t k = 0; k < acc->nraw; k++) {
-		struct raw *r = &acc->raw[k];
-
-		r->good = r->c.good;
-		r->bad = r->c.bad;
-		r->keep = !thin(r);
-		for (size_t j = 0; j < acc->nraw && !r->keep; j++) {
-			const struct raw *o = &acc->raw[j];
-
-			if (o->m == r->m ||
-			    !(o->c.good < r->c.bad && r->c.good < o->c.bad) ||
-			    r->nbefore + o->nbefore < PB_HISTORY_MIN_SIDE ||
-			    r->nafter + o->nafter < PB_HISTORY_MIN_SIDE)
-				continue;
-			r->keep = 1;
-			r->good = o->c.good > r->c.good ? o->c.good : r->c.good;
-			r->bad = o->c.bad < r->c.bad ? o->c.bad : r->c.bad;
-		}
-	}
-	for (size_t k = 0; k < acc->nraw; k++) {
-		if (!acc->raw[k].keep)
-			continue;
-		acc->raw[k].c.good = acc->raw[k].good;
-		acc->raw[k].c.bad = acc->raw[k].bad;
-		acc->raw[kept++] = acc->raw[k];
-	}
-	acc->nraw = kept;
-}
-
 /* Every machine's change points in line order, against the alerts and
  * each other: the same change as a known one (an alert's, other than an
  * open one whose wider range holds it, or a new one's) is not new; else
@@ -263,7 +210,6 @@ static void confirm_thin(struct acc *acc)
  * order); else it is new. */
 static void weigh(struct acc *acc)
 {
-	confirm_thin(acc);
 	if (acc->nraw > 1)
 		qsort(acc->raw, acc->nraw, sizeof(*acc->raw), cmp_raw);
 	for (size_t k = 0; k < acc->nraw; k++) {

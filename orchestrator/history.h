@@ -35,8 +35,7 @@
 #define PB_HISTORY_SAME_CHANGE 0
 /* Measured commits of a machine needed on each side of a change point
  * for it to raise an alert: a newest merge that is slow waits for the
- * next one to confirm it - or for another machine that saw the slowdown
- * at the same place, the two together with this many on each side. */
+ * next one to confirm it. */
 #define PB_HISTORY_MIN_SIDE 2
 
 /* One run of the series. */

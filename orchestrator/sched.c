@@ -1197,17 +1197,18 @@ static int sha256_hex(const char *body, size_t len, char out[72])
 	return PB_OK;
 }
 
-/* Ends a lease and its job (done), and the bisection when it has an
- * outcome. */
-/* The lease's job is over: every run it owed is in.  Part of the caller's
- * transaction; what `done` would do, so the agent need not call it. */
-static int job_over(struct pb_sched *s, const struct pb_lease_row *l)
+/* The lease ends as `state` and its job as done, in the caller's
+ * transaction: `done`'s work, and that of a job's last run record (so the
+ * agent need not call `done`). */
+static int job_over(struct pb_sched *s, const struct pb_lease_row *l,
+		    const char *state)
 {
-	int rc = pb_db_lease_set_state(s->o.db, l->id, "done");
+	int rc = pb_db_lease_set_state(s->o.db, l->id, state);
 
 	return rc < 0 ? rc : pb_db_job_set_state(s->o.db, l->job_id, "done");
 }
 
+/* job_over() in a transaction of its own. */
 static int end_lease(struct pb_sched *s, const struct pb_lease_row *l,
 		     const char *state)
 {
@@ -1215,8 +1216,7 @@ static int end_lease(struct pb_sched *s, const struct pb_lease_row *l,
 
 	if ((rc = pb_db_begin(s->o.db)) < 0)
 		return rc;
-	if ((rc = pb_db_lease_set_state(s->o.db, l->id, state)) < 0 ||
-	    (rc = pb_db_job_set_state(s->o.db, l->job_id, "done")) < 0) {
+	if ((rc = job_over(s, l, state)) < 0) {
 		pb_db_rollback(s->o.db);
 		return rc;
 	}
@@ -1269,7 +1269,7 @@ static int post_merge_run(struct pb_sched *s, const struct pb_lease_row *l,
 	if (rc == PB_OK && all)
 		rc = pb_db_merge_set_state(s->o.db, m.id, "measured");
 	if (rc == PB_OK && all) /* its last run: the job is over (done) */
-		rc = job_over(s, l);
+		rc = job_over(s, l, "done");
 	if (rc == PB_OK)
 		rc = pb_db_commit(s->o.db);
 	if (rc < 0) {
@@ -1408,7 +1408,7 @@ int pb_sched_post_run(struct pb_sched *s, const char *agent,
 		goto out;
 	/* the job's end first: the run feeds the engine's memory, which a
 	 * failure after it would leave ahead of the database */
-	rc = all ? job_over(s, &l) : PB_OK;
+	rc = all ? job_over(s, &l, "done") : PB_OK;
 	if (rc == PB_OK)
 		rc = b->chk ? pb_check_add_run(b->chk, s->o.db, (int)i, row)
 			    : pb_session_add_run_rows(b->ses, i, row, images,

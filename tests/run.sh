@@ -3,7 +3,8 @@
 # and every end-to-end script in tests/t/, then prints one closing line
 # "N passed, N failed".  Unit tests count per test case (from cmocka's own
 # summary), end-to-end scripts count one each.  Logs of failed scripts are
-# printed in full.
+# printed in full where they fail, and again (their last lines) just before
+# the closing line, so that a log read from its tail still says what failed.
 set -u
 B=${1:-build/check}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,6 +20,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 pass=0
 fail=0
 log=$(mktemp)
+recap=$(mktemp)
 for t in "$top/$B"/tests/test_*; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
@@ -33,7 +35,11 @@ for t in "$top/$B"/tests/test_*; do
 	pass=$((pass + p))
 	fail=$((fail + f))
 	echo "unit  $name: $p passed, $f failed"
-	[ "$status" = FAIL ] && cat "$log"
+	if [ "$status" = FAIL ]; then
+		cat "$log"
+		{ echo "unit  $name FAILED; its last lines:"
+		  tail -n 40 "$log" | sed 's/^/    | /'; } >>"$recap"
+	fi
 done
 for t in "$top"/tests/t/t[0-9]*.sh; do
 	name=$(basename "$t" .sh)
@@ -45,8 +51,14 @@ for t in "$top"/tests/t/t[0-9]*.sh; do
 		fail=$((fail + 1))
 		echo "e2e   $name: FAILED"
 		sed 's/^/    | /' "$log"
+		{ echo "e2e   $name FAILED; its last lines:"
+		  tail -n 40 "$log" | sed 's/^/    | /'; } >>"$recap"
 	fi
 done
-rm -f "$log"
+if [ -s "$recap" ]; then
+	echo "--- what failed (in full above) ---"
+	cat "$recap"
+fi
+rm -f "$log" "$recap"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -2345,29 +2345,101 @@ void pb_job_row_release(struct pb_job_row *j)
 	j->nruns = 0;
 }
 
-int pb_db_job_claim(struct pb_db *db, const char *agent, int merges,
-		    int64_t *job_id)
+int pb_db_job_claim(struct pb_db *db, const char *agent, int64_t *job_id)
 {
 	sqlite3_stmt *st;
 	int rc;
 
 	if ((rc = prep(db,
-		       merges ? "UPDATE jobs SET state = 'leased' WHERE id = "
-				"(SELECT j.id FROM jobs j WHERE j.state = "
-				"'queued' AND +j.merge_id IS NOT NULL AND NOT "
-				"EXISTS (SELECT 1 FROM job_losers x WHERE "
-				"x.job_id = j.id AND x.agent = ?1) ORDER BY "
-				"j.created_at DESC, j.id LIMIT 1) RETURNING id"
-			      : "UPDATE jobs SET state = 'leased' WHERE id = "
-				"(SELECT j.id FROM jobs j WHERE j.state = "
-				"'queued' AND +j.merge_id IS NULL AND NOT "
-				"EXISTS (SELECT 1 FROM job_losers x WHERE x.job_id = "
-				"j.id AND x.agent = ?1) ORDER BY j.created_at, "
-				"j.id LIMIT 1) RETURNING id",
+		       "UPDATE jobs SET state = 'leased' WHERE id = "
+		       "(SELECT j.id FROM jobs j WHERE j.state = 'queued' AND "
+		       "+j.merge_id IS NULL AND NOT EXISTS (SELECT 1 FROM "
+		       "job_losers x WHERE x.job_id = j.id AND x.agent = ?1) "
+		       "ORDER BY j.created_at, j.id LIMIT 1) RETURNING id",
 		       &st)) < 0)
 		return rc;
 	bind_text(st, 1, agent);
 	return select_id(db, st, job_id, "claim job");
+}
+
+/* A series' home lives: seen asking for work since ?3, or holding a lease
+ * that has not run out at ?4.  HOME names the home's machine column. */
+#define HOME_LIVES(HOME)                                                      \
+	"(EXISTS (SELECT 1 FROM agents a WHERE a.name = " HOME " AND "       \
+	"a.last_seen >= ?3) OR EXISTS (SELECT 1 FROM leases l WHERE "        \
+	"l.state = 'active' AND l.expires_at > ?4 AND l.agent = " HOME "))"
+
+int pb_db_merge_job_claim(struct pb_db *db, const char *agent,
+			  const struct pb_home_rule *r, int64_t *job_id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	/* the newest queued merge job the agent never lost whose series has
+	 * no other living home, or whose home lost it, or that waited past
+	 * r->waited_before */
+	if ((rc = prep(db,
+		       "UPDATE jobs SET state = 'leased' WHERE id = "
+		       "(SELECT j.id FROM jobs j JOIN merges m ON m.id = "
+		       "j.merge_id WHERE j.state = 'queued' AND +j.merge_id IS "
+		       "NOT NULL AND NOT EXISTS (SELECT 1 FROM job_losers x "
+		       "WHERE x.job_id = j.id AND x.agent = ?1) AND "
+		       "(j.created_at <= ?2 OR NOT EXISTS (SELECT 1 FROM "
+		       "series_homes h WHERE h.repo_id = m.repo_id AND "
+		       "h.benchmark_id = m.benchmark_id AND h.config_id = "
+		       "m.config_id AND h.machine <> ?1 AND NOT EXISTS (SELECT "
+		       "1 FROM job_losers y WHERE y.job_id = j.id AND y.agent = "
+		       "h.machine) AND " HOME_LIVES("h.machine") ")) "
+		       "ORDER BY j.created_at DESC, j.id DESC LIMIT 1) "
+		       "RETURNING id",
+		       &st)) < 0)
+		return rc;
+	bind_text(st, 1, agent);
+	sqlite3_bind_double(st, 2, r->waited_before);
+	sqlite3_bind_double(st, 3, r->seen_since);
+	sqlite3_bind_double(st, 4, r->now);
+	if ((rc = select_id(db, st, job_id, "claim merge job")) < 0)
+		return rc;
+	/* the agent is the series' home from now on when it had none, or
+	 * its home is gone */
+	if ((rc = prep(db,
+		       "INSERT INTO series_homes (repo_id, benchmark_id, "
+		       "config_id, machine, since) SELECT m.repo_id, "
+		       "m.benchmark_id, m.config_id, ?1, ?4 FROM jobs j JOIN "
+		       "merges m ON m.id = j.merge_id WHERE j.id = ?2 ON "
+		       "CONFLICT (repo_id, benchmark_id, config_id) DO UPDATE "
+		       "SET machine = excluded.machine, since = excluded.since "
+		       "WHERE series_homes.machine <> excluded.machine AND NOT "
+		       HOME_LIVES("series_homes.machine"),
+		       &st)) < 0)
+		return rc;
+	bind_text(st, 1, agent);
+	sqlite3_bind_int64(st, 2, *job_id);
+	sqlite3_bind_double(st, 3, r->seen_since);
+	sqlite3_bind_double(st, 4, r->now);
+	return run_done(db, st, "store series home");
+}
+
+int pb_db_series_home(struct pb_db *db, int64_t repo_id, int64_t bench_id,
+		      char *machine, size_t n)
+{
+	sqlite3_stmt *st;
+	int rc, s;
+
+	if ((rc = prep(db,
+		       "SELECT machine FROM series_homes WHERE repo_id = ?1 "
+		       "AND benchmark_id = ?2 AND config_id = 0",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, repo_id);
+	sqlite3_bind_int64(st, 2, bench_id);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		col_copy(st, 0, machine, n);
+	unprep(db, st);
+	if (s == SQLITE_ROW)
+		return PB_OK;
+	return s == SQLITE_DONE ? PB_ENOTFOUND : db_fail(db, "read series home");
 }
 
 int pb_db_job_set_state(struct pb_db *db, int64_t id, const char *state)

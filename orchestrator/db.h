@@ -420,12 +420,27 @@ struct pb_job_row {
 };
 int pb_db_job_get(struct pb_db *db, int64_t id, struct pb_job_row *out);
 void pb_job_row_release(struct pb_job_row *j);
-/* Claims a queued job `agent` never lost, one UPDATE ... RETURNING: of a
- * bisection or compare (one lost by another agent), oldest first; with
- * `merges`, a merge's, the newest first.  PB_ENOTFOUND when there is
- * none. */
-int pb_db_job_claim(struct pb_db *db, const char *agent, int merges,
-		    int64_t *job_id);
+/* Claims a queued job of a bisection or compare that `agent` never lost
+ * (one lost by another agent), oldest first, in one UPDATE ... RETURNING.
+ * PB_ENOTFOUND when there is none. */
+int pb_db_job_claim(struct pb_db *db, const char *agent, int64_t *job_id);
+/* Where a merge job may go (schema 0017): its series' home is living
+ * while seen asking for work at or after seen_since, or holding a lease
+ * that runs out after now; a job created at or before waited_before may
+ * go to any agent. */
+struct pb_home_rule {
+	double now, seen_since, waited_before;
+};
+/* Claims the newest queued merge job `agent` never lost whose series has
+ * no other living home (or whose home lost the job, or that waited past
+ * r->waited_before), and makes the agent the series' home when it had
+ * none or its home is gone.  PB_ENOTFOUND when there is none. */
+int pb_db_merge_job_claim(struct pb_db *db, const char *agent,
+			  const struct pb_home_rule *r, int64_t *job_id);
+/* The machine that measures the merges of (repository, benchmark, the
+ * default configuration): PB_ENOTFOUND when none has yet. */
+int pb_db_series_home(struct pb_db *db, int64_t repo_id, int64_t bench_id,
+		      char *machine, size_t n);
 int pb_db_job_set_state(struct pb_db *db, int64_t id, const char *state);
 
 /* Runs still owed to a bisection by its queued and leased jobs: cb(ctx,

@@ -129,6 +129,8 @@ int pb_sched_new(struct pb_sched **out, const struct pb_sched_opts *o)
 		s->o.merge_repeats = 5;
 	if (!s->o.merge_backlog)
 		s->o.merge_backlog = 20;
+	if (s->o.merge_home_wait_s <= 0)
+		s->o.merge_home_wait_s = 1800;
 	if (!s->o.history_commits)
 		s->o.history_commits = 5000;
 	s->o.pair_runs &= ~1u; /* whole pairs */
@@ -951,13 +953,22 @@ int pb_sched_lease(struct pb_sched *s, const char *agent,
 	}
 	/* the bisections' and compares' work first (a lost job, else what
 	 * they plan for this agent), then the merges' */
-	rc = pb_db_job_claim(s->o.db, agent, 0, &job);
+	rc = pb_db_job_claim(s->o.db, agent, &job);
 	if (rc == PB_ENOTFOUND) {
 		rc = plan(s, agent);
-		if (rc == 1)
-			rc = pb_db_job_claim(s->o.db, agent, 0, &job);
-		else if (rc == 0)
-			rc = pb_db_job_claim(s->o.db, agent, 1, &job);
+		if (rc == 1) {
+			rc = pb_db_job_claim(s->o.db, agent, &job);
+		} else if (rc == 0) {
+			/* a series' merges stay on its home machine while it
+			 * lives (docs/merges.md) */
+			struct pb_home_rule hr = {
+				.now = now_of(s),
+				.seen_since = now_of(s) - 2 * s->o.lease_s,
+				.waited_before = now_of(s) - s->o.merge_home_wait_s,
+			};
+
+			rc = pb_db_merge_job_claim(s->o.db, agent, &hr, &job);
+		}
 	}
 	if (rc == PB_OK) {
 		memset(&l, 0, sizeof(l));

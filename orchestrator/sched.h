@@ -38,6 +38,9 @@ struct pb_sched_opts {
 	unsigned merge_repeats;     /* runs per merge when the benchmark
 				     * gives none: 5 */
 	unsigned merge_backlog;     /* merges of a series waiting: 20 */
+	double merge_home_wait_s;   /* a merge job waits this long for its
+				     * series' home machine, then goes to
+				     * any agent: 1800 */
 	unsigned auto_bisections;   /* per repository at once: 2 */
 	unsigned history_commits;   /* the branch's line judged: 5000 */
 	double (*now)(void);        /* epoch seconds; NULL: the real clock */

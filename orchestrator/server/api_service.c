@@ -477,6 +477,7 @@ int pb_api_service_register(struct pb_http_server *http, struct pb_srv *srv)
 	so.busy_backoff_s = (double)cfg->busy_backoff_s;
 	so.merge_repeats = (unsigned)cfg->merge_repeats;
 	so.merge_backlog = (unsigned)cfg->merge_backlog;
+	so.merge_home_wait_s = (double)cfg->merge_home_wait_s;
 	so.auto_bisections = (unsigned)cfg->auto_bisections;
 	so.history_commits = (unsigned)cfg->history_commits;
 	so.lock = &srv->db_mu;

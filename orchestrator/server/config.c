@@ -92,6 +92,10 @@ static const struct pb_config_setting table[] = {
 	    "merges of one series waiting to be measured: past this many "
 	    "the oldest waiting are skipped (a bisection measures them "
 	    "when it needs them); the newest is always measured"),
+	ROW(merge_home_wait_s, PB_CFG_SECONDS, 1, 604800, "1800",
+	    "a series' merges are measured on one machine, the first that "
+	    "took one, while it lives; a merge job that waited this long "
+	    "for it goes to any agent"),
 	ROW(auto_bisections, PB_CFG_INT, 0, 100, "2",
 	    "bisections that alerts start, running at once per repository; "
 	    "an alert past the limit waits for one to end; 0: none"),

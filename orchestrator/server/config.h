@@ -75,6 +75,7 @@ struct pb_config {
 	/* merges and history */
 	int64_t merge_repeats;
 	int64_t merge_backlog;
+	int64_t merge_home_wait_s;
 	int64_t auto_bisections;
 	int64_t history_commits;
 	/* notifications (notify_send.c; docs/notifications.md) */

@@ -3,7 +3,8 @@
 # repository whose history has two planted slowdowns far apart (commit 12:
 # 2 -> 3 hashing passes, 33 % slower; commit 29: 3 -> 4, 25 % slower); its
 # 40 merges posted in shuffled order, half through `perfbisect merge`,
-# half through POST /api/v1/merges.  Exactly two alerts, each with the
+# half through POST /api/v1/merges, all measured on one agent (the
+# series' home).  Exactly two alerts, each with the
 # planted commit inside its good..bad range; each starts a bisection by
 # itself that names its planted commit, verified.  A merge posted again
 # schedules nothing; bad input is refused and schedules nothing; status
@@ -93,6 +94,11 @@ while [ "$(sqlite3 "$DB" "SELECT count(*) FROM merges WHERE state = 'measured'")
 		fail "not every merge measured: $(sqlite3 "$DB" "SELECT state, count(*) FROM merges GROUP BY state")"
 	sleep 0.5
 done
+# the series' merges were measured on one machine, its home (whichever
+# agent took the first): the bisections ran wherever
+homes=$(sqlite3 "$DB" "SELECT group_concat(DISTINCT r.machine) FROM runs r JOIN leases l ON l.id = r.lease_id JOIN jobs j ON j.id = l.job_id WHERE j.merge_id IS NOT NULL")
+[ "$homes" = "$(sqlite3 "$DB" "SELECT machine FROM series_homes")" ] ||
+	fail "merge runs on '$homes', the series' home is '$(sqlite3 "$DB" "SELECT machine FROM series_homes")'"
 [ "$(json "$T/alerts.json" "len(j['alerts'])")" = 2 ] ||
 	fail "not exactly two alerts"
 pos() { grep -n "^$1\$" "$T/shas" | cut -d: -f1; }

@@ -68,6 +68,11 @@ until [ "$(req --token "$admin" "$PORT" GET "/api/v1/bisections/$b")" = 200 ] &&
 done
 [ "$(json "$T/body" "j['culprit'] == '$(sed -n 9p "$T/s-app")'")" = True ] ||
 	{ cat "$T/body"; fail "app: the alert's bisection missed commit 8"; }
+# app's merges were measured on one agent, the series' home, while the
+# other ran the bisections too: each machine's series would otherwise be
+# a few commits, too few on a side of the change
+homes=$(sqlite3 "$DB" "SELECT group_concat(DISTINCT r.machine) FROM runs r JOIN leases l ON l.id = r.lease_id JOIN jobs j ON j.id = l.job_id WHERE j.merge_id IS NOT NULL")
+[ "$homes" = m1 ] || [ "$homes" = m2 ] || fail "app's merges measured on '$homes'"
 
 # perfbisectd draws the pages itself and serves them
 n=0

@@ -97,7 +97,8 @@ static void test_db__fresh_database_gets_every_migration(void **state)
 				    "configurations,deliveries,job_losers,"
 				    "job_runs,jobs,leases,merges,outbox,"
 				    "principals,pushes,"
-				    "repositories,run_conflicts,runs");
+				    "repositories,run_conflicts,runs,"
+				    "series_homes");
 	free(mode);
 	free(tables);
 	/* opening again changes nothing */
@@ -301,6 +302,7 @@ static void test_db__job_claim_visits_only_queued_jobs(void **state)
 	struct pb_bisection_def d;
 	int64_t repo, bench, c0, c1, bis, job, queued, got;
 	uint64_t before, steps;
+	struct pb_home_rule hr = { pb_now_real(), 0, 0 };
 
 	(void)state;
 	assert_int_equal(pb_db_open(&db, path), 0);
@@ -322,7 +324,7 @@ static void test_db__job_claim_visits_only_queued_jobs(void **state)
 	assert_int_equal(pb_db_commit(db), 0);
 
 	before = pb_db_work(db);
-	assert_int_equal(pb_db_job_claim(db, "m1", 0, &got), 0);
+	assert_int_equal(pb_db_job_claim(db, "m1", &got), 0);
 	steps = pb_db_work(db) - before;
 	assert_int_equal(got, queued);
 	print_message("a claim beside 3,000 finished jobs: %llu steps\n",
@@ -330,10 +332,126 @@ static void test_db__job_claim_visits_only_queued_jobs(void **state)
 	assert_true(steps < 1000);
 	/* nothing queued now: the same */
 	before = pb_db_work(db);
-	assert_int_equal(pb_db_job_claim(db, "m1", 0, &got), PB_ENOTFOUND);
-	assert_int_equal(pb_db_job_claim(db, "m1", 1, &got), PB_ENOTFOUND);
+	assert_int_equal(pb_db_job_claim(db, "m1", &got), PB_ENOTFOUND);
+	assert_int_equal(pb_db_merge_job_claim(db, "m1", &hr, &got),
+			 PB_ENOTFOUND);
 	steps = pb_db_work(db) - before;
 	assert_true(steps < 1000);
+	pb_db_close(db);
+	cleanup(path);
+}
+
+/* A series' merge jobs stay on its home machine, the first that took one,
+ * while it lives; another agent takes them when the home lost the job,
+ * when the job waited past the rule's bound, or when the home is gone (and
+ * becomes the home). */
+static void test_db__merge_jobs_stay_on_the_series_home(void **state)
+{
+	char *path = tmp_db();
+	struct pb_db *db;
+	struct pb_commit_info ci[4] = {
+		{ "1111111111111111111111111111111111111111", "a", "A <a@x>", 1 },
+		{ "2222222222222222222222222222222222222222", "b", "B <b@x>", 2 },
+		{ "3333333333333333333333333333333333333333", "c", "C <c@x>", 3 },
+		{ "4444444444444444444444444444444444444444", "d", "D <d@x>", 4 },
+	};
+	struct pb_benchmark_def b1 = { "one", "make", "./run", "ops", 0, 60,
+				       600 };
+	struct pb_benchmark_def b2 = { "two", "make", "./run", "ops", 0, 60,
+				       600 };
+	int64_t repo, one, two, c[4], m, job[5], got;
+	int failed;
+	double now = pb_now_real();
+	struct pb_home_rule live = { now, now - 60, now - 3600 };
+	char home[64];
+
+	(void)state;
+	assert_int_equal(pb_db_open(&db, path), 0);
+	assert_int_equal(pb_db_repo_ensure(db, "/r", "/r", &repo), 0);
+	assert_int_equal(pb_db_benchmark_ensure(db, repo, &b1, &one), 0);
+	assert_int_equal(pb_db_benchmark_ensure(db, repo, &b2, &two), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(pb_db_commit_ensure(db, repo, &ci[i], &c[i]),
+				 0);
+	assert_int_equal(pb_db_agent_seen(db, "m1", NULL), 0);
+	assert_int_equal(pb_db_agent_seen(db, "m2", NULL), 0);
+	assert_int_equal(pb_db_series_home(db, repo, one, home, sizeof(home)),
+			 PB_ENOTFOUND);
+	/* series "one" at commits 0..2, series "two" at commit 0 */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(pb_db_merge_add(db, repo, c[i], one, "api", 3,
+						 &m, &job[i]),
+				 0);
+	assert_int_equal(pb_db_merge_add(db, repo, c[0], two, "api", 3, &m,
+					 &job[3]),
+			 0);
+	/* m1 takes the newest, "two"'s, and is that series' home */
+	assert_int_equal(pb_db_merge_job_claim(db, "m1", &live, &got), 0);
+	assert_int_equal(got, job[3]);
+	assert_int_equal(pb_db_series_home(db, repo, two, home, sizeof(home)),
+			 0);
+	assert_string_equal(home, "m1");
+	/* m2 gets "one"'s newest, and is that series' home */
+	assert_int_equal(pb_db_merge_job_claim(db, "m2", &live, &got), 0);
+	assert_int_equal(got, job[2]);
+	assert_int_equal(pb_db_series_home(db, repo, one, home, sizeof(home)),
+			 0);
+	assert_string_equal(home, "m2");
+	/* m1 has no claim on "one"'s two other jobs; m2 takes them */
+	assert_int_equal(pb_db_merge_job_claim(db, "m1", &live, &got),
+			 PB_ENOTFOUND);
+	assert_int_equal(pb_db_merge_job_claim(db, "m2", &live, &got), 0);
+	assert_int_equal(got, job[1]);
+	pb_db_close(db);
+	cleanup(path);
+
+	/* the rule's bounds, on a fresh database: one series, m1 its home */
+	path = tmp_db();
+	assert_int_equal(pb_db_open(&db, path), 0);
+	assert_int_equal(pb_db_repo_ensure(db, "/r", "/r", &repo), 0);
+	assert_int_equal(pb_db_benchmark_ensure(db, repo, &b1, &one), 0);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pb_db_commit_ensure(db, repo, &ci[i], &c[i]),
+				 0);
+		assert_int_equal(pb_db_merge_add(db, repo, c[i], one, "api", 3,
+						 &m, &job[i]),
+				 0);
+	}
+	assert_int_equal(pb_db_agent_seen(db, "m1", NULL), 0);
+	assert_int_equal(pb_db_agent_seen(db, "m2", NULL), 0);
+	assert_int_equal(pb_db_merge_job_claim(db, "m1", &live, &got), 0);
+	assert_int_equal(got, job[3]);
+	assert_int_equal(pb_db_merge_job_claim(db, "m2", &live, &got),
+			 PB_ENOTFOUND);
+	/* the home lost a job: that one may go elsewhere */
+	assert_int_equal(pb_db_job_lost(db, job[3], "m1", 3, &failed), 0);
+	assert_int_equal(failed, 0);
+	assert_int_equal(pb_db_merge_job_claim(db, "m2", &live, &got), 0);
+	assert_int_equal(got, job[3]);
+	assert_int_equal(pb_db_series_home(db, repo, one, home, sizeof(home)),
+			 0);
+	assert_string_equal(home, "m1");
+	/* jobs that waited past the bound go to anyone; m1 stays home */
+	live.waited_before = now + 1;
+	assert_int_equal(pb_db_merge_job_claim(db, "m2", &live, &got), 0);
+	assert_int_equal(got, job[2]);
+	assert_int_equal(pb_db_series_home(db, repo, one, home, sizeof(home)),
+			 0);
+	assert_string_equal(home, "m1");
+	/* a home not seen since the bound, holding no lease, is gone: m2
+	 * takes the series' job and is its home */
+	live.waited_before = now - 3600;
+	live.seen_since = now + 1;
+	assert_int_equal(pb_db_merge_job_claim(db, "m2", &live, &got), 0);
+	assert_int_equal(got, job[1]);
+	assert_int_equal(pb_db_series_home(db, repo, one, home, sizeof(home)),
+			 0);
+	assert_string_equal(home, "m2");
+	/* and m1, back, leaves the last one to m2 */
+	live.seen_since = now - 60;
+	assert_int_equal(pb_db_agent_seen(db, "m2", NULL), 0);
+	assert_int_equal(pb_db_merge_job_claim(db, "m1", &live, &got),
+			 PB_ENOTFOUND);
 	pb_db_close(db);
 	cleanup(path);
 }
@@ -600,6 +718,7 @@ int main(void)
 		cmocka_unit_test(test_db__build_images),
 		cmocka_unit_test(test_db__unopenable_file_is_infrastructure),
 		cmocka_unit_test(test_db__job_claim_visits_only_queued_jobs),
+		cmocka_unit_test(test_db__merge_jobs_stay_on_the_series_home),
 		cmocka_unit_test(
 			test_db__runs_are_idempotent_and_bisections_round_trip),
 	};

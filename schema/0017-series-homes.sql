@@ -1,0 +1,19 @@
+-- 0017-series-homes: the machine that measures a series' merges
+-- (docs/merges.md, "Where merges are measured").
+--
+-- A series (repository, benchmark, configuration) is judged machine by
+-- machine, so merges spread over several machines leave each with too few
+-- commits on a side of a change to see it.  The first agent that takes a
+-- merge job of a series becomes its home; other agents leave the series'
+-- merge jobs to it while it lives (seen asking for work within 2 lease
+-- times, or holding an active lease), unless it lost that job or the job
+-- waited longer than merge_home_wait_s.  A home that is gone is replaced
+-- by the next agent that takes one of the series' merge jobs.
+CREATE TABLE series_homes (
+	repo_id       INTEGER NOT NULL REFERENCES repositories(id),
+	benchmark_id  INTEGER NOT NULL REFERENCES benchmarks(id),
+	config_id     INTEGER NOT NULL DEFAULT 0,
+	machine       TEXT NOT NULL,
+	since         REAL NOT NULL,
+	PRIMARY KEY (repo_id, benchmark_id, config_id)
+);

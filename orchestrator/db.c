@@ -2382,9 +2382,9 @@ int pb_db_merge_job_claim(struct pb_db *db, const char *agent,
 		       "UPDATE jobs SET state = 'leased' WHERE id = "
 		       "(SELECT j.id FROM jobs j JOIN merges m ON m.id = "
 		       "j.merge_id WHERE j.state = 'queued' AND +j.merge_id IS "
-		       "NOT NULL AND NOT EXISTS (SELECT 1 FROM job_losers x "
-		       "WHERE x.job_id = j.id AND x.agent = ?1) AND "
-		       "(j.created_at <= ?2 OR NOT EXISTS (SELECT 1 FROM "
+		       "NOT NULL AND coalesce(j.not_before, 0) <= ?4 AND NOT "
+		       "EXISTS (SELECT 1 FROM job_losers x WHERE x.job_id = "
+		       "j.id AND x.agent = ?1) AND (j.created_at <= ?2 OR NOT EXISTS (SELECT 1 FROM "
 		       "series_homes h WHERE h.repo_id = m.repo_id AND "
 		       "h.benchmark_id = m.benchmark_id AND h.config_id = "
 		       "m.config_id AND h.machine <> ?1 AND NOT EXISTS (SELECT "
@@ -3393,6 +3393,41 @@ int pb_db_merge_benches(struct pb_db *db, int64_t repo_id,
 	return PB_OK;
 }
 
+/* A job of merge merge_id: nruns runs of commit_id, claimable from
+ * not_before (0: at once), in the caller's transaction. */
+static int merge_job_create(struct pb_db *db, int64_t merge_id,
+			    int64_t commit_id, unsigned nruns,
+			    double not_before, int64_t *job_id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "INSERT INTO jobs (merge_id, kind, created_at, "
+		       "not_before) VALUES (?1, 'merge', " NOW_SQL ", ?2) "
+		       "RETURNING id",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, merge_id);
+	if (not_before > 0)
+		sqlite3_bind_double(st, 2, not_before);
+	if ((rc = select_id(db, st, job_id, "create merge job")) < 0)
+		return rc;
+	for (unsigned i = 0; i < nruns; i++) {
+		if ((rc = prep(db,
+			       "INSERT INTO job_runs (job_id, idx, commit_id) "
+			       "VALUES (?1, ?2, ?3)",
+			       &st)) < 0)
+			return rc;
+		sqlite3_bind_int64(st, 1, *job_id);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
+		sqlite3_bind_int64(st, 3, commit_id);
+		if ((rc = run_done(db, st, "store job run")) < 0)
+			return rc;
+	}
+	return PB_OK;
+}
+
 int pb_db_merge_add(struct pb_db *db, int64_t repo_id, int64_t commit_id,
 		    int64_t bench_id, const char *source, unsigned nruns,
 		    int64_t *merge_id, int64_t *job_id)
@@ -3420,26 +3455,9 @@ int pb_db_merge_add(struct pb_db *db, int64_t repo_id, int64_t commit_id,
 	}
 	if (rc < 0)
 		goto fail;
-	if ((rc = prep(db,
-		       "INSERT INTO jobs (merge_id, kind, created_at) VALUES "
-		       "(?1, 'merge', " NOW_SQL ") RETURNING id",
-		       &st)) < 0)
+	if ((rc = merge_job_create(db, *merge_id, commit_id, nruns, 0,
+				   job_id)) < 0)
 		goto fail;
-	sqlite3_bind_int64(st, 1, *merge_id);
-	if ((rc = select_id(db, st, job_id, "create merge job")) < 0)
-		goto fail;
-	for (unsigned i = 0; i < nruns; i++) {
-		if ((rc = prep(db,
-			       "INSERT INTO job_runs (job_id, idx, commit_id) "
-			       "VALUES (?1, ?2, ?3)",
-			       &st)) < 0)
-			goto fail;
-		sqlite3_bind_int64(st, 1, *job_id);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)i);
-		sqlite3_bind_int64(st, 3, commit_id);
-		if ((rc = run_done(db, st, "store job run")) < 0)
-			goto fail;
-	}
 	return pb_db_commit(db);
 fail:
 	pb_db_rollback(db);
@@ -3532,6 +3550,70 @@ int pb_db_merge_set_state(struct pb_db *db, int64_t id, const char *state)
 	return run_done(db, st, "update merge");
 }
 
+int pb_db_merge_tally(struct pb_db *db, int64_t id, unsigned *want,
+		       unsigned *clean, unsigned *rounds)
+{
+	sqlite3_stmt *st;
+	int rc, s;
+
+	*want = *clean = *rounds = 0;
+	if ((rc = prep(db,
+		       "SELECT (SELECT count(*) FROM job_runs WHERE job_id = "
+		       "(SELECT min(id) FROM jobs WHERE merge_id = ?1)), "
+		       "(SELECT count(*) FROM jobs j JOIN leases l ON l.job_id "
+		       "= j.id JOIN runs r ON r.lease_id = l.id WHERE "
+		       "j.merge_id = ?1 AND r.orphan = 0 AND r.disturbed = 0), "
+		       "busy_rounds FROM merges WHERE id = ?1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		*want = (unsigned)sqlite3_column_int(st, 0);
+		*clean = (unsigned)sqlite3_column_int(st, 1);
+		*rounds = (unsigned)sqlite3_column_int(st, 2);
+	}
+	unprep(db, st);
+	return s == SQLITE_ROW ? PB_OK
+	       : s == SQLITE_DONE ? PB_ENOTFOUND : db_fail(db, "tally merge");
+}
+
+int pb_db_merge_again(struct pb_db *db, int64_t id, unsigned nruns,
+		      double not_before, int64_t *job_id)
+{
+	struct pb_merge_row m;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = pb_db_merge_get(db, id, &m)) < 0)
+		return rc;
+	if ((rc = prep(db,
+		       "UPDATE merges SET busy_rounds = busy_rounds + 1 WHERE "
+		       "id = ?1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	if ((rc = run_done(db, st, "count a busy round")) < 0)
+		return rc;
+	return merge_job_create(db, id, m.commit_id, nruns, not_before,
+				job_id);
+}
+
+int pb_db_merge_fail(struct pb_db *db, int64_t id, const char *note)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = prep(db,
+		       "UPDATE merges SET state = 'failed', note = ?2 WHERE id "
+		       "= ?1",
+		       &st)) < 0)
+		return rc;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, note);
+	return run_done(db, st, "fail merge");
+}
+
 static int same_series(const struct pb_series_key *a,
 		       const struct pb_series_key *b)
 {
@@ -3613,15 +3695,17 @@ int pb_db_series_runs(struct pb_db *db, const struct pb_series_key *k,
 	sqlite3_stmt *st;
 	int rc, s;
 
-	/* the counted, undisturbed runs of the series' merge jobs */
+	/* the counted, undisturbed runs of the series' measured merges
+	 * (one measured again, or still running, is no point yet) */
 	if ((rc = prep(db,
 		       "SELECT c.sha, r.machine, r.value FROM merges m JOIN "
 		       "jobs j ON j.merge_id = m.id JOIN leases l ON l.job_id = "
 		       "j.id JOIN runs r ON r.lease_id = l.id JOIN commits c ON "
 		       "c.id = m.commit_id WHERE m.repo_id = ?1 AND "
-		       "m.benchmark_id = ?2 AND m.config_id = ?3 AND r.orphan = "
-		       "0 AND r.status = 'ok' AND r.disturbed = 0 AND r.value IS "
-		       "NOT NULL ORDER BY m.id, r.started_at, r.id",
+		       "m.benchmark_id = ?2 AND m.config_id = ?3 AND m.state = "
+		       "'measured' AND r.orphan = 0 AND r.status = 'ok' AND "
+		       "r.disturbed = 0 AND r.value IS NOT NULL ORDER BY m.id, "
+		       "r.started_at, r.id",
 		       &st)) < 0)
 		return rc;
 	sqlite3_bind_int64(st, 1, k->repo_id);

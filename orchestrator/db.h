@@ -672,6 +672,19 @@ int pb_db_merge_get(struct pb_db *db, int64_t id, struct pb_merge_row *out);
 /* 'measured' also stamps measured_at. */
 int pb_db_merge_set_state(struct pb_db *db, int64_t id, const char *state);
 
+/* Merge id's runs: *want those of its first job, *clean how many of its
+ * runs were taken with the machine to themselves (not disturbed, not
+ * orphans: failed runs count, they are the benchmark's), *rounds how many
+ * times it was queued again for the others. */
+int pb_db_merge_tally(struct pb_db *db, int64_t id, unsigned *want,
+		      unsigned *clean, unsigned *rounds);
+/* Merge id owes nruns runs again: a job of them, claimable from
+ * not_before, and one more busy round, in the caller's transaction. */
+int pb_db_merge_again(struct pb_db *db, int64_t id, unsigned nruns,
+		      double not_before, int64_t *job_id);
+/* Merge id failed, note saying why (its build, the machine too busy). */
+int pb_db_merge_fail(struct pb_db *db, int64_t id, const char *note);
+
 /* A series: (repository, benchmark, configuration). */
 struct pb_series_key {
 	int64_t repo_id, bench_id, config_id;

@@ -1056,6 +1056,8 @@ static int check_lost(struct pb_sched *s, struct bis *b, const char *id,
 	return PB_OK;
 }
 
+static int merge_settle(struct pb_sched *s, int64_t id, char *log, size_t n);
+
 /* Lease `id` of `agent` on job `job_id` ran out (the reaper saw it, or a
  * call on it came late): the job goes back to the queue, never to that
  * agent; it is over when its every run was posted (the agent died before
@@ -1067,6 +1069,7 @@ static int expire(struct pb_sched *s, const char *id, int64_t job_id,
 	struct pb_job_row j;
 	int64_t merge = 0;
 	int rc, failed = 0, owes = 1;
+	char log[256] = "";
 
 	if (pb_db_job_get(s->o.db, job_id, &j) == PB_OK) {
 		struct bis *b = find_bis(s, j.bisection_id);
@@ -1085,14 +1088,17 @@ static int expire(struct pb_sched *s, const char *id, int64_t job_id,
 	    (rc = owes ? pb_db_job_lost(s->o.db, job_id, agent,
 					s->o.max_expiries, &failed)
 		       : pb_db_job_set_state(s->o.db, job_id, "done")) < 0 ||
-	    (merge && (rc = pb_db_merge_set_state(
-			       s->o.db, merge,
-			       !owes ? "measured" : failed ? "failed"
-							   : "queued")) < 0) ||
+	    (merge && !owes &&
+	     (rc = merge_settle(s, merge, log, sizeof(log))) < 0) ||
+	    (merge && owes &&
+	     (rc = pb_db_merge_set_state(s->o.db, merge,
+					 failed ? "failed" : "queued")) < 0) ||
 	    (rc = pb_db_commit(s->o.db)) < 0) {
 		pb_db_rollback(s->o.db);
 		return rc;
 	}
+	if (*log)
+		pb_log_info("%s", log);
 	pb_log_info("lease %.12s of agent '%s' expired: job %lld %s", id,
 		    agent, (long long)job_id,
 		    !owes ? "had posted all its runs: done"
@@ -1234,6 +1240,49 @@ static int end_lease(struct pb_sched *s, const struct pb_lease_row *l,
 	return pb_db_commit(s->o.db);
 }
 
+/* Merge id's last job is over, in the caller's transaction: measured when
+ * as many of its runs as its first job had were taken with the machine to
+ * themselves; else the disturbed ones are owed again after a back-off
+ * (busy_backoff_s, doubling up to 32 times), and after PB_BUSY_WAITS such
+ * rounds the merge fails "machine too busy to measure" (docs/merges.md).
+ * *log gets what to say once the transaction stands ("" nothing). */
+static int merge_settle(struct pb_sched *s, int64_t id, char *log, size_t n)
+{
+	unsigned want, clean, rounds;
+	int64_t job;
+	int rc;
+
+	*log = '\0';
+	if ((rc = pb_db_merge_tally(s->o.db, id, &want, &clean, &rounds)) < 0)
+		return rc;
+	if (clean >= want)
+		return pb_db_merge_set_state(s->o.db, id, "measured");
+	if (rounds + 1 >= PB_BUSY_WAITS) {
+		char note[160];
+
+		snprintf(note, sizeof(note),
+			 "machine too busy to measure: %u of %u runs taken "
+			 "without other work after %u rounds",
+			 clean, want, rounds + 1);
+		snprintf(log, n, "merge %lld failed: %s", (long long)id, note);
+		return pb_db_merge_fail(s->o.db, id, note);
+	}
+	{
+		double w = s->o.busy_backoff_s *
+			   (double)(1u << (rounds < 5 ? rounds : 5));
+
+		if ((rc = pb_db_merge_again(s->o.db, id, want - clean,
+					    now_of(s) + w, &job)) < 0)
+			return rc;
+		snprintf(log, n,
+			 "merge %lld: %u of its runs were disturbed by other "
+			 "work; %u run again in %.3g s (round %u of %d)",
+			 (long long)id, want - clean, want - clean, w,
+			 rounds + 1, PB_BUSY_WAITS);
+	}
+	return PB_OK;
+}
+
 /* A run record of a merge's job: stored with the lease's extension in one
  * transaction; the merge is measured once its every run is in. */
 static int post_merge_run(struct pb_sched *s, const struct pb_lease_row *l,
@@ -1244,6 +1293,7 @@ static int post_merge_run(struct pb_sched *s, const struct pb_lease_row *l,
 {
 	struct pb_merge_row m;
 	int rc, all = 1;
+	char log[256] = "";
 
 	if (index >= j->nruns)
 		return pb_error_code(PB_EINVAL, "the job has no run %u", index);
@@ -1277,16 +1327,18 @@ static int post_merge_run(struct pb_sched *s, const struct pb_lease_row *l,
 	if (rc == PB_OK)
 		(void)pb_db_lease_extend(s->o.db, l->id,
 					 now_of(s) + s->o.lease_s);
-	if (rc == PB_OK && all)
-		rc = pb_db_merge_set_state(s->o.db, m.id, "measured");
 	if (rc == PB_OK && all) /* its last run: the job is over (done) */
 		rc = job_over(s, l, "done");
+	if (rc == PB_OK && all)
+		rc = merge_settle(s, m.id, log, sizeof(log));
 	if (rc == PB_OK)
 		rc = pb_db_commit(s->o.db);
 	if (rc < 0) {
 		pb_db_rollback(s->o.db);
 		return rc;
 	}
+	if (*log)
+		pb_log_info("%s", log);
 	*job_done = all;
 	*cont = !all && !strcmp(j->state, "leased");
 	return PB_OK;
@@ -1579,6 +1631,7 @@ static int merge_done(struct pb_sched *s, const struct pb_lease_row *l,
 		      const struct pb_job_row *j, const char *agent)
 {
 	int rc, owes = 0, failed = 0;
+	char log[256] = "";
 
 	for (size_t k = 0; k < j->nruns; k++)
 		owes |= !j->posted[k];
@@ -1588,8 +1641,7 @@ static int merge_done(struct pb_sched *s, const struct pb_lease_row *l,
 	    (rc = owes ? pb_db_job_lost(s->o.db, j->id, agent,
 					s->o.max_expiries, &failed)
 		       : pb_db_job_set_state(s->o.db, j->id, "done")) < 0 ||
-	    (rc = !owes ? pb_db_merge_set_state(s->o.db, j->merge_id,
-						 "measured")
+	    (rc = !owes ? merge_settle(s, j->merge_id, log, sizeof(log))
 		  : failed ? pb_db_merge_set_state(s->o.db, j->merge_id,
 						    "failed")
 			   : PB_OK) < 0 ||
@@ -1597,6 +1649,8 @@ static int merge_done(struct pb_sched *s, const struct pb_lease_row *l,
 		pb_db_rollback(s->o.db);
 		return rc;
 	}
+	if (*log)
+		pb_log_info("%s", log);
 	if (owes)
 		pb_log_info("merge %lld: agent '%s' ended its job with runs "
 			    "owed: %s", (long long)j->merge_id, agent,

@@ -1,5 +1,6 @@
--- 0017-series-homes: the machine that measures a series' merges
--- (docs/merges.md, "Where merges are measured").
+-- 0017-series-homes: the machine that measures a series' merges, and
+-- merges measured again when other work disturbed their runs
+-- (docs/merges.md, "Where merges are measured", "Disturbed merges").
 --
 -- A series (repository, benchmark, configuration) is judged machine by
 -- machine, so merges spread over several machines leave each with too few
@@ -17,3 +18,13 @@ CREATE TABLE series_homes (
 	since         REAL NOT NULL,
 	PRIMARY KEY (repo_id, benchmark_id, config_id)
 );
+
+-- A merge's runs taken while other work held the machine (disturbed) are
+-- owed again: once its job is over, a merge with fewer undisturbed runs
+-- than its first job had gets a job of the missing runs, claimable from
+-- jobs.not_before (a back-off that doubles each round: busy_rounds); past
+-- the bound it fails, merges.note saying why.  Only measured merges are
+-- points of a series.
+ALTER TABLE jobs ADD COLUMN not_before REAL;
+ALTER TABLE merges ADD COLUMN busy_rounds INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE merges ADD COLUMN note TEXT;

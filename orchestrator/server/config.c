@@ -81,7 +81,8 @@ static const struct pb_config_setting table[] = {
 	    "while most recent runs of a bisection are disturbed by other "
 	    "work, no new runs for this long, doubling up to 32 times it; "
 	    "after 10 such waits in a row the bisection ends \"machine too "
-	    "busy to measure\" (bisect --local's --busy-backoff)"),
+	    "busy to measure\" (bisect --local's --busy-backoff); a merge "
+	    "with disturbed runs waits as long before they run again"),
 	ROW(max_lease_expiries, PB_CFG_INT, 1, 100, "3",
 	    "a job whose lease expired this many times fails instead of "
 	    "going back to the queue"),

@@ -21,6 +21,7 @@
 #include "common/err.h"
 #include "common/git.h"
 #include "common/util.h"
+#include "orchestrator/core/engine.h"
 #include "orchestrator/db.h"
 #include "orchestrator/sched.h"
 
@@ -140,6 +141,9 @@ static double value_at(const struct fixture *f, const char *sha, unsigned k)
 /* post()'s last answer: whether the record ended its job */
 static int last_job_done;
 
+/* post()'s next record is disturbed (then it is not again) */
+static int next_disturbed;
+
 static int post(struct fixture *f, const char *agent,
 		const struct pb_sched_job *j, size_t r, double value,
 		int *repeat, int *cont, struct pb_sched_refusal *why)
@@ -148,13 +152,16 @@ static int post(struct fixture *f, const char *agent,
 	char body[128];
 
 	memset(&row, 0, sizeof(row));
+	row.disturbed = next_disturbed;
+	next_disturbed = 0;
 	row.ok = 1;
 	row.value = value;
 	row.ipc = row.remote_access = row.cpu_s = row.busy_share = NAN;
 	row.start_cpu = row.start_node = -1;
 	row.started_at = clock_now;
 	row.finished_at = clock_now + 1;
-	snprintf(body, sizeof(body), "{\"value\": %.17g}", value);
+	snprintf(body, sizeof(body), "{\"value\": %.17g, \"disturbed\": %d}",
+		 value, row.disturbed);
 	return pb_sched_post_run(f->s, agent, j->lease, j->runs[r].index,
 				 j->runs[r].commit, &row, NULL, 0, body,
 				 strlen(body), repeat, cont, &last_job_done, why);
@@ -590,6 +597,86 @@ static void test_sched__compare_one_agent(void **state)
 	fixture_free(&f);
 }
 
+/* A merge's runs that other work disturbed are owed again: the merge waits
+ * (queued, no point of its series) for a job of the missing runs after a
+ * back-off, on its series' home, and is measured once it has as many
+ * undisturbed runs as its first job had; one disturbed round after round
+ * fails "machine too busy to measure" after PB_BUSY_WAITS rounds. */
+static void test_sched__disturbed_merge_runs_again(void **state)
+{
+	struct pb_sched_merge_req q = { "r", "main", "api" };
+	struct pb_sched_merge_res res;
+	struct pb_sched_job j, none;
+	struct pb_sched_refusal why;
+	struct fixture f;
+	int repeat, cont;
+	char rid[16];
+
+	struct pb_repo_def rd = { "r", NULL, "main", NULL, NULL };
+	int64_t repo;
+
+	(void)state;
+	fixture_init(&f);
+	rd.url = f.repo;
+	assert_int_equal(pb_db_repo_register(f.db, &rd, &repo, NULL), 0);
+	if (pb_sched_merge(f.s, &q, &res) < 0)
+		fail_msg("merge: %s", pb_error_last());
+	assert_int_equal(res.jobs, 1);
+	assert_int_equal(pb_sched_lease(f.s, "a1", "m1", "{}", &j), 0);
+	assert_string_equal(j.kind, "merge");
+	assert_int_equal(j.nruns, 5);
+	for (size_t r = 0; r < 5; r++) {
+		next_disturbed = r < 3;
+		assert_int_equal(post(&f, "a1", &j, r, 70, &repeat, &cont,
+				      &why),
+				 0);
+	}
+	assert_int_equal(last_job_done, 1);
+	pb_sched_job_release(&j);
+	expect(&f, "SELECT state || ' ' || busy_rounds FROM merges",
+	       "queued 1");
+	expect(&f, "SELECT count(*) || ' ' || sum(state = 'queued') FROM jobs",
+	       "2 1");
+	/* not before its back-off; then on a1, the series' home, not a2 */
+	assert_int_equal(pb_sched_lease(f.s, "a1", "m2", "{}", &none),
+			 PB_ENOTFOUND);
+	clock_now += 1.5;
+	assert_int_equal(pb_sched_lease(f.s, "a2", "m3", "{}", &none),
+			 PB_ENOTFOUND);
+	assert_int_equal(pb_sched_lease(f.s, "a1", "m4", "{}", &j), 0);
+	assert_int_equal(j.nruns, 3);
+	for (size_t r = 0; r < 3; r++)
+		assert_int_equal(post(&f, "a1", &j, r, 70, &repeat, &cont,
+				      &why),
+				 0);
+	pb_sched_job_release(&j);
+	expect(&f, "SELECT state || ' ' || busy_rounds FROM merges",
+	       "measured 1");
+
+	/* main~1, disturbed every round */
+	q.rev = "main~1";
+	assert_int_equal(pb_sched_merge(f.s, &q, &res), 0);
+	for (int round = 0; round < PB_BUSY_WAITS; round++) {
+		clock_now += 64;
+		snprintf(rid, sizeof(rid), "b%d", round);
+		assert_int_equal(pb_sched_lease(f.s, "a1", rid, "{}", &j), 0);
+		for (size_t r = 0; r < j.nruns; r++) {
+			next_disturbed = 1;
+			assert_int_equal(post(&f, "a1", &j, r, 70, &repeat,
+					      &cont, &why),
+					 0);
+		}
+		pb_sched_job_release(&j);
+	}
+	expect(&f, "SELECT state || ' ' || note FROM merges WHERE id = 2",
+	       "failed machine too busy to measure: 0 of 5 runs taken "
+	       "without other work after 10 rounds");
+	clock_now += 64;
+	assert_int_equal(pb_sched_lease(f.s, "a1", "b-end", "{}", &none),
+			 PB_ENOTFOUND);
+	fixture_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -598,6 +685,7 @@ int main(void)
 		cmocka_unit_test(test_sched__three_expiries_fail_the_bisection),
 		cmocka_unit_test(test_sched__cancel_and_restart),
 		cmocka_unit_test(test_sched__bad_start),
+		cmocka_unit_test(test_sched__disturbed_merge_runs_again),
 		cmocka_unit_test(test_sched__compare_one_agent),
 	};
 

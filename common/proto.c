@@ -2424,7 +2424,7 @@ int pb_proto_parse_alert_state(char out[16], const char *body, size_t len)
 static json_t *alert_obj(const struct pb_alert_wire *a)
 {
 	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, "
-			 "s:o, s:s, s:o, s:o, s:o, s:s*, s:o}",
+			 "s:o, s:s, s:o, s:o, s:o, s:s*, s:o, s:o}",
 			 "id", (json_int_t)a->id, "repo", a->repo, "benchmark",
 			 a->benchmark, "config", "default", "good", a->good,
 			 "bad", a->bad, "change", num_or_null(a->change),
@@ -2437,6 +2437,9 @@ static json_t *alert_obj(const struct pb_alert_wire *a)
 			 "created_at", num_or_null(a->created_at), "note",
 			 a->note && a->note[0] ? a->note : NULL, "culprit",
 			 a->culprit && a->culprit[0] ? json_string(a->culprit)
+						     : json_null(),
+			 "verdict",
+			 a->verdict && a->verdict[0] ? json_string(a->verdict)
 						     : json_null());
 }
 
@@ -2485,9 +2488,26 @@ char *pb_proto_status_summary(const char *bisections, size_t blen,
 		      json_array_size(open) == 1 ? "" : "s");
 	json_array_foreach(open, i, v) {
 		json_t *bis = json_object_get(v, "bisection");
-		char bs[32] = "no bisection";
+		char bs[96] = "no bisection";
 
-		if (json_is_integer(bis))
+		json_t *vd = json_object_get(v, "verdict");
+		json_t *cu = json_object_get(v, "culprit");
+
+		if (json_is_integer(bis) && json_is_string(cu))
+			snprintf(bs, sizeof(bs), "bisection %lld: culprit %.12s",
+				 (long long)json_integer_value(bis),
+				 json_string_value(cu));
+		else if (json_is_integer(bis) && json_is_string(vd))
+			/* the alert's change was not found again where the
+			 * bisection measured: say so, it may be a false
+			 * alarm */
+			snprintf(bs, sizeof(bs), "bisection %lld: %s%s",
+				 (long long)json_integer_value(bis),
+				 json_string_value(vd),
+				 !strcmp(json_string_value(vd), "no_regression")
+					 ? " (not reproduced)"
+					 : "");
+		else if (json_is_integer(bis))
 			snprintf(bs, sizeof(bs), "bisection %lld",
 				 (long long)json_integer_value(bis));
 		pb_buf_printf(&out,

@@ -544,6 +544,8 @@ struct pb_alert_wire {
 	const char *note;        /* NULL or "": left out */
 	const char *culprit;     /* its bisection's, once done; NULL or "":
 				  * null */
+	const char *verdict;     /* its bisection's verdict word, once
+				  * done; NULL or "": null */
 	double change, p_value, before, after, created_at;
 };
 char *pb_proto_alerts_json(const struct pb_alert_wire *v, size_t n);

@@ -3727,7 +3727,8 @@ static const char alert_cols[] =
 	"coalesce(a.bisection_id, 0), a.good_id, a.bad_id, p.name, b.name, "
 	"a.machine, g.sha, x.sha, a.mode, a.state, a.change, a.p_value, "
 	"a.before, a.after, a.created_at, coalesce(a.note, ''), "
-	"coalesce(s.culprit_sha, '') FROM alerts a JOIN repositories p ON "
+	"coalesce(s.culprit_sha, ''), coalesce(s.verdict, '') FROM alerts a "
+	"JOIN repositories p ON "
 	"p.id = a.repo_id JOIN benchmarks b ON b.id = a.benchmark_id JOIN "
 	"commits g ON g.id = a.good_id JOIN commits x ON x.id = a.bad_id LEFT "
 	"JOIN bisections s ON s.id = a.bisection_id AND s.state = 'done' ";
@@ -3780,6 +3781,7 @@ static int alerts_read(struct pb_db *db, sqlite3_stmt *st,
 		r->created_at = col_real(st, 18);
 		col_copy(st, 19, r->note, sizeof(r->note));
 		col_copy(st, 20, r->culprit, sizeof(r->culprit));
+		col_copy(st, 21, r->verdict, sizeof(r->verdict));
 	}
 	unprep(db, st);
 	if (s != SQLITE_DONE) {

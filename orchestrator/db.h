@@ -726,6 +726,9 @@ struct pb_alert_row {
 	char note[256];            /* why no bisection started, or "" */
 	char culprit[41];          /* its bisection's culprit, once done,
 				    * else "" */
+	char verdict[24];          /* its bisection's verdict word, once
+				    * done (DESIGN.md's outcome table),
+				    * else "" */
 };
 /* The series' alerts oldest first, or (k NULL) the newest 1,000 of all,
  * newest first; *out malloc'd. */

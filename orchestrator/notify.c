@@ -134,6 +134,19 @@ out:
 	return rc;
 }
 
+void pb_notify_alert_wire(struct pb_alert_wire *w,
+			  const struct pb_alert_row *a)
+{
+	*w = (struct pb_alert_wire){
+		.id = a->id, .bisection = a->bisection_id, .repo = a->repo,
+		.benchmark = a->bench, .good = a->good, .bad = a->bad,
+		.mode = a->mode, .state = a->state, .machine = a->machine,
+		.note = a->note, .culprit = a->culprit, .verdict = a->verdict,
+		.change = a->change, .p_value = a->p_value, .before = a->before,
+		.after = a->after, .created_at = a->created_at,
+	};
+}
+
 int pb_notify_alert_raised(struct pb_db *db, int64_t alert_id)
 {
 	struct pb_alert_row a;
@@ -143,11 +156,7 @@ int pb_notify_alert_raised(struct pb_db *db, int64_t alert_id)
 
 	if ((rc = pb_db_alert_get(db, alert_id, &a)) < 0)
 		return rc;
-	w = (struct pb_alert_wire){
-		a.id, a.bisection_id, a.repo, a.bench, a.good, a.bad, a.mode,
-		a.state, a.machine, a.note, a.culprit, a.change, a.p_value,
-		a.before, a.after, a.created_at
-	};
+	pb_notify_alert_wire(&w, &a);
 	if (!(data = pb_proto_alert_json(&w)))
 		return pb_error_code(PB_EINFRA, "out of memory");
 	rc = pb_notify_enqueue(db, a.repo_id, PB_NOTIFY_ALERT_RAISED, data);

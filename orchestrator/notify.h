@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/proto.h"
 #include "orchestrator/db.h"
 
 /* The event names perfbisectd sends. */
@@ -56,6 +57,10 @@ int pb_notify_bisection_ended(struct pb_db *db, int64_t id);
  * it in the transaction that stores the alert): the alert as GET
  * /api/v1/alerts lists it. */
 int pb_notify_alert_raised(struct pb_db *db, int64_t alert_id);
+/* The alert as the API and the notifications send it (its strings are
+ * a's). */
+void pb_notify_alert_wire(struct pb_alert_wire *w,
+			  const struct pb_alert_row *a);
 
 /* "sha256=" and the lowercase hex HMAC-SHA256 of body with the secret, as
  * GitHub's X-Hub-Signature-256 (OpenSSL's HMAC()); out holds 72 bytes.

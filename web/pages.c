@@ -208,6 +208,9 @@ static void alerts_table(struct pb_page *p)
 			if (v->culprit[0]) {
 				pg_short(g, v->culprit);
 				pg_fmt(p, ": <code>%s</code>", g);
+			} else if (!strcmp(pb_bisection_status(v),
+					   "NO REGRESSION")) {
+				pg_raw(p, ": the change was not reproduced");
 			}
 		} else if (a->note) {
 			pg_text(p, a->note);

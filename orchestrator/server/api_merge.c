@@ -339,15 +339,6 @@ static int pushes_get(struct pb_http_req *req, struct pb_http_resp *resp)
 
 /* ---- alerts ---- */
 
-static void wire_of(struct pb_alert_wire *w, const struct pb_alert_row *a)
-{
-	*w = (struct pb_alert_wire){
-		a->id, a->bisection_id, a->repo, a->bench, a->good, a->bad,
-		a->mode, a->state, a->machine, a->note, a->culprit, a->change,
-		a->p_value, a->before, a->after, a->created_at
-	};
-}
-
 static int alerts_get(struct pb_http_req *req, struct pb_http_resp *resp)
 {
 	struct pb_srv *srv = pb_srv_of(req);
@@ -367,7 +358,7 @@ static int alerts_get(struct pb_http_req *req, struct pb_http_resp *resp)
 							"out of memory"));
 	}
 	for (size_t i = 0; i < n; i++)
-		wire_of(&w[i], &v[i]);
+		pb_notify_alert_wire(&w[i], &v[i]);
 	rc = pb_http_resp_json(resp, 200, pb_proto_alerts_json(w, n));
 	free(w);
 	free(v);
@@ -401,7 +392,7 @@ static int alert_post(struct pb_http_req *req, struct pb_http_resp *resp)
 		return pb_srv_answer_error(resp, rc);
 	pb_log_info("alert %lld: %s by '%s'", (long long)id, state,
 		    req->who->name);
-	wire_of(&w, &a);
+	pb_notify_alert_wire(&w, &a);
 	return pb_http_resp_json(resp, 200, pb_proto_alert_json(&w));
 }
 

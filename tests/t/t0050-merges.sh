@@ -174,6 +174,13 @@ PY
 PERFBISECT_TOKEN=$admin "$PERFBISECT" status --server "$URL" > "$T/status" ||
 	fail "status exit $?"
 grep -q "^2 open alerts" "$T/status" || { cat "$T/status"; fail "status"; }
+# each with its bisection's verdict, and status names the culprit
+[ "$(json "$T/alerts.json" "all(a['verdict'] == 'culprit' for a in j['alerts'])")" = True ] ||
+	fail "an alert lacks its bisection's verdict"
+for want in "$first" "$second"; do
+	grep -q "  bisection [0-9]*: culprit $(echo "$want" | cut -c1-12)\$" "$T/status" ||
+		{ cat "$T/status"; fail "status does not name culprit $want"; }
+done
 id=$(json "$T/alerts.json" "j['alerts'][0]['id']")
 expect 200 --token "$admin" "$PORT" POST "/api/v1/alerts/$id" --data \
 	'{"state": "acknowledged"}'

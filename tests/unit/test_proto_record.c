@@ -503,6 +503,64 @@ static void test_proto_record__requests_and_answers(void **state)
 	assert_int_equal(rep.cont, 1);
 }
 
+/* An alert on the wire carries its bisection's verdict; `perfbisect
+ * status` names the culprit, or says "not reproduced" when the bisection
+ * found no regression, and leaves out fixed alerts. */
+static void test_proto_record__alerts_and_status(void **state)
+{
+	struct pb_alert_wire w[3] = {
+		{ .id = 1, .bisection = 7, .repo = "app", .benchmark = "score",
+		  .good = "1111111111111111111111111111111111111111",
+		  .bad = "2222222222222222222222222222222222222222",
+		  .mode = "shift", .state = "open", .machine = "m1",
+		  .culprit = "3333333333333333333333333333333333333333",
+		  .verdict = "culprit", .change = -0.25, .p_value = 0.001,
+		  .before = 100, .after = 75, .created_at = 1700000000 },
+		{ .id = 2, .bisection = 8, .repo = "app", .benchmark = "score",
+		  .good = "4444444444444444444444444444444444444444",
+		  .bad = "5555555555555555555555555555555555555555",
+		  .mode = "shift", .state = "acknowledged", .machine = "m1",
+		  .verdict = "no_regression", .change = -0.06, .p_value = 0.001,
+		  .before = 100, .after = 94, .created_at = 1700000001 },
+		{ .id = 3, .repo = "app", .benchmark = "score",
+		  .good = "6666666666666666666666666666666666666666",
+		  .bad = "7777777777777777777777777777777777777777",
+		  .mode = "bimodal", .state = "fixed", .machine = "m2",
+		  .note = "auto_bisections is 0", .change = -0.4,
+		  .p_value = 0.0001, .before = 100, .after = 60,
+		  .created_at = 1700000002 },
+	};
+	char *alerts = pb_proto_alerts_json(w, 3), *text;
+	const char *bis = "{\"bisections\": []}";
+	json_t *j;
+
+	(void)state;
+	assert_non_null(alerts);
+	j = json_loads(alerts, 0, NULL);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(j, "alerts"), 0),
+				    "verdict")),
+			    "culprit");
+	assert_true(json_is_null(json_object_get(
+		json_array_get(json_object_get(j, "alerts"), 2), "verdict")));
+	json_decref(j);
+	text = pb_proto_status_summary(bis, strlen(bis), alerts,
+				       strlen(alerts), 0);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "2 open alerts\n"));
+	assert_non_null(strstr(text, "  alert 1  app  score  -25.0%  "
+				     "111111111111..222222222222  open  "
+				     "bisection 7: culprit 333333333333\n"));
+	assert_non_null(strstr(text, "  alert 2  app  score  -6.0%  "
+				     "444444444444..555555555555  acknowledged  "
+				     "bisection 8: no_regression (not "
+				     "reproduced)\n"));
+	assert_null(strstr(text, "alert 3"));
+	free(text);
+	free(alerts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -516,6 +574,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test(test_proto_record__lease),
 		cmocka_unit_test(test_proto_record__requests_and_answers),
+		cmocka_unit_test(test_proto_record__alerts_and_status),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -526,6 +526,14 @@ static int serve(const struct pb_config *cfg, const struct args *a)
 					   : "",
 			    dbs.busy_timeout_ms);
 	pthread_mutex_init(&srv.db_mu, NULL);
+	pthread_mutex_init(&srv.auth_mu, NULL);
+	/* tokens are checked on a connection of their own (a file
+	 * database; ":memory:" and the like are one connection's) */
+	if (pb_db_open_readonly(&srv.auth_db, cfg->db) < 0) {
+		pb_log_info("token checks share the scheduler's connection: "
+			    "%s", pb_error_last());
+		srv.auth_db = NULL;
+	}
 	srv.cfg = cfg;
 	ho.addr = (struct sockaddr *)&addr;
 	ho.addrlen = addrlen;
@@ -565,7 +573,9 @@ fail:
 out:
 	pb_http_server_free(srv.http);
 	pb_srv_run_at_stop(&srv);
+	pb_db_close(srv.auth_db);
 	pb_db_close(srv.db);
+	pthread_mutex_destroy(&srv.auth_mu);
 	pthread_mutex_destroy(&srv.db_mu);
 	if (status == 0)
 		pb_log_info("stopped");

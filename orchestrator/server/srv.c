@@ -31,6 +31,12 @@ int pb_srv_auth(void *app, const char *token, struct pb_principal *out)
 	struct pb_srv *s = app;
 	int rc;
 
+	if (s->auth_db) {
+		pthread_mutex_lock(&s->auth_mu);
+		rc = pb_token_check(s->auth_db, token, out);
+		pthread_mutex_unlock(&s->auth_mu);
+		return rc;
+	}
 	rc = pb_token_check(pb_srv_db_lock(s), token, out);
 	pb_srv_db_unlock(s);
 	return rc;

@@ -27,6 +27,11 @@ struct pb_srv {
 	struct pb_http_server *http;
 	struct pb_db *db;           /* only between lock and unlock */
 	pthread_mutex_t db_mu;
+	/* A read-only connection of its own for the token check of every
+	 * request, so that it never waits for the scheduler's work on db
+	 * (WAL: readers do not block the writer); NULL: db is used. */
+	struct pb_db *auth_db;
+	pthread_mutex_t auth_mu;
 	struct pb_sched *sched;     /* the scheduler (api_service.c makes
 				     * it; NULL before) */
 	/* private: pb_srv_at_stop()'s functions */
@@ -49,7 +54,7 @@ void pb_srv_db_unlock(struct pb_srv *s);
 int pb_srv_db_unlock_synced(struct pb_srv *s);
 
 /* The pb_http_auth_fn of the server: looks the token up in the database
- * (token.h). */
+ * (token.h), on auth_db when there is one. */
 int pb_srv_auth(void *app, const char *token, struct pb_principal *out);
 
 /* Has fn(arg) called when the server stops: after the HTTP server has

@@ -2420,28 +2420,6 @@ int pb_db_merge_job_claim(struct pb_db *db, const char *agent,
 	return run_done(db, st, "store series home");
 }
 
-int pb_db_series_home(struct pb_db *db, int64_t repo_id, int64_t bench_id,
-		      char *machine, size_t n)
-{
-	sqlite3_stmt *st;
-	int rc, s;
-
-	if ((rc = prep(db,
-		       "SELECT machine FROM series_homes WHERE repo_id = ?1 "
-		       "AND benchmark_id = ?2 AND config_id = 0",
-		       &st)) < 0)
-		return rc;
-	sqlite3_bind_int64(st, 1, repo_id);
-	sqlite3_bind_int64(st, 2, bench_id);
-	s = sqlite3_step(st);
-	if (s == SQLITE_ROW)
-		col_copy(st, 0, machine, n);
-	unprep(db, st);
-	if (s == SQLITE_ROW)
-		return PB_OK;
-	return s == SQLITE_DONE ? PB_ENOTFOUND : db_fail(db, "read series home");
-}
-
 int pb_db_job_set_state(struct pb_db *db, int64_t id, const char *state)
 {
 	sqlite3_stmt *st;

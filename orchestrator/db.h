@@ -437,10 +437,6 @@ struct pb_home_rule {
  * none or its home is gone.  PB_ENOTFOUND when there is none. */
 int pb_db_merge_job_claim(struct pb_db *db, const char *agent,
 			  const struct pb_home_rule *r, int64_t *job_id);
-/* The machine that measures the merges of (repository, benchmark, the
- * default configuration): PB_ENOTFOUND when none has yet. */
-int pb_db_series_home(struct pb_db *db, int64_t repo_id, int64_t bench_id,
-		      char *machine, size_t n);
 int pb_db_job_set_state(struct pb_db *db, int64_t id, const char *state);
 
 /* Runs still owed to a bisection by its queued and leased jobs: cb(ctx,

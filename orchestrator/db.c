@@ -4930,6 +4930,59 @@ static int site_series(struct pb_db *db, struct pb_site *s)
 	return rc;
 }
 
+/* The merges of each series that have no point in it (site.h's gaps):
+ * failed, skipped, or measured again after disturbed runs.  A series
+ * with no point at all has no page, and its gaps are left out. */
+static int site_gaps(struct pb_db *db, struct pb_site *s)
+{
+	sqlite3_stmt *st;
+	int rc, r;
+
+	if ((rc = prep(db,
+		       "SELECT benchmark_id, config_id, commit_id, state, "
+		       "busy_rounds, note FROM merges WHERE state IN "
+		       "('failed', 'skipped') OR (state = 'queued' AND "
+		       "busy_rounds > 0) ORDER BY id",
+		       &st)) < 0)
+		return rc;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		size_t b = INDEX_OF(s->benches, s->nbenches,
+				    sqlite3_column_int64(st, 0));
+		int64_t config = sqlite3_column_int64(st, 1);
+		size_t c = INDEX_OF(s->commits, s->ncommits,
+				    sqlite3_column_int64(st, 2));
+		struct pb_site_series *S = NULL;
+		struct pb_site_gap *g, *ng;
+
+		for (size_t k = 0; k < s->nseries && !S; k++)
+			if (s->series[k].bench == b &&
+			    s->series[k].config_id == config)
+				S = &s->series[k];
+		if (!S || c == PB_SITE_NONE)
+			continue;
+		/* few: grown one at a time */
+		if (!(ng = realloc(S->gaps, (S->ngaps + 1) * sizeof(*ng)))) {
+			unprep(db, st);
+			return SITE_OOM();
+		}
+		S->gaps = ng;
+		g = &S->gaps[S->ngaps++];
+		memset(g, 0, sizeof(*g));
+		g->commit = c;
+		col_copy(st, 3, g->state, sizeof(g->state));
+		g->busy_rounds = (unsigned)sqlite3_column_int(st, 4);
+		if (sqlite3_column_type(st, 5) != SQLITE_NULL &&
+		    !(g->note = pb_strdup((const char *)sqlite3_column_text(
+			      st, 5)))) {
+			unprep(db, st);
+			return SITE_OOM();
+		}
+	}
+	rc = r == SQLITE_DONE ? PB_OK : db_fail(db, "read the series' gaps");
+	unprep(db, st);
+	return rc;
+}
+
 static size_t bisection_of(const struct pb_site *s, size_t id)
 {
 	size_t lo = 0, hi = s->nbisections;
@@ -4984,8 +5037,9 @@ int pb_db_site_load(struct pb_db *db, struct pb_site *s)
 	    (rc = site_machines(db, s)) == PB_OK &&
 	    (rc = site_runs(db, s)) == PB_OK &&
 	    (rc = site_bisections(db, s)) == PB_OK &&
-	    (rc = site_alerts(db, s)) == PB_OK)
-		rc = site_series(db, s);
+	    (rc = site_alerts(db, s)) == PB_OK &&
+	    (rc = site_series(db, s)) == PB_OK)
+		rc = site_gaps(db, s);
 	if (rc == PB_OK)
 		site_link(s);
 	if (!db->depth)
@@ -5062,7 +5116,10 @@ int pb_db_site_fingerprint(struct pb_db *db, char *out, size_t size)
 		       "bisections) || '|' || (SELECT count(*) || '/' || "
 		       "coalesce(max(updated_at), 0) FROM alerts) || '|' || "
 		       "(SELECT count(line_pos) || '/' || coalesce(sum(line_pos), "
-		       "0) FROM merges) || '|' || (SELECT count(files) FROM "
+		       "0) || '/' || coalesce(sum(state = 'failed'), 0) || '/' "
+		       "|| coalesce(sum(state = 'skipped'), 0) || '/' || "
+		       "coalesce(sum(busy_rounds), 0) FROM merges) || '|' || "
+		       "(SELECT count(files) FROM "
 		       "commits) || '|' || (SELECT count(*) || '/' || "
 		       "coalesce(sum(length(facts)), 0) FROM agents)",
 		       &st)) < 0)

@@ -686,6 +686,55 @@ static void strand_chart(struct pb_page *p, const struct pb_site_series *S,
 	pg_raw(p, "</svg>\n");
 }
 
+/* The series' merges that have no point, and why: a reader who sees a
+ * commit missing from the chart is told what became of it. */
+static void series_gaps(struct pb_page *p, const struct pb_site_series *S)
+{
+	const struct pb_site *s = p->site;
+
+	if (!S->ngaps)
+		return;
+	pg_fmt(p, "<h2 id=\"gaps\">Merges without a point (%zu)</h2>\n"
+		  "<table id=\"gaps-table\"><thead><tr><th>commit</th><th>"
+		  "subject</th><th>state</th><th>why</th></tr></thead><tbody>"
+		  "\n",
+	       S->ngaps);
+	for (size_t g = 0; g < S->ngaps; g++) {
+		const struct pb_site_gap *G = &S->gaps[g];
+		const struct pb_site_commit *c = &s->commits[G->commit];
+		char sha[13], why[160];
+
+		pg_short(sha, c->sha);
+		if (G->note)
+			snprintf(why, sizeof(why), "%s", G->note);
+		else if (!strcmp(G->state, "skipped"))
+			snprintf(why, sizeof(why),
+				 "newer merges of the series were waiting "
+				 "(merge_backlog); a bisection measures it "
+				 "when it needs it");
+		else if (!strcmp(G->state, "queued"))
+			snprintf(why, sizeof(why),
+				 "being measured again: other work disturbed "
+				 "its runs (%u round%s so far)",
+				 G->busy_rounds, G->busy_rounds == 1 ? "" : "s");
+		else
+			snprintf(why, sizeof(why),
+				 "its build failed, or its job failed as "
+				 "infrastructure");
+		pg_raw(p, "<tr");
+		pg_attr(p, "data-sha", c->sha);
+		pg_attr(p, "data-state", G->state);
+		pg_fmt(p, "><td><code>%s</code></td><td>", sha);
+		pg_text(p, c->subject);
+		pg_raw(p, "</td><td>");
+		pg_text(p, G->state);
+		pg_raw(p, "</td><td>");
+		pg_text(p, why);
+		pg_raw(p, "</td></tr>\n");
+	}
+	pg_raw(p, "</tbody></table>\n");
+}
+
 void pb_page_series(struct pb_page *p, size_t sk)
 {
 	const struct pb_site *s = p->site;
@@ -759,6 +808,7 @@ void pb_page_series(struct pb_page *p, size_t sk)
 		strand_chart(p, S, st, t);
 	}
 	pg_legend(p);
+	series_gaps(p, S);
 	pg_raw(p, "<details><summary>Every commit as a table</summary><table "
 		  "class=\"sortable\" id=\"points\"><thead><tr><th "
 		  "class=\"n\">#</th><th>commit</th><th>subject</th><th "

@@ -91,6 +91,9 @@ void pb_site_free(struct pb_site *s)
 		}
 		free(S->strands);
 		free(S->medians);
+		for (size_t g = 0; g < S->ngaps; g++)
+			free(S->gaps[g].note);
+		free(S->gaps);
 	}
 	free(s->series);
 	memset(s, 0, sizeof(*s));

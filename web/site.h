@@ -133,6 +133,17 @@ struct pb_site_strand {
 
 /* A series (repository, benchmark, configuration): merges' runs by the
  * branch's first-parent line. */
+/* A merge of a series that has no point in it: its build or job failed,
+ * it was skipped for newer merges, or it is being measured again after
+ * other work disturbed its runs. */
+struct pb_site_gap {
+	size_t commit;                      /* index into the commits */
+	char state[12];                     /* "failed", "skipped", "queued" */
+	unsigned busy_rounds;               /* times its disturbed runs were
+					     * queued again */
+	char *note;                         /* why, when stored; NULL */
+};
+
 struct pb_site_series {
 	size_t bench;
 	int64_t config_id;
@@ -147,6 +158,9 @@ struct pb_site_series {
 	double *medians;                    /* per point, every machine's
 					     * counted runs' median; NAN: none */
 	double updated_at;                  /* its last run */
+	struct pb_site_gap *gaps;           /* merges without a point, in
+					     * the order they were posted */
+	size_t ngaps;
 };
 
 struct pb_site {

@@ -45,6 +45,12 @@ for sha in $(shuf "$T/s-app"); do
 	expect 202 --token "$admin" "$PORT" POST /api/v1/merges --data \
 		"{\"repo\": \"app\", \"commit\": \"$sha\"}"
 done
+# three merges of sk: two that build, one that does not (a gap in its
+# series, which its page explains)
+for k in 2 3 7; do
+	expect 202 --token "$admin" "$PORT" POST /api/v1/merges --data \
+		"{\"repo\": \"sk\", \"commit\": \"$(sed -n "${k}p" "$T/s-sk")\"}"
+done
 # three bisections by hand, at once
 for r in bi sk inc; do
 	n=$(wc -l < "$T/s-$r")
@@ -78,7 +84,7 @@ done
 # app's merges were measured on one agent, the series' home, while the
 # other ran the bisections too: each machine's series would otherwise be
 # a few commits, too few on a side of the change
-homes=$(sqlite3 "$DB" "SELECT group_concat(DISTINCT r.machine) FROM runs r JOIN leases l ON l.id = r.lease_id JOIN jobs j ON j.id = l.job_id WHERE j.merge_id IS NOT NULL")
+homes=$(sqlite3 "$DB" "SELECT group_concat(DISTINCT r.machine) FROM runs r JOIN leases l ON l.id = r.lease_id JOIN jobs j ON j.id = l.job_id JOIN merges m ON m.id = j.merge_id JOIN repositories p ON p.id = m.repo_id WHERE p.name = 'app'")
 [ "$homes" = m1 ] || [ "$homes" = m2 ] || fail "app's merges measured on '$homes'"
 
 # perfbisectd draws the pages itself and serves them
@@ -97,6 +103,13 @@ until [ -n "$(sqlite3 "$DB" "SELECT files FROM commits WHERE sha = '$c8' AND fil
 	[ $n -lt 100 ] || fail "the culprit's files were not listed"
 	sleep 0.2
 done
+# sk's merges: two measured, the broken one failed
+n=0
+until [ "$(sqlite3 "$DB" "SELECT group_concat(m.state, ',') FROM (SELECT m.state FROM merges m JOIN repositories r ON r.id = m.repo_id WHERE r.name = 'sk' ORDER BY m.state) m")" = "failed,measured,measured" ]; do
+	n=$((n + 1))
+	[ $n -lt 200 ] || fail "sk's merges: $(sqlite3 "$DB" "SELECT m.state FROM merges m JOIN repositories r ON r.id = m.repo_id WHERE r.name = 'sk'")"
+	sleep 0.5
+done
 daemon_stop
 [ "$PBD_EXIT" = 0 ] || fail "perfbisectd exit $PBD_EXIT"
 
@@ -114,6 +127,12 @@ grep -q "Generated 2027-01-15 08:00 UTC" "$T/site/index.html" ||
 python3 -c 'import sys; t = open(sys.argv[1]).read(); sys.exit(0 if "<summary>The files it changed</summary><ul>\n<li><code>NOTES</code></li>\n<li><code>bench.c</code></li>\n</ul>" in t else 1)' \
 	"$T/site/bisection-$b.html" ||
 	fail "the culprit's changed files are not on its page"
+# sk's series page says what became of the merge that did not build
+skb=$(sqlite3 "$DB" "SELECT b.id FROM benchmarks b JOIN repositories r ON r.id = b.repo_id WHERE r.name = 'sk'")
+grep -q "<tr data-sha=\"$(sed -n 7p "$T/s-sk")\" data-state=\"failed\"><td>" "$T/site/series-$skb-0.html" ||
+	fail "sk's series page does not list the merge that failed"
+grep -q "Merges without a point (1)" "$T/site/series-$skb-0.html" ||
+	fail "sk's series page: not one merge without a point"
 # the LKP table has a row for every metric the runs printed, beside score
 for m in score wall_s cpu_s checksum uid slow_path; do
 	grep -q "<tr data-metric=\"$m\" data-good=\"[0-9]" "$T/site/bisection-$b.html" ||

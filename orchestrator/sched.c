@@ -131,6 +131,8 @@ int pb_sched_new(struct pb_sched **out, const struct pb_sched_opts *o)
 		s->o.merge_backlog = 20;
 	if (s->o.merge_home_wait_s <= 0)
 		s->o.merge_home_wait_s = 1800;
+	if (s->o.home_alive_s <= 0)
+		s->o.home_alive_s = 2 * s->o.lease_s;
 	if (!s->o.history_commits)
 		s->o.history_commits = 5000;
 	s->o.pair_runs &= ~1u; /* whole pairs */
@@ -963,7 +965,7 @@ int pb_sched_lease(struct pb_sched *s, const char *agent,
 			 * lives (docs/merges.md) */
 			struct pb_home_rule hr = {
 				.now = now_of(s),
-				.seen_since = now_of(s) - 2 * s->o.lease_s,
+				.seen_since = now_of(s) - s->o.home_alive_s,
 				.waited_before = now_of(s) - s->o.merge_home_wait_s,
 			};
 

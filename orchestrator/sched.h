@@ -41,6 +41,10 @@ struct pb_sched_opts {
 	double merge_home_wait_s;   /* a merge job waits this long for its
 				     * series' home machine, then goes to
 				     * any agent: 1800 */
+	double home_alive_s;        /* a home not seen asking for work for
+				     * this long, holding no lease, is gone:
+				     * 2 * lease_s (the server adds its
+				     * long poll's time) */
 	unsigned auto_bisections;   /* per repository at once: 2 */
 	unsigned history_commits;   /* the branch's line judged: 5000 */
 	double (*now)(void);        /* epoch seconds; NULL: the real clock */

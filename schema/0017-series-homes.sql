@@ -6,10 +6,10 @@
 -- machine, so merges spread over several machines leave each with too few
 -- commits on a side of a change to see it.  The first agent that takes a
 -- merge job of a series becomes its home; other agents leave the series'
--- merge jobs to it while it lives (seen asking for work within 2 lease
--- times, or holding an active lease), unless it lost that job or the job
--- waited longer than merge_home_wait_s.  A home that is gone is replaced
--- by the next agent that takes one of the series' merge jobs.
+-- merge jobs to it while it lives (seen asking for work within a long
+-- poll and 2 lease times, or holding an active lease), unless it lost that
+-- job or the job waited longer than merge_home_wait_s.  A home that is gone
+-- is replaced by the next agent that takes one of the series' merge jobs.
 CREATE TABLE series_homes (
 	repo_id       INTEGER NOT NULL REFERENCES repositories(id),
 	benchmark_id  INTEGER NOT NULL REFERENCES benchmarks(id),

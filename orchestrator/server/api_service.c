@@ -478,6 +478,8 @@ int pb_api_service_register(struct pb_http_server *http, struct pb_srv *srv)
 	so.merge_repeats = (unsigned)cfg->merge_repeats;
 	so.merge_backlog = (unsigned)cfg->merge_backlog;
 	so.merge_home_wait_s = (double)cfg->merge_home_wait_s;
+	/* an idle agent asks again at the end of each long poll */
+	so.home_alive_s = (double)cfg->long_poll_s + 2 * (double)cfg->lease_s;
 	so.auto_bisections = (unsigned)cfg->auto_bisections;
 	so.history_commits = (unsigned)cfg->history_commits;
 	so.lock = &srv->db_mu;

@@ -4647,10 +4647,14 @@ static int site_machines(struct pb_db *db, struct pb_site *s)
 		       "FROM runs WHERE machine = m.name AND machine_facts IS "
 		       "NOT NULL ORDER BY id DESC LIMIT 1)), a.last_seen, "
 		       "(SELECT settings FROM runs WHERE machine = m.name AND "
-		       "settings IS NOT NULL ORDER BY id DESC LIMIT 1) FROM "
-		       "(SELECT name FROM agents UNION SELECT DISTINCT machine "
-		       "FROM runs) m LEFT JOIN agents a ON a.name = m.name "
-		       "ORDER BY m.name",
+		       "settings IS NOT NULL ORDER BY id DESC LIMIT 1), (SELECT "
+		       "group_concat(x, char(10)) FROM (SELECT p.name || ' / ' "
+		       "|| b.name AS x FROM series_homes h JOIN benchmarks b ON "
+		       "b.id = h.benchmark_id JOIN repositories p ON p.id = "
+		       "h.repo_id WHERE h.machine = m.name ORDER BY p.name, "
+		       "b.name, h.config_id)) FROM (SELECT name FROM agents "
+		       "UNION SELECT DISTINCT machine FROM runs) m LEFT JOIN "
+		       "agents a ON a.name = m.name ORDER BY m.name",
 		       &st)) < 0)
 		return rc;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -4665,6 +4669,7 @@ static int site_machines(struct pb_db *db, struct pb_site *s)
 		p->facts = col_dup(st, 1);
 		p->last_seen = col_real(st, 2);
 		p->settings = col_dup(st, 3);
+		p->homes = col_dup(st, 4);
 		p->spread = NAN;
 	}
 	rc = r == SQLITE_DONE ? PB_OK : db_fail(db, "read machines");
@@ -5121,7 +5126,9 @@ int pb_db_site_fingerprint(struct pb_db *db, char *out, size_t size)
 		       "coalesce(sum(busy_rounds), 0) FROM merges) || '|' || "
 		       "(SELECT count(files) FROM "
 		       "commits) || '|' || (SELECT count(*) || '/' || "
-		       "coalesce(sum(length(facts)), 0) FROM agents)",
+		       "coalesce(sum(length(facts)), 0) FROM agents) || '|' || "
+		       "(SELECT count(*) || '/' || coalesce(max(since), 0) FROM "
+		       "series_homes)",
 		       &st)) < 0)
 		return rc;
 	if (sqlite3_step(st) == SQLITE_ROW) {

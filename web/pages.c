@@ -925,6 +925,30 @@ void pb_page_machine(struct pb_page *p, size_t mi)
 	flat_table(p, M->facts, "facts-table");
 	pg_raw(p, "<h2 id=\"settings\">Settings</h2>\n");
 	flat_table(p, M->settings, "settings-table");
+	pg_raw(p, "<h2 id=\"homes\">Merges it measures</h2>\n");
+	if (M->homes) {
+		const char *l = M->homes;
+
+		pg_raw(p, "<p class=\"note\">A series' merges are measured on "
+			  "one machine, its home (docs/merges.md); this one is "
+			  "the home of:</p>\n<ul id=\"homes-list\">\n");
+		while (*l) {
+			const char *e = strchr(l, '\n');
+			size_t n = e ? (size_t)(e - l) : strlen(l);
+			char one[600];
+
+			snprintf(one, sizeof(one), "%.*s", (int)n, l);
+			pg_raw(p, "<li");
+			pg_attr(p, "data-series", one);
+			pg_raw(p, ">");
+			pg_text(p, one);
+			pg_raw(p, "</li>\n");
+			l += n + (e != NULL);
+		}
+		pg_raw(p, "</ul>\n");
+	} else {
+		pg_raw(p, "<p>None: no series' merges are measured here.</p>\n");
+	}
 	pg_fmt(p, "<h2 id=\"stability\">Recent stability</h2>\n<p>%zu runs, "
 		  "%zu disturbed (not counted), %zu failed.</p>\n",
 	       M->runs, M->disturbed, M->failed);

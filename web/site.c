@@ -51,6 +51,7 @@ void pb_site_free(struct pb_site *s)
 		free(s->machines[i].name);
 		free(s->machines[i].facts);
 		free(s->machines[i].settings);
+		free(s->machines[i].homes);
 	}
 	free(s->machines);
 	for (size_t i = 0; i < s->nruns; i++) {

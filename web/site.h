@@ -54,6 +54,10 @@ struct pb_site_machine {
 	 * relative spread (MAD / median); NAN: no such group */
 	double spread;
 	size_t spread_groups;
+	char *homes;                        /* the series whose merges it
+					     * measures (docs/merges.md), one
+					     * "REPO / BENCH" a line, sorted;
+					     * NULL: none */
 };
 
 /* The role of a run in its bisection. */

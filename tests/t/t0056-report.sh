@@ -133,6 +133,12 @@ grep -q "<tr data-sha=\"$(sed -n 7p "$T/s-sk")\" data-state=\"failed\"><td>" "$T
 	fail "sk's series page does not list the merge that failed"
 grep -q "Merges without a point (1)" "$T/site/series-$skb-0.html" ||
 	fail "sk's series page: not one merge without a point"
+# the home of app's merges says so on its machine page, and only it
+hits=$(grep -l '<li data-series="app / score">app / score</li>' "$T/site"/machine-*.html)
+case "$hits" in
+"$T/site/machine-$homes-"*.html) ;;
+*) fail "the machine pages naming app's series: '$hits', want $homes's" ;;
+esac
 # the LKP table has a row for every metric the runs printed, beside score
 for m in score wall_s cpu_s checksum uid slow_path; do
 	grep -q "<tr data-metric=\"$m\" data-good=\"[0-9]" "$T/site/bisection-$b.html" ||

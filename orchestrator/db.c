@@ -2377,14 +2377,16 @@ int pb_db_merge_job_claim(struct pb_db *db, const char *agent,
 
 	/* the newest queued merge job the agent never lost whose series has
 	 * no other living home, or whose home lost it, or that waited past
-	 * r->waited_before */
+	 * r->waited_before (counted from when it could first be taken: a
+	 * job of runs owed again waits its back-off first) */
 	if ((rc = prep(db,
 		       "UPDATE jobs SET state = 'leased' WHERE id = "
 		       "(SELECT j.id FROM jobs j JOIN merges m ON m.id = "
 		       "j.merge_id WHERE j.state = 'queued' AND +j.merge_id IS "
 		       "NOT NULL AND coalesce(j.not_before, 0) <= ?4 AND NOT "
 		       "EXISTS (SELECT 1 FROM job_losers x WHERE x.job_id = "
-		       "j.id AND x.agent = ?1) AND (j.created_at <= ?2 OR NOT EXISTS (SELECT 1 FROM "
+		       "j.id AND x.agent = ?1) AND (coalesce(j.not_before, "
+		       "j.created_at) <= ?2 OR NOT EXISTS (SELECT 1 FROM "
 		       "series_homes h WHERE h.repo_id = m.repo_id AND "
 		       "h.benchmark_id = m.benchmark_id AND h.config_id = "
 		       "m.config_id AND h.machine <> ?1 AND NOT EXISTS (SELECT "

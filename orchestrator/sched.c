@@ -1245,8 +1245,9 @@ static int end_lease(struct pb_sched *s, const struct pb_lease_row *l,
 /* Merge id's last job is over, in the caller's transaction: measured when
  * as many of its runs as its first job had were taken with the machine to
  * themselves; else the disturbed ones are owed again after a back-off
- * (busy_backoff_s, doubling up to 32 times), and after PB_BUSY_WAITS such
- * rounds the merge fails "machine too busy to measure" (docs/merges.md).
+ * (busy_backoff_s, doubling up to 32 times); when the runs owed after
+ * PB_BUSY_WAITS such rounds are disturbed again the merge fails "machine
+ * too busy to measure" (docs/merges.md).
  * *log gets what to say once the transaction stands ("" nothing). */
 static int merge_settle(struct pb_sched *s, int64_t id, char *log, size_t n)
 {
@@ -1259,13 +1260,13 @@ static int merge_settle(struct pb_sched *s, int64_t id, char *log, size_t n)
 		return rc;
 	if (clean >= want)
 		return pb_db_merge_set_state(s->o.db, id, "measured");
-	if (rounds + 1 >= PB_BUSY_WAITS) {
+	if (rounds >= PB_BUSY_WAITS) {
 		char note[160];
 
 		snprintf(note, sizeof(note),
 			 "machine too busy to measure: %u of %u runs taken "
 			 "without other work after %u rounds",
-			 clean, want, rounds + 1);
+			 clean, want, rounds);
 		snprintf(log, n, "merge %lld failed: %s", (long long)id, note);
 		return pb_db_merge_fail(s->o.db, id, note);
 	}

@@ -103,9 +103,10 @@ until [ -n "$(sqlite3 "$DB" "SELECT files FROM commits WHERE sha = '$c8' AND fil
 	[ $n -lt 100 ] || fail "the culprit's files were not listed"
 	sleep 0.2
 done
-# sk's merges: two measured, the broken one failed
+# sk's merges: two measured and judged (points of its series), the broken
+# one failed
 n=0
-until [ "$(sqlite3 "$DB" "SELECT group_concat(m.state, ',') FROM (SELECT m.state FROM merges m JOIN repositories r ON r.id = m.repo_id WHERE r.name = 'sk' ORDER BY m.state) m")" = "failed,measured,measured" ]; do
+until [ "$(sqlite3 "$DB" "SELECT group_concat(m.state || (m.line_pos IS NOT NULL), ',') FROM (SELECT m.state, m.line_pos FROM merges m JOIN repositories r ON r.id = m.repo_id WHERE r.name = 'sk' ORDER BY m.state) m")" = "failed0,measured1,measured1" ]; do
 	n=$((n + 1))
 	[ $n -lt 200 ] || fail "sk's merges: $(sqlite3 "$DB" "SELECT m.state FROM merges m JOIN repositories r ON r.id = m.repo_id WHERE r.name = 'sk'")"
 	sleep 0.5
@@ -134,11 +135,9 @@ grep -q "<tr data-sha=\"$(sed -n 7p "$T/s-sk")\" data-state=\"failed\"><td>" "$T
 grep -q "Merges without a point (1)" "$T/site/series-$skb-0.html" ||
 	fail "sk's series page: not one merge without a point"
 # the home of app's merges says so on its machine page, and only it
-hits=$(grep -l '<li data-series="app / score">app / score</li>' "$T/site"/machine-*.html)
-case "$hits" in
-"$T/site/machine-$homes-"*.html) ;;
-*) fail "the machine pages naming app's series: '$hits', want $homes's" ;;
-esac
+hits=$(grep -l '<li data-series="app / score">app / score</li>' "$T/site"/machine-*.html | tr '\n' ' ')
+[ "$hits" = "$(ls "$T/site/machine-$homes-"*.html) " ] ||
+	fail "the machine pages naming app's series: '$hits', want $homes's alone"
 # the LKP table has a row for every metric the runs printed, beside score
 for m in score wall_s cpu_s checksum uid slow_path; do
 	grep -q "<tr data-metric=\"$m\" data-good=\"[0-9]" "$T/site/bisection-$b.html" ||

@@ -601,7 +601,8 @@ static void test_sched__compare_one_agent(void **state)
  * (queued, no point of its series) for a job of the missing runs after a
  * back-off, on its series' home, and is measured once it has as many
  * undisturbed runs as its first job had; one disturbed round after round
- * fails "machine too busy to measure" after PB_BUSY_WAITS rounds. */
+ * fails "machine too busy to measure" when its runs are disturbed again
+ * after PB_BUSY_WAITS rounds. */
 static void test_sched__disturbed_merge_runs_again(void **state)
 {
 	struct pb_sched_merge_req q = { "r", "main", "api" };
@@ -656,7 +657,7 @@ static void test_sched__disturbed_merge_runs_again(void **state)
 	/* main~1, disturbed every round */
 	q.rev = "main~1";
 	assert_int_equal(pb_sched_merge(f.s, &q, &res), 0);
-	for (int round = 0; round < PB_BUSY_WAITS; round++) {
+	for (int round = 0; round <= PB_BUSY_WAITS; round++) {
 		clock_now += 64;
 		snprintf(rid, sizeof(rid), "b%d", round);
 		assert_int_equal(pb_sched_lease(f.s, "a1", rid, "{}", &j), 0);
@@ -668,8 +669,9 @@ static void test_sched__disturbed_merge_runs_again(void **state)
 		}
 		pb_sched_job_release(&j);
 	}
-	expect(&f, "SELECT state || ' ' || note FROM merges WHERE id = 2",
-	       "failed machine too busy to measure: 0 of 5 runs taken "
+	expect(&f, "SELECT state || ' ' || busy_rounds || ' ' || note FROM "
+		   "merges WHERE id = 2",
+	       "failed 10 machine too busy to measure: 0 of 5 runs taken "
 	       "without other work after 10 rounds");
 	clock_now += 64;
 	assert_int_equal(pb_sched_lease(f.s, "a1", "b-end", "{}", &none),

@@ -2682,20 +2682,22 @@ int pb_db_run_conflict(struct pb_db *db, const char *run_id, const char *agent,
 	return run_done(db, st, "store conflicting run");
 }
 
-int pb_db_agent_seen(struct pb_db *db, const char *name, const char *facts)
+int pb_db_agent_seen(struct pb_db *db, const char *name, const char *facts,
+		     double now)
 {
 	sqlite3_stmt *st;
 	int rc;
 
 	if ((rc = prep(db,
 		       "INSERT INTO agents (name, facts, last_seen) VALUES (?1, "
-		       "?2, (julianday('now') - 2440587.5) * 86400.0) ON CONFLICT (name) DO UPDATE "
-		       "SET facts = coalesce(excluded.facts, facts), last_seen "
-		       "= excluded.last_seen",
+		       "?2, ?3) ON CONFLICT (name) DO UPDATE SET facts = "
+		       "coalesce(excluded.facts, facts), last_seen = "
+		       "excluded.last_seen",
 		       &st)) < 0)
 		return rc;
 	bind_text(st, 1, name);
 	bind_text(st, 2, facts);
+	sqlite3_bind_double(st, 3, now);
 	return run_done(db, st, "note agent");
 }
 

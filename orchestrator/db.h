@@ -476,8 +476,10 @@ int pb_db_run_body_hash(struct pb_db *db, const char *run_id, char out[72]);
 int pb_db_run_conflict(struct pb_db *db, const char *run_id,
 		       const char *agent, const char *body);
 
+/* Agent `name` asked for work at `now` (the scheduler's clock: the series
+ * homes' liveness is judged on it), with its facts (NULL: keep them). */
 int pb_db_agent_seen(struct pb_db *db, const char *name,
-		     const char *facts_json);
+		     const char *facts_json, double now);
 
 /*
  * The service (schema 0009): principals and their tokens, repositories and

@@ -935,7 +935,8 @@ int pb_sched_lease(struct pb_sched *s, const char *agent,
 	/* one transaction: the agent seen, and the job it gets */
 	if ((rc = load_all(s)) < 0 || (rc = pb_db_begin(s->o.db)) < 0)
 		goto out;
-	if ((rc = pb_db_agent_seen(s->o.db, agent, facts_json)) < 0) {
+	if ((rc = pb_db_agent_seen(s->o.db, agent, facts_json, now_of(s))) <
+	    0) {
 		pb_db_rollback(s->o.db);
 		goto out;
 	}

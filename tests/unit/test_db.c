@@ -388,8 +388,8 @@ static void test_db__merge_jobs_stay_on_the_series_home(void **state)
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(pb_db_commit_ensure(db, repo, &ci[i], &c[i]),
 				 0);
-	assert_int_equal(pb_db_agent_seen(db, "m1", NULL), 0);
-	assert_int_equal(pb_db_agent_seen(db, "m2", NULL), 0);
+	assert_int_equal(pb_db_agent_seen(db, "m1", NULL, now), 0);
+	assert_int_equal(pb_db_agent_seen(db, "m2", NULL, now), 0);
 	expect_home(path, "one", NULL);
 	/* series "one" at commits 0..2, series "two" at commit 0 */
 	for (int i = 0; i < 3; i++)
@@ -427,8 +427,8 @@ static void test_db__merge_jobs_stay_on_the_series_home(void **state)
 						 &m, &job[i]),
 				 0);
 	}
-	assert_int_equal(pb_db_agent_seen(db, "m1", NULL), 0);
-	assert_int_equal(pb_db_agent_seen(db, "m2", NULL), 0);
+	assert_int_equal(pb_db_agent_seen(db, "m1", NULL, now), 0);
+	assert_int_equal(pb_db_agent_seen(db, "m2", NULL, now), 0);
 	assert_int_equal(pb_db_merge_job_claim(db, "m1", &live, &got), 0);
 	assert_int_equal(got, job[3]);
 	assert_int_equal(pb_db_merge_job_claim(db, "m2", &live, &got),
@@ -453,7 +453,7 @@ static void test_db__merge_jobs_stay_on_the_series_home(void **state)
 	expect_home(path, "one", "m2");
 	/* and m1, back, leaves the last one to m2 */
 	live.seen_since = now - 60;
-	assert_int_equal(pb_db_agent_seen(db, "m2", NULL), 0);
+	assert_int_equal(pb_db_agent_seen(db, "m2", NULL, now), 0);
 	assert_int_equal(pb_db_merge_job_claim(db, "m1", &live, &got),
 			 PB_ENOTFOUND);
 	pb_db_close(db);

@@ -676,6 +676,16 @@ static void test_sched__disturbed_merge_runs_again(void **state)
 	clock_now += 64;
 	assert_int_equal(pb_sched_lease(f.s, "a1", "b-end", "{}", &none),
 			 PB_ENOTFOUND);
+	/* a1, the home, not seen for long and holding no lease, is gone:
+	 * a2 takes main~2's job and is the series' home from now on */
+	q.rev = "main~2";
+	assert_int_equal(pb_sched_merge(f.s, &q, &res), 0);
+	expect(&f, "SELECT machine FROM series_homes", "a1");
+	clock_now += 1000;
+	assert_int_equal(pb_sched_lease(f.s, "a2", "c1", "{}", &j), 0);
+	assert_string_equal(j.kind, "merge");
+	pb_sched_job_release(&j);
+	expect(&f, "SELECT machine FROM series_homes", "a2");
 	fixture_free(&f);
 }
 

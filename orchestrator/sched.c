@@ -1576,11 +1576,16 @@ int pb_sched_build_failed(struct pb_sched *s, const char *agent,
 					   "the job", commit);
 			goto out;
 		}
+		char note[256];
+
+		/* the report's gap says why (the log is the build's) */
+		snprintf(note, sizeof(note), "its build failed on '%s': %.160s",
+			 agent, reason && *reason ? reason : "no reason given");
 		if ((rc = pb_db_begin(s->o.db)) < 0)
 			goto out;
 		if ((rc = pb_db_build_put(s->o.db, m.commit_id, m.bench_id,
 					  agent, 0, reason, log, 0)) < 0 ||
-		    (rc = pb_db_merge_set_state(s->o.db, m.id, "failed")) < 0 ||
+		    (rc = pb_db_merge_fail(s->o.db, m.id, note)) < 0 ||
 		    (rc = end_lease(s, &l, "done")) < 0 ||
 		    (rc = pb_db_commit(s->o.db)) < 0) {
 			pb_db_rollback(s->o.db);

@@ -134,6 +134,8 @@ grep -q "<tr data-sha=\"$(sed -n 7p "$T/s-sk")\" data-state=\"failed\"><td>" "$T
 	fail "sk's series page does not list the merge that failed"
 grep -q "Merges without a point (1)" "$T/site/series-$skb-0.html" ||
 	fail "sk's series page: not one merge without a point"
+grep -q "<td>its build failed on &#39;m[12]&#39;: " "$T/site/series-$skb-0.html" ||
+	fail "sk's series page does not say the merge's build failed"
 # the home of app's merges says so on its machine page, and only it
 hits=$(grep -l '<li data-series="app / score">app / score</li>' "$T/site"/machine-*.html | tr '\n' ' ')
 [ "$hits" = "$(ls "$T/site/machine-$homes-"*.html) " ] ||

@@ -4944,14 +4944,16 @@ static int site_series(struct pb_db *db, struct pb_site *s)
  * with no point at all has no page, and its gaps are left out. */
 static int site_gaps(struct pb_db *db, struct pb_site *s)
 {
+	struct pb_site_series *S = NULL;
 	sqlite3_stmt *st;
+	size_t alloc = 0;
 	int rc, r;
 
 	if ((rc = prep(db,
 		       "SELECT benchmark_id, config_id, commit_id, state, "
 		       "busy_rounds, note FROM merges WHERE state IN "
 		       "('failed', 'skipped') OR (state = 'queued' AND "
-		       "busy_rounds > 0) ORDER BY id",
+		       "busy_rounds > 0) ORDER BY benchmark_id, config_id, id",
 		       &st)) < 0)
 		return rc;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -4960,32 +4962,27 @@ static int site_gaps(struct pb_db *db, struct pb_site *s)
 		int64_t config = sqlite3_column_int64(st, 1);
 		size_t c = INDEX_OF(s->commits, s->ncommits,
 				    sqlite3_column_int64(st, 2));
-		struct pb_site_series *S = NULL;
-		struct pb_site_gap *g, *ng;
+		struct pb_site_gap *g;
 
-		for (size_t k = 0; k < s->nseries && !S; k++)
-			if (s->series[k].bench == b &&
-			    s->series[k].config_id == config)
-				S = &s->series[k];
+		if (!S || S->bench != b || S->config_id != config) {
+			S = NULL;
+			alloc = 0;
+			for (size_t k = 0; k < s->nseries && !S; k++)
+				if (s->series[k].bench == b &&
+				    s->series[k].config_id == config)
+					S = &s->series[k];
+		}
 		if (!S || c == PB_SITE_NONE)
 			continue;
-		/* few: grown one at a time */
-		if (!(ng = realloc(S->gaps, (S->ngaps + 1) * sizeof(*ng)))) {
+		if (!grow(&S->gaps, &alloc, S->ngaps, sizeof(*g))) {
 			unprep(db, st);
 			return SITE_OOM();
 		}
-		S->gaps = ng;
-		g = &S->gaps[S->ngaps++];
-		memset(g, 0, sizeof(*g));
+		g = &S->gaps[S->ngaps++]; /* grow() zeroed it */
 		g->commit = c;
 		col_copy(st, 3, g->state, sizeof(g->state));
 		g->busy_rounds = (unsigned)sqlite3_column_int(st, 4);
-		if (sqlite3_column_type(st, 5) != SQLITE_NULL &&
-		    !(g->note = pb_strdup((const char *)sqlite3_column_text(
-			      st, 5)))) {
-			unprep(db, st);
-			return SITE_OOM();
-		}
+		g->note = col_dup(st, 5);
 	}
 	rc = r == SQLITE_DONE ? PB_OK : db_fail(db, "read the series' gaps");
 	unprep(db, st);

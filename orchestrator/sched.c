@@ -1280,9 +1280,9 @@ static int merge_settle(struct pb_sched *s, int64_t id, char *log, size_t n)
 			return rc;
 		snprintf(log, n,
 			 "merge %lld: %u of its runs were disturbed by other "
-			 "work; %u run again in %.3g s (round %u of %d)",
-			 (long long)id, want - clean, want - clean, w,
-			 rounds + 1, PB_BUSY_WAITS);
+			 "work; they run again in %.3g s (round %u of %d)",
+			 (long long)id, want - clean, w, rounds + 1,
+			 PB_BUSY_WAITS);
 	}
 	return PB_OK;
 }

@@ -216,7 +216,16 @@ static void test_pmu__generic_encodings(void **state)
 		check_encoding(x, 1);
 	}
 	assert_int_equal(pb_pmu_encode(&a, fstr, sizeof(fstr), "cycles", 0), 0);
-	assert_string_equal(fstr, "perf::PERF_COUNT_HW_CPU_CYCLES:u=1:k=0:h=0:"
+	/* libpfm4 shows the hypervisor modifier only where the machine
+	 * offers that privilege level (seen with and without it on
+	 * machines of one kind): the string is the same either way */
+	{
+		char *h = strstr(fstr, ":h=0:");
+
+		if (h)
+			memmove(h, h + 4, strlen(h + 4) + 1);
+	}
+	assert_string_equal(fstr, "perf::PERF_COUNT_HW_CPU_CYCLES:u=1:k=0:"
 			    "precise=0:excl=0:mg=0:mh=1");
 }
 

@@ -2536,23 +2536,48 @@ static double joint_mi(const struct pb_engine *e, const size_t *p, size_t m)
 	w[m + 1] = pn;
 	r0[m + 1] = r1[m + 1] = e->r_none;
 	hc += pn * (double)m * pb_h2(e->r_none);
-	for (unsigned long y = 0; y < (1ul << m); y++) {
-		double py = 0;
+	/* P(Y = y) = sum_b w_b prod_k (y_k ? q_bk : 1 - q_bk): the products
+	 * are built probe by probe, k = 0 first, each prefix of outcomes
+	 * once for all of its extensions (2^(m+1) products per component
+	 * instead of m 2^m); the factors, their order and the sums' order are
+	 * those of the plain loop, so the value is the same to the bit */
+	{
+		_Static_assert(BATCH_MAX <= 8, "the outcome tables are 2^8");
+		size_t act[BATCH_MAX + 2], na = 0;
+		double lv[2][1u << BATCH_MAX][BATCH_MAX + 2];
+		int cur = 0;
 
-		for (size_t b = 0; b <= m + 1; b++) {
-			double pr = w[b];
-
-			if (pr <= 0)
-				continue;
-			for (size_t k = 0; k < m; k++) {
-				double q = k + b >= m && b <= m ? r1[b] : r0[b];
-
-				pr *= (y >> k) & 1 ? q : 1 - q;
+		for (size_t b = 0; b <= m + 1; b++)
+			if (!(w[b] <= 0)) { /* as the plain loop skips */
+				act[na] = b;
+				lv[0][0][na++] = w[b];
 			}
-			py += pr;
+		for (size_t k = 0; k < m; k++) {
+			unsigned long half = 1ul << k;
+
+			for (unsigned long y = 0; y < half; y++) {
+				const double *pr = lv[cur][y];
+				double *z = lv[!cur][y], *o = lv[!cur][y | half];
+
+				for (size_t a = 0; a < na; a++) {
+					size_t b = act[a];
+					double q = k + b >= m && b <= m ? r1[b]
+									: r0[b];
+
+					z[a] = pr[a] * (1 - q);
+					o[a] = pr[a] * q;
+				}
+			}
+			cur = !cur;
 		}
-		if (py > 0)
-			hy -= py * log2(py);
+		for (unsigned long y = 0; y < (1ul << m); y++) {
+			double py = 0;
+
+			for (size_t a = 0; a < na; a++)
+				py += lv[cur][y][a];
+			if (py > 0)
+				hy -= py * log2(py);
+		}
 	}
 	return hy - hc;
 }

@@ -1375,8 +1375,20 @@ int pb_sched_post_run(struct pb_sched *s, const char *agent,
 	rc = pb_db_run_body_hash(s->o.db, run_id, stored);
 	if (rc == PB_OK) {
 		if (!strcmp(stored, hash)) {
-			*repeat = 1;
 			rc = pb_db_lease_get(s->o.db, lease, &l);
+			if (rc == PB_OK && strcmp(l.agent, agent)) {
+				/* another agent's record: a call on a lease
+				 * that is not the caller's, whatever it
+				 * carries */
+				pb_strlcpy(why->state, "unknown",
+					   sizeof(why->state));
+				snprintf(why->why, sizeof(why->why),
+					 "no lease %.40s of agent '%s'", lease,
+					 agent);
+				rc = PB_ECONFLICT;
+				goto out;
+			}
+			*repeat = 1;
 			*cont = rc == PB_OK && !strcmp(l.state, "active") &&
 				wanted(s, &l);
 			/* the answer the first post got, lost on its way */

@@ -342,6 +342,14 @@ static void test_sched__leases_fence_and_requeue(void **state)
 			 0);
 	assert_true(repeat);
 	assert_true(last_job_done); /* the first answer's, if it was lost */
+	/* the same record from another agent is no repeat of its own: 409,
+	 * nothing said of a2's job */
+	repeat = 0;
+	assert_int_equal(post(&f, "a1", &other, 0, 100, &repeat, &cont, &why),
+			 PB_ECONFLICT);
+	assert_string_equal(why.state, "unknown");
+	assert_false(repeat);
+	assert_false(last_job_done);
 	/* a `done` all the same (an older agent, or a retry): 200 */
 	assert_int_equal(pb_sched_done(f.s, "a2", other.lease, &why), 0);
 	assert_int_equal(post(&f, "a2", &other, 0, 55, &repeat, &cont, &why),

@@ -191,12 +191,12 @@ unit-tests: $(UNIT_BIN) $(SRV_UNIT_BIN) $(AGENT_TEST_BIN) \
 # `make check` builds bisect-sim under the sanitizers and t0012 runs it small.
 CORE_OBJ := $(CORE_SRC:%.c=$(B)/%.o)
 $(B)/bench/bisect-sim: $(B)/bench/bisect-sim.o $(CORE_OBJ) \
-		$(B)/common/util.o $(B)/common/err.o
+		$(B)/common/util.o $(B)/common/err.o $(B)/common/human.o $(B)/common/buf.o
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lm
 
 $(B)/bench/verify-sim: $(B)/bench/verify-sim.o $(CORE_OBJ) \
-		$(B)/common/util.o $(B)/common/err.o
+		$(B)/common/util.o $(B)/common/err.o $(B)/common/human.o $(B)/common/buf.o
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lm
 

@@ -253,3 +253,8 @@ void pb_sleep(double s)
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
 }
+
+double pb_metric_change(double slowdown, int lower_is_better)
+{
+	return lower_is_better ? slowdown : -slowdown / (1 + slowdown);
+}

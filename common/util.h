@@ -51,6 +51,12 @@ char *pb_path_join(const char *a, const char *b);
  * is taken as written), else 0. */
 int pb_path_within(const char *path, const char *dir);
 
+/* A slowdown in the better-is direction (a verification's effect: +0.908
+ * is 1.908 times the time) as the relative change of the metric itself,
+ * the way a person compares two medians: +0.908 for a time (lower is
+ * better), -0.476 for a throughput (1 / 1.908 - 1).  NAN stays NAN. */
+double pb_metric_change(double slowdown, int lower_is_better);
+
 /* Returns 1 when `s` is exactly 40 lowercase hex digits. */
 int pb_is_sha(const char *s);
 

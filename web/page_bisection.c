@@ -1205,6 +1205,13 @@ static void verdict(struct pb_page *p, size_t bi, const char *dir)
 	const char *status = pb_bisection_status(v);
 	char sentence[1024], sha[13], n1[48], n2[48], n3[48];
 	struct pg_number nums[3];
+	/* the verified slowdown as the metric's own change, as the ends'
+	 * medians are said: a throughput 1.908 times slower is 47.6 %
+	 * lower, not "90.8 % worse" (data-effect keeps the slowdown, as
+	 * --json's "effect" does) */
+	double change = pb_metric_change(
+		v->verification.effect,
+		s->benches[s->bisections[bi].bench].lower_is_better);
 
 	pg_short(sha, v->culprit[0] ? v->culprit : v->range_first);
 	if (c && !strcmp(v->mode, "bimodal") && v->stats.culprit_slow >= 0)
@@ -1220,11 +1227,11 @@ static void verdict(struct pb_page *p, size_t bi, const char *dir)
 			 v->verification.pairs);
 	else if (c)
 		snprintf(sentence, sizeof(sentence),
-			 "commit %s \"%s\" made %s %.1f %% worse; verified by "
-			 "%u alternating pairs.",
+			 "commit %s \"%s\" made %s %.1f %% %s; verified by %u "
+			 "alternating pairs.",
 			 sha, c->subject ? c->subject : "",
-			 v->metric ? v->metric : "it",
-			 100 * v->verification.effect, v->verification.pairs);
+			 v->metric ? v->metric : "the metric", 100 * fabs(change),
+			 change < 0 ? "lower" : "higher", v->verification.pairs);
 	else
 		snprintf(sentence, sizeof(sentence), "%s",
 			 v->outcome ? v->outcome
@@ -1232,10 +1239,10 @@ static void verdict(struct pb_page *p, size_t bi, const char *dir)
 				 ? "still measuring; the page is redrawn as "
 				   "runs arrive."
 				 : "no culprit.");
-	pg_pct(n1, sizeof(n1), v->verification.effect);
+	pg_pct(n1, sizeof(n1), change);
 	pg_prob(n2, sizeof(n2), v->confidence);
 	snprintf(n3, sizeof(n3), "%u", v->runs);
-	nums[0] = (struct pg_number){ "slowdown at the culprit (verified)", n1,
+	nums[0] = (struct pg_number){ "change at the culprit (verified)", n1,
 				      "effect", v->verification.effect };
 	nums[1] = (struct pg_number){ "confidence", n2, "confidence",
 				      v->confidence };

@@ -137,6 +137,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/human.h"
+#include "common/util.h"
 #include "engine.h"
 #include "dip.h"
 #include "engine_oracle.h"
@@ -402,7 +404,7 @@ struct pb_engine {
 				 * clock ref_ask - 1; 0 not asking */
 	struct runrec *rlog;    /* every successful run, in order */
 	size_t nrlog, arlog;
-	char drift_note[160];   /* what moved and when, for the why */
+	char drift_note[224];   /* what moved and when, for the why */
 	/* the prior over c: log weight of each j (0, or log IDENTICAL_PRIOR
 	 * for a commit identical to its parent) and the weights' sum */
 	double *lprior;
@@ -885,7 +887,7 @@ static void drift_check(struct pb_engine *e, unsigned m)
 		 * on the new */
 		unsigned before = k >= 2 ? M->gat[k - 2] : 0;
 		double old = exp(M->seg_level[j]), now;
-		char which[32] = "the machine";
+		char which[32] = "the machine", from[16], to[16];
 
 		M->seg_first[M->nseg] = k - 1;
 		M->seg_from[M->nseg] = (before + M->gat[k - 1] + 1) / 2;
@@ -895,11 +897,14 @@ static void drift_check(struct pb_engine *e, unsigned m)
 		now = exp(M->seg_level[M->nseg - 1]);
 		if (e->nseen > 1)
 			snprintf(which, sizeof(which), "machine %u", m);
+		/* as a person reads them: "112 to 81.5", "8.90 G to 6.20 G" */
+		pb_human_si(from, sizeof(from), old);
+		pb_human_si(to, sizeof(to), now);
 		snprintf(e->drift_note, sizeof(e->drift_note),
 			 "%s changed under the bisection: the good "
-			 "end went from %.4g to %.4g (%+.0f %%) at about run "
+			 "end went from %s to %s (%+.0f %%) at about run "
 			 "%u, and the runs were judged against it", which,
-			 old, now, 100 * (now / old - 1),
+			 from, to, 100 * (now / old - 1),
 			 M->seg_from[M->nseg - 1]);
 		rejudge(e);
 		return;
@@ -3189,19 +3194,22 @@ search_on:
 static void write_why(struct pb_engine *e)
 {
 	struct pb_engine_result *r = &e->res;
-	char what[256], rates[96];
+	char what[320], rates[96], fm[24], sm[24];
 
 	if (r->outcome == PB_OUT_NO_REGRESSION ||
 	    r->outcome == PB_OUT_BAD_END || r->why[0])
 		return;
+	/* the modes as a person reads them: "96.3 M", not "9.63286e+07" */
+	pb_human_si(fm, sizeof(fm), r->fast_mode);
+	pb_human_si(sm, sizeof(sm), r->slow_mode);
 	/* the class model's slow fractions, said with every label */
 	snprintf(rates, sizeof(rates),
 		 "slow in %.0f %% of runs at bad commits, %.0f %% at good ones",
 		 100 * r->q1, 100 * r->q0);
 	if (r->mode == PB_MODE_BIMODAL)
 		snprintf(what, sizeof(what),
-			 "bimodal: runs are fast (~%g) or slow (~%g); %s%s; "
-			 "dip p %.3g", r->fast_mode, r->slow_mode, rates,
+			 "bimodal: runs are fast (~%s) or slow (~%s); %s%s; "
+			 "dip p %.3g", fm, sm, rates,
 			 r->good_bimodal ? " (the good side is bimodal too)"
 					 : "", r->dip_p);
 	else if (e->model == M_CLASS && r->q1 > 0 && r->q1 < 1) {
@@ -3215,26 +3223,30 @@ static void write_why(struct pb_engine *e)
 		else
 			snprintf(dip, sizeof(dip), "p %.3g", r->dip_p);
 		snprintf(what, sizeof(what),
-			 "runs are fast (~%g) or slow (~%g); %s; the dip test "
+			 "runs are fast (~%s) or slow (~%s); %s; the dip test "
 			 "does not call the bad side bimodal (%s)",
-			 r->fast_mode, r->slow_mode, rates, dip);
+			 fm, sm, rates, dip);
 	} else if (e->model == M_CLASS)
-		snprintf(what, sizeof(what), "shift: from ~%g to ~%g; %s",
-			 r->fast_mode, r->slow_mode, rates);
+		snprintf(what, sizeof(what), "shift: from ~%s to ~%s; %s",
+			 fm, sm, rates);
 	else
 		snprintf(what, sizeof(what),
-			 "shift: from ~%g to ~%g", r->fast_mode, r->slow_mode);
+			 "shift: from ~%s to ~%s", fm, sm);
 	switch (r->outcome) {
 	case PB_OUT_CULPRIT:
+		/* the verified slowdown as the metric's own change, as the
+		 * ends' medians are said: +90.8 % of time, but -47.6 % of
+		 * throughput (1 / 1.908) */
 		snprintf(r->why, sizeof(r->why),
 			 "culprit at posterior %.4f, verified against its "
 			 "parent in %u alternating pairs (%+.1f %%, p %.2g) "
 			 "(%s; the culprit had %u slow / %u fast runs, its "
 			 "parent %u / %u)",
 			 r->confidence, r->verification.pairs,
-			 100 * r->verification.effect, r->verification.p, what,
-			 r->culprit_slow, r->culprit_fast, r->parent_slow,
-			 r->parent_fast);
+			 100 * pb_metric_change(r->verification.effect,
+						  e->o.lower_is_better),
+			 r->verification.p, what, r->culprit_slow,
+			 r->culprit_fast, r->parent_slow, r->parent_fast);
 		break;
 	case PB_OUT_RANGE:
 		snprintf(r->why, sizeof(r->why),

@@ -15,6 +15,15 @@ o="$T/shift.json"
 [ "$(json "$o" 'j["verification"]["confirmed"] and j["verification"]["commit"] == j["culprit"] and j["verification"]["pairs"] >= 7 and j["verification"]["effect"] > 0.5 and j["verification"]["interval"][0] > 0 and j["verification"]["p"] <= 0.01')" = True ] ||
 	fail "verification: $(json "$o" 'j["verification"]')"
 grep -q "verified against its parent in [0-9]* alternating pairs" "$T/shift.err" || fail "the verification is not said"
+# said as the metric's own change, as the ends' medians are: the score
+# fell, so the verified slowdown (effect, in time) is a fall of
+# effect / (1 + effect) - in the summary line and the report's verdict
+said=$(sed -n 's/.*alternating pairs (\([-+][0-9.]*\) %, p .*/\1/p' "$T/shift.err")
+[ -n "$said" ] || fail "no change in the verification line: $(grep alternating "$T/shift.err")"
+[ "$(json "$o" "abs(-100 * j['verification']['effect'] / (1 + j['verification']['effect']) - ($said)) < 0.051 and ($said) < 0")" = True ] ||
+	fail "the line says $said %, the effect is $(json "$o" "j['verification']['effect']")"
+grep -q "made score ${said#-} % lower; verified by [0-9]* alternating pairs" "$T/s1/report/bisection-1.html" ||
+	fail "the report's verdict: $(grep -o 'made score[^;]*;' "$T/s1/report/bisection-1.html")"
 # whether IPC and remote accesses moved with the metric, in the pairs:
 # where a step's counter is "unsupported" (no hardware counters, as on
 # most CI machines) so is the verification's, with the machine's reason;

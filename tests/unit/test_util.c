@@ -1,7 +1,8 @@
 /*
  * test_util.c - common/util.h helpers that touch the file system: whether
  * a path lies inside a directory, resolved as far as it exists (the state
- * directory must never be inside the bisected work tree).
+ * directory must never be inside the bisected work tree), and a verified
+ * slowdown said as the metric's change.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,19 @@
 #include <unistd.h>
 
 #include "common/util.h"
+
+/* A slowdown said as the metric's own change: the same for a time, the
+ * fall of a throughput for a higher-is-better metric. */
+static void test_util__metric_change(void **state)
+{
+	(void)state;
+	assert_true(pb_metric_change(0.3, 1) == 0.3);
+	assert_true(fabs(pb_metric_change(0.908, 0) - (1 / 1.908 - 1)) < 1e-12);
+	assert_true(fabs(pb_metric_change(-0.2, 0) - 0.25) < 1e-12);
+	assert_true(pb_metric_change(0, 0) == 0);
+	assert_true(isnan(pb_metric_change(NAN, 0)));
+	assert_true(isnan(pb_metric_change(NAN, 1)));
+}
 
 static void test_util__path_within(void **state)
 {
@@ -60,6 +75,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_util__path_within),
+		cmocka_unit_test(test_util__metric_change),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

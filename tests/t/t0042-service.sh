@@ -90,7 +90,8 @@ grep -q "^culprit: $planted" "$T/cli.err" || { cat "$T/cli.err"; fail "no culpri
 	{ cat "$o"; fail "verdict $(json "$o" "j['verdict']")"; }
 [ "$(json "$o" "j['culprit']")" = "$planted" ] ||
 	fail "culprit $(json "$o" "j['culprit']"), planted $planted"
-[ "$(json "$o" "j['mode']")" = bimodal ] || fail "mode $(json "$o" "j['mode']")"
+[ "$(json "$o" "j['mode']")" = bimodal ] ||
+	fail "mode $(json "$o" "j['mode']"): $(json "$o" "j['outcome']"); runs by machine: $(sqlite3 "$DB" "SELECT machine || ' ' || count(*) FROM runs GROUP BY machine" | tr '\n' ' ')"
 [ "$(json "$o" "j['verification']['confirmed'] and \
 j['verification']['commit'] == j['culprit']")" = True ] ||
 	fail "not verified: $(json "$o" "j['verification']")"

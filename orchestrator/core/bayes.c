@@ -342,7 +342,10 @@ struct pb_engine {
 	/* density model */
 	double mu_f, mu_s, s_f, s_s, df;
 	double mu_n, s_n, df_n; /* one distribution for every run */
-	double gain[EIG_GRID];  /* I(Y; bad) at P(bad) = k / (EIG_GRID-1) */
+	double gain[EIG_GRID];  /* I(Y; bad) at P(bad) = k / (EIG_GRID-1), */
+	unsigned char gain_ok[EIG_GRID]; /* ... once gain_at() computed it */
+	double *gf1, *gf0;      /* the refit's densities on GAIN_NX points,
+				 * weighted (gain_at()); NULL: none */
 	double dq0, dq1, dqn;   /* P(run scores slow | good), (| bad),
 				 * (| no change) */
 
@@ -609,6 +612,8 @@ void pb_engine_free(struct pb_engine *e)
 		free(e->mach[m].gat);
 	}
 	free(e->rlog);
+	free(e->gf1);
+	free(e->gf0);
 	free(e->c);
 	free(e->order);
 	free(e->post);
@@ -1610,12 +1615,16 @@ static void fit_none(struct pb_engine *e, double floor_sd)
  * posterior (see update()), so the fit is a function of the runs alone,
  * not of when it was computed: a replayed bisection gets the same model.
  */
+/* Points of the quadrature over a run's value in the density model's
+ * gain. */
+#define GAIN_NX 801
+
 static void fit_density(struct pb_engine *e, int refit)
 {
 	double ss = 0, s, floor_sd, sum[2] = { 0, 0 };
 	double lo, hi, step;
 	unsigned cnt[2] = { 0, 0 };
-	const int nx = 801;
+	const int nx = GAIN_NX;
 
 	for (size_t i = 0; i < e->n; i++) {
 		int side = known_side(e, i, refit);
@@ -1660,18 +1669,25 @@ static void fit_density(struct pb_engine *e, int refit)
 	lo = fmin(e->mu_f, e->mu_s) - 12 * fmax(e->s_f, e->s_s);
 	hi = fmax(e->mu_f, e->mu_s) + 12 * fmax(e->s_f, e->s_s);
 	step = (hi - lo) / (nx - 1);
-	double *f1 = malloc(nx * sizeof(double)), *f0 = malloc(nx *
-							       sizeof(double));
-	if (!f1 || !f0) {
-		free(f1);
-		free(f0);
-		for (int k = 0; k < EIG_GRID; k++)
+	if (!e->gf1)
+		e->gf1 = malloc(nx * sizeof(double));
+	if (!e->gf0)
+		e->gf0 = malloc(nx * sizeof(double));
+	if (!e->gf1 || !e->gf0) {
+		free(e->gf1);
+		free(e->gf0);
+		e->gf1 = e->gf0 = NULL;
+		for (int k = 0; k < EIG_GRID; k++) {
 			e->gain[k] = pb_h2((double)k / (EIG_GRID - 1));
+			e->gain_ok[k] = 1;
+		}
 		e->dq0 = SHIFT_EPS;
 		e->dq1 = 1 - SHIFT_EPS;
 		e->dqn = 0.5;
 		return;
 	}
+	double *f1 = e->gf1, *f0 = e->gf0;
+
 	e->dq0 = e->dq1 = e->dqn = 0;
 	for (int t = 0; t < nx; t++) {
 		double x = lo + step * t;
@@ -1694,24 +1710,35 @@ static void fit_density(struct pb_engine *e, int refit)
 			e->dqn += exp(t_logpdf(x, e->mu_n, e->s_n, e->df_n)) *
 				  w;
 	}
-	for (int k = 0; k < EIG_GRID; k++) {
-		double p = (double)k / (EIG_GRID - 1), mi = 0;
-
-		for (int t = 0; t < nx; t++) {
-			double m = p * f1[t] + (1 - p) * f0[t];
-
-			if (p > 0 && f1[t] > 0)
-				mi += p * f1[t] * log2(f1[t] / m);
-			if (p < 1 && f0[t] > 0)
-				mi += (1 - p) * f0[t] * log2(f0[t] / m);
-		}
-		e->gain[k] = mi > 0 ? mi : 0;
-	}
+	/* the gain at each P(bad) of the grid: computed when first asked
+	 * for (gain_at()), 1,600 logarithms each; the search asks for the
+	 * few its commits' P(bad) fall between */
+	memset(e->gain_ok, 0, sizeof(e->gain_ok));
 	e->dq0 = clamp(e->dq0, 1e-6, 1 - 1e-6);
 	e->dq1 = clamp(e->dq1, 1e-6, 1 - 1e-6);
 	e->dqn = clamp(e->dqn, 1e-6, 1 - 1e-6);
-	free(f1);
-	free(f0);
+}
+
+/* I(Y; bad) of one run at P(bad) = k / (EIG_GRID - 1), by quadrature over
+ * the value with the refit's densities (fit_density()). */
+static double gain_at(struct pb_engine *e, int k)
+{
+	const double *f1 = e->gf1, *f0 = e->gf0;
+	double p = (double)k / (EIG_GRID - 1), mi = 0;
+
+	if (e->gain_ok[k] || !f1)
+		return e->gain[k]; /* no refit yet: as it was (0) */
+	for (int t = 0; t < GAIN_NX; t++) {
+		double m = p * f1[t] + (1 - p) * f0[t];
+
+		if (p > 0 && f1[t] > 0)
+			mi += p * f1[t] * log2(f1[t] / m);
+		if (p < 1 && f0[t] > 0)
+			mi += (1 - p) * f0[t] * log2(f0[t] / m);
+	}
+	e->gain[k] = mi > 0 ? mi : 0;
+	e->gain_ok[k] = 1;
+	return e->gain[k];
 }
 
 static void fit_class(struct pb_engine *e, const struct pb_mix *m)
@@ -2412,9 +2439,9 @@ static void gains(struct pb_engine *e)
 			double fr = x - k;
 
 			e->eig[i] = k >= EIG_GRID - 1
-					    ? e->gain[EIG_GRID - 1]
-					    : e->gain[k] * (1 - fr) +
-						      e->gain[k + 1] * fr;
+					    ? gain_at(e, EIG_GRID - 1)
+					    : gain_at(e, k) * (1 - fr) +
+						      gain_at(e, k + 1) * fr;
 		}
 		return;
 	}

@@ -725,7 +725,7 @@ static int plan_one(struct pb_sched *s, struct bis *b, const char *agent)
 
 		if (now_of(s) < b->wait_until)
 			return 0;
-		pb_engine_next(e, &act);
+		pb_engine_wait(e, &act);
 		if (act.kind == PB_ACT_DONE)
 			return 0;
 		if (act.kind == PB_ACT_WAIT) {

@@ -3573,11 +3573,10 @@ int pb_engine_next_for(struct pb_engine *e, const unsigned *idle, size_t k,
 	return (int)given;
 }
 
-int pb_engine_next(struct pb_engine *e, struct pb_action *out)
+int pb_engine_wait(struct pb_engine *e, struct pb_action *out)
 {
-	size_t c;
-
 	out->wait_round = 0;
+	out->commit = 0;
 	if (e->phase != PH_DONE && !e->waited && machine_busy(e)) {
 		if (e->busy_waits >= PB_BUSY_WAITS) {
 			unsigned d = 0;
@@ -3594,11 +3593,21 @@ int pb_engine_next(struct pb_engine *e, struct pb_action *out)
 		} else {
 			e->waited = 1;
 			out->kind = PB_ACT_WAIT;
-			out->commit = 0;
 			out->wait_round = ++e->busy_waits;
 			return 0;
 		}
 	}
+	out->kind = e->phase == PH_DONE ? PB_ACT_DONE : PB_ACT_RUN;
+	return 0;
+}
+
+int pb_engine_next(struct pb_engine *e, struct pb_action *out)
+{
+	size_t c;
+
+	pb_engine_wait(e, out);
+	if (out->kind != PB_ACT_RUN)
+		return 0;
 	if (pb_engine_next_batch(e, 1, &c) == 1) {
 		out->kind = PB_ACT_RUN;
 		out->commit = c;

@@ -193,6 +193,15 @@ void pb_engine_free(struct pb_engine *e);
 /* What to do next; PB_ACT_DONE once pb_engine_result() has an outcome. */
 int pb_engine_next(struct pb_engine *e, struct pb_action *out);
 
+/* pb_engine_next()'s first half, without choosing a run: PB_ACT_WAIT
+ * (with wait_round) while the machines are too busy to measure, as
+ * pb_engine_next() says it, PB_ACT_DONE once there is an outcome (a
+ * machine too busy for too long ends it here), else PB_ACT_RUN: ask
+ * pb_engine_next_for() which.  The service's scheduler asks this before
+ * pb_engine_next_for(), as bench/bisect-sim's machines do without the
+ * wait, so that no choice is made and thrown away. */
+int pb_engine_wait(struct pb_engine *e, struct pb_action *out);
+
 /*
  * The next k runs for k idle agents, chosen jointly: the same commit may
  * appear more than once (near the end, several agents on the culprit and

@@ -265,6 +265,65 @@ static void test_sched__two_agents_find_the_culprit(void **state)
 	fixture_free(&f);
 }
 
+/* An agent whose every run is disturbed by other work: the bisection
+ * gives no job for a while (the wait, doubling), asks again after it, and
+ * past PB_BUSY_WAITS rounds ends "machine too busy to measure", exit 3 -
+ * never a culprit (the service as --local: DESIGN.md's outcome table). */
+static void test_sched__busy_machine_waits_then_ends_too_busy(void **state)
+{
+	struct fixture f;
+	unsigned waits = 0, leases = 0;
+	char *st = NULL;
+
+	(void)state;
+	fixture_init(&f);
+	start(&f);
+	for (int round = 0; round < 4000; round++) {
+		struct pb_sched_job j;
+		struct pb_sched_refusal why;
+		char rid[32];
+		int rc, repeat, cont = 1;
+
+		snprintf(rid, sizeof(rid), "busy-%d", round);
+		rc = pb_sched_lease(f.s, "a1", rid, "{}", &j);
+		if (rc == PB_ENOTFOUND) {
+			free(st);
+			st = query(&f, "SELECT state FROM bisections");
+			if (strcmp(st, "running"))
+				break;
+			/* waiting: past the longest back-off */
+			waits++;
+			clock_now += 100;
+			continue;
+		}
+		assert_int_equal(rc, 0);
+		leases++;
+		for (size_t r = 0; r < j.nruns && cont; r++) {
+			next_disturbed = 1;
+			rc = post(&f, "a1", &j, r,
+				  value_at(&f, j.runs[r].commit, r), &repeat,
+				  &cont, &why);
+			if (rc == PB_ECONFLICT)
+				break;
+			assert_int_equal(rc, 0);
+		}
+		pb_sched_job_release(&j);
+		clock_now += 1;
+	}
+	free(st);
+	assert_true(waits >= 2);
+	assert_true(leases > 0);
+	expect(&f, "SELECT state || ' ' || exit_code || ' ' || "
+		   "coalesce(culprit_sha, 'none') FROM bisections",
+		   "failed 3 none");
+	expect(&f, "SELECT outcome LIKE 'machine too busy to measure%' FROM "
+		   "bisections", "1");
+	expect(&f, "SELECT count(*) FROM runs WHERE disturbed = 0", "0");
+	expect(&f, "SELECT count(*) FROM jobs WHERE state IN ('queued', "
+		   "'leased')", "0");
+	fixture_free(&f);
+}
+
 static void test_sched__leases_fence_and_requeue(void **state)
 {
 	struct fixture f;
@@ -702,6 +761,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sched__two_agents_find_the_culprit),
 		cmocka_unit_test(test_sched__leases_fence_and_requeue),
+		cmocka_unit_test(
+			test_sched__busy_machine_waits_then_ends_too_busy),
 		cmocka_unit_test(test_sched__three_expiries_fail_the_bisection),
 		cmocka_unit_test(test_sched__cancel_and_restart),
 		cmocka_unit_test(test_sched__bad_start),

@@ -1225,6 +1225,13 @@ static void verdict(struct pb_page *p, size_t bi, const char *dir)
 			 v->stats.culprit_slow,
 			 v->stats.culprit_slow + v->stats.culprit_fast,
 			 v->verification.pairs);
+	else if (c && isnan(change)) /* stored without its effect */
+		snprintf(sentence, sizeof(sentence),
+			 "commit %s \"%s\" made %s worse; verified by %u "
+			 "alternating pairs.",
+			 sha, c->subject ? c->subject : "",
+			 v->metric ? v->metric : "the metric",
+			 v->verification.pairs);
 	else if (c)
 		snprintf(sentence, sizeof(sentence),
 			 "commit %s \"%s\" made %s %.1f %% %s; verified by %u "

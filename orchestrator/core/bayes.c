@@ -1606,6 +1606,10 @@ static void fit_none(struct pb_engine *e, double floor_sd)
 	e->s_n = s * sqrt(1 + 1.0 / (double)cnt);
 }
 
+/* Points of the quadrature over a run's value in the density model's
+ * gain. */
+#define GAIN_NX 801
+
 /*
  * Fits the density model: the good and the bad side's means and a pooled
  * standard deviation, first from the ends, then (refit) also from every
@@ -1615,10 +1619,6 @@ static void fit_none(struct pb_engine *e, double floor_sd)
  * posterior (see update()), so the fit is a function of the runs alone,
  * not of when it was computed: a replayed bisection gets the same model.
  */
-/* Points of the quadrature over a run's value in the density model's
- * gain. */
-#define GAIN_NX 801
-
 static void fit_density(struct pb_engine *e, int refit)
 {
 	double ss = 0, s, floor_sd, sum[2] = { 0, 0 };

@@ -98,34 +98,59 @@ static void describe(struct pb_compare_state *out, const double *base,
 	out->hi = isnan(a) || isnan(b) ? NAN : fmax(a, b);
 }
 
+/* A change in the better-is direction in words: "30.0 % worse", "4.2 %
+ * better", "no change" - a signed "-30.0 %" next to "slower" reads as
+ * faster. */
+static void in_words(char *out, size_t size, double x)
+{
+	if (isnan(x))
+		snprintf(out, size, "not measured");
+	else if (x < 0)
+		snprintf(out, size, "%.1f %% worse", -100 * x);
+	else if (x > 0)
+		snprintf(out, size, "%.1f %% better", 100 * x);
+	else
+		snprintf(out, size, "no change");
+}
+
 static void say(struct pb_compare_state *st, double min_effect,
 		unsigned max_pairs)
 {
-	char iv[96] = "";
+	char iv[112] = "", e[32], lo[32], hi[32];
 
-	if (!isnan(st->lo))
-		snprintf(iv, sizeof(iv), " (95 %% interval %+.1f %% to %+.1f %%)",
-			 100 * st->lo, 100 * st->hi);
+	in_words(e, sizeof(e), st->effect);
+	if (isnan(st->lo) || isnan(st->hi))
+		;
+	else if (st->hi < 0) /* both worse: the nearer bound first */
+		snprintf(iv, sizeof(iv), "; 95 %% interval %.1f to %.1f %% "
+			 "worse", -100 * st->hi, -100 * st->lo);
+	else if (st->lo > 0)
+		snprintf(iv, sizeof(iv), "; 95 %% interval %.1f to %.1f %% "
+			 "better", 100 * st->lo, 100 * st->hi);
+	else {
+		in_words(lo, sizeof(lo), st->lo);
+		in_words(hi, sizeof(hi), st->hi);
+		snprintf(iv, sizeof(iv), "; 95 %% interval %s to %s", lo, hi);
+	}
 	switch (st->result) {
 	case PB_COMPARE_SLOWER:
 	case PB_COMPARE_FASTER:
 		snprintf(st->why, sizeof(st->why),
-			 "head is %s than base: %+.1f %%%s, %u pairs",
+			 "head is %s than base: %s%s, %u pairs",
 			 st->result == PB_COMPARE_SLOWER ? "slower" : "faster",
-			 100 * st->effect, iv, st->pairs);
+			 e, iv, st->pairs);
 		break;
 	case PB_COMPARE_NO_DIFFERENCE:
 		snprintf(st->why, sizeof(st->why),
 			 "no difference: head and base differ by less than "
-			 "%g %% (%+.1f %%%s, %u pairs)", 100 * min_effect,
-			 100 * st->effect, iv, st->pairs);
+			 "%g %% (head %s%s, %u pairs)", 100 * min_effect, e, iv,
+			 st->pairs);
 		break;
 	case PB_COMPARE_INCONCLUSIVE:
 		snprintf(st->why, sizeof(st->why),
 			 "inconclusive: %u pairs (of at most %u) neither show "
-			 "a change nor rule out one of %g %% (%+.1f %%%s)",
-			 st->pairs, max_pairs, 100 * min_effect,
-			 100 * st->effect, iv);
+			 "a change nor rule out one of %g %% (head %s%s)",
+			 st->pairs, max_pairs, 100 * min_effect, e, iv);
 		break;
 	case PB_COMPARE_BAD_END:
 		snprintf(st->why, sizeof(st->why),

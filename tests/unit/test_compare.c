@@ -69,12 +69,19 @@ static void test_compare__slower_and_faster(void **state)
 	assert_true(fabs(st.effect + 0.3) < 0.01);
 	assert_true(st.lo <= st.effect && st.effect <= st.hi && st.hi < 0);
 	assert_true(st.p <= 0.01);
-	assert_non_null(strstr(st.why, "slower"));
+	/* said in words, never "slower ... -30.0 %": "head is slower than
+	 * base: 30.1 % worse; 95 % interval 29.6 to 30.6 % worse, 10 pairs" */
+	assert_non_null(strstr(st.why, "head is slower than base: "));
+	assert_non_null(strstr(st.why, " % worse; 95 % interval "));
+	assert_non_null(strstr(st.why, " % worse, "));
+	assert_null(strchr(st.why, '-'));
 	/* the same runs as times (lower is better): faster, +0.3 */
 	judge(&st, 1, 0.03, v, 80);
 	assert_int_equal(st.result, PB_COMPARE_FASTER);
 	assert_int_equal(pb_compare_exit_code(st.result), 0);
 	assert_true(fabs(st.effect - 0.3) < 0.01 && st.lo > 0);
+	assert_non_null(strstr(st.why, "head is faster than base: "));
+	assert_non_null(strstr(st.why, " % better; 95 % interval "));
 	/* times 1.3 times base's: slower, -0.3 in the better-is direction */
 	judge(&st, 1, 0.03, v, abba(v, 80, 100, 130, 0.01));
 	assert_int_equal(st.result, PB_COMPARE_SLOWER);
